@@ -1,0 +1,12 @@
+import { Command } from "commander";
+
+/** Builds the `spiral` command line; each subcommand lives in its own file under src/cli/. */
+export function buildProgram(): Command {
+  const program = new Command();
+  program.name("spiral").description("SPIRAL self-play training for language models, in TypeScript");
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

@@ -154,3 +154,11 @@ export function outcomeReturns(margin: number): readonly [number, number] {
   if (margin < 0) return [-1, 1];
   return [0, 0];
 }
+
+/** A registry entry: one id, one way to build the game, with its parameters as data. */
+export interface GameVariant {
+  readonly id: string;
+  /** "training" games are SPIRAL's self-play games; "evaluation" games are held out. */
+  readonly split: "training" | "evaluation";
+  readonly make: () => AnyGame;
+}

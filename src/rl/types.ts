@@ -1,0 +1,111 @@
+/**
+ * The records that flow between actors, RAE and the learner.
+ *
+ * Invariants:
+ * - Every record is plain data (numbers, strings, arrays, plain objects; no class instances, no
+ *   functions, no typed arrays), so it survives `structuredClone`, `postMessage` to a worker
+ *   thread and `JSON.stringify` to another process unchanged. Actors may live elsewhere.
+ * - A `Sample` is one decision of one seat: the prompt it saw, the tokens it generated and the
+ *   sampler's log-prob of each generated token (`logprobs.length === generatedIds.length`).
+ * - `(actorId, gameIndex)` names one game uniquely within a step; RAE joins a game's samples to
+ *   its `GameResult` by that key and by seat.
+ * - `returns` are the training returns of SPEC §1.2 (win +1, loss −1, draw 0; an invalid move
+ *   ends the game with the offender at −1.5 and the other seat at +0.5).
+ */
+import type { Seat } from "../games/game.js";
+
+/** One decision: a prompt, the reply the policy generated, and what is needed to learn from it. */
+export interface Sample {
+  readonly gameId: string;
+  readonly seat: Seat;
+  /** Which actor played the game (0 when single-threaded). */
+  readonly actorId: number;
+  /** Index of the game within its actor's step: with `actorId`, the key RAE joins on. */
+  readonly gameIndex: number;
+  /** Moves applied in the game before this decision. */
+  readonly turn: number;
+  /** Prompt tokens, as fed to the model [P]. */
+  readonly promptIds: readonly number[];
+  /** Generated tokens, EOS included when the policy produced one [G]. */
+  readonly generatedIds: readonly number[];
+  /** Sampler log-prob of each generated token [G]. */
+  readonly logprobs: readonly number[];
+  /**
+   * Constrained decoding: for each generated token the ids that were allowed at that step [G][*];
+   * absent when decoding was free. The learner masks its log-softmax to the same sets.
+   */
+  readonly allowedIds?: readonly (readonly number[])[];
+  /** Version of the weights that generated this sample (the learner step that produced them). */
+  readonly policyVersion: number;
+  /** The decoded reply (for transcripts and reply-length metrics). */
+  readonly text: string;
+}
+
+/** A sample with its advantage, as RAE hands it to the learner. */
+export interface ScoredSample extends Sample {
+  /** The scalar advantage given to every generated token of this sample. */
+  readonly advantage: number;
+}
+
+/** Why a game ended. */
+export type EndReason = "terminal" | "invalid" | "turn-cap";
+
+/** One move as it was played, for transcripts. */
+export interface MoveRecord {
+  readonly seat: Seat;
+  /** The action text the game received (canonical when it parsed). */
+  readonly action: string;
+  /** The full reply when it differs from `action` (chat mode reasoning, free text). */
+  readonly raw?: string;
+  /** Set on the move that ended the game as invalid. */
+  readonly invalidReason?: string;
+}
+
+/** The outcome of one finished game. */
+export interface GameResult {
+  readonly gameId: string;
+  /** The seed the game was initialised with (`game.init(seed)`). */
+  readonly seed: number;
+  readonly actorId: number;
+  readonly gameIndex: number;
+  /** Training returns per seat (SPEC §1.2). */
+  readonly returns: readonly [number, number];
+  readonly endReason: EndReason;
+  /** The seat that made the invalid move, when `endReason === "invalid"`. */
+  readonly invalidSeat: Seat | null;
+  readonly moves: readonly MoveRecord[];
+  /**
+   * Seats whose decisions were made by the trained policy: both in self-play, one against a
+   * fixed opponent. Only these seats' outcomes update RAE baselines.
+   */
+  readonly trainedSeats: readonly Seat[];
+  /** Who played each seat (e.g. ["policy", "random"]), for transcripts and outcome tables. */
+  readonly players: readonly [string, string];
+}
+
+/** One finished game with the trained policy's samples from it. */
+export interface Trajectory {
+  readonly result: GameResult;
+  readonly samples: readonly Sample[];
+}
+
+/** What one actor hands over for one policy step. */
+export interface Rollout {
+  /** Every game the actor finished this step, in the order they finished. */
+  readonly trajectories: readonly Trajectory[];
+  /** Exactly `rolloutBatch` samples drawn from the finished games (fewer only if too few exist). */
+  readonly batch: readonly Sample[];
+  /** Policy calls made and wall time spent generating, for throughput metrics. */
+  readonly policyCalls: number;
+  readonly generatedTokens: number;
+  readonly seconds: number;
+}
+
+/** What the learner trains on in one step. */
+export interface StepBatch {
+  readonly step: number;
+  /** Samples with non-zero advantage (zero-advantage samples dropped by RAE). */
+  readonly samples: readonly ScoredSample[];
+  /** Results of all games finished for this step (for metrics). */
+  readonly results: readonly GameResult[];
+}

@@ -1,0 +1,10 @@
+/**
+ * The held-out evaluation games: SPIRAL trains on TicTacToe, Kuhn Poker and Simple Negotiation
+ * and measures transfer on these. Ids and defaults follow the published TextArena ids.
+ */
+import { connectFour } from "./connect-four.js";
+import type { GameVariant } from "./game.js";
+
+export const evaluationGameVariants: readonly GameVariant[] = [
+  { id: "ConnectFour-v0", split: "evaluation", make: () => connectFour },
+];

@@ -4,7 +4,9 @@
  */
 import { connectFour } from "./connect-four.js";
 import type { GameVariant } from "./game.js";
+import { nim } from "./nim.js";
 
 export const evaluationGameVariants: readonly GameVariant[] = [
   { id: "ConnectFour-v0", split: "evaluation", make: () => connectFour },
+  { id: "Nim-v0", split: "evaluation", make: () => nim },
 ];

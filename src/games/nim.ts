@@ -1,0 +1,182 @@
+/**
+ * Nim-v0: three piles of 3, 4 and 5 objects; a move removes one or more objects from one pile;
+ * whoever takes the last object wins (normal play).
+ *
+ * Player 0 moves first. Action `[pile count]`, e.g. `[0 2]` removes 2 objects from pile 0
+ * (a comma or the word "pile" is also accepted: `[pile 0, 2]`). Known answer: the first player
+ * wins with perfect play, because the nim-sum 3 ⊕ 4 ⊕ 5 = 2 is not zero; the only winning first
+ * move is `[0 2]`. Every move removes at least one object, so the game lasts at most 12 moves.
+ */
+import { firstToken } from "./bracket-tokens.js";
+import type { Game, GameInfo, GameState, Observation, ParseResult, Seat } from "./game.js";
+import { otherSeat, outcomeReturns } from "./game.js";
+import { createRng } from "./rng.js";
+import { type LogEntry, playerName, seatLog, toBoth } from "./seat-log.js";
+
+const INITIAL_PILES: readonly number[] = [3, 4, 5];
+
+export interface NimAction {
+  readonly pile: number;
+  readonly count: number;
+}
+
+export interface NimState extends GameState {
+  /** Objects left in each pile. */
+  readonly piles: readonly number[];
+  readonly toMove: Seat;
+  /** The seat that took the last object; null while objects remain. */
+  readonly winner: Seat | null;
+  readonly history: readonly LogEntry[];
+}
+
+/** What a seat knows: everything (perfect information). */
+export interface NimInfoState {
+  readonly seat: Seat;
+  readonly piles: readonly number[];
+  readonly toMove: Seat | null;
+  readonly winner: Seat | null;
+}
+
+const totalObjects = INITIAL_PILES.reduce((sum, n) => sum + n, 0);
+
+const info: GameInfo = {
+  id: "Nim-v0",
+  name: "Nim",
+  summary: "Take objects from one of three piles (3, 4, 5); whoever takes the last object wins.",
+  params: { piles: INITIAL_PILES.join(",") },
+  seats: 2,
+  maxTurns: totalObjects,
+  minReturn: -1,
+  maxReturn: 1,
+  information: "perfect",
+  actionSpace: "enumerable",
+  simultaneous: false,
+  solvable: true,
+};
+
+function rules(seat: Seat): string {
+  return [
+    `You are ${playerName(seat)} in Nim, a two-player zero-sum game.`,
+    `There are ${INITIAL_PILES.length} piles of objects, numbered from 0; at the start they hold ${INITIAL_PILES.join(", ")} objects.`,
+    "Players alternate; Player 0 moves first. On your turn you remove one or more objects from a single pile.",
+    "The player who takes the last object wins.",
+    "Reply with the pile number and how many objects to take, in square brackets: for example [0 2] takes 2 objects from pile 0.",
+  ].join("\n");
+}
+
+function format(action: NimAction): string {
+  return `[${action.pile} ${action.count}]`;
+}
+
+function done(state: NimState): boolean {
+  return state.winner !== null;
+}
+
+function legalActions(state: NimState, seat: Seat): NimAction[] {
+  if (done(state) || seat !== state.toMove) return [];
+  const actions: NimAction[] = [];
+  state.piles.forEach((size, pile) => {
+    for (let count = 1; count <= size; count++) actions.push({ pile, count });
+  });
+  return actions;
+}
+
+function isLegal(state: NimState, seat: Seat, action: NimAction): boolean {
+  const size = state.piles[action.pile];
+  return (
+    !done(state) &&
+    seat === state.toMove &&
+    size !== undefined &&
+    Number.isInteger(action.count) &&
+    action.count >= 1 &&
+    action.count <= size
+  );
+}
+
+function readMove(token: string): ParseResult<NimAction> | undefined {
+  const match = /^(?:pile\s*)?(\d{1,9})\s*(?:,\s*|\s+)(\d{1,9})$/i.exec(token);
+  if (match === null) return undefined;
+  const pile = Number(match[1]);
+  const count = Number(match[2]);
+  if (pile >= INITIAL_PILES.length) {
+    return { ok: false, reason: `Pile ${pile} does not exist: piles are numbered 0 to ${INITIAL_PILES.length - 1}.` };
+  }
+  if (count < 1) return { ok: false, reason: "You must take at least one object." };
+  return { ok: true, action: { pile, count } };
+}
+
+function outcomeText(winner: Seat): string {
+  return `${playerName(winner)} took the last object and wins.`;
+}
+
+function view(state: NimState, seat: Seat): string {
+  const lines = [`Nim. You are ${playerName(seat)}.`];
+  state.piles.forEach((size, pile) => lines.push(`pile ${pile}: ${size} ${"|".repeat(size)}`));
+  if (state.winner !== null) {
+    lines.push(`Game over. ${outcomeText(state.winner)}`);
+  } else if (state.toMove === seat) {
+    lines.push(`Your turn. Legal moves: ${legalActions(state, seat).map(format).join(", ")}`);
+  } else {
+    lines.push(`Waiting for ${playerName(state.toMove)} to move.`);
+  }
+  return lines.join("\n");
+}
+
+export const nim: Game<NimState, NimAction> = {
+  info,
+
+  init(seed) {
+    return { rng: createRng(seed).state(), turn: 0, piles: INITIAL_PILES, toMove: 0, winner: null, history: [] };
+  },
+
+  toAct(state) {
+    return done(state) ? [] : [state.toMove];
+  },
+
+  legalActions,
+  isLegal,
+
+  parse(_state, _seat, text) {
+    return firstToken(text, readMove, "a move like [0 2] (pile 0, take 2)");
+  },
+
+  format,
+
+  apply(state, seat, action) {
+    if (!isLegal(state, seat, action)) throw new Error(`Nim: ${playerName(seat)} cannot play ${format(action)} now`);
+    const piles = state.piles.map((size, pile) => (pile === action.pile ? size - action.count : size));
+    const winner = piles.every((size) => size === 0) ? seat : null;
+    const history = [...state.history, toBoth({ kind: "action", seat, text: format(action) })];
+    if (winner !== null) history.push(toBoth({ kind: "notice", text: outcomeText(winner) }));
+    return { ...state, turn: state.turn + 1, piles, toMove: otherSeat(seat), winner, history };
+  },
+
+  isTerminal: done,
+
+  returns(state) {
+    if (state.winner === null) return [0, 0];
+    return outcomeReturns(state.winner === 0 ? 1 : -1);
+  },
+
+  observe(state, seat): Observation {
+    const text = view(state, seat);
+    const infoState: NimInfoState = {
+      seat,
+      piles: state.piles,
+      toMove: done(state) ? null : state.toMove,
+      winner: state.winner,
+    };
+    return {
+      seat,
+      turn: state.turn,
+      log: seatLog(rules(seat), state.history, seat, text),
+      view: text,
+      legal: legalActions(state, seat).map(format),
+      infoState,
+    };
+  },
+
+  privateInfo() {
+    return [];
+  },
+};

@@ -5,8 +5,10 @@
 import { connectFour } from "./connect-four.js";
 import type { GameVariant } from "./game.js";
 import { nim } from "./nim.js";
+import { simpleTak } from "./simple-tak.js";
 
 export const evaluationGameVariants: readonly GameVariant[] = [
   { id: "ConnectFour-v0", split: "evaluation", make: () => connectFour },
   { id: "Nim-v0", split: "evaluation", make: () => nim },
+  { id: "SimpleTak-v0", split: "evaluation", make: () => simpleTak },
 ];

@@ -1,0 +1,246 @@
+/**
+ * SimpleTak-v0: a 4×4 placement game of roads (TextArena's simplified Tak: placements only).
+ *
+ * Cells are numbered 0..15 row-major. Player 0 plays O and moves first, Player 1 plays X. On a
+ * turn a player places one stone on an empty cell. A road is a chain of one's own stones, joined
+ * orthogonally (not diagonally), that touches two opposite edges: top and bottom, or left and
+ * right. Either player may build either kind. The first player to complete a road wins; a full
+ * board without a road is a draw (possible, because diagonal contact does not join stones).
+ * Only the mover's stones change, so at most one player can have a road. Action `[c]`.
+ */
+import { firstToken } from "./bracket-tokens.js";
+import type { Game, GameInfo, GameState, Observation, ParseResult, Seat } from "./game.js";
+import { otherSeat, outcomeReturns } from "./game.js";
+import { createRng } from "./rng.js";
+import { type LogEntry, playerName, seatLog, toBoth } from "./seat-log.js";
+
+const SIZE = 4;
+const CELLS = SIZE * SIZE;
+const SYMBOL: Record<Seat, string> = { 0: "O", 1: "X" };
+
+export interface SimpleTakAction {
+  readonly cell: number;
+}
+
+export interface SimpleTakState extends GameState {
+  /** CELLS cells, row-major: the seat whose stone is there, or null. */
+  readonly board: readonly (Seat | null)[];
+  readonly toMove: Seat;
+  readonly done: boolean;
+  /** The seat that completed a road; null while playing and for a draw. */
+  readonly winner: Seat | null;
+  readonly history: readonly LogEntry[];
+}
+
+/** What a seat knows: the whole board (perfect information). */
+export interface SimpleTakInfoState {
+  readonly seat: Seat;
+  readonly size: number;
+  /** Row-major cells: the seat whose stone is there, or null. */
+  readonly board: readonly (Seat | null)[];
+  readonly emptyCells: readonly number[];
+  readonly toMove: Seat | null;
+  readonly winner: Seat | null;
+  readonly done: boolean;
+}
+
+const info: GameInfo = {
+  id: "SimpleTak-v0",
+  name: "Simple Tak",
+  summary: "Place stones on a 4×4 board; the first orthogonal road between opposite edges wins.",
+  params: { size: SIZE },
+  seats: 2,
+  maxTurns: CELLS,
+  minReturn: -1,
+  maxReturn: 1,
+  information: "perfect",
+  actionSpace: "enumerable",
+  simultaneous: false,
+  solvable: false,
+};
+
+function rules(seat: Seat): string {
+  return [
+    `You are ${playerName(seat)} in Simple Tak, a two-player zero-sum game on a ${SIZE}×${SIZE} board.`,
+    `Cells are numbered 0 to ${CELLS - 1}, row by row from the top left. Player 0 plays O and moves first; Player 1 plays X. You play ${SYMBOL[seat]}.`,
+    "On your turn you place one stone on any empty cell. Stones never move.",
+    "A road is a chain of your stones, each joined to the next horizontally or vertically (diagonals do not count), that touches two opposite edges of the board: top and bottom, or left and right.",
+    "The first player to complete a road wins. If the board fills up without a road, the game is a draw.",
+    "Reply with the cell number in square brackets, for example [5].",
+  ].join("\n");
+}
+
+/** Whether `seat`'s stones hold a road (flood fill from one edge, looking for the opposite edge). */
+export function hasRoad(board: readonly (Seat | null)[], seat: Seat): boolean {
+  const starts: [number[], (cell: number) => boolean][] = [
+    [Array.from({ length: SIZE }, (_, c) => c), (cell) => cell >= CELLS - SIZE],
+    [Array.from({ length: SIZE }, (_, r) => r * SIZE), (cell) => cell % SIZE === SIZE - 1],
+  ];
+  for (const [edge, reachesOpposite] of starts) {
+    const seen = new Set<number>();
+    const stack = edge.filter((cell) => board[cell] === seat);
+    while (stack.length > 0) {
+      const cell = stack.pop() as number;
+      if (seen.has(cell)) continue;
+      seen.add(cell);
+      if (reachesOpposite(cell)) return true;
+      const row = Math.floor(cell / SIZE);
+      const column = cell % SIZE;
+      const neighbours = [
+        row > 0 ? cell - SIZE : -1,
+        row < SIZE - 1 ? cell + SIZE : -1,
+        column > 0 ? cell - 1 : -1,
+        column < SIZE - 1 ? cell + 1 : -1,
+      ];
+      for (const next of neighbours) if (next >= 0 && board[next] === seat && !seen.has(next)) stack.push(next);
+    }
+  }
+  return false;
+}
+
+function emptyCells(board: readonly (Seat | null)[]): number[] {
+  const empty: number[] = [];
+  board.forEach((cell, i) => {
+    if (cell === null) empty.push(i);
+  });
+  return empty;
+}
+
+function format(action: SimpleTakAction): string {
+  return `[${action.cell}]`;
+}
+
+function renderBoard(board: readonly (Seat | null)[]): string {
+  const lines: string[] = [];
+  for (let r = 0; r < SIZE; r++) {
+    const cells: string[] = [];
+    for (let c = 0; c < SIZE; c++) {
+      const cell = board[r * SIZE + c];
+      cells.push((cell === null || cell === undefined ? String(r * SIZE + c) : SYMBOL[cell]).padStart(3));
+    }
+    lines.push(cells.join(""));
+  }
+  return lines.join("\n");
+}
+
+function outcomeText(state: SimpleTakState): string {
+  if (state.winner !== null) return `${playerName(state.winner)} (${SYMBOL[state.winner]}) completed a road and wins.`;
+  return "The board is full and nobody has a road: the game is a draw.";
+}
+
+function view(state: SimpleTakState, seat: Seat): string {
+  const lines = [
+    `Simple Tak. You are ${playerName(seat)} (${SYMBOL[seat]}); ${playerName(otherSeat(seat))} is ${SYMBOL[otherSeat(seat)]}. Empty cells show their number.`,
+    renderBoard(state.board),
+  ];
+  if (state.done) lines.push(`Game over. ${outcomeText(state)}`);
+  else if (state.toMove === seat) lines.push(`Your turn. Empty cells: ${emptyCells(state.board).map((cell) => format({ cell })).join(", ")}`);
+  else lines.push(`Waiting for ${playerName(state.toMove)} to move.`);
+  return lines.join("\n");
+}
+
+function legalActions(state: SimpleTakState, seat: Seat): SimpleTakAction[] {
+  if (state.done || seat !== state.toMove) return [];
+  return emptyCells(state.board).map((cell) => ({ cell }));
+}
+
+function isLegal(state: SimpleTakState, seat: Seat, action: SimpleTakAction): boolean {
+  return (
+    !state.done &&
+    seat === state.toMove &&
+    Number.isInteger(action.cell) &&
+    action.cell >= 0 &&
+    action.cell < CELLS &&
+    state.board[action.cell] === null
+  );
+}
+
+function readCell(token: string): ParseResult<SimpleTakAction> | undefined {
+  const match = /^(?:cell\s*)?(\d+)$/i.exec(token);
+  if (match === null) return undefined;
+  const digits = match[1] ?? "";
+  const cell = digits.length <= 9 ? Number(digits) : Number.POSITIVE_INFINITY;
+  if (cell >= CELLS) return { ok: false, reason: `Cell ${digits.slice(0, 12)} does not exist: choose a cell from 0 to ${CELLS - 1}.` };
+  return { ok: true, action: { cell } };
+}
+
+export const simpleTak: Game<SimpleTakState, SimpleTakAction> = {
+  info,
+
+  init(seed) {
+    return {
+      rng: createRng(seed).state(),
+      turn: 0,
+      board: Array<Seat | null>(CELLS).fill(null),
+      toMove: 0,
+      done: false,
+      winner: null,
+      history: [],
+    };
+  },
+
+  toAct(state) {
+    return state.done ? [] : [state.toMove];
+  },
+
+  legalActions,
+  isLegal,
+
+  parse(_state, _seat, text) {
+    return firstToken(text, readCell, "a cell number like [5]");
+  },
+
+  format,
+
+  apply(state, seat, action) {
+    if (!isLegal(state, seat, action)) throw new Error(`SimpleTak: ${playerName(seat)} cannot play ${format(action)} now`);
+    const board = state.board.slice();
+    board[action.cell] = seat;
+    const road = hasRoad(board, seat);
+    const next: SimpleTakState = {
+      ...state,
+      turn: state.turn + 1,
+      board,
+      toMove: otherSeat(seat),
+      done: road || board.every((cell) => cell !== null),
+      winner: road ? seat : null,
+      history: [...state.history, toBoth({ kind: "action", seat, text: format(action) })],
+    };
+    if (!next.done) return next;
+    return { ...next, history: [...next.history, toBoth({ kind: "notice", text: outcomeText(next) })] };
+  },
+
+  isTerminal(state) {
+    return state.done;
+  },
+
+  returns(state) {
+    if (!state.done || state.winner === null) return [0, 0];
+    return outcomeReturns(state.winner === 0 ? 1 : -1);
+  },
+
+  observe(state, seat): Observation {
+    const text = view(state, seat);
+    const infoState: SimpleTakInfoState = {
+      seat,
+      size: SIZE,
+      board: state.board,
+      emptyCells: state.done ? [] : emptyCells(state.board),
+      toMove: state.done ? null : state.toMove,
+      winner: state.winner,
+      done: state.done,
+    };
+    return {
+      seat,
+      turn: state.turn,
+      log: seatLog(rules(seat), state.history, seat, text),
+      view: text,
+      legal: legalActions(state, seat).map(format),
+      infoState,
+    };
+  },
+
+  privateInfo() {
+    return [];
+  },
+};

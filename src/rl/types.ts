@@ -31,10 +31,11 @@ export interface Sample {
   /** Sampler log-prob of each generated token [G]. */
   readonly logprobs: readonly number[];
   /**
-   * Constrained decoding: for each generated token the ids that were allowed at that step [G][*];
-   * absent when decoding was free. The learner masks its log-softmax to the same sets.
+   * Constrained decoding: for each generated token the ids that were allowed at that step [G][*],
+   * null at free steps; absent when decoding was free throughout. The learner masks its
+   * log-softmax to the same sets.
    */
-  readonly allowedIds?: readonly (readonly number[])[];
+  readonly allowedIds?: readonly (readonly number[] | null)[];
   /** Version of the weights that generated this sample (the learner step that produced them). */
   readonly policyVersion: number;
   /** The decoded reply (for transcripts and reply-length metrics). */

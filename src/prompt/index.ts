@@ -1,0 +1,38 @@
+/** Prompting: observations → model input (chat, raw R1, compact) and model replies → actions. */
+export { findBoxed, lastBoxed, lastBoxedSpan, unwrapCommands, type BoxedSpan } from "./boxed.js";
+export {
+  cleanBoxedContent,
+  extractAction,
+  lastAnswerTag,
+  stripReasoning,
+  type ExtractOptions,
+  type ExtractResult,
+  type ExtractSource,
+} from "./extract.js";
+export {
+  CHAT_WORDING,
+  MAX_LISTED_ACTIONS,
+  chatPrompt,
+  chatPromptText,
+  playerName,
+  renderAnswerRequest,
+  renderGameBody,
+  renderMessage,
+  type AnswerStyle,
+  type ChatMessage,
+  type ChatPromptOptions,
+} from "./chat.js";
+export { COMPACT_CUE, compactPrompt, extractCompact, normaliseView, type CompactPrompt } from "./compact.js";
+export {
+  COMPACT_TEMPLATE,
+  PROMPT_TEMPLATES,
+  QWEN3_CHAT_TEMPLATE,
+  R1_FRAME,
+  R1_TEMPLATE,
+  getPromptTemplate,
+  renderR1,
+  type ChatPromptTemplate,
+  type CompactPromptTemplate,
+  type PromptTemplate,
+  type RawPromptTemplate,
+} from "./templates.js";

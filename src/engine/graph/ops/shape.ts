@@ -58,7 +58,9 @@ export function identity(g: Graph, x: Tensor): Tensor {
 
 /**
  * Reshape to `outShape`. The ONNX shape vector is derived: a static dim is written as is, a
- * symbolic dim equal to the input dim at the same index as 0 (copy), and at most one other dim as -1.
+ * symbolic dim equal to the input dim at the same index as 0 (copy), and one other dim as -1.
+ * When more than one dim would need inferring, symbolic dims found elsewhere in the input shape
+ * are read from its runtime Shape instead.
  */
 export function reshape(g: Graph, x: Tensor, outShape: Shape): Tensor {
   const spec: number[] = [];
@@ -71,10 +73,19 @@ export function reshape(g: Graph, x: Tensor, outShape: Shape): Tensor {
       inferred++;
     }
   });
-  if (inferred > 1) {
-    throw new Error(`reshape ${shapeToString(x.shape)} → ${shapeToString(outShape)}: more than one dim to infer; use reshapeLike`);
-  }
-  return g.op1("Reshape", [x, g.ints(spec)], {}, { dtype: x.dtype, shape: outShape });
+  if (inferred <= 1) return g.op1("Reshape", [x, g.ints(spec)], {}, { dtype: x.dtype, shape: outShape });
+  const shape = shapeOf(g, x);
+  let unknown = 0;
+  const parts = outShape.map((d) => {
+    if (typeof d === "number") return g.ints([d]);
+    const j = x.shape.indexOf(d);
+    if (j >= 0) return g.op1("Gather", [shape, g.ints([j])], { axis: attr.int(0) }, { dtype: "int64", shape: [1] });
+    unknown++;
+    return g.ints([-1]);
+  });
+  if (unknown > 1) throw new Error(`reshape ${shapeToString(x.shape)} → ${shapeToString(outShape)}: more than one dim to infer; use reshapeLike`);
+  const spec2 = g.op1("Concat", parts, { axis: attr.int(0) }, { dtype: "int64", shape: [outShape.length] });
+  return g.op1("Reshape", [x, spec2], {}, { dtype: x.dtype, shape: outShape });
 }
 
 /** Reshape x to the runtime shape of `like` (and its static shape). */

@@ -1,0 +1,205 @@
+/**
+ * The Qwen3 decoder as an ONNX graph (HF modeling_qwen3 semantics), built with engine/graph.
+ *
+ * Dimension legend: B batch, T query time, S key time (= P past + T new), C hidden, I intermediate,
+ * V vocab, H query heads, KV key/value heads, G = H / KV query heads per kv head, D head dim.
+ *
+ *   x = embed_tokens[tokens]                                        [B, T, C]
+ *   per layer (`decoderLayer`):
+ *     h = rmsNorm(x) · input_layernorm
+ *     q = h·q_projᵀ [B,T,H,D], k = h·k_projᵀ, v = h·v_projᵀ [B,T,KV,D]   (one Gemm each, transB)
+ *     q, k = rmsNorm over D (q_norm, k_norm); q, k = RoPE(q, k; positions)  rotate_half convention
+ *     k, v = concat(past, new) along time when a KV cache is given
+ *     attention per kv head with its G query heads stacked along time: [B,KV,G·T,D] @ [B,KV,D,S]
+ *     (no repeat_kv copy of K or V), + additive bias [B,1,1,T,S] (causal + padding), softmax
+ *     x = x + o_proj(attn);  x = x + down(silu(gate(h2)) ⊙ up(h2)), h2 = rmsNorm(x) · post_attention_layernorm
+ *   final rmsNorm; logits = x · headᵀ (head = embed_tokens when tied)
+ *
+ * Positions are an input [B, T] so that left padding and KV-cache offsets only change numbers.
+ * Parameters are graph inputs named by their HF names (fed as zero-copy views of the flat buffer).
+ */
+import type { ModelConfig } from "./config.js";
+import { type Graph, type Tensor } from "./graph/builder.js";
+import * as op from "./graph/ops/index.js";
+import { layerParamName, paramShapes } from "./params.js";
+
+export type ParamTensors = ReadonlyMap<string, Tensor>;
+
+/** Every parameter as a float32 graph input named by its HF name. */
+export function declareParams(g: Graph, config: ModelConfig): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const { name, shape } of paramShapes(config)) out.set(name, g.input(name, "float32", shape));
+  return out;
+}
+
+function param(p: ParamTensors, name: string): Tensor {
+  const t = p.get(name);
+  if (!t) throw new Error(`Model graph: parameter "${name}" was not declared`);
+  return t;
+}
+
+/** y = x / √(mean(x², last axis) + eps) · w */
+export function rmsNorm(g: Graph, x: Tensor, w: Tensor, eps: number): Tensor {
+  const ms = op.reduceMean(g, op.mul(g, x, x), [-1], true); // [..., 1]
+  const inv = op.reciprocal(g, op.sqrt(g, op.add(g, ms, g.scalar(eps, x.dtype))));
+  return op.mul(g, op.mul(g, x, inv), w);
+}
+
+export interface RopeTables {
+  /** [B, T, 1, D] cos(angle), angle = position · inv_freq, duplicated over the two halves */
+  readonly cos: Tensor;
+  /** [B, T, 1, D] sin(angle) with the first half negated, so rope(x) = x·cos + swapHalves(x)·sinSigned */
+  readonly sinSigned: Tensor;
+}
+
+/** RoPE inverse frequencies [D/2] as HF computes them in float32: 1 / θ^(2i/D). */
+export function ropeInvFreq(config: ModelConfig): number[] {
+  const D = config.headDim;
+  return Array.from({ length: D / 2 }, (_, i) => Math.fround(1 / Math.fround(config.ropeTheta ** Math.fround((2 * i) / D))));
+}
+
+/** cos/sin tables from positions [B, T] int64 (computed once per forward, shared by all layers). */
+export function ropeTables(g: Graph, config: ModelConfig, positions: Tensor): RopeTables {
+  const D = config.headDim;
+  const invFreq = ropeInvFreq(config);
+  const both = g.constant({ dtype: "float32", shape: [D], values: [...invFreq, ...invFreq] }, "rope_inv_freq");
+  const sign = g.constant({ dtype: "float32", shape: [D], values: [...invFreq.map(() => -1), ...invFreq.map(() => 1)] }, "rope_sign");
+  const pos = op.unsqueeze(g, op.cast(g, positions, "float32"), [-1, -2]); // [B, T, 1, 1]
+  const angle = op.mul(g, pos, both); // [B, T, 1, D]
+  const cos = g.op1("Cos", [angle], {}, { dtype: "float32", shape: angle.shape });
+  const sin = g.op1("Sin", [angle], {}, { dtype: "float32", shape: angle.shape });
+  return { cos, sinSigned: op.mul(g, sin, sign) };
+}
+
+/** x·cos + rotate_half(x)·sin for x [B, T, heads, D]; rotate_half(x) = [−x₂, x₁] = swap(x)·sign. */
+export function applyRope(g: Graph, x: Tensor, rope: RopeTables, D: number): Tensor {
+  const half = D / 2;
+  const swapped = op.concat(g, [op.slice(g, x, [half], [D], [-1]), op.slice(g, x, [0], [half], [-1])], -1);
+  return op.add(g, op.mul(g, x, rope.cos), op.mul(g, swapped, rope.sinSigned));
+}
+
+/** Large negative bias for masked scores: exp underflows to 0, and a fully masked row stays finite. */
+export const MASKED = -1e9;
+
+/**
+ * Additive attention bias [B, 1, 1, T, T] for a batch without cache: query t sees key s when
+ * s ≤ t and keyMask[b, s] = 1 (keyMask [B, T] float32, 0 on padding).
+ */
+export function causalPaddingBias(g: Graph, keyMask: Tensor): Tensor {
+  const T = keyMask.shape[1] as string | number;
+  const lenT = g.op1("Gather", [op.shapeOf(g, keyMask), g.scalar(1, "int64")], {}, { dtype: "int64", shape: [] });
+  const idx = op.range(g, g.scalar(0, "int64"), lenT, T); // [T]
+  const causal = op.lessOrEqual(g, op.unsqueeze(g, idx, [0]), op.unsqueeze(g, idx, [1])); // [T(query), T(key)]
+  const keyOk = op.unsqueeze(g, op.cast(g, keyMask, "bool"), [1]); // [B, 1, T]
+  const ok = op.and(g, causal, keyOk); // [B, T, T]
+  const bias = op.where(g, ok, g.scalar(0, "float32"), g.scalar(MASKED, "float32")); // [B, T, T]
+  return op.unsqueeze(g, bias, [1, 2]); // [B, 1, 1, T, T]
+}
+
+export interface LayerCache {
+  /** [B, KV, P, D] keys/values of earlier positions (already normed and rotated). */
+  readonly k: Tensor;
+  readonly v: Tensor;
+}
+
+export interface LayerResult {
+  /** [B, T, C] residual stream after this layer */
+  readonly x: Tensor;
+  /** [B, KV, S, D] keys/values including this call's positions (the new cache) */
+  readonly k: Tensor;
+  readonly v: Tensor;
+}
+
+/**
+ * One Qwen3 decoder layer. `bias` is the additive attention bias [B, 1, 1, T, S] (S = P + T with a
+ * cache, T without); `rope` the tables for this call's positions.
+ */
+export function decoderLayer(
+  g: Graph,
+  config: ModelConfig,
+  params: ParamTensors,
+  layer: number,
+  x: Tensor,
+  rope: RopeTables,
+  bias: Tensor,
+  past?: LayerCache,
+): LayerResult {
+  const { numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, rmsNormEps: eps } = config;
+  const G = H / KV;
+  const w = (suffix: string): Tensor => param(params, layerParamName(layer, suffix));
+  const [B, T] = x.shape as [string | number, string | number];
+
+  const h = rmsNorm(g, x, w("input_layernorm.weight"), eps); // [B, T, C]
+  let q = op.reshape(g, op.linear(g, h, w("self_attn.q_proj.weight")), [B, T, H, D]); // [B, T, H, D]
+  let k = op.reshape(g, op.linear(g, h, w("self_attn.k_proj.weight")), [B, T, KV, D]); // [B, T, KV, D]
+  let v = op.reshape(g, op.linear(g, h, w("self_attn.v_proj.weight")), [B, T, KV, D]); // [B, T, KV, D]
+  q = applyRope(g, rmsNorm(g, q, w("self_attn.q_norm.weight"), eps), rope, D);
+  k = applyRope(g, rmsNorm(g, k, w("self_attn.k_norm.weight"), eps), rope, D);
+  // The 1/√D score scale is folded into q (T·H·D multiplies instead of T·S·H).
+  q = op.mul(g, q, g.scalar(1 / Math.sqrt(D), "float32"));
+
+  q = op.reshape(g, q, [B, T, KV, G, D]);
+  q = op.transpose(g, q, [0, 2, 3, 1, 4]); // [B, KV, G, T, D]
+  q = op.reshape(g, q, [B, KV, `${G}*${T}`, D]); // [B, KV, G·T, D]
+  k = op.transpose(g, k, [0, 2, 1, 3]); // [B, KV, T, D]
+  v = op.transpose(g, v, [0, 2, 1, 3]); // [B, KV, T, D]
+  if (past) {
+    k = op.concat(g, [past.k, k], 2); // [B, KV, S, D]
+    v = op.concat(g, [past.v, v], 2);
+  }
+  const S = k.shape[2] as string | number;
+
+  let scores = op.matmul(g, q, op.transposeLast(g, k)); // [B, KV, G·T, S]
+  scores = op.reshape(g, scores, [B, KV, G, T, S]); // [B, KV, G, T, S]
+  let probs = op.softmax(g, op.add(g, scores, bias), -1); // [B, KV, G, T, S]
+  probs = op.reshape(g, probs, [B, KV, `${G}*${T}`, S]); // [B, KV, G·T, S]
+  let attn = op.matmul(g, probs, v); // [B, KV, G·T, D]
+  attn = op.reshape(g, attn, [B, KV, G, T, D]);
+  attn = op.transpose(g, attn, [0, 3, 1, 2, 4]); // [B, T, KV, G, D]
+  attn = op.reshape(g, attn, [B, T, H * D]); // [B, T, H·D]
+  x = op.add(g, x, op.linear(g, attn, w("self_attn.o_proj.weight"))); // [B, T, C]
+
+  const h2 = rmsNorm(g, x, w("post_attention_layernorm.weight"), eps);
+  const gate = op.linear(g, h2, w("mlp.gate_proj.weight")); // [B, T, I]
+  const up = op.linear(g, h2, w("mlp.up_proj.weight")); // [B, T, I]
+  const act = op.mul(g, op.mul(g, gate, op.sigmoid(g, gate)), up); // silu(gate) ⊙ up
+  x = op.add(g, x, op.linear(g, act, w("mlp.down_proj.weight"))); // [B, T, C]
+  return { x, k, v };
+}
+
+export interface ForwardInputs {
+  /** [B, T] int64 token ids */
+  readonly tokens: Tensor;
+  /** [B, T] int64 RoPE positions (0-based among real tokens; anything on padding) */
+  readonly positions: Tensor;
+  /** [B, 1, 1, T, S] additive attention bias */
+  readonly bias: Tensor;
+  /** per-layer caches (decode); omitted for a plain forward */
+  readonly past?: readonly LayerCache[];
+}
+
+export interface ForwardResult {
+  /** [B, T, C] final-normed hidden states */
+  readonly hidden: Tensor;
+  /** per layer, [B, KV, S, D] */
+  readonly present: LayerResult[];
+}
+
+/** Embedding → layers → final norm. */
+export function qwen3Hidden(g: Graph, config: ModelConfig, params: ParamTensors, inputs: ForwardInputs): ForwardResult {
+  let x = op.gather(g, param(params, "model.embed_tokens.weight"), inputs.tokens); // [B, T, C]
+  const rope = ropeTables(g, config, inputs.positions);
+  const present: LayerResult[] = [];
+  for (let n = 0; n < config.numHiddenLayers; n++) {
+    const r = decoderLayer(g, config, params, n, x, rope, inputs.bias, inputs.past?.[n]);
+    present.push(r);
+    x = r.x;
+  }
+  return { hidden: rmsNorm(g, x, param(params, "model.norm.weight"), config.rmsNormEps), present };
+}
+
+/** logits = hidden · headᵀ, [..., C] → [..., V]. */
+export function lmHead(g: Graph, config: ModelConfig, params: ParamTensors, hidden: Tensor): Tensor {
+  const head = param(params, config.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight");
+  return op.linear(g, hidden, head);
+}

@@ -5,10 +5,12 @@
 import { connectFour } from "./connect-four.js";
 import type { GameVariant } from "./game.js";
 import { nim } from "./nim.js";
+import { pigDice } from "./pig-dice.js";
 import { simpleTak } from "./simple-tak.js";
 
 export const evaluationGameVariants: readonly GameVariant[] = [
   { id: "ConnectFour-v0", split: "evaluation", make: () => connectFour },
   { id: "Nim-v0", split: "evaluation", make: () => nim },
+  { id: "PigDice-v1", split: "evaluation", make: () => pigDice },
   { id: "SimpleTak-v0", split: "evaluation", make: () => simpleTak },
 ];

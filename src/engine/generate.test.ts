@@ -1,0 +1,140 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { createRng } from "../games/rng.js";
+import type { ModelConfig } from "./config.js";
+import { Generator, type Completion } from "./generate.js";
+import { initParams, type Params } from "./params.js";
+import { modelPreset } from "./presets.js";
+import { referenceForward } from "./reference.js";
+import { ByteTokenizer } from "./tokenizer/byte-tokenizer.js";
+
+const tok = new ByteTokenizer();
+
+function refLogprob(row: Float64Array, id: number, temperature: number, allowed: Int32Array | null): number {
+  const ids = allowed === null ? [...row.keys()] : [...allowed];
+  const t = temperature === 0 ? 1 : temperature;
+  const m = Math.max(...ids.map((i) => (row[i] as number) / t));
+  const s = ids.reduce((a, i) => a + Math.exp((row[i] as number) / t - m), 0);
+  return (row[id] as number) / t - m - Math.log(s);
+}
+
+/**
+ * Replays a completion through the reference forward (one causal pass over prompt + completion
+ * gives every step's next-token logits): log-probs to 1e-4, greedy picks an argmax.
+ */
+function checkAgainstReference(config: ModelConfig, params: Params, prompt: readonly number[], c: Completion, temperature: number): void {
+  const V = config.vocabSize;
+  const logits = referenceForward(config, params, [...prompt, ...c.tokens]);
+  c.tokens.forEach((id, j) => {
+    const at = prompt.length - 1 + j;
+    const row = logits.subarray(at * V, (at + 1) * V);
+    const allowed = c.allowed[j] ?? null;
+    expect(Math.abs((c.logprobs[j] as number) - refLogprob(row, id, temperature, allowed))).toBeLessThan(1e-4);
+    if (temperature === 0) {
+      const ids = allowed === null ? [...row.keys()] : [...allowed];
+      const best = Math.max(...ids.map((i) => row[i] as number));
+      expect(best - (row[id] as number)).toBeLessThan(1e-4); // an argmax, up to float32 rounding
+    }
+  });
+}
+
+describe("Generator (tiny byte-level model, random weights)", () => {
+  const config = modelPreset("tiny");
+  // A larger init than training's 0.02 makes the next-token distributions peaked, so greedy
+  // choices are not decided by float rounding.
+  const params = initParams(config, createRng(1), 0.1);
+  let gen: Generator;
+  beforeAll(async () => {
+    gen = await Generator.create(config, params, tok);
+  });
+
+  const prompts = ["Hi", "<|im_start|>user\nPlay a move.<|im_end|>\n<|im_start|>assistant\n", "The board:\n 0 | 1 | 2"].map((s) => tok.encode(s));
+
+  it("greedy generation follows the reference argmax, with reference log-probs (1e-4)", async () => {
+    const out = await gen.generate(prompts.map((prompt) => ({ prompt })), { temperature: 0, maxNewTokens: 12, rng: createRng(1) });
+    out.forEach((c, i) => {
+      expect(c.tokens.length).toBeGreaterThan(0);
+      checkAgainstReference(config, params, prompts[i] as number[], c, 0);
+    });
+  });
+
+  it("sampled log-probs at temperature 0.7 equal the reference log_softmax(logits/T) (1e-4)", async () => {
+    const out = await gen.generate(prompts.map((prompt) => ({ prompt })), { temperature: 0.7, maxNewTokens: 10, rng: createRng(2) });
+    out.forEach((c, i) => checkAgainstReference(config, params, prompts[i] as number[], c, 0.7));
+  });
+
+  it("a prompt gives the same completion alone, batched, and in any batch order", async () => {
+    const opts = { temperature: 0, maxNewTokens: 20, rng: createRng(3) };
+    const alone = await Promise.all(prompts.map(async (prompt) => (await gen.generate([{ prompt }], opts))[0] as Completion));
+    const order = [2, 0, 1];
+    const batched = await gen.generate(order.map((i) => ({ prompt: prompts[i] as number[] })), opts);
+    order.forEach((i, k) => {
+      expect(batched[k]?.tokens).toEqual(alone[i]?.tokens);
+      batched[k]?.logprobs.forEach((lp, j) => expect(Math.abs(lp - (alone[i]?.logprobs[j] as number))).toBeLessThan(1e-5));
+    });
+    // Sampling: each request draws from its own split stream, so the draws match too.
+    const sampled = (ps: number[][]) => gen.generate(ps.map((prompt) => ({ prompt })), { temperature: 1, maxNewTokens: 15, rng: createRng(9) });
+    const together = await sampled(prompts);
+    const first = await sampled([prompts[0] as number[]]);
+    expect(together[0]?.tokens).toEqual(first[0]?.tokens);
+  });
+
+  it("stops rows independently: eos, stop strings, max new tokens; compacts finished rows", async () => {
+    const out = await gen.generate(prompts.map((prompt) => ({ prompt })), { temperature: 1, maxNewTokens: 30, rng: createRng(4), stopStrings: ["e"] });
+    for (const c of out) {
+      expect(c.tokens.length).toBeLessThanOrEqual(30);
+      if (c.finishReason === "stop") expect(c.text.endsWith("e")).toBe(true);
+      if (c.finishReason === "eos") expect(tok.eosIds).toContain(c.tokens.at(-1));
+      if (c.finishReason === "length") expect(c.tokens).toHaveLength(30);
+      expect(c.text).toBe(tok.decode(c.tokens));
+    }
+    const stepsBefore = gen.stats.decodeTokens;
+    const short = await gen.generate([{ prompt: prompts[0] as number[] }, { prompt: prompts[1] as number[] }], { temperature: 0, maxNewTokens: 5, rng: createRng(1) });
+    expect(short.map((c) => c.finishReason === "length" || c.finishReason === "eos")).toEqual([true, true]);
+    // Each row costs at most maxNewTokens − 1 decode rows (the first token comes from prefill).
+    expect(gen.stats.decodeTokens - stepsBefore).toBeLessThanOrEqual(2 * 4);
+  });
+
+  it("constrained decoding yields only allowed strings, and its log-probs are the masked ones", async () => {
+    const choices = ["[0]", "[4]", "[8]", "[Offer: 3 Wood -> 2 Gold]"];
+    const out = await gen.generate(
+      prompts.map((prompt) => ({ prompt, constraint: { choices } })),
+      { temperature: 1, maxNewTokens: 40, rng: createRng(5) },
+    );
+    out.forEach((c, i) => {
+      expect(choices).toContain(c.text);
+      expect(c.finishReason).toBe("constraint");
+      expect(c.allowed.every((a) => a !== null)).toBe(true);
+      checkAgainstReference(config, params, prompts[i] as number[], c, 1);
+    });
+  });
+
+  it("prefix + set: free text until the trigger, then one of the set and the suffix", async () => {
+    const choices = ["[1]", "[2]"];
+    // A random byte model writes the trigger "{" only by chance (high temperature, 6 rows): check
+    // the invariant on the rows that did.
+    const out = await gen.generate(
+      Array.from({ length: 6 }, () => ({ prompt: tok.encode("\\boxed"), constraint: { choices, trigger: "{", suffix: "}" } })),
+      { temperature: 1.5, maxNewTokens: 40, rng: createRng(6) },
+    );
+    let triggered = 0;
+    for (const c of out) {
+      const at = c.text.indexOf("{");
+      if (at === -1) continue;
+      triggered++;
+      expect(["[1]}", "[2]}"]).toContain(c.text.slice(at + 1));
+      expect(c.finishReason).toBe("constraint");
+      const j = c.tokens.indexOf(0x7b); // the first "{" byte ends the free phase
+      expect(c.allowed.slice(0, j + 1).every((a) => a === null)).toBe(true);
+      expect(c.allowed.slice(j + 1).every((a) => a !== null)).toBe(true);
+    }
+    expect(triggered).toBeGreaterThan(0);
+  });
+
+  it("rejects bad requests with messages that say what was expected", async () => {
+    const opts = { temperature: 0, maxNewTokens: 4, rng: createRng(1) };
+    await expect(gen.generate([{ prompt: [] }], opts)).rejects.toThrow(/prompt is empty/);
+    await expect(gen.generate([{ prompt: [300] }], opts)).rejects.toThrow(/outside the vocabulary \[0, 264\)/);
+    await expect(gen.generate([{ prompt: [1] }], { ...opts, maxNewTokens: 0 })).rejects.toThrow(/maxNewTokens/);
+    await expect(gen.generate([{ prompt: [1] }], { ...opts, maxNewTokens: 5000 })).rejects.toThrow(/positions/);
+  });
+});

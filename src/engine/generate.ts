@@ -1,0 +1,370 @@
+/**
+ * Batched generation: prefill a batch of prompts, then decode one token per live row per ORT run,
+ * with the KV cache in preallocated JS buffers passed zero-copy.
+ *
+ * Contract (what callers and the learner rely on):
+ * - `Completion.logprobs[j]` = log_softmax(logits_j / T)[tokens[j]] over the whole model vocabulary,
+ *   or over `allowed[j]` when that step was constrained (T = 1 when greedy); top-p/top-k truncation
+ *   is not reflected (see sampling.ts). The learner reproduces it from (prompt, tokens, allowed, T).
+ * - Rows are independent: each request gets its own RNG split from `options.rng` in request order,
+ *   and attention never mixes rows, so a prompt yields the same completion (greedy: the same
+ *   tokens; sampled: the same draws) whatever else is in the batch and in whichever order —
+ *   up to float rounding of batched matrix products (~1e-6 in logits).
+ * - A row stops at the first of: an eos id (free text), the end of its constraint, a stop string
+ *   in its text, or `maxNewTokens`. The stopping token is kept in `tokens` (eos included) and in
+ *   `text` (special tokens rendered unless `skipSpecialTokens`).
+ * - Finished rows leave the batch at once (the cache is compacted), so they cost no compute.
+ *
+ * Layout: prompts are right-padded (every prompt starts at cache slot 0 and position 0; see
+ * decode-graph.ts). The cache per layer is [Bcap, KV, S, D] for K and V; S grows in chunks of
+ * CACHE_CHUNK slots as the longest live row needs it, so attention reads at most one chunk of
+ * empty slots.
+ */
+import { TextDecoder } from "node:util";
+import type { Rng } from "../games/rng.js";
+import type { ModelConfig } from "./config.js";
+import { buildDecodeGraph, buildPrefillGraph, causalBias, MASKED, ropeTables } from "./decode-graph.js";
+import { type Feeds, f32, GraphSession, i64, type OrtTensor } from "./graph/session.js";
+import { paramShapes, type Params } from "./params.js";
+import { checkSamplingParams, sampleToken, type SamplingParams } from "./sampling.js";
+import type { Tokenizer } from "./tokenizer/tokenizer.js";
+import { buildChoiceTrie, type ChoiceConstraint, type TokenTrie } from "./trie.js";
+
+/** Cache slots are added this many at a time. */
+export const CACHE_CHUNK = 64;
+
+export type FinishReason = "eos" | "stop" | "length" | "constraint";
+
+export interface GenerationRequest {
+  /** Prompt token ids (non-empty). */
+  prompt: readonly number[];
+  /** Restrict the completion (or its tail after a trigger) to a set of strings. */
+  constraint?: ChoiceConstraint;
+}
+
+export interface GenerateOptions extends SamplingParams {
+  maxNewTokens: number;
+  /** Source of all randomness; split once per request, in request order. */
+  rng: Rng;
+  /** Stop a row when its generated text contains one of these (free phase only). */
+  stopStrings?: readonly string[];
+  /** Render special tokens in `text`? Default false: they appear as their markup. */
+  skipSpecialTokens?: boolean;
+  /** Called with each row's newly completed text as it is generated (streaming). */
+  onText?: (request: number, delta: string) => void;
+}
+
+export interface Completion {
+  tokens: number[];
+  /** Per generated token; see the file comment for the exact quantity. */
+  logprobs: number[];
+  /** Per generated token: the sorted allowed ids at a constrained step, null at a free step. */
+  allowed: (Int32Array | null)[];
+  text: string;
+  finishReason: FinishReason;
+}
+
+export interface GenerationStats {
+  prefillTokens: number;
+  prefillMs: number;
+  decodeSteps: number;
+  decodeTokens: number;
+  decodeMs: number;
+}
+
+export interface GeneratorOptions {
+  /** ORT intra-op threads (default: onnxruntime's choice). */
+  threads?: number;
+}
+
+interface Row {
+  request: number;
+  prompt: readonly number[];
+  tokens: number[];
+  logprobs: number[];
+  allowed: (Int32Array | null)[];
+  /** Filled cache slots = position of the next token fed. */
+  len: number;
+  text: string;
+  utf8: TextDecoder;
+  rng: Rng;
+  trie: TokenTrie | undefined;
+  trigger: string | undefined;
+  /** Current trie node, or -1 while writing freely. */
+  node: number;
+  finish: FinishReason | undefined;
+}
+
+/** K and V per layer, [Bcap, KV, S, D]; only the first `rows` rows are live. */
+class KvCache {
+  k: Float32Array[] = [];
+  v: Float32Array[] = [];
+  constructor(
+    readonly layers: number,
+    readonly rowCap: number,
+    readonly kv: number,
+    readonly d: number,
+    public slots: number,
+  ) {
+    for (let n = 0; n < layers; n++) {
+      this.k.push(new Float32Array(rowCap * kv * slots * d));
+      this.v.push(new Float32Array(rowCap * kv * slots * d));
+    }
+  }
+
+  /** Moves row keep[i] to row i (keep ascending), in place. */
+  compact(keep: readonly number[]): void {
+    const stride = this.kv * this.slots * this.d;
+    keep.forEach((from, to) => {
+      if (from === to) return;
+      for (let n = 0; n < this.layers; n++) {
+        (this.k[n] as Float32Array).copyWithin(to * stride, from * stride, (from + 1) * stride);
+        (this.v[n] as Float32Array).copyWithin(to * stride, from * stride, (from + 1) * stride);
+      }
+    });
+  }
+
+  /** Re-lays the first `rows` rows out with `slots` slots each. */
+  grow(rows: number, slots: number): void {
+    const { kv, d } = this;
+    const copy = (old: Float32Array): Float32Array => {
+      const out = new Float32Array(this.rowCap * kv * slots * d);
+      for (let r = 0; r < rows * kv; r++) out.set(old.subarray(r * this.slots * d, (r + 1) * this.slots * d), r * slots * d);
+      return out;
+    };
+    this.k = this.k.map(copy);
+    this.v = this.v.map(copy);
+    this.slots = slots;
+  }
+
+  /** Writes src [rows, KV, T, D] at slots 0..T-1. */
+  writeBlock(n: number, srcK: Float32Array, srcV: Float32Array, rows: number, T: number): void {
+    const { kv, d, slots } = this;
+    for (let r = 0; r < rows * kv; r++) {
+      (this.k[n] as Float32Array).set(srcK.subarray(r * T * d, (r + 1) * T * d), r * slots * d);
+      (this.v[n] as Float32Array).set(srcV.subarray(r * T * d, (r + 1) * T * d), r * slots * d);
+    }
+  }
+
+  /** Writes new K/V [rows, KV, 1, D] of row b at slot lens[b]. */
+  writeStep(n: number, newK: Float32Array, newV: Float32Array, lens: readonly number[]): void {
+    const { kv, d, slots } = this;
+    lens.forEach((slot, b) => {
+      for (let h = 0; h < kv; h++) {
+        const src = (b * kv + h) * d;
+        const dst = ((b * kv + h) * slots + slot) * d;
+        (this.k[n] as Float32Array).set(newK.subarray(src, src + d), dst);
+        (this.v[n] as Float32Array).set(newV.subarray(src, src + d), dst);
+      }
+    });
+  }
+
+  feeds(rows: number): Feeds {
+    const feeds: Feeds = {};
+    const dims = [rows, this.kv, this.slots, this.d];
+    const size = rows * this.kv * this.slots * this.d;
+    for (let n = 0; n < this.layers; n++) {
+      feeds[`past_k_${n}`] = f32((this.k[n] as Float32Array).subarray(0, size), dims);
+      feeds[`past_v_${n}`] = f32((this.v[n] as Float32Array).subarray(0, size), dims);
+    }
+    return feeds;
+  }
+}
+
+function roundUp(n: number, m: number): number {
+  return Math.ceil(n / m) * m;
+}
+
+export class Generator {
+  readonly stats: GenerationStats = { prefillTokens: 0, prefillMs: 0, decodeSteps: 0, decodeTokens: 0, decodeMs: 0 };
+
+  private constructor(
+    readonly config: ModelConfig,
+    readonly params: Params,
+    readonly tokenizer: Tokenizer,
+    private readonly prefill: GraphSession,
+    private readonly decode: GraphSession,
+    private readonly weights: Feeds,
+  ) {}
+
+  /**
+   * Builds the prefill and decode sessions. Weights are read from `params.data` at every run
+   * (zero-copy), so in-place optimiser updates are seen without rebuilding.
+   */
+  static async create(config: ModelConfig, params: Params, tokenizer: Tokenizer, options: GeneratorOptions = {}): Promise<Generator> {
+    if (tokenizer.vocabSize > config.vocabSize) {
+      throw new Error(`tokenizer has ${tokenizer.vocabSize} ids but the model only ${config.vocabSize} embedding rows`);
+    }
+    const weights: Feeds = {};
+    for (const { name, shape } of paramShapes(config)) weights[name] = f32(params.view(name), shape);
+    const session = { ...(options.threads !== undefined && { threads: options.threads }) };
+    const [prefill, decode] = await Promise.all([
+      GraphSession.fromGraph(buildPrefillGraph(config), session),
+      GraphSession.fromGraph(buildDecodeGraph(config), session),
+    ]);
+    return new Generator(config, params, tokenizer, prefill, decode, weights);
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.prefill.release(), this.decode.release()]);
+  }
+
+  /** Generates one completion per request, all rows in one batch. */
+  async generate(requests: readonly GenerationRequest[], options: GenerateOptions): Promise<Completion[]> {
+    checkSamplingParams(options);
+    if (!(Number.isInteger(options.maxNewTokens) && options.maxNewTokens >= 1)) {
+      throw new Error(`maxNewTokens must be an integer ≥ 1; got ${options.maxNewTokens}`);
+    }
+    if (requests.length === 0) return [];
+    const rows = requests.map((req, i) => this.newRow(req, i, options));
+    const finished = rows.slice();
+    let live = rows.slice();
+
+    // Prefill, right-padded to the longest prompt.
+    const P = Math.max(...live.map((r) => r.prompt.length));
+    const B = live.length;
+    const cache = new KvCache(this.config.numHiddenLayers, B, this.config.numKeyValueHeads, this.config.headDim, roundUp(P + 1, CACHE_CHUNK));
+    let logits = await this.runPrefill(live, P, cache);
+    live.forEach((row, b) => this.advance(row, logits, b, options));
+
+    for (;;) {
+      const keep = live.flatMap((row, b) => (row.finish === undefined ? [b] : []));
+      if (keep.length === 0) break;
+      if (keep.length < live.length) {
+        cache.compact(keep);
+        live = keep.map((b) => live[b] as Row);
+      }
+      const maxLen = Math.max(...live.map((r) => r.len));
+      if (maxLen >= cache.slots) cache.grow(live.length, roundUp(maxLen + 1, CACHE_CHUNK));
+      logits = await this.runDecode(live, cache);
+      live.forEach((row, b) => this.advance(row, logits, b, options));
+    }
+    return finished.map((row) => ({
+      tokens: row.tokens,
+      logprobs: row.logprobs,
+      allowed: row.allowed,
+      text: row.text + row.utf8.decode(),
+      finishReason: row.finish as FinishReason,
+    }));
+  }
+
+  private newRow(req: GenerationRequest, index: number, options: GenerateOptions): Row {
+    const V = this.config.vocabSize;
+    if (req.prompt.length === 0) throw new Error(`request ${index}: the prompt is empty; give at least one token`);
+    for (const id of req.prompt) {
+      if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`request ${index}: prompt token ${id} is outside the vocabulary [0, ${V})`);
+    }
+    if (req.prompt.length + options.maxNewTokens > this.config.maxPositionEmbeddings) {
+      throw new Error(
+        `request ${index}: prompt (${req.prompt.length}) + maxNewTokens (${options.maxNewTokens}) exceeds the model's ${this.config.maxPositionEmbeddings} positions`,
+      );
+    }
+    const trie = req.constraint === undefined ? undefined : buildChoiceTrie(this.tokenizer, req.constraint);
+    const trigger = req.constraint?.trigger;
+    return {
+      request: index,
+      prompt: req.prompt,
+      tokens: [],
+      logprobs: [],
+      allowed: [],
+      len: req.prompt.length,
+      text: "",
+      utf8: new TextDecoder("utf-8", { fatal: false }),
+      rng: options.rng.split(),
+      trie,
+      trigger,
+      node: trie !== undefined && (trigger === undefined || trigger === "") ? trie.root : -1,
+      finish: undefined,
+    };
+  }
+
+  private async runPrefill(rows: readonly Row[], P: number, cache: KvCache): Promise<Float32Array> {
+    const t0 = performance.now();
+    const B = rows.length;
+    const tokens = new BigInt64Array(B * P).fill(BigInt(this.tokenizer.padId));
+    const last = new BigInt64Array(B);
+    rows.forEach((row, b) => {
+      row.prompt.forEach((id, t) => (tokens[b * P + t] = BigInt(id)));
+      last[b] = BigInt(b * P + row.prompt.length - 1);
+    });
+    const { cos, sin } = ropeTables(this.config, Array.from({ length: P }, (_, t) => t));
+    const half = this.config.headDim / 2;
+    const out = await this.prefill.run({
+      ...this.weights,
+      tokens: i64(tokens, [B, P]),
+      cos: f32(cos, [P, half]),
+      sin: f32(sin, [P, half]),
+      causal: f32(causalBias(P), [P, P]),
+      last: i64(last, [B]),
+    });
+    for (let n = 0; n < this.config.numHiddenLayers; n++) {
+      cache.writeBlock(n, tensorData(out, `present_k_${n}`), tensorData(out, `present_v_${n}`), B, P);
+    }
+    this.stats.prefillTokens += rows.reduce((a, r) => a + r.prompt.length, 0);
+    this.stats.prefillMs += performance.now() - t0;
+    return tensorData(out, "logits");
+  }
+
+  private async runDecode(rows: readonly Row[], cache: KvCache): Promise<Float32Array> {
+    const t0 = performance.now();
+    const B = rows.length;
+    const S = cache.slots;
+    const lens = rows.map((r) => r.len);
+    const bias = new Float32Array(B * S).fill(MASKED);
+    lens.forEach((len, b) => bias.fill(0, b * S, b * S + len));
+    const { cos, sin } = ropeTables(this.config, lens);
+    const half = this.config.headDim / 2;
+    const out = await this.decode.run({
+      ...this.weights,
+      ...cache.feeds(B),
+      tokens: i64(BigInt64Array.from(rows, (r) => BigInt(r.tokens.at(-1) as number)), [B]),
+      cos: f32(cos, [B, half]),
+      sin: f32(sin, [B, half]),
+      bias: f32(bias, [B, S]),
+    });
+    for (let n = 0; n < this.config.numHiddenLayers; n++) {
+      cache.writeStep(n, tensorData(out, `new_k_${n}`), tensorData(out, `new_v_${n}`), lens);
+    }
+    for (const row of rows) row.len++;
+    this.stats.decodeSteps++;
+    this.stats.decodeTokens += B;
+    this.stats.decodeMs += performance.now() - t0;
+    return tensorData(out, "logits");
+  }
+
+  /** Samples row b's next token from logits [B, V] and updates its state. */
+  private advance(row: Row, logits: Float32Array, b: number, options: GenerateOptions): void {
+    const V = this.config.vocabSize;
+    const z = logits.subarray(b * V, (b + 1) * V);
+    const constrained = row.trie !== undefined && row.node >= 0;
+    const allowed = constrained ? (row.trie as TokenTrie).allowed(row.node) : undefined;
+    const { id, logprob } = sampleToken(z, options, row.rng, allowed);
+    row.tokens.push(id);
+    row.logprobs.push(logprob);
+    row.allowed.push(allowed ?? null);
+
+    const skip = options.skipSpecialTokens === true && id < this.tokenizer.vocabSize && this.tokenizer.isSpecial(id);
+    // Ids past the tokenizer's vocabulary (embedding padding rows) have no text.
+    const delta = skip || id >= this.tokenizer.vocabSize ? "" : row.utf8.decode(this.tokenizer.tokenBytes(id), { stream: true });
+    row.text += delta;
+    if (delta !== "") options.onText?.(row.request, delta);
+
+    if (constrained) {
+      row.node = (row.trie as TokenTrie).next(row.node, id);
+      if ((row.trie as TokenTrie).isEnd(row.node)) row.finish = "constraint";
+    } else if (this.tokenizer.eosIds.includes(id)) {
+      row.finish = "eos";
+    } else if (options.stopStrings?.some((s) => s !== "" && row.text.includes(s, Math.max(0, row.text.length - delta.length - s.length + 1)))) {
+      row.finish = "stop";
+    } else if (row.trie !== undefined && row.trigger !== undefined && delta !== "" && row.text.endsWith(row.trigger)) {
+      row.node = row.trie.root;
+    }
+    if (row.finish === undefined && row.tokens.length >= options.maxNewTokens) row.finish = "length";
+  }
+}
+
+function tensorData(out: Record<string, OrtTensor>, name: string): Float32Array {
+  const t = out[name];
+  if (t === undefined) throw new Error(`generation graph did not return "${name}"`);
+  return t.data as Float32Array;
+}

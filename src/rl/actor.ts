@@ -24,7 +24,7 @@
  */
 import type { Agent } from "../games/agent.js";
 import type { AnyGame, GameInfo, Observation, Seat } from "../games/game.js";
-import { judgeReply, scoreInvalid } from "../games/match.js";
+import { judgeReply, scoreInvalid, type Scoring } from "../games/match.js";
 import type { Rng } from "../games/rng.js";
 import type { Policy, PolicyRequest } from "./policy.js";
 import type { GameResult, MoveRecord, Rollout, Sample, Trajectory } from "./types.js";
@@ -34,7 +34,7 @@ export interface PromptMode {
   readonly name: "compact" | "chat" | string;
   request(info: GameInfo, observation: Observation, maxNewTokens: number): PolicyRequest;
   /** The text the game parses, or why the reply holds no action. Never throws. */
-  extract(reply: string): { readonly ok: true; readonly action: string } | { readonly ok: false; readonly reason: string };
+  extract(reply: string, observation: Observation): { readonly ok: true; readonly action: string } | { readonly ok: false; readonly reason: string };
 }
 
 export interface WeightedGame {
@@ -57,6 +57,13 @@ export interface ActorOptions {
   readonly opponent?: Agent;
   /** An extra turn cap below each game's own `maxTurns` (draw when reached). */
   readonly turnCap?: number;
+  /** "training" (default): invalid −1.5/+0.5. "evaluation": invalid −1/+1. */
+  readonly scoring?: Scoring;
+  /**
+   * Evaluation: play exactly this many games instead of collecting `rolloutBatch` samples; the
+   * rollout's `batch` is then every sample of every game.
+   */
+  readonly gameCount?: number;
 }
 
 interface LiveGame {
@@ -81,7 +88,7 @@ export function checkActorOptions(o: ActorOptions): void {
   for (const g of o.games) {
     if (!(Number.isFinite(g.weight) && g.weight > 0)) throw new Error(`game weight must be a positive number; got ${g.weight} for ${g.game.info.id}`);
   }
-  for (const [key, v] of [["rolloutBatch", o.rolloutBatch], ["envs", o.envs], ["maxNewTokens", o.maxNewTokens]] as const) {
+  for (const [key, v] of [["rolloutBatch", o.rolloutBatch], ["envs", o.envs], ["maxNewTokens", o.maxNewTokens], ["gameCount", o.gameCount ?? 1]] as const) {
     if (!(Number.isInteger(v) && v >= 1)) throw new Error(`${key} must be a positive integer; got ${v}`);
   }
 }
@@ -141,7 +148,11 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
 
   for (;;) {
     // 1. Top up the live games.
-    while (live.length < options.envs && finishedSamples + live.reduce((s, g) => s + expected(g), 0) < options.rolloutBatch) {
+    const wantMore = (): boolean =>
+      options.gameCount === undefined
+        ? finishedSamples + live.reduce((s, g) => s + expected(g), 0) < options.rolloutBatch
+        : nextIndex < options.gameCount;
+    while (live.length < options.envs && wantMore()) {
       const game = pickGame(options.games, gameRng);
       const gameIndex = nextIndex++;
       const policySeats: Seat[] = selfPlay ? [0, 1] : [gameIndex % 2 === 0 ? 0 : 1];
@@ -192,7 +203,7 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
           ...(res.allowedIds === undefined ? {} : { allowedIds: res.allowedIds }),
           policyVersion: options.policy.version, text: res.text,
         });
-        const extracted = options.mode.extract(res.text);
+        const extracted = options.mode.extract(res.text, p.observation);
         raw = res.text;
         if (!extracted.ok) {
           g.moves.push({ seat: p.seat, action: "", raw, invalidReason: extracted.reason });
@@ -220,7 +231,7 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
       const offenders = invalid.get(g)?.seats;
       if (offenders !== undefined) {
         // No retry during training: the round does not happen and the game ends.
-        finish(g, { returns: scoreInvalid(offenders, "training") as [number, number], endReason: "invalid", invalidSeat: offenders[0] as Seat });
+        finish(g, { returns: scoreInvalid(offenders, options.scoring ?? "training") as [number, number], endReason: "invalid", invalidSeat: offenders[0] as Seat });
         done.add(g);
         continue;
       }
@@ -238,6 +249,9 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
 
   // 4. Exactly `rolloutBatch` samples, drawn without replacement, kept in play order.
   const all = finished.flatMap((t) => t.samples);
+  if (options.gameCount !== undefined) {
+    return { trajectories: finished, batch: all, policyCalls, generatedTokens, seconds: (performance.now() - started) / 1000 };
+  }
   const picked = subsampleRng.shuffle(all.map((_, i) => i)).slice(0, options.rolloutBatch).sort((a, b) => a - b);
   return {
     trajectories: finished,

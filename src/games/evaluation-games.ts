@@ -4,6 +4,7 @@
  */
 import { connectFour } from "./connect-four.js";
 import type { GameVariant } from "./game.js";
+import { liarsDice } from "./liars-dice.js";
 import { nim } from "./nim.js";
 import { pigDice } from "./pig-dice.js";
 import { simpleTak } from "./simple-tak.js";
@@ -12,5 +13,6 @@ export const evaluationGameVariants: readonly GameVariant[] = [
   { id: "ConnectFour-v0", split: "evaluation", make: () => connectFour },
   { id: "Nim-v0", split: "evaluation", make: () => nim },
   { id: "PigDice-v1", split: "evaluation", make: () => pigDice },
+  { id: "LiarsDice-v1", split: "evaluation", make: () => liarsDice({ dice: 5 }) },
   { id: "SimpleTak-v0", split: "evaluation", make: () => simpleTak },
 ];

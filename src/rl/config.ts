@@ -1,0 +1,205 @@
+/**
+ * The typed configuration of `spiral train`, with commented defaults (the paper's where it has
+ * one, SPEC §1) and named presets.
+ *
+ * Resolution: preset → then the user's partial config (a JSON file or CLI flags) merged over it,
+ * one level deep for the nested groups → validated by `parseTrainConfig`. Unknown keys are errors
+ * naming the key; wrong types say what was expected. The resolved config is written to
+ * runs/<name>/config.json and is all a resumed run needs.
+ */
+import { z } from "zod";
+
+const gameEntry = z.strictObject({
+  /** Registry id, e.g. "TicTacToe-v0". */
+  id: z.string().min(1),
+  /** Relative sampling weight of new games. */
+  weight: z.number().positive().default(1),
+});
+
+const modelSchema = z.strictObject({
+  /**
+   * A model preset to initialise from scratch (`engine/presets.ts`: tiny, small, qwen3-…), or
+   * null when `dir` gives a checkpoint.
+   */
+  preset: z.string().min(1).nullable().default("tiny"),
+  /** Overrides of the preset's shape (e.g. a Qwen3-shaped model with 2 layers for smoke tests). */
+  overrides: z.record(z.string(), z.number()).default({}),
+  /** An HF-layout checkpoint directory (config.json + model.safetensors + tokenizer); wins over `preset`. */
+  dir: z.string().min(1).nullable().default(null),
+  /** "byte" for models trained from scratch, "qwen3" for the real Qwen3 vocabulary (offline), "model" for the tokenizer.json in `dir`, or a tokenizer directory. */
+  tokenizer: z.string().min(1).default("byte"),
+  /** Std of the normal init of a fresh model. */
+  initStd: z.number().positive().default(0.02),
+});
+
+const optimSchema = z.strictObject({
+  /** "ppo": PPO-clip with Dr.GRPO normalisation (the paper). "reinforce": −A·logp, same normalisation. */
+  loss: z.enum(["ppo", "reinforce"]).default("ppo"),
+  /** Passes over each step's batch; the old log-probs are recomputed once, before the first. */
+  ppoEpochs: z.number().int().positive().default(2),
+  /** PPO clip ε. */
+  clip: z.number().min(0).default(0.2),
+  /** Constant learning rate. The paper uses 1e-6 for a 4B model; tiny models from scratch need far more. */
+  lr: z.number().positive().default(1e-6),
+  beta1: z.number().min(0).max(1).default(0.9),
+  beta2: z.number().min(0).max(1).default(0.95),
+  eps: z.number().positive().default(1e-8),
+  weightDecay: z.number().min(0).default(0),
+  /** Global gradient-norm clip. */
+  gradClip: z.number().positive().default(1.0),
+  /** Samples per forward/backward; gradients accumulate over the micro-batches of one update. */
+  microBatch: z.number().int().positive().default(16),
+  /** Updates per epoch: the batch is split into this many minibatches (1 = one update per epoch). */
+  minibatches: z.number().int().positive().default(1),
+});
+
+const evalSchema = z.strictObject({
+  /** Evaluate every k steps (and after the last); 0 disables. */
+  every: z.number().int().min(0).default(10),
+  /** Games per matchup (the policy's seat alternates). */
+  games: z.number().int().positive().default(100),
+  /** Sampling temperature for evaluation games (the paper: 0.6–0.7). */
+  temperature: z.number().min(0).default(0.6),
+  /** Compute the exact 1-round Kuhn exploitability. */
+  kuhn: z.boolean().default(true),
+});
+
+export const trainConfigSchema = z.strictObject({
+  /** Run name: the directory under `out`. */
+  name: z.string().min(1).default("spiral"),
+  /** Parent directory of run directories. */
+  out: z.string().min(1).default("runs"),
+  seed: z.number().int().min(0).default(0),
+  /** Policy steps (learner updates). The paper: 400. */
+  steps: z.number().int().positive().default(400),
+  /** Training games with sampling weights. */
+  games: z.array(gameEntry).min(1).default([{ id: "TicTacToe-v0", weight: 1 }, { id: "KuhnPoker-v1", weight: 1 }, { id: "SimpleNegotiation-v1", weight: 1 }]),
+  /** "self" (self-play, both seats trained) or a fixed opponent: "random", "minimax", "heuristic", "nash". */
+  opponent: z.string().min(1).default("self"),
+  /** "compact": short prompts, replies constrained to legal moves. "chat": chat template, free replies, boxed answers. */
+  promptMode: z.enum(["compact", "chat"]).default("compact"),
+  /** Samples per policy step (SPEC §1.1). */
+  rolloutBatch: z.number().int().positive().default(128),
+  /** Live games per actor (the batch of one generation call). */
+  envs: z.number().int().positive().default(32),
+  /** Actors (worker threads). 1 runs the actor in the learner's thread. */
+  actors: z.number().int().positive().default(1),
+  /** Longest reply in tokens; also the Dr.GRPO normaliser. The paper: 4096. */
+  maxNewTokens: z.number().int().positive().default(4096),
+  /** Sampling temperature during training (the paper: 1.0). */
+  temperature: z.number().positive().default(1.0),
+  topP: z.number().gt(0).max(1).default(1.0),
+  /** Extra turn cap (draw when reached) below each game's own; null keeps the games' caps. */
+  turnCap: z.number().int().positive().nullable().default(null),
+  rae: z.strictObject({
+    /** false: the `--no-rae` ablation (baseline fixed at 0). */
+    enabled: z.boolean().default(true),
+    alpha: z.number().min(0).lt(1).default(0.95),
+  }).default({ enabled: true, alpha: 0.95 }),
+  model: modelSchema.default(modelSchema.parse({})),
+  optim: optimSchema.default(optimSchema.parse({})),
+  eval: evalSchema.default(evalSchema.parse({})),
+  /** Checkpoint every n steps (and after the last). */
+  checkpointEvery: z.number().int().positive().default(25),
+  /** Sample games written as transcripts per step. */
+  transcripts: z.number().int().min(0).default(2),
+  /** ORT intra-op threads per session; 0 lets the trainer choose from the core count. */
+  threads: z.number().int().min(0).default(0),
+});
+
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+/** What a user may give: any subset, nested groups partial too. */
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.length === 0 ? "config" : issue.path.map(String).join(".");
+      if (issue.code === "unrecognized_keys") {
+        const where = issue.path.length === 0 ? "" : ` in ${path}`;
+        return `unknown key${issue.keys.length > 1 ? "s" : ""}${where}: ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+      }
+      return `${path}: ${issue.message}`;
+    })
+    .join("; ");
+}
+
+/** Validates a full or partial config; throws one message listing every problem. */
+export function parseTrainConfig(input: unknown): TrainConfig {
+  const result = trainConfigSchema.safeParse(input);
+  if (!result.success) throw new Error(`invalid train config: ${formatIssues(result.error)}`);
+  return result.data;
+}
+
+const NESTED = ["rae", "model", "optim", "eval"] as const;
+
+/** `over` on top of `base`, merging the nested groups key by key. Neither is validated here. */
+export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base, ...over };
+  for (const key of NESTED) {
+    const b = base[key];
+    const o = over[key];
+    if (isPlainObject(b) && isPlainObject(o)) out[key] = { ...b, ...o };
+  }
+  return out;
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/**
+ * Named presets (partial configs over the defaults).
+ * - `default`: the README's main command — a tiny byte-level model from scratch, compact prompts,
+ *   all three training games together, sized for ≤ 15 minutes on 2 cores.
+ * - `chat-smoke`: the chat path end to end in CI — a Qwen3-shaped random model (real vocabulary,
+ *   2 thin layers) with the real Qwen3 tokenizer, chat prompts, long free replies, boxed answers,
+ *   a few steps, a checkpoint.
+ * - `paper`: the paper's settings (Qwen3-4B-Base from `model.dir`), for a GPU machine later.
+ */
+export const trainPresets: Readonly<Record<string, TrainConfigInput>> = {
+  default: {
+    name: "default",
+    steps: 60,
+    games: [{ id: "TicTacToe-v0", weight: 1 }, { id: "KuhnPoker-v1-1round", weight: 1 }, { id: "SimpleNegotiation-v1", weight: 1 }],
+    promptMode: "compact",
+    rolloutBatch: 128,
+    envs: 64,
+    maxNewTokens: 32,
+    model: { preset: "tiny", tokenizer: "byte" },
+    optim: { lr: 3e-4, microBatch: 32 },
+    eval: { every: 10, games: 100, temperature: 0.6, kuhn: true },
+    checkpointEvery: 10,
+  },
+  "chat-smoke": {
+    name: "chat-smoke",
+    steps: 2,
+    games: [{ id: "TicTacToe-v0", weight: 1 }, { id: "KuhnPoker-v1", weight: 1 }],
+    promptMode: "chat",
+    rolloutBatch: 8,
+    envs: 8,
+    maxNewTokens: 64,
+    model: { preset: "qwen3-0.6b", overrides: { hiddenSize: 64, intermediateSize: 128, numHiddenLayers: 2, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 32 }, tokenizer: "qwen3" },
+    optim: { lr: 1e-4, microBatch: 4 },
+    eval: { every: 0, games: 4, kuhn: false },
+    checkpointEvery: 2,
+  },
+  paper: {
+    name: "paper",
+    steps: 400,
+    rolloutBatch: 128,
+    maxNewTokens: 4096,
+    promptMode: "chat",
+    model: { preset: null, tokenizer: "model" },
+    optim: { lr: 1e-6 },
+  },
+};
+
+/** Resolves a preset plus user overrides into a validated config. */
+export function resolveTrainConfig(preset: string, overrides: Record<string, unknown> = {}): TrainConfig {
+  const base = trainPresets[preset];
+  if (base === undefined) {
+    throw new Error(`unknown train preset "${preset}"; expected one of: ${Object.keys(trainPresets).join(", ")}`);
+  }
+  return parseTrainConfig(mergeConfig(base as Record<string, unknown>, overrides));
+}

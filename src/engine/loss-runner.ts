@@ -1,0 +1,194 @@
+/**
+ * Runs the learner's graphs (loss.ts) over a parameter buffer.
+ *
+ * One compiled session per graph variant (loss kind × constrained or not), created on first use and
+ * reused for every batch shape (B and T are symbolic). Parameters are fed as zero-copy views of
+ * `params.data`, so the optimiser's in-place updates are seen by the next call; gradients are
+ * written by onnxruntime straight into their slots of the caller's flat gradient buffer (same layout
+ * as the parameters; padding between views is left untouched).
+ */
+import ort from "onnxruntime-node";
+import type { ModelConfig } from "./config.js";
+import { GraphSession } from "./graph/session.js";
+import { type LossKind, buildLossGraph, lossNames } from "./loss.js";
+import type { Params } from "./params.js";
+
+/** Rows of tokens, left- or right-padded to one length T. Arrays are row-major [B, T]. */
+export interface TokenBatch {
+  readonly B: number;
+  readonly T: number;
+  /** [B·T] token ids */
+  readonly tokens: BigInt64Array | Int32Array | readonly number[];
+  /** [B·T] 1 on real tokens, 0 on padding */
+  readonly attentionMask: Float32Array;
+  /** Restricted next-token sets where the sampler used constrained decoding. */
+  readonly constraints?: ConstraintBatch;
+}
+
+export interface ConstraintBatch {
+  /** K: allowed ids per position (rows padded with mask 0). */
+  readonly K: number;
+  /** [B·T·K] allowed ids for predicting token t (aligned like logprobs) */
+  readonly allowedIds: BigInt64Array | Int32Array | readonly number[];
+  /** [B·T·K] 1 where the id is allowed */
+  readonly allowedMask: Float32Array;
+  /** [B·T] 1 where token t was drawn from its allowed set */
+  readonly constrained: Float32Array;
+}
+
+export interface LossBatch extends TokenBatch {
+  /** [B·T] 1 on generated tokens (the ones the loss scores) */
+  readonly lossMask: Float32Array;
+  /** [B] per-sample advantage (ppo, reinforce) */
+  readonly advantages?: Float32Array;
+  /** [B·T] log-probs recomputed before the first epoch (ppo) */
+  readonly oldLogprobs?: Float32Array;
+}
+
+export interface LossSettings {
+  readonly kind: LossKind;
+  /** Sampling temperature the log-probs are taken under (default 1). */
+  readonly temperature?: number;
+  /** PPO clip ε (default 0.2). */
+  readonly clipEps?: number;
+  /** Dr.GRPO constant: the max generation length (required for ppo and reinforce). */
+  readonly normalizer?: number;
+}
+
+export interface LossStats {
+  readonly loss: number;
+  /** [B·T] log-probs under the current parameters (0 in column 0) */
+  readonly logprobs: Float32Array;
+  /** [B·T] entropy of the next-token distribution */
+  readonly entropy: Float32Array;
+  /** ppo only, else 0 */
+  readonly clipFraction: number;
+  readonly approxKl: number;
+}
+
+export interface LossRunnerOptions {
+  /** Intra-op threads for onnxruntime (default: its choice). */
+  readonly threads?: number;
+}
+
+function int64(data: BigInt64Array | Int32Array | readonly number[]): BigInt64Array {
+  if (data instanceof BigInt64Array) return data;
+  const out = new BigInt64Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = BigInt(data[i] as number);
+  return out;
+}
+
+function expectLength(what: string, got: number, want: number, shape: string): void {
+  if (got !== want) throw new Error(`${what}: expected ${want} values (${shape}); got ${got}`);
+}
+
+export class LossRunner {
+  private readonly sessions = new Map<string, Promise<GraphSession>>();
+  private readonly paramFeeds: Record<string, ort.Tensor> = {};
+
+  constructor(
+    readonly config: ModelConfig,
+    readonly params: Params,
+    readonly options: LossRunnerOptions = {},
+  ) {
+    for (const v of params.layout.views) {
+      this.paramFeeds[v.name] = new ort.Tensor("float32", params.data.subarray(v.offset, v.offset + v.size), v.shape);
+    }
+  }
+
+  private session(kind: LossKind | undefined, constrained: boolean): Promise<GraphSession> {
+    const key = `${kind ?? "logprobs"}|${constrained}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      const { graph } = buildLossGraph(this.config, { ...(kind ? { kind } : {}), constrained });
+      s = GraphSession.fromGraph(graph, this.options.threads === undefined ? {} : { threads: this.options.threads });
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  private tokenFeeds(batch: TokenBatch, temperature: number): Record<string, ort.Tensor> {
+    const { B, T } = batch;
+    if (!(B >= 1 && T >= 2)) throw new Error(`Token batch needs B ≥ 1 and T ≥ 2; got B=${B}, T=${T}`);
+    expectLength("tokens", batch.tokens.length, B * T, "[B·T]");
+    expectLength("attentionMask", batch.attentionMask.length, B * T, "[B·T]");
+    if (!(temperature > 0)) throw new Error(`temperature must be > 0; got ${temperature}`);
+    const feeds: Record<string, ort.Tensor> = {
+      ...this.paramFeeds,
+      [lossNames.tokens]: new ort.Tensor("int64", int64(batch.tokens), [B, T]),
+      [lossNames.attentionMask]: new ort.Tensor("float32", batch.attentionMask, [B, T]),
+      [lossNames.temperature]: new ort.Tensor("float32", Float32Array.of(temperature), []),
+    };
+    const c = batch.constraints;
+    if (c) {
+      expectLength("allowedIds", c.allowedIds.length, B * T * c.K, "[B·T·K]");
+      expectLength("allowedMask", c.allowedMask.length, B * T * c.K, "[B·T·K]");
+      expectLength("constrained", c.constrained.length, B * T, "[B·T]");
+      feeds[lossNames.allowedIds] = new ort.Tensor("int64", int64(c.allowedIds), [B, T, c.K]);
+      feeds[lossNames.allowedMask] = new ort.Tensor("float32", c.allowedMask, [B, T, c.K]);
+      feeds[lossNames.constrained] = new ort.Tensor("float32", c.constrained, [B, T]);
+    }
+    return feeds;
+  }
+
+  /** Per-token log-probs and entropies [B·T] under the current parameters (no gradients). */
+  async computeLogprobs(batch: TokenBatch, temperature = 1): Promise<{ logprobs: Float32Array; entropy: Float32Array }> {
+    const s = await this.session(undefined, batch.constraints !== undefined);
+    const out = await s.run(this.tokenFeeds(batch, temperature));
+    return {
+      logprobs: (out[lossNames.logprobs] as ort.Tensor).data as Float32Array,
+      entropy: (out[lossNames.entropy] as ort.Tensor).data as Float32Array,
+    };
+  }
+
+  /** Loss, diagnostics and ∂loss/∂params written into `gradsOut` (the parameter layout, overwritten). */
+  async lossAndGrad(batch: LossBatch, settings: LossSettings, gradsOut: Float32Array): Promise<LossStats> {
+    const { B, T } = batch;
+    const layout = this.params.layout;
+    expectLength("gradsOut", gradsOut.length, layout.totalSize, "the parameter layout's totalSize");
+    const feeds = this.tokenFeeds(batch, settings.temperature ?? 1);
+    expectLength("lossMask", batch.lossMask.length, B * T, "[B·T]");
+    feeds[lossNames.lossMask] = new ort.Tensor("float32", batch.lossMask, [B, T]);
+    if (settings.kind !== "xent") {
+      const normalizer = settings.normalizer;
+      if (normalizer === undefined || !(normalizer > 0)) throw new Error(`${settings.kind} loss needs normalizer > 0 (the max generation length); got ${normalizer}`);
+      if (!batch.advantages) throw new Error(`${settings.kind} loss needs advantages [B]`);
+      expectLength("advantages", batch.advantages.length, B, "[B]");
+      feeds[lossNames.advantages] = new ort.Tensor("float32", batch.advantages, [B]);
+      feeds[lossNames.normalizer] = new ort.Tensor("float32", Float32Array.of(normalizer), []);
+    }
+    if (settings.kind === "ppo") {
+      if (!batch.oldLogprobs) throw new Error("ppo loss needs oldLogprobs [B·T] (recompute them with computeLogprobs before the first epoch)");
+      expectLength("oldLogprobs", batch.oldLogprobs.length, B * T, "[B·T]");
+      feeds[lossNames.oldLogprobs] = new ort.Tensor("float32", batch.oldLogprobs, [B, T]);
+      feeds[lossNames.clipEps] = new ort.Tensor("float32", Float32Array.of(settings.clipEps ?? 0.2), []);
+    }
+    const fetches: Record<string, ort.Tensor | null> = {
+      [lossNames.loss]: null,
+      [lossNames.logprobs]: null,
+      [lossNames.entropy]: null,
+    };
+    if (settings.kind === "ppo") {
+      fetches[lossNames.clipFraction] = null;
+      fetches[lossNames.approxKl] = null;
+    }
+    for (const v of layout.views) {
+      fetches[lossNames.gradPrefix + v.name] = new ort.Tensor("float32", gradsOut.subarray(v.offset, v.offset + v.size), v.shape);
+    }
+    const s = await this.session(settings.kind, batch.constraints !== undefined);
+    const out = await s.run(feeds, fetches);
+    const scalar = (name: string): number => (out[name] ? Number((out[name] as ort.Tensor).data[0]) : 0);
+    return {
+      loss: scalar(lossNames.loss),
+      logprobs: (out[lossNames.logprobs] as ort.Tensor).data as Float32Array,
+      entropy: (out[lossNames.entropy] as ort.Tensor).data as Float32Array,
+      clipFraction: scalar(lossNames.clipFraction),
+      approxKl: scalar(lossNames.approxKl),
+    };
+  }
+
+  async release(): Promise<void> {
+    for (const s of this.sessions.values()) await (await s).release();
+    this.sessions.clear();
+  }
+}

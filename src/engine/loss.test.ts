@@ -1,0 +1,203 @@
+import { describe, expect, it } from "vitest";
+import { createRng, type Rng } from "../games/rng.js";
+import { referenceLoss } from "../rl/loss-reference.js";
+import { LossRunner, type LossBatch, type TokenBatch } from "./loss-runner.js";
+import { testConfig, randomParams } from "./test-models.js";
+import { AdamW } from "./optimizer.js";
+import { initParams } from "./params.js";
+import { logSoftmaxRows, referenceForward } from "./reference.js";
+
+const config = testConfig(true);
+const V = config.vocabSize;
+
+/** Right-padded rows: prompt tokens then generated tokens then padding. */
+function makeBatch(rng: Rng, rows: { prompt: number; gen: number }[]): LossBatch & { seqs: number[][] } {
+  const T = Math.max(...rows.map((r) => r.prompt + r.gen));
+  const B = rows.length;
+  const tokens = new Array<number>(B * T).fill(0);
+  const attentionMask = new Float32Array(B * T);
+  const lossMask = new Float32Array(B * T);
+  const seqs: number[][] = [];
+  rows.forEach((r, b) => {
+    const seq = Array.from({ length: r.prompt + r.gen }, () => rng.int(V));
+    seqs.push(seq);
+    seq.forEach((tok, t) => {
+      tokens[b * T + t] = tok;
+      attentionMask[b * T + t] = 1;
+      if (t >= r.prompt) lossMask[b * T + t] = 1;
+    });
+  });
+  return { B, T, tokens, attentionMask, lossMask, seqs };
+}
+
+/** Reference log p(seq[t] | seq[<t]) under logits / temperature, t ≥ 1. */
+function refLogprobs(seq: number[], params: ReturnType<typeof randomParams>, temperature: number): number[] {
+  const logits = referenceForward(config, params, seq).map((z) => z / temperature);
+  const lp = logSoftmaxRows(logits, V);
+  return seq.map((tok, t) => (t === 0 ? 0 : (lp[(t - 1) * V + tok] as number)));
+}
+
+describe("LossRunner log-probs", () => {
+  it("equal the reference forward's token log-probs under temperature (right padding), 1e-4", async () => {
+    const params = randomParams(config, "lp");
+    const runner = new LossRunner(config, params, { threads: 1 });
+    const batch = makeBatch(createRng("lp-batch"), [
+      { prompt: 3, gen: 4 },
+      { prompt: 2, gen: 1 },
+      { prompt: 5, gen: 3 },
+    ]);
+    for (const temperature of [1, 0.7]) {
+      const { logprobs, entropy } = await runner.computeLogprobs(batch, temperature);
+      batch.seqs.forEach((seq, b) => {
+        const ref = refLogprobs(seq, params, temperature);
+        ref.forEach((r, t) => expect(Math.abs((logprobs[b * batch.T + t] as number) - r)).toBeLessThan(1e-4));
+      });
+      expect(entropy[1] as number).toBeGreaterThan(0);
+      expect(entropy[1] as number).toBeLessThan(Math.log(V) + 1e-5);
+    }
+    await runner.release();
+  });
+
+  it("renormalise over the allowed ids at constrained positions only", async () => {
+    const params = randomParams(config, "lp-c");
+    const runner = new LossRunner(config, params, { threads: 1 });
+    const batch = makeBatch(createRng("c-batch"), [
+      { prompt: 2, gen: 3 },
+      { prompt: 3, gen: 2 },
+    ]);
+    const K = 3;
+    const { B, T } = batch;
+    const allowedIds = new Array<number>(B * T * K).fill(0);
+    const allowedMask = new Float32Array(B * T * K);
+    const constrained = new Float32Array(B * T);
+    // Row 0, token 3: drawn from {tok, 5, 9}; row 1, token 4: from {tok, 11} (third entry padding).
+    const set = (b: number, t: number, ids: number[]): void => {
+      const tok = batch.tokens[b * T + t] as number;
+      constrained[b * T + t] = 1;
+      [tok, ...ids].forEach((id, k) => {
+        allowedIds[(b * T + t) * K + k] = id;
+        allowedMask[(b * T + t) * K + k] = 1;
+      });
+    };
+    set(0, 3, [(batch.tokens[3] as number) === 5 ? 6 : 5, 9 === batch.tokens[3] ? 10 : 9]);
+    set(1, 4, [(batch.tokens[T + 4] as number) === 11 ? 12 : 11]);
+    const withC: TokenBatch = { ...batch, constraints: { K, allowedIds, allowedMask, constrained } };
+    const temperature = 0.8;
+    const { logprobs } = await runner.computeLogprobs(withC, temperature);
+    batch.seqs.forEach((seq, b) => {
+      const logits = referenceForward(config, params, seq);
+      seq.forEach((tok, t) => {
+        if (t === 0) return;
+        let want: number;
+        if (constrained[b * T + t] === 1) {
+          const ids = [0, 1, 2].filter((k) => allowedMask[(b * T + t) * K + k] === 1).map((k) => allowedIds[(b * T + t) * K + k] as number);
+          const z = (id: number): number => (logits[(t - 1) * V + id] as number) / temperature;
+          const lse = Math.log(ids.reduce((s, id) => s + Math.exp(z(id)), 0));
+          want = z(tok) - lse;
+        } else {
+          want = refLogprobs(seq, params, temperature)[t] as number;
+        }
+        expect(Math.abs((logprobs[b * T + t] as number) - want)).toBeLessThan(1e-4);
+      });
+    });
+    await runner.release();
+  });
+});
+
+/** Σ grad·u against the central difference of the loss along u (float32 graph: h and tolerance chosen for it). */
+async function directionalCheck(kind: "ppo" | "reinforce" | "xent"): Promise<{ analytic: number; numeric: number }> {
+  const params = randomParams(config, `dir-${kind}`);
+  const runner = new LossRunner(config, params, { threads: 1 });
+  const rng = createRng(`dir-batch-${kind}`);
+  const batch = makeBatch(rng, [
+    { prompt: 3, gen: 4 },
+    { prompt: 2, gen: 5 },
+  ]);
+  const { logprobs } = await runner.computeLogprobs(batch);
+  // Old log-probs a little off the current ones: ratios in about [0.9, 1.1], away from the clip kinks.
+  const oldLogprobs = logprobs.map((lp) => lp + 0.1 * (rng.next() - 0.5));
+  const full: LossBatch = { ...batch, advantages: Float32Array.of(1.3, -0.7), oldLogprobs };
+  const settings = { kind, normalizer: 8, clipEps: 0.2, temperature: 0.9 };
+  const grads = new Float32Array(params.layout.totalSize);
+  await runner.lossAndGrad(full, settings, grads);
+  const u = new Float32Array(grads.length);
+  for (const v of params.layout.views) for (let i = 0; i < v.size; i++) u[v.offset + i] = rng.normal();
+  let analytic = 0;
+  for (let i = 0; i < u.length; i++) analytic += (u[i] as number) * (grads[i] as number);
+  const h = 1e-3;
+  const base = params.data.slice();
+  const lossAt = async (s: number): Promise<number> => {
+    for (let i = 0; i < base.length; i++) params.data[i] = (base[i] as number) + s * (u[i] as number);
+    return (await runner.lossAndGrad(full, settings, new Float32Array(grads.length))).loss;
+  };
+  const numeric = ((await lossAt(h)) - (await lossAt(-h))) / (2 * h);
+  params.data.set(base);
+  await runner.release();
+  return { analytic, numeric };
+}
+
+describe("LossRunner loss and gradients", () => {
+  it("loss, clip fraction and approx KL equal rl/loss-reference on the same log-probs", async () => {
+    const params = randomParams(config, "ref-loss");
+    const runner = new LossRunner(config, params, { threads: 1 });
+    const rng = createRng("ref-loss-batch");
+    const batch = makeBatch(rng, [
+      { prompt: 2, gen: 4 },
+      { prompt: 4, gen: 2 },
+      { prompt: 1, gen: 5 },
+    ]);
+    const { logprobs } = await runner.computeLogprobs(batch);
+    // Ratios cycle through e^0.4, 1, e^-0.4: clipped where A > 0 and r > 1.2, or A < 0 and r < 0.8.
+    const oldLogprobs = logprobs.map((lp, i) => lp + 0.4 * ((i % 3) - 1));
+    const advantages = Float32Array.of(1, -1.5, 0.5);
+    const grads = new Float32Array(params.layout.totalSize);
+    for (const kind of ["ppo", "reinforce"] as const) {
+      const stats = await runner.lossAndGrad({ ...batch, advantages, oldLogprobs }, { kind, normalizer: 6, clipEps: 0.2 }, grads);
+      const samples = batch.seqs.map((_, b) => {
+        const idx = Array.from({ length: batch.T }, (_, t) => b * batch.T + t).filter((i) => batch.lossMask[i] === 1);
+        return {
+          logprobs: idx.map((i) => logprobs[i] as number),
+          oldLogprobs: idx.map((i) => oldLogprobs[i] as number),
+          advantage: advantages[b] as number,
+        };
+      });
+      const ref = referenceLoss(samples, { kind, clip: 0.2, normalizer: 6 });
+      expect(stats.loss).toBeCloseTo(ref.loss, 5);
+      if (kind === "ppo") {
+        expect(ref.clipFraction).toBeGreaterThan(0);
+        expect(stats.clipFraction).toBeCloseTo(ref.clipFraction, 6);
+        expect(stats.approxKl).toBeCloseTo(ref.approxKl, 5);
+      }
+    }
+    await runner.release();
+  });
+
+  for (const kind of ["ppo", "reinforce", "xent"] as const) {
+    it(`${kind}: the gradient matches a directional finite difference (float32, 1e-2 relative)`, async () => {
+      const { analytic, numeric } = await directionalCheck(kind);
+      expect(Math.abs(analytic)).toBeGreaterThan(1e-3);
+      expect(Math.abs(analytic - numeric) / Math.abs(numeric)).toBeLessThan(1e-2);
+    });
+  }
+
+  it("memorises a fixed sequence with AdamW: cross-entropy from ~ln V to < 0.05", async () => {
+    const params = initParams(config, createRng("memorise"));
+    const runner = new LossRunner(config, params, { threads: 1 });
+    const rng = createRng("memorise-seq");
+    const batch = makeBatch(rng, [
+      { prompt: 1, gen: 15 },
+      { prompt: 1, gen: 15 },
+    ]);
+    const grads = new Float32Array(params.layout.totalSize);
+    const adam = new AdamW(params.layout.totalSize, { lr: 1e-2 });
+    const first = (await runner.lossAndGrad(batch, { kind: "xent" }, grads)).loss;
+    let last = first;
+    for (let step = 0; step < 150; step++) {
+      last = (await runner.lossAndGrad(batch, { kind: "xent" }, grads)).loss;
+      adam.step(params.data, grads);
+    }
+    expect(first).toBeGreaterThan(Math.log(V) - 0.5);
+    expect(last).toBeLessThan(0.05);
+    await runner.release();
+  });
+});

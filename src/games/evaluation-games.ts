@@ -8,6 +8,7 @@ import { liarsDice } from "./liars-dice.js";
 import { nim } from "./nim.js";
 import { pigDice } from "./pig-dice.js";
 import { simpleTak } from "./simple-tak.js";
+import { snake } from "./snake.js";
 
 export const evaluationGameVariants: readonly GameVariant[] = [
   { id: "ConnectFour-v0", split: "evaluation", make: () => connectFour },
@@ -15,4 +16,5 @@ export const evaluationGameVariants: readonly GameVariant[] = [
   { id: "PigDice-v1", split: "evaluation", make: () => pigDice },
   { id: "LiarsDice-v1", split: "evaluation", make: () => liarsDice({ dice: 5 }) },
   { id: "SimpleTak-v0", split: "evaluation", make: () => simpleTak },
+  { id: "Snake-v0", split: "evaluation", make: () => snake },
 ];

@@ -1,9 +1,15 @@
 import { Command } from "commander";
+import { gamesCommand } from "./games.js";
+import { playCommand } from "./play.js";
+import { replayCommand } from "./replay.js";
 
 /** Builds the `spiral` command line; each subcommand lives in its own file under src/cli/. */
 export function buildProgram(): Command {
   const program = new Command();
   program.name("spiral").description("SPIRAL self-play training for language models, in TypeScript");
+  program.addCommand(gamesCommand());
+  program.addCommand(playCommand());
+  program.addCommand(replayCommand());
   return program;
 }
 

@@ -72,7 +72,7 @@ export function judgeReply(game: AnyGame, state: unknown, seat: Seat, text: stri
 /** The notice a seat gets before it retries an invalid reply. */
 export function retryNotice(reason: string, retriesLeft: number): Message {
   const left = Number.isFinite(retriesLeft) ? ` (${retriesLeft} more invalid ${retriesLeft === 1 ? "reply" : "replies"} allowed)` : "";
-  return { kind: "notice", text: `Invalid move: ${reason}. Please try again${left}.` };
+  return { kind: "notice", text: `Invalid move: ${reason.replace(/[.\s]+$/, "")}. Please try again${left}.` };
 }
 
 /** The observation for a retry: what the seat saw, plus the notices about its invalid replies. */

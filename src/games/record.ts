@@ -21,6 +21,13 @@ export function observationText(observation: Observation): string {
   return observation.log.map(messageText).join("\n\n");
 }
 
+/** Messages of `log` after the longest prefix it shares with `before`: what is new to its reader. */
+export function newMessages(before: readonly Message[], log: readonly Message[]): readonly Message[] {
+  let shared = 0;
+  while (shared < before.length && shared < log.length && JSON.stringify(before[shared]) === JSON.stringify(log[shared])) shared++;
+  return log.slice(shared);
+}
+
 const seat = z.union([z.literal(0), z.literal(1)]);
 const pair = z.tuple([z.number(), z.number()]);
 const observation = z.object({

@@ -1,0 +1,52 @@
+/**
+ * The terminal as the game commands see it: text out, lines in. Commands take a `CliIo` so tests
+ * drive them with scripted input and capture their output.
+ */
+import { createInterface } from "node:readline";
+
+export interface CliIo {
+  /** Writes text to standard output (no newline added). */
+  readonly out: (text: string) => void;
+  /** Writes text to standard error (no newline added). */
+  readonly err: (text: string) => void;
+  /** The next line of standard input without its newline, or null at end of input. */
+  readonly readLine: () => Promise<string | null>;
+}
+
+/** The process's own stdin/stdout/stderr. Lines are read on demand, so input can be piped in. */
+export function processIo(): CliIo {
+  let lines: AsyncIterator<string> | undefined;
+  return {
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    readLine: async () => {
+      lines ??= createInterface({ input: process.stdin, terminal: false })[Symbol.asyncIterator]();
+      const next = await lines.next();
+      if (next.done === true) return null;
+      // A terminal echoes what was typed; piped input is echoed here so transcripts read the same.
+      if (!process.stdin.isTTY) process.stdout.write(`${next.value}\n`);
+      return next.value;
+    },
+  };
+}
+
+/** An io over fixed input lines that records what was written: for tests. */
+export function scriptedIo(input: readonly string[]): CliIo & { readonly stdout: () => string; readonly stderr: () => string } {
+  let out = "";
+  let err = "";
+  let next = 0;
+  return {
+    out: (text) => void (out += text),
+    err: (text) => void (err += text),
+    readLine: async () => input[next++] ?? null,
+    stdout: () => out,
+    stderr: () => err,
+  };
+}
+
+/** Reads a non-negative integer option, naming the option in the error. */
+export function parseIntegerOption(value: string, option: string): number {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new Error(`${option} expects an integer; got "${value}"`);
+  return n;
+}

@@ -1,0 +1,52 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseMatchRecord, verifyReplay } from "../games/record.js";
+import { getGame } from "../games/registry.js";
+import { scriptedIo } from "./io.js";
+import { runPlay } from "./play.js";
+
+const base = { errorAllowance: 0 } as const;
+
+describe("spiral play", () => {
+  it("shows a person the rules once, the opponent's moves, the view and legal moves, and retries bad input", async () => {
+    const io = scriptedIo(["hello", "[9]", "[0]", "[1]", "[2]", "[3]", "[4]", "[5]", "[6]", "[7]", "[8]"]);
+    const record = await runPlay({ ...base, game: "TicTacToe-v0", p0: "human", p1: "random", seed: 5 }, io);
+    const out = io.stdout();
+    expect(out.split("You are Player 0 in TicTacToe").length - 1).toBe(1); // rules printed once
+    expect(out).toContain("[0], [1], [2], [3], [4], [5], [6], [7], [8]");
+    expect(out).toContain("Player 0 > ");
+    expect(out).toMatch(/Invalid move: [^\n]*[^.]\. Please try again\./);
+    expect(out).toMatch(/Player 1: \[\d\]/); // the opponent's move, as the person's log delivers it
+    expect(record.endReason).toBe("terminal");
+    expect(record.retries[0]).toBeGreaterThanOrEqual(2); // "hello" and "[9]" at least
+    expect(record.errorAllowance).toEqual([null, 0]);
+    expect(out.trimEnd()).toMatch(/(Player 0 \(human\) wins|Player 1 \(random\) wins|Draw)\. Returns -?\d, -?\d\.$/);
+  });
+
+  it("plays two reference agents against each other, announcing moves, and writes a replayable record", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "spiral-play-")), "match.json");
+    const io = scriptedIo([]);
+    const record = await runPlay({ ...base, game: "TicTacToe-v0", p0: "minimax", p1: "minimax", seed: 2, record: path }, io);
+    expect(record.returns).toEqual([0, 0]); // perfect play draws
+    expect(io.stdout()).toMatch(/Player 0 \(minimax\): \[\d\]\nPlayer 1 \(minimax\): \[\d\]/);
+    expect(io.stdout()).toContain("Draw. Returns 0, 0.");
+    const read = parseMatchRecord(readFileSync(path, "utf8"));
+    expect(await verifyReplay(getGame("TicTacToe-v0"), read)).toEqual([]);
+  });
+
+  it("aborts cleanly when the person's input ends", async () => {
+    const io = scriptedIo(["[4]"]);
+    const record = await runPlay({ ...base, game: "TicTacToe-v0", p0: "human", p1: "random", seed: 1 }, io);
+    expect(record.endReason).toBe("transport");
+    expect(io.stdout()).toContain("Match aborted: human failed: input ended before the game did. No result.");
+  });
+
+  it("names the valid players for the game when one is unknown", async () => {
+    await expect(runPlay({ ...base, game: "TicTacToe-v0", p0: "nash", p1: "random", seed: 1 }, scriptedIo([]))).rejects.toThrow(
+      'Unknown player "nash" for TicTacToe-v0. Valid players: human, random, minimax.',
+    );
+    await expect(runPlay({ ...base, game: "Nope", p0: "human", p1: "random", seed: 1 }, scriptedIo([]))).rejects.toThrow(/Unknown game "Nope"/);
+  });
+});

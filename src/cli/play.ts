@@ -1,0 +1,165 @@
+/**
+ * `spiral play`: a game in the terminal between people and reference agents.
+ *
+ * A person sees the rules once, then at each turn the messages that are new to them (the
+ * opponent's moves, round results, why their last reply was invalid), the current view and the
+ * legal moves, and types a move. Invalid input gets the reason and another try: a person's error
+ * allowance is unlimited. Reference agents play by name (`random` for every game, `minimax`,
+ * `nash`, … where they exist).
+ */
+import { writeFileSync } from "node:fs";
+import { Command } from "commander";
+import type { Agent } from "../games/agent.js";
+import { makeReferenceAgent, referenceAgentNames } from "../games/agent-registry.js";
+import type { Message, Observation, Seat } from "../games/game.js";
+import type { MatchRecord } from "../games/match.js";
+import { playMatch } from "../games/match.js";
+import { messageText, newMessages } from "../games/record.js";
+import { getGame } from "../games/registry.js";
+import type { CliIo } from "./io.js";
+import { parseIntegerOption, processIo } from "./io.js";
+
+export interface PlayOptions {
+  readonly game: string;
+  /** "human" or a reference agent name, per seat. */
+  readonly p0: string;
+  readonly p1: string;
+  readonly seed: number;
+  /** Invalid replies a non-human seat may retry per decision. */
+  readonly errorAllowance: number;
+  readonly timeoutMs?: number;
+  /** Where to write the match record as JSON. */
+  readonly record?: string;
+}
+
+/** Prints what is new to this seat since it last looked; returns the log it has now seen. */
+function showNew(io: CliIo, seen: readonly Message[], observation: Observation): readonly Message[] {
+  const fresh = newMessages(seen, observation.log);
+  for (const message of fresh) {
+    // The trailing state message is the view, printed with the legal moves below.
+    if (message.kind === "state" && message.text === observation.view) continue;
+    io.out(`${messageText(message)}\n\n`);
+  }
+  return observation.log;
+}
+
+/** A person at the terminal: shows the observation, reads one line per reply. */
+export function humanAgent(io: CliIo, seat: Seat): Agent & { readonly showFinal: (observation: Observation) => void } {
+  let seen: readonly Message[] = [];
+  return {
+    name: "human",
+    async act(observation) {
+      seen = showNew(io, seen, observation);
+      io.out(`${observation.view}\n`);
+      // Most views already list the moves; a view that does not gets them spelled out.
+      if (!observation.legal.every((move) => observation.view.includes(move))) io.out(`Legal moves: ${observation.legal.join(" ")}\n`);
+      io.out(`Player ${seat} > `);
+      const line = await io.readLine();
+      if (line === null) throw new Error("input ended before the game did");
+      return { action: line };
+    },
+    showFinal(observation) {
+      seen = showNew(io, seen, observation);
+      io.out(`${observation.view}\n`);
+    },
+  };
+}
+
+/** Echoes a non-human agent's replies when nobody is at the terminal to see them in their log. */
+function announced(io: CliIo, agent: Agent, seat: Seat): Agent {
+  return {
+    name: agent.name,
+    async act(observation, rng) {
+      const reply = await agent.act(observation, rng);
+      io.out(`Player ${seat} (${agent.name}): ${reply.action}\n`);
+      return reply;
+    },
+  };
+}
+
+function resultLine(record: MatchRecord): string {
+  const [r0, r1] = record.returns;
+  const names = record.agents.map((name, seat) => `Player ${seat} (${name})`);
+  switch (record.endReason) {
+    case "transport":
+      return `Match aborted: ${record.transport?.message ?? "an agent failed"}. No result.`;
+    case "turn-cap":
+      return `Draw: the game reached its turn cap of ${getGame(record.gameId).info.maxTurns} moves.`;
+    case "invalid": {
+      const who = record.offenders.map((s) => names[s]).join(" and ");
+      return `${who} made an invalid move: ${record.steps.at(-1)?.reason ?? ""}. Returns ${r0}, ${r1}.`;
+    }
+    case "terminal":
+      return r0 === r1 ? `Draw. Returns ${r0}, ${r1}.` : `${names[r0 > r1 ? 0 : 1]} wins. Returns ${r0}, ${r1}.`;
+  }
+}
+
+/** Resolves one seat's player name; throws listing the valid names for the game. */
+function seatAgent(name: string, gameId: string): Agent | "human" {
+  if (name === "human") return "human";
+  try {
+    return makeReferenceAgent(name, gameId);
+  } catch {
+    throw new Error(`Unknown player "${name}" for ${gameId}. Valid players: human, ${referenceAgentNames(gameId).join(", ")}.`);
+  }
+}
+
+export async function runPlay(options: PlayOptions, io: CliIo): Promise<MatchRecord> {
+  const game = getGame(options.game);
+  const chosen = [seatAgent(options.p0, game.info.id), seatAgent(options.p1, game.info.id)] as const;
+  const humans = chosen.map((c, seat) => (c === "human" ? humanAgent(io, seat as Seat) : null));
+  const spectating = humans.every((h) => h === null);
+  const agents = chosen.map((c, seat) => {
+    const human = humans[seat];
+    if (human) return human;
+    const agent = c as Agent;
+    return spectating ? announced(io, agent, seat as Seat) : agent;
+  }) as [Agent, Agent];
+
+  io.out(`${game.info.name} (${game.info.id}), seed ${options.seed}: Player 0 is ${agents[0].name}, Player 1 is ${agents[1].name}.\n\n`);
+  const record = await playMatch({
+    game,
+    agents,
+    seed: options.seed,
+    scoring: "evaluation",
+    errorAllowance: [humans[0] ? Infinity : options.errorAllowance, humans[1] ? Infinity : options.errorAllowance],
+    ...(options.timeoutMs === undefined ? {} : { actTimeoutMs: options.timeoutMs }),
+  });
+  io.out("\n");
+  humans.forEach((human, seat) => human?.showFinal(record.finalObservations[seat as Seat]));
+  if (spectating) io.out(`${record.finalObservations[0].view}\n`);
+  io.out(`\n${resultLine(record)}\n`);
+  if (options.record !== undefined) {
+    writeFileSync(options.record, JSON.stringify(record) + "\n");
+    io.out(`Record written to ${options.record}\n`);
+  }
+  return record;
+}
+
+export function playCommand(io: CliIo = processIo()): Command {
+  return new Command("play")
+    .description("play a game in the terminal: people (human) against reference agents (random, minimax, nash, …)")
+    .requiredOption("--game <id>", "game id (see `spiral games`)")
+    .option("--p0 <player>", "Player 0: human or a reference agent", "human")
+    .option("--p1 <player>", "Player 1: human or a reference agent", "random")
+    .option("--seed <n>", "game seed (default: from the clock, printed so the game can be replayed)")
+    .option("--error-allowance <n>", "invalid replies a reference agent may retry per move (people: unlimited)", "0")
+    .option("--timeout-ms <n>", "wall-clock limit per reference agent reply")
+    .option("--record <file>", "write the match record (JSON) to this file")
+    .action(async (raw: { game: string; p0: string; p1: string; seed?: string; errorAllowance: string; timeoutMs?: string; record?: string }) => {
+      const errorAllowance = parseIntegerOption(raw.errorAllowance, "--error-allowance");
+      if (errorAllowance < 0) throw new Error(`--error-allowance expects a non-negative integer; got ${errorAllowance}`);
+      await runPlay(
+        {
+          game: raw.game,
+          p0: raw.p0,
+          p1: raw.p1,
+          seed: raw.seed === undefined ? Date.now() % 2 ** 31 : parseIntegerOption(raw.seed, "--seed"),
+          errorAllowance,
+          ...(raw.timeoutMs === undefined ? {} : { timeoutMs: parseIntegerOption(raw.timeoutMs, "--timeout-ms") }),
+          ...(raw.record === undefined ? {} : { record: raw.record }),
+        },
+        io,
+      );
+    });
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { scriptedIo } from "./io.js";
+import { parseActionsFile, runReplay } from "./replay.js";
+
+interface StepLine {
+  type: string;
+  seat: number;
+  observation: string;
+  legal: string[];
+  raw: string;
+  action: string | null;
+  valid: boolean;
+  done: boolean;
+  returns: number[];
+}
+
+describe("spiral replay", () => {
+  it("reads a JSON array or one reply per line", () => {
+    expect(parseActionsFile('["[4]", "[0]"]')).toEqual(["[4]", "[0]"]);
+    expect(parseActionsFile("[4]\n\n[0]\r\n")).toEqual(["[4]", "[0]"]);
+    expect(parseActionsFile("[4]")).toEqual(["[4]"]); // JSON [4] is not a list of strings
+    expect(() => parseActionsFile(" \n", "moves.txt")).toThrow(/Expected actions in moves.txt/);
+  });
+
+  it("prints one JSON object per step and a result, ending the game at an invalid reply", async () => {
+    const io = scriptedIo([]);
+    await runReplay({ game: "TicTacToe-v0", seed: 1, actions: ["[4]", "[0]", "[4]", "[8]"], json: true, scoring: "training" }, io);
+    const lines = io.stdout().trim().split("\n").map((l) => JSON.parse(l) as StepLine);
+    expect(lines).toHaveLength(4);
+    const [first, , third, result] = lines;
+    expect(first).toMatchObject({ type: "step", seat: 0, raw: "[4]", action: "[4]", valid: true, done: false, returns: [0, 0] });
+    expect(first?.legal).toHaveLength(9);
+    expect(first?.observation).toContain("You are Player 0");
+    expect(third).toMatchObject({ type: "step", seat: 0, raw: "[4]", valid: false, done: true, returns: [-1.5, 0.5] });
+    expect(result).toMatchObject({ type: "result", endReason: "invalid", returns: [-1.5, 0.5], offenders: [0], used: 3, ignored: 1 });
+    expect(io.stderr()).toContain("1 action(s) after the end of the game were ignored");
+  });
+
+  it("prints a readable transcript and says when the actions run out", async () => {
+    const io = scriptedIo([]);
+    await runReplay({ game: "TicTacToe-v0", seed: 1, actions: ["[4]", "[0]"] }, io);
+    expect(io.stdout()).toContain("--- step 1: move 1, Player 1 ---");
+    expect(io.stdout()).toContain('Reply: "[0]" -> [0] (valid)');
+    expect(io.stdout()).toContain("End: incomplete; returns 0, 0.");
+    expect(io.stderr()).toContain("The actions ran out before the game ended (2 used).");
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * Reference agents by name, per game: what `spiral play --p0 NAME` and evaluation opponents
+ * resolve. `random` plays any game; the others exist only for the games they were built for.
+ */
+import type { Agent } from "./agent.js";
+import { kuhnNashAgent } from "./agents/kuhn-nash.js";
+import { randomAgent } from "./agents/random.js";
+import { ticTacToeMinimaxAgent } from "./agents/tictactoe-minimax.js";
+
+interface ReferenceAgent {
+  readonly name: string;
+  readonly summary: string;
+  /** Game ids it plays; undefined means every game. */
+  readonly games?: readonly string[];
+  readonly make: () => Agent;
+}
+
+const REFERENCE_AGENTS: readonly ReferenceAgent[] = [
+  { name: "random", summary: "uniform over the legal actions", make: () => randomAgent("random") },
+  { name: "minimax", summary: "perfect play, ties broken at random", games: ["TicTacToe-v0"], make: () => ticTacToeMinimaxAgent("minimax") },
+  {
+    name: "nash",
+    summary: "closed-form 1-round Nash strategy (α = 1/6), played every round",
+    games: ["KuhnPoker-v1-1round", "KuhnPoker-v1"],
+    make: () => kuhnNashAgent(1 / 6, "nash"),
+  },
+];
+
+/** The reference agents that play `gameId`, by name. */
+export function referenceAgentNames(gameId: string): readonly string[] {
+  return REFERENCE_AGENTS.filter((a) => a.games === undefined || a.games.includes(gameId)).map((a) => a.name);
+}
+
+/** A fresh reference agent; throws listing the valid names for this game otherwise. */
+export function makeReferenceAgent(name: string, gameId: string): Agent {
+  const entry = REFERENCE_AGENTS.find((a) => a.name === name);
+  if (entry === undefined || (entry.games !== undefined && !entry.games.includes(gameId))) {
+    const where = entry === undefined ? "" : ` (it plays ${entry.games?.join(", ")})`;
+    throw new Error(`No reference agent "${name}" for ${gameId}${where}. Valid agents for ${gameId}: ${referenceAgentNames(gameId).join(", ")}.`);
+  }
+  return entry.make();
+}

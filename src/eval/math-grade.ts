@@ -1,0 +1,383 @@
+/**
+ * Math answer grading: is a model's final answer the reference answer?
+ *
+ * `gradeReply(reply, reference)` takes the last `\boxed{…}` of the reply (brace-matched, shared
+ * with action extraction in `prompt/boxed.ts`) and asks `isEquivalent(prediction, reference)`:
+ *
+ * 1. Both are normalised (`normalizeAnswer`): math delimiters, `\left`/`\right`, `\displaystyle`,
+ *    thin spaces (`\,` `\!` `\;` `\:` `~` `\quad`), `\text{}`-style wrappers (content kept), `\$`,
+ *    `\%`, degrees (`^\circ`, `^{\circ}`, `°`), trailing units ("cm", "inches", "degrees", …),
+ *    a leading assignment (`x = 5` → `5`, `k \approx 2` → `2`, `x \in [0,1]` → `[0,1]`),
+ *    thousands separators (`1,000`, `1{,}000`, `1,\!000` → `1000`), `\dfrac`/`\tfrac` → `\frac`,
+ *    `\sqrt3` → `\sqrt{3}`, `\frac12` → `\frac{1}{2}`, multiple-choice `(B)` → `B`.
+ * 2. Each is read into a structure (`parseAnswer`): a matrix (`pmatrix`/`bmatrix`/…); a union of
+ *    intervals (`\cup`); a set `\{…\}`; a bracketed sequence — a tuple or an interval — kept with its
+ *    opening and closing bracket, so `(1, 2)` ≠ `[1, 2]` ≠ `[1, 2)` and order matters; a bare
+ *    comma-separated list; or a scalar.
+ * 3. Structures must agree in kind. Multiple answers: a bare list, a set or a union is compared as a
+ *    multiset (`1, 2` = `2, 1`); a sequence or a matrix position by position.
+ * 4. Scalars are equal when their normalised text is equal; or, when both read as arithmetic
+ *    (`math-expr.ts`), when their values agree within a relative tolerance of 1e-6 (absolute 1e-9
+ *    near zero) — constants directly (`\frac{1}{2}` = `0.5` = `1/2`, `2\sqrt{3}` = `\sqrt{12}`),
+ *    expressions with variables at five fixed assignments of positive values (`\frac{x}{2}` = `x/2`);
+ *    or, for words, when they are equal ignoring case (`\text{Evelyn}` = `evelyn`); or, for
+ *    equations, side by side.
+ *
+ * Percentages are compared as written: `50\%` = `50`, but ≠ `0.5`. `e` and `i` are variables, not
+ * constants. Invariants: never throws; symmetric in its two arguments except for the reference
+ * deciding whether a list is expected; the same inputs always give the same verdict.
+ */
+import { lastBoxed, unwrapCommands } from "../prompt/boxed.js";
+import { parseExpression, type Expression } from "./math-expr.js";
+
+/** Relative tolerance of numeric equality. */
+export const RELATIVE_TOLERANCE = 1e-6;
+/** Absolute tolerance, for values near zero. */
+export const ABSOLUTE_TOLERANCE = 1e-9;
+
+/** Longest answer normalised and compared structurally; longer ones are compared verbatim. */
+const MAX_ANSWER_LENGTH = 10_000;
+
+/** Stands in for `\\` (a TeX line break: matrix rows) while normalising. */
+const ROW_BREAK = "\u0001";
+
+// ---------------------------------------------------------------------------------------------
+// Normalisation
+
+const UNICODE: readonly (readonly [RegExp, string])[] = [
+  [/−|–/g, "-"],
+  [/×/g, "\\times "],
+  [/·|⋅/g, "\\cdot "],
+  [/÷/g, "\\div "],
+  [/π/g, "\\pi "],
+  [/∞/g, "\\infty "],
+  [/√/g, "\\sqrt"],
+  [/≤/g, "\\le "],
+  [/≥/g, "\\ge "],
+  [/≠/g, "\\ne "],
+  [/∪/g, "\\cup "],
+  [/°/g, "^\\circ"],
+  [/²/g, "^2"],
+  [/³/g, "^3"],
+];
+
+/** Unit words stripped from the end of an answer that ends in a number or a closing bracket. */
+const UNITS = [
+  "square", "sq", "cubic", "units", "unit",
+  "centimeters", "centimetres", "centimeter", "cm", "millimeters", "mm", "kilometers", "km", "meters", "metres", "meter", "metre",
+  "inches", "inch", "in", "feet", "foot", "ft", "yards", "yard", "yd", "miles", "mile", "mi", "mph", "kph",
+  "degrees", "degree", "deg", "radians", "radian", "rad",
+  "dollars", "dollar", "cents", "cent", "euros", "pounds", "lbs", "lb", "ounces", "oz",
+  "hours", "hour", "hrs", "hr", "minutes", "minute", "mins", "min", "seconds", "second", "secs", "sec",
+  "days", "day", "weeks", "week", "months", "month", "years", "year",
+  "grams", "gram", "kilograms", "kg", "liters", "litres", "liter", "ml", "gallons", "gallon",
+  "people", "persons", "students", "ways", "points", "times", "percent",
+];
+/** One-letter units, stripped only after a space (`6.5 m`), since `5m` may be a product. */
+const SHORT_UNITS = ["m", "s", "h", "g", "L", "K", "N", "J", "W", "V"];
+
+const UNIT_PATTERN = new RegExp(
+  `(?<=[0-9}).\\]])\\s*(?:${UNITS.join("|")})(?:\\s*\\^\\s*\\{?[23]\\}?)?(?:\\s*(?:/|per)\\s*(?:${UNITS.join("|")}|${SHORT_UNITS.join("|")}))?\\.?$`,
+);
+const SHORT_UNIT_PATTERN = new RegExp(`(?<=[0-9}).\\]])\\s+(?:${SHORT_UNITS.join("|")})(?:\\s*\\^\\s*\\{?[23]\\}?)?(?:\\s*/\\s*(?:${SHORT_UNITS.join("|")})(?:\\^\\{?2\\}?)?)?$`);
+
+/** `x = 5`, `a_1 = 5`, `\theta \approx 2`, `x \in (0, 1)` → the right-hand side. */
+const ASSIGNMENT = /^(?:[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?|\\[A-Za-z]+(?:_\{?[A-Za-z0-9]+\}?)?|[A-Za-z]\([A-Za-z]\))\s*(?:=|\\approx|\\in)\s*(?=\S)/;
+
+function stripUnits(text: string): string {
+  let s = text;
+  for (let pass = 0; pass < 4; pass++) {
+    const next = s.replace(UNIT_PATTERN, "").replace(SHORT_UNIT_PATTERN, "").trimEnd();
+    if (next === s || next.length === 0) return s;
+    s = next;
+  }
+  return s;
+}
+
+/** Drops a leading assignment when the rest holds no further `=`. */
+function stripAssignment(text: string): string {
+  const match = ASSIGNMENT.exec(text);
+  if (match === null) return text;
+  const rest = text.slice(match[0].length);
+  return rest.includes("=") ? text : rest;
+}
+
+/** Removes `$…$`, `\(…\)`, `\[…\]` delimiters around the whole answer. */
+function stripDelimiters(text: string): string {
+  let s = text.trim();
+  for (;;) {
+    const next = s
+      .replace(/^\$+([\s\S]*?)\$+$/, "$1")
+      .replace(/^\\\(([\s\S]*)\\\)$/, "$1")
+      .replace(/^\\\[([\s\S]*)\\\]$/, "$1")
+      .trim();
+    if (next === s) return s;
+    s = next;
+  }
+}
+
+/**
+ * An answer in canonical text (rules in the file header, step 1). Idempotent on its own output
+ * for ordinary answers; never throws.
+ */
+export function normalizeAnswer(answer: string): string {
+  if (typeof answer !== "string") return "";
+  let s = answer.length > MAX_ANSWER_LENGTH ? answer.slice(0, MAX_ANSWER_LENGTH) : answer;
+  for (const [pattern, replacement] of UNICODE) s = s.replace(pattern, replacement);
+  s = s.replace(/\\\$/g, "").replace(/\\%|%/g, "");
+  s = stripDelimiters(s).replace(/\$/g, "");
+  s = s.replace(/\n/g, " ");
+  // TeX line breaks (matrix rows) are set aside so the spacing rules below cannot split them.
+  s = s.replace(/\\\\/g, ROW_BREAK);
+  // Thousands separators written as TeX: 1{,}000 and 1,\!000.
+  s = s.replace(/(\d)\{,\}(?=\d{3})/g, "$1").replace(/(\d),\\!\s*(?=\d{3}(?!\d))/g, "$1");
+  s = unwrapCommands(s);
+  s = s
+    .replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|biggl|biggr|bigg|Bigg)(?![A-Za-z])\s*(\\?[()[\]{}|.]|\\langle|\\rangle)?/g, (_w, d: string | undefined) =>
+      d === "." || d === undefined ? "" : d,
+    )
+    .replace(/\\(?:displaystyle|textstyle|limits|nolimits|mathstrut)(?![A-Za-z])/g, "")
+    .replace(/\\[dt]frac(?![A-Za-z])/g, "\\frac")
+    .replace(/\\[dt]binom(?![A-Za-z])/g, "\\binom")
+    .replace(/\\(?:quad|qquad)(?![A-Za-z])|\\[ ,;:!>]|~/g, " ")
+    .replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![A-Za-z])|\\circ(?![A-Za-z])|\\degree(?![A-Za-z])/g, "")
+    .replace(/\\leq(?:slant)?(?![A-Za-z])/g, "\\le")
+    .replace(/\\geq(?:slant)?(?![A-Za-z])/g, "\\ge")
+    .replace(/\\neq(?![A-Za-z])/g, "\\ne")
+    .replace(/\\varnothing(?![A-Za-z])/g, "\\emptyset")
+    .replace(/\\(?:infinity|inf)(?![A-Za-z])|^infinity$|^inf$/gi, "\\infty");
+  s = s.replace(/\s+/g, " ").trim();
+  s = s.replace(/ (?:and|or) /g, ", ");
+  s = stripUnits(s);
+  s = stripAssignment(s);
+  s = s.replace(/[.。]\s*$/, "").trim();
+  s = s.replace(/\\sqrt\s*(\w)/g, "\\sqrt{$1}").replace(/\\frac\s*(\d)\s*(\d)/g, "\\frac{$1}{$2}");
+  s = s.replace(/^\(([A-Ea-e])\)$/, "$1");
+  if (/^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, "");
+  return canonicalSpacing(s).split(ROW_BREAK).join("\\\\");
+}
+
+/** Spaces removed, except one between a command and a following letter (`\pi r`). */
+function canonicalSpacing(text: string): string {
+  return text.replace(/(\\[A-Za-z]+)\s+(?=[A-Za-z])|\s+/g, (_space, command: string | undefined) => (command === undefined ? "" : `${command} `));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structure
+
+export type AnswerValue =
+  | { readonly kind: "scalar"; readonly text: string }
+  | { readonly kind: "list"; readonly items: readonly AnswerValue[] }
+  | { readonly kind: "set"; readonly items: readonly AnswerValue[] }
+  | { readonly kind: "union"; readonly items: readonly AnswerValue[] }
+  | { readonly kind: "sequence"; readonly open: string; readonly close: string; readonly items: readonly AnswerValue[] }
+  | { readonly kind: "matrix"; readonly rows: readonly (readonly AnswerValue[])[] };
+
+/** Splits at `separator` where no bracket is open. Brackets of any type count (intervals mix them). */
+function splitTopLevel(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === "\\") {
+      // `\{` and `\}` open and close sets; other commands are skipped whole.
+      const next = text[i + 1];
+      if (next === "{") depth++;
+      else if (next === "}") depth--;
+      else if (depth === 0 && text.startsWith(separator, i)) {
+        parts.push(text.slice(start, i));
+        start = i + separator.length;
+        i = start - 1;
+        continue;
+      }
+      i++;
+      continue;
+    }
+    if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") depth--;
+    else if (depth === 0 && text.startsWith(separator, i)) {
+      parts.push(text.slice(start, i));
+      start = i + separator.length;
+      i = start - 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
+/** Whether the bracket opening at 0 closes exactly at the last character. */
+function enclosesWhole(text: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") {
+      depth--;
+      if (depth === 0) return i === text.length - 1;
+    }
+  }
+  return false;
+}
+
+const MATRIX = /^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^}]*\})?(.*)\\end\{\1\}$/s;
+
+/** Reads a normalised answer into its structure (file header, step 2). */
+export function parseAnswer(normalized: string): AnswerValue {
+  const text = normalized.trim();
+  const matrix = MATRIX.exec(text);
+  if (matrix !== null) {
+    const rows = (matrix[2] as string)
+      .split(/\\\\/)
+      .map((row) => row.trim())
+      .filter((row) => row.length > 0)
+      .map((row) => row.split("&").map((cell) => parseAnswer(cell)));
+    return { kind: "matrix", rows };
+  }
+  const union = splitTopLevel(text, "\\cup");
+  if (union.length > 1) return { kind: "union", items: union.map((part) => parseAnswer(part.trim())) };
+  if (text.startsWith("\\{") && text.endsWith("\\}")) {
+    const inner = text.slice(2, -2);
+    if (splitTopLevel(inner, "\\}").length === 1) {
+      return { kind: "set", items: inner.trim() === "" ? [] : splitTopLevel(inner, ",").map((item) => parseAnswer(stripAssignment(item.trim()))) };
+    }
+  }
+  const first = text[0];
+  const last = text[text.length - 1];
+  if ((first === "(" || first === "[") && (last === ")" || last === "]") && enclosesWhole(text)) {
+    const items = splitTopLevel(text.slice(1, -1), ",");
+    if (items.length > 1) {
+      return { kind: "sequence", open: first, close: last, items: items.map((item) => parseAnswer(item.trim())) };
+    }
+    if (first === "(" && last === ")") return parseAnswer(text.slice(1, -1));
+  }
+  const list = splitTopLevel(text, ",");
+  if (list.length > 1) return { kind: "list", items: list.map((item) => parseAnswer(stripAssignment(item.trim()))) };
+  return { kind: "scalar", text };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparison
+
+/** Numeric equality within the stated tolerances; equal infinities are equal. */
+export function numbersClose(a: number, b: number): boolean {
+  if (Number.isNaN(a) || Number.isNaN(b)) return false;
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
+  return Math.abs(a - b) <= ABSOLUTE_TOLERANCE + RELATIVE_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
+}
+
+/** Positive, distinct, unremarkable values; variable j at point p gets VALUES[(3p + 7j) mod 10]. */
+const VALUES = [0.5772, 1.4142, 2.7183, 0.3679, 1.7321, 3.1416, 0.6931, 2.2361, 1.618, 0.866];
+const POINTS = 5;
+
+function expressionsEqual(a: Expression, b: Expression): boolean {
+  const names = [...new Set([...a.variables, ...b.variables])].sort();
+  if (names.length > VALUES.length) return false;
+  let compared = 0;
+  for (let p = 0; p < POINTS; p++) {
+    const values = new Map(names.map((name, j) => [name, VALUES[(3 * p + 7 * j) % VALUES.length] as number]));
+    const x = a.evaluate(values);
+    const y = b.evaluate(values);
+    if (Number.isNaN(x) && Number.isNaN(y)) continue; // outside both domains at this point
+    if (!numbersClose(x, y)) return false;
+    compared++;
+  }
+  return compared > 0;
+}
+
+const WORDS = /^[A-Za-z][A-Za-z ]*$/;
+
+function scalarsEqual(pred: string, ref: string): boolean {
+  if (pred === ref) return true;
+  if (pred.length === 0 || ref.length === 0) return false;
+  if (WORDS.test(pred) && WORDS.test(ref) && (pred.length > 1 || ref.length > 1)) {
+    return pred.toLowerCase() === ref.toLowerCase();
+  }
+  const a = parseExpression(pred);
+  const b = parseExpression(ref);
+  if (a !== undefined && b !== undefined) {
+    // Overflowing values (200!) are unreadable, not equal; written infinities are.
+    const constant = a.variables.size === 0 && b.variables.size === 0;
+    if (constant) {
+      const x = a.evaluate(new Map());
+      const y = b.evaluate(new Map());
+      if ((!Number.isFinite(x) || !Number.isFinite(y)) && !(pred.includes("\\infty") && ref.includes("\\infty"))) return false;
+      return numbersClose(x, y);
+    }
+    return expressionsEqual(a, b);
+  }
+  const predSides = splitTopLevel(pred, "=");
+  const refSides = splitTopLevel(ref, "=");
+  if (predSides.length === 2 && refSides.length === 2) {
+    const [p0, p1] = predSides as [string, string];
+    const [r0, r1] = refSides as [string, string];
+    return (scalarsEqual(p0, r0) && scalarsEqual(p1, r1)) || (scalarsEqual(p0, r1) && scalarsEqual(p1, r0));
+  }
+  return false;
+}
+
+/** Each reference item matched by a distinct prediction item (greedy; lists here are short). */
+function multisetEqual(pred: readonly AnswerValue[], ref: readonly AnswerValue[]): boolean {
+  if (pred.length !== ref.length) return false;
+  const used = new Array<boolean>(pred.length).fill(false);
+  for (const r of ref) {
+    const j = pred.findIndex((p, k) => !used[k] && valuesEqual(p, r));
+    if (j < 0) return false;
+    used[j] = true;
+  }
+  return true;
+}
+
+function pairwiseEqual(pred: readonly AnswerValue[], ref: readonly AnswerValue[]): boolean {
+  return pred.length === ref.length && pred.every((p, k) => valuesEqual(p, ref[k] as AnswerValue));
+}
+
+/** Structural equality (file header, steps 3 and 4). */
+export function valuesEqual(pred: AnswerValue, ref: AnswerValue): boolean {
+  switch (ref.kind) {
+    case "scalar":
+      return pred.kind === "scalar" && scalarsEqual(pred.text, ref.text);
+    case "list":
+    case "set":
+      // A set answered as a bare list (or the other way round) still lists the same values.
+      return (pred.kind === "list" || pred.kind === "set") && multisetEqual(pred.items, ref.items);
+    case "union":
+      return pred.kind === "union" && multisetEqual(pred.items, ref.items);
+    case "sequence":
+      return pred.kind === "sequence" && pred.open === ref.open && pred.close === ref.close && pairwiseEqual(pred.items, ref.items);
+    case "matrix":
+      return (
+        pred.kind === "matrix" &&
+        pred.rows.length === ref.rows.length &&
+        pred.rows.every((row, k) => pairwiseEqual(row, ref.rows[k] as readonly AnswerValue[]))
+      );
+  }
+}
+
+/** Whether `prediction` states the same answer as `reference`. Never throws. */
+export function isEquivalent(prediction: string | undefined, reference: string): boolean {
+  try {
+    if (typeof prediction !== "string" || typeof reference !== "string") return false;
+    if (prediction.trim().length === 0) return false;
+    if (prediction.length > MAX_ANSWER_LENGTH) return false;
+    const pred = normalizeAnswer(prediction);
+    const ref = normalizeAnswer(reference);
+    if (pred === ref) return pred.length > 0;
+    return valuesEqual(parseAnswer(pred), parseAnswer(ref));
+  } catch {
+    // Defensive: the steps above are written not to throw; a bug must not end a benchmark run.
+    return false;
+  }
+}
+
+/** The verdict on a whole reply: its last `\boxed{}` against the reference. */
+export function gradeReply(reply: string, reference: string): { correct: boolean; prediction: string | undefined } {
+  const prediction = typeof reply === "string" ? lastBoxed(reply) : undefined;
+  return { correct: isEquivalent(prediction, reference), prediction };
+}
+
+export { lastBoxed };

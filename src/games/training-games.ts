@@ -5,10 +5,12 @@
  */
 import type { GameVariant } from "./game.js";
 import { kuhnPoker } from "./kuhn-poker.js";
+import { simpleNegotiation } from "./simple-negotiation.js";
 import { ticTacToe } from "./tictactoe.js";
 
 export const trainingGameVariants: readonly GameVariant[] = [
   { id: "TicTacToe-v0", split: "training", make: () => ticTacToe },
   { id: "KuhnPoker-v1", split: "training", make: () => kuhnPoker({ rounds: 5 }) },
   { id: "KuhnPoker-v1-1round", split: "training", make: () => kuhnPoker({ rounds: 1 }) },
+  { id: "SimpleNegotiation-v1", split: "training", make: () => simpleNegotiation },
 ];

@@ -39,10 +39,11 @@ describe("chatPrompt", () => {
       "[GAME] Round 2: you hold K.",
       "Player 0: [bet]",
       "Round 2 of 5. Your card: K.",
-      "Your legal actions now: [fold], [call]",
       "\\boxed{[fold]}",
     ].map((needle) => indexOf(text, needle));
     expect(order).toEqual([...order].sort((a, b) => a - b));
+    // The latest state already lists the legal actions: they are not repeated.
+    expect(text).not.toContain("Your legal actions now");
     expect(text.trimEnd().endsWith("for example \\boxed{[fold]}.")).toBe(true);
     expect(text).toContain("step by step");
   });
@@ -63,6 +64,12 @@ describe("chatPrompt", () => {
     const text = chatPromptText(TICTACTOE_INFO, observation);
     expect(text).toContain("The current state:\n O | 1 | 2\n---+");
     expect(chatPromptText(TICTACTOE_INFO, TICTACTOE_OBSERVATION)).not.toContain("The current state:");
+  });
+
+  it("lists the legal actions when the latest state does not", () => {
+    const text = chatPromptText(TICTACTOE_INFO, TICTACTOE_OBSERVATION);
+    expect(indexOf(text, "Your legal actions now: [1], [2], [3], [5], [6], [7], [8]")).toBeGreaterThan(indexOf(text, " 6 | 7 | 8"));
+    expect(chatPromptText(KUHN_INFO, KUHN_OBSERVATION, { listLegal: true })).toContain("Your legal actions now: [fold], [call]");
   });
 
   it("honours listLegal and leaves the example out when nothing is legal", () => {

@@ -4,7 +4,8 @@
  * The turn, in our own words: the model is Player N of a named two-player zero-sum game; then the
  * rules message; then the rest of the log in order (state views verbatim, actions as
  * "Player 1: [bet]" with "(you)" on the model's own seat, game-master notices as "[GAME] …"); the
- * legal actions when the game's action set is small and enumerable; and the request to reason step
+ * legal actions when the game's action set is small and enumerable and the latest state does not
+ * already list them all; and the request to reason step
  * by step and box the final action, with an example built from `observation.legal[0]`.
  *
  * Invariants: the prompt is a pure function of (info, observation, options); it holds nothing the
@@ -73,10 +74,12 @@ export function renderMessage(message: Message, observer: Seat): string {
   }
 }
 
-function shouldListLegal(info: GameInfo, observation: Observation, options: ChatPromptOptions): boolean {
+function shouldListLegal(info: GameInfo, observation: Observation, options: ChatPromptOptions, latestState: string): boolean {
   if (observation.legal.length === 0) return false;
   if (options.listLegal !== undefined) return options.listLegal;
-  return info.actionSpace === "enumerable" && observation.legal.length <= MAX_LISTED_ACTIONS;
+  if (info.actionSpace !== "enumerable" || observation.legal.length > MAX_LISTED_ACTIONS) return false;
+  // Not again when the latest state already lists every legal action.
+  return !observation.legal.every((action) => latestState.includes(action));
 }
 
 /** The game description and log part of the prompt, shared by the chat and raw templates. */
@@ -91,10 +94,13 @@ export function renderGameBody(info: GameInfo, observation: Observation, options
   }
   // The log normally carries state views; a log without one still gets the current view.
   const view = normaliseView(observation.view);
-  if (!events.some((m) => m.kind === "state") && view.length > 0) {
+  const states = events.filter((m) => m.kind === "state");
+  let latestState = states[states.length - 1]?.text ?? "";
+  if (states.length === 0 && view.length > 0) {
     blocks.push(`${CHAT_WORDING.currentState}\n${view}`);
+    latestState = view;
   }
-  if (shouldListLegal(info, observation, options)) {
+  if (shouldListLegal(info, observation, options, latestState)) {
     blocks.push(fill(CHAT_WORDING.legal, { legal: observation.legal.join(", ") }));
   }
   return blocks.join("\n\n");

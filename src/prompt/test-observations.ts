@@ -21,7 +21,8 @@ export const TICTACTOE_INFO = info("TicTacToe-v0", "Tic Tac Toe", "enumerable", 
 export const KUHN_INFO = info("KuhnPoker-v1", "Kuhn Poker", "enumerable", "imperfect");
 export const NEGOTIATION_INFO = info("SimpleNegotiation-v1", "Simple Negotiation", "free-text", "perfect");
 
-const TICTACTOE_VIEW = [" O | 1 | 2 ", "---+---+---", " 3 | X | 5 ", "---+---+---", " 6 | 7 | 8 ", "Available moves: [1], [2], [3], [5], [6], [7], [8]"].join("\n");
+const TICTACTOE_BOARD = [" O | 1 | 2 ", "---+---+---", " 3 | X | 5 ", "---+---+---", " 6 | 7 | 8 "].join("\n");
+const TICTACTOE_VIEW = `${TICTACTOE_BOARD}\nAvailable moves: [1], [2], [3], [5], [6], [7], [8]`;
 
 /** Player 0 (O) to move after O took 0 and X took 4. */
 export const TICTACTOE_OBSERVATION: Observation = {
@@ -31,7 +32,7 @@ export const TICTACTOE_OBSERVATION: Observation = {
     { kind: "rules", text: "You are Player 0 and play O. Place your mark on an empty cell 0-8 with [c], e.g. [4]. Three in a row wins." },
     { kind: "action", seat: 0, text: "[0]" },
     { kind: "action", seat: 1, text: "[4]" },
-    { kind: "state", text: TICTACTOE_VIEW },
+    { kind: "state", text: TICTACTOE_BOARD },
   ],
   view: TICTACTOE_VIEW,
   legal: ["[1]", "[2]", "[3]", "[5]", "[6]", "[7]", "[8]"],

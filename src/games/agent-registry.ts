@@ -4,6 +4,7 @@
  */
 import type { Agent } from "./agent.js";
 import { kuhnNashAgent } from "./agents/kuhn-nash.js";
+import { negotiationHeuristicAgent } from "./agents/negotiation-heuristic.js";
 import { randomAgent } from "./agents/random.js";
 import { ticTacToeMinimaxAgent } from "./agents/tictactoe-minimax.js";
 
@@ -23,6 +24,12 @@ const REFERENCE_AGENTS: readonly ReferenceAgent[] = [
     summary: "closed-form 1-round Nash strategy (α = 1/6), played every round",
     games: ["KuhnPoker-v1-1round", "KuhnPoker-v1"],
     make: () => kuhnNashAgent(1 / 6, "nash"),
+  },
+  {
+    name: "heuristic",
+    summary: "accepts only trades that raise its value, proposes trades good for it",
+    games: ["SimpleNegotiation-v1"],
+    make: () => negotiationHeuristicAgent("heuristic"),
   },
 ];
 

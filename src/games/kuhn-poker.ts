@@ -247,6 +247,7 @@ function viewText(state: KuhnState, seat: Seat): string {
   return lines.join("\n");
 }
 
+/** Rules, each round's deal, betting and result, the outcome when over, then the current view. */
 function messageLog(state: KuhnState, seat: Seat): Message[] {
   const log: Message[] = [{ kind: "rules", text: rulesText(seat, state.rounds) }];
   const played = isOver(state) ? state.rounds : state.round + 1;
@@ -260,6 +261,7 @@ function messageLog(state: KuhnState, seat: Seat): Message[] {
     if (result) log.push({ kind: "notice", text: resultText(result) });
   }
   if (isOver(state)) log.push({ kind: "notice", text: outcomeText(state, seat) });
+  log.push({ kind: "state", text: viewText(state, seat) });
   return log;
 }
 

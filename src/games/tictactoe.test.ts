@@ -68,7 +68,9 @@ describe("TicTacToe-v0 rules", () => {
     const s = play([0, 3, 1, 4, 2]);
     expect(ticTacToe.observe(s, 0).view).toContain("You win");
     expect(ticTacToe.observe(s, 1).view).toContain("You lose");
-    expect(ticTacToe.observe(s, 1).log.at(-1)?.kind).toBe("notice");
+    const log = ticTacToe.observe(s, 1).log;
+    expect(log.at(-2)?.kind).toBe("notice");
+    expect(log.at(-1)).toEqual({ kind: "state", text: ticTacToe.observe(s, 1).view });
   });
 });
 

@@ -98,17 +98,12 @@ function viewText(state: TicTacToeState, seat: Seat): string {
   return `${head}\n${board}\nYour move. Available moves: ${moves}`;
 }
 
+/** Rules, every move so far, the outcome when over, then the current view (as every game's log ends). */
 function messageLog(state: TicTacToeState, seat: Seat): Message[] {
   const log: Message[] = [{ kind: "rules", text: rulesText(seat) }];
-  const cells: Cell[] = Array<Cell>(9).fill(null);
-  log.push({ kind: "state", text: renderBoard(cells) });
-  state.moves.forEach((cell, i) => {
-    const who: Seat = i % 2 === 0 ? 0 : 1;
-    cells[cell] = who;
-    log.push({ kind: "action", seat: who, text: `[${cell}]` });
-    log.push({ kind: "state", text: renderBoard(cells) });
-  });
+  state.moves.forEach((cell, i) => log.push({ kind: "action", seat: i % 2 === 0 ? 0 : 1, text: `[${cell}]` }));
   if (isOver(state)) log.push({ kind: "notice", text: outcomeText(state, seat) });
+  log.push({ kind: "state", text: viewText(state, seat) });
   return log;
 }
 

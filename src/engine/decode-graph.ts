@@ -36,7 +36,7 @@ import {
   matmul,
   max,
   mul,
-  reciprocal,
+  pow,
   reduceMax,
   reduceMean,
   reduceSum,
@@ -70,11 +70,13 @@ function weight(w: Weights, name: string): Tensor {
   return t;
 }
 
-/** y = w ⊙ x / √(mean(x², last axis) + eps) */
+/**
+ * y = w ⊙ x / √(mean(x², last axis) + eps), written as Pow → ReduceMean → Add → Sqrt → Div → Mul,
+ * the pattern onnxruntime fuses into one SimplifiedLayerNormalization kernel.
+ */
 function rmsNorm(g: Graph, x: Tensor, w: Tensor, eps: number): Tensor {
-  const ms = reduceMean(g, mul(g, x, x), [-1], true);
-  const inv = reciprocal(g, sqrt(g, add(g, ms, g.scalar(eps, "float32"))));
-  return mul(g, mul(g, x, inv), w);
+  const ms = reduceMean(g, pow(g, x, 2), [-1], true);
+  return mul(g, div(g, x, sqrt(g, add(g, ms, g.scalar(eps, "float32")))), w);
 }
 
 /** rotate_half RoPE over the last axis D; cos/sin broadcast to [..., D/2]. */

@@ -50,6 +50,8 @@ export interface GenerateOptions extends SamplingParams {
   stopStrings?: readonly string[];
   /** Render special tokens in `text`? Default false: they appear as their markup. */
   skipSpecialTokens?: boolean;
+  /** Keep generating past eos ids (benchmarks: fixed-length rows). Default false. */
+  ignoreEos?: boolean;
   /** Called with each row's newly completed text as it is generated (streaming). */
   onText?: (request: number, delta: string) => void;
 }
@@ -352,7 +354,7 @@ export class Generator {
     if (constrained) {
       row.node = (row.trie as TokenTrie).next(row.node, id);
       if ((row.trie as TokenTrie).isEnd(row.node)) row.finish = "constraint";
-    } else if (this.tokenizer.eosIds.includes(id)) {
+    } else if (options.ignoreEos !== true && this.tokenizer.eosIds.includes(id)) {
       row.finish = "eos";
     } else if (options.stopStrings?.some((s) => s !== "" && row.text.includes(s, Math.max(0, row.text.length - delta.length - s.length + 1)))) {
       row.finish = "stop";

@@ -1,0 +1,114 @@
+/**
+ * Generation throughput: prefill and decode tokens/s of the `small` preset at batch 1, 16 and 64,
+ * with model FLOP/s as a fraction of a plain ORT MatMul (Gemm, transB) measured in the same run at
+ * the shape of the model's largest projection for that batch ([B·T, C] × [I, C]ᵀ); then time per
+ * decode step of a Qwen3-0.6B-shaped model (random weights) at batch 1 and 16.
+ *
+ * Run: npx tsc -p tsconfig.json --noEmit false --outDir /tmp/spiral-bench && node /tmp/spiral-bench/bench/generate.js
+ * Options (env): BENCH_QWEN=0 skips the 0.6B model; BENCH_THREADS sets ORT intra-op threads.
+ */
+import { createRng } from "../src/games/rng.js";
+import type { ModelConfig } from "../src/engine/config.js";
+import { Generator } from "../src/engine/generate.js";
+import { Graph } from "../src/engine/graph/builder.js";
+import { linear } from "../src/engine/graph/ops/index.js";
+import { f32, GraphSession } from "../src/engine/graph/session.js";
+import { initParams, Params, paramLayout } from "../src/engine/params.js";
+import { modelPreset } from "../src/engine/presets.js";
+import { ByteTokenizer } from "../src/engine/tokenizer/byte-tokenizer.js";
+
+const threads = process.env.BENCH_THREADS === undefined ? undefined : Number(process.env.BENCH_THREADS);
+const sessionOptions = threads === undefined ? {} : { threads };
+
+/** FLOPs of the matrix products for one token attending to `ctx` keys. */
+function flopsPerToken(c: ModelConfig, ctx: number): number {
+  const { hiddenSize: C, intermediateSize: I, numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, numHiddenLayers: L, vocabSize: V } = c;
+  const linearParams = L * (C * H * D + 2 * C * KV * D + H * D * C + 3 * C * I);
+  return 2 * linearParams + 4 * L * H * D * ctx + 2 * C * V;
+}
+
+/** GFLOP/s of a plain ORT Gemm [M, K] × [N, K]ᵀ, best of a few timed batches. */
+async function matmulRate(M: number, K: number, N: number): Promise<number> {
+  const g = new Graph("matmul-bench");
+  const x = g.input("x", "float32", [M, K]);
+  const w = g.input("w", "float32", [N, K]);
+  g.output(linear(g, x, w), "y");
+  const session = await GraphSession.fromGraph(g, sessionOptions);
+  const feeds = { x: f32(new Float32Array(M * K).fill(0.01), [M, K]), w: f32(new Float32Array(N * K).fill(0.01), [N, K]) };
+  const flops = 2 * M * K * N;
+  const reps = Math.max(3, Math.ceil(2e9 / flops));
+  await session.run(feeds);
+  let best = Infinity;
+  for (let trial = 0; trial < 3; trial++) {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) await session.run(feeds);
+    best = Math.min(best, (performance.now() - t0) / reps);
+  }
+  await session.release();
+  return flops / (best / 1000) / 1e9;
+}
+
+function randomPrompt(len: number, seed: number): number[] {
+  const rng = createRng(seed);
+  return Array.from({ length: len }, () => 32 + rng.int(95));
+}
+
+async function benchSmall(): Promise<void> {
+  const config = modelPreset("small");
+  const params = initParams(config, createRng(1));
+  const gen = await Generator.create(config, params, new ByteTokenizer(), sessionOptions);
+  const promptLen = 128;
+  const newTokens = 64;
+  console.log(`small: ${(paramLayout(config).totalSize / 1e6).toFixed(1)} M params, prompt ${promptLen}, ${newTokens} new tokens per row`);
+  console.log("batch | prefill tok/s | prefill GFLOP/s (% of MatMul) | decode tok/s | decode GFLOP/s (% of MatMul) | decode ms/step");
+  for (const B of [1, 16, 64]) {
+    const requests = Array.from({ length: B }, (_, b) => ({ prompt: randomPrompt(promptLen, b) }));
+    const opts = { temperature: 1, maxNewTokens: newTokens, ignoreEos: true, rng: createRng(2) };
+    await gen.generate(requests.slice(0, Math.min(B, 2)), { ...opts, maxNewTokens: 4 }); // warm-up
+    Object.assign(gen.stats, { prefillTokens: 0, prefillMs: 0, decodeSteps: 0, decodeTokens: 0, decodeMs: 0 });
+    await gen.generate(requests, opts);
+    const s = gen.stats;
+    const prefillRate = s.prefillTokens / (s.prefillMs / 1000);
+    const decodeRate = s.decodeTokens / (s.decodeMs / 1000);
+    // Prefill attends to P/2 keys on average (causal); decode to ~promptLen + newTokens/2.
+    const prefillGflops = (prefillRate * flopsPerToken(config, promptLen / 2)) / 1e9;
+    const decodeGflops = (decodeRate * flopsPerToken(config, promptLen + newTokens / 2)) / 1e9;
+    const mmPrefill = await matmulRate(B * promptLen, config.hiddenSize, config.intermediateSize);
+    const mmDecode = await matmulRate(B, config.hiddenSize, config.intermediateSize);
+    console.log(
+      `${B} | ${prefillRate.toFixed(0)} | ${prefillGflops.toFixed(1)} (${((100 * prefillGflops) / mmPrefill).toFixed(0)}% of ${mmPrefill.toFixed(1)}) | ` +
+        `${decodeRate.toFixed(0)} | ${decodeGflops.toFixed(1)} (${((100 * decodeGflops) / mmDecode).toFixed(0)}% of ${mmDecode.toFixed(1)}) | ${(s.decodeMs / s.decodeSteps).toFixed(2)}`,
+    );
+  }
+  await gen.release();
+}
+
+async function benchQwen(): Promise<void> {
+  const config = modelPreset("qwen3-0.6b");
+  const layout = paramLayout(config);
+  // Random-looking weights from a fast LCG (the 596 M normals of initParams take minutes).
+  const data = new Float32Array(layout.totalSize);
+  let s = 12345;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = (s / 4294967296 - 0.5) * 0.04;
+  }
+  for (const v of layout.views) if (v.name.endsWith("norm.weight")) data.fill(1, v.offset, v.offset + v.size);
+  const gen = await Generator.create(config, new Params(layout, data), new ByteTokenizer(), sessionOptions);
+  console.log(`qwen3-0.6b shape: ${(layout.totalSize / 1e6).toFixed(0)} M params (fp32), prompt 32, 8 new tokens per row`);
+  for (const B of [1, 16]) {
+    const requests = Array.from({ length: B }, (_, b) => ({ prompt: randomPrompt(32, b) }));
+    await gen.generate(requests.slice(0, 1), { temperature: 1, maxNewTokens: 2, ignoreEos: true, rng: createRng(1) });
+    Object.assign(gen.stats, { prefillTokens: 0, prefillMs: 0, decodeSteps: 0, decodeTokens: 0, decodeMs: 0 });
+    await gen.generate(requests, { temperature: 1, maxNewTokens: 8, ignoreEos: true, rng: createRng(2) });
+    const st = gen.stats;
+    console.log(
+      `batch ${B}: ${(st.decodeMs / st.decodeSteps).toFixed(0)} ms per decode step (${(st.decodeTokens / (st.decodeMs / 1000)).toFixed(1)} tok/s), ` +
+        `prefill ${(st.prefillTokens / (st.prefillMs / 1000)).toFixed(0)} tok/s`,
+    );
+  }
+  await gen.release();
+}
+
+await benchSmall();
+if (process.env.BENCH_QWEN !== "0") await benchQwen();

@@ -13,8 +13,10 @@
  * responder in position i gets against the profile's other position. It is 0 exactly at a Nash
  * equilibrium and 11/24 ≈ 0.458 for the uniform-random profile.
  */
-import type { KuhnCard } from "./kuhn-poker.js";
-import { KUHN_DECK } from "./kuhn-poker.js";
+import type { Observation, Seat } from "./game.js";
+import { otherSeat } from "./game.js";
+import type { KuhnCard, KuhnMove, KuhnState } from "./kuhn-poker.js";
+import { KUHN_DECK, kuhnFirstSeat, kuhnPoker } from "./kuhn-poker.js";
 
 /** Probability of the aggressive action ([bet] or [call]) at each information-set key. */
 export type KuhnBehaviour = Readonly<Record<string, number>>;
@@ -146,4 +148,37 @@ export function kuhnNashProfile(alpha = 1 / 6): KuhnBehaviour {
 /** The uniform-random profile: every information set mixes 50/50. */
 export function kuhnUniformProfile(): KuhnBehaviour {
   return Object.fromEntries(kuhnInfoSets.map((s) => [s.key, 0.5]));
+}
+
+/** One information set of the 1-round game, with a state and seat that reach it. */
+export interface KuhnInfoSetPoint {
+  readonly key: string;
+  readonly position: "first" | "second";
+  /** The action whose probability the profile holds there. */
+  readonly aggressive: "bet" | "call";
+  /** Player 1 acts first in the 1-round game, so "first" is Player 1 and "second" Player 0. */
+  readonly seat: Seat;
+  /** A state at this information set (the opponent's card is one of the two consistent ones). */
+  readonly state: KuhnState;
+  /** What the seat observes there; identical whichever card the opponent holds. */
+  readonly observation: Observation;
+}
+
+/**
+ * The 12 decision points of KuhnPoker-v1-1round, for measuring a policy exactly: ask it for the
+ * probability of `aggressive` at each point's observation, collect them into a `KuhnBehaviour`,
+ * and pass that to `kuhnExploitability` / `kuhnValue`.
+ */
+export function kuhnInfoSetPoints(): KuhnInfoSetPoint[] {
+  const game = kuhnPoker({ rounds: 1 });
+  return kuhnInfoSets.map(({ key, position, aggressive }) => {
+    const [card, historyText] = key.split(":") as [KuhnCard, string];
+    const history = historyText === "" ? [] : (historyText.split(",") as KuhnMove[]);
+    const seat: Seat = position === "first" ? kuhnFirstSeat(0) : otherSeat(kuhnFirstSeat(0));
+    const opponentCard = KUHN_DECK.find((c) => c !== card) as KuhnCard;
+    const cards: [KuhnCard, KuhnCard] = seat === 0 ? [card, opponentCard] : [opponentCard, card];
+    let state: KuhnState = { ...game.init(0), dealt: [cards] };
+    for (const move of history) state = game.apply(state, game.toAct(state)[0] as Seat, move);
+    return { key, position, aggressive, seat, state, observation: game.observe(state, seat) };
+  });
 }

@@ -7,6 +7,7 @@ import {
   kuhnBestResponseFirst,
   kuhnBestResponseSecond,
   kuhnExploitability,
+  kuhnInfoSetPoints,
   kuhnInfoSets,
   kuhnNashProfile,
   kuhnUniformProfile,
@@ -172,6 +173,21 @@ describe("KuhnPoker parser", () => {
 describe("Kuhn 1-round exact analysis", () => {
   it("has 12 information sets", () => {
     expect(new Set(kuhnInfoSets.map((s) => s.key)).size).toBe(12);
+  });
+
+  it("reaches each information set with an observation that does not depend on the opponent's card", () => {
+    const points = kuhnInfoSetPoints();
+    expect(points.map((p) => p.key)).toEqual(kuhnInfoSets.map((s) => s.key));
+    for (const p of points) {
+      expect((p.observation.infoState as KuhnInfoState).infoSet).toBe(p.key);
+      expect(p.observation.legal).toContain(`[${p.aggressive}]`);
+      // The same decision with the opponent holding the other possible card looks identical.
+      const [mine, theirs] = [p.state.dealt[0]?.[p.seat], p.state.dealt[0]?.[p.seat === 0 ? 1 : 0]];
+      const alt = ["J", "Q", "K"].find((c) => c !== mine && c !== theirs) as KuhnCard;
+      const cards: [KuhnCard, KuhnCard] = p.seat === 0 ? [mine as KuhnCard, alt] : [alt, mine as KuhnCard];
+      expect(one.observe({ ...p.state, dealt: [cards] }, p.seat)).toEqual(p.observation);
+    }
+    expect(points.filter((p) => p.seat === 1).map((p) => p.position)).toEqual(Array(6).fill("first"));
   });
 
   it("every closed-form Nash profile gives −1/18 to the first to act and is unexploitable", () => {

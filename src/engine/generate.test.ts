@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createRng } from "../games/rng.js";
 import type { ModelConfig } from "./config.js";
-import { Generator, type Completion } from "./generate.js";
+import { completionBatch, Generator, type Completion } from "./generate.js";
+import { LossRunner } from "./loss-runner.js";
 import { initParams, type Params } from "./params.js";
 import { modelPreset } from "./presets.js";
 import { referenceForward } from "./reference.js";
@@ -128,6 +129,26 @@ describe("Generator (tiny byte-level model, random weights)", () => {
       expect(c.allowed.slice(j + 1).every((a) => a !== null)).toBe(true);
     }
     expect(triggered).toBeGreaterThan(0);
+  });
+
+  it("sampler log-probs equal the learner's recomputed log-probs (LossRunner), free and constrained (1e-4)", async () => {
+    const learner = new LossRunner(config, params);
+    const requests = [
+      { prompt: prompts[0] as number[] },
+      { prompt: prompts[1] as number[], constraint: { choices: ["[0]", "[4]", "[10]", "[Accept]"] } },
+      { prompt: prompts[2] as number[], constraint: { choices: ["1}", "2}", "3}"], trigger: " " } },
+    ];
+    for (const temperature of [0.7, 1]) {
+      const out = await gen.generate(requests, { temperature, maxNewTokens: 16, rng: createRng(8) });
+      const batch = completionBatch(requests.map((r) => r.prompt), out, tok.padId);
+      expect(batch.constraints).toBeDefined();
+      const { logprobs } = await learner.computeLogprobs(batch, temperature);
+      let maxDiff = 0;
+      out.forEach((c, b) => c.logprobs.forEach((lp, j) => {
+        maxDiff = Math.max(maxDiff, Math.abs(lp - (logprobs[b * batch.T + (requests[b]?.prompt.length ?? 0) + j] as number)));
+      }));
+      expect(maxDiff).toBeLessThan(1e-4);
+    }
   });
 
   it("rejects bad requests with messages that say what was expected", async () => {

@@ -370,3 +370,53 @@ function tensorData(out: Record<string, OrtTensor>, name: string): Float32Array 
   if (t === undefined) throw new Error(`generation graph did not return "${name}"`);
   return t.data as Float32Array;
 }
+
+/**
+ * The learner's view of a batch of completions (loss-runner.ts `TokenBatch`), right-padded:
+ * row b = prompt_b + tokens_b, so `logprobs[b, prompt_b.length + j]` recomputes
+ * `completions[b].logprobs[j]` (with the same temperature; 1 for greedy), and constrained steps
+ * carry their allowed ids (K = the largest allowed set, padded with mask 0).
+ */
+export function completionBatch(
+  prompts: readonly (readonly number[])[],
+  completions: readonly Completion[],
+  padId: number,
+): {
+  B: number;
+  T: number;
+  tokens: BigInt64Array;
+  attentionMask: Float32Array;
+  /** [B·T] 1 on generated tokens. */
+  lossMask: Float32Array;
+  constraints?: { K: number; allowedIds: BigInt64Array; allowedMask: Float32Array; constrained: Float32Array };
+} {
+  if (prompts.length !== completions.length) throw new Error(`completionBatch: ${prompts.length} prompts but ${completions.length} completions`);
+  const B = prompts.length;
+  const T = Math.max(2, ...prompts.map((p, b) => p.length + (completions[b] as Completion).tokens.length));
+  const tokens = new BigInt64Array(B * T).fill(BigInt(padId));
+  const attentionMask = new Float32Array(B * T);
+  const lossMask = new Float32Array(B * T);
+  const K = Math.max(0, ...completions.flatMap((c) => c.allowed.map((a) => a?.length ?? 0)));
+  const allowedIds = new BigInt64Array(B * T * K);
+  const allowedMask = new Float32Array(B * T * K);
+  const constrained = new Float32Array(B * T);
+  prompts.forEach((prompt, b) => {
+    const c = completions[b] as Completion;
+    [...prompt, ...c.tokens].forEach((id, t) => {
+      tokens[b * T + t] = BigInt(id);
+      attentionMask[b * T + t] = 1;
+    });
+    c.tokens.forEach((_, j) => {
+      const t = prompt.length + j;
+      lossMask[b * T + t] = 1;
+      const allowed = c.allowed[j];
+      if (allowed === null || allowed === undefined) return;
+      constrained[b * T + t] = 1;
+      allowed.forEach((id, k) => {
+        allowedIds[(b * T + t) * K + k] = BigInt(id);
+        allowedMask[(b * T + t) * K + k] = 1;
+      });
+    });
+  });
+  return { B, T, tokens, attentionMask, lossMask, ...(K > 0 && { constraints: { K, allowedIds, allowedMask, constrained } }) };
+}

@@ -151,6 +151,11 @@ export function parseHeader(headerBytes: Buffer, path: string, dataBytes: number
   return { tensors, byName: new Map(tensors.map((t) => [t.name, t])), metadata };
 }
 
+/** Node's Hash.update rejects inputs of 2 GiB and more: feed it in 1 GiB pieces. */
+function hashUpdate(hash: Hash, bytes: Uint8Array): void {
+  for (let i = 0; i < bytes.length; i += 1 << 30) hash.update(bytes.subarray(i, Math.min(bytes.length, i + (1 << 30))));
+}
+
 async function readExactly(fh: FileHandle, buf: Uint8Array, position: number, path: string): Promise<void> {
   let done = 0;
   while (done < buf.length) {
@@ -184,16 +189,19 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
   }
 }
 
-/** Reads one tensor's bytes (in bounded pieces) into dst, converting to float32; feeds hash if given. */
-async function readTensor(fh: FileHandle, header: SafetensorsHeader, t: TensorEntry, dst: Float32Array | undefined, hash: Hash | undefined, scratch: () => Buffer): Promise<void> {
+/**
+ * Reads one tensor's bytes into dst, converting to float32. 16-bit tensors go through scratch in
+ * bounded pieces and are hashed here; an F32 tensor is read straight into dst's memory (no
+ * intermediate copy) and its bytes are returned unhashed, so the caller can hash them while the
+ * next read is in flight.
+ */
+async function readTensor(fh: FileHandle, header: SafetensorsHeader, t: TensorEntry, dst: Float32Array | undefined, hash: Hash | undefined, scratch: () => Buffer): Promise<Uint8Array | undefined> {
   const start = header.dataStart + t.begin;
   const total = t.end - t.begin;
   if (t.dtype === "F32" && dst !== undefined) {
-    // Straight into the destination's memory: no intermediate copy.
     const bytes = Buffer.from(dst.buffer, dst.byteOffset, total);
     await readExactly(fh, bytes, start, header.path);
-    hash?.update(bytes);
-    return;
+    return bytes;
   }
   const buf = scratch();
   for (let done = 0; done < total; done += buf.length) {
@@ -206,6 +214,7 @@ async function readTensor(fh: FileHandle, header: SafetensorsHeader, t: TensorEn
     if (t.dtype === "BF16") decodeBf16(words, out);
     else decodeF16(words, out);
   }
+  return undefined;
 }
 
 export interface ReadOptions {
@@ -251,11 +260,22 @@ export async function readSafetensorsInto(path: string, targets: ReadonlyMap<str
     }
     let scratchBuf: Buffer | undefined;
     const scratch = () => (scratchBuf ??= Buffer.from(new ArrayBuffer(CHUNK_BYTES)));
+    // Hashing must follow file order; F32 bytes are hashed while the next read is in flight
+    // (SHA-256 runs at ~0.5 GB/s here, about as fast as reading the file).
+    let unhashed: Uint8Array | undefined;
     for (const { entry, target } of plan) {
       if (target === undefined && hash === undefined) continue;
-      await readTensor(fh, header, entry, target?.data, hash, scratch);
+      const direct = entry.dtype === "F32" && target !== undefined;
+      if (!direct && hash !== undefined && unhashed !== undefined) {
+        hashUpdate(hash, unhashed);
+        unhashed = undefined;
+      }
+      const reading = readTensor(fh, header, entry, target?.data, hash, scratch);
+      if (hash !== undefined && unhashed !== undefined) hashUpdate(hash, unhashed);
+      unhashed = await reading;
     }
     if (hash !== undefined) {
+      if (unhashed !== undefined) hashUpdate(hash, unhashed);
       const got = hash.digest("hex");
       if (got !== opts.sha256) throw new Error(`${path}: SHA-256 is ${got} but the checkpoint manifest says ${opts.sha256} (the file is damaged or was changed)`);
     }
@@ -427,7 +447,7 @@ export async function writeSafetensors(path: string, tensors: readonly TensorSou
       if (scratch === undefined) {
         const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
         await writeAll(fh, bytes, position);
-        hash.update(bytes);
+        hashUpdate(hash, bytes);
         position += bytes.length;
         continue;
       }

@@ -36,3 +36,4 @@ export {
   type PromptTemplate,
   type RawPromptTemplate,
 } from "./templates.js";
+export { MATH_INSTRUCTION, MATH_INSTRUCTION_R1, mathPrompt, mathPromptR1 } from "./math.js";

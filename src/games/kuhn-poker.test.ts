@@ -111,6 +111,27 @@ describe("KuhnPoker rules", () => {
     }
     expect(seen.size).toBe(6);
   });
+
+  it("each round draws a fresh, uniform deal", () => {
+    // 600 five-round games: every round's 6 deals appear about 100 times each, and consecutive
+    // rounds repeat the same deal about 1/6 of the time (a stale RNG would repeat it always).
+    const perRound = Array.from({ length: 5 }, () => new Map<string, number>());
+    let repeats = 0;
+    for (let seed = 0; seed < 600; seed++) {
+      let s = five.init(seed);
+      while (!five.isTerminal(s)) s = five.apply(s, five.toAct(s)[0] as Seat, "check");
+      expect(s.dealt).toHaveLength(5);
+      s.dealt.forEach((d, r) => perRound[r]?.set(d.join(""), (perRound[r]?.get(d.join("")) ?? 0) + 1));
+      for (let r = 1; r < 5; r++) if (s.dealt[r]?.join("") === s.dealt[r - 1]?.join("")) repeats++;
+    }
+    for (const counts of perRound) {
+      expect(counts.size).toBe(6);
+      // Binomial(600, 1/6): sd ≈ 9.1, so 100 ± 40 is over 4 sd.
+      for (const n of counts.values()) expect(Math.abs(n - 100)).toBeLessThan(40);
+    }
+    // 2,400 consecutive pairs, repeat rate 1/6: 400 ± 4 sd (≈ 73).
+    expect(Math.abs(repeats - 400)).toBeLessThan(75);
+  });
 });
 
 describe("KuhnPoker observations", () => {

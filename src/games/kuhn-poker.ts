@@ -161,12 +161,14 @@ function settleRound(state: KuhnState): KuhnState {
   };
   const round = state.round + 1;
   const rng = rngFromState(state.rng);
+  // Deal before reading the RNG state back, so the next round draws fresh cards.
+  const dealt = round < state.rounds ? [...state.dealt, deal(rng)] : state.dealt;
   return {
     rng: rng.state(),
     turn: state.turn,
     rounds: state.rounds,
     round,
-    dealt: round < state.rounds ? [...state.dealt, deal(rng)] : state.dealt,
+    dealt,
     moves: round < state.rounds ? [] : state.moves,
     chips,
     results: [...state.results, result],

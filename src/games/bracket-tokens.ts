@@ -10,11 +10,11 @@ import type { ParseResult } from "./game.js";
 
 /** The contents of the innermost `[...]` spans of `text`, oldest first, trimmed. */
 export function bracketTokens(text: string): string[] {
-  const tokens: string[] = [];
-  for (const match of text.matchAll(/\[([^[\]]*)\]/g)) {
-    tokens.push((match[1] ?? "").trim());
-  }
-  return tokens;
+  return [...eachToken(text)];
+}
+
+function* eachToken(text: string): Generator<string> {
+  for (const match of text.matchAll(/\[([^[\]]*)\]/g)) yield (match[1] ?? "").trim();
 }
 
 /**
@@ -31,7 +31,8 @@ export function firstToken<A>(
   if (typeof text !== "string") {
     return { ok: false, reason: `Expected a text reply containing ${expected}.` };
   }
-  for (const token of bracketTokens(text)) {
+  // Lazily: a reply's first token usually decides, however long the rest of the reply is.
+  for (const token of eachToken(text)) {
     const result = read(token);
     if (result !== undefined) return result;
   }

@@ -89,7 +89,7 @@ function format(action: LiarsDiceAction): string {
 
 function readAction(token: string): ParseResult<LiarsDiceAction> | undefined {
   if (/^call$/i.test(token)) return { ok: true, action: { kind: "call" } };
-  const match = /^bid\s*:?\s*(\d{1,9})\s*(?:,\s*|\s+)(\d{1,9})$/i.exec(token);
+  const match = /^bid\s*(?::\s*)?(\d{1,9})(?:\s*,\s*|\s+)(\d{1,9})$/i.exec(token);
   if (match === null) return undefined;
   const quantity = Number(match[1]);
   const face = Number(match[2]);
@@ -107,8 +107,9 @@ function raises(bid: { quantity: number; face: number }, last: LiarsDiceBid | un
   return bid.quantity > last.quantity || (bid.quantity === last.quantity && bid.face > last.face);
 }
 
+/** A bid in the action syntax with its meaning spelled out, e.g. "[Bid: 3, 4] (at least 3 dice showing 4)". */
 function bidText(bid: { quantity: number; face: number }): string {
-  return `${bid.quantity} × ${bid.face}`;
+  return `[Bid: ${bid.quantity}, ${bid.face}] (at least ${bid.quantity} ${bid.quantity === 1 ? "die" : "dice"} showing ${bid.face})`;
 }
 
 export function liarsDice(params: LiarsDiceParams = { dice: 5 }): Game<LiarsDiceState, LiarsDiceAction> {
@@ -237,8 +238,8 @@ export function liarsDice(params: LiarsDiceParams = { dice: 5 }): Game<LiarsDice
     if (last === undefined) {
       lines.push("No bid yet this round.");
     } else {
-      lines.push(`Bids this round: ${state.bids.map((b) => `${playerName(b.bidder)} ${bidText(b)}`).join(", ")}.`);
-      lines.push(`Bid to beat: at least ${last.quantity} dice showing ${last.face} (${playerName(last.bidder)}).`);
+      lines.push(`Bids this round: ${state.bids.map((b) => `${playerName(b.bidder)} ${format({ kind: "bid", ...b })}`).join(", ")}.`);
+      lines.push(`Bid to beat: ${bidText(last)} by ${playerName(last.bidder)}.`);
     }
     if (state.toMove !== seat) {
       lines.push(`Waiting for ${playerName(state.toMove)}.`);

@@ -94,7 +94,7 @@ function isLegal(state: NimState, seat: Seat, action: NimAction): boolean {
 }
 
 function readMove(token: string): ParseResult<NimAction> | undefined {
-  const match = /^(?:pile\s*)?(\d{1,9})\s*(?:,\s*|\s+)(\d{1,9})$/i.exec(token);
+  const match = /^(?:pile\s*)?(\d{1,9})(?:\s*,\s*|\s+)(\d{1,9})$/i.exec(token);
   if (match === null) return undefined;
   const pile = Number(match[1]);
   const count = Number(match[2]);

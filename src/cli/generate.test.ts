@@ -1,0 +1,57 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { saveCheckpoint } from "../engine/checkpoint.js";
+import { initParams } from "../engine/params.js";
+import { modelPreset } from "../engine/presets.js";
+import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
+import { createRng } from "../games/rng.js";
+import { generateCommand, parseGenerateOptions } from "./generate.js";
+import { scriptedIo } from "./io.js";
+
+async function run(args: string[]): Promise<string> {
+  const io = scriptedIo([]);
+  await generateCommand(io).parseAsync(args, { from: "user" });
+  return io.stdout();
+}
+
+describe("spiral generate", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = join(mkdtempSync(join(tmpdir(), "spiral-gen-")), "tiny");
+    const config = modelPreset("tiny");
+    await saveCheckpoint(dir, { config, params: initParams(config, createRng(1), 0.1) });
+  });
+
+  it("--json prints prompt and generated ids with log-probs, reproducibly for a seed", async () => {
+    const args = ["--model", dir, "--prompt", "Hello", "--max-new", "6", "--temperature", "1", "--seed", "3", "--json"];
+    const first = JSON.parse(await run(args)) as { promptTokens: number[]; tokens: number[]; logprobs: number[]; text: string; finishReason: string };
+    expect(first.promptTokens).toEqual(new ByteTokenizer().encode("Hello"));
+    expect(first.tokens.length).toBeGreaterThan(0);
+    expect(first.tokens.length).toBeLessThanOrEqual(6);
+    expect(first.logprobs).toHaveLength(first.tokens.length);
+    for (const lp of first.logprobs) expect(lp).toBeLessThanOrEqual(0);
+    expect(first.text).toBe(new ByteTokenizer().decode(first.tokens));
+    expect(JSON.parse(await run(args))).toEqual(first);
+  });
+
+  it("streams the completion text, with the chat template under --chat", async () => {
+    const out = await run(["--model", dir, "--prompt", "Hi", "--chat", "--no-thinking", "--max-new", "5", "--temperature", "0"]);
+    expect(out).toMatch(/\n\[(eos|length), [1-5] tokens\]\n$/);
+    const json = JSON.parse(await run(["--model", dir, "--prompt", "Hi", "--chat", "--no-thinking", "--max-new", "5", "--temperature", "0", "--json"])) as {
+      promptTokens: number[];
+      text: string;
+    };
+    expect(new ByteTokenizer().decode(json.promptTokens)).toBe("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
+    expect(out.startsWith(json.text)).toBe(true);
+  });
+
+  it("rejects bad options and missing checkpoints with what was expected", async () => {
+    const base = { model: dir, prompt: "x", thinking: true, maxNew: "4", temperature: "1", seed: "0" };
+    expect(() => parseGenerateOptions({ ...base, temperature: "-1" })).toThrow(/--temperature expects a number ≥ 0/);
+    expect(() => parseGenerateOptions({ ...base, maxNew: "0" })).toThrow(/--max-new expects an integer ≥ 1/);
+    expect(() => parseGenerateOptions({ ...base, topP: "1.5" })).toThrow(/--top-p expects a number in \(0, 1\]/);
+    await expect(run(["--model", join(dir, "missing"), "--prompt", "x"])).rejects.toThrow(/tokenizer\.json|checkpoint directory/);
+  });
+});

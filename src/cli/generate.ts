@@ -1,0 +1,139 @@
+/**
+ * `spiral generate`: sample a completion from a checkpoint, streamed as it is produced.
+ *
+ *   spiral generate --model DIR --prompt TEXT [--chat] [--system TEXT] [--no-thinking]
+ *                   [--max-new N] [--temperature T] [--top-p P] [--top-k K] [--seed S] [--json]
+ *
+ * --chat wraps the prompt as one user turn with the checkpoint's chat template (ChatML for
+ * byte-level models); --json prints the prompt and generated token ids with their log-probs
+ * (log_softmax(logits/T), as the learner recomputes them) instead of streaming text.
+ */
+import { Command } from "commander";
+import { loadCheckpoint } from "../engine/checkpoint.js";
+import { Generator } from "../engine/generate.js";
+import { loadTokenizer } from "../engine/tokenizer/load.js";
+import type { ChatMessage } from "../engine/tokenizer/tokenizer.js";
+import { createRng } from "../games/rng.js";
+import { type CliIo, parseIntegerOption, processIo } from "./io.js";
+
+export interface GenerateCliOptions {
+  model: string;
+  prompt: string;
+  chat?: boolean;
+  system?: string;
+  /** false renders Qwen3's empty think block (answer directly). */
+  thinking?: boolean;
+  maxNew: number;
+  temperature: number;
+  topP?: number;
+  topK?: number;
+  seed: number;
+  json?: boolean;
+}
+
+export interface GenerateCliResult {
+  promptTokens: number[];
+  tokens: number[];
+  logprobs: number[];
+  text: string;
+  finishReason: string;
+}
+
+function parseNumberOption(value: string, option: string, check: (x: number) => boolean, expected: string): number {
+  const x = Number(value);
+  if (value.trim() === "" || !Number.isFinite(x) || !check(x)) throw new Error(`${option} expects ${expected}; got "${value}"`);
+  return x;
+}
+
+export async function runGenerate(options: GenerateCliOptions, io: CliIo): Promise<GenerateCliResult> {
+  const tokenizer = loadTokenizer(options.model);
+  const { config, params } = await loadCheckpoint(options.model, { optimizer: false });
+  let text = options.prompt;
+  if (options.chat === true) {
+    const messages: ChatMessage[] = [];
+    if (options.system !== undefined) messages.push({ role: "system", content: options.system });
+    messages.push({ role: "user", content: options.prompt });
+    text = tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true, ...(options.thinking === false && { enableThinking: false }) });
+  }
+  const prompt = tokenizer.encode(text);
+  const generator = await Generator.create(config, params, tokenizer);
+  try {
+    const [completion] = await generator.generate([{ prompt }], {
+      temperature: options.temperature,
+      ...(options.topP !== undefined && { topP: options.topP }),
+      ...(options.topK !== undefined && { topK: options.topK }),
+      maxNewTokens: options.maxNew,
+      rng: createRng(options.seed),
+      ...(options.json !== true && { onText: (_: number, delta: string) => io.out(delta) }),
+    });
+    if (completion === undefined) throw new Error("generation returned no completion");
+    const result: GenerateCliResult = {
+      promptTokens: prompt,
+      tokens: completion.tokens,
+      logprobs: completion.logprobs,
+      text: completion.text,
+      finishReason: completion.finishReason,
+    };
+    if (options.json === true) io.out(JSON.stringify({ ...result, temperature: options.temperature, seed: options.seed }) + "\n");
+    else io.out(`\n[${completion.finishReason}, ${completion.tokens.length} tokens]\n`);
+    return result;
+  } finally {
+    await generator.release();
+  }
+}
+
+interface RawOptions {
+  model: string;
+  prompt: string;
+  chat?: boolean;
+  system?: string;
+  thinking: boolean;
+  maxNew: string;
+  temperature: string;
+  topP?: string;
+  topK?: string;
+  seed: string;
+  json?: boolean;
+}
+
+export function parseGenerateOptions(raw: RawOptions): GenerateCliOptions {
+  const maxNew = parseIntegerOption(raw.maxNew, "--max-new");
+  if (maxNew < 1) throw new Error(`--max-new expects an integer ≥ 1; got "${raw.maxNew}"`);
+  return {
+    model: raw.model,
+    prompt: raw.prompt,
+    ...(raw.chat === true && { chat: true }),
+    ...(raw.system !== undefined && { system: raw.system }),
+    thinking: raw.thinking,
+    maxNew,
+    temperature: parseNumberOption(raw.temperature, "--temperature", (x) => x >= 0, "a number ≥ 0 (0 = greedy)"),
+    ...(raw.topP !== undefined && { topP: parseNumberOption(raw.topP, "--top-p", (x) => x > 0 && x <= 1, "a number in (0, 1]") }),
+    ...(raw.topK !== undefined && { topK: parseNumberOption(raw.topK, "--top-k", (x) => Number.isInteger(x) && x >= 0, "an integer ≥ 0") }),
+    seed: parseIntegerOption(raw.seed, "--seed"),
+    ...(raw.json === true && { json: true }),
+  };
+}
+
+export function generateCommand(io: CliIo = processIo()): Command {
+  return new Command("generate")
+    .description("sample a completion from a checkpoint (streamed; --json for tokens and log-probs)")
+    .requiredOption("--model <dir>", "checkpoint directory (config.json, model.safetensors, tokenizer.json or a byte-level config)")
+    .requiredOption("--prompt <text>", "prompt text")
+    .option("--chat", "wrap the prompt as a user turn with the chat template")
+    .option("--system <text>", "system message (with --chat)")
+    .option("--no-thinking", "Qwen3: render an empty think block so the model answers directly (with --chat)")
+    .option("--max-new <n>", "maximum new tokens", "256")
+    .option("--temperature <t>", "sampling temperature, 0 = greedy", "0.7")
+    .option("--top-p <p>", "nucleus sampling mass")
+    .option("--top-k <k>", "keep the k most likely tokens")
+    .option("--seed <n>", "random seed", "0")
+    .option("--json", "print prompt/generated token ids and per-token log-probs as JSON")
+    .action(async (raw: RawOptions) => {
+      await runGenerate(parseGenerateOptions(raw), io);
+    });
+}
+
+/** Adds `generate` to the program (for src/cli/main.ts). */
+export function registerGenerate(program: Command, io: CliIo = processIo()): Command {
+  return program.addCommand(generateCommand(io));
+}

@@ -22,7 +22,7 @@ export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[], seed?:
   }
   const requires = new Set(wrt.map((t) => t.name));
   for (const node of g.nodes) {
-    if (!vjpRules[node.opType]) continue;
+    if (!vjpRules[node.opType] && !g.customVjps.has(node.outputs[0]?.name ?? "")) continue;
     if (node.inputs.some((i) => i !== undefined && requires.has(i.name))) for (const o of node.outputs) requires.add(o.name);
   }
   if (!requires.has(loss.name)) return wrt.map(() => undefined);
@@ -48,6 +48,20 @@ export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[], seed?:
   for (let i = lossIndex; i >= 0; i--) {
     const node = g.nodes[i];
     if (!node) continue;
+    const custom = node.outputs.length === 1 ? g.customVjps.get((node.outputs[0] as Tensor).name) : undefined;
+    if (custom) {
+      const d = total((node.outputs[0] as Tensor).name);
+      const wantsC = custom.inputs.map((inp) => requires.has(inp.name));
+      if (!d || !wantsC.some(Boolean)) continue;
+      // The composite's internal nodes receive no gradient through this output.
+      pending.delete((node.outputs[0] as Tensor).name);
+      const dx = custom.rule(g, d, wantsC);
+      custom.inputs.forEach((inp, k) => {
+        const dk = dx[k];
+        if (dk && wantsC[k]) accumulate(inp, dk);
+      });
+      continue;
+    }
     const rule = vjpRules[node.opType];
     if (!rule) continue;
     const wants = node.inputs.map((inp) => inp !== undefined && requires.has(inp.name));

@@ -59,6 +59,17 @@ export interface ConstantData {
   readonly values: ArrayLike<number>;
 }
 
+/**
+ * A hand-written gradient for a composite: `output` was computed from `inputs` by several recorded
+ * nodes, and `rule(dy, wants)` returns ∂L/∂inputs directly (fewer, fused backward nodes than the
+ * per-op rules would record). Internal values of the composite used elsewhere still get their own
+ * gradients through the per-op rules, so the chain rule stays exact.
+ */
+export interface CustomVjp {
+  readonly inputs: readonly Tensor[];
+  readonly rule: (g: Graph, dy: Tensor, wants: readonly boolean[]) => (Tensor | undefined)[];
+}
+
 export interface OutputSpec {
   readonly dtype: DType;
   readonly shape: Shape;
@@ -89,6 +100,8 @@ export class Graph {
   readonly nodes: NodeRecord[] = [];
   /** Which node produced a value (absent for inputs and constants). */
   readonly producer = new Map<string, NodeRecord>();
+  /** Hand-written gradients of composites, keyed by the composite's output name. */
+  readonly customVjps = new Map<string, CustomVjp>();
   private readonly names = new Set<string>();
   private readonly scalarCache = new Map<string, Tensor>();
   private counter = 0;
@@ -176,6 +189,13 @@ export class Graph {
     this.nodes.push(record);
     for (const o of outs) this.producer.set(o.name, record);
     return outs;
+  }
+
+  /** Registers a hand-written gradient for the composite that produced `output` (see CustomVjp). */
+  setCustomVjp(output: Tensor, inputs: readonly Tensor[], rule: CustomVjp["rule"]): Tensor {
+    if (!this.producer.has(output.name)) throw new Error(`setCustomVjp: "${output.name}" is not a node output`);
+    this.customVjps.set(output.name, { inputs: [...inputs], rule });
+    return output;
   }
 
   /** One-output convenience over `node`. */

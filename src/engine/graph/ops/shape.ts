@@ -42,6 +42,12 @@ export function sumToShape(g: Graph, grad: Tensor, target: Shape): Tensor {
     else if (target[i - extra] === 1 && grad.shape[i] !== 1) axes.push(i);
   }
   if (axes.length === 0) return grad;
+  if (axes.length === extra && extra > 1 && target.every((d) => typeof d === "number")) {
+    // Reducing exactly the leading axes (a weight shared by every position): one 2-D column sum
+    // [N, target] → [target], which onnxruntime does far faster than a multi-axis reduce.
+    const flat = reshape(g, grad, [grad.shape.slice(0, extra).join("*"), ...target]);
+    return reduceSum(g, flat, [0]);
+  }
   let out = reduceSum(g, grad, axes, true);
   if (extra > 0) out = squeeze(g, out, Array.from({ length: extra }, (_, i) => i));
   return out;

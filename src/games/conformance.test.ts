@@ -59,6 +59,18 @@ describe("checkConformance catches broken games", () => {
     expect(checkConformance(leaky, small).failures[0]).toMatch(/reveals Player 1's private "secret digit is \d"/);
   });
 
+  it("reports a simultaneous game that shows the first seat's buffered move to the other seat", () => {
+    const peeking: AnyGame = {
+      ...pennies,
+      observe(state: Parameters<typeof pennies.observe>[0], seat: 0 | 1): Observation {
+        const base = pennies.observe(state, seat);
+        const theirs = state.pending[seat === 0 ? 1 : 0];
+        return theirs === null ? base : { ...base, view: `${base.view} Opponent: pending ${theirs}.` };
+      },
+    };
+    expect(checkConformance(peeking, small).failures[0]).toMatch(/\(mid-round\): Player 1's observation reveals Player 0's private "pending (heads|tails)"/);
+  });
+
   it("reports an apply that mutates its input", () => {
     const mutating: AnyGame = {
       ...secretSum,

@@ -212,12 +212,17 @@ export function checkConformance(game: AnyGame, options: ConformanceOptions = {}
         state = next;
         moves++;
         if (game.isTerminal(state)) break;
+        // Mid-round of a simultaneous game: the first seat's buffered move must stay hidden.
+        if (chosen.length > 1) checkObservations(game, state, `${where(state)} (mid-round)`, fail);
       }
       if (broken || failures.length >= maxFailures) break;
     }
     maxMoves = Math.max(maxMoves, state.turn);
     if (game.isTerminal(state)) {
       if (game.toAct(state).length !== 0) fail(`seed ${seed}: terminal state with seats to act`);
+      for (const seat of SEATS) {
+        if (game.legalActions(state, seat).length > 0 || game.observe(state, seat).legal.length > 0) fail(`seed ${seed}: Player ${seat} has legal actions at the terminal state`);
+      }
       const [r0, r1] = game.returns(state);
       if (Math.abs(r0 + r1) > 1e-9) fail(`seed ${seed}: terminal returns ${r0}, ${r1} do not sum to 0`);
       for (const r of [r0, r1]) {

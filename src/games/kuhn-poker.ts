@@ -17,6 +17,7 @@
 import type { Game, GameInfo, GameState, Message, Observation, ParseResult, Seat } from "./game.js";
 import { otherSeat, outcomeReturns } from "./game.js";
 import { createRng, rngFromState } from "./rng.js";
+import type { Rng } from "./rng.js";
 
 export type KuhnCard = "J" | "Q" | "K";
 export type KuhnMove = "check" | "bet" | "call" | "fold";
@@ -124,7 +125,7 @@ function mover(state: KuhnState): Seat {
   return state.moves.length % 2 === 0 ? first : otherSeat(first);
 }
 
-function deal(rng: ReturnType<typeof createRng>): [KuhnCard, KuhnCard] {
+function deal(rng: Rng): [KuhnCard, KuhnCard] {
   const deck = rng.shuffle(KUHN_DECK);
   return [deck[0] as KuhnCard, deck[1] as KuhnCard];
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Seat } from "./game.js";
-import { nim, type NimInfoState, type NimState } from "./nim.js";
+import { nim, type NimInfoState, type NimState, nimWinningMoves } from "./nim.js";
 import { createRng } from "./rng.js";
 
 /** Exact solver: whether the player to move wins with perfect play (normal play: last object wins). */
@@ -42,6 +42,7 @@ describe("Nim-v0", () => {
         for (let c = 0; c <= 5; c++) {
           if (a + b + c === 0) continue;
           expect(solve([a, b, c])).toBe((a ^ b ^ c) !== 0);
+          expect(nimWinningMoves([a, b, c]).map(nim.format)).toEqual(winningMoves([a, b, c]));
         }
       }
     }

@@ -105,6 +105,21 @@ function readMove(token: string): ParseResult<NimAction> | undefined {
   return { ok: true, action: { pile, count } };
 }
 
+/**
+ * The winning moves of `piles` for the player to move: those that leave a nim-sum (XOR of the
+ * pile sizes) of zero (Bouton, 1901). Empty when the position is lost against perfect play.
+ */
+export function nimWinningMoves(piles: readonly number[]): NimAction[] {
+  const nimSum = piles.reduce((x, size) => x ^ size, 0);
+  if (nimSum === 0) return [];
+  const moves: NimAction[] = [];
+  piles.forEach((size, pile) => {
+    const target = size ^ nimSum;
+    if (target < size) moves.push({ pile, count: size - target });
+  });
+  return moves;
+}
+
 function outcomeText(winner: Seat): string {
   return `${playerName(winner)} took the last object and wins.`;
 }

@@ -50,6 +50,9 @@ const PAIRS: readonly (readonly [string, string, boolean, string])[] = [
   ["1{,}000{,}000", "1000000", true, "TeX thousands separator"],
   ["10,\\!080", "10080", true, "comma with negative thin space"],
   ["1\\,234", "1234", true, "thin-space separator"],
+  ["1.5e3", "1500", true, "e-notation"],
+  ["3.89e-10", "3.61e-10", false, "tiny values compared relatively"],
+  ["1.5 \\times 10^{-3}", "0.0015", true, "scientific notation in LaTeX"],
   // Assignments, words and multiple choice.
   ["x = 5", "5", true, "leading x ="],
   ["k=-3", "-3", true, "k = negative"],
@@ -88,6 +91,9 @@ const PAIRS: readonly (readonly [string, string, boolean, string])[] = [
   ["(1, 2), (3, 4)", "(3,4),(1,2)", true, "list of tuples in any order"],
   ["(1, 2), (4, 3)", "(3,4),(1,2)", false, "a tuple reversed"],
   ["$69$,$84$", "84, 69", true, "olympiad dollar-separated list"],
+  ["1 \\pm \\sqrt{2}", "1+\\sqrt{2}, 1-\\sqrt{2}", true, "\\pm as two answers"],
+  ["\\pm 3", "-3, 3", true, "\\pm alone"],
+  ["1 + \\sqrt{2}", "1 \\pm \\sqrt{2}", false, "one of the two \\pm answers"],
   ["\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix}1\\\\2\\end{pmatrix}", true, "column vector"],
   ["\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{pmatrix} 1 & 2 \\\\ 4 & 3 \\end{pmatrix}", false, "matrix entries"],
   ["\\begin{pmatrix} 0.5 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix}\\frac{1}{2}\\\\2\\end{pmatrix}", true, "matrix numeric entries"],
@@ -140,11 +146,13 @@ describe("normalizeAnswer", () => {
 });
 
 describe("numeric tolerance", () => {
-  it("is 1e-6 relative, 1e-9 absolute", () => {
+  it("is 1e-6 relative, and 1e-9 absolute only against zero", () => {
     expect(numbersClose(1e6, 1e6 + 0.5)).toBe(true);
     expect(numbersClose(1e6, 1e6 + 2)).toBe(false);
     expect(numbersClose(0, 5e-10)).toBe(true);
     expect(numbersClose(0, 1e-8)).toBe(false);
+    expect(numbersClose(1e-12, 1e-12 * (1 + 5e-7))).toBe(true);
+    expect(numbersClose(3.89e-10, 7.4e-12)).toBe(false);
     expect(numbersClose(Number.NaN, Number.NaN)).toBe(false);
   });
 });

@@ -9,30 +9,34 @@
  *    `\%`, degrees (`^\circ`, `^{\circ}`, `°`), trailing units ("cm", "inches", "degrees", …),
  *    a leading assignment (`x = 5` → `5`, `k \approx 2` → `2`, `x \in [0,1]` → `[0,1]`),
  *    thousands separators (`1,000`, `1{,}000`, `1,\!000` → `1000`), `\dfrac`/`\tfrac` → `\frac`,
- *    `\sqrt3` → `\sqrt{3}`, `\frac12` → `\frac{1}{2}`, multiple-choice `(B)` → `B`.
+ *    `\sqrt3` → `\sqrt{3}`, `\frac12` → `\frac{1}{2}`, multiple-choice `(B)` → `B`, a number in
+ *    e-notation `1.5e3` → `1.5\times10^{3}`.
  * 2. Each is read into a structure (`parseAnswer`): a matrix (`pmatrix`/`bmatrix`/…); a union of
  *    intervals (`\cup`); a set `\{…\}`; a bracketed sequence — a tuple or an interval — kept with its
  *    opening and closing bracket, so `(1, 2)` ≠ `[1, 2]` ≠ `[1, 2)` and order matters; a bare
- *    comma-separated list; or a scalar.
+ *    comma-separated list; a scalar with one `\pm` (two answers); or a scalar.
  * 3. Structures must agree in kind. Multiple answers: a bare list, a set or a union is compared as a
  *    multiset (`1, 2` = `2, 1`); a sequence or a matrix position by position.
  * 4. Scalars are equal when their normalised text is equal; or, when both read as arithmetic
  *    (`math-expr.ts`), when their values agree within a relative tolerance of 1e-6 (absolute 1e-9
- *    near zero) — constants directly (`\frac{1}{2}` = `0.5` = `1/2`, `2\sqrt{3}` = `\sqrt{12}`),
+ *    against an exact zero) — constants directly (`\frac{1}{2}` = `0.5` = `1/2`, `2\sqrt{3}` = `\sqrt{12}`),
  *    expressions with variables at five fixed assignments of positive values (`\frac{x}{2}` = `x/2`);
  *    or, for words, when they are equal ignoring case (`\text{Evelyn}` = `evelyn`); or, for
  *    equations, side by side.
  *
  * Percentages are compared as written: `50\%` = `50`, but ≠ `0.5`. `e` and `i` are variables, not
- * constants. Invariants: never throws; symmetric in its two arguments except for the reference
- * deciding whether a list is expected; the same inputs always give the same verdict.
+ * constants. Invariants: never throws; symmetric in its two arguments; the same inputs always give
+ * the same verdict.
  */
 import { lastBoxed, unwrapCommands } from "../prompt/boxed.js";
 import { parseExpression, type Expression } from "./math-expr.js";
 
 /** Relative tolerance of numeric equality. */
 export const RELATIVE_TOLERANCE = 1e-6;
-/** Absolute tolerance, for values near zero. */
+/**
+ * Absolute tolerance, only against an exact zero (`\sin\pi` ≈ 1e-16 = 0). Elsewhere it would make
+ * every tiny physical quantity equal (Minerva's 3.89e-10 and 7.4e-12).
+ */
 export const ABSOLUTE_TOLERANCE = 1e-9;
 
 /** Longest answer normalised and compared structurally; longer ones are compared verbatim. */
@@ -154,6 +158,7 @@ export function normalizeAnswer(answer: string): string {
   s = s.replace(/\\sqrt\s*(\w)/g, "\\sqrt{$1}").replace(/\\frac\s*(\d)\s*(\d)/g, "\\frac{$1}{$2}");
   s = s.replace(/^\(([A-Ea-e])\)$/, "$1");
   if (/^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, "");
+  s = s.replace(/^([-+]?\d+(?:\.\d+)?)[eE]([-+]?\d+)$/, "$1\\times10^{$2}");
   return canonicalSpacing(s).split(ROW_BREAK).join("\\\\");
 }
 
@@ -175,17 +180,21 @@ export type AnswerValue =
 
 /** Splits at `separator` where no bracket is open. Brackets of any type count (intervals mix them). */
 function splitTopLevel(text: string, separator: string): string[] {
+  // A command separator (`\cup`, `\pm`) must not be the start of a longer command (`\pmb`).
+  const commandSeparator = /^\\[A-Za-z]+$/.test(separator);
+  const separatorAt = (i: number): boolean =>
+    text.startsWith(separator, i) && !(commandSeparator && /[A-Za-z]/.test(text[i + separator.length] ?? ""));
   const parts: string[] = [];
   let depth = 0;
   let start = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text[i] as string;
     if (c === "\\") {
-      // `\{` and `\}` open and close sets; other commands are skipped whole.
+      // `\{` and `\}` open and close sets; any other escaped character is skipped.
       const next = text[i + 1];
       if (next === "{") depth++;
       else if (next === "}") depth--;
-      else if (depth === 0 && text.startsWith(separator, i)) {
+      else if (depth === 0 && separatorAt(i)) {
         parts.push(text.slice(start, i));
         start = i + separator.length;
         i = start - 1;
@@ -196,7 +205,7 @@ function splitTopLevel(text: string, separator: string): string[] {
     }
     if (c === "(" || c === "[" || c === "{") depth++;
     else if (c === ")" || c === "]" || c === "}") depth--;
-    else if (depth === 0 && text.startsWith(separator, i)) {
+    else if (depth === 0 && separatorAt(i)) {
       parts.push(text.slice(start, i));
       start = i + separator.length;
       i = start - 1;
@@ -257,6 +266,12 @@ export function parseAnswer(normalized: string): AnswerValue {
   }
   const list = splitTopLevel(text, ",");
   if (list.length > 1) return { kind: "list", items: list.map((item) => parseAnswer(stripAssignment(item.trim()))) };
+  // One ± stands for two answers: 1\pm\sqrt{2} = 1+\sqrt{2}, 1-\sqrt{2}.
+  const plusMinus = splitTopLevel(text, "\\pm");
+  if (plusMinus.length === 2) {
+    const [before, after] = plusMinus as [string, string];
+    return { kind: "list", items: [{ kind: "scalar", text: `${before}+${after}` }, { kind: "scalar", text: `${before}-${after}` }] };
+  }
   return { kind: "scalar", text };
 }
 
@@ -267,7 +282,8 @@ export function parseAnswer(normalized: string): AnswerValue {
 export function numbersClose(a: number, b: number): boolean {
   if (Number.isNaN(a) || Number.isNaN(b)) return false;
   if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
-  return Math.abs(a - b) <= ABSOLUTE_TOLERANCE + RELATIVE_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
+  if (a === 0 || b === 0) return Math.abs(a - b) <= ABSOLUTE_TOLERANCE;
+  return Math.abs(a - b) <= RELATIVE_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
 }
 
 /** Positive, distinct, unremarkable values; variable j at point p gets VALUES[(3p + 7j) mod 10]. */

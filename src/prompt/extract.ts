@@ -12,9 +12,10 @@
  *    An empty box is an invalid move. A box wins even when it only appears inside `<think>`.
  * 2. Without a box, reasoning is set aside: the text after the last `</think>` is the answer
  *    (a reply that opened `<think>` and never closed it has no answer: invalid).
- * 3. Wrapped. An answer of at most five words (`maxWrapWords`) and 200 characters with no `[` or `]` is wrapped in
- *    brackets after trimming markdown emphasis, quotes and trailing sentence punctuation:
- *    `bet` → `[bet]`, `**4**.` → `[4]`.
+ * 3. Wrapped. An answer of at most five words (`maxWrapWords`) and 200 characters with no `[` or
+ *    `]` is wrapped in brackets after trimming a leading label ("Final answer:", "Move:"),
+ *    markdown emphasis, quotes and trailing sentence punctuation: `bet` → `[bet]`, `**4**.` → `[4]`,
+ *    `Final answer: call` → `[call]`.
  * 4. Bracket. An answer holding a `[` or `]` is passed through unchanged; the game's own parser
  *    takes its first bracket token.
  * 5. Text. Any other non-empty answer (free text, more than five words) is passed through too:
@@ -83,12 +84,15 @@ const BARE_WRAPPERS: readonly (readonly [string, string])[] = [
   ["‘", "’"],
 ];
 
-/** A bare answer with emphasis, quotes and trailing sentence punctuation trimmed (rule 3). */
+/** A leading label such as "Final answer:" or "**Action**:" before a bare answer. */
+const ANSWER_LABEL = /^(?:\*\*|__)?(?:my\s+|the\s+)?(?:final\s+)?(?:answer|action|move|decision|choice)(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*/i;
+
+/** A bare answer with a label, emphasis, quotes and trailing sentence punctuation trimmed (rule 3). */
 function trimBare(answer: string): string {
   // Callers bound the length (MAX_WRAP_CHARS), so repeated passes stay cheap.
   let s = answer.trim();
   for (;;) {
-    let next = s.replace(/[.!?,;:]+$/, "").trim();
+    let next = s.replace(ANSWER_LABEL, "").replace(/[.!?,;:]+$/, "").trim();
     const pair = BARE_WRAPPERS.find(([open, close]) => next.length >= open.length + close.length && next.startsWith(open) && next.endsWith(close));
     if (pair !== undefined) next = next.slice(pair[0].length, next.length - pair[1].length).trim();
     if (next === s) return s;

@@ -72,6 +72,9 @@ describe("Generator (tiny byte-level model, random weights)", () => {
       expect(batched[k]?.tokens).toEqual(alone[i]?.tokens);
       batched[k]?.logprobs.forEach((lp, j) => expect(Math.abs(lp - (alone[i]?.logprobs[j] as number))).toBeLessThan(1e-5));
     });
+    // Continuous batching: at most 2 rows at a time, waiting prompts take finished rows' places.
+    const queued = await gen.generate([...prompts, ...prompts].map((prompt) => ({ prompt })), { ...opts, maxBatch: 2 });
+    queued.forEach((c, k) => expect(c.tokens).toEqual(alone[k % 3]?.tokens));
     // Sampling: each request draws from its own split stream, so the draws match too.
     const sampled = (ps: number[][]) => gen.generate(ps.map((prompt) => ({ prompt })), { temperature: 1, maxNewTokens: 15, rng: createRng(9) });
     const together = await sampled(prompts);

@@ -13,7 +13,8 @@
  * - A row stops at the first of: an eos id (free text), the end of its constraint, a stop string
  *   in its text, or `maxNewTokens`. The stopping token is kept in `tokens` (eos included) and in
  *   `text` (special tokens rendered unless `skipSpecialTokens`).
- * - Finished rows leave the batch at once (the cache is compacted), so they cost no compute.
+ * - Finished rows leave the batch at once (the cache is compacted), so they cost no compute, and
+ *   waiting requests (beyond `maxBatch`) take their place.
  *
  * Layout: prompts are right-padded (every prompt starts at cache slot 0 and position 0; see
  * decode-graph.ts). The cache per layer is [Bcap, KV, S, D] for K and V; S grows in chunks of
@@ -33,6 +34,9 @@ import { buildChoiceTrie, type ChoiceConstraint, type TokenTrie } from "./trie.j
 /** Cache slots are added this many at a time. */
 export const CACHE_CHUNK = 64;
 
+/** Rows decoded together unless `maxBatch` says otherwise. */
+export const DEFAULT_MAX_BATCH = 64;
+
 export type FinishReason = "eos" | "stop" | "length" | "constraint";
 
 export interface GenerationRequest {
@@ -50,6 +54,11 @@ export interface GenerateOptions extends SamplingParams {
   stopStrings?: readonly string[];
   /** Render special tokens in `text`? Default false: they appear as their markup. */
   skipSpecialTokens?: boolean;
+  /**
+   * At most this many rows decode together (default 64); further requests wait and take the rows
+   * of finished ones (continuous batching), each admission one prefill run.
+   */
+  maxBatch?: number;
   /** Keep generating past eos ids (benchmarks: fixed-length rows). Default false. */
   ignoreEos?: boolean;
   /** Called with each row's newly completed text as it is generated (streaming). */
@@ -139,12 +148,13 @@ class KvCache {
     this.slots = slots;
   }
 
-  /** Writes src [rows, KV, T, D] at slots 0..T-1. */
-  writeBlock(n: number, srcK: Float32Array, srcV: Float32Array, rows: number, T: number): void {
+  /** Writes src [rows, KV, T, D] into rows firstRow.., slots 0..T-1. */
+  writeBlock(n: number, srcK: Float32Array, srcV: Float32Array, firstRow: number, rows: number, T: number): void {
     const { kv, d, slots } = this;
     for (let r = 0; r < rows * kv; r++) {
-      (this.k[n] as Float32Array).set(srcK.subarray(r * T * d, (r + 1) * T * d), r * slots * d);
-      (this.v[n] as Float32Array).set(srcV.subarray(r * T * d, (r + 1) * T * d), r * slots * d);
+      const dst = (firstRow * kv + r) * slots * d;
+      (this.k[n] as Float32Array).set(srcK.subarray(r * T * d, (r + 1) * T * d), dst);
+      (this.v[n] as Float32Array).set(srcV.subarray(r * T * d, (r + 1) * T * d), dst);
     }
   }
 
@@ -218,30 +228,39 @@ export class Generator {
       throw new Error(`maxNewTokens must be an integer ≥ 1; got ${options.maxNewTokens}`);
     }
     if (requests.length === 0) return [];
+    const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) throw new Error(`maxBatch must be an integer ≥ 1; got ${maxBatch}`);
     const rows = requests.map((req, i) => this.newRow(req, i, options));
-    const finished = rows.slice();
-    let live = rows.slice();
-
-    // Prefill, right-padded to the longest prompt.
-    const P = Math.max(...live.map((r) => r.prompt.length));
-    const B = live.length;
-    const cache = new KvCache(this.config.numHiddenLayers, B, this.config.numKeyValueHeads, this.config.headDim, roundUp(P + 1, CACHE_CHUNK));
-    let logits = await this.runPrefill(live, P, cache);
-    live.forEach((row, b) => this.advance(row, logits, b, options));
+    const queue = rows.slice();
+    let live: Row[] = [];
+    const { numHiddenLayers: L, numKeyValueHeads: KV, headDim: D } = this.config;
+    const cache = new KvCache(L, Math.min(maxBatch, rows.length), KV, D, CACHE_CHUNK);
 
     for (;;) {
+      // Finished rows leave the batch.
       const keep = live.flatMap((row, b) => (row.finish === undefined ? [b] : []));
-      if (keep.length === 0) break;
       if (keep.length < live.length) {
         cache.compact(keep);
         live = keep.map((b) => live[b] as Row);
       }
+      // Free rows take waiting prompts: one prefill for all of them, appended after the live rows.
+      if (queue.length > 0 && live.length < maxBatch) {
+        const admitted = queue.splice(0, maxBatch - live.length);
+        const P = Math.max(...admitted.map((r) => r.prompt.length));
+        const need = Math.max(P, ...live.map((r) => r.len)) + 1;
+        if (need > cache.slots) cache.grow(live.length, roundUp(need, CACHE_CHUNK));
+        const logits = await this.runPrefill(admitted, P, cache, live.length);
+        admitted.forEach((row, b) => this.advance(row, logits, b, options));
+        live = [...live, ...admitted];
+        continue;
+      }
+      if (live.length === 0) break;
       const maxLen = Math.max(...live.map((r) => r.len));
       if (maxLen >= cache.slots) cache.grow(live.length, roundUp(maxLen + 1, CACHE_CHUNK));
-      logits = await this.runDecode(live, cache);
+      const logits = await this.runDecode(live, cache);
       live.forEach((row, b) => this.advance(row, logits, b, options));
     }
-    return finished.map((row) => ({
+    return rows.map((row) => ({
       tokens: row.tokens,
       logprobs: row.logprobs,
       allowed: row.allowed,
@@ -280,7 +299,8 @@ export class Generator {
     };
   }
 
-  private async runPrefill(rows: readonly Row[], P: number, cache: KvCache): Promise<Float32Array> {
+  /** Prefills `rows` into cache rows firstRow.. ; returns their next-token logits [rows, V]. */
+  private async runPrefill(rows: readonly Row[], P: number, cache: KvCache, firstRow: number): Promise<Float32Array> {
     const t0 = performance.now();
     const B = rows.length;
     const tokens = new BigInt64Array(B * P).fill(BigInt(this.tokenizer.padId));
@@ -300,7 +320,7 @@ export class Generator {
       last: i64(last, [B]),
     });
     for (let n = 0; n < this.config.numHiddenLayers; n++) {
-      cache.writeBlock(n, tensorData(out, `present_k_${n}`), tensorData(out, `present_v_${n}`), B, P);
+      cache.writeBlock(n, tensorData(out, `present_k_${n}`), tensorData(out, `present_v_${n}`), firstRow, B, P);
     }
     this.stats.prefillTokens += rows.reduce((a, r) => a + r.prompt.length, 0);
     this.stats.prefillMs += performance.now() - t0;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRng } from "../games/rng.js";
 import { f32ToBf16Bits, bf16BitsToF32 } from "./bf16.js";
-import { loadCheckpoint, MANIFEST_FILE, saveCheckpoint } from "./checkpoint.js";
+import { loadCheckpoint, MANIFEST_FILE, saveCheckpoint, type SaveStage } from "./checkpoint.js";
 import type { ModelConfig } from "./config.js";
 import { AdamW } from "./optimizer.js";
 import { initParams } from "./params.js";
@@ -151,5 +151,42 @@ describe("saveCheckpoint / loadCheckpoint", () => {
     await writeFile(join(unrelated, "todo.txt"), "keep me");
     await expect(saveCheckpoint(unrelated, { config, params: a })).rejects.toThrow(/Refusing to save a checkpoint over .*my-notes: it exists and is not a checkpoint/);
     expect(await readFile(join(unrelated, "todo.txt"), "utf8")).toBe("keep me");
+  });
+
+  it("a save stopped dead at any stage (as by kill -9) never leaves a target that loads wrongly", async () => {
+    const v1 = initParams(config, createRng(8));
+    const v2 = initParams(config, createRng(9));
+    const opt = new AdamW(v2.data.length, { lr: 1 });
+    const stages: SaveStage[] = [
+      "partial-created", "config-written", "weights-written", "optimizer-written", "trainer-state-written",
+      "manifest-written", "old-moved-aside", "swapped",
+    ];
+    const seen: string[] = [];
+    for (const stopAt of stages) {
+      const dir = join(root, `frozen-${stopAt}`);
+      await saveCheckpoint(dir, { config, params: v1 });
+      // Start a second save and freeze it for ever at stopAt: no cleanup code will run.
+      await new Promise<void>((reached) => {
+        saveCheckpoint(dir, {
+          config, params: v2, optimizer: opt, trainerState: { step: 2 },
+          onStage: (s) => (s === stopAt ? (reached(), new Promise<void>(() => undefined)) : undefined),
+        }).then(() => reached(), () => reached()); // a save that never reaches stopAt must not hang the test
+      });
+      let outcome: string;
+      try {
+        const { params } = await loadCheckpoint(dir);
+        outcome = bytes(params.data).equals(bytes(v1.data)) ? "v1" : bytes(params.data).equals(bytes(v2.data)) ? "v2" : "mixed";
+      } catch (e) {
+        outcome = /it does not exist/.test((e as Error).message) ? "absent" : `error: ${(e as Error).message}`;
+      }
+      seen.push(`${stopAt}:${outcome}`);
+      // A later save succeeds whatever the frozen one left behind.
+      await saveCheckpoint(dir, { config, params: v1 });
+      expect(bytes((await loadCheckpoint(dir)).params.data).equals(bytes(v1.data))).toBe(true);
+    }
+    expect(seen).toEqual([
+      "partial-created:v1", "config-written:v1", "weights-written:v1", "optimizer-written:v1", "trainer-state-written:v1",
+      "manifest-written:v1", "old-moved-aside:absent", "swapped:v2",
+    ]);
   });
 });

@@ -47,7 +47,17 @@ export interface SaveCheckpointInput {
   trainerState?: unknown;
   /** Shard above this many bytes of weights (default 5 GB, as transformers). */
   maxShardBytes?: number;
+  /**
+   * Awaited at each stage boundary. Tests use it to freeze a save at a chosen point (a promise
+   * that never settles is what a kill -9 looks like from the file system).
+   */
+  onStage?: (stage: SaveStage) => Promise<void> | void;
 }
+
+/** The points between the steps of a save, in order. */
+export type SaveStage =
+  | "partial-created" | "config-written" | "weights-written" | "optimizer-written" | "trainer-state-written"
+  | "manifest-written" | "old-moved-aside" | "swapped";
 
 export interface LoadedOptimizer {
   state: AdamWState;
@@ -115,32 +125,45 @@ export async function saveCheckpoint(dir: string, input: SaveCheckpointInput): P
   saveCounter += 1;
   const tag = `${process.pid}-${saveCounter}`;
   const partial = join(parent, `.${basename(target)}.partial-${tag}`);
+  const stage = async (s: SaveStage) => {
+    await input.onStage?.(s);
+  };
   await mkdir(partial);
+  let movedAside: string | undefined;
   try {
+    await stage("partial-created");
     const written: WrittenFile[] = [];
     const torchDtype = dtype === "BF16" ? "bfloat16" : "float32";
     written.push(await writeTextAtomic(join(partial, CONFIG_FILE), `${JSON.stringify(toHfConfig(config, torchDtype), null, 2)}\n`));
+    await stage("config-written");
     const shardOpts: { dtype: WritableDtype; maxShardBytes?: number } = { dtype };
     if (input.maxShardBytes !== undefined) shardOpts.maxShardBytes = input.maxShardBytes;
     written.push(...(await writeSafetensorsSharded(partial, targetsFor(params), shardOpts)));
+    await stage("weights-written");
     if (input.optimizer !== undefined) {
       const { step, m, v } = input.optimizer.state();
       if (m.length !== params.data.length) throw new Error(`saveCheckpoint: optimizer has ${m.length} moments for ${params.data.length} parameters`);
       const tensors = [...targetsFor(params, "exp_avg.", m), ...targetsFor(params, "exp_avg_sq.", v)];
       const metadata = { step: String(step), hyper: JSON.stringify(input.optimizer.hyper) };
       written.push(await writeSafetensors(join(partial, OPTIMIZER_FILE), tensors, { dtype: "F32", metadata }));
+      await stage("optimizer-written");
     }
     if (input.trainerState !== undefined) {
       written.push(await writeTextAtomic(join(partial, TRAINER_STATE_FILE), `${JSON.stringify(input.trainerState, null, 2)}\n`));
+      await stage("trainer-state-written");
     }
     const manifest: Manifest = { format: "spiral-checkpoint", version: 1, files: {} };
     for (const w of written) manifest.files[w.file] = { bytes: w.bytes, sha256: w.sha256 };
     await writeTextAtomic(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     await syncDirectory(partial);
+    await stage("manifest-written");
     if (await exists(target)) {
       const old = join(parent, `.${basename(target)}.old-${tag}`);
       await rename(target, old);
+      movedAside = old;
+      await stage("old-moved-aside");
       await rename(partial, target);
+      await stage("swapped");
       await rm(old, { recursive: true, force: true });
     } else {
       await rename(partial, target);
@@ -148,6 +171,8 @@ export async function saveCheckpoint(dir: string, input: SaveCheckpointInput): P
     await syncDirectory(parent);
     return written;
   } catch (e) {
+    // An error (unlike a kill) leaves things as they were: the old checkpoint back in place.
+    if (movedAside !== undefined && !(await exists(target))) await rename(movedAside, target);
     await rm(partial, { recursive: true, force: true });
     throw e;
   }

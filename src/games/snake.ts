@@ -92,9 +92,9 @@ const info: GameInfo = {
 function rules(seat: Seat): string {
   return [
     `You are ${playerName(seat)} in Snake, a two-player zero-sum game on a ${SIZE}×${SIZE} board (rows and columns numbered 0 to ${SIZE - 1}, row 0 at the top).`,
-    `Each player steers one snake: Player 0's head is ${HEAD[0]} and body ${BODY[0]}, Player 1's head is ${HEAD[1]} and body ${BODY[1]}. Apples are @. There are always ${APPLES} apples.`,
+    `Each player steers one snake: Player 0's head is ${HEAD[0]} and body ${BODY[0]}, Player 1's head is ${HEAD[1]} and body ${BODY[1]}. Apples are @. There are ${APPLES} apples on the board; a new one appears whenever one is eaten.`,
     "Every round both players choose a direction at the same time, without seeing the other's choice; then both snakes move one cell.",
-    "Moving onto an apple eats it: your snake grows by one cell and a new apple appears on a random empty cell.",
+    "Moving onto an apple eats it: your snake grows by one cell, and the new apple appears on a random empty cell.",
     "A snake dies if it moves off the board or into any cell that a snake occupied at the start of the round (its own body including the tail, or the other snake). If both heads move into the same cell, or swap cells, both snakes die.",
     `The game ends as soon as a snake dies: the survivor wins. If both die in the same round, the player who ate more apples wins; equal is a draw. After ${ROUNDS} rounds the player who ate more apples wins; equal is a draw.`,
     "Reply with one direction in square brackets: [up], [down], [left] or [right].",

@@ -307,14 +307,26 @@ function expressionsEqual(a: Expression, b: Expression): boolean {
 
 const WORDS = /^[A-Za-z][A-Za-z ]*$/;
 
+/** Parsed scalars, memoised: list comparisons read the same items many times. */
+const parsed = new Map<string, Expression | undefined>();
+const MAX_MEMO = 4096;
+
+function readExpression(text: string): Expression | undefined {
+  if (parsed.has(text)) return parsed.get(text);
+  const expression = parseExpression(text);
+  if (parsed.size >= MAX_MEMO) parsed.clear();
+  parsed.set(text, expression);
+  return expression;
+}
+
 function scalarsEqual(pred: string, ref: string): boolean {
   if (pred === ref) return true;
   if (pred.length === 0 || ref.length === 0) return false;
   if (WORDS.test(pred) && WORDS.test(ref) && (pred.length > 1 || ref.length > 1)) {
     return pred.toLowerCase() === ref.toLowerCase();
   }
-  const a = parseExpression(pred);
-  const b = parseExpression(ref);
+  const a = readExpression(pred);
+  const b = readExpression(ref);
   if (a !== undefined && b !== undefined) {
     // Overflowing values (200!) are unreadable, not equal; written infinities are.
     const constant = a.variables.size === 0 && b.variables.size === 0;
@@ -336,12 +348,34 @@ function scalarsEqual(pred: string, ref: string): boolean {
   return false;
 }
 
-/** Each reference item matched by a distinct prediction item (greedy; lists here are short). */
+/** Items left after exact matching beyond which no tolerant matching is tried (it is quadratic). */
+const MAX_FUZZY_ITEMS = 64;
+
+/**
+ * Each reference item matched by a distinct prediction item: identical items first (by their
+ * structure), then the rest greedily by `valuesEqual`, for at most `MAX_FUZZY_ITEMS` leftovers.
+ */
 function multisetEqual(pred: readonly AnswerValue[], ref: readonly AnswerValue[]): boolean {
   if (pred.length !== ref.length) return false;
-  const used = new Array<boolean>(pred.length).fill(false);
+  const unmatched = new Map<string, AnswerValue[]>();
+  for (const p of pred) {
+    const key = JSON.stringify(p);
+    const bucket = unmatched.get(key);
+    if (bucket === undefined) unmatched.set(key, [p]);
+    else bucket.push(p);
+  }
+  const refLeft: AnswerValue[] = [];
   for (const r of ref) {
-    const j = pred.findIndex((p, k) => !used[k] && valuesEqual(p, r));
+    const bucket = unmatched.get(JSON.stringify(r));
+    if (bucket !== undefined && bucket.length > 0) bucket.pop();
+    else refLeft.push(r);
+  }
+  if (refLeft.length === 0) return true;
+  if (refLeft.length > MAX_FUZZY_ITEMS) return false;
+  const predLeft = [...unmatched.values()].flat();
+  const used = new Array<boolean>(predLeft.length).fill(false);
+  for (const r of refLeft) {
+    const j = predLeft.findIndex((p, k) => !used[k] && valuesEqual(p, r));
     if (j < 0) return false;
     used[j] = true;
   }

@@ -6,7 +6,8 @@
  *    (see `boxed.ts`). Its content is cleaned: wrapper commands such as `\text{}`, `\textbf{}` and
  *    `\mathrm{}` are removed keeping their content, LaTeX arrows (`\rightarrow`, `\to`,
  *    `\longrightarrow`, `\Rightarrow`, `→`) become `->`, TeX spaces (`\ `, `\,`, `~`) become spaces,
- *    `$` signs go, and whitespace is collapsed. If the cleaned content already holds a bracket
+ *    `$`, `\$`, `\left` and `\right` go, escaped characters (`\%`, `\_`, `\{`, `\[`) lose their
+ *    backslash, and whitespace is collapsed. If the cleaned content already holds a bracket
  *    token (`[4]`, `[Offer: 3 Wood -> 2 Gold]`) it is used as it is; otherwise it is wrapped:
  *    `\boxed{4}` → `[4]`, `\boxed{\text{Offer: 3 Wood \to 2 Gold}}` → `[Offer: 3 Wood -> 2 Gold]`.
  *    An empty box is an invalid move. A box wins even when it only appears inside `<think>`.
@@ -64,9 +65,11 @@ const TEX_SPACES = /\\(?:quad|qquad)(?![A-Za-z])|\\[ ,;:!]|~/g;
 /** Cleans the content of a box into plain action text (see rule 1). */
 export function cleanBoxedContent(content: string): string {
   return unwrapCommands(content)
+    .replace(/\\(?:left|right)(?![A-Za-z])/g, "")
     .replace(ARROWS, "->")
     .replace(TEX_SPACES, " ")
-    .replace(/\$/g, "")
+    .replace(/\\?\$/g, "")
+    .replace(/\\([%#&_{}[\]])/g, "$1")
     .replace(/\s+/g, " ")
     .trim();
 }

@@ -36,6 +36,33 @@ describe("spiral play", () => {
     expect(await verifyReplay(getGame("TicTacToe-v0"), read)).toEqual([]);
   });
 
+  it("lists at most a screenful of legal moves when the view does not list them", async () => {
+    const io = scriptedIo(["Deal? [Offer: 1 Wood -> 1 Gold]"]);
+    await runPlay({ ...base, game: "SimpleNegotiation-v1", p0: "human", p1: "heuristic", seed: 1 }, io);
+    expect(io.stdout()).toMatch(/Legal moves: \[Offer: 1 Wood -> 1 Gold\] .* … \(\d+ in all\)\n/);
+  });
+
+  it("prompts two people one after the other in a simultaneous game", async () => {
+    const scripted = scriptedIo(Array.from({ length: 80 }, (_, i) => (i % 4 < 2 ? "[up]" : "[down]")));
+    // What was on screen when each typed line arrived (a moment after the prompt, as at a real
+    // keyboard): it must still end with that seat's own prompt.
+    const screens: string[] = [];
+    const io = {
+      ...scripted,
+      readLine: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        screens.push(scripted.stdout());
+        return scripted.readLine();
+      },
+    };
+    const record = await runPlay({ ...base, game: "Snake-v0", p0: "human", p1: "human", seed: 2 }, io);
+    expect(record.steps.length).toBeGreaterThanOrEqual(2);
+    expect(screens[0]?.endsWith("Player 0 > ")).toBe(true);
+    expect(screens[0]).not.toContain("You are Player 1"); // Player 1 is not shown anything yet
+    expect(screens[1]?.endsWith("Player 1 > ")).toBe(true);
+    expect(screens[2]?.endsWith("Player 0 > ")).toBe(true);
+  });
+
   it("aborts cleanly when the person's input ends", async () => {
     const io = scriptedIo(["[4]"]);
     const record = await runPlay({ ...base, game: "TicTacToe-v0", p0: "human", p1: "random", seed: 1 }, io);

@@ -43,6 +43,9 @@ function showNew(io: CliIo, seen: readonly Message[], observation: Observation):
   return observation.log;
 }
 
+/** How many legal moves a person is shown when the view does not list them. */
+const LEGAL_SHOWN = 12;
+
 /** A person at the terminal: shows the observation, reads one line per reply. */
 export function humanAgent(io: CliIo, seat: Seat): Agent & { readonly showFinal: (observation: Observation) => void } {
   let seen: readonly Message[] = [];
@@ -51,8 +54,13 @@ export function humanAgent(io: CliIo, seat: Seat): Agent & { readonly showFinal:
     async act(observation) {
       seen = showNew(io, seen, observation);
       io.out(`${observation.view}\n`);
-      // Most views already list the moves; a view that does not gets them spelled out.
-      if (!observation.legal.every((move) => observation.view.includes(move))) io.out(`Legal moves: ${observation.legal.join(" ")}\n`);
+      // Most views already list the moves; a view that does not gets them spelled out, up to a
+      // screenful (negotiation enumerates every affordable offer; its view gives the syntax).
+      const { legal } = observation;
+      if (!legal.every((move) => observation.view.includes(move))) {
+        const listed = legal.length > LEGAL_SHOWN ? `${legal.slice(0, LEGAL_SHOWN).join(" ")} … (${legal.length} in all)` : legal.join(" ");
+        io.out(`Legal moves: ${listed}\n`);
+      }
       io.out(`Player ${seat} > `);
       const line = await io.readLine();
       if (line === null) throw new Error("input ended before the game did");
@@ -63,6 +71,25 @@ export function humanAgent(io: CliIo, seat: Seat): Agent & { readonly showFinal:
       io.out(`${observation.view}\n`);
     },
   };
+}
+
+/**
+ * Makes agents take turns at the terminal: in a simultaneous round both seats are asked at once,
+ * and two people at one keyboard must still be prompted one after the other.
+ */
+function takingTurns<T extends Agent>(agents: readonly (T | null)[]): (T | null)[] {
+  let terminal: Promise<unknown> = Promise.resolve();
+  return agents.map((agent) => {
+    if (agent === null) return null;
+    return {
+      ...agent,
+      act(observation, rng) {
+        const turn = terminal.then(() => agent.act(observation, rng));
+        terminal = turn.catch(() => undefined);
+        return turn;
+      },
+    };
+  });
 }
 
 /** Echoes a non-human agent's replies when nobody is at the terminal to see them in their log. */
@@ -107,7 +134,7 @@ function seatAgent(name: string, gameId: string): Agent | "human" {
 export async function runPlay(options: PlayOptions, io: CliIo): Promise<MatchRecord> {
   const game = getGame(options.game);
   const chosen = [seatAgent(options.p0, game.info.id), seatAgent(options.p1, game.info.id)] as const;
-  const humans = chosen.map((c, seat) => (c === "human" ? humanAgent(io, seat as Seat) : null));
+  const humans = takingTurns(chosen.map((c, seat) => (c === "human" ? humanAgent(io, seat as Seat) : null)));
   const spectating = humans.every((h) => h === null);
   const agents = chosen.map((c, seat) => {
     const human = humans[seat];

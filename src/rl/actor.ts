@@ -53,8 +53,8 @@ export interface ActorOptions {
   /** Live games at once (the batch of one policy call is at most this, ×2 for simultaneous games). */
   readonly envs: number;
   readonly maxNewTokens: number;
-  /** A fixed opponent; absent means self-play. */
-  readonly opponent?: Agent;
+  /** A fixed opponent, or one per game id; absent means self-play. */
+  readonly opponent?: Agent | ((gameId: string) => Agent);
   /** An extra turn cap below each game's own `maxTurns` (draw when reached). */
   readonly turnCap?: number;
   /** "training" (default): invalid −1.5/+0.5. "evaluation": invalid −1/+1. */
@@ -76,6 +76,7 @@ interface LiveGame {
   readonly moves: MoveRecord[];
   /** The opponent's own stream, so its draws do not depend on other games. */
   readonly opponentRng: Rng;
+  readonly opponent: Agent | undefined;
 }
 
 /** One seat's pending move in one game. */
@@ -113,6 +114,14 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
   const opponentRng = rng.split();
   const subsampleRng = rng.split();
   const selfPlay = options.opponent === undefined;
+  const opponents = new Map<string, Agent>();
+  const opponentFor = (gameId: string): Agent | undefined => {
+    const o = options.opponent;
+    if (o === undefined || typeof o !== "function") return o;
+    let agent = opponents.get(gameId);
+    if (agent === undefined) opponents.set(gameId, (agent = o(gameId)));
+    return agent;
+  };
 
   const live: LiveGame[] = [];
   const finished: Trajectory[] = [];
@@ -130,11 +139,11 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
   const cap = (game: AnyGame): number => Math.min(game.info.maxTurns, options.turnCap ?? Infinity);
 
   const finish = (g: LiveGame, result: Omit<GameResult, "gameId" | "seed" | "actorId" | "gameIndex" | "moves" | "trainedSeats" | "players">): void => {
-    const players: [string, string] = selfPlay
+    const players: [string, string] = g.opponent === undefined
       ? [options.policy.name, options.policy.name]
       : g.policySeats[0] === 0
-        ? [options.policy.name, (options.opponent as Agent).name]
-        : [(options.opponent as Agent).name, options.policy.name];
+        ? [options.policy.name, g.opponent.name]
+        : [g.opponent.name, options.policy.name];
     finished.push({
       result: {
         gameId: g.game.info.id, seed: g.seed, actorId, gameIndex: g.gameIndex, moves: g.moves, trainedSeats: g.policySeats, players, ...result,
@@ -158,6 +167,7 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
       const policySeats: Seat[] = selfPlay ? [0, 1] : [gameIndex % 2 === 0 ? 0 : 1];
       live.push({
         gameIndex, game, seed: gameRng.nextUint32(), state: undefined, policySeats, samples: [], moves: [], opponentRng: opponentRng.split(),
+        opponent: opponentFor(game.info.id),
       });
       const g = live[live.length - 1] as LiveGame;
       g.state = game.init(g.seed);
@@ -179,7 +189,7 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
     const requests = pending.flatMap((p) => (p.by === "policy" ? [p.request] : []));
     const [results, opponentReplies] = await Promise.all([
       requests.length > 0 ? options.policy.generate(requests, policyRng) : Promise.resolve([]),
-      Promise.all(pending.map((p) => (p.by === "opponent" ? (options.opponent as Agent).act(p.observation, p.live.opponentRng) : Promise.resolve(null)))),
+      Promise.all(pending.map((p) => (p.by === "opponent" ? (p.live.opponent as Agent).act(p.observation, p.live.opponentRng) : Promise.resolve(null)))),
     ]);
     if (results.length !== requests.length) throw new Error(`policy ${options.policy.name} returned ${results.length} results for ${requests.length} requests`);
     if (requests.length > 0) policyCalls++;

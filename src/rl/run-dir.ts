@@ -29,7 +29,6 @@ export const TRANSCRIPTS_DIR = "transcripts";
 export interface MetricsRecord {
   readonly kind: "step" | "eval";
   readonly step: number;
-  readonly [field: string]: unknown;
 }
 
 export function checkpointName(step: number): string {
@@ -67,7 +66,7 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
 }
 
 /** Appends one line and fsyncs it. */
-export function appendMetrics(dir: string, record: MetricsRecord): void {
+export function appendMetrics<R extends MetricsRecord>(dir: string, record: R): void {
   const line = JSON.stringify(record) + "\n";
   const fd = openSync(join(dir, METRICS_FILE), "a");
   try {
@@ -79,7 +78,7 @@ export function appendMetrics(dir: string, record: MetricsRecord): void {
 }
 
 /** Every complete, parseable line of metrics.jsonl (a torn last line is skipped). */
-export async function readMetrics(dir: string): Promise<MetricsRecord[]> {
+export async function readMetrics(dir: string): Promise<(MetricsRecord & Record<string, unknown>)[]> {
   let text: string;
   try {
     text = await readFile(join(dir, METRICS_FILE), "utf8");
@@ -90,7 +89,7 @@ export async function readMetrics(dir: string): Promise<MetricsRecord[]> {
   return complete
     .split("\n")
     .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as MetricsRecord);
+    .map((l) => JSON.parse(l) as MetricsRecord & Record<string, unknown>);
 }
 
 /** Cuts metrics.jsonl back to its complete lines with step ≤ `step` (atomic rewrite). */

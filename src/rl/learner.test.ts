@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import type { ModelConfig } from "../engine/config.js";
+import { LossRunner } from "../engine/loss-runner.js";
+import { AdamW } from "../engine/optimizer.js";
+import { initParams } from "../engine/params.js";
+import { modelPreset } from "../engine/presets.js";
+import { createRng } from "../games/rng.js";
+import { ticTacToe } from "../games/tictactoe.js";
+import { collectRollout } from "./actor.js";
+import { learnStep, packBatch, recomputeLogprobs, type LearnerOptions } from "./learner.js";
+import { referenceLoss } from "./loss-reference.js";
+import { randomPolicy } from "./policy.js";
+import { compactMode } from "./prompt-mode.js";
+import type { ScoredSample } from "./types.js";
+
+/** A byte-level model small enough for unit tests (V = 264). */
+const config: ModelConfig = { ...modelPreset("tiny"), hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 };
+
+async function samples(n: number): Promise<ScoredSample[]> {
+  const out = await collectRollout({ games: [{ game: ticTacToe, weight: 1 }], policy: randomPolicy(), mode: compactMode, rolloutBatch: n, envs: 4, maxNewTokens: 8 }, createRng(1));
+  // Advantages of both signs and sizes.
+  return out.batch.map((s, i) => ({ ...s, advantage: [1, -0.5, 1.5, -1][i % 4] as number }));
+}
+
+const options: LearnerOptions = { loss: "ppo", ppoEpochs: 2, clip: 0.2, normalizer: 8, microBatch: 8, minibatches: 1, gradClip: 1, temperature: 1, lr: 1e-2 };
+
+describe("packBatch", () => {
+  it("right-pads prompt ++ generation, masks generated tokens, and aligns allowed sets to the token they predict", () => {
+    const s: ScoredSample = {
+      gameId: "g", seat: 0, actorId: 0, gameIndex: 0, turn: 0, promptIds: [5, 6], generatedIds: [7, 8], logprobs: [-1, -1],
+      allowedIds: [[7, 9], null], policyVersion: 0, text: "", advantage: 2,
+    };
+    const b = packBatch([s, { ...s, promptIds: [5, 6, 6], advantage: -1 }]);
+    expect([b.B, b.T]).toEqual([2, 5]);
+    expect(Array.from(b.tokens as Int32Array)).toEqual([5, 6, 7, 8, 0, 5, 6, 6, 7, 8]);
+    expect(Array.from(b.attentionMask)).toEqual([1, 1, 1, 1, 0, 1, 1, 1, 1, 1]);
+    expect(Array.from(b.lossMask)).toEqual([0, 0, 1, 1, 0, 0, 0, 0, 1, 1]);
+    expect(Array.from(b.advantages as Float32Array)).toEqual([2, -1]);
+    expect(b.constraints?.K).toBe(2);
+    expect(Array.from(b.constraints?.constrained as Float32Array)).toEqual([0, 0, 1, 0, 0, 0, 0, 0, 1, 0]);
+    expect(Array.from((b.constraints?.allowedIds as Int32Array).subarray(2 * 2, 3 * 2))).toEqual([7, 9]);
+  });
+});
+
+describe("learner", () => {
+  it("the engine's loss graph equals the reference loss on packed real samples (ratios, clipping, normalisation)", async () => {
+    const params = initParams(config, createRng("learner"), 0.5);
+    const runner = new LossRunner(config, params, { threads: 1 });
+    try {
+      const batch = await samples(12);
+      const { logprobs } = await recomputeLogprobs(runner, batch, 12, 1);
+      // Old log-probs off by ±0.3 and ±0.05, so some ratios clip on each side and some do not.
+      const shifts = [0.3, -0.3, 0.05, -0.05];
+      const old = logprobs.map((lp) => lp.map((x, t) => x + (shifts[t % 4] as number)));
+      const ref = referenceLoss(batch.map((s, i) => ({ logprobs: Array.from(logprobs[i]!), oldLogprobs: Array.from(old[i]!), advantage: s.advantage })), { kind: "ppo", clip: 0.2, normalizer: 8 });
+      expect(ref.clipFraction).toBeGreaterThan(0.2);
+      const grads = new Float32Array(params.data.length);
+      const out = await runner.lossAndGrad(packBatch(batch, old), { kind: "ppo", clipEps: 0.2, normalizer: 8, temperature: 1 }, grads);
+      // float32 graph vs float64 reference: 1e-5 absolute on O(0.1) quantities.
+      expect(Math.abs(out.loss - ref.loss)).toBeLessThan(1e-5);
+      expect(Math.abs(out.clipFraction - ref.clipFraction)).toBeLessThan(1e-6);
+      expect(Math.abs(out.approxKl - ref.approxKl)).toBeLessThan(1e-5);
+    } finally {
+      await runner.release();
+    }
+  });
+
+  it("micro-batching does not change the update (gradient accumulation weights)", async () => {
+    const batch = await samples(12);
+    const run = async (microBatch: number) => {
+      const params = initParams(config, createRng("learner"), 0.5);
+      const runner = new LossRunner(config, params, { threads: 1 });
+      const optimizer = new AdamW(params.data.length, { lr: 1e-2, beta2: 0.95 });
+      const stats = await learnStep({ runner, params, optimizer }, batch, { ...options, microBatch }, createRng(1));
+      await runner.release();
+      return { params, stats };
+    };
+    const whole = await run(12);
+    const split = await run(5);
+    let diff = 0;
+    for (let i = 0; i < whole.params.data.length; i++) diff = Math.max(diff, Math.abs((whole.params.data[i] as number) - (split.params.data[i] as number)));
+    // Two AdamW steps of lr 1e-2 move weights by ~2e-2; summation order differs only in float32 rounding.
+    expect(diff).toBeLessThan(2e-5);
+    expect(whole.stats.updates).toBe(2);
+    expect(Math.abs(whole.stats.gradNorm - split.stats.gradNorm)).toBeLessThan(1e-4);
+    expect(whole.stats.samplerLogprobGap).toBeGreaterThan(0); // the random policy's log-probs are not the model's
+  });
+
+  it("raises the log-prob of replies with positive advantage and lowers the others", async () => {
+    const batch = await samples(8);
+    const params = initParams(config, createRng("learner"), 0.5);
+    const runner = new LossRunner(config, params, { threads: 1 });
+    try {
+      const before = await recomputeLogprobs(runner, batch, 8, 1);
+      await learnStep({ runner, params, optimizer: new AdamW(params.data.length, { lr: 3e-3 }) }, batch, options, createRng(1));
+      const after = await recomputeLogprobs(runner, batch, 8, 1);
+      const sum = (a: Float32Array) => a.reduce((x, y) => x + y, 0);
+      let agree = 0;
+      batch.forEach((s, i) => {
+        if (Math.sign(sum(after.logprobs[i]!) - sum(before.logprobs[i]!)) === Math.sign(s.advantage)) agree++;
+      });
+      expect(agree).toBeGreaterThanOrEqual(7);
+    } finally {
+      await runner.release();
+    }
+  });
+});

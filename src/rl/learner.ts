@@ -1,0 +1,205 @@
+/**
+ * The learner step: PPO-clip with Dr.GRPO normalisation (or REINFORCE) over one step's scored
+ * samples, SPEC §1.4. The loss itself is the engine's graph (engine/loss.ts); its formulas are
+ * stated, and checked, in `loss-reference.ts`.
+ *
+ * One call of `learnStep`:
+ * 1. Pack: each sample is one row, prompt ++ generated tokens, right-padded to the micro-batch's
+ *    longest row; loss mask 1 on generated tokens; constrained steps carry their allowed ids.
+ * 2. Old log-probs: recomputed by the learner under the current weights, before epoch 1 (not the
+ *    sampler's: the ratio starts at exactly 1 whatever the numerical differences between the
+ *    sampler's and the learner's graphs; their gap is logged as `samplerLogprobGap`).
+ * 3. `ppoEpochs` epochs; each splits the batch into `minibatches` shuffled minibatches, one AdamW
+ *    update per minibatch. A minibatch is run in micro-batches of `microBatch` rows whose
+ *    gradients are summed with weight (rows in micro-batch / rows in minibatch), so the update
+ *    equals the one full-minibatch graph would give: loss = (1/N) Σ_i (1/C) Σ_t L_it.
+ * 4. The summed gradient is clipped to global norm `gradClip`, then AdamW (β 0.9/0.95, wd 0).
+ *    A non-finite gradient norm skips the update (counted in `skippedUpdates`).
+ */
+import type { LossBatch, LossRunner, TokenBatch } from "../engine/loss-runner.js";
+import { clipGradNorm, type AdamW } from "../engine/optimizer.js";
+import type { Params } from "../engine/params.js";
+import type { Rng } from "../games/rng.js";
+import type { ScoredSample } from "./types.js";
+
+export interface LearnerOptions {
+  readonly loss: "ppo" | "reinforce";
+  readonly ppoEpochs: number;
+  readonly clip: number;
+  /** The Dr.GRPO constant C: the max generation length. */
+  readonly normalizer: number;
+  readonly microBatch: number;
+  readonly minibatches: number;
+  readonly gradClip: number;
+  /** The sampling temperature the log-probs are taken under. */
+  readonly temperature: number;
+  readonly lr: number;
+}
+
+export interface LearnerEngine {
+  readonly runner: LossRunner;
+  readonly params: Params;
+  readonly optimizer: AdamW;
+}
+
+export interface LearnerStats {
+  readonly loss: number;
+  readonly clipFraction: number;
+  readonly approxKl: number;
+  /** Mean entropy of the next-token distribution over generated tokens (last epoch). */
+  readonly entropy: number;
+  /** Mean pre-clip global gradient norm over updates. */
+  readonly gradNorm: number;
+  readonly updates: number;
+  readonly skippedUpdates: number;
+  /** Largest |sampler log-prob − learner log-prob| over generated tokens, before any update. */
+  readonly samplerLogprobGap: number;
+  readonly tokens: number;
+  readonly seconds: number;
+}
+
+/** Packs samples into one right-padded batch (see the file comment). */
+export function packBatch(samples: readonly ScoredSample[], oldLogprobs?: readonly Float32Array[]): LossBatch {
+  const B = samples.length;
+  if (B === 0) throw new Error("packBatch needs at least one sample");
+  const T = Math.max(2, ...samples.map((s) => s.promptIds.length + s.generatedIds.length));
+  const tokens = new Int32Array(B * T);
+  const attentionMask = new Float32Array(B * T);
+  const lossMask = new Float32Array(B * T);
+  const advantages = new Float32Array(B);
+  const old = oldLogprobs === undefined ? undefined : new Float32Array(B * T);
+  let K = 0;
+  for (const s of samples) for (const a of s.allowedIds ?? []) if (a !== null) K = Math.max(K, a.length);
+  const allowedIds = K > 0 ? new Int32Array(B * T * K) : undefined;
+  const allowedMask = K > 0 ? new Float32Array(B * T * K) : undefined;
+  const constrained = K > 0 ? new Float32Array(B * T) : undefined;
+  samples.forEach((s, b) => {
+    if (s.generatedIds.length === 0) throw new Error(`sample ${b} (${s.gameId}) has no generated tokens`);
+    const P = s.promptIds.length;
+    const row = b * T;
+    s.promptIds.forEach((id, t) => (tokens[row + t] = id));
+    s.generatedIds.forEach((id, j) => {
+      const t = row + P + j;
+      tokens[t] = id;
+      lossMask[t] = 1;
+      if (old !== undefined) old[t] = (oldLogprobs?.[b] as Float32Array)[j] as number;
+      const allowed = s.allowedIds?.[j];
+      if (allowed !== undefined && allowed !== null && allowedIds !== undefined) {
+        (constrained as Float32Array)[t] = 1;
+        allowed.forEach((a, k) => {
+          allowedIds[t * K + k] = a;
+          (allowedMask as Float32Array)[t * K + k] = 1;
+        });
+      }
+    });
+    attentionMask.fill(1, row, row + P + s.generatedIds.length);
+    advantages[b] = s.advantage;
+  });
+  const batch: LossBatch = {
+    B, T, tokens, attentionMask, lossMask, advantages,
+    ...(old === undefined ? {} : { oldLogprobs: old }),
+    ...(K > 0 ? { constraints: { K, allowedIds: allowedIds as Int32Array, allowedMask: allowedMask as Float32Array, constrained: constrained as Float32Array } } : {}),
+  };
+  return batch;
+}
+
+/** The generated tokens' values of a [B·T] array, per sample. */
+export function generatedSlice(samples: readonly ScoredSample[], T: number, values: Float32Array): Float32Array[] {
+  return samples.map((s, b) => values.slice(b * T + s.promptIds.length, b * T + s.promptIds.length + s.generatedIds.length));
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Learner log-probs of every sample's generated tokens under the current weights. */
+export async function recomputeLogprobs(runner: LossRunner, samples: readonly ScoredSample[], microBatch: number, temperature: number): Promise<{ logprobs: Float32Array[]; entropy: Float32Array[] }> {
+  const logprobs: Float32Array[] = [];
+  const entropy: Float32Array[] = [];
+  for (const part of chunks(samples, microBatch)) {
+    const batch: TokenBatch = packBatch(part);
+    const out = await runner.computeLogprobs(batch, temperature);
+    logprobs.push(...generatedSlice(part, batch.T, out.logprobs));
+    entropy.push(...generatedSlice(part, batch.T, out.entropy));
+  }
+  return { logprobs, entropy };
+}
+
+export async function learnStep(engine: LearnerEngine, samples: readonly ScoredSample[], options: LearnerOptions, rng: Rng): Promise<LearnerStats> {
+  const started = performance.now();
+  const empty: LearnerStats = {
+    loss: 0, clipFraction: 0, approxKl: 0, entropy: 0, gradNorm: 0, updates: 0, skippedUpdates: 0, samplerLogprobGap: 0, tokens: 0, seconds: 0,
+  };
+  if (samples.length === 0) return empty;
+  const { runner, params, optimizer } = engine;
+
+  const before = await recomputeLogprobs(runner, samples, options.microBatch, options.temperature);
+  let gap = 0;
+  samples.forEach((s, i) => s.logprobs.forEach((lp, t) => (gap = Math.max(gap, Math.abs(lp - ((before.logprobs[i] as Float32Array)[t] as number))))));
+  const oldOf = new Map<ScoredSample, Float32Array>(samples.map((s, i) => [s, before.logprobs[i] as Float32Array]));
+
+  const grads = new Float32Array(params.data.length);
+  const micro = new Float32Array(params.data.length);
+  let lossSum = 0;
+  let clipSum = 0;
+  let klSum = 0;
+  let entropySum = 0;
+  let tokenSum = 0;
+  let statTokens = 0;
+  let gradNormSum = 0;
+  let updates = 0;
+  let skipped = 0;
+  const lastEpoch = options.loss === "ppo" ? options.ppoEpochs : 1;
+  for (let epoch = 1; epoch <= lastEpoch; epoch++) {
+    const order = options.minibatches > 1 ? rng.shuffle(samples) : samples.slice();
+    const size = Math.ceil(order.length / options.minibatches);
+    for (const minibatch of chunks(order, size)) {
+      grads.fill(0);
+      for (const part of chunks(minibatch, options.microBatch)) {
+        const batch = packBatch(part, part.map((s) => oldOf.get(s) as Float32Array));
+        micro.fill(0);
+        const out = await runner.lossAndGrad(
+          batch,
+          { kind: options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer },
+          micro,
+        );
+        const w = part.length / minibatch.length;
+        for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (micro[i] as number);
+        const tokens = part.reduce((n, s) => n + s.generatedIds.length, 0);
+        if (epoch === lastEpoch) {
+          lossSum += out.loss * w;
+          clipSum += out.clipFraction * tokens;
+          klSum += out.approxKl * tokens;
+          statTokens += tokens;
+          let e = 0;
+          for (let i = 0; i < batch.lossMask.length; i++) if (batch.lossMask[i] === 1) e += out.entropy[i] as number;
+          entropySum += e;
+          tokenSum += tokens;
+        }
+      }
+      const norm = clipGradNorm(grads, options.gradClip);
+      if (!Number.isFinite(norm)) {
+        skipped++;
+        continue;
+      }
+      gradNormSum += norm;
+      optimizer.step(params.data, grads, options.lr);
+      updates++;
+    }
+  }
+  const minibatchesPerEpoch = Math.ceil(samples.length / Math.ceil(samples.length / options.minibatches));
+  return {
+    loss: lossSum / minibatchesPerEpoch,
+    clipFraction: statTokens === 0 ? 0 : clipSum / statTokens,
+    approxKl: statTokens === 0 ? 0 : klSum / statTokens,
+    entropy: tokenSum === 0 ? 0 : entropySum / tokenSum,
+    gradNorm: updates === 0 ? 0 : gradNormSum / updates,
+    updates,
+    skippedUpdates: skipped,
+    samplerLogprobGap: gap,
+    tokens: samples.reduce((n, s) => n + s.generatedIds.length, 0),
+    seconds: (performance.now() - started) / 1000,
+  };
+}

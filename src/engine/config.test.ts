@@ -46,6 +46,13 @@ describe("parseModelConfig", () => {
     });
   });
 
+  it("accepts plain RoPE written the newer ways (rope_parameters, rope_scaling default)", () => {
+    const { rope_theta: _t, ...rest } = qwen3_06b;
+    expect(parseModelConfig({ ...rest, rope_parameters: { rope_type: "default", rope_theta: 1000000 } }).ropeTheta).toBe(1000000);
+    expect(parseModelConfig({ ...qwen3_06b, rope_scaling: { rope_type: "default" } }).ropeTheta).toBe(1000000);
+    expect(() => parseModelConfig({ ...rest, rope_parameters: { rope_type: "yarn", rope_theta: 1 } })).toThrow(/rope_parameters\.rope_type/);
+  });
+
   it("round-trips through toHfConfig for every preset", () => {
     for (const preset of Object.values(modelPresets)) {
       const hf = toHfConfig(preset, "bfloat16");
@@ -66,7 +73,8 @@ describe("parseModelConfig", () => {
     expect(() => parseModelConfig({ ...qwen3_06b, head_dim: undefined, hidden_size: 1000, num_attention_heads: 16 })).toThrow(/head_dim/);
     expect(() => parseModelConfig({ ...qwen3_06b, model_type: "qwen2" })).toThrow(/model_type/);
     expect(() => parseModelConfig({ ...qwen3_06b, attention_bias: true })).toThrow(/attention_bias/);
-    expect(() => parseModelConfig({ ...qwen3_06b, rope_scaling: { type: "yarn", factor: 4 } })).toThrow(/rope_scaling/);
+    expect(() => parseModelConfig({ ...qwen3_06b, rope_scaling: { rope_type: "yarn", factor: 4 } })).toThrow(/rope_scaling\.rope_type/);
+    expect(() => parseModelConfig({ ...qwen3_06b, use_sliding_window: true })).toThrow(/use_sliding_window/);
     expect(() => parseModelConfig(null)).toThrow(/Invalid Qwen3 model config/);
   });
 });

@@ -14,7 +14,8 @@
  * `parseModelConfig` reads the snake_case HF keys and ignores keys that do not change the
  * computation (torch_dtype, transformers_version, use_cache, ...). Keys that would change it in a
  * way this engine does not implement (attention_bias: true, hidden_act other than silu,
- * rope_scaling, another model_type) are errors rather than silently wrong numbers.
+ * use_sliding_window: true, RoPE scaling other than "default", another model_type) are errors
+ * rather than silently wrong numbers.
  */
 import { z } from "zod";
 
@@ -66,7 +67,11 @@ const hfConfigSchema = z.looseObject({
   eos_token_id: z.union([tokenId, z.array(tokenId).nonempty()]).nullable().optional(),
   attention_bias: z.literal(false).optional(),
   hidden_act: z.literal("silu").optional(),
-  rope_scaling: z.null().optional(),
+  use_sliding_window: z.literal(false).optional(),
+  // Plain RoPE only: null, or an explicit {"rope_type": "default"} (newer transformers write
+  // rope_parameters = {rope_type, rope_theta} instead of a top-level rope_theta).
+  rope_scaling: z.looseObject({ rope_type: z.literal("default") }).nullable().optional(),
+  rope_parameters: z.looseObject({ rope_type: z.literal("default").optional(), rope_theta: positiveFinite.optional() }).nullable().optional(),
 });
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -108,7 +113,7 @@ export function parseModelConfig(json: unknown, source = "config.json"): ModelCo
     numKeyValueHeads: kvHeads,
     headDim,
     rmsNormEps: c.rms_norm_eps ?? 1e-6,
-    ropeTheta: c.rope_theta ?? 10000,
+    ropeTheta: c.rope_theta ?? c.rope_parameters?.rope_theta ?? 10000,
     tieWordEmbeddings: c.tie_word_embeddings ?? false,
     maxPositionEmbeddings: c.max_position_embeddings ?? 32768,
   };

@@ -75,6 +75,8 @@ describe("parseModelConfig", () => {
     expect(() => parseModelConfig({ ...qwen3_06b, attention_bias: true })).toThrow(/attention_bias/);
     expect(() => parseModelConfig({ ...qwen3_06b, rope_scaling: { rope_type: "yarn", factor: 4 } })).toThrow(/rope_scaling\.rope_type/);
     expect(() => parseModelConfig({ ...qwen3_06b, use_sliding_window: true })).toThrow(/use_sliding_window/);
+    expect(() => parseModelConfig({ ...qwen3_06b, layer_types: ["full_attention", "sliding_attention"] })).toThrow(/layer_types\.1/);
+    expect(parseModelConfig({ ...qwen3_06b, layer_types: Array(28).fill("full_attention") }).numHiddenLayers).toBe(28);
     expect(() => parseModelConfig(null)).toThrow(/Invalid Qwen3 model config/);
   });
 });

@@ -68,6 +68,7 @@ const hfConfigSchema = z.looseObject({
   attention_bias: z.literal(false).optional(),
   hidden_act: z.literal("silu").optional(),
   use_sliding_window: z.literal(false).optional(),
+  layer_types: z.array(z.literal("full_attention")).optional(),
   // Plain RoPE only: null, or an explicit {"rope_type": "default"} (newer transformers write
   // rope_parameters = {rope_type, rope_theta} instead of a top-level rope_theta).
   rope_scaling: z.looseObject({ rope_type: z.literal("default") }).nullable().optional(),

@@ -1,0 +1,77 @@
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseTrainConfig, type TrainConfig } from "./config.js";
+import { train } from "./loop.js";
+import { latestCheckpoint, METRICS_FILE, readMetrics } from "./run-dir.js";
+
+const root = mkdtempSync(join(tmpdir(), "spiral-loop-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** A run small enough for a unit test: a 1-layer byte-level model, 3 steps of 8 samples. */
+const config: TrainConfig = parseTrainConfig({
+  steps: 3,
+  games: [{ id: "TicTacToe-v0" }, { id: "KuhnPoker-v1-1round" }],
+  rolloutBatch: 8,
+  envs: 4,
+  maxNewTokens: 8,
+  model: { preset: "tiny", overrides: { hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 } },
+  optim: { lr: 1e-2, microBatch: 8 },
+  eval: { every: 2, games: 4, kuhn: true },
+  checkpointEvery: 1,
+  transcripts: 1,
+  threads: 1,
+});
+
+const TIMING = new Set(["actSeconds", "learnSeconds", "samplesPerSecond", "generatedTokensPerSecond", "seconds"]);
+/** Metrics without wall-clock fields, which legitimately differ between runs. */
+function strip(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(strip);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).filter(([k]) => !TIMING.has(k)).map(([k, v]) => [k, strip(v)]));
+  }
+  return value;
+}
+
+describe("train loop", () => {
+  let reference: { params: Float32Array; metrics: unknown };
+
+  it("runs end to end: step and eval lines, checkpoints, and the same run twice is bit-identical", async () => {
+    const a = await train(config, { runDir: join(root, "a") });
+    const b = await train(config, { runDir: join(root, "b") });
+    const ma = await readMetrics(join(root, "a"));
+    expect(ma.map((r) => `${r.kind}${r.step}`)).toEqual(["eval0", "step1", "step2", "eval2", "step3", "eval3"]);
+    const eval3 = ma[5] as unknown as { matchups: { gameId: string; opponent: string }[]; kuhn: { exploitability: number } };
+    expect(eval3.matchups.map((m) => `${m.gameId}/${m.opponent}`)).toContain("TicTacToe-v0/minimax");
+    expect(eval3.kuhn.exploitability).toBeGreaterThanOrEqual(0);
+    expect(await latestCheckpoint(join(root, "a"))).toBe(3);
+    expect(Buffer.from(a.params.data.buffer).equals(Buffer.from(b.params.data.buffer))).toBe(true);
+    expect(strip(await readMetrics(join(root, "b")))).toEqual(strip(ma));
+    reference = { params: a.params.data, metrics: strip(ma) };
+  }, 120_000);
+
+  it("resumes a killed run to the same final weights, without losing or duplicating metrics", async () => {
+    const dir = join(root, "killed");
+    // "Kill" the run inside step 3, after its metrics line was written and before its checkpoint.
+    await expect(
+      train(config, {
+        runDir: dir,
+        hooks: {
+          onStep: (m) => {
+            if (m.step === 3) throw new Error("killed");
+          },
+        },
+      }),
+    ).rejects.toThrow("killed");
+    appendFileSync(join(dir, METRICS_FILE), '{"kind":"step","st'); // and a torn line on top
+    expect(await latestCheckpoint(dir)).toBe(2);
+    const resumed = await train(config, { runDir: dir, resume: true });
+    expect(Buffer.from(resumed.params.data.buffer).equals(Buffer.from(reference.params.buffer))).toBe(true);
+    expect(strip(await readMetrics(dir))).toEqual(reference.metrics);
+  }, 120_000);
+
+  it("refuses to start over an existing run", async () => {
+    await expect(train(config, { runDir: join(root, "a") })).rejects.toThrow(/already holds a run/);
+  });
+});

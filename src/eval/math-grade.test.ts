@@ -58,6 +58,8 @@ const PAIRS: readonly (readonly [string, string, boolean, string])[] = [
   ["k=-3", "-3", true, "k = negative"],
   ["\\theta = \\frac{\\pi}{4}", "\\frac{\\pi}{4}", true, "greek assignment"],
   ["x \\approx 2.5", "2.5", true, "\\approx"],
+  ["x = y = -2x", "y = -2x", true, "chained assignment"],
+  ["x = 5x - 7y + 4 = 0", "5x - 7y + 4 = 0", false, "an equation is not an assignment"],
   ["\\text{Evelyn}", "\\text{Evelyn}", true, "text answer"],
   ["evelyn", "\\text{Evelyn}", true, "word case-insensitive"],
   ["\\text{(C)}", "C", true, "multiple choice in parentheses"],

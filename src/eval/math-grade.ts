@@ -98,12 +98,14 @@ function stripUnits(text: string): string {
   return s;
 }
 
-/** Drops a leading assignment when the rest holds no further `=`. */
+/** Drops leading assignments (`x = 5`, also chained: `x = y = 5`) when the rest holds no `=`. */
 function stripAssignment(text: string): string {
-  const match = ASSIGNMENT.exec(text);
-  if (match === null) return text;
-  const rest = text.slice(match[0].length);
-  return rest.includes("=") ? text : rest;
+  let rest = text;
+  for (let match = ASSIGNMENT.exec(rest); match !== null; match = ASSIGNMENT.exec(rest)) {
+    rest = rest.slice(match[0].length);
+    if (!rest.includes("=")) return rest;
+  }
+  return text;
 }
 
 /** Removes `$…$`, `\(…\)`, `\[…\]` delimiters around the whole answer. */
@@ -154,7 +156,7 @@ export function normalizeAnswer(answer: string): string {
   s = s.replace(/ (?:and|or) /g, ", ");
   s = stripUnits(s);
   s = stripAssignment(s);
-  s = s.replace(/[.。]\s*$/, "").trim();
+  s = s.replace(/[.。]+\s*$/, "").trim();
   s = s.replace(/\\sqrt\s*(\w)/g, "\\sqrt{$1}").replace(/\\frac\s*(\d)\s*(\d)/g, "\\frac{$1}{$2}");
   s = s.replace(/^\(([A-Ea-e])\)$/, "$1");
   if (/^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, "");

@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { readMetrics } from "../rl/run-dir.js";
+import { scriptedIo } from "./io.js";
+import { flagOverrides, parseGamesFlag, resolveRun, runTrain } from "./train.js";
+
+const root = mkdtempSync(join(tmpdir(), "spiral-cli-train-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe("spiral train flags", () => {
+  it("parses games with weights and maps flags onto the config", () => {
+    expect(parseGamesFlag("TicTacToe-v0, KuhnPoker-v1:2")).toEqual([{ id: "TicTacToe-v0", weight: 1 }, { id: "KuhnPoker-v1", weight: 2 }]);
+    expect(() => parseGamesFlag("TicTacToe-v0:0")).toThrow(/weight of TicTacToe-v0 must be a positive number/);
+    expect(flagOverrides({ steps: "5", rae: false, init: "small", lr: "0.001" })).toEqual({
+      steps: 5, rae: { enabled: false }, model: { preset: "small", dir: null }, optim: { lr: 0.001 },
+    });
+    expect(() => flagOverrides({ steps: "many" })).toThrow(/--steps expects an integer; got "many"/);
+  });
+
+  it("resolves preset < config file < flags, and refuses to change a resumed run", async () => {
+    const file = join(root, "c.json");
+    writeFileSync(file, JSON.stringify({ steps: 7, seed: 3 }));
+    const r = await resolveRun({ config: file, seed: "4", out: root, name: "x" });
+    expect([r.config.steps, r.config.seed, r.config.promptMode, r.runDir]).toEqual([7, 4, "compact", join(root, "x")]);
+    writeFileSync(file, JSON.stringify({ stepz: 7 }));
+    await expect(resolveRun({ config: file })).rejects.toThrow(/unknown key: "stepz"/);
+    await expect(resolveRun({ resume: root, steps: "3" })).rejects.toThrow(/--resume continues the run .* drop the other options \(steps\)/);
+  });
+
+  it("trains end to end and prints the results table", async () => {
+    const file = join(root, "tiny.json");
+    writeFileSync(file, JSON.stringify({
+      games: [{ id: "TicTacToe-v0" }], rolloutBatch: 4, envs: 4, maxNewTokens: 8, threads: 1,
+      model: { preset: "tiny", overrides: { hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 } },
+      eval: { games: 2, kuhn: false },
+    }));
+    const io = scriptedIo([]);
+    await runTrain({ config: file, steps: "1", evalEvery: "1", out: root, name: "cli", progress: false }, io);
+    expect(io.stdout()).toMatch(/step\s+TTT≠loss vs random/);
+    expect(io.stdout()).toMatch(/1 steps in .* min; run directory/);
+    expect(io.stderr()).toMatch(/step 1\/1: loss/);
+    expect((await readMetrics(join(root, "cli"))).map((m) => `${m.kind}${m.step}`)).toEqual(["eval0", "step1", "eval1"]);
+  }, 60_000);
+});

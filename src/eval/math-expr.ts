@@ -8,7 +8,8 @@
  * `\sqrt3`); `\frac`, `\binom`, `\sqrt[n]{…}`, `n!`, `|x|`, `\lfloor…\rfloor`, `\lceil…\rceil`,
  * brackets as parentheses; `\pi`, `\infty`; `\sin \cos \tan \sec
  * \csc \cot \arcsin \arccos \arctan \ln \log \log_b \exp`; variables (one Latin letter, or a Greek
- * command such as `\theta` or `\hbar`, each with an optional subscript: `x_1`, `a_{10}`). `e` and `i` are
+ * command such as `\theta` or `\hbar`, each with an optional subscript: `x_1`, `a_{10}`; a letter
+ * applied to a number, `f(2)`, is one opaque variable, not a product). `e` and `i` are
  * variables, not constants: two answers equal as polynomials in them are equal, nothing more.
  *
  * Invariants: never throws (unreadable input gives undefined); no recursion deeper than
@@ -299,6 +300,12 @@ class Reader {
     }
     if (token.kind === "letter") {
       this.pos++;
+      // `f(2)`, `I(0)`: a letter applied to a number is a function value, not a product.
+      const [open, arg, close] = [this.tokens[this.pos], this.tokens[this.pos + 1], this.tokens[this.pos + 2]];
+      if (open?.text === "(" && arg?.kind === "number" && close?.text === ")") {
+        this.pos += 3;
+        return this.variable(`${token.text}(${arg.text})`);
+      }
       return this.variable(token.text);
     }
     if (token.kind === "symbol") {

@@ -72,6 +72,8 @@ const PAIRS: readonly (readonly [string, string, boolean, string])[] = [
   ["x^2 + 2x + 1", "(x+1)^2", true, "expanded square"],
   ["x^2 + 1", "x^2 - 1", false, "different polynomial"],
   ["2x", "2y", false, "different variables"],
+  ["I(0)", "0", false, "a function value is not a product with zero"],
+  ["x(x+1)", "x^2 + x", true, "a letter before a parenthesised expression multiplies"],
   ["6 - 5i", "6-5i", true, "complex number as written"],
   ["6 + 5i", "6-5i", false, "conjugate"],
   ["y = 2x + 3", "2x+3", true, "line given as y ="],

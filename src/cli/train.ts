@@ -83,7 +83,7 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     value = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new Error(`--config expects a JSON file with a (partial) train config; could not read ${path}: ${(e as Error).message}`);
+    throw new Error(`--config expects a JSON file with a (partial) train config; could not read ${path}: ${(e as Error).message}`, { cause: e });
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(`--config ${path}: expected a JSON object`);
   return value as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -36,7 +36,7 @@ describe("spiral games", () => {
     expect(rows.find((r) => r.id === "TicTacToe-v0")).toMatchObject({ split: "training", maxTurns: 9 });
   });
 
-  it("runs as a real process: games, play with piped input, replay reading a file", () => {
+  it("runs as a real process: games, play with piped input writing a record, replay of that record", () => {
     // The CLI entry from sources (tsx), so the test does not depend on a fresh build in dist/.
     const run = (args: string[], input = "") =>
       spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", `import { main } from "./src/cli/main.ts"; await main(["node", "spiral", ...${JSON.stringify(args)}]);`], {
@@ -48,18 +48,19 @@ describe("spiral games", () => {
     expect(games.status).toBe(0);
     expect((JSON.parse(games.stdout) as unknown[]).length).toBe(gameIds().length);
 
+    const dir = mkdtempSync(join(tmpdir(), "spiral-cli-"));
     // A person who tries every cell in order: taken cells are refused with a reason, then retried.
-    const play = run(["play", "--game", "TicTacToe-v0", "--p0", "human", "--p1", "random", "--seed", "3"], "[9]\n[0]\n[1]\n[2]\n[3]\n[4]\n[5]\n[6]\n[7]\n[8]\n");
+    const play = run(["play", "--game", "TicTacToe-v0", "--p0", "human", "--p1", "random", "--seed", "3", "--record", join(dir, "match.json")], "[9]\n[0]\n[1]\n[2]\n[3]\n[4]\n[5]\n[6]\n[7]\n[8]\n");
     expect(play.status).toBe(0);
     expect(play.stdout).toContain("Invalid move: ");
     expect(play.stdout).toMatch(/(Player 0 \(human\) wins|Player 1 \(random\) wins|Draw)\. Returns/);
 
-    const dir = mkdtempSync(join(tmpdir(), "spiral-replay-"));
-    writeFileSync(join(dir, "moves.txt"), "[4]\n[0]\n[8]\n");
-    const replay = run(["replay", "--game", "TicTacToe-v0", "--seed", "1", "--actions", join(dir, "moves.txt"), "--json"]);
+    // The person's match record replays from its file, step for step.
+    const replay = run(["replay", "--record", join(dir, "match.json"), "--json"]);
     expect(replay.status).toBe(0);
-    const lines = replay.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; seat?: number });
-    expect(lines.map((l) => l.type)).toEqual(["step", "step", "step", "result"]);
-    expect(lines.map((l) => l.seat)).toEqual([0, 1, 0, undefined]);
+    const lines = replay.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; valid?: boolean });
+    expect(lines.at(-1)?.type).toBe("result");
+    expect(lines.filter((l) => l.valid === false).length).toBeGreaterThanOrEqual(1); // "[9]" was refused
+    expect(replay.stderr).toContain("The replay matches the record");
   });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { randomAgent } from "../games/agents/random.js";
+import { playMatch } from "../games/match.js";
+import { getGame } from "../games/registry.js";
 import { scriptedIo } from "./io.js";
-import { parseActionsFile, runReplay } from "./replay.js";
+import { parseActionsFile, runReplay, runReplayRecord } from "./replay.js";
 
 interface StepLine {
   type: string;
@@ -43,5 +46,19 @@ describe("spiral replay", () => {
     expect(io.stdout()).toContain('Reply: "[0]" -> [0] (valid)');
     expect(io.stdout()).toContain("End: incomplete; returns 0, 0.");
     expect(io.stderr()).toContain("The actions ran out before the game ended (2 used).");
+  });
+});
+
+describe("spiral replay --record", () => {
+  it("replays a saved match and confirms it, or names the steps that differ", async () => {
+    const game = getGame("TicTacToe-v0");
+    const record = await playMatch({ game, agents: [randomAgent(), randomAgent()], seed: 6 });
+    const io = scriptedIo([]);
+    await runReplayRecord(JSON.stringify(record), { json: true }, io);
+    const lines = io.stdout().trim().split("\n").map((l) => JSON.parse(l) as { type: string });
+    expect(lines).toHaveLength(record.steps.length + 1);
+    expect(io.stderr()).toContain(`The replay matches the record: ${record.steps.length} steps`);
+    const tampered = { ...record, steps: record.steps.map((s, i) => (i === 0 ? { ...s, action: "[8]" } : s)) };
+    await expect(runReplayRecord(JSON.stringify(tampered), {}, scriptedIo([]))).rejects.toThrow(/does not replay faithfully:\nstep 0: action/);
   });
 });

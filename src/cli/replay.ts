@@ -3,6 +3,7 @@
  * have scored them (an invalid reply ends the replay unless an error allowance is given).
  *
  * The actions file is either a JSON array of strings or one reply per line (blank lines skipped).
+ * `--record FILE` replays a saved match record instead and checks that every step comes out the same.
  * With `--json`, one JSON object per line: a `"type": "step"` object per reply, then one
  * `"type": "result"` object.
  */
@@ -10,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import type { Scoring } from "../games/match.js";
 import { replayActions } from "../games/match.js";
-import { messageText, newMessages, observationText } from "../games/record.js";
+import { messageText, newMessages, observationText, parseMatchRecord, verifyReplay } from "../games/record.js";
 import { getGame } from "../games/registry.js";
 import type { CliIo } from "./io.js";
 import { parseIntegerOption, processIo } from "./io.js";
@@ -22,7 +23,8 @@ export interface ReplayCommandOptions {
   readonly actions: readonly string[];
   readonly json?: boolean;
   readonly scoring?: Scoring;
-  readonly errorAllowance?: number;
+  /** One allowance for both seats, or one per seat (Infinity: unlimited). Default 0. */
+  readonly errorAllowance?: number | readonly [number, number];
 }
 
 /** Reads an actions file: a JSON array of strings, or one reply per non-blank line. */
@@ -89,30 +91,77 @@ export async function runReplay(options: ReplayCommandOptions, io: CliIo): Promi
   if (replay.endReason === "incomplete") io.err(`The actions ran out before the game ended (${replay.used} used).\n`);
 }
 
+/** Replays a match record (`spiral play --record`, or any `MatchRecord` JSON) and checks it step by step. */
+export async function runReplayRecord(text: string, options: { readonly json?: boolean }, io: CliIo): Promise<void> {
+  const record = parseMatchRecord(text);
+  const game = getGame(record.gameId);
+  const allowance = (a: number | null): number => a ?? Number.POSITIVE_INFINITY;
+  await runReplay(
+    {
+      game: record.gameId,
+      seed: record.seed,
+      actions: record.steps.flatMap((s) => (s.reply === null ? [] : [s.reply])),
+      json: options.json === true,
+      scoring: record.scoring,
+      errorAllowance: [allowance(record.errorAllowance[0]), allowance(record.errorAllowance[1])],
+    },
+    io,
+  );
+  const problems = await verifyReplay(game, record);
+  if (problems.length > 0) {
+    throw new Error(`The record does not replay faithfully:\n${problems.join("\n")}`);
+  }
+  const cut = record.endReason === "transport" ? ` (the match itself ended in a transport failure: ${record.transport?.message ?? ""})` : "";
+  io.err(`The replay matches the record: ${record.steps.length} steps, returns ${record.returns.join(", ")}${cut}.\n`);
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new Error(`Cannot read the ${what} ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+interface ReplayFlags {
+  game?: string;
+  seed?: string;
+  actions?: string;
+  record?: string;
+  json?: boolean;
+  scoring: string;
+  errorAllowance: string;
+}
+
 export function replayCommand(io: CliIo = processIo()): Command {
   return new Command("replay")
-    .description("replay a file of actions from a seed and print every step")
-    .requiredOption("--game <id>", "game id (see `spiral games`)")
-    .requiredOption("--seed <n>", "the game seed")
-    .requiredOption("--actions <file>", "replies: a JSON array of strings, or one per line")
+    .description("replay a file of actions from a seed (or a match record) and print every step")
+    .option("--game <id>", "game id (see `spiral games`)")
+    .option("--seed <n>", "the game seed")
+    .option("--actions <file>", "replies: a JSON array of strings, or one per line")
+    .option("--record <file>", "instead of --game/--seed/--actions: a match record (spiral play --record) to replay and check")
     .option("--json", "print one JSON object per step, then a result object")
     .option("--scoring <kind>", "invalid-move scoring: training (−1.5/+0.5) or evaluation (−1/+1)", "evaluation")
     .option("--error-allowance <n>", "invalid replies a seat may retry per move", "0")
-    .action(async (raw: { game: string; seed: string; actions: string; json?: boolean; scoring: string; errorAllowance: string }) => {
+    .action(async (raw: ReplayFlags) => {
+      if (raw.record !== undefined) {
+        if (raw.game !== undefined || raw.seed !== undefined || raw.actions !== undefined) {
+          throw new Error("--record replays a match record on its own: give either --record FILE or --game, --seed and --actions");
+        }
+        await runReplayRecord(readText(raw.record, "match record"), { json: raw.json === true }, io);
+        return;
+      }
+      if (raw.game === undefined || raw.seed === undefined || raw.actions === undefined) {
+        throw new Error("spiral replay needs --game ID, --seed N and --actions FILE (or --record FILE)");
+      }
       if (raw.scoring !== "training" && raw.scoring !== "evaluation") throw new Error(`--scoring expects training or evaluation; got "${raw.scoring}"`);
       const errorAllowance = parseIntegerOption(raw.errorAllowance, "--error-allowance");
       if (errorAllowance < 0) throw new Error(`--error-allowance expects a non-negative integer; got ${errorAllowance}`);
-      let text: string;
-      try {
-        text = readFileSync(raw.actions, "utf8");
-      } catch (err) {
-        throw new Error(`Cannot read the actions file ${raw.actions}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      }
       await runReplay(
         {
           game: raw.game,
           seed: parseIntegerOption(raw.seed, "--seed"),
-          actions: parseActionsFile(text, raw.actions),
+          actions: parseActionsFile(readText(raw.actions, "actions file"), raw.actions),
           json: raw.json === true,
           scoring: raw.scoring,
           errorAllowance,

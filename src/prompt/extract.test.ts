@@ -94,6 +94,8 @@ describe("extractAction: replies without a box", () => {
     ["Final answer: call", "[call]", "wrapped"],
     ["**Answer:** 4", "[4]", "wrapped"],
     ["Move: *bet*", "[bet]", "wrapped"],
+    ["call<|im_end|>", "[call]", "wrapped"],
+    ["<think>hmm</think>\n\nfold<|im_end|><|endoftext|>", "[fold]", "wrapped"],
     ["I will check now", "[I will check now]", "wrapped"],
     ["one two three four five", "[one two three four five]", "wrapped"],
     ["one two three four five six", "one two three four five six", "text"],

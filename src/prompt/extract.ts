@@ -12,7 +12,8 @@
  *    `\boxed{4}` → `[4]`, `\boxed{\text{Offer: 3 Wood \to 2 Gold}}` → `[Offer: 3 Wood -> 2 Gold]`.
  *    An empty box is an invalid move. A box wins even when it only appears inside `<think>`.
  * 2. Without a box, reasoning is set aside: the text after the last `</think>` is the answer
- *    (a reply that opened `<think>` and never closed it has no answer: invalid).
+ *    (a reply that opened `<think>` and never closed it has no answer: invalid), and special-token
+ *    markup such as `<|im_end|>` is removed from it.
  * 3. Wrapped. An answer of at most five words (`maxWrapWords`) and 200 characters with no `[` or
  *    `]` is wrapped in brackets after trimming a leading label ("Final answer:", "Move:"),
  *    markdown emphasis, quotes and trailing sentence punctuation: `bet` → `[bet]`, `**4**.` → `[4]`,
@@ -53,6 +54,9 @@ export interface ExtractOptions {
 }
 
 const DEFAULT_MAX_WRAP_WORDS = 5;
+/** Chat-markup special tokens such as `<|im_end|>`. */
+const SPECIAL_TOKEN = /<\|[A-Za-z0-9_]{1,40}\|>/g;
+
 /** A bare answer longer than this is not a short action, whatever its word count. */
 const MAX_WRAP_CHARS = 200;
 
@@ -115,7 +119,8 @@ function countWords(text: string, limit: number): number {
 
 /** Rules 3–5 applied to an answer that has no box. */
 function fromBareAnswer(answer: string, maxWrapWords: number): ExtractResult {
-  const trimmed = answer.trim();
+  // Special-token markup left in a decoded reply (`<|im_end|>`, `<|endoftext|>`) is not part of it.
+  const trimmed = answer.replace(SPECIAL_TOKEN, "").trim();
   if (trimmed.length === 0) return { ok: false, reason: "empty reply: expected an action such as \\boxed{[4]}" };
   if (/[[\]]/.test(trimmed)) return { ok: true, action: trimmed, source: "bracket" };
   if (trimmed.length <= MAX_WRAP_CHARS && countWords(trimmed, maxWrapWords) <= maxWrapWords) {

@@ -4,7 +4,10 @@
  * the shape of the model's largest projection for that batch ([B·T, C] × [I, C]ᵀ); then time per
  * decode step of a Qwen3-0.6B-shaped model (random weights) at batch 1 and 16.
  *
- * Run: npx tsc -p tsconfig.json --noEmit false --outDir /tmp/spiral-bench && node /tmp/spiral-bench/bench/generate.js
+ * Rates are per CPU-second of this process (the machine is shared; with BENCH_THREADS=1 a CPU-second
+ * is a second of one core's work), wall times printed beside them.
+ *
+ * Run: npx tsc -p tsconfig.json --noEmit false --outDir bench/out/build && node bench/out/build/bench/generate.js
  * Options (env): BENCH_QWEN=0 skips the 0.6B model; BENCH_THREADS sets ORT intra-op threads.
  */
 import { createRng } from "../src/games/rng.js";
@@ -27,7 +30,16 @@ function flopsPerToken(c: ModelConfig, ctx: number): number {
   return 2 * linearParams + 4 * L * H * D * ctx + 2 * C * V;
 }
 
-/** GFLOP/s of a plain ORT Gemm [M, K] × [N, K]ᵀ, best of a few timed batches. */
+/** Wall and CPU milliseconds of an async call (CPU: this process, all threads). */
+async function timed(f: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await f();
+  const c = process.cpuUsage(c0);
+  return { wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 };
+}
+
+/** GFLOP/s (per CPU-second) of a plain ORT Gemm [M, K] × [N, K]ᵀ, best of a few timed batches. */
 async function matmulRate(M: number, K: number, N: number): Promise<number> {
   const g = new Graph("matmul-bench");
   const x = g.input("x", "float32", [M, K]);
@@ -40,9 +52,10 @@ async function matmulRate(M: number, K: number, N: number): Promise<number> {
   await session.run(feeds);
   let best = Infinity;
   for (let trial = 0; trial < 3; trial++) {
-    const t0 = performance.now();
-    for (let r = 0; r < reps; r++) await session.run(feeds);
-    best = Math.min(best, (performance.now() - t0) / reps);
+    const { cpu } = await timed(async () => {
+      for (let r = 0; r < reps; r++) await session.run(feeds);
+    });
+    best = Math.min(best, cpu / reps);
   }
   await session.release();
   return flops / (best / 1000) / 1e9;
@@ -60,16 +73,20 @@ async function benchSmall(): Promise<void> {
   const promptLen = 128;
   const newTokens = 64;
   console.log(`small: ${(paramLayout(config).totalSize / 1e6).toFixed(1)} M params, prompt ${promptLen}, ${newTokens} new tokens per row`);
-  console.log("batch | prefill tok/s | prefill GFLOP/s (% of MatMul) | decode tok/s | decode GFLOP/s (% of MatMul) | decode ms/step");
+  console.log("rates per CPU-second of this process (all ORT threads); MatMul = plain Gemm [B·T, C] × [I, C]ᵀ in the same run");
+  console.log("batch | prefill tok/s | prefill GFLOP/s (% of MatMul) | decode tok/s | decode GFLOP/s (% of MatMul) | decode ms/step CPU / wall");
   for (const B of [1, 16, 64]) {
     const requests = Array.from({ length: B }, (_, b) => ({ prompt: randomPrompt(promptLen, b) }));
     const opts = { temperature: 1, maxNewTokens: newTokens, ignoreEos: true, rng: createRng(2) };
     await gen.generate(requests.slice(0, Math.min(B, 2)), { ...opts, maxNewTokens: 4 }); // warm-up
-    Object.assign(gen.stats, { prefillTokens: 0, prefillMs: 0, decodeSteps: 0, decodeTokens: 0, decodeMs: 0 });
-    await gen.generate(requests, opts);
-    const s = gen.stats;
-    const prefillRate = s.prefillTokens / (s.prefillMs / 1000);
-    const decodeRate = s.decodeTokens / (s.decodeMs / 1000);
+    // Prefill alone (one new token), then the whole run: decode = whole − prefill.
+    const prefill = await timed(() => gen.generate(requests, { ...opts, maxNewTokens: 1 }));
+    const whole = await timed(() => gen.generate(requests, opts));
+    const decodeCpu = whole.cpu - prefill.cpu;
+    const decodeWall = whole.wall - prefill.wall;
+    const steps = newTokens - 1;
+    const prefillRate = (B * promptLen) / (prefill.cpu / 1000);
+    const decodeRate = (B * steps) / (decodeCpu / 1000);
     // Prefill attends to P/2 keys on average (causal); decode to ~promptLen + newTokens/2.
     const prefillGflops = (prefillRate * flopsPerToken(config, promptLen / 2)) / 1e9;
     const decodeGflops = (decodeRate * flopsPerToken(config, promptLen + newTokens / 2)) / 1e9;
@@ -77,7 +94,8 @@ async function benchSmall(): Promise<void> {
     const mmDecode = await matmulRate(B, config.hiddenSize, config.intermediateSize);
     console.log(
       `${B} | ${prefillRate.toFixed(0)} | ${prefillGflops.toFixed(1)} (${((100 * prefillGflops) / mmPrefill).toFixed(0)}% of ${mmPrefill.toFixed(1)}) | ` +
-        `${decodeRate.toFixed(0)} | ${decodeGflops.toFixed(1)} (${((100 * decodeGflops) / mmDecode).toFixed(0)}% of ${mmDecode.toFixed(1)}) | ${(s.decodeMs / s.decodeSteps).toFixed(2)}`,
+        `${decodeRate.toFixed(0)} | ${decodeGflops.toFixed(1)} (${((100 * decodeGflops) / mmDecode).toFixed(0)}% of ${mmDecode.toFixed(1)}) | ` +
+        `${(decodeCpu / steps).toFixed(2)} / ${(decodeWall / steps).toFixed(2)}`,
     );
   }
   await gen.release();
@@ -98,13 +116,14 @@ async function benchQwen(): Promise<void> {
   console.log(`qwen3-0.6b shape: ${(layout.totalSize / 1e6).toFixed(0)} M params (fp32), prompt 32, 8 new tokens per row`);
   for (const B of [1, 16]) {
     const requests = Array.from({ length: B }, (_, b) => ({ prompt: randomPrompt(32, b) }));
-    await gen.generate(requests.slice(0, 1), { temperature: 1, maxNewTokens: 2, ignoreEos: true, rng: createRng(1) });
-    Object.assign(gen.stats, { prefillTokens: 0, prefillMs: 0, decodeSteps: 0, decodeTokens: 0, decodeMs: 0 });
-    await gen.generate(requests, { temperature: 1, maxNewTokens: 8, ignoreEos: true, rng: createRng(2) });
-    const st = gen.stats;
+    const opts = { temperature: 1, ignoreEos: true, rng: createRng(2) };
+    await gen.generate(requests.slice(0, 1), { ...opts, maxNewTokens: 2 }); // warm-up
+    const prefill = await timed(() => gen.generate(requests, { ...opts, maxNewTokens: 1 }));
+    const whole = await timed(() => gen.generate(requests, { ...opts, maxNewTokens: 8 }));
+    const steps = 7;
     console.log(
-      `batch ${B}: ${(st.decodeMs / st.decodeSteps).toFixed(0)} ms per decode step (${(st.decodeTokens / (st.decodeMs / 1000)).toFixed(1)} tok/s), ` +
-        `prefill ${(st.prefillTokens / (st.prefillMs / 1000)).toFixed(0)} tok/s`,
+      `batch ${B}: decode step ${((whole.cpu - prefill.cpu) / steps).toFixed(0)} ms CPU / ${((whole.wall - prefill.wall) / steps).toFixed(0)} ms wall ` +
+        `(${((B * steps) / ((whole.wall - prefill.wall) / 1000)).toFixed(1)} tok/s wall); prefill ${B * 32} tokens ${prefill.wall.toFixed(0)} ms wall`,
     );
   }
   await gen.release();

@@ -188,6 +188,11 @@ describe("KuhnPoker parser", () => {
     const inputs = ["[".repeat(100_000), "a".repeat(100_000) + "[fold]", "[[bet]]", "[ƀet]", "💰 [check] 💰", "[bet][check]", "\u0000"];
     const oks = inputs.map((t) => parse(t).ok);
     expect(oks).toEqual([false, false, true, false, true, true, false]);
+    const spaces = " ".repeat(100_000);
+    const start = performance.now();
+    const bombs = [`[${spaces}bet${spaces}x`, `[${spaces}bet${spaces}]`, "[ ".repeat(50_000), "[bet ".repeat(20_000)].map(parse);
+    expect(performance.now() - start).toBeLessThan(5000);
+    expect(bombs.map((r) => r.ok)).toEqual([false, true, false, false]);
   });
 });
 

@@ -205,6 +205,19 @@ describe("SimpleNegotiation-v1 parser", () => {
       expect(second.action.kind).toBe("accept");
       expect(second.action.text.endsWith("… [Accept]")).toBe(true);
     }
+    // Whitespace bombs inside tokens stay linear (a backtracking regex here once took minutes).
+    const spaces = " ".repeat(100_000);
+    const start = performance.now();
+    const bombs = [
+      `[Offer: ${spaces}x]`,
+      `[Offer:${spaces}1 Wood${spaces}->${spaces}2 Gold${spaces}]`,
+      `[Offer: 1${spaces}Wood -> 2 Gold]`,
+      `[Offer: 1 Wood ${spaces}, ${spaces} -> 2 Gold]`,
+      `[${spaces}Accept${spaces}]`,
+      `[Offer: ${"1 Wood, ".repeat(10_000)} -> 1 Gold]`,
+    ].map(parse);
+    expect(performance.now() - start).toBeLessThan(5000);
+    expect(bombs.map((r) => r.ok)).toEqual([false, true, true, true, true, false]);
     // format(parse(x)) is stable: a capped message parses back to itself.
     if (first?.ok) expect(game.format(action(game.format(first.action)))).toBe(game.format(first.action));
   });

@@ -138,7 +138,9 @@ function capText(text: string): string {
 
 /** One side of an offer, e.g. "3 Wood, 2 Gold"; a reason string when malformed. */
 function parseBundle(side: string, which: string): Bundle | string {
-  const items = side.trim().split(/\s*(?:,|\band\b|\+|&)\s*/i).filter((s) => s.length > 0);
+  // Split on the separators only and trim afterwards: no regex here may scan a whitespace run
+  // more than once (a reply can hold 100 KB of spaces).
+  const items = side.split(/,|\band\b|\+|&/i).map((s) => s.trim()).filter((s) => s.length > 0);
   if (items.length === 0) return `the ${which} side of the offer is empty`;
   const total = { Wood: 0, Gold: 0 };
   for (const item of items) {
@@ -155,6 +157,21 @@ function parseBundle(side: string, which: string): Bundle | string {
     total[resource] += amount;
   }
   return total;
+}
+
+/**
+ * "Offer: 3 Wood -> 2 Gold" → ["3 Wood", "2 Gold"], split at the first arrow ("->" or "→"); null
+ * without one. Done by index, not by one regex: a lazy group before an optional-whitespace arrow
+ * backtracks cubically on long whitespace runs (a 4,000-space reply took a minute).
+ */
+function offerSides(content: string): [string, string] | null {
+  const rest = content.slice("offer".length).replace(/^\s*:?/, "");
+  const ascii = rest.indexOf("->");
+  const unicode = rest.indexOf("→");
+  const at = ascii < 0 ? unicode : unicode < 0 ? ascii : Math.min(ascii, unicode);
+  if (at < 0) return null;
+  const width = at === ascii ? 2 : 1;
+  return [rest.slice(0, at), rest.slice(at + width)];
 }
 
 const SYNTAX = "[Offer: 3 Wood -> 2 Gold], [Accept] or [Deny]";
@@ -184,13 +201,13 @@ function readReply(text: string): ParseResult<NegotiationAction> {
     capText(trimmed.slice(0, start).trimEnd()) + (start > 0 ? " " : "") + token +
     (close + 1 < trimmed.length ? " " + capText(trimmed.slice(close + 1).trimStart()) : "");
   if (kind === "offer") {
-    const m = /^offer\s*:?\s*([\s\S]*?)\s*(?:->|→)\s*([\s\S]*)$/i.exec(content);
-    if (m === null) {
+    const sides = offerSides(content);
+    if (sides === null) {
       return { ok: false, reason: 'Malformed offer: write "[Offer: <what you give> -> <what you receive>]", e.g. [Offer: 3 Wood -> 2 Gold].' };
     }
-    const give = parseBundle(m[1] as string, "give");
+    const give = parseBundle(sides[0], "give");
     if (typeof give === "string") return { ok: false, reason: `Malformed offer: ${give}.` };
-    const receive = parseBundle(m[2] as string, "receive");
+    const receive = parseBundle(sides[1], "receive");
     if (typeof receive === "string") return { ok: false, reason: `Malformed offer: ${receive}.` };
     action = { kind: "offer", give, receive, text: around(formatOffer(give, receive)) };
   } else if (/^(accept|deny)$/i.test(content)) {

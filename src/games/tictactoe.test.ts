@@ -112,6 +112,11 @@ describe("TicTacToe-v0 parser", () => {
     expect(results.map((r) => r.ok)).toEqual([false, true, false, true, false, true, true, true]);
     expect(results[1]).toEqual({ ok: true, action: 3 });
     expect(results[3]).toEqual({ ok: true, action: 2 });
+    const spaces = " ".repeat(100_000);
+    const start = performance.now();
+    const bombs = [`[${spaces}x`, `[${spaces}5${spaces}]`, `[ ${"[ ".repeat(50_000)}`, `${"[1".repeat(50_000)}`].map(parse);
+    expect(performance.now() - start).toBeLessThan(5000);
+    expect(bombs.map((r) => r.ok)).toEqual([false, true, false, false]);
     const huge = results[2];
     if (huge && !huge.ok) expect(huge.reason.length).toBeLessThan(200);
   });

@@ -97,6 +97,13 @@ describe("TicTacToe-v0 parser", () => {
     if (!taken.ok) expect(taken.reason).toMatch(/already taken.*\[5\]/);
   });
 
+  it("rejects a move out of turn or after the end", () => {
+    const r = ticTacToe.parse(s, 0, "[0]");
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toMatch(/Player 1's turn/);
+    expect(ticTacToe.parse(play([0, 3, 1, 4, 2]), 1, "[5]").ok).toBe(false);
+  });
+
   it("never throws on adversarial and huge inputs", () => {
     const inputs = [
       "[".repeat(100_000),

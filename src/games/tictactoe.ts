@@ -153,7 +153,9 @@ export const ticTacToe: Game<TicTacToeState, number> = {
   legalActions: legalCells,
   isLegal: isLegalMove,
 
-  parse(state, _seat, text): ParseResult<number> {
+  parse(state, seat, text): ParseResult<number> {
+    if (isOver(state)) return { ok: false, reason: "The game is over: no move can be played." };
+    if (mover(state) !== seat) return { ok: false, reason: `It is Player ${mover(state)}'s turn, not yours.` };
     const match = MOVE_PATTERN.exec(text);
     if (match === null) {
       return { ok: false, reason: "No move found: write the number of an empty cell in square brackets, e.g. [4]." };

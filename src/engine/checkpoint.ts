@@ -123,11 +123,14 @@ export async function saveCheckpoint(dir: string, input: SaveCheckpointInput): P
     }
   }
   saveCounter += 1;
-  const tag = `${process.pid}-${saveCounter}`;
+  // In a container a restarted trainer often gets the same pid, so the clock joins the tag; a
+  // directory that still has this name can only be left by a dead process.
+  const tag = `${process.pid}-${saveCounter}-${Date.now().toString(36)}`;
   const partial = join(parent, `.${basename(target)}.partial-${tag}`);
   const stage = async (s: SaveStage) => {
     await input.onStage?.(s);
   };
+  await rm(partial, { recursive: true, force: true });
   await mkdir(partial);
   let movedAside: string | undefined;
   try {

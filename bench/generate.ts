@@ -8,7 +8,7 @@
  * is a second of one core's work), wall times printed beside them.
  *
  * Run: npx tsc -p tsconfig.json --noEmit false --outDir bench/out/build && node bench/out/build/bench/generate.js
- * Options (env): BENCH_QWEN=0 skips the 0.6B model; BENCH_THREADS sets ORT intra-op threads.
+ * Options (env): BENCH_SMALL=0 / BENCH_QWEN=0 skip a part; BENCH_THREADS sets ORT intra-op threads.
  */
 import { createRng } from "../src/games/rng.js";
 import type { ModelConfig } from "../src/engine/config.js";
@@ -129,5 +129,5 @@ async function benchQwen(): Promise<void> {
   await gen.release();
 }
 
-await benchSmall();
+if (process.env.BENCH_SMALL !== "0") await benchSmall();
 if (process.env.BENCH_QWEN !== "0") await benchQwen();

@@ -78,6 +78,12 @@ describe("Generator (tiny byte-level model, random weights)", () => {
     // Continuous batching: at most 2 rows at a time, waiting prompts take finished rows' places.
     const queued = await gen.generate([...prompts, ...prompts].map((prompt) => ({ prompt })), { ...opts, maxBatch: 2 });
     queued.forEach((c, k) => expect(c.tokens).toEqual(alone[k % 3]?.tokens));
+    // One prefill run per row (a tiny attention-score budget) changes nothing either.
+    const oneByOne = await Generator.create(config, params, tok, { prefillScoreBudget: 1 });
+    const split = await oneByOne.generate(prompts.map((prompt) => ({ prompt })), opts);
+    expect(oneByOne.stats.prefillTokens).toBe(prompts.reduce((a, p) => a + p.length, 0));
+    split.forEach((c, i) => expect(c.tokens).toEqual(alone[i]?.tokens));
+    await oneByOne.release();
     // Sampling: each request draws from its own split stream, so the draws match too.
     const sampled = (ps: number[][]) => gen.generate(ps.map((prompt) => ({ prompt })), { temperature: 1, maxNewTokens: 15, rng: createRng(9) });
     const together = await sampled(prompts);

@@ -35,6 +35,9 @@ import { buildChoiceTrie, type ChoiceConstraint, type TokenTrie } from "./trie.j
 /** Cache slots are added this many at a time. */
 export const CACHE_CHUNK = 64;
 
+/** Attention-score floats one prefill run may hold ([rows, H, P, P]): 64 M floats = 256 MB. */
+export const PREFILL_SCORE_BUDGET = 64 * 2 ** 20;
+
 /** Rows decoded together unless `maxBatch` says otherwise. */
 export const DEFAULT_MAX_BATCH = 64;
 
@@ -87,6 +90,8 @@ export interface GenerationStats {
 export interface GeneratorOptions {
   /** ORT intra-op threads (default: onnxruntime's choice). */
   threads?: number;
+  /** Attention-score floats per prefill run (default PREFILL_SCORE_BUDGET). */
+  prefillScoreBudget?: number;
 }
 
 interface Row {
@@ -198,6 +203,7 @@ export class Generator {
     private readonly prefill: GraphSession,
     private readonly decode: GraphSession,
     private readonly weights: Feeds,
+    private readonly prefillScoreBudget: number,
   ) {}
 
   /**
@@ -215,7 +221,7 @@ export class Generator {
       GraphSession.fromGraph(buildPrefillGraph(config), session),
       GraphSession.fromGraph(buildDecodeGraph(config), session),
     ]);
-    return new Generator(config, params, tokenizer, prefill, decode, weights);
+    return new Generator(config, params, tokenizer, prefill, decode, weights, options.prefillScoreBudget ?? PREFILL_SCORE_BUDGET);
   }
 
   async release(): Promise<void> {
@@ -246,13 +252,15 @@ export class Generator {
       }
       // Free rows take waiting prompts: one prefill for all of them, appended after the live rows.
       if (queue.length > 0 && live.length < maxBatch) {
-        const admitted = queue.splice(0, maxBatch - live.length);
-        const P = Math.max(...admitted.map((r) => r.prompt.length));
-        const need = Math.max(P, ...live.map((r) => r.len)) + 1;
+        // Shortest prompts first, so each prefill group pads little.
+        const admitted = queue.splice(0, maxBatch - live.length).sort((a, b) => a.prompt.length - b.prompt.length);
+        const need = Math.max(...admitted.map((r) => r.prompt.length), ...live.map((r) => r.len)) + 1;
         if (need > cache.slots) cache.grow(live.length, roundUp(need, CACHE_CHUNK));
-        const logits = await this.runPrefill(admitted, P, cache, live.length);
-        admitted.forEach((row, b) => this.advance(row, logits, b, options));
-        live = [...live, ...admitted];
+        for (const group of this.prefillGroups(admitted)) {
+          const logits = await this.runPrefill(group, (group.at(-1) as Row).prompt.length, cache, live.length);
+          group.forEach((row, b) => this.advance(row, logits, b, options));
+          live = [...live, ...group];
+        }
         continue;
       }
       if (live.length === 0) break;
@@ -268,6 +276,22 @@ export class Generator {
       text: row.text + row.utf8.decode(),
       finishReason: row.finish as FinishReason,
     }));
+  }
+
+  /**
+   * Splits rows (sorted by prompt length) into prefill runs whose attention scores
+   * [rows, H, P, P] stay under the score budget (a long prompt runs alone).
+   */
+  private prefillGroups(sorted: readonly Row[]): Row[][] {
+    const H = this.config.numAttentionHeads;
+    const groups: Row[][] = [];
+    for (const row of sorted) {
+      const group = groups.at(-1);
+      const P = row.prompt.length;
+      if (group !== undefined && (group.length + 1) * H * P * P <= this.prefillScoreBudget) group.push(row);
+      else groups.push([row]);
+    }
+    return groups;
   }
 
   private newRow(req: GenerationRequest, index: number, options: GenerateOptions): Row {

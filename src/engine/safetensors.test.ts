@@ -164,6 +164,8 @@ describe("safetensors validation names the file and the tensor", () => {
     await expect(loadSafetensors(path, w(new Float32Array(2)))).rejects.toThrow(/set\.safetensors: unexpected tensor "extra" \[1\]/);
     await loadSafetensors(path, w(new Float32Array(2)), { ignore: (n) => n === "extra" });
     await expect(loadSafetensors(path, [...targets, { name: "lost", shape: [3], data: new Float32Array(3) }])).rejects.toThrow(/set\.safetensors: missing 1 tensor\(s\) the model needs: "lost"/);
+    // Found from the header alone, before the data is read (so before a wrong hash could show up).
+    await expect(loadSafetensors(path, [...targets, { name: "lost", shape: [3], data: new Float32Array(3) }], { sha256: "0".repeat(64) })).rejects.toThrow(/missing 1 tensor/);
     await expect(loadSafetensors(path, [{ name: "w", shape: [1, 2], data: new Float32Array(2) }, targets[1] as TensorTarget])).rejects.toThrow(/set\.safetensors: tensor "w" has shape \[2\]; the model expects \[1, 2\]/);
   });
 

@@ -222,6 +222,8 @@ export interface ReadOptions {
   ignore?: (name: string) => boolean;
   /** When given, the file's SHA-256 (hex) must match; it is computed in the same pass as the read. */
   sha256?: string;
+  /** Every target must be in this file: checked from the header, before any data is read. */
+  requireAll?: boolean;
 }
 
 /**
@@ -252,6 +254,9 @@ export async function readSafetensorsInto(path: string, targets: ReadonlyMap<str
       }
       plan.push({ entry, target });
     }
+    const inFile = new Set(header.tensors.map((t) => t.name));
+    const missing = [...targets.keys()].filter((n) => !inFile.has(n));
+    if (opts.requireAll && missing.length > 0) throw missingError(path, missing);
     const hash = opts.sha256 !== undefined ? createHash("sha256") : undefined;
     if (hash !== undefined) {
       const head = Buffer.alloc(header.dataStart);
@@ -279,12 +284,7 @@ export async function readSafetensorsInto(path: string, targets: ReadonlyMap<str
       const got = hash.digest("hex");
       if (got !== opts.sha256) throw new Error(`${path}: SHA-256 is ${got} but the checkpoint manifest says ${opts.sha256} (the file is damaged or was changed)`);
     }
-    const inFile = new Set(header.tensors.map((t) => t.name));
-    return {
-      read: plan.filter((p) => p.target !== undefined).map((p) => p.entry.name),
-      missing: [...targets.keys()].filter((n) => !inFile.has(n)),
-      header,
-    };
+    return { read: plan.filter((p) => p.target !== undefined).map((p) => p.entry.name), missing, header };
   } finally {
     await fh.close();
   }
@@ -297,8 +297,7 @@ function missingError(where: string, missing: string[]): Error {
 
 /** Reads one file that must hold every target. */
 export async function loadSafetensors(path: string, targets: readonly TensorTarget[], opts: ReadOptions = {}): Promise<void> {
-  const { missing } = await readSafetensorsInto(path, new Map(targets.map((t) => [t.name, t])), opts);
-  if (missing.length > 0) throw missingError(path, missing);
+  await readSafetensorsInto(path, new Map(targets.map((t) => [t.name, t])), { ...opts, requireAll: true });
 }
 
 export interface ShardIndex {
@@ -360,12 +359,11 @@ export async function loadSafetensorsSharded(indexPath: string, targets: readonl
         throw new Error(`${path}: tensor "${entry.name}" is in this shard but ${basename(indexPath)} ${says}`);
       }
     }
-    const readOpts: ReadOptions = {};
+    const readOpts: ReadOptions = { requireAll: true };
     if (opts.ignore !== undefined) readOpts.ignore = opts.ignore;
     const sha = opts.sha256?.get(file);
     if (sha !== undefined) readOpts.sha256 = sha;
-    const { missing } = await readSafetensorsInto(path, fileTargets, readOpts);
-    if (missing.length > 0) throw missingError(`${path} (listed in ${basename(indexPath)})`, missing);
+    await readSafetensorsInto(path, fileTargets, readOpts);
   }
 }
 

@@ -1,15 +1,19 @@
 import { Command } from "commander";
 import { gamesCommand } from "./games.js";
+import { generateCommand } from "./generate.js";
 import { playCommand } from "./play.js";
 import { replayCommand } from "./replay.js";
+import { trainCommand } from "./train.js";
 
 /** Builds the `spiral` command line; each subcommand lives in its own file under src/cli/. */
 export function buildProgram(): Command {
   const program = new Command();
   program.name("spiral").description("SPIRAL self-play training for language models, in TypeScript");
+  program.addCommand(trainCommand());
   program.addCommand(gamesCommand());
   program.addCommand(playCommand());
   program.addCommand(replayCommand());
+  program.addCommand(generateCommand());
   return program;
 }
 

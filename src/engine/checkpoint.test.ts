@@ -115,6 +115,24 @@ describe("saveCheckpoint / loadCheckpoint", () => {
     await expect(loadCheckpoint(empty)).rejects.toThrow(/empty\/config\.json: .*vocab_size/);
   });
 
+  it("names the tensors when config.json and the weights disagree", async () => {
+    const params = initParams(config, createRng(10));
+    const dir = join(root, "mismatch");
+    await saveCheckpoint(dir, { config, params });
+    await rm(join(dir, MANIFEST_FILE)); // as a hand-edited HF directory (the manifest would flag the edit first)
+    const cfg = JSON.parse(await readFile(join(dir, "config.json"), "utf8"));
+    const edit = async (change: Record<string, unknown>) =>
+      writeFile(join(dir, "config.json"), JSON.stringify({ ...cfg, ...change }));
+    await edit({ num_hidden_layers: 3 });
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/model\.safetensors: missing 11 tensor\(s\) the model needs: "model\.layers\.2\.input_layernorm\.weight"/);
+    await edit({ num_hidden_layers: 1 });
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/unexpected tensor "model\.layers\.1\.[a-z_.]+" .*does config\.json match these weights\?/);
+    await edit({ tie_word_embeddings: false });
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/missing 1 tensor\(s\) the model needs: "lm_head\.weight"/);
+    await edit({ intermediate_size: 32 });
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/tensor "model\.layers\.0\.mlp\.gate_proj\.weight" has shape \[24, 16\]; the model expects \[32, 16\]/);
+  });
+
   it("detects damaged and truncated checkpoints, naming the file", async () => {
     const params = initParams(config, createRng(5));
     const dir = join(root, "damaged");
@@ -126,7 +144,7 @@ describe("saveCheckpoint / loadCheckpoint", () => {
     await expect(loadCheckpoint(dir)).rejects.toThrow(/model\.safetensors: SHA-256 is [0-9a-f]{64} but the checkpoint manifest says/);
     await loadCheckpoint(dir, { verify: false }); // opting out of the hash still loads
     await truncate(weights, raw.length - 4);
-    await expect(loadCheckpoint(dir, { verify: false })).rejects.toThrow(/model\.safetensors: \d+ bytes but spiral-manifest\.json says \d+ \(the checkpoint is damaged or truncated\)/);
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/model\.safetensors: \d+ bytes but spiral-manifest\.json says \d+ \(the checkpoint is damaged or truncated\)/);
     const cfg = JSON.parse(await readFile(join(dir, "config.json"), "utf8"));
     await saveCheckpoint(dir, { config, params }); // overwriting repairs it
     await loadCheckpoint(dir);

@@ -8,6 +8,8 @@
  *   Qwen/Qwen3-* config.json files), for checking sizes and building graphs without downloading
  *   weights. Real checkpoints bring their own config.json, which always wins over a preset.
  *   Parameter counts (tied head counted once): 596,049,920 / 1,720,574,976 / 4,022,468,096.
+ *   (The later Qwen3-4B-*-2507 releases keep these shapes but use rope_theta 5e6 and 262,144
+ *   positions; their own config.json says so.)
  */
 import type { ModelConfig } from "./config.js";
 

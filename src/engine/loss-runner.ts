@@ -78,6 +78,15 @@ function int64(data: BigInt64Array | Int32Array | readonly number[]): BigInt64Ar
   return out;
 }
 
+/** Flat indices b·(T−1) + (t−1) of positions t ≥ 1 where `mask` is set (all of them without a mask). */
+export function scoreIndex(B: number, T: number, mask?: Float32Array): BigInt64Array {
+  const idx: bigint[] = [];
+  for (let b = 0; b < B; b++) {
+    for (let t = 1; t < T; t++) if (!mask || mask[b * T + t] !== 0) idx.push(BigInt(b * (T - 1) + t - 1));
+  }
+  return BigInt64Array.from(idx);
+}
+
 function expectLength(what: string, got: number, want: number, shape: string): void {
   if (got !== want) throw new Error(`${what}: expected ${want} values (${shape}); got ${got}`);
 }
@@ -131,17 +140,29 @@ export class LossRunner {
     return feeds;
   }
 
-  /** Per-token log-probs and entropies [B·T] under the current parameters (no gradients). */
-  async computeLogprobs(batch: TokenBatch, temperature = 1): Promise<{ logprobs: Float32Array; entropy: Float32Array }> {
+  /**
+   * Per-token log-probs and entropies [B·T] under the current parameters (no gradients).
+   * With `scoreMask` [B·T] only positions where it is non-zero are computed (others read 0).
+   */
+  async computeLogprobs(batch: TokenBatch, temperature = 1, scoreMask?: Float32Array): Promise<{ logprobs: Float32Array; entropy: Float32Array }> {
     const s = await this.session(undefined, batch.constraints !== undefined);
-    const out = await s.run(this.tokenFeeds(batch, temperature));
+    const feeds = this.tokenFeeds(batch, temperature);
+    if (scoreMask) expectLength("scoreMask", scoreMask.length, batch.B * batch.T, "[B·T]");
+    const idx = scoreIndex(batch.B, batch.T, scoreMask);
+    if (idx.length === 0) return { logprobs: new Float32Array(batch.B * batch.T), entropy: new Float32Array(batch.B * batch.T) };
+    feeds[lossNames.scoreIndex] = new ort.Tensor("int64", idx, [idx.length]);
+    const out = await s.run(feeds);
     return {
       logprobs: (out[lossNames.logprobs] as ort.Tensor).data as Float32Array,
       entropy: (out[lossNames.entropy] as ort.Tensor).data as Float32Array,
     };
   }
 
-  /** Loss, diagnostics and ∂loss/∂params written into `gradsOut` (the parameter layout, overwritten). */
+  /**
+   * Loss, diagnostics and ∂loss/∂params written into `gradsOut` (the parameter layout, overwritten).
+   * Only positions with lossMask = 1 are scored: `logprobs` and `entropy` are 0 elsewhere. A batch
+   * with no generated token has loss 0 and zero gradients (no run).
+   */
   async lossAndGrad(batch: LossBatch, settings: LossSettings, gradsOut: Float32Array): Promise<LossStats> {
     const { B, T } = batch;
     const layout = this.params.layout;
@@ -149,6 +170,13 @@ export class LossRunner {
     const feeds = this.tokenFeeds(batch, settings.temperature ?? 1);
     expectLength("lossMask", batch.lossMask.length, B * T, "[B·T]");
     feeds[lossNames.lossMask] = new ort.Tensor("float32", batch.lossMask, [B, T]);
+    const idx = scoreIndex(B, T, batch.lossMask);
+    if (idx.length === 0) {
+      gradsOut.fill(0);
+      const zeros = new Float32Array(B * T);
+      return { loss: 0, logprobs: zeros, entropy: zeros.slice(), clipFraction: 0, approxKl: 0 };
+    }
+    feeds[lossNames.scoreIndex] = new ort.Tensor("int64", idx, [idx.length]);
     if (settings.kind !== "xent") {
       const normalizer = settings.normalizer;
       if (normalizer === undefined || !(normalizer > 0)) throw new Error(`${settings.kind} loss needs normalizer > 0 (the max generation length); got ${normalizer}`);

@@ -172,6 +172,29 @@ describe("LossRunner loss and gradients", () => {
     await runner.release();
   });
 
+  it("scores only generated positions: learner log-probs equal the full computation there, 0 elsewhere", async () => {
+    const params = randomParams(config, "score");
+    const runner = new LossRunner(config, params, { threads: 1 });
+    const batch = makeBatch(createRng("score-batch"), [
+      { prompt: 4, gen: 2 },
+      { prompt: 1, gen: 5 },
+    ]);
+    const all = await runner.computeLogprobs(batch, 0.9);
+    const masked = await runner.computeLogprobs(batch, 0.9, batch.lossMask);
+    const grads = new Float32Array(params.layout.totalSize);
+    const stats = await runner.lossAndGrad({ ...batch, advantages: Float32Array.of(1, -1) }, { kind: "reinforce", normalizer: 5, temperature: 0.9 }, grads);
+    for (let i = 0; i < batch.B * batch.T; i++) {
+      const want = batch.lossMask[i] === 1 ? (all.logprobs[i] as number) : 0;
+      expect(Math.abs((stats.logprobs[i] as number) - want)).toBeLessThan(1e-5);
+      expect(Math.abs((masked.logprobs[i] as number) - want)).toBeLessThan(1e-5);
+    }
+    grads.fill(7);
+    const empty = await runner.lossAndGrad({ ...batch, lossMask: new Float32Array(batch.B * batch.T), advantages: Float32Array.of(1, -1) }, { kind: "reinforce", normalizer: 5 }, grads);
+    expect(empty.loss).toBe(0);
+    expect(grads.every((v) => v === 0)).toBe(true);
+    await runner.release();
+  });
+
   for (const kind of ["ppo", "reinforce", "xent"] as const) {
     it(`${kind}: the gradient matches a directional finite difference (float32, 1e-2 relative)`, async () => {
       const { analytic, numeric } = await directionalCheck(kind);

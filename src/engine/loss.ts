@@ -52,6 +52,7 @@ export const lossNames = {
   temperature: "temperature",
   clipEps: "clip_eps",
   normalizer: "normalizer",
+  scoreIndex: "score_index",
   allowedIds: "allowed_ids",
   allowedMask: "allowed_mask",
   constrained: "constrained",
@@ -103,47 +104,61 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
   const temperature = g.input(n.temperature, "float32", []);
 
   const { hidden } = qwen3Hidden(g, config, params, { tokens, positions: positionsFromMask(g, mask), bias: causalPaddingBias(g, mask) });
-  // Position t predicts token t+1: score hidden[:, :-1] against tokens[:, 1:].
-  const h = op.slice(g, hidden, [0], [-1], [1]); // [B, T-1, C]
-  const target = op.slice(g, tokens, [1], [op.TO_END], [1]); // [B, T-1]
-  const z = op.div(g, lmHead(g, config, params, h), temperature); // [B, T-1, V]
-  const lsFull = op.logSoftmax(g, z, -1); // [B, T-1, V]
-  let logp = op.squeeze(g, op.gatherElements(g, lsFull, op.unsqueeze(g, target, [-1]), 2), [-1]); // [B, T-1]
-  let entropy = options.entropy === false ? undefined : entropyOf(g, lsFull); // [B, T-1]
+  // Position t predicts token t+1: hidden[:, :-1] scores tokens[:, 1:]. Only the N scored
+  // positions (score_index into the flattened [B·(T-1)] grid) go through the LM head: prompts are
+  // most of an RL batch, and with a 152k vocabulary the head and its [N, V] log-softmax dominate.
+  const scoreIndex = g.input(n.scoreIndex, "int64", ["N"]);
+  const pick = (t: Tensor): Tensor => op.gather(g, op.flatten2d(g, op.slice(g, t, [1], [op.TO_END], [1])), scoreIndex);
+  const pick1 = (t: Tensor): Tensor => op.squeeze(g, pick(op.unsqueeze(g, t, [-1])), [-1]);
+  const hs = op.gather(g, op.flatten2d(g, op.slice(g, hidden, [0], [-1], [1])), scoreIndex); // [N, C]
+  const target = pick1(tokens); // [N]
+  const z = op.div(g, lmHead(g, config, params, hs), temperature); // [N, V]
+  const lsFull = op.logSoftmax(g, z, -1); // [N, V]
+  let logp = op.squeeze(g, op.gatherElements(g, lsFull, op.unsqueeze(g, target, [-1]), 1), [-1]); // [N]
+  let entropy = options.entropy === false ? undefined : entropyOf(g, lsFull); // [N]
 
   if (options.constrained) {
-    const ids = op.slice(g, g.input(n.allowedIds, "int64", ["B", "T", "K"]), [1], [op.TO_END], [1]); // [B, T-1, K]
-    const allowed = op.slice(g, g.input(n.allowedMask, "float32", ["B", "T", "K"]), [1], [op.TO_END], [1]); // [B, T-1, K]
-    const flag = op.cast(g, op.slice(g, g.input(n.constrained, "float32", ["B", "T"]), [1], [op.TO_END], [1]), "bool"); // [B, T-1]
+    const ids = pick(g.input(n.allowedIds, "int64", ["B", "T", "K"])); // [N, K]
+    const allowed = pick(g.input(n.allowedMask, "float32", ["B", "T", "K"])); // [N, K]
+    const flag = op.cast(g, pick1(g.input(n.constrained, "float32", ["B", "T"])), "bool"); // [N]
     // Masked-out entries get a large negative logit; a row with no allowed ids stays finite.
     const penalty = op.mul(g, op.sub(g, allowed, g.scalar(1, "float32")), g.scalar(-MASKED, "float32"));
-    const zc = op.add(g, op.gatherElements(g, z, ids, 2), penalty); // [B, T-1, K]
-    const lse = op.squeeze(g, logSumExp(g, zc), [-1]); // [B, T-1]
-    const zTok = op.squeeze(g, op.gatherElements(g, z, op.unsqueeze(g, target, [-1]), 2), [-1]); // [B, T-1]
+    const zc = op.add(g, op.gatherElements(g, z, ids, 1), penalty); // [N, K]
+    const lse = op.squeeze(g, logSumExp(g, zc), [-1]); // [N]
+    const zTok = op.squeeze(g, op.gatherElements(g, z, op.unsqueeze(g, target, [-1]), 1), [-1]); // [N]
     logp = op.where(g, flag, op.sub(g, zTok, lse), logp);
     if (entropy) {
-      const lpc = op.sub(g, zc, op.unsqueeze(g, lse, [-1])); // [B, T-1, K]
+      const lpc = op.sub(g, zc, op.unsqueeze(g, lse, [-1])); // [N, K]
       entropy = op.where(g, flag, entropyOf(g, lpc), entropy);
     }
   }
 
-  g.output(padFront(g, logp, "T"), n.logprobs);
-  if (entropy) g.output(padFront(g, entropy, "T"), n.entropy);
+  // Back onto the [B, T] grid (zeros where not scored) for the outputs.
+  const grid = op.slice(g, mask, [1], [op.TO_END], [1]); // [B, T-1], only its shape is used
+  const unscore = (v: Tensor): Tensor => {
+    const flat = op.reshape(g, op.zerosLike(g, grid), ["B*(T-1)"]);
+    const scattered = op.scatterNDAdd(g, flat, op.unsqueeze(g, scoreIndex, [-1]), v);
+    return padFront(g, op.reshapeLike(g, scattered, grid), "T");
+  };
+  g.output(unscore(logp), n.logprobs);
+  if (entropy) g.output(unscore(entropy), n.entropy);
   if (!options.kind) return { graph: g, options };
 
-  const lossMask = op.slice(g, g.input(n.lossMask, "float32", ["B", "T"]), [1], [op.TO_END], [1]); // [B, T-1]
-  const tokenCount = op.max(g, op.reduceSum(g, lossMask, [0, 1]), g.scalar(1, "float32"));
+  const lossMask = pick1(g.input(n.lossMask, "float32", ["B", "T"])); // [N]
+  const tokenCount = op.max(g, op.reduceSum(g, lossMask, [0]), g.scalar(1, "float32"));
   let loss: Tensor;
   if (options.kind === "xent") {
-    loss = op.div(g, op.neg(g, op.reduceSum(g, op.mul(g, logp, lossMask), [0, 1])), tokenCount);
+    loss = op.div(g, op.neg(g, op.reduceSum(g, op.mul(g, logp, lossMask), [0])), tokenCount);
   } else {
-    const adv = op.unsqueeze(g, g.input(n.advantages, "float32", ["B"]), [1]); // [B, 1]
+    const advantages = g.input(n.advantages, "float32", ["B"]);
+    // A_b per scored token: broadcast over the grid, then picked like everything else.
+    const adv = pick1(op.expandLike(g, op.unsqueeze(g, advantages, [1]), mask)); // [N]
     const normalizer = g.input(n.normalizer, "float32", []);
-    let perToken: Tensor; // [B, T-1]
+    let perToken: Tensor; // [N]
     if (options.kind === "reinforce") {
       perToken = op.neg(g, op.mul(g, adv, logp));
     } else {
-      const old = op.slice(g, g.input(n.oldLogprobs, "float32", ["B", "T"]), [1], [op.TO_END], [1]); // [B, T-1]
+      const old = pick1(g.input(n.oldLogprobs, "float32", ["B", "T"])); // [N]
       const eps = g.input(n.clipEps, "float32", []);
       const logRatio = op.sub(g, logp, old);
       const ratio = op.exp(g, logRatio);
@@ -152,12 +167,13 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
       const clipped = op.mul(g, op.clip(g, ratio, op.sub(g, one, eps), op.add(g, one, eps)), adv);
       perToken = op.neg(g, op.min(g, unclipped, clipped));
       const isClipped = op.cast(g, op.less(g, clipped, unclipped), "float32");
-      g.output(op.div(g, op.reduceSum(g, op.mul(g, isClipped, lossMask), [0, 1]), tokenCount), n.clipFraction);
+      g.output(op.div(g, op.reduceSum(g, op.mul(g, isClipped, lossMask), [0]), tokenCount), n.clipFraction);
       const kl = op.sub(g, op.sub(g, ratio, one), logRatio);
-      g.output(op.div(g, op.reduceSum(g, op.mul(g, kl, lossMask), [0, 1]), tokenCount), n.approxKl);
+      g.output(op.div(g, op.reduceSum(g, op.mul(g, kl, lossMask), [0]), tokenCount), n.approxKl);
     }
-    const perSample = op.div(g, op.reduceSum(g, op.mul(g, perToken, lossMask), [1]), normalizer); // [B]
-    loss = op.reduceMean(g, perSample, [0]);
+    // mean_b (Σ_t L_bt / normalizer) = Σ_all L / (normalizer · B)
+    const batch = op.cast(g, g.op1("Size", [advantages], {}, { dtype: "int64", shape: [] }), "float32");
+    loss = op.div(g, op.reduceSum(g, op.mul(g, perToken, lossMask), [0]), op.mul(g, normalizer, batch));
   }
   g.output(loss, n.loss);
 

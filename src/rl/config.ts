@@ -173,16 +173,18 @@ export const trainPresets: Readonly<Record<string, TrainConfigInput>> = {
   },
   "chat-smoke": {
     name: "chat-smoke",
-    steps: 2,
+    steps: 1,
     games: [{ id: "TicTacToe-v0", weight: 1 }, { id: "KuhnPoker-v1", weight: 1 }],
     promptMode: "chat",
-    rolloutBatch: 8,
-    envs: 8,
-    maxNewTokens: 64,
+    rolloutBatch: 4,
+    envs: 4,
+    maxNewTokens: 48,
+    // Qwen3's real vocabulary (V = 151,936) on 2 thin layers: logits of a 400-token row are
+    // 240 MB, so the learner takes one row per micro-batch.
     model: { preset: "qwen3-0.6b", overrides: { hiddenSize: 64, intermediateSize: 128, numHiddenLayers: 2, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 32 }, tokenizer: "qwen3" },
-    optim: { lr: 1e-4, microBatch: 4 },
+    optim: { lr: 1e-4, microBatch: 1 },
     eval: { every: 0, games: 4, kuhn: false },
-    checkpointEvery: 2,
+    checkpointEvery: 1,
   },
   paper: {
     name: "paper",

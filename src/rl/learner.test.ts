@@ -86,6 +86,25 @@ describe("learner", () => {
     expect(whole.stats.samplerLogprobGap).toBeGreaterThan(0); // the random policy's log-probs are not the model's
   });
 
+  it("taking old log-probs from epoch 1's REINFORCE pass gives the same update as recomputing them first", async () => {
+    const batch = await samples(12);
+    const run = async (fuseFirstEpoch: boolean) => {
+      const params = initParams(config, createRng("learner"), 0.5);
+      const runner = new LossRunner(config, params, { threads: 1 });
+      const stats = await learnStep({ runner, params, optimizer: new AdamW(params.data.length, { lr: 1e-2 }) }, batch, { ...options, fuseFirstEpoch }, createRng(1));
+      await runner.release();
+      return { params, stats };
+    };
+    const fused = await run(true);
+    const plain = await run(false);
+    let diff = 0;
+    for (let i = 0; i < fused.params.data.length; i++) diff = Math.max(diff, Math.abs((fused.params.data[i] as number) - (plain.params.data[i] as number)));
+    expect(diff).toBeLessThan(2e-5);
+    expect(fused.stats.samplerLogprobGap).toBeCloseTo(plain.stats.samplerLogprobGap, 4);
+    expect(Math.abs(fused.stats.loss - plain.stats.loss)).toBeLessThan(1e-5);
+    expect(Math.abs(fused.stats.approxKl - plain.stats.approxKl)).toBeLessThan(1e-6);
+  });
+
   it("raises the log-prob of replies with positive advantage and lowers the others", async () => {
     const batch = await samples(8);
     const params = initParams(config, createRng("learner"), 0.5);

@@ -8,7 +8,8 @@
  *    longest row; loss mask 1 on generated tokens; constrained steps carry their allowed ids.
  * 2. Old log-probs: recomputed by the learner under the current weights, before epoch 1 (not the
  *    sampler's: the ratio starts at exactly 1 whatever the numerical differences between the
- *    sampler's and the learner's graphs; their gap is logged as `samplerLogprobGap`).
+ *    sampler's and the learner's graphs; their gap is logged as `samplerLogprobGap`). With one
+ *    update per epoch they come out of epoch 1's own pass (see `fused` below).
  * 3. `ppoEpochs` epochs; each splits the batch into `minibatches` shuffled minibatches, one AdamW
  *    update per minibatch. A minibatch is run in micro-batches of `microBatch` rows whose
  *    gradients are summed with weight (rows in micro-batch / rows in minibatch), so the update
@@ -34,6 +35,8 @@ export interface LearnerOptions {
   /** The sampling temperature the log-probs are taken under. */
   readonly temperature: number;
   readonly lr: number;
+  /** Take the old log-probs from epoch 1's own pass when that is exact (default true); see `learnStep`. */
+  readonly fuseFirstEpoch?: boolean;
 }
 
 export interface LearnerEngine {
@@ -135,10 +138,21 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
   if (samples.length === 0) return empty;
   const { runner, params, optimizer } = engine;
 
-  const before = await recomputeLogprobs(runner, samples, options.microBatch, options.temperature);
+  // With one update per epoch, the first epoch runs entirely on the pre-update weights, where
+  // every PPO ratio is exactly 1 and the PPO gradient equals the REINFORCE gradient −A·∇logp/(N·C).
+  // So epoch 1 runs the REINFORCE graph, whose log-prob output IS the recomputed old log-probs:
+  // one forward pass per sample saved, same update.
+  const fused = options.minibatches === 1 && options.fuseFirstEpoch !== false;
+  const oldOf = new Map<ScoredSample, Float32Array>();
   let gap = 0;
-  samples.forEach((s, i) => s.logprobs.forEach((lp, t) => (gap = Math.max(gap, Math.abs(lp - ((before.logprobs[i] as Float32Array)[t] as number))))));
-  const oldOf = new Map<ScoredSample, Float32Array>(samples.map((s, i) => [s, before.logprobs[i] as Float32Array]));
+  const noteOld = (s: ScoredSample, lp: Float32Array): void => {
+    oldOf.set(s, lp);
+    s.logprobs.forEach((x, t) => (gap = Math.max(gap, Math.abs(x - (lp[t] as number)))));
+  };
+  if (!fused) {
+    const before = await recomputeLogprobs(runner, samples, options.microBatch, options.temperature);
+    samples.forEach((s, i) => noteOld(s, before.logprobs[i] as Float32Array));
+  }
 
   const grads = new Float32Array(params.data.length);
   const micro = new Float32Array(params.data.length);
@@ -158,18 +172,22 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
     for (const minibatch of chunks(order, size)) {
       grads.fill(0);
       for (const part of chunks(minibatch, options.microBatch)) {
-        const batch = packBatch(part, part.map((s) => oldOf.get(s) as Float32Array));
+        const firstFused = fused && epoch === 1;
+        const batch = packBatch(part, firstFused ? undefined : part.map((s) => oldOf.get(s) as Float32Array));
         micro.fill(0);
         const out = await runner.lossAndGrad(
           batch,
-          { kind: options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer },
+          { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer },
           micro,
         );
+        if (firstFused) generatedSlice(part, batch.T, out.logprobs).forEach((lp, i) => noteOld(part[i] as ScoredSample, lp));
+        // The PPO loss at r = 1 is −(1/N)·Σ_i A_i·G_i / C; the REINFORCE graph reports −A·logp instead.
+        const loss = firstFused && options.loss === "ppo" ? -part.reduce((a, s) => a + s.advantage * s.generatedIds.length, 0) / (part.length * options.normalizer) : out.loss;
         const w = part.length / minibatch.length;
         for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (micro[i] as number);
         const tokens = part.reduce((n, s) => n + s.generatedIds.length, 0);
         if (epoch === lastEpoch) {
-          lossSum += out.loss * w;
+          lossSum += loss * w;
           clipSum += out.clipFraction * tokens;
           klSum += out.approxKl * tokens;
           statTokens += tokens;

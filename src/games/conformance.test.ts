@@ -108,6 +108,18 @@ describe("checkConformance catches broken games", () => {
     expect(checkConformance(fragile, small).failures[0]).toMatch(/threw: too long/);
   });
 
+  it("reports an apply that accepts illegal actions, and a move accepted out of turn", () => {
+    const lax: AnyGame = {
+      ...secretSum,
+      apply: (state: { turn: number; moves: unknown[] }, seat: 0 | 1, n: number) => ({ ...state, turn: state.turn + 1, moves: [...state.moves, { seat, n }] }),
+    };
+    const failures = checkConformance(lax, small).failures.join("\n");
+    expect(failures).toMatch(/apply accepted the illegal action from Player 1 out of turn/);
+    expect(failures).toMatch(/apply accepted the illegal action from parse\("\[9{20}/);
+    const anySeat: AnyGame = { ...secretSum, isLegal: (_s: never, _seat: 0 | 1, n: number) => Number.isInteger(n) && n >= 0 && n <= 3 };
+    expect(checkConformance(anySeat, small).failures[0]).toMatch(/isLegal accepts \[0\] from Player 1, who is not to act/);
+  });
+
   it("reports two seats to act in a game not marked simultaneous", () => {
     const unmarked: AnyGame = { ...pennies, info: { ...pennies.info, simultaneous: false } };
     expect(checkConformance(unmarked, small).failures[0]).toMatch(/two seats to act/);

@@ -7,7 +7,8 @@
  * - the seats to act have non-empty legal actions, unique by `format`, each of which parses back
  *   to the same text and is legal; seats not to act have none; `observe(...).legal` lists them;
  * - junk replies (empty, 100 KB, unicode, nested brackets, several tokens, prototype names) never
- *   make `parse` throw, and an invalid one comes with a reason;
+ *   make `parse` throw, and an invalid one comes with a reason; an action that parses but is illegal,
+ *   or a move played out of turn, is refused by `isLegal` and makes `apply` throw;
  * - each seat's observation (every message, the view and the JSON of its infoState) contains none
  *   of the other seat's `privateInfo` strings (except one that is also its own, as when both seats
  *   hold the same dice);
@@ -167,7 +168,16 @@ export function checkConformance(game: AnyGame, options: ConformanceOptions = {}
       }
       if (seats.length > 1 && !info.simultaneous) fail(`${where(state)}: two seats to act in a game whose info.simultaneous is false`);
       for (const seat of SEATS) {
-        if (!seats.includes(seat) && game.legalActions(state, seat).length > 0) fail(`${where(state)}: Player ${seat} is not to act but has legal actions`);
+        if (seats.includes(seat)) continue;
+        const theirs = game.legalActions(state, seat);
+        if (theirs.length > 0) fail(`${where(state)}: Player ${seat} is not to act but has legal actions`);
+        // Out of turn, even a move that is legal for the seat to act must be refused.
+        const actor = seats[0] as Seat;
+        const move = game.legalActions(state, actor)[0];
+        if (tryJunk && move !== undefined) {
+          if (game.isLegal(state, seat, move)) fail(`${where(state)}: isLegal accepts ${game.format(move)} from Player ${seat}, who is not to act`);
+          else checkApplyRefuses(game, state, seat, move, `Player ${seat} out of turn`, where(state), fail);
+        }
       }
 
       // Choose every acting seat's move from the same pre-round state, then apply in seat order.
@@ -273,13 +283,26 @@ function checkRoundTrip(game: AnyGame, state: unknown, seat: Seat, text: string,
   else if (!game.isLegal(state, seat, parsed.action)) fail(`${where}: ${text} parses but isLegal says no`);
 }
 
+/** `apply` must throw for an illegal action rather than return a state (contract item 3). */
+function checkApplyRefuses(game: AnyGame, state: unknown, seat: Seat, action: unknown, what: string, where: string, fail: (m: string) => void): void {
+  const before = JSON.stringify(state);
+  let threw = false;
+  try {
+    game.apply(state, seat, action);
+  } catch {
+    threw = true;
+  }
+  if (!threw) fail(`${where}: apply accepted the illegal action from ${what}`);
+  if (JSON.stringify(state) !== before) fail(`${where}: apply mutated its input while refusing ${what}`);
+}
+
 function checkJunk(game: AnyGame, state: unknown, seat: Seat, reply: string, where: string, fail: (m: string) => void): void {
   const shown = reply.length > 40 ? `${JSON.stringify(reply.slice(0, 40))}… (${reply.length} chars)` : JSON.stringify(reply);
   try {
     const parsed = game.parse(state, seat, reply);
     if (parsed.ok) {
       if (typeof game.format(parsed.action) !== "string") fail(`${where}: parse(${shown}) gave an action that does not format`);
-      game.isLegal(state, seat, parsed.action);
+      if (!game.isLegal(state, seat, parsed.action)) checkApplyRefuses(game, state, seat, parsed.action, `parse(${shown})`, where, fail);
     } else if (typeof parsed.reason !== "string" || parsed.reason.trim() === "") {
       fail(`${where}: parse(${shown}) is invalid without a reason`);
     }

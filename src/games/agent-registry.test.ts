@@ -9,10 +9,13 @@ describe("reference agents by name", () => {
     expect(referenceAgentNames("TicTacToe-v0")).toEqual(["random", "minimax"]);
     expect(referenceAgentNames("KuhnPoker-v1-1round")).toEqual(["random", "nash"]);
     expect(referenceAgentNames("SimpleNegotiation-v1")).toEqual(["random", "heuristic"]);
+    expect(referenceAgentNames("Nim-v0")).toEqual(["random", "optimal"]);
+    expect(referenceAgentNames("ConnectFour-v0")).toEqual(["random", "tactics"]);
+    expect(referenceAgentNames("PigDice-v1")).toEqual(["random", "hold-at-20"]);
   });
 
   it("names the valid agents when one does not exist or does not play the game", () => {
-    expect(() => makeReferenceAgent("alphazero", "Nim-v0")).toThrow('No reference agent "alphazero" for Nim-v0. Valid agents for Nim-v0: random.');
+    expect(() => makeReferenceAgent("alphazero", "Nim-v0")).toThrow('No reference agent "alphazero" for Nim-v0. Valid agents for Nim-v0: random, optimal.');
     expect(() => makeReferenceAgent("minimax", "Nim-v0")).toThrow(/\(it plays TicTacToe-v0\)/);
   });
 

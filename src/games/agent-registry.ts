@@ -3,8 +3,11 @@
  * resolve. `random` plays any game; the others exist only for the games they were built for.
  */
 import type { Agent } from "./agent.js";
+import { connectFourTacticsAgent } from "./agents/connect-four-tactics.js";
 import { kuhnNashAgent } from "./agents/kuhn-nash.js";
 import { negotiationHeuristicAgent } from "./agents/negotiation-heuristic.js";
+import { nimOptimalAgent } from "./agents/nim-optimal.js";
+import { pigHoldAtAgent } from "./agents/pig-hold-at.js";
 import { randomAgent } from "./agents/random.js";
 import { ticTacToeMinimaxAgent } from "./agents/tictactoe-minimax.js";
 
@@ -31,6 +34,9 @@ const REFERENCE_AGENTS: readonly ReferenceAgent[] = [
     games: ["SimpleNegotiation-v1"],
     make: () => negotiationHeuristicAgent("heuristic"),
   },
+  { name: "optimal", summary: "moves to a zero nim-sum whenever it can (perfect play)", games: ["Nim-v0"], make: () => nimOptimalAgent("optimal") },
+  { name: "tactics", summary: "one ply: wins, blocks, avoids giving a win, prefers central columns", games: ["ConnectFour-v0"], make: () => connectFourTacticsAgent("tactics") },
+  { name: "hold-at-20", summary: "rolls until the turn total reaches 20 (or the game is won), then holds", games: ["PigDice-v1"], make: () => pigHoldAtAgent(20, "hold-at-20") },
 ];
 
 /** The reference agents that play `gameId`, by name. */

@@ -105,6 +105,10 @@ describe("Generator (tiny byte-level model, random weights)", () => {
     expect(short.map((c) => c.finishReason === "length" || c.finishReason === "eos")).toEqual([true, true]);
     // Each row costs at most maxNewTokens − 1 decode rows (the first token comes from prefill).
     expect(gen.stats.decodeTokens - stepsBefore).toBeLessThanOrEqual(2 * 4);
+    const perRequest = await gen.generate([{ prompt: prompts[0] as number[], maxNewTokens: 2 }, { prompt: prompts[1] as number[] }], {
+      temperature: 1, maxNewTokens: 9, ignoreEos: true, rng: createRng(1),
+    });
+    expect(perRequest.map((c) => c.tokens.length)).toEqual([2, 9]);
   });
 
   it("constrained decoding yields only allowed strings, and its log-probs are the masked ones", async () => {

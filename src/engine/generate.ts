@@ -48,6 +48,8 @@ export interface GenerationRequest {
   prompt: readonly number[];
   /** Restrict the completion (or its tail after a trigger) to a set of strings. */
   constraint?: ChoiceConstraint;
+  /** This request's limit, overriding `GenerateOptions.maxNewTokens`. */
+  maxNewTokens?: number;
 }
 
 export interface GenerateOptions extends SamplingParams {
@@ -107,6 +109,7 @@ interface Row {
   rng: Rng;
   trie: TokenTrie | undefined;
   trigger: string | undefined;
+  maxNewTokens: number;
   /** Current trie node, or -1 while writing freely. */
   node: number;
   finish: FinishReason | undefined;
@@ -300,9 +303,11 @@ export class Generator {
     for (const id of req.prompt) {
       if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`request ${index}: prompt token ${id} is outside the vocabulary [0, ${V})`);
     }
-    if (req.prompt.length + options.maxNewTokens > this.config.maxPositionEmbeddings) {
+    const maxNewTokens = req.maxNewTokens ?? options.maxNewTokens;
+    if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new Error(`request ${index}: maxNewTokens must be an integer ≥ 1; got ${maxNewTokens}`);
+    if (req.prompt.length + maxNewTokens > this.config.maxPositionEmbeddings) {
       throw new Error(
-        `request ${index}: prompt (${req.prompt.length}) + maxNewTokens (${options.maxNewTokens}) exceeds the model's ${this.config.maxPositionEmbeddings} positions`,
+        `request ${index}: prompt (${req.prompt.length}) + maxNewTokens (${maxNewTokens}) exceeds the model's ${this.config.maxPositionEmbeddings} positions`,
       );
     }
     const trie = req.constraint === undefined ? undefined : buildChoiceTrie(this.tokenizer, req.constraint);
@@ -319,6 +324,7 @@ export class Generator {
       rng: options.rng.split(),
       trie,
       trigger,
+      maxNewTokens,
       node: trie !== undefined && (trigger === undefined || trigger === "") ? trie.root : -1,
       finish: undefined,
     };
@@ -408,7 +414,7 @@ export class Generator {
     } else if (row.trie !== undefined && row.trigger !== undefined && delta !== "" && row.text.endsWith(row.trigger)) {
       row.node = row.trie.root;
     }
-    if (row.finish === undefined && row.tokens.length >= options.maxNewTokens) row.finish = "length";
+    if (row.finish === undefined && row.tokens.length >= row.maxNewTokens) row.finish = "length";
   }
 }
 

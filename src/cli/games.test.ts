@@ -12,7 +12,7 @@ describe("spiral games", () => {
     const io = scriptedIo([]);
     runGames({}, io);
     const lines = io.stdout().split("\n");
-    expect(lines[0]).toMatch(/^id\s+split\s+seats\s+max turns\s+returns\s+information\s+actions\s+simultaneous$/);
+    expect(lines[0]).toMatch(/^id\s+split\s+seats\s+max turns\s+returns\s+information\s+actions\s+simultaneous\s+params$/);
     for (const id of gameIds()) {
       const { info } = getGame(id);
       const row = lines.find((l) => l.startsWith(`${id} `));
@@ -23,9 +23,11 @@ describe("spiral games", () => {
         info.information,
         info.actionSpace,
         info.simultaneous ? "yes" : "no",
+        ...(Object.keys(info.params).length > 0 ? [Object.entries(info.params).map(([k, v]) => `${k}=${String(v)}`).join(" ")] : []),
       ]);
     }
     expect(io.stdout()).toContain("TicTacToe-v0: ");
+    expect(lines.find((l) => l.startsWith("KuhnPoker-v1-1round "))).toMatch(/rounds=1$/);
   });
 
   it("prints the metadata as JSON", () => {

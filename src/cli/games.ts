@@ -14,6 +14,7 @@ const COLUMNS: readonly { readonly title: string; readonly cell: (row: GameListi
   { title: "information", cell: (r) => r.info.information },
   { title: "actions", cell: (r) => r.info.actionSpace },
   { title: "simultaneous", cell: (r) => (r.info.simultaneous ? "yes" : "no") },
+  { title: "params", cell: (r) => Object.entries(r.info.params).map(([k, v]) => `${k}=${String(v)}`).join(" ") },
 ];
 
 /** A plain-text table, columns padded to their widest cell. */

@@ -7,6 +7,7 @@ import { randomAgent } from "./agents/random.js";
 import { checkConformance } from "./conformance.js";
 import type { AnyGame, Observation } from "./game.js";
 import { playMatch, replayActions } from "./match.js";
+import { parseMatchRecord } from "./record.js";
 import { gameVariants, getGame } from "./registry.js";
 import { pennies, secretSum } from "./test-games.js";
 
@@ -32,6 +33,8 @@ for (const variant of gameVariants) {
         const b = await playMatch({ game, agents, seed, scoring: "training" });
         expect(JSON.stringify(a)).toBe(JSON.stringify(b));
         expect(a.endReason).toBe("terminal");
+        // Records are plain data: they survive JSON (observations' infoState included).
+        expect(parseMatchRecord(JSON.stringify(a))).toEqual(a);
         const replay = await replayActions(game, seed, a.steps.map((s) => s.reply ?? ""), { scoring: "training" });
         expect(replay.steps.map((s) => s.observation)).toEqual(a.steps.map((s) => s.observation));
         expect(replay.returns).toEqual(a.returns);

@@ -17,8 +17,8 @@
  * - `allowed(node)` is sorted ascending and stable: the learner gets the very same set.
  *
  * Canonical tokenisation: with a BPE vocabulary the same string has many token spellings, and the
- * model may prefer a different one (or merge the first token with the text before it, e.g. `{[`
- * after `\boxed`); we constrain to the canonical spelling only. With the byte tokenizer the
+ * model may prefer a different one (or merge the first token with the text before it, e.g. `{\`
+ * in `\boxed{\text{...}}`); we constrain to the canonical spelling only. With the byte tokenizer the
  * spelling is unique.
  */
 import type { Tokenizer } from "./tokenizer/tokenizer.js";

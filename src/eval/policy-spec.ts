@@ -1,0 +1,158 @@
+/**
+ * Policy specs: one string names a player everywhere (`spiral eval --a/--b`, `--tournament`,
+ * `bench-math --model`, train's `--opponent`).
+ *
+ *   random | minimax | nash | heuristic | tactics | hold-at-20 …   a reference agent (per game)
+ *   optimal                                  the game's perfect player: TicTacToe minimax,
+ *                                            Kuhn 1-round Nash, Nim zero nim-sum
+ *   openai:<base-url>#<model>                an OpenAI-compatible endpoint; key from
+ *                                            $SPIRAL_OPENAI_API_KEY, else $OPENAI_API_KEY
+ *   <directory>                              a checkpoint (config.json + weights)
+ *
+ * A checkpoint with the byte-level tokenizer (a tiny model trained from scratch) plays with
+ * compact prompts and constrained decoding; any other plays with chat prompts and boxed-answer
+ * extraction: the prompt modes of training (`rl/prompt-mode.ts`), so a model is evaluated as it
+ * was trained. An endpoint plays with chat prompts.
+ */
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Agent } from "../games/agent.js";
+import { makeReferenceAgent } from "../games/agent-registry.js";
+import { loadCheckpoint } from "../engine/checkpoint.js";
+import { Generator } from "../engine/generate.js";
+import { LossRunner } from "../engine/loss-runner.js";
+import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
+import { loadTokenizer } from "../engine/tokenizer/load.js";
+import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
+import type { PromptMode } from "../rl/actor.js";
+import { modelPolicy } from "../rl/model-policy.js";
+import type { Policy } from "../rl/policy.js";
+import { chatMode, compactMode } from "../rl/prompt-mode.js";
+import { openaiPolicy } from "./openai-policy.js";
+
+export type PolicySpec =
+  | { readonly kind: "reference"; readonly name: string }
+  | { readonly kind: "checkpoint"; readonly dir: string }
+  | { readonly kind: "openai"; readonly baseUrl: string; readonly model: string };
+
+/** Names that resolve to reference agents (which games each plays is the registry's business). */
+export const REFERENCE_NAMES = ["random", "optimal", "minimax", "nash", "heuristic", "tactics", "hold-at-20"] as const;
+
+/** What `optimal` means per game: the registered perfect (or equilibrium) player. */
+export const OPTIMAL_BY_GAME: Readonly<Record<string, string>> = {
+  "TicTacToe-v0": "minimax",
+  "KuhnPoker-v1-1round": "nash",
+  "KuhnPoker-v1": "nash",
+  "Nim-v0": "optimal",
+};
+
+const SPEC_HELP = "a checkpoint directory, a reference agent (random, optimal, heuristic, minimax, nash, tactics, hold-at-20) or openai:<base-url>#<model>";
+
+export function parsePolicySpec(text: string): PolicySpec {
+  const spec = text.trim();
+  if (spec === "") throw new Error(`Empty policy spec; expected ${SPEC_HELP}`);
+  if (spec.startsWith("openai:")) {
+    const rest = spec.slice("openai:".length);
+    const hash = rest.lastIndexOf("#");
+    const baseUrl = hash < 0 ? rest : rest.slice(0, hash);
+    const model = hash < 0 ? "" : rest.slice(hash + 1);
+    if (model === "" || !/^https?:\/\/[^/]+/.test(baseUrl)) {
+      throw new Error(`Expected openai:<base-url>#<model> (e.g. openai:http://127.0.0.1:8000/v1#qwen3-4b); got "${spec}"`);
+    }
+    return { kind: "openai", baseUrl, model };
+  }
+  // A directory wins over a reference name, so a checkpoint called "random" can still be named.
+  if (existsSync(spec) && statSync(spec).isDirectory()) {
+    if (!existsSync(join(spec, "config.json"))) throw new Error(`Expected a checkpoint directory with config.json and model.safetensors; ${spec} has no config.json`);
+    return { kind: "checkpoint", dir: spec };
+  }
+  if ((REFERENCE_NAMES as readonly string[]).includes(spec)) return { kind: "reference", name: spec };
+  throw new Error(`Unknown policy "${spec}": not a directory and not a reference agent. Expected ${SPEC_HELP}`);
+}
+
+/** The spec as one string again (for tables and transcripts). */
+export function formatPolicySpec(spec: PolicySpec): string {
+  if (spec.kind === "reference") return spec.name;
+  if (spec.kind === "checkpoint") return spec.dir;
+  return `openai:${spec.baseUrl}#${spec.model}`;
+}
+
+/** A reference agent for `gameId`, with `optimal` resolved to the game's perfect player. */
+export function referenceAgentFor(name: string, gameId: string): Agent {
+  if (name === "optimal") {
+    const resolved = OPTIMAL_BY_GAME[gameId];
+    if (resolved === undefined) throw new Error(`"optimal" has no player for ${gameId}; it exists for ${Object.keys(OPTIMAL_BY_GAME).join(", ")}`);
+    return { ...makeReferenceAgent(resolved, gameId), name: "optimal" };
+  }
+  return makeReferenceAgent(name, gameId);
+}
+
+export interface SamplingSettings {
+  /** Default 0.6 (SPIRAL's evaluation temperature). */
+  readonly temperature: number;
+  readonly topP?: number;
+  /** Token budget of one reply. */
+  readonly maxNewTokens: number;
+  /** Requests in flight at once for an endpoint. */
+  readonly concurrency?: number;
+  /** ORT intra-op threads for checkpoints. */
+  readonly threads?: number;
+}
+
+/** A model (checkpoint or endpoint) ready to play: its policy and how it is prompted. */
+export interface PolicyPlayer {
+  readonly kind: "policy";
+  readonly name: string;
+  readonly policy: Policy;
+  readonly mode: PromptMode;
+  readonly maxNewTokens: number;
+  /** One `generate` call for all requests (a local model); false: one call per request (HTTP). */
+  readonly batched: boolean;
+  /** `choiceProbabilities` is exact (local models). */
+  readonly exact: boolean;
+  /** The tokenizer, for local models (reply lengths, chat rendering). */
+  readonly tokenizer?: Tokenizer;
+  close(): Promise<void>;
+}
+
+export interface AgentPlayer {
+  readonly kind: "agent";
+  readonly name: string;
+  /** A fresh agent for a game (reference agents exist per game). */
+  agentFor(gameId: string): Agent;
+  close(): Promise<void>;
+}
+
+export type OpenedPolicy = PolicyPlayer | AgentPlayer;
+
+/** Loads a checkpoint as a policy with its generator and log-prob runner. */
+export async function openCheckpoint(dir: string, settings: SamplingSettings, name = dir): Promise<PolicyPlayer> {
+  const tokenizer = loadTokenizer(dir);
+  const { config, params } = await loadCheckpoint(dir, { optimizer: false });
+  const threads = settings.threads;
+  const generator = await Generator.create(config, params, tokenizer, threads === undefined ? {} : { threads });
+  const runner = new LossRunner(config, params, threads === undefined ? {} : { threads });
+  const policy = modelPolicy({
+    name, generator, runner, tokenizer, temperature: settings.temperature, version: () => 0, ...(settings.topP === undefined ? {} : { topP: settings.topP }),
+  });
+  const byteLevel = tokenizer instanceof ByteTokenizer;
+  return {
+    kind: "policy", name, policy, mode: byteLevel ? compactMode : chatMode(), maxNewTokens: settings.maxNewTokens, batched: true, exact: true, tokenizer,
+    async close() {
+      await Promise.all([generator.release(), runner.release()]);
+    },
+  };
+}
+
+export async function openPolicy(spec: PolicySpec, settings: SamplingSettings): Promise<OpenedPolicy> {
+  const name = formatPolicySpec(spec);
+  if (spec.kind === "reference") {
+    return { kind: "agent", name, agentFor: (gameId) => referenceAgentFor(spec.name, gameId), close: () => Promise.resolve() };
+  }
+  if (spec.kind === "checkpoint") return openCheckpoint(spec.dir, settings, name);
+  const policy = openaiPolicy({
+    baseUrl: spec.baseUrl, model: spec.model, temperature: settings.temperature,
+    ...(settings.topP === undefined ? {} : { topP: settings.topP }), ...(settings.concurrency === undefined ? {} : { concurrency: settings.concurrency }),
+  });
+  return { kind: "policy", name, policy, mode: chatMode(), maxNewTokens: settings.maxNewTokens, batched: false, exact: false, close: () => Promise.resolve() };
+}

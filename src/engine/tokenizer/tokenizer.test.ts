@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -154,5 +154,15 @@ describe("loadTokenizer", () => {
     expect(() => loadTokenizer(dir)).toThrow(/tokenizer\.json.*vocab_size 264/);
     writeFileSync(join(dir, "config.json"), JSON.stringify({ vocab_size: 264 }));
     expect(loadTokenizer(dir).kind).toBe("byte");
+  });
+
+  it("takes chat_template.jinja over tokenizer_config.json, and eos ids from generation_config.json", () => {
+    const dir = mkdtempSync(join(tmpdir(), "spiral-tok-"));
+    for (const f of ["tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(qwenDir, f), join(dir, f));
+    writeFileSync(join(dir, "chat_template.jinja"), "{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}");
+    writeFileSync(join(dir, "generation_config.json"), JSON.stringify({ eos_token_id: [151645, 151643, 151662] }));
+    const tok = loadTokenizer(dir);
+    expect(tok.applyChatTemplate([{ role: "user", content: "hi" }])).toBe("[user] hi\n");
+    expect([...tok.eosIds].sort()).toEqual([151643, 151645, 151662]);
   });
 });

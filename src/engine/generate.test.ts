@@ -167,6 +167,30 @@ describe("Generator (tiny byte-level model, random weights)", () => {
     }
   });
 
+  it("bakeWeights gives the same completions, and sees weight updates only after refreshWeights", async () => {
+    const local = params.clone();
+    const live = await Generator.create(config, local, tok);
+    const baked = await Generator.create(config, local, tok, { bakeWeights: true });
+    const opts = () => ({ temperature: 0.8, maxNewTokens: 12, rng: createRng(12) });
+    const requests = prompts.map((prompt) => ({ prompt }));
+    const [a, b] = [await live.generate(requests, opts()), await baked.generate(requests, opts())];
+    a.forEach((c, i) => {
+      expect(b[i]?.tokens).toEqual(c.tokens);
+      c.logprobs.forEach((lp, j) => expect(Math.abs(lp - (b[i]?.logprobs[j] as number))).toBeLessThan(1e-5));
+    });
+    // Scale the LM head (tied embedding): the live generator's log-probs move at once, the baked
+    // one's only after refreshWeights().
+    local.view("model.embed_tokens.weight").forEach((x, i, w) => (w[i] = 2 * x));
+    const greedy = { temperature: 0, maxNewTokens: 3, rng: createRng(1) };
+    const liveAfter = await live.generate([{ prompt: prompts[0] as number[] }], greedy);
+    const stale = await baked.generate([{ prompt: prompts[0] as number[] }], greedy);
+    await baked.refreshWeights();
+    const fresh = await baked.generate([{ prompt: prompts[0] as number[] }], greedy);
+    expect(Math.abs((stale[0]?.logprobs[0] as number) - (liveAfter[0]?.logprobs[0] as number))).toBeGreaterThan(1e-3);
+    expect(Math.abs((fresh[0]?.logprobs[0] as number) - (liveAfter[0]?.logprobs[0] as number))).toBeLessThan(1e-5);
+    await Promise.all([live.release(), baked.release()]);
+  });
+
   it("rejects bad requests with messages that say what was expected", async () => {
     const opts = { temperature: 0, maxNewTokens: 4, rng: createRng(1) };
     await expect(gen.generate([{ prompt: [] }], opts)).rejects.toThrow(/prompt is empty/);

@@ -26,6 +26,10 @@ import { TextDecoder } from "node:util";
 import type { Rng } from "../games/rng.js";
 import type { ModelConfig } from "./config.js";
 import { buildDecodeGraph, buildPrefillGraph, causalBias, MASKED, ropeTables } from "./decode-graph.js";
+import onnxProto from "onnx-proto";
+import ort from "onnxruntime-node";
+import type { Graph } from "./graph/builder.js";
+import { toModelProto } from "./graph/serialize.js";
 import { type Feeds, f32, GraphSession, i64, type OrtTensor } from "./graph/session.js";
 import { paramShapes, type Params } from "./params.js";
 import { checkSamplingParams, sampleToken, type SamplingParams } from "./sampling.js";
@@ -94,6 +98,12 @@ export interface GeneratorOptions {
   threads?: number;
   /** Attention-score floats per prefill run (default PREFILL_SCORE_BUDGET). */
   prefillScoreBudget?: number;
+  /**
+   * Bake the weights into the sessions as initializers (default false). onnxruntime then prepacks
+   * them for its Gemm kernels (faster decode, see docs/generation.md), but in-place weight updates
+   * are seen only after `refreshWeights()`. For evaluation and the CLI, where weights are fixed.
+   */
+  bakeWeights?: boolean;
 }
 
 interface Row {
@@ -203,28 +213,37 @@ export class Generator {
     readonly config: ModelConfig,
     readonly params: Params,
     readonly tokenizer: Tokenizer,
-    private readonly prefill: GraphSession,
-    private readonly decode: GraphSession,
+    private prefill: InferenceRunner,
+    private decode: InferenceRunner,
     private readonly weights: Feeds,
-    private readonly prefillScoreBudget: number,
+    private readonly options: GeneratorOptions,
   ) {}
 
   /**
-   * Builds the prefill and decode sessions. Weights are read from `params.data` at every run
-   * (zero-copy), so in-place optimiser updates are seen without rebuilding.
+   * Builds the prefill and decode sessions. Unless `bakeWeights`, weights are read from
+   * `params.data` at every run (zero-copy), so in-place optimiser updates are seen without
+   * rebuilding.
    */
   static async create(config: ModelConfig, params: Params, tokenizer: Tokenizer, options: GeneratorOptions = {}): Promise<Generator> {
     if (tokenizer.vocabSize > config.vocabSize) {
       throw new Error(`tokenizer has ${tokenizer.vocabSize} ids but the model only ${config.vocabSize} embedding rows`);
     }
     const weights: Feeds = {};
-    for (const { name, shape } of paramShapes(config)) weights[name] = f32(params.view(name), shape);
-    const session = { ...(options.threads !== undefined && { threads: options.threads }) };
-    const [prefill, decode] = await Promise.all([
-      GraphSession.fromGraph(buildPrefillGraph(config), session),
-      GraphSession.fromGraph(buildDecodeGraph(config), session),
-    ]);
-    return new Generator(config, params, tokenizer, prefill, decode, weights, options.prefillScoreBudget ?? PREFILL_SCORE_BUDGET);
+    if (options.bakeWeights !== true) for (const { name, shape } of paramShapes(config)) weights[name] = f32(params.view(name), shape);
+    const [prefill, decode] = await buildRunners(config, params, options);
+    return new Generator(config, params, tokenizer, prefill, decode, weights, options);
+  }
+
+  /**
+   * With `bakeWeights`, rebuilds the sessions from the current `params.data` (call after the
+   * weights changed). Without it, weights are always live and this does nothing.
+   */
+  async refreshWeights(): Promise<void> {
+    if (this.options.bakeWeights !== true) return;
+    const [prefill, decode] = await buildRunners(this.config, this.params, this.options);
+    await this.release();
+    this.prefill = prefill;
+    this.decode = decode;
   }
 
   async release(): Promise<void> {
@@ -291,7 +310,7 @@ export class Generator {
     for (const row of sorted) {
       const group = groups.at(-1);
       const P = row.prompt.length;
-      if (group !== undefined && (group.length + 1) * H * P * P <= this.prefillScoreBudget) group.push(row);
+      if (group !== undefined && (group.length + 1) * H * P * P <= (this.options.prefillScoreBudget ?? PREFILL_SCORE_BUDGET)) group.push(row);
       else groups.push([row]);
     }
     return groups;
@@ -416,6 +435,64 @@ export class Generator {
     }
     if (row.finish === undefined && row.tokens.length >= row.maxNewTokens) row.finish = "length";
   }
+}
+
+/** What the generator needs of a session. */
+interface InferenceRunner {
+  run(feeds: Feeds): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+
+/** Name under which the baked weights are handed to onnxruntime as in-memory external data. */
+const WEIGHTS_FILE = "spiral-weights.bin";
+
+async function buildRunners(config: ModelConfig, params: Params, options: GeneratorOptions): Promise<[InferenceRunner, InferenceRunner]> {
+  const graphs = [buildPrefillGraph(config), buildDecodeGraph(config)];
+  if (options.bakeWeights === true) {
+    const [a, b] = await Promise.all(graphs.map((g) => bakedSession(g, params, options.threads)));
+    return [a as InferenceRunner, b as InferenceRunner];
+  }
+  const session = { ...(options.threads !== undefined && { threads: options.threads }) };
+  const [a, b] = await Promise.all(graphs.map((g) => GraphSession.fromGraph(g, session)));
+  return [a as InferenceRunner, b as InferenceRunner];
+}
+
+/**
+ * A session whose weight inputs became initializers stored as external data: each points at its
+ * byte range of `params.data`, handed over in memory (no protobuf copy, no file).
+ */
+async function bakedSession(graph: Graph, params: Params, threads: number | undefined): Promise<InferenceRunner> {
+  const { onnx } = onnxProto;
+  const proto = toModelProto(graph);
+  const g = proto.graph;
+  if (g === null || g === undefined) throw new Error("bakedSession: the model has no graph");
+  const views = params.layout.byName;
+  g.input = (g.input ?? []).filter((i) => !views.has(i.name ?? ""));
+  g.initializer = [
+    ...(g.initializer ?? []),
+    ...params.layout.views.map((v) => ({
+      name: v.name,
+      dims: [...v.shape],
+      dataType: onnx.TensorProto.DataType.FLOAT,
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: "location", value: WEIGHTS_FILE },
+        { key: "offset", value: String(params.data.byteOffset + v.offset * 4) },
+        { key: "length", value: String(v.size * 4) },
+      ],
+    })),
+  ];
+  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(proto).finish(), {
+    graphOptimizationLevel: "all",
+    intraOpNumThreads: threads ?? 0,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    externalData: [{ path: WEIGHTS_FILE, data: new Uint8Array(params.data.buffer) }],
+  });
+  return {
+    run: async (feeds) => (await session.run(feeds)) as Record<string, OrtTensor>,
+    release: () => session.release(),
+  };
 }
 
 function tensorData(out: Record<string, OrtTensor>, name: string): Float32Array {

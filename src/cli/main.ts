@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { evalCommand } from "./eval.js";
 import { gamesCommand } from "./games.js";
 import { generateCommand } from "./generate.js";
 import { playCommand } from "./play.js";
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   program.addCommand(playCommand());
   program.addCommand(replayCommand());
   program.addCommand(generateCommand());
+  program.addCommand(evalCommand());
   return program;
 }
 

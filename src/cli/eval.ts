@@ -1,0 +1,195 @@
+/**
+ * `spiral eval`: arenas between any two policies, round-robin tournaments with ratings, and the
+ * exact analyses.
+ *
+ *   spiral eval --game G --a SPEC --b SPEC [--games N] [--temperature T] [--top-p P] [--seed S]
+ *               [--max-new N] [--concurrency C] [--turn-cap N] [--out DIR] [--json]
+ *   spiral eval --game G --tournament SPEC SPEC… [--games N per pair] …
+ *   spiral eval --game TicTacToe-v0|KuhnPoker-v1-1round --a SPEC --exact [--samples K]
+ *
+ * SPEC: a checkpoint directory, random, optimal, heuristic, minimax, nash, tactics, hold-at-20,
+ * or openai:<base-url>#<model> (API key from $SPIRAL_OPENAI_API_KEY, else $OPENAI_API_KEY).
+ * --out DIR writes games.jsonl (one game per line, reasoning included) and summary.json.
+ */
+import { mkdirSync, writeFileSync, appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command } from "commander";
+import { getGame } from "../games/registry.js";
+import { createRng } from "../games/rng.js";
+import { mergeOutcomes, NO_OUTCOMES, type Outcomes } from "../rl/stats.js";
+import { kuhnAnalysis, ticTacToeOptimalRate } from "../eval/analyses.js";
+import { runArena, type ArenaGame, type ArenaReport } from "../eval/arena.js";
+import { openPolicy, parsePolicySpec, type OpenedPolicy, type SamplingSettings } from "../eval/policy-spec.js";
+import { bradleyTerry, type PairResult } from "../eval/ratings.js";
+import { formatArena, formatKuhn, formatOptimalRate, formatRatings } from "../eval/report.js";
+import { type CliIo, parseIntegerOption, processIo } from "./io.js";
+
+export interface EvalCliOptions {
+  readonly game: string;
+  readonly a?: string;
+  readonly b?: string;
+  readonly tournament?: readonly string[];
+  readonly exact: boolean;
+  readonly games: number;
+  readonly samples: number;
+  readonly temperature: number;
+  readonly topP?: number;
+  readonly seed: number;
+  readonly maxNew: number;
+  readonly concurrency: number;
+  readonly turnCap?: number;
+  readonly out?: string;
+  readonly json: boolean;
+}
+
+interface RawOptions {
+  game: string;
+  a?: string;
+  b?: string;
+  tournament?: string[];
+  exact?: boolean;
+  games: string;
+  samples: string;
+  temperature: string;
+  topP?: string;
+  seed: string;
+  maxNew: string;
+  concurrency: string;
+  turnCap?: string;
+  out?: string;
+  json?: boolean;
+}
+
+function positive(value: string, option: string): number {
+  const n = parseIntegerOption(value, option);
+  if (n < 1) throw new Error(`${option} expects an integer ≥ 1; got "${value}"`);
+  return n;
+}
+
+function number(value: string, option: string, ok: (x: number) => boolean, expected: string): number {
+  const x = Number(value);
+  if (value.trim() === "" || !Number.isFinite(x) || !ok(x)) throw new Error(`${option} expects ${expected}; got "${value}"`);
+  return x;
+}
+
+export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
+  const tournament = raw.tournament ?? [];
+  const modes = [raw.exact === true, tournament.length > 0, raw.b !== undefined].filter(Boolean).length;
+  if (modes !== 1) throw new Error("Give exactly one of: --a SPEC --b SPEC (a match), --tournament SPEC SPEC… (a round robin), or --a SPEC --exact (exact analyses)");
+  if (raw.b !== undefined && raw.a === undefined) throw new Error("--b needs --a");
+  if (raw.exact === true && raw.a === undefined) throw new Error("--exact analyses the policy given by --a");
+  if (tournament.length > 0 && tournament.length < 2) throw new Error(`--tournament needs at least two policy specs; got ${tournament.length}`);
+  return {
+    game: raw.game,
+    ...(raw.a === undefined ? {} : { a: raw.a }),
+    ...(raw.b === undefined ? {} : { b: raw.b }),
+    ...(tournament.length === 0 ? {} : { tournament }),
+    exact: raw.exact === true,
+    games: positive(raw.games, "--games"),
+    samples: positive(raw.samples, "--samples"),
+    temperature: number(raw.temperature, "--temperature", (x) => x >= 0, "a number ≥ 0 (0 = greedy)"),
+    ...(raw.topP === undefined ? {} : { topP: number(raw.topP, "--top-p", (x) => x > 0 && x <= 1, "a number in (0, 1]") }),
+    seed: parseIntegerOption(raw.seed, "--seed"),
+    maxNew: positive(raw.maxNew, "--max-new"),
+    concurrency: positive(raw.concurrency, "--concurrency"),
+    ...(raw.turnCap === undefined ? {} : { turnCap: positive(raw.turnCap, "--turn-cap") }),
+    ...(raw.out === undefined ? {} : { out: raw.out }),
+    json: raw.json === true,
+  };
+}
+
+/** What `runEval` returns (and prints with --json). */
+export type EvalResult =
+  | { readonly kind: "match"; readonly report: ArenaReport }
+  | { readonly kind: "tournament"; readonly players: readonly string[]; readonly pairs: readonly ArenaReport[]; readonly ratings: ReturnType<typeof bradleyTerry> }
+  | { readonly kind: "exact"; readonly player: string; readonly ticTacToe?: Awaited<ReturnType<typeof ticTacToeOptimalRate>>; readonly kuhn?: Awaited<ReturnType<typeof kuhnAnalysis>> };
+
+export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalResult> {
+  const game = getGame(options.game);
+  const settings: SamplingSettings = {
+    temperature: options.temperature, maxNewTokens: options.maxNew, concurrency: options.concurrency, ...(options.topP === undefined ? {} : { topP: options.topP }),
+  };
+  const specs = options.tournament ?? [options.a, options.b].filter((s): s is string => s !== undefined);
+  const parsed = specs.map(parsePolicySpec);
+  const opened: OpenedPolicy[] = [];
+  const rng = createRng(options.seed);
+  if (options.out !== undefined) mkdirSync(options.out, { recursive: true });
+  const transcript = options.out === undefined ? undefined : join(options.out, "games.jsonl");
+  if (transcript !== undefined) writeFileSync(transcript, "");
+  const onGame = transcript === undefined ? undefined : (g: ArenaGame) => appendFileSync(transcript, JSON.stringify(g) + "\n");
+  try {
+    for (const spec of parsed) opened.push(await openPolicy(spec, settings));
+    let result: EvalResult;
+    if (options.exact) {
+      const player = opened[0] as OpenedPolicy;
+      if (game.info.id === "TicTacToe-v0") {
+        const r = await ticTacToeOptimalRate(game, player, rng);
+        if (!options.json) io.out(formatOptimalRate(player.name, r));
+        result = { kind: "exact", player: player.name, ticTacToe: r };
+      } else if (game.info.id === "KuhnPoker-v1-1round") {
+        const r = await kuhnAnalysis(game, player, rng, options.samples);
+        if (!options.json) io.out(formatKuhn(player.name, r));
+        result = { kind: "exact", player: player.name, kuhn: r };
+      } else {
+        throw new Error(`--exact analyses exist for TicTacToe-v0 (optimal-move rate) and KuhnPoker-v1-1round (exploitability); got ${game.info.id}`);
+      }
+    } else if (options.tournament === undefined) {
+      const report = await runArena(
+        { game, a: opened[0] as OpenedPolicy, b: opened[1] as OpenedPolicy, games: options.games, concurrency: options.concurrency, ...(options.turnCap === undefined ? {} : { turnCap: options.turnCap }), ...(onGame === undefined ? {} : { onGame }) },
+        rng,
+      );
+      if (!options.json) io.out(formatArena(report));
+      result = { kind: "match", report };
+    } else {
+      const pairs: ArenaReport[] = [];
+      const results: PairResult[] = [];
+      const records: Outcomes[] = opened.map(() => NO_OUTCOMES);
+      for (let i = 0; i < opened.length; i++) {
+        for (let j = i + 1; j < opened.length; j++) {
+          const report = await runArena(
+            { game, a: opened[i] as OpenedPolicy, b: opened[j] as OpenedPolicy, games: options.games, concurrency: options.concurrency, ...(options.turnCap === undefined ? {} : { turnCap: options.turnCap }), ...(onGame === undefined ? {} : { onGame }) },
+            rng.split(),
+          );
+          pairs.push(report);
+          const o = report.outcomes;
+          results.push({ i, j, wins: o.wins, draws: o.draws, losses: o.losses });
+          records[i] = mergeOutcomes(records[i] as Outcomes, o);
+          records[j] = mergeOutcomes(records[j] as Outcomes, { wins: o.losses, draws: o.draws, losses: o.wins });
+          if (!options.json) io.err(`${report.a} vs ${report.b}: ${o.wins}/${o.draws}/${o.losses}${report.transportFailures > 0 ? `, ${report.transportFailures} transport failures` : ""}\n`);
+        }
+      }
+      const ratings = bradleyTerry(opened.length, results);
+      const names = opened.map((p) => p.name);
+      if (!options.json) io.out(`${game.info.id} round robin, ${options.games} games per pair; Bradley–Terry ratings (Elo scale, mean 0, Hessian 95% intervals)\n\n${formatRatings(names, ratings, records)}`);
+      result = { kind: "tournament", players: names, pairs, ratings };
+    }
+    if (options.json) io.out(JSON.stringify(result, null, 2) + "\n");
+    if (options.out !== undefined) writeFileSync(join(options.out, "summary.json"), JSON.stringify(result, null, 2) + "\n");
+    return result;
+  } finally {
+    for (const p of opened) await p.close();
+  }
+}
+
+export function evalCommand(io: CliIo = processIo()): Command {
+  return new Command("eval")
+    .description("play two policies against each other, a round robin with ratings, or exact analyses")
+    .requiredOption("--game <id>", "game id (see spiral games)")
+    .option("--a <spec>", "policy A: checkpoint dir, random, optimal, heuristic, …, or openai:<base-url>#<model>")
+    .option("--b <spec>", "policy B (same forms)")
+    .option("--tournament <specs...>", "round robin over these policies with Bradley–Terry ratings")
+    .option("--exact", "exact analyses of --a: TicTacToe optimal-move rate, Kuhn 1-round exploitability")
+    .option("--games <n>", "games per pairing (seats alternate)", "64")
+    .option("--samples <k>", "--exact on Kuhn: sampled replies per information set for agents and endpoints", "64")
+    .option("--temperature <t>", "sampling temperature for models, 0 = greedy", "0.6")
+    .option("--top-p <p>", "nucleus sampling mass for models")
+    .option("--seed <n>", "random seed", "0")
+    .option("--max-new <n>", "token budget of one reply", "256")
+    .option("--concurrency <n>", "live games at once (and requests in flight per endpoint)", "32")
+    .option("--turn-cap <n>", "end games as draws after this many moves")
+    .option("--out <dir>", "write games.jsonl and summary.json here")
+    .option("--json", "print the result as JSON")
+    .action(async (raw: RawOptions) => {
+      await runEval(parseEvalOptions(raw), io);
+    });
+}

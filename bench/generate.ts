@@ -98,6 +98,21 @@ async function benchSmall(): Promise<void> {
         `${(decodeCpu / steps).toFixed(2)} / ${(decodeWall / steps).toFixed(2)}`,
     );
   }
+  // Baked weights (initializers, prepacked by ORT) against live weights, decode only.
+  const baked = await Generator.create(config, params, new ByteTokenizer(), { ...sessionOptions, bakeWeights: true });
+  const decodeMs = async (g: Generator, B: number): Promise<number> => {
+    const requests = Array.from({ length: B }, (_, b) => ({ prompt: randomPrompt(promptLen, b) }));
+    const opts = { temperature: 1, ignoreEos: true, rng: createRng(2) };
+    const prefill = await timed(() => g.generate(requests, { ...opts, maxNewTokens: 1 }));
+    const whole = await timed(() => g.generate(requests, { ...opts, maxNewTokens: 33 }));
+    return (whole.cpu - prefill.cpu) / 32;
+  };
+  for (const B of [1, 16, 64]) {
+    await decodeMs(baked, 1); // warm-up
+    const [l, b] = [await decodeMs(gen, B), await decodeMs(baked, B)];
+    console.log(`bakeWeights, batch ${B}: decode ${l.toFixed(2)} ms/step live → ${b.toFixed(2)} ms/step baked (${(l / b).toFixed(2)}×)`);
+  }
+  await baked.release();
   await gen.release();
 }
 

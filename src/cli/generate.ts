@@ -56,7 +56,8 @@ export async function runGenerate(options: GenerateCliOptions, io: CliIo): Promi
     text = tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true, ...(options.thinking === false && { enableThinking: false }) });
   }
   const prompt = tokenizer.encode(text);
-  const generator = await Generator.create(config, params, tokenizer);
+  // The weights never change here: bake them so onnxruntime prepacks them.
+  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true });
   try {
     const [completion] = await generator.generate([{ prompt }], {
       temperature: options.temperature,

@@ -71,10 +71,14 @@ export interface LossRunnerOptions {
   readonly threads?: number;
 }
 
-function int64(data: BigInt64Array | Int32Array | readonly number[]): BigInt64Array {
-  if (data instanceof BigInt64Array) return data;
-  const out = new BigInt64Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = BigInt(data[i] as number);
+/** Token ids as int64, each checked to lie in [0, V) (onnxruntime's Gather error would not say which). */
+function tokenIds(what: string, data: BigInt64Array | Int32Array | readonly number[], V: number): BigInt64Array {
+  const out = data instanceof BigInt64Array ? data : new BigInt64Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = Number(data[i]);
+    if (!Number.isInteger(v) || v < 0 || v >= V) throw new Error(`${what}[${i}] = ${v} is not a token id in [0, ${V})`);
+    if (!(data instanceof BigInt64Array)) out[i] = BigInt(v);
+  }
   return out;
 }
 
@@ -124,7 +128,7 @@ export class LossRunner {
     if (!(temperature > 0)) throw new Error(`temperature must be > 0; got ${temperature}`);
     const feeds: Record<string, ort.Tensor> = {
       ...this.paramFeeds,
-      [lossNames.tokens]: new ort.Tensor("int64", int64(batch.tokens), [B, T]),
+      [lossNames.tokens]: new ort.Tensor("int64", tokenIds("tokens", batch.tokens, this.config.vocabSize), [B, T]),
       [lossNames.attentionMask]: new ort.Tensor("float32", batch.attentionMask, [B, T]),
       [lossNames.temperature]: new ort.Tensor("float32", Float32Array.of(temperature), []),
     };
@@ -133,7 +137,7 @@ export class LossRunner {
       expectLength("allowedIds", c.allowedIds.length, B * T * c.K, "[B·T·K]");
       expectLength("allowedMask", c.allowedMask.length, B * T * c.K, "[B·T·K]");
       expectLength("constrained", c.constrained.length, B * T, "[B·T]");
-      feeds[lossNames.allowedIds] = new ort.Tensor("int64", int64(c.allowedIds), [B, T, c.K]);
+      feeds[lossNames.allowedIds] = new ort.Tensor("int64", tokenIds("allowedIds", c.allowedIds, this.config.vocabSize), [B, T, c.K]);
       feeds[lossNames.allowedMask] = new ort.Tensor("float32", c.allowedMask, [B, T, c.K]);
       feeds[lossNames.constrained] = new ort.Tensor("float32", c.constrained, [B, T]);
     }

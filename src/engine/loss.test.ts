@@ -188,6 +188,7 @@ describe("LossRunner loss and gradients", () => {
       expect(Math.abs((stats.logprobs[i] as number) - want)).toBeLessThan(1e-5);
       expect(Math.abs((masked.logprobs[i] as number) - want)).toBeLessThan(1e-5);
     }
+    await expect(runner.computeLogprobs({ ...batch, tokens: Array.from(batch.tokens as readonly number[], (t, i) => (i === 3 ? V : t)) })).rejects.toThrow(/tokens\[3\] = 37 is not a token id in \[0, 37\)/);
     grads.fill(7);
     const empty = await runner.lossAndGrad({ ...batch, lossMask: new Float32Array(batch.B * batch.T), advantages: Float32Array.of(1, -1) }, { kind: "reinforce", normalizer: 5 }, grads);
     expect(empty.loss).toBe(0);

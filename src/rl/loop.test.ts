@@ -71,6 +71,17 @@ describe("train loop", () => {
     expect(strip(await readMetrics(dir))).toEqual(reference.metrics);
   }, 120_000);
 
+  it("K = 2 worker-thread actors train, and the same seed and K give the same run", async () => {
+    const k2 = { ...config, actors: 2, steps: 2, eval: { ...config.eval, every: 0 } };
+    const a = await train(k2, { runDir: join(root, "k2a") });
+    const b = await train(k2, { runDir: join(root, "k2b") });
+    expect(Buffer.from(a.params.data.buffer).equals(Buffer.from(b.params.data.buffer))).toBe(true);
+    const steps = (await readMetrics(join(root, "k2a"))) as unknown as { samples: number; learner: { updates: number }; outcomes: object }[];
+    expect(steps.map((s) => s.samples)).toEqual([8, 8]);
+    expect(steps.every((s) => s.learner.updates === 2)).toBe(true);
+    expect(strip(await readMetrics(join(root, "k2b")))).toEqual(strip(steps));
+  }, 120_000);
+
   it("refuses to start over an existing run", async () => {
     await expect(train(config, { runDir: join(root, "a") })).rejects.toThrow(/already holds a run/);
   });

@@ -34,6 +34,7 @@ import type { Seat } from "../games/game.js";
 import { getGame } from "../games/registry.js";
 import { createRng } from "../games/rng.js";
 import { collectRollout } from "./actor.js";
+import { createActorPool } from "./actor-pool.js";
 import type { TrainConfig } from "./config.js";
 import { evaluate, type EvalReport, type Matchup } from "./eval.js";
 import { learnStep, type LearnerStats } from "./learner.js";
@@ -168,7 +169,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const hooks = options.hooks ?? {};
   const log = hooks.log ?? (() => {});
   const { runDir } = options;
-  if (config.actors !== 1) throw new Error(`actors = ${config.actors}: worker-thread actors are not implemented yet; use actors = 1`);
+  if (config.actors > config.rolloutBatch) throw new Error(`actors (${config.actors}) must not exceed rolloutBatch (${config.rolloutBatch})`);
 
   // Model, optimiser and trainer state: from the run's checkpoint, a given checkpoint, or a preset.
   let modelConfig: ModelConfig;
@@ -208,6 +209,16 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
 
   const tokenizer = tokenizerFor(config);
   const threads = config.threads > 0 ? config.threads : Math.max(1, Math.min(availableParallelism(), 4));
+  // Worker-thread actors read the learner's weights through one shared buffer (see actor-pool.ts).
+  const shared = config.actors > 1 ? new SharedArrayBuffer(params.data.byteLength) : undefined;
+  const pool =
+    config.actors > 1
+      ? await createActorPool(
+          Array.from({ length: config.actors }, (_, actorId) => ({
+            actorId, config, modelConfig, weights: shared as SharedArrayBuffer, threads: Math.max(1, Math.floor(threads / config.actors)),
+          })),
+        )
+      : undefined;
   const generator = await Generator.create(modelConfig, params, tokenizer, { threads });
   const runner = new LossRunner(modelConfig, params, { threads });
   let version = startStep;
@@ -235,13 +246,19 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     if (startStep === 0 && config.eval.every > 0) await runEval(0);
     for (let step = startStep + 1; step <= config.steps; step++) {
       const rng = createRng(`${config.seed}:step:${step}`);
-      const rollout = await collectRollout(
-        {
-          games, policy, mode, rolloutBatch: config.rolloutBatch, envs: config.envs, maxNewTokens: config.maxNewTokens,
-          ...(opponent === undefined ? {} : { opponent }), ...(config.turnCap === null ? {} : { turnCap: config.turnCap }),
-        },
-        rng.split(),
-      );
+      const rollout =
+        pool === undefined
+          ? await collectRollout(
+              {
+                games, policy, mode, rolloutBatch: config.rolloutBatch, envs: config.envs, maxNewTokens: config.maxNewTokens,
+                ...(opponent === undefined ? {} : { opponent }), ...(config.turnCap === null ? {} : { turnCap: config.turnCap }),
+              },
+              rng.split(),
+            )
+          : await (() => {
+              new Float32Array(shared as SharedArrayBuffer).set(params.data);
+              return pool.collect(Array.from({ length: pool.size }, () => rng.split().state()), config.rolloutBatch, version);
+            })();
       const scored = scoreSamples(rae, rollout.trajectories, rollout.batch);
       rae = scored.state;
       const learner = await learnStep(
@@ -268,6 +285,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       }
     }
   } finally {
+    await pool?.close();
     await generator.release();
     await runner.release();
   }

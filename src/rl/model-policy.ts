@@ -24,7 +24,8 @@ import type { ScoredSample } from "./types.js";
 export interface ModelPolicyOptions {
   readonly name: string;
   readonly generator: Generator;
-  readonly runner: LossRunner;
+  /** Needed only by `choiceProbabilities` (evaluation); actors in worker threads go without. */
+  readonly runner?: LossRunner;
   readonly tokenizer: Tokenizer;
   readonly temperature: number;
   readonly topP?: number;
@@ -67,6 +68,7 @@ export function modelPolicy(options: ModelPolicyOptions): Policy {
     },
     async choiceProbabilities(request: PolicyRequest, choices: readonly string[]): Promise<number[]> {
       if (choices.length === 0) throw new Error("choiceProbabilities needs at least one choice");
+      if (runner === undefined) throw new Error(`policy ${options.name} has no log-prob runner: choiceProbabilities is unavailable`);
       const suffix = request.constraint?.suffix ?? "";
       const trigger = request.constraint?.trigger ?? "";
       const trie = buildChoiceTrie(tokenizer, { choices, suffix });

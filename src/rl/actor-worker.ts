@@ -1,0 +1,50 @@
+/**
+ * The body of one worker-thread actor (see actor-pool.ts): builds a generator over the shared
+ * weights once, then answers each `collect` request with one `collectRollout`.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { Generator } from "../engine/generate.js";
+import { Params, paramLayout } from "../engine/params.js";
+import type { Agent } from "../games/agent.js";
+import { makeReferenceAgent } from "../games/agent-registry.js";
+import { getGame } from "../games/registry.js";
+import { rngFromState } from "../games/rng.js";
+import { collectRollout } from "./actor.js";
+import type { ActorInit, ActorMessage, CollectRequest } from "./actor-pool.js";
+import { tokenizerFor } from "./loop.js";
+import { modelPolicy } from "./model-policy.js";
+import { promptMode } from "./prompt-mode.js";
+
+const port = parentPort;
+if (port === null) throw new Error("actor-worker.ts runs only as a worker thread (see actor-pool.ts)");
+
+async function start(init: ActorInit): Promise<void> {
+  const { config } = init;
+  const params = new Params(paramLayout(init.modelConfig));
+  const shared = new Float32Array(init.weights);
+  const tokenizer = tokenizerFor(config);
+  const generator = await Generator.create(init.modelConfig, params, tokenizer, { threads: init.threads });
+  let version = 0;
+  const policy = modelPolicy({ name: "policy", generator, tokenizer, temperature: config.temperature, topP: config.topP, version: () => version });
+  const mode = promptMode(config.promptMode);
+  const games = config.games.map((g) => ({ game: getGame(g.id), weight: g.weight }));
+  const opponent = config.opponent === "self" ? undefined : (gameId: string): Agent => makeReferenceAgent(config.opponent, gameId);
+  const send = (m: ActorMessage) => port?.postMessage(m);
+  port?.on("message", (request: CollectRequest) => {
+    version = request.version;
+    params.data.set(shared);
+    collectRollout(
+      {
+        actorId: init.actorId, games, policy, mode, rolloutBatch: request.rolloutBatch, envs: config.envs, maxNewTokens: config.maxNewTokens,
+        ...(opponent === undefined ? {} : { opponent }), ...(config.turnCap === null ? {} : { turnCap: config.turnCap }),
+      },
+      rngFromState(request.rng),
+    ).then(
+      (rollout) => send({ type: "rollout", rollout }),
+      (e: unknown) => send({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+    );
+  });
+  send({ type: "ready" });
+}
+
+start(workerData as ActorInit).catch((e: unknown) => port.postMessage({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies ActorMessage));

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createRng } from "../games/rng.js";
 import type { Tensor } from "./graph/builder.js";
 import { type GradCase, gradCheck } from "./graph/test-gradcheck.js";
-import { rmsNorm, swiglu } from "./model.js";
+import { applyRope, rmsNorm, swiglu } from "./model.js";
 
 // The model's hand-written composite gradients, held to the same float64 central differences
 // as the per-op rules.
@@ -23,6 +23,15 @@ const cases: GradCase[] = [
     name: "swiglu (custom VJP)",
     inputs: [{ name: "gate", shape: [2, 5] }, { name: "up", shape: [2, 5] }],
     build: (g, a) => swiglu(g, x(a, 0), x(a, 1)),
+  },
+  {
+    name: "applyRope (custom VJP), tables broadcast over heads",
+    inputs: [
+      { name: "x", shape: [2, 3, 2, 4] },
+      { name: "cos", shape: [2, 3, 1, 4], differentiable: false },
+      { name: "sin", shape: [2, 3, 1, 4], differentiable: false },
+    ],
+    build: (g, a) => applyRope(g, x(a, 0), { cos: x(a, 1), sinSigned: x(a, 2) }, 4),
   },
 ];
 

@@ -105,11 +105,19 @@ export function ropeTables(g: Graph, config: ModelConfig, positions: Tensor): Ro
   return { cos, sinSigned: op.mul(g, sin, sign) };
 }
 
-/** x·cos + rotate_half(x)·sin for x [B, T, heads, D]; rotate_half(x) = [−x₂, x₁] = swap(x)·sign. */
-export function applyRope(g: Graph, x: Tensor, rope: RopeTables, D: number): Tensor {
+/** [x₂, x₁]: the two halves of the last axis swapped (its own inverse). */
+function swapHalves(g: Graph, x: Tensor, D: number): Tensor {
   const half = D / 2;
-  const swapped = op.concat(g, [op.slice(g, x, [half], [D], [-1]), op.slice(g, x, [0], [half], [-1])], -1);
-  return op.add(g, op.mul(g, x, rope.cos), op.mul(g, swapped, rope.sinSigned));
+  return op.concat(g, [op.slice(g, x, [half], [D], [-1]), op.slice(g, x, [0], [half], [-1])], -1);
+}
+
+/**
+ * x·cos + rotate_half(x)·sin for x [B, T, heads, D]; rotate_half(x) = [−x₂, x₁] = swap(x)·sign.
+ * Gradient (swap is an involution): dx = dy·cos + swap(dy·sinSigned); the tables get none.
+ */
+export function applyRope(g: Graph, x: Tensor, rope: RopeTables, D: number): Tensor {
+  const y = op.add(g, op.mul(g, x, rope.cos), op.mul(g, swapHalves(g, x, D), rope.sinSigned));
+  return g.setCustomVjp(y, [x], (g2, dy) => [op.add(g2, op.mul(g2, dy, rope.cos), swapHalves(g2, op.mul(g2, dy, rope.sinSigned), D))]);
 }
 
 /** Large negative bias for masked scores: exp underflows to 0, and a fully masked row stays finite. */

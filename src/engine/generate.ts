@@ -206,7 +206,11 @@ function roundUp(n: number, m: number): number {
   return Math.ceil(n / m) * m;
 }
 
+/** Constraint tries kept per generator (cleared when full). */
+const TRIE_CACHE_SIZE = 256;
+
 export class Generator {
+  private readonly tries = new Map<string, TokenTrie>();
   readonly stats: GenerationStats = { prefillTokens: 0, prefillMs: 0, decodeSteps: 0, decodeTokens: 0, decodeMs: 0 };
 
   private constructor(
@@ -316,6 +320,21 @@ export class Generator {
     return groups;
   }
 
+  /**
+   * The trie of a constraint, cached by content: an actor sends the same legal-move set for many
+   * rows and steps, and tokenising thousands of offers per row would cost more than decoding.
+   */
+  private trieFor(constraint: ChoiceConstraint): TokenTrie {
+    const key = JSON.stringify([constraint.suffix ?? "", constraint.choices]);
+    let trie = this.tries.get(key);
+    if (trie === undefined) {
+      if (this.tries.size >= TRIE_CACHE_SIZE) this.tries.clear();
+      trie = buildChoiceTrie(this.tokenizer, { choices: constraint.choices, ...(constraint.suffix !== undefined && { suffix: constraint.suffix }) });
+      this.tries.set(key, trie);
+    }
+    return trie;
+  }
+
   private newRow(req: GenerationRequest, index: number, options: GenerateOptions): Row {
     const V = this.config.vocabSize;
     if (req.prompt.length === 0) throw new Error(`request ${index}: the prompt is empty; give at least one token`);
@@ -329,7 +348,7 @@ export class Generator {
         `request ${index}: prompt (${req.prompt.length}) + maxNewTokens (${maxNewTokens}) exceeds the model's ${this.config.maxPositionEmbeddings} positions`,
       );
     }
-    const trie = req.constraint === undefined ? undefined : buildChoiceTrie(this.tokenizer, req.constraint);
+    const trie = req.constraint === undefined ? undefined : this.trieFor(req.constraint);
     const trigger = req.constraint?.trigger;
     return {
       request: index,

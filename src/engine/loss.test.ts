@@ -58,6 +58,30 @@ describe("LossRunner log-probs", () => {
     await runner.release();
   });
 
+  it("do not depend on the padding side (positions come from the attention mask)", async () => {
+    const params = randomParams(config, "pad-side");
+    const runner = new LossRunner(config, params, { threads: 1 });
+    const right = makeBatch(createRng("pad-side-batch"), [
+      { prompt: 2, gen: 5 },
+      { prompt: 1, gen: 2 },
+    ]);
+    const { B, T } = right;
+    const tokens = new Array<number>(B * T).fill(0);
+    const attentionMask = new Float32Array(B * T);
+    right.seqs.forEach((seq, b) => seq.forEach((tok, j) => {
+      tokens[b * T + T - seq.length + j] = tok;
+      attentionMask[b * T + T - seq.length + j] = 1;
+    }));
+    const r = await runner.computeLogprobs(right);
+    const l = await runner.computeLogprobs({ B, T, tokens, attentionMask });
+    right.seqs.forEach((seq, b) => {
+      for (let j = 1; j < seq.length; j++) {
+        expect(Math.abs((l.logprobs[b * T + T - seq.length + j] as number) - (r.logprobs[b * T + j] as number))).toBeLessThan(1e-5);
+      }
+    });
+    await runner.release();
+  });
+
   it("renormalise over the allowed ids at constrained positions only", async () => {
     const params = randomParams(config, "lp-c");
     const runner = new LossRunner(config, params, { threads: 1 });

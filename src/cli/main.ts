@@ -4,6 +4,7 @@ import { gamesCommand } from "./games.js";
 import { generateCommand } from "./generate.js";
 import { playCommand } from "./play.js";
 import { replayCommand } from "./replay.js";
+import { serveCommand } from "./serve.js";
 import { trainCommand } from "./train.js";
 
 /** Builds the `spiral` command line; each subcommand lives in its own file under src/cli/. */
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   program.addCommand(replayCommand());
   program.addCommand(generateCommand());
   program.addCommand(evalCommand());
+  program.addCommand(serveCommand());
   return program;
 }
 

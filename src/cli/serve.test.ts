@@ -1,0 +1,53 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { saveCheckpoint } from "../engine/checkpoint.js";
+import { initParams } from "../engine/params.js";
+import { modelPreset } from "../engine/presets.js";
+import { createRng } from "../games/rng.js";
+import type { RunningServer } from "../serve/server.js";
+import { evalCommand, type EvalResult } from "./eval.js";
+import { scriptedIo } from "./io.js";
+import { parseServeOptions, runServe } from "./serve.js";
+
+describe("spiral serve + spiral eval over HTTP", () => {
+  let server: RunningServer;
+  const io = scriptedIo([]);
+  beforeAll(async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "spiral-serve-")), "tiny");
+    const config = modelPreset("tiny");
+    await saveCheckpoint(dir, { config, params: initParams(config, createRng(2), 0.1) });
+    server = await runServe(parseServeOptions({ model: dir, port: "0", host: "127.0.0.1", maxBatch: "16", seed: "0", threads: "1", quiet: true }, io), io);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("announces the loopback URL and the model id from the directory name", () => {
+    expect(io.stdout()).toMatch(/^serving tiny at http:\/\/127\.0\.0\.1:\d+\/v1/);
+  });
+
+  it("eval plays an openai: policy against a reference agent through a real HTTP round trip", async () => {
+    const out = scriptedIo([]);
+    await evalCommand(out).parseAsync(["--game", "TicTacToe-v0", "--a", `openai:${server.url}#tiny`, "--b", "random", "--games", "4", "--max-new", "12", "--json"], { from: "user" });
+    const r = JSON.parse(out.stdout()) as Extract<EvalResult, { kind: "match" }>;
+    expect(r.report.transportFailures).toBe(0);
+    expect(r.report.a).toBe(`openai:${server.url}#tiny`);
+    // A random tiny model writes no boxed move: every game is lost by an invalid move at A's first decision.
+    expect(r.report.sides[0].decisions).toBe(4);
+    expect(r.report.sides[0].invalid).toBe(4);
+    expect(r.report.outcomes.losses).toBe(4);
+    // Token counts come back from the server's usage.
+    expect(r.report.sides[0].tokenReplies).toBe(4);
+    expect(r.report.sides[0].replyTokens).toBeGreaterThan(0);
+    expect(r.report.sides[0].replyTokens).toBeLessThanOrEqual(4 * 12);
+    expect(server.scheduler.stats.jobs).toBeGreaterThanOrEqual(4);
+  });
+
+  it("rejects bad options with what was expected", () => {
+    const base = { model: "x", port: "8000", host: "127.0.0.1", maxBatch: "64", seed: "0" };
+    expect(() => parseServeOptions({ ...base, port: "70000" }, io)).toThrow(/--port expects an integer in \[0, 65535\]/);
+    expect(() => parseServeOptions({ ...base, maxBatch: "0" }, io)).toThrow(/--max-batch expects an integer ≥ 1/);
+  });
+});

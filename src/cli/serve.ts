@@ -1,0 +1,64 @@
+/**
+ * `spiral serve`: an OpenAI-compatible server for a checkpoint (see src/serve/server.ts and
+ * docs/serve.md).
+ *
+ *   spiral serve --model DIR [--port 8000] [--host 127.0.0.1] [--name ID] [--max-batch 64]
+ *                [--threads N] [--seed S]
+ *
+ * It binds to loopback unless told otherwise; it has no authentication, so put a proxy in front
+ * before exposing it.
+ */
+import { Command } from "commander";
+import { startServer, type RunningServer, type ServeOptions } from "../serve/server.js";
+import { type CliIo, parseIntegerOption, processIo } from "./io.js";
+
+interface RawOptions {
+  model: string;
+  port: string;
+  host: string;
+  name?: string;
+  maxBatch: string;
+  threads?: string;
+  seed: string;
+  quiet?: boolean;
+}
+
+export function parseServeOptions(raw: RawOptions, io: CliIo): ServeOptions {
+  const port = parseIntegerOption(raw.port, "--port");
+  if (port < 0 || port > 65535) throw new Error(`--port expects an integer in [0, 65535]; got "${raw.port}"`);
+  const maxBatch = parseIntegerOption(raw.maxBatch, "--max-batch");
+  if (maxBatch < 1) throw new Error(`--max-batch expects an integer ≥ 1; got "${raw.maxBatch}"`);
+  const threads = raw.threads === undefined ? undefined : parseIntegerOption(raw.threads, "--threads");
+  if (threads !== undefined && threads < 1) throw new Error(`--threads expects an integer ≥ 1; got "${raw.threads}"`);
+  return {
+    model: raw.model, port, host: raw.host, maxBatch, seed: parseIntegerOption(raw.seed, "--seed"),
+    ...(raw.name === undefined ? {} : { modelName: raw.name }), ...(threads === undefined ? {} : { threads }),
+    ...(raw.quiet === true ? {} : { log: (line: string) => io.err(`${line}\n`) }),
+  };
+}
+
+/** Starts the server and reports where it listens; resolves once it is up. */
+export async function runServe(options: ServeOptions, io: CliIo): Promise<RunningServer> {
+  const server = await startServer(options);
+  io.out(`serving ${server.modelName} at ${server.url} (OpenAI-compatible; try: curl ${server.url}/models)\n`);
+  return server;
+}
+
+export function serveCommand(io: CliIo = processIo()): Command {
+  return new Command("serve")
+    .description("serve a checkpoint over an OpenAI-compatible HTTP API (chat and text completions, streaming)")
+    .requiredOption("--model <dir>", "checkpoint directory")
+    .option("--port <n>", "port (0 picks a free one)", "8000")
+    .option("--host <addr>", "address to bind (loopback by default)", "127.0.0.1")
+    .option("--name <id>", "model id clients send (default: the directory name)")
+    .option("--max-batch <n>", "rows decoded together", "64")
+    .option("--threads <n>", "onnxruntime intra-op threads")
+    .option("--seed <n>", "seed for requests that give none", "0")
+    .option("--quiet", "no request log on stderr")
+    .action(async (raw: RawOptions) => {
+      const server = await runServe(parseServeOptions(raw, io), io);
+      const stop = (): void => void server.close().then(() => process.exit(0));
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+}

@@ -1,0 +1,135 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { getGame } from "../games/registry.js";
+import { createRng } from "../games/rng.js";
+import { chatMode } from "../rl/prompt-mode.js";
+import { runArena } from "./arena.js";
+import { apiKeyFromEnv, openaiPolicy, semaphore, TransportError } from "./openai-policy.js";
+import { openPolicy, parsePolicySpec, type PolicyPlayer } from "./policy-spec.js";
+
+let servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+  servers = [];
+});
+
+/** A loopback server answering with `reply(body, requestNumber, req)`. */
+async function fake(reply: (body: Record<string, unknown>, n: number, req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  let n = 0;
+  const server = createServer((req, res) => {
+    let raw = "";
+    req.on("data", (c: Buffer) => (raw += c.toString()));
+    req.on("end", () => reply(JSON.parse(raw) as Record<string, unknown>, ++n, req, res));
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+}
+
+const ok = (res: ServerResponse, content: string, tokens = 3): void => {
+  res.writeHead(200, { "content-type": "application/json" });
+  res.end(JSON.stringify({ choices: [{ message: { role: "assistant", content }, text: content }], usage: { completion_tokens: tokens } }));
+};
+const request = { prompt: { kind: "chat" as const, messages: [{ role: "user" as const, content: "hi" }] }, maxNewTokens: 5, legal: [] };
+
+describe("openaiPolicy", () => {
+  it("sends the chat request with sampling settings and the key, and reads the reply", async () => {
+    let seen: { body: Record<string, unknown>; auth: string | undefined } | undefined;
+    const url = await fake((body, _n, req, res) => {
+      seen = { body, auth: req.headers.authorization };
+      ok(res, "\\boxed{4}", 7);
+    });
+    const policy = openaiPolicy({ baseUrl: url + "/", model: "m", apiKey: "k1", temperature: 0.6, topP: 0.95 });
+    const [r] = await policy.generate([request], createRng(0));
+    expect(r).toMatchObject({ text: "\\boxed{4}", completionTokens: 7 });
+    expect(seen?.auth).toBe("Bearer k1");
+    expect(seen?.body).toMatchObject({ model: "m", max_tokens: 5, temperature: 0.6, top_p: 0.95, messages: [{ role: "user", content: "hi" }] });
+    expect(typeof seen?.body.seed).toBe("number");
+  });
+
+  it("retries 429 and 5xx with backoff, then succeeds; does not retry other 4xx", async () => {
+    const url = await fake((_b, n, _req, res) => {
+      if (n <= 2) {
+        res.writeHead(n === 1 ? 429 : 503, { "retry-after": "0" });
+        res.end("busy");
+      } else ok(res, "fine");
+    });
+    const policy = openaiPolicy({ baseUrl: url, model: "m", temperature: 0, backoffMs: 1 });
+    expect((await policy.generate([request], createRng(0)))[0]?.text).toBe("fine");
+    let calls = 0;
+    const bad = await fake((_b, _n, _req, res) => {
+      calls++;
+      res.writeHead(401);
+      res.end("no key");
+    });
+    const refused = openaiPolicy({ baseUrl: bad, model: "m", temperature: 0, backoffMs: 1 });
+    await expect(refused.generate([request], createRng(0))).rejects.toThrow(/HTTP 401: no key/);
+    expect(calls).toBe(1);
+  });
+
+  it("times out, reports unreachable endpoints as TransportError, and bounds requests in flight", async () => {
+    const silent = await fake(() => undefined);
+    const slow = openaiPolicy({ baseUrl: silent, model: "m", temperature: 0, timeoutMs: 100, retries: 1, backoffMs: 1 });
+    await expect(slow.generate([request], createRng(0))).rejects.toThrow(/timed out after 100 ms/);
+    const dead = openaiPolicy({ baseUrl: "http://127.0.0.1:9/v1", model: "m", temperature: 0, retries: 0 });
+    await expect(dead.generate([request], createRng(0))).rejects.toBeInstanceOf(TransportError);
+
+    let active = 0;
+    let peak = 0;
+    const url = await fake((_b, _n, _req, res) => {
+      active++;
+      peak = Math.max(peak, active);
+      setTimeout(() => {
+        active--;
+        ok(res, "x");
+      }, 20);
+    });
+    const bounded = openaiPolicy({ baseUrl: url, model: "m", temperature: 0, concurrency: 3 });
+    const results = await bounded.generate(Array.from({ length: 12 }, () => request), createRng(0));
+    expect(results).toHaveLength(12);
+    expect(peak).toBe(3);
+  });
+
+  it("in the arena, requests that fail in transport void their games instead of losing them", async () => {
+    const url = await fake((body, n, _req, res) => {
+      if (n % 3 === 0) {
+        res.writeHead(500);
+        res.end("boom");
+        return;
+      }
+      // A correct player: the first legal move listed in the prompt, boxed.
+      const prompt = JSON.stringify(body.messages);
+      const move = /Available moves?: \[?(\d)/.exec(prompt)?.[1] ?? /\[(\d)\]/.exec(prompt)?.[1] ?? "0";
+      ok(res, `\\boxed{${move}}`);
+    });
+    const policy = openaiPolicy({ baseUrl: url, model: "m", temperature: 0, retries: 0 });
+    const a: PolicyPlayer = { kind: "policy", name: "endpoint", policy, mode: chatMode(), maxNewTokens: 8, batched: false, exact: false, close: () => Promise.resolve() };
+    const report = await runArena({ game: getGame("Nim-v0"), a, b: await openPolicy(parsePolicySpec("random"), { temperature: 1, maxNewTokens: 8 }), games: 12, concurrency: 4 }, createRng(1));
+    expect(report.transportFailures).toBeGreaterThan(0);
+    expect(report.outcomes.wins + report.outcomes.draws + report.outcomes.losses + report.transportFailures).toBe(12);
+    expect(report.sides[0].transportFailures).toBe(report.transportFailures);
+  });
+
+  it("reads the key from SPIRAL_OPENAI_API_KEY, then OPENAI_API_KEY", () => {
+    expect(apiKeyFromEnv({ SPIRAL_OPENAI_API_KEY: "a", OPENAI_API_KEY: "b" })).toBe("a");
+    expect(apiKeyFromEnv({ OPENAI_API_KEY: "b" })).toBe("b");
+    expect(apiKeyFromEnv({})).toBeUndefined();
+  });
+
+  it("semaphore runs at most the limit at once", async () => {
+    const run = semaphore(2);
+    let active = 0;
+    let peak = 0;
+    await Promise.all(Array.from({ length: 6 }, () => run(async () => {
+      active++;
+      peak = Math.max(peak, active);
+      await new Promise((r) => setTimeout(r, 5));
+      active--;
+    })));
+    expect(peak).toBe(2);
+  });
+});

@@ -1,0 +1,383 @@
+/**
+ * `spiral serve`: an OpenAI-compatible HTTP server for one checkpoint, on node:http.
+ *
+ *   GET  /v1/models, /v1/models/{id}, /health
+ *   POST /v1/chat/completions   (JSON or SSE with "stream": true)
+ *   POST /v1/completions        (JSON or SSE)
+ *
+ * Invariants:
+ * - Every error is `{ error: { message, type, param, code } }` with its status: 400 bad JSON or
+ *   parameters (and prompts longer than the context: code "context_length_exceeded"), 404
+ *   unknown model or route, 405 wrong method (with Allow), 413 body over `maxBodyBytes`, 500
+ *   generation failures. A bad request is rejected before it reaches the scheduler, so it never
+ *   delays or breaks others.
+ * - Concurrent requests share batched decoding through the `Scheduler` (waves; see scheduler.ts).
+ * - A client that disconnects is marked cancelled: nothing more is written to it, its rows finish
+ *   within max_tokens, and the other requests in the same batch are unaffected.
+ * - Text stops before the first stop string (as OpenAI does); streams hold back text that could
+ *   be the start of a stop string. finish_reason: "stop" for an end token or a stop string,
+ *   "length" at max_tokens.
+ * - `logprobs` are the sampler's: log_softmax(logits / T) of each sampled token (T = 1 when
+ *   greedy), special end tokens left out. `top_logprobs` come from a float64 re-forward
+ *   (top-logprobs.ts), for models up to 50 M parameters; with streaming, log-probs arrive on each
+ *   choice's final chunk. `usage.completion_tokens` counts generated tokens, the end token included.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { basename, resolve } from "node:path";
+import { loadCheckpoint } from "../engine/checkpoint.js";
+import type { ModelConfig } from "../engine/config.js";
+import { type Completion, Generator } from "../engine/generate.js";
+import type { Params } from "../engine/params.js";
+import { loadTokenizer } from "../engine/tokenizer/load.js";
+import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
+import { createRng } from "../games/rng.js";
+import { ApiError, type ChatRequest, type CompletionRequest, type Limits, parseChatRequest, parseCompletionRequest } from "./protocol.js";
+import { Scheduler } from "./scheduler.js";
+import { TOP_LOGPROBS_MAX_PARAMS, topAlternatives } from "./top-logprobs.js";
+
+export interface ServeOptions {
+  /** Checkpoint directory. */
+  readonly model: string;
+  /** Model id clients send; default the directory's name. */
+  readonly modelName?: string;
+  /** Default 127.0.0.1 (loopback only). */
+  readonly host?: string;
+  /** Default 8000; 0 picks a free port. */
+  readonly port?: number;
+  /** Seed of the rng for requests without a seed. Default 0. */
+  readonly seed?: number;
+  /** Rows decoded together. Default 64. */
+  readonly maxBatch?: number;
+  readonly threads?: number;
+  /** Default 1 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Default max_tokens for chat requests. Default 512. */
+  readonly defaultMaxTokens?: number;
+  /** Largest max_tokens accepted. Default 4096. */
+  readonly maxTokens?: number;
+  /** Largest n. Default 16. */
+  readonly maxN?: number;
+  /** Context length (prompt + max_tokens); default the config's max_position_embeddings. */
+  readonly contextLength?: number;
+  /** Request log lines. */
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  /** Base URL for OpenAI clients, ending in /v1. */
+  readonly url: string;
+  readonly port: number;
+  readonly modelName: string;
+  readonly scheduler: Scheduler;
+  close(): Promise<void>;
+}
+
+interface Context {
+  readonly modelName: string;
+  readonly created: number;
+  readonly config: ModelConfig;
+  readonly params: Params;
+  readonly tokenizer: Tokenizer;
+  readonly scheduler: Scheduler;
+  readonly limits: Limits;
+  readonly maxBodyBytes: number;
+  readonly contextLength: number;
+  nextId: number;
+}
+
+/** Where the first stop string starts in `text`, or -1. */
+export function stopIndex(text: string, stops: readonly string[]): number {
+  let at = -1;
+  for (const s of stops) {
+    const i = text.indexOf(s);
+    if (i >= 0 && (at < 0 || i < at)) at = i;
+  }
+  return at;
+}
+
+/**
+ * Streaming text with stop strings: `push` returns what is safe to send (nothing past a stop
+ * string, and not a tail that could still become one).
+ */
+export function stopStream(stops: readonly string[]): { push(delta: string): string; end(): string; readonly stopped: boolean } {
+  let text = "";
+  let sent = 0;
+  let stopped = false;
+  const safeEnd = (): number => {
+    const at = stopIndex(text, stops);
+    if (at >= 0) {
+      stopped = true;
+      return at;
+    }
+    let hold = 0;
+    for (const s of stops) for (let k = Math.min(s.length - 1, text.length); k > hold; k--) if (text.endsWith(s.slice(0, k))) hold = k;
+    return text.length - hold;
+  };
+  return {
+    push(delta) {
+      if (stopped) return "";
+      text += delta;
+      const end = safeEnd();
+      const out = end > sent ? text.slice(sent, end) : "";
+      sent = Math.max(sent, end);
+      return out;
+    },
+    end() {
+      if (stopped) return "";
+      const at = stopIndex(text, stops);
+      const out = text.slice(sent, at >= 0 ? at : text.length);
+      sent = text.length;
+      return out;
+    },
+    get stopped() {
+      return stopped;
+    },
+  };
+}
+
+const finishReason = (c: Completion): "stop" | "length" => (c.finishReason === "length" ? "length" : "stop");
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new ApiError(413, `the request body exceeds ${limit} bytes`, null, "request_too_large"));
+        req.removeAllListeners("data");
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolveBody(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+/** The prompt ids of a request, checked against the context length. */
+function promptIds(ctx: Context, request: ChatRequest | CompletionRequest): number[] {
+  let ids: number[];
+  if (request.kind === "chat") {
+    const text = ctx.tokenizer.applyChatTemplate(request.messages, { addGenerationPrompt: true, ...(request.enableThinking === undefined ? {} : { enableThinking: request.enableThinking }) });
+    ids = ctx.tokenizer.encode(text);
+  } else if (typeof request.prompt === "string") {
+    ids = ctx.tokenizer.encode(request.prompt);
+  } else {
+    ids = [...request.prompt];
+    const bad = ids.find((id) => id < 0 || id >= ctx.config.vocabSize);
+    if (bad !== undefined) throw new ApiError(400, `token id ${bad} is outside the vocabulary [0, ${ctx.config.vocabSize})`, "prompt", "invalid_value");
+  }
+  if (ids.length === 0) throw new ApiError(400, "the prompt encodes to no tokens", request.kind === "chat" ? "messages" : "prompt", "invalid_value");
+  if (ids.length + request.maxTokens > ctx.contextLength) {
+    throw new ApiError(
+      400,
+      `This model's maximum context length is ${ctx.contextLength} tokens; the prompt has ${ids.length} tokens and max_tokens is ${request.maxTokens}. Shorten the prompt or lower max_tokens.`,
+      request.kind === "chat" ? "messages" : "prompt",
+      "context_length_exceeded",
+    );
+  }
+  return ids;
+}
+
+function checkModel(ctx: Context, model: string): void {
+  if (model !== ctx.modelName) throw new ApiError(404, `The model '${model}' does not exist; this server serves '${ctx.modelName}'`, "model", "model_not_found");
+}
+
+interface TokenLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[];
+  top_logprobs: { token: string; logprob: number; bytes: number[] }[];
+}
+
+/** Per visible token of a completion: its text, the sampler's log-prob and the alternatives. */
+function tokenLogprobs(ctx: Context, prompt: readonly number[], c: Completion, request: ChatRequest | CompletionRequest): TokenLogprob[] {
+  const shown = c.tokens.map((id, j) => ({ id, j })).filter(({ id }) => !ctx.tokenizer.isSpecial(id));
+  const alternatives = request.topLogprobs > 0 ? topAlternatives(ctx.config, ctx.params, prompt, c.tokens, request.topLogprobs, request.temperature) : [];
+  const entry = (id: number) => ({ token: ctx.tokenizer.decode([id]), bytes: Array.from(ctx.tokenizer.tokenBytes(id)) });
+  return shown.map(({ id, j }) => ({
+    ...entry(id),
+    logprob: c.logprobs[j] as number,
+    top_logprobs: (alternatives[j]?.ids ?? []).map((alt, k) => ({ ...entry(alt), logprob: alternatives[j]?.logprobs[k] as number })),
+  }));
+}
+
+function legacyLogprobs(items: readonly TokenLogprob[]): unknown {
+  let offset = 0;
+  const text_offset = items.map((t) => {
+    const o = offset;
+    offset += t.token.length;
+    return o;
+  });
+  return {
+    tokens: items.map((t) => t.token),
+    token_logprobs: items.map((t) => t.logprob),
+    top_logprobs: items.map((t) => Object.fromEntries(t.top_logprobs.map((a) => [a.token, a.logprob]))),
+    text_offset,
+  };
+}
+
+async function complete(ctx: Context, res: ServerResponse, request: ChatRequest | CompletionRequest): Promise<void> {
+  checkModel(ctx, request.model);
+  if (request.topLogprobs > 0 && ctx.params.layout.totalSize > TOP_LOGPROBS_MAX_PARAMS) {
+    throw new ApiError(400, `top log-probs are recomputed by a slow reference forward, offered for models up to ${TOP_LOGPROBS_MAX_PARAMS / 1e6} M parameters`, request.kind === "chat" ? "top_logprobs" : "logprobs", "unsupported_parameter");
+  }
+  const prompt = promptIds(ctx, request);
+  const chat = request.kind === "chat";
+  const id = `${chat ? "chatcmpl" : "cmpl"}-spiral${ctx.nextId++}`;
+  const created = Math.floor(Date.now() / 1000);
+  const object = chat ? "chat.completion" : "text_completion";
+  let gone = false;
+  res.on("close", () => {
+    if (!res.writableFinished) gone = true;
+  });
+  const usageOf = (cs: readonly Completion[]) => {
+    const completion = cs.reduce((s, c) => s + c.tokens.length, 0);
+    return { prompt_tokens: prompt.length, completion_tokens: completion, total_tokens: prompt.length + completion };
+  };
+  const logprobsOf = (c: Completion): unknown => {
+    if (!request.logprobs) return null;
+    const items = tokenLogprobs(ctx, prompt, c, request);
+    return chat ? { content: items } : legacyLogprobs(items);
+  };
+  const job = { prompt, n: request.n, maxTokens: request.maxTokens, temperature: request.temperature, topP: request.topP, stop: request.stop, seed: request.seed, cancelled: () => gone };
+
+  if (!request.stream) {
+    const completions = await ctx.scheduler.submit(job);
+    if (gone) return;
+    const choices = completions.map((c, index) => {
+      const at = stopIndex(c.text, request.stop);
+      const text = at >= 0 ? c.text.slice(0, at) : c.text;
+      const reason = at >= 0 ? "stop" : finishReason(c);
+      return chat
+        ? { index, message: { role: "assistant", content: text }, logprobs: logprobsOf(c), finish_reason: reason }
+        : { index, text, logprobs: logprobsOf(c), finish_reason: reason };
+    });
+    sendJson(res, 200, { id, object, created, model: ctx.modelName, choices, usage: usageOf(completions) });
+    return;
+  }
+
+  // Server-sent events: one chunk per text delta per choice, a final chunk per choice, [DONE].
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  const chunkObject = chat ? "chat.completion.chunk" : "text_completion";
+  const send = (payload: unknown): void => {
+    if (!gone) res.write(`data: ${JSON.stringify(payload)}\n\n`);
+  };
+  const chunk = (index: number, text: string | null, reason: string | null, extra: Record<string, unknown> = {}) =>
+    send({
+      id, object: chunkObject, created, model: ctx.modelName,
+      choices: [chat ? { index, delta: text === null ? {} : { content: text }, logprobs: null, finish_reason: reason, ...extra } : { index, text: text ?? "", logprobs: null, finish_reason: reason, ...extra }],
+    });
+  if (chat) for (let i = 0; i < request.n; i++) send({ id, object: chunkObject, created, model: ctx.modelName, choices: [{ index: i, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] });
+  const streams = Array.from({ length: request.n }, () => stopStream(request.stop));
+  try {
+    const completions = await ctx.scheduler.submit({
+      ...job,
+      onText: (choice, delta) => {
+        const out = streams[choice]?.push(delta) ?? "";
+        if (out !== "") chunk(choice, out, null);
+      },
+    });
+    completions.forEach((c, i) => {
+      const s = streams[i] as ReturnType<typeof stopStream>;
+      const tail = s.end();
+      if (tail !== "") chunk(i, tail, null);
+      chunk(i, null, s.stopped || stopIndex(c.text, request.stop) >= 0 ? "stop" : finishReason(c), { logprobs: logprobsOf(c) });
+    });
+    if (request.includeUsage) send({ id, object: chunkObject, created, model: ctx.modelName, choices: [], usage: usageOf(completions) });
+    if (!gone) res.end("data: [DONE]\n\n");
+  } catch (e) {
+    if (!gone) {
+      send({ error: { message: (e as Error).message, type: "server_error", param: null, code: null } });
+      res.end("data: [DONE]\n\n");
+    }
+  }
+}
+
+const ROUTES: Readonly<Record<string, string>> = { "/v1/models": "GET", "/v1/chat/completions": "POST", "/v1/completions": "POST", "/health": "GET" };
+
+async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? "/").split("?")[0] as string;
+  const modelPath = /^\/v1\/models\/(.+)$/.exec(path);
+  const allowed = modelPath === null ? ROUTES[path] : "GET";
+  if (allowed === undefined) throw new ApiError(404, `Unknown route ${req.method ?? ""} ${path}; this server has GET /v1/models, POST /v1/chat/completions, POST /v1/completions`, null, "unknown_route");
+  if (req.method !== allowed) {
+    res.setHeader("allow", allowed);
+    throw new ApiError(405, `${path} accepts ${allowed}, not ${req.method ?? ""}`, null, "method_not_allowed");
+  }
+  const model = { id: ctx.modelName, object: "model", created: ctx.created, owned_by: "spiral" };
+  if (path === "/health") return sendJson(res, 200, { status: "ok" });
+  if (path === "/v1/models") return sendJson(res, 200, { object: "list", data: [model] });
+  if (modelPath !== null) {
+    checkModel(ctx, decodeURIComponent(modelPath[1] as string));
+    return sendJson(res, 200, model);
+  }
+  const raw = await readBody(req, ctx.maxBodyBytes);
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    throw new ApiError(400, "We could not parse the JSON body of your request: expected a JSON object", null, "invalid_json");
+  }
+  const request = path === "/v1/chat/completions" ? parseChatRequest(body, ctx.limits) : parseCompletionRequest(body, ctx.limits);
+  await complete(ctx, res, request);
+}
+
+/** Serves an already loaded model (tests and benches build one in memory). */
+export async function serveModel(
+  loaded: { config: ModelConfig; params: Params; tokenizer: Tokenizer; modelName: string },
+  options: Omit<ServeOptions, "model" | "modelName"> = {},
+): Promise<RunningServer> {
+  const generator = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, { bakeWeights: true, ...(options.threads === undefined ? {} : { threads: options.threads }) });
+  const scheduler = new Scheduler(generator, createRng(options.seed ?? 0), options.maxBatch ?? 64);
+  const ctx: Context = {
+    modelName: loaded.modelName, created: Math.floor(Date.now() / 1000), config: loaded.config, params: loaded.params, tokenizer: loaded.tokenizer, scheduler,
+    limits: { defaultMaxTokens: options.defaultMaxTokens ?? 512, maxTokens: options.maxTokens ?? 4096, maxN: options.maxN ?? 16 },
+    maxBodyBytes: options.maxBodyBytes ?? 2 ** 20, contextLength: options.contextLength ?? loaded.config.maxPositionEmbeddings, nextId: 1,
+  };
+  const server: Server = createServer((req, res) => {
+    const started = performance.now();
+    handle(ctx, req, res)
+      .catch((e: unknown) => {
+        const err = e instanceof ApiError ? e : new ApiError(500, `generation failed: ${(e as Error).message}`);
+        if (res.headersSent) res.end();
+        else sendJson(res, err.status, err.body());
+      })
+      .finally(() => options.log?.(`${req.method ?? ""} ${req.url ?? ""} ${res.statusCode} ${(performance.now() - started).toFixed(0)} ms`));
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 8000, options.host ?? "127.0.0.1", () => resolveListen());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}/v1`,
+    port: address.port,
+    modelName: loaded.modelName,
+    scheduler,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await generator.release();
+    },
+  };
+}
+
+/** Loads a checkpoint directory and serves it. */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const tokenizer = loadTokenizer(options.model);
+  const { config, params } = await loadCheckpoint(options.model, { optimizer: false });
+  const { model, modelName, ...rest } = options;
+  return serveModel({ config, params, tokenizer, modelName: modelName ?? basename(resolve(model)) }, rest);
+}

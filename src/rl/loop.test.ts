@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -81,6 +81,18 @@ describe("train loop", () => {
     expect(steps.every((s) => s.learner.updates === 2)).toBe(true);
     expect(strip(await readMetrics(join(root, "k2b")))).toEqual(strip(steps));
   }, 120_000);
+
+  it("trains against a fixed reference opponent, and --no-rae keeps the baselines at 0", async () => {
+    const fixed = { ...config, steps: 1, opponent: "random", rae: { enabled: false, alpha: 0.95 }, eval: { ...config.eval, every: 0 } };
+    await train(fixed, { runDir: join(root, "fixed") });
+    const [step] = (await readMetrics(join(root, "fixed"))) as unknown as { games: number; outcomes: Record<string, { wins: number; draws: number; losses: number }[]>; baselines: Record<string, number[]> }[];
+    // Only the trained seat of each game is counted (self-play would count every game twice).
+    const counted = Object.values(step!.outcomes).flat().reduce((n, o) => n + o.wins + o.draws + o.losses, 0);
+    expect(counted).toBe(step!.games);
+    for (const b of Object.values(step!.baselines)) expect(b).toEqual([0, 0]);
+    const transcript = readFileSync(join(root, "fixed", "transcripts", "step-000001.txt"), "utf8");
+    expect(transcript).toMatch(/random \(P[01]\)/);
+  }, 60_000);
 
   it("refuses to start over an existing run", async () => {
     await expect(train(config, { runDir: join(root, "a") })).rejects.toThrow(/already holds a run/);

@@ -2,10 +2,12 @@
  * The actor–learner loop: one module that wires the pieces of SPEC §1 together.
  *
  * Per policy step t = 1..steps:
- *   1. collect   actor plays games with π_{t−1} until `rolloutBatch` samples (actor.ts)
+ *   1. collect   actor plays games with π_{t−1} until `rolloutBatch` samples (actor.ts); with
+ *                `actors` = K > 1, K worker threads each collect their share (actor-pool.ts)
  *   2. score     RAE folds every finished game into b[game][seat], advantages, A = 0 dropped (rae.ts)
  *   3. learn     PPO/Dr.GRPO, 2 epochs, micro-batches, grad clip, AdamW (learner.ts)
- *   4. sync      weights are shared in place with the generator (one Params buffer), version = t
+ *   4. sync      weights are shared in place with the in-thread generator (one Params buffer);
+ *                worker actors copy them from a shared mirror before their next collect; version = t
  *   5. log       one metrics line; a few transcripts
  *   6. evaluate  every k steps (and at step 0 and the last step): fixed opponents, Kuhn exploitability
  *   7. save      every n steps (and the last): weights + optimiser + {step, RAE} in step-t/

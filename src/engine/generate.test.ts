@@ -125,6 +125,24 @@ describe("Generator (tiny byte-level model, random weights)", () => {
     });
   });
 
+  it("property: random allowed sets under random weights only ever yield members", async () => {
+    const rng = createRng(21);
+    const alphabet = ["[", "]", "0", "1", "7", "Wood", "Gold", " -> ", "Accept", "é", "🎲"];
+    for (const weightSeed of [31, 32]) {
+      const g = await Generator.create(config, initParams(config, createRng(weightSeed), 0.3), tok);
+      const requests = Array.from({ length: 12 }, () => {
+        const choices = Array.from({ length: 1 + rng.int(12) }, () => Array.from({ length: 1 + rng.int(4) }, () => rng.choice(alphabet)).join(""));
+        return { prompt: prompts[rng.int(prompts.length)] as number[], constraint: { choices } };
+      });
+      const out = await g.generate(requests, { temperature: 1.3, maxNewTokens: 64, rng: rng.split() });
+      out.forEach((c, i) => {
+        expect(requests[i]?.constraint.choices).toContain(c.text);
+        expect(c.finishReason).toBe("constraint");
+      });
+      await g.release();
+    }
+  });
+
   it("prefix + set: free text until the trigger, then one of the set and the suffix", async () => {
     const choices = ["[1]", "[2]"];
     // A random byte model writes the trigger "{" only by chance (high temperature, 6 rows): check

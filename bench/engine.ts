@@ -4,13 +4,14 @@
  *
  *   npm run bench:engine                 all three measurements
  *   npm run bench:engine -- --step-only  only the `small` training step (no PyTorch, no 0.6B run)
- *   SPIRAL_THREADS=n                     onnxruntime intra-op threads (and torch threads; default 2 for torch)
+ *   SPIRAL_THREADS=n                     intra-op threads for onnxruntime and torch (default: all logical CPUs)
  *
  * Model FLOPs of a training step = 6·N·tokens (N = parameters used in matmuls, the LM head
  * included) + attention 12·B·T²·H·D·L (QKᵀ and PV, forward + 2× backward; the full T×T is
  * computed, causal masking does not skip work).
  */
 import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import ort from "onnxruntime-node";
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
   const small = modelPreset("small");
   const B = 8;
   const T = 256;
-  console.log(`spiral engine bench — onnxruntime-node ${ort.env.versions.common}, intra-op threads: ${threads ?? "default"}`);
+  console.log(`spiral engine bench — onnxruntime-node ${ort.env.versions.common}, intra-op threads: ${threads ?? `default (${availableParallelism()})`}`);
   const step = await trainingStep("small", B, T, 3);
   const [M, K, N] = [B * T, small.hiddenSize, small.intermediateSize];
   const mm = await matmulRate(M, K, N);
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
   console.log(`  MatMul [${M}×${K}]·[${K}×${N}]: ${mm.wall.toFixed(1)} GFLOP/s, ${mm.cpu.toFixed(1)} GFLOP per CPU-s`);
   console.log(`  ratio:  ${pct(step.wall, mm.wall)} (wall), ${pct(step.cpu, mm.cpu)} (CPU time) of the plain MatMul rate (target ≥ 40%)`);
   if (!stepOnly) {
-    const py = spawnSync("/usr/bin/python3", [fileURLToPath(new URL("./engine.py", import.meta.url)), String(threads ?? 2)], { encoding: "utf8" });
+    const py = spawnSync("/usr/bin/python3", [fileURLToPath(new URL("./engine.py", import.meta.url)), String(threads ?? availableParallelism())], { encoding: "utf8" });
     const line = py.stdout.trim().split("\n").pop() ?? "";
     if (py.status === 0 && line.startsWith("{")) {
       const t = JSON.parse(line) as { torch: string; secPerStep: number; cpuPerStep: number; modelGflops: number; modelGflopsCpu: number; matmulGflops: number };

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { benchMathCommand } from "./bench-math.js";
 import { evalCommand } from "./eval.js";
 import { gamesCommand } from "./games.js";
 import { generateCommand } from "./generate.js";
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   program.addCommand(generateCommand());
   program.addCommand(evalCommand());
   program.addCommand(serveCommand());
+  program.addCommand(benchMathCommand());
   return program;
 }
 

@@ -130,7 +130,8 @@ export async function openCheckpoint(dir: string, settings: SamplingSettings, na
   const tokenizer = loadTokenizer(dir);
   const { config, params } = await loadCheckpoint(dir, { optimizer: false });
   const threads = settings.threads;
-  const generator = await Generator.create(config, params, tokenizer, threads === undefined ? {} : { threads });
+  // Weights are fixed during evaluation: baked in, ORT prepacks them.
+  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...(threads === undefined ? {} : { threads }) });
   const runner = new LossRunner(config, params, threads === undefined ? {} : { threads });
   const policy = modelPolicy({
     name, generator, runner, tokenizer, temperature: settings.temperature, version: () => 0, ...(settings.topP === undefined ? {} : { topP: settings.topP }),

@@ -1,0 +1,127 @@
+/**
+ * `spiral bench-math`: math benchmark accuracy with SPIRAL's protocol (see src/eval/bench-math.ts).
+ *
+ *   spiral bench-math --model SPEC --data FILE.jsonl… [--limit N] [--samples K] [--max-new N]
+ *                     [--temperature 0.6] [--top-p 0.95] [--seed S] [--concurrency C] [--json] [--out FILE]
+ *
+ * SPEC: a checkpoint directory or openai:<base-url>#<model>. Each file is one set (math500,
+ * aime24, …; the field layouts of ../shared/data/math/ are read by `loadMathSet`), reported on
+ * its own row.
+ */
+import { writeFileSync } from "node:fs";
+import { basename } from "node:path";
+import { Command } from "commander";
+import { createRng } from "../games/rng.js";
+import { benchMath, MATH_TEMPERATURE, MATH_TOP_P, type MathBenchResult } from "../eval/bench-math.js";
+import { loadMathSet } from "../eval/math-data.js";
+import { openPolicy, parsePolicySpec } from "../eval/policy-spec.js";
+import { formatTable, interval } from "../eval/report.js";
+import { type CliIo, parseIntegerOption, processIo } from "./io.js";
+
+export interface BenchMathCliOptions {
+  readonly model: string;
+  readonly data: readonly string[];
+  readonly limit?: number;
+  readonly samples: number;
+  readonly maxNew: number;
+  readonly temperature: number;
+  readonly topP: number;
+  readonly seed: number;
+  readonly concurrency: number;
+  readonly json: boolean;
+  readonly out?: string;
+}
+
+interface RawOptions {
+  model: string;
+  data: string[];
+  limit?: string;
+  samples: string;
+  maxNew: string;
+  temperature: string;
+  topP: string;
+  seed: string;
+  concurrency: string;
+  json?: boolean;
+  out?: string;
+}
+
+function positive(value: string, option: string): number {
+  const n = parseIntegerOption(value, option);
+  if (n < 1) throw new Error(`${option} expects an integer ≥ 1; got "${value}"`);
+  return n;
+}
+
+function number(value: string, option: string, ok: (x: number) => boolean, expected: string): number {
+  const x = Number(value);
+  if (value.trim() === "" || !Number.isFinite(x) || !ok(x)) throw new Error(`${option} expects ${expected}; got "${value}"`);
+  return x;
+}
+
+export function parseBenchMathOptions(raw: RawOptions): BenchMathCliOptions {
+  return {
+    model: raw.model,
+    data: raw.data,
+    ...(raw.limit === undefined ? {} : { limit: positive(raw.limit, "--limit") }),
+    samples: positive(raw.samples, "--samples"),
+    maxNew: positive(raw.maxNew, "--max-new"),
+    temperature: number(raw.temperature, "--temperature", (x) => x >= 0, "a number ≥ 0"),
+    topP: number(raw.topP, "--top-p", (x) => x > 0 && x <= 1, "a number in (0, 1]"),
+    seed: parseIntegerOption(raw.seed, "--seed"),
+    concurrency: positive(raw.concurrency, "--concurrency"),
+    json: raw.json === true,
+    ...(raw.out === undefined ? {} : { out: raw.out }),
+  };
+}
+
+export function formatMathResults(model: string, results: readonly MathBenchResult[]): string {
+  return (
+    `${model}: boxed-answer accuracy, ${results[0]?.samplesPerProblem ?? 0} samples per problem (mean over problems, Wilson 95% over problems)\n\n` +
+    formatTable([
+      ["set", "problems", "accuracy [95%]", "mean reply tokens", "transport failures", "seconds"],
+      ...results.map((r) => [r.name, String(r.problems), interval(r.interval), r.meanReplyTokens === null ? "-" : r.meanReplyTokens.toFixed(1), String(r.transportFailures), r.seconds.toFixed(1)]),
+    ])
+  );
+}
+
+export async function runBenchMath(options: BenchMathCliOptions, io: CliIo): Promise<MathBenchResult[]> {
+  const spec = parsePolicySpec(options.model);
+  if (spec.kind === "reference") throw new Error(`bench-math needs a model: a checkpoint directory or openai:<base-url>#<model>; got the game agent "${spec.name}"`);
+  const sets = options.data.map((path) => ({ name: basename(path).replace(/\.jsonl$/, ""), problems: loadMathSet(path).slice(0, options.limit) }));
+  const player = await openPolicy(spec, { temperature: options.temperature, topP: options.topP, maxNewTokens: options.maxNew, concurrency: options.concurrency });
+  if (player.kind !== "policy") throw new Error("internal: a model spec opened as an agent");
+  const rng = createRng(options.seed);
+  const results: MathBenchResult[] = [];
+  try {
+    for (const set of sets) {
+      results.push(await benchMath({ name: set.name, player, problems: set.problems, samples: options.samples, batch: player.batched ? 64 : options.concurrency * 4 }, rng.split()));
+      if (!options.json) io.err(`${set.name}: ${results.at(-1)?.accuracy.toFixed(3)}\n`);
+    }
+  } finally {
+    await player.close();
+  }
+  const summary = results.map(({ details: _details, ...r }) => r);
+  if (options.json) io.out(JSON.stringify({ model: player.name, temperature: options.temperature, topP: options.topP, sets: summary }, null, 2) + "\n");
+  else io.out(formatMathResults(player.name, results));
+  if (options.out !== undefined) writeFileSync(options.out, JSON.stringify({ model: player.name, temperature: options.temperature, topP: options.topP, sets: results }, null, 2) + "\n");
+  return results;
+}
+
+export function benchMathCommand(io: CliIo = processIo()): Command {
+  return new Command("bench-math")
+    .description("math benchmark accuracy: reasoning prompt, boxed answers, K samples at T = 0.6, top-p 0.95")
+    .requiredOption("--model <spec>", "checkpoint directory or openai:<base-url>#<model>")
+    .requiredOption("--data <files...>", "benchmark JSONL files (math500, aime24, aime25, amc23, minerva_math, olympiadbench layouts)")
+    .option("--limit <n>", "first N problems of each set")
+    .option("--samples <k>", "samples per problem", "1")
+    .option("--max-new <n>", "token budget of one reply", "4096")
+    .option("--temperature <t>", "sampling temperature", String(MATH_TEMPERATURE))
+    .option("--top-p <p>", "nucleus sampling mass", String(MATH_TOP_P))
+    .option("--seed <n>", "random seed", "0")
+    .option("--concurrency <n>", "requests in flight for an endpoint", "16")
+    .option("--json", "print the results as JSON")
+    .option("--out <file>", "write results with every graded sample as JSON")
+    .action(async (raw: RawOptions) => {
+      await runBenchMath(parseBenchMathOptions(raw), io);
+    });
+}

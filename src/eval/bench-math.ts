@@ -1,0 +1,143 @@
+/**
+ * Math benchmarks with SPIRAL's protocol: each problem asked with the same reasoning prompt
+ * (`mathPrompt`: reason step by step, final answer in `\boxed{}`), K samples per problem at
+ * temperature 0.6 and top-p 0.95 (the caller's policy settings), each sample graded by the last
+ * box (`gradeReply`). Accuracy is the mean over problems of the share of correct samples
+ * (= the mean over all samples, every problem having K).
+ *
+ * Interval: Wilson on the problem-level mean with n = problems. Exact for K = 1; for K > 1 it is
+ * conservative (K samples shrink each problem's noise, not the spread between problems).
+ * Samples lost to transport failures (an endpoint that stays down) are counted apart and left out
+ * of that problem's mean; a problem with none left is left out of the accuracy.
+ */
+import type { Rng } from "../games/rng.js";
+import { mathPrompt } from "../prompt/math.js";
+import { wilson, Z95, type Interval } from "../rl/stats.js";
+import type { PolicyRequest, PolicyResult } from "../rl/policy.js";
+import type { RemoteResult } from "./openai-policy.js";
+import { gradeReply } from "./math-grade.js";
+import type { MathProblem } from "./math-data.js";
+import type { PolicyPlayer } from "./policy-spec.js";
+
+/** SPIRAL's evaluation sampling. */
+export const MATH_TEMPERATURE = 0.6;
+export const MATH_TOP_P = 0.95;
+
+export interface MathBenchOptions {
+  readonly name: string;
+  readonly player: PolicyPlayer;
+  readonly problems: readonly MathProblem[];
+  /** Samples per problem (K). */
+  readonly samples: number;
+  /** Requests per local-model generate call. Default 64. */
+  readonly batch?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface ProblemResult {
+  readonly id: string;
+  readonly answer: string;
+  /** Graded samples: the extracted prediction and whether it matched. */
+  readonly samples: readonly { readonly prediction: string | null; readonly correct: boolean; readonly tokens: number | null }[];
+  readonly transportFailures: number;
+}
+
+export interface MathBenchResult {
+  readonly name: string;
+  readonly problems: number;
+  readonly samplesPerProblem: number;
+  /** Mean over problems of the share of correct samples. */
+  readonly accuracy: number;
+  readonly interval: Interval;
+  /** Mean generated tokens per sample, null when the policy reports none. */
+  readonly meanReplyTokens: number | null;
+  readonly transportFailures: number;
+  readonly seconds: number;
+  readonly details: readonly ProblemResult[];
+}
+
+/**
+ * Wilson's interval for a share p̂ of n (p̂ need not be k/n for an integer k: with K samples per
+ * problem it is a mean of shares). Equals `wilson(k, n)` when p̂ = k/n.
+ */
+export function wilsonShare(share: number, n: number): Interval {
+  if (n === 0) return wilson(0, 0);
+  const z2 = Z95 * Z95;
+  const denom = 1 + z2 / n;
+  const centre = (share + z2 / (2 * n)) / denom;
+  const half = (Z95 * Math.sqrt((share * (1 - share)) / n + z2 / (4 * n * n))) / denom;
+  return { rate: share, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}
+
+type Outcome = { readonly ok: true; readonly result: PolicyResult } | { readonly ok: false; readonly error: string };
+
+async function generateAll(player: PolicyPlayer, requests: readonly PolicyRequest[], rng: Rng, batch: number, progress: (n: number) => void): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  for (let i = 0; i < requests.length; i += batch) {
+    const chunk = requests.slice(i, i + batch);
+    if (player.batched) {
+      try {
+        for (const result of await player.policy.generate(chunk, rng.split())) out.push({ ok: true, result });
+      } catch (e) {
+        for (const _ of chunk) out.push({ ok: false, error: (e as Error).message });
+      }
+    } else {
+      const streams = chunk.map(() => rng.split());
+      out.push(
+        ...(await Promise.all(
+          chunk.map(async (r, k): Promise<Outcome> => {
+            try {
+              const [result] = await player.policy.generate([r], streams[k] as Rng);
+              if (result === undefined) throw new Error(`${player.name} returned no result`);
+              return { ok: true, result };
+            } catch (e) {
+              return { ok: false, error: (e as Error).message };
+            }
+          }),
+        )),
+      );
+    }
+    progress(out.length);
+  }
+  return out;
+}
+
+export async function benchMath(options: MathBenchOptions, rng: Rng): Promise<MathBenchResult> {
+  const { player, problems, samples } = options;
+  if (!(Number.isInteger(samples) && samples >= 1)) throw new Error(`samples must be a positive integer; got ${samples}`);
+  if (problems.length === 0) throw new Error(`${options.name}: no problems to evaluate`);
+  const started = performance.now();
+  const requests: PolicyRequest[] = problems.flatMap((p) => Array.from({ length: samples }, () => ({ prompt: { kind: "chat" as const, messages: mathPrompt(p.question) }, maxNewTokens: player.maxNewTokens, legal: [] })));
+  const outcomes = await generateAll(player, requests, rng, options.batch ?? 64, (n) => options.onProgress?.(n, requests.length));
+  let transportFailures = 0;
+  let tokenSum = 0;
+  let tokenCount = 0;
+  const details: ProblemResult[] = problems.map((p, i) => {
+    let failed = 0;
+    const graded: { prediction: string | null; correct: boolean; tokens: number | null }[] = [];
+    for (const o of outcomes.slice(i * samples, (i + 1) * samples)) {
+      if (!o.ok) {
+        failed++;
+        continue;
+      }
+      const g = gradeReply(o.result.text, p.answer);
+      const tokens = o.result.generatedIds.length > 0 ? o.result.generatedIds.length : ((o.result as Partial<RemoteResult>).completionTokens ?? null);
+      if (tokens !== null) {
+        tokenSum += tokens;
+        tokenCount++;
+      }
+      graded.push({ prediction: g.prediction ?? null, correct: g.correct, tokens });
+    }
+    transportFailures += failed;
+    return { id: p.id, answer: p.answer, samples: graded, transportFailures: failed };
+  });
+  const scored = details.filter((d) => d.samples.length > 0);
+  const shares = scored.map((d) => d.samples.filter((s) => s.correct).length / d.samples.length);
+  const accuracy = shares.length === 0 ? 0 : shares.reduce((a, b) => a + b, 0) / shares.length;
+  const n = scored.length;
+  const interval = wilsonShare(accuracy, n);
+  return {
+    name: options.name, problems: n, samplesPerProblem: samples, accuracy, interval,
+    meanReplyTokens: tokenCount === 0 ? null : tokenSum / tokenCount, transportFailures, seconds: (performance.now() - started) / 1000, details,
+  };
+}

@@ -13,7 +13,8 @@
  * - A row stops at the first of: an eos id (free text), the end of its constraint, a stop string
  *   in its text, or `maxNewTokens`. The stopping token is kept in `tokens` (eos included); `text`
  *   is the decoded completion without that final eos (other special tokens rendered as markup
- *   unless `skipSpecialTokens`).
+ *   unless `skipSpecialTokens`). A constrained row cut by `maxNewTokens` before its choice is
+ *   complete ends with "length" and a partial choice: give constrained rows enough tokens.
  * - Finished rows leave the batch at once (the cache is compacted), so they cost no compute, and
  *   waiting requests (beyond `maxBatch`) take their place.
  *
@@ -23,11 +24,11 @@
  * empty slots.
  */
 import { TextDecoder } from "node:util";
+import onnxProto from "onnx-proto";
+import ort from "onnxruntime-node";
 import type { Rng } from "../games/rng.js";
 import type { ModelConfig } from "./config.js";
 import { buildDecodeGraph, buildPrefillGraph, causalBias, MASKED, ropeTables } from "./decode-graph.js";
-import onnxProto from "onnx-proto";
-import ort from "onnxruntime-node";
 import type { Graph } from "./graph/builder.js";
 import { toModelProto } from "./graph/serialize.js";
 import { type Feeds, f32, GraphSession, i64, type OrtTensor } from "./graph/session.js";
@@ -254,7 +255,7 @@ export class Generator {
     await Promise.all([this.prefill.release(), this.decode.release()]);
   }
 
-  /** Generates one completion per request, all rows in one batch. */
+  /** Generates one completion per request (results in request order), up to `maxBatch` rows at a time. */
   async generate(requests: readonly GenerationRequest[], options: GenerateOptions): Promise<Completion[]> {
     checkSamplingParams(options);
     if (!(Number.isInteger(options.maxNewTokens) && options.maxNewTokens >= 1)) {

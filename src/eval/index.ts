@@ -1,10 +1,26 @@
 /**
- * The public API of `spiral/eval`: math benchmark sets and the boxed-answer grader. Arenas and
- * exact game analyses used during training live in `spiral/rl` (evaluate) and `spiral/games`
- * (kuhnExploitability, ticTacToeSolve).
+ * The public API of `spiral/eval`: math benchmark sets and the boxed-answer grader; policy specs
+ * (checkpoint, reference agent, openai:<url>#<model>), arenas between any two policies,
+ * tournaments with Bradley–Terry ratings, exact TicTacToe/Kuhn analyses, the math benchmark
+ * runner and the OpenAI-compatible server. Training-time evaluation lives in `spiral/rl`
+ * (evaluate) and the exact solvers in `spiral/games` (kuhnExploitability, ticTacToeSolve).
  */
 export type { AnswerValue } from "./math-grade.js";
 export { gradeReply, isEquivalent, lastBoxed, normalizeAnswer, parseAnswer, ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE } from "./math-grade.js";
 export type { MathProblem } from "./math-data.js";
 export { loadMathSet, parseMathSet } from "./math-data.js";
 export { mathPrompt, mathPromptR1 } from "../prompt/math.js";
+export type { PolicySpec, OpenedPolicy, PolicyPlayer, AgentPlayer, SamplingSettings } from "./policy-spec.js";
+export { parsePolicySpec, formatPolicySpec, openPolicy, openCheckpoint, referenceAgentFor, OPTIMAL_BY_GAME, REFERENCE_NAMES } from "./policy-spec.js";
+export type { OpenAIPolicyOptions, RemoteResult } from "./openai-policy.js";
+export { openaiPolicy, TransportError, API_KEY_ENV, apiKeyFromEnv } from "./openai-policy.js";
+export type { ArenaGame, ArenaOptions, ArenaReport, SideStats } from "./arena.js";
+export { runArena, meanReply } from "./arena.js";
+export type { PairResult, Rating } from "./ratings.js";
+export { bradleyTerry } from "./ratings.js";
+export type { KuhnReport, OptimalMoveReport } from "./analyses.js";
+export { kuhnAnalysis, ticTacToeOptimalRate } from "./analyses.js";
+export type { MathBenchOptions, MathBenchResult } from "./bench-math.js";
+export { benchMath, MATH_TEMPERATURE, MATH_TOP_P } from "./bench-math.js";
+export type { RunningServer, ServeOptions } from "../serve/server.js";
+export { serveModel, startServer } from "../serve/server.js";

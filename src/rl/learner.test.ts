@@ -102,7 +102,8 @@ describe("learner", () => {
     expect(diff).toBeLessThan(2e-5);
     expect(fused.stats.samplerLogprobGap).toBeCloseTo(plain.stats.samplerLogprobGap, 4);
     expect(Math.abs(fused.stats.loss - plain.stats.loss)).toBeLessThan(1e-5);
-    expect(Math.abs(fused.stats.approxKl - plain.stats.approxKl)).toBeLessThan(1e-6);
+    // KL = mean((r − 1) − log r) cancels in float32 inside the graph: compare to 1e-3 relative.
+    expect(Math.abs(fused.stats.approxKl - plain.stats.approxKl)).toBeLessThan(1e-3 * plain.stats.approxKl + 1e-7);
   });
 
   it("raises the log-prob of replies with positive advantage and lowers the others", async () => {

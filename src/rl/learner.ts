@@ -13,7 +13,9 @@
  * 3. `ppoEpochs` epochs; each splits the batch into `minibatches` shuffled minibatches, one AdamW
  *    update per minibatch. A minibatch is run in micro-batches of `microBatch` rows whose
  *    gradients are summed with weight (rows in micro-batch / rows in minibatch), so the update
- *    equals the one full-minibatch graph would give: loss = (1/N) Σ_i (1/C) Σ_t L_it.
+ *    equals the one full-minibatch graph would give: loss = (1/N) Σ_i (1/C) Σ_t L_it. Rows are
+ *    grouped by length first, so a micro-batch of short TicTacToe prompts is not padded to the
+ *    length of a negotiation prompt.
  * 4. The summed gradient is clipped to global norm `gradClip`, then AdamW (β 0.9/0.95, wd 0).
  *    A non-finite gradient norm skips the update (counted in `skippedUpdates`).
  */
@@ -111,6 +113,12 @@ export function generatedSlice(samples: readonly ScoredSample[], T: number, valu
   return samples.map((s, b) => values.slice(b * T + s.promptIds.length, b * T + s.promptIds.length + s.generatedIds.length));
 }
 
+/** Rows sorted by length (stable), so micro-batches pad little: the summed update is unchanged. */
+function byLength(samples: readonly ScoredSample[]): ScoredSample[] {
+  const len = (s: ScoredSample) => s.promptIds.length + s.generatedIds.length;
+  return samples.map((s, i) => ({ s, i })).sort((a, b) => len(a.s) - len(b.s) || a.i - b.i).map((x) => x.s);
+}
+
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -121,11 +129,17 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 export async function recomputeLogprobs(runner: LossRunner, samples: readonly ScoredSample[], microBatch: number, temperature: number): Promise<{ logprobs: Float32Array[]; entropy: Float32Array[] }> {
   const logprobs: Float32Array[] = [];
   const entropy: Float32Array[] = [];
-  for (const part of chunks(samples, microBatch)) {
+  const index = new Map(samples.map((s, i) => [s, i]));
+  for (const part of chunks(byLength(samples), microBatch)) {
     const batch: TokenBatch = packBatch(part);
     const out = await runner.computeLogprobs(batch, temperature);
-    logprobs.push(...generatedSlice(part, batch.T, out.logprobs));
-    entropy.push(...generatedSlice(part, batch.T, out.entropy));
+    const lp = generatedSlice(part, batch.T, out.logprobs);
+    const en = generatedSlice(part, batch.T, out.entropy);
+    part.forEach((s, j) => {
+      const i = index.get(s) as number;
+      logprobs[i] = lp[j] as Float32Array;
+      entropy[i] = en[j] as Float32Array;
+    });
   }
   return { logprobs, entropy };
 }
@@ -171,7 +185,7 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
     const size = Math.ceil(order.length / options.minibatches);
     for (const minibatch of chunks(order, size)) {
       grads.fill(0);
-      for (const part of chunks(minibatch, options.microBatch)) {
+      for (const part of chunks(byLength(minibatch), options.microBatch)) {
         const firstFused = fused && epoch === 1;
         const batch = packBatch(part, firstFused ? undefined : part.map((s) => oldOf.get(s) as Float32Array));
         micro.fill(0);

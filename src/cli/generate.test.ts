@@ -48,6 +48,20 @@ describe("spiral generate", () => {
     expect(out.startsWith(json.text)).toBe(true);
   });
 
+  it("--choice constrains the completion to one of the strings", async () => {
+    const choices = ["[0]", "[4]", "[Offer: 3 Wood -> 2 Gold]"];
+    for (const seed of ["1", "2", "3"]) {
+      const out = JSON.parse(await run(["--model", dir, "--prompt", "Move:", "--temperature", "1.5", "--seed", seed, "--json", "--choice", ...choices])) as {
+        text: string;
+        finishReason: string;
+      };
+      expect(choices).toContain(out.text);
+      expect(out.finishReason).toBe("constraint");
+    }
+    const base = { model: dir, prompt: "x", thinking: true, maxNew: "4", temperature: "1", seed: "0" };
+    expect(() => parseGenerateOptions({ ...base, trigger: "{" })).toThrow(/need at least one --choice/);
+  });
+
   it("rejects bad options and missing checkpoints with what was expected", async () => {
     const base = { model: dir, prompt: "x", thinking: true, maxNew: "4", temperature: "1", seed: "0" };
     expect(() => parseGenerateOptions({ ...base, temperature: "-1" })).toThrow(/--temperature expects a number ≥ 0/);

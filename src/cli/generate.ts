@@ -3,10 +3,13 @@
  *
  *   spiral generate --model DIR --prompt TEXT [--chat] [--system TEXT] [--no-thinking]
  *                   [--max-new N] [--temperature T] [--top-p P] [--top-k K] [--seed S] [--json]
+ *                   [--choice S ...] [--trigger S] [--suffix S] [--stop S ...]
  *
  * --chat wraps the prompt as one user turn with the checkpoint's chat template (ChatML for
  * byte-level models); --json prints the prompt and generated token ids with their log-probs
- * (log_softmax(logits/T), as the learner recomputes them) instead of streaming text.
+ * (log_softmax(logits/T), as the learner recomputes them) instead of streaming text. --choice
+ * (repeatable) constrains the completion to one of the given strings — after free text ending in
+ * --trigger when given, followed by --suffix — see docs/generation.md.
  */
 import { Command } from "commander";
 import { loadCheckpoint } from "../engine/checkpoint.js";
@@ -29,6 +32,10 @@ export interface GenerateCliOptions {
   topK?: number;
   seed: number;
   json?: boolean;
+  choices?: string[];
+  trigger?: string;
+  suffix?: string;
+  stop?: string[];
 }
 
 export interface GenerateCliResult {
@@ -59,12 +66,17 @@ export async function runGenerate(options: GenerateCliOptions, io: CliIo): Promi
   // The weights never change here: bake them so onnxruntime prepacks them.
   const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true });
   try {
-    const [completion] = await generator.generate([{ prompt }], {
+    const constraint =
+      options.choices === undefined || options.choices.length === 0
+        ? undefined
+        : { choices: options.choices, ...(options.trigger !== undefined && { trigger: options.trigger }), ...(options.suffix !== undefined && { suffix: options.suffix }) };
+    const [completion] = await generator.generate([{ prompt, ...(constraint !== undefined && { constraint }) }], {
       temperature: options.temperature,
       ...(options.topP !== undefined && { topP: options.topP }),
       ...(options.topK !== undefined && { topK: options.topK }),
       maxNewTokens: options.maxNew,
       rng: createRng(options.seed),
+      ...(options.stop !== undefined && { stopStrings: options.stop }),
       ...(options.json !== true && { onText: (_: number, delta: string) => io.out(delta) }),
     });
     if (completion === undefined) throw new Error("generation returned no completion");
@@ -95,12 +107,16 @@ interface RawOptions {
   topK?: string;
   seed: string;
   json?: boolean;
+  choice?: string[];
+  trigger?: string;
+  suffix?: string;
+  stop?: string[];
 }
 
 export function parseGenerateOptions(raw: RawOptions): GenerateCliOptions {
   const maxNew = parseIntegerOption(raw.maxNew, "--max-new");
   if (maxNew < 1) throw new Error(`--max-new expects an integer ≥ 1; got "${raw.maxNew}"`);
-  return {
+  const out: GenerateCliOptions = {
     model: raw.model,
     prompt: raw.prompt,
     ...(raw.chat === true && { chat: true }),
@@ -112,7 +128,15 @@ export function parseGenerateOptions(raw: RawOptions): GenerateCliOptions {
     ...(raw.topK !== undefined && { topK: parseNumberOption(raw.topK, "--top-k", (x) => Number.isInteger(x) && x >= 0, "an integer ≥ 0") }),
     seed: parseIntegerOption(raw.seed, "--seed"),
     ...(raw.json === true && { json: true }),
+    ...(raw.choice !== undefined && { choices: raw.choice }),
+    ...(raw.trigger !== undefined && { trigger: raw.trigger }),
+    ...(raw.suffix !== undefined && { suffix: raw.suffix }),
+    ...(raw.stop !== undefined && { stop: raw.stop }),
   };
+  if ((out.trigger !== undefined || out.suffix !== undefined) && out.choices === undefined) {
+    throw new Error("--trigger and --suffix need at least one --choice (the allowed completions)");
+  }
+  return out;
 }
 
 export function generateCommand(io: CliIo = processIo()): Command {
@@ -129,6 +153,10 @@ export function generateCommand(io: CliIo = processIo()): Command {
     .option("--top-k <k>", "keep the k most likely tokens")
     .option("--seed <n>", "random seed", "0")
     .option("--json", "print prompt/generated token ids and per-token log-probs as JSON")
+    .option("--choice <text...>", "constrain the completion to one of these strings (repeatable)")
+    .option("--trigger <text>", "with --choice: free text until it ends with this, then a choice")
+    .option("--suffix <text>", "with --choice: text that must follow the choice")
+    .option("--stop <text...>", "stop when the completion contains one of these")
     .action(async (raw: RawOptions) => {
       await runGenerate(parseGenerateOptions(raw), io);
     });

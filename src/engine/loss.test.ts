@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { createRng, type Rng } from "../games/rng.js";
 import { referenceLoss } from "../rl/loss-reference.js";
-import { LossRunner, type LossBatch, type TokenBatch } from "./loss-runner.js";
+import ort from "onnxruntime-node";
+import { GraphSession } from "./graph/session.js";
+import { buildLossGraph, lossNames } from "./loss.js";
+import { LossRunner, scoreIndex, type LossBatch, type TokenBatch } from "./loss-runner.js";
 import { testConfig, randomParams } from "./test-models.js";
 import { AdamW } from "./optimizer.js";
 import { initParams } from "./params.js";
@@ -160,6 +163,61 @@ async function directionalCheck(kind: "ppo" | "reinforce" | "xent"): Promise<{ a
   return { analytic, numeric };
 }
 
+/**
+ * The same check on the float64 build of the loss graph (identical recording, double dtype):
+ * h = 1e-5 leaves only ~1e-10 of truncation and rounding error, so a tolerance of 1e-6 is tight.
+ */
+async function directionalCheck64(kind: "ppo" | "reinforce" | "xent"): Promise<{ analytic: number; numeric: number }> {
+  const params = randomParams(config, `dir64-${kind}`);
+  const rng = createRng(`dir64-batch-${kind}`);
+  const batch = makeBatch(rng, [
+    { prompt: 3, gen: 4 },
+    { prompt: 2, gen: 5 },
+  ]);
+  const { B, T } = batch;
+  const runner = new LossRunner(config, params, { threads: 1 });
+  const { logprobs } = await runner.computeLogprobs(batch);
+  await runner.release();
+  const { graph } = buildLossGraph(config, { kind, dtype: "float64" });
+  const session = await GraphSession.fromGraph(graph, { threads: 1, optimization: "basic" });
+  const d = (xs: ArrayLike<number>, dims: number[]): ort.Tensor => new ort.Tensor("float64", Float64Array.from(xs), dims);
+  const idx = scoreIndex(B, T, batch.lossMask);
+  const fixed: Record<string, ort.Tensor> = {
+    [lossNames.tokens]: new ort.Tensor("int64", BigInt64Array.from(batch.tokens as number[], (t) => BigInt(t)), [B, T]),
+    [lossNames.attentionMask]: d(batch.attentionMask, [B, T]),
+    [lossNames.temperature]: d([0.9], []),
+    [lossNames.scoreIndex]: new ort.Tensor("int64", idx, [idx.length]),
+    [lossNames.lossMask]: d(batch.lossMask, [B, T]),
+    [lossNames.advantages]: d([1.3, -0.7], [B]),
+    [lossNames.normalizer]: d([8], []),
+    [lossNames.oldLogprobs]: d(logprobs.map((lp) => lp + 0.1 * (rng.next() - 0.5)), [B, T]),
+    [lossNames.clipEps]: d([0.2], []),
+  };
+  const feeds = (theta: Float64Array): Record<string, ort.Tensor> => {
+    const f: Record<string, ort.Tensor> = {};
+    for (const name of session.inputNames) if (fixed[name]) f[name] = fixed[name];
+    for (const v of params.layout.views) f[v.name] = new ort.Tensor("float64", theta.subarray(v.offset, v.offset + v.size), v.shape);
+    return f;
+  };
+  const theta = Float64Array.from(params.data);
+  const u = new Float64Array(theta.length);
+  for (const v of params.layout.views) for (let i = 0; i < v.size; i++) u[v.offset + i] = rng.normal();
+  const out = await session.run(feeds(theta));
+  let analytic = 0;
+  for (const v of params.layout.views) {
+    const grad = (out[lossNames.gradPrefix + v.name] as ort.Tensor).data as Float64Array;
+    for (let i = 0; i < v.size; i++) analytic += (grad[i] as number) * (u[v.offset + i] as number);
+  }
+  const h = 1e-5;
+  const lossAt = async (s: number): Promise<number> => {
+    const shifted = theta.map((x, i) => x + s * (u[i] as number));
+    return Number(((await session.run(feeds(shifted)))[lossNames.loss] as ort.Tensor).data[0]);
+  };
+  const numeric = ((await lossAt(h)) - (await lossAt(-h))) / (2 * h);
+  await session.release();
+  return { analytic, numeric };
+}
+
 describe("LossRunner loss and gradients", () => {
   it("loss, clip fraction and approx KL equal rl/loss-reference on the same log-probs", async () => {
     const params = randomParams(config, "ref-loss");
@@ -225,6 +283,14 @@ describe("LossRunner loss and gradients", () => {
       const { analytic, numeric } = await directionalCheck(kind);
       expect(Math.abs(analytic)).toBeGreaterThan(1e-3);
       expect(Math.abs(analytic - numeric) / Math.abs(numeric)).toBeLessThan(1e-2);
+    });
+  }
+
+  for (const kind of ["ppo", "reinforce", "xent"] as const) {
+    it(`${kind}: the float64 graph's gradient matches a directional finite difference to 1e-6`, async () => {
+      const { analytic, numeric } = await directionalCheck64(kind);
+      expect(Math.abs(analytic)).toBeGreaterThan(1e-3);
+      expect(Math.abs(analytic - numeric) / Math.abs(numeric)).toBeLessThan(1e-6);
     });
   }
 

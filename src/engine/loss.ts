@@ -28,7 +28,7 @@ import type { ModelConfig } from "./config.js";
 import { Graph, type Tensor, attr } from "./graph/builder.js";
 import { gradients } from "./graph/autodiff.js";
 import * as op from "./graph/ops/index.js";
-import { MASKED, causalPaddingBias, declareParams, lmHead, qwen3Hidden } from "./model.js";
+import { type FloatType, MASKED, causalPaddingBias, declareParams, lmHead, qwen3Hidden } from "./model.js";
 import { paramShapes } from "./params.js";
 
 export type LossKind = "ppo" | "reinforce" | "xent";
@@ -40,6 +40,8 @@ export interface LossGraphOptions {
   readonly constrained?: boolean;
   /** Adds the per-token entropy output (default true). */
   readonly entropy?: boolean;
+  /** float32 (default) for training; float64 builds the same graph in double for gradient checks. */
+  readonly dtype?: FloatType;
 }
 
 /** Graph input and output names (the runner and other engine code feed and fetch by these). */
@@ -98,10 +100,11 @@ export interface LossGraph {
 export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = {}): LossGraph {
   const n = lossNames;
   const g = new Graph(options.kind ? `loss-${options.kind}` : "logprobs");
-  const params = declareParams(g, config);
+  const f = options.dtype ?? "float32";
+  const params = declareParams(g, config, f);
   const tokens = g.input(n.tokens, "int64", ["B", "T"]);
-  const mask = g.input(n.attentionMask, "float32", ["B", "T"]);
-  const temperature = g.input(n.temperature, "float32", []);
+  const mask = g.input(n.attentionMask, f, ["B", "T"]);
+  const temperature = g.input(n.temperature, f, []);
 
   const { hidden } = qwen3Hidden(g, config, params, { tokens, positions: positionsFromMask(g, mask), bias: causalPaddingBias(g, mask) });
   // Position t predicts token t+1: hidden[:, :-1] scores tokens[:, 1:]. Only the N scored
@@ -119,10 +122,10 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
 
   if (options.constrained) {
     const ids = pick(g.input(n.allowedIds, "int64", ["B", "T", "K"])); // [N, K]
-    const allowed = pick(g.input(n.allowedMask, "float32", ["B", "T", "K"])); // [N, K]
-    const flag = op.cast(g, pick1(g.input(n.constrained, "float32", ["B", "T"])), "bool"); // [N]
+    const allowed = pick(g.input(n.allowedMask, f, ["B", "T", "K"])); // [N, K]
+    const flag = op.cast(g, pick1(g.input(n.constrained, f, ["B", "T"])), "bool"); // [N]
     // Masked-out entries get a large negative logit; a row with no allowed ids stays finite.
-    const penalty = op.mul(g, op.sub(g, allowed, g.scalar(1, "float32")), g.scalar(-MASKED, "float32"));
+    const penalty = op.mul(g, op.sub(g, allowed, g.scalar(1, f)), g.scalar(-MASKED, f));
     const zc = op.add(g, op.gatherElements(g, z, ids, 1), penalty); // [N, K]
     const lse = op.squeeze(g, logSumExp(g, zc), [-1]); // [N]
     const zTok = op.squeeze(g, op.gatherElements(g, z, op.unsqueeze(g, target, [-1]), 1), [-1]); // [N]
@@ -144,35 +147,35 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
   if (entropy) g.output(unscore(entropy), n.entropy);
   if (!options.kind) return { graph: g, options };
 
-  const lossMask = pick1(g.input(n.lossMask, "float32", ["B", "T"])); // [N]
-  const tokenCount = op.max(g, op.reduceSum(g, lossMask, [0]), g.scalar(1, "float32"));
+  const lossMask = pick1(g.input(n.lossMask, f, ["B", "T"])); // [N]
+  const tokenCount = op.max(g, op.reduceSum(g, lossMask, [0]), g.scalar(1, f));
   let loss: Tensor;
   if (options.kind === "xent") {
     loss = op.div(g, op.neg(g, op.reduceSum(g, op.mul(g, logp, lossMask), [0])), tokenCount);
   } else {
-    const advantages = g.input(n.advantages, "float32", ["B"]);
+    const advantages = g.input(n.advantages, f, ["B"]);
     // A_b per scored token: broadcast over the grid, then picked like everything else.
     const adv = pick1(op.expandLike(g, op.unsqueeze(g, advantages, [1]), mask)); // [N]
-    const normalizer = g.input(n.normalizer, "float32", []);
+    const normalizer = g.input(n.normalizer, f, []);
     let perToken: Tensor; // [N]
     if (options.kind === "reinforce") {
       perToken = op.neg(g, op.mul(g, adv, logp));
     } else {
-      const old = pick1(g.input(n.oldLogprobs, "float32", ["B", "T"])); // [N]
-      const eps = g.input(n.clipEps, "float32", []);
+      const old = pick1(g.input(n.oldLogprobs, f, ["B", "T"])); // [N]
+      const eps = g.input(n.clipEps, f, []);
       const logRatio = op.sub(g, logp, old);
       const ratio = op.exp(g, logRatio);
-      const one = g.scalar(1, "float32");
+      const one = g.scalar(1, f);
       const unclipped = op.mul(g, ratio, adv);
       const clipped = op.mul(g, op.clip(g, ratio, op.sub(g, one, eps), op.add(g, one, eps)), adv);
       perToken = op.neg(g, op.min(g, unclipped, clipped));
-      const isClipped = op.cast(g, op.less(g, clipped, unclipped), "float32");
+      const isClipped = op.cast(g, op.less(g, clipped, unclipped), f);
       g.output(op.div(g, op.reduceSum(g, op.mul(g, isClipped, lossMask), [0]), tokenCount), n.clipFraction);
       const kl = op.sub(g, op.sub(g, ratio, one), logRatio);
       g.output(op.div(g, op.reduceSum(g, op.mul(g, kl, lossMask), [0]), tokenCount), n.approxKl);
     }
     // mean_b (Σ_t L_bt / normalizer) = Σ_all L / (normalizer · B)
-    const batch = op.cast(g, g.op1("Size", [advantages], {}, { dtype: "int64", shape: [] }), "float32");
+    const batch = op.cast(g, g.op1("Size", [advantages], {}, { dtype: "int64", shape: [] }), f);
     loss = op.div(g, op.reduceSum(g, op.mul(g, perToken, lossMask), [0]), op.mul(g, normalizer, batch));
   }
   g.output(loss, n.loss);

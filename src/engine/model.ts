@@ -25,10 +25,13 @@ import { layerParamName, paramShapes } from "./params.js";
 
 export type ParamTensors = ReadonlyMap<string, Tensor>;
 
-/** Every parameter as a float32 graph input named by its HF name. */
-export function declareParams(g: Graph, config: ModelConfig): Map<string, Tensor> {
+/** Float dtype of a model graph: float32 for real use, float64 for gradient checks in tests. */
+export type FloatType = "float32" | "float64";
+
+/** Every parameter as a graph input named by its HF name. */
+export function declareParams(g: Graph, config: ModelConfig, dtype: FloatType = "float32"): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
-  for (const { name, shape } of paramShapes(config)) out.set(name, g.input(name, "float32", shape));
+  for (const { name, shape } of paramShapes(config)) out.set(name, g.input(name, dtype, shape));
   return out;
 }
 
@@ -93,15 +96,15 @@ export function ropeInvFreq(config: ModelConfig): number[] {
 }
 
 /** cos/sin tables from positions [B, T] int64 (computed once per forward, shared by all layers). */
-export function ropeTables(g: Graph, config: ModelConfig, positions: Tensor): RopeTables {
+export function ropeTables(g: Graph, config: ModelConfig, positions: Tensor, dtype: FloatType = "float32"): RopeTables {
   const D = config.headDim;
   const invFreq = ropeInvFreq(config);
-  const both = g.constant({ dtype: "float32", shape: [D], values: [...invFreq, ...invFreq] }, "rope_inv_freq");
-  const sign = g.constant({ dtype: "float32", shape: [D], values: [...invFreq.map(() => -1), ...invFreq.map(() => 1)] }, "rope_sign");
-  const pos = op.unsqueeze(g, op.cast(g, positions, "float32"), [-1, -2]); // [B, T, 1, 1]
+  const both = g.constant({ dtype, shape: [D], values: [...invFreq, ...invFreq] }, "rope_inv_freq");
+  const sign = g.constant({ dtype, shape: [D], values: [...invFreq.map(() => -1), ...invFreq.map(() => 1)] }, "rope_sign");
+  const pos = op.unsqueeze(g, op.cast(g, positions, dtype), [-1, -2]); // [B, T, 1, 1]
   const angle = op.mul(g, pos, both); // [B, T, 1, D]
-  const cos = g.op1("Cos", [angle], {}, { dtype: "float32", shape: angle.shape });
-  const sin = g.op1("Sin", [angle], {}, { dtype: "float32", shape: angle.shape });
+  const cos = g.op1("Cos", [angle], {}, { dtype, shape: angle.shape });
+  const sin = g.op1("Sin", [angle], {}, { dtype, shape: angle.shape });
   return { cos, sinSigned: op.mul(g, sin, sign) };
 }
 
@@ -128,13 +131,14 @@ export const MASKED = -1e9;
  * s ≤ t and keyMask[b, s] = 1 (keyMask [B, T] float32, 0 on padding).
  */
 export function causalPaddingBias(g: Graph, keyMask: Tensor): Tensor {
+  const dtype = keyMask.dtype;
   const T = keyMask.shape[1] as string | number;
   const lenT = g.op1("Gather", [op.shapeOf(g, keyMask), g.scalar(1, "int64")], {}, { dtype: "int64", shape: [] });
   const idx = op.range(g, g.scalar(0, "int64"), lenT, T); // [T]
   const causal = op.lessOrEqual(g, op.unsqueeze(g, idx, [0]), op.unsqueeze(g, idx, [1])); // [T(query), T(key)]
   const keyOk = op.unsqueeze(g, op.cast(g, keyMask, "bool"), [1]); // [B, 1, T]
   const ok = op.and(g, causal, keyOk); // [B, T, T]
-  const bias = op.where(g, ok, g.scalar(0, "float32"), g.scalar(MASKED, "float32")); // [B, T, T]
+  const bias = op.where(g, ok, g.scalar(0, dtype), g.scalar(MASKED, dtype)); // [B, T, T]
   return op.unsqueeze(g, bias, [1, 2]); // [B, 1, 1, T, T]
 }
 
@@ -178,7 +182,7 @@ export function decoderLayer(
   q = applyRope(g, rmsNorm(g, q, w("self_attn.q_norm.weight"), eps), rope, D);
   k = applyRope(g, rmsNorm(g, k, w("self_attn.k_norm.weight"), eps), rope, D);
   // The 1/√D score scale is folded into q (T·H·D multiplies instead of T·S·H).
-  q = op.mul(g, q, g.scalar(1 / Math.sqrt(D), "float32"));
+  q = op.mul(g, q, g.scalar(1 / Math.sqrt(D), x.dtype));
 
   q = op.reshape(g, q, [B, T, KV, G, D]);
   q = op.transpose(g, q, [0, 2, 3, 1, 4]); // [B, KV, G, T, D]
@@ -230,13 +234,14 @@ export interface ForwardResult {
 /** Embedding → layers → final norm. */
 export function qwen3Hidden(g: Graph, config: ModelConfig, params: ParamTensors, inputs: ForwardInputs): ForwardResult {
   let x = op.gather(g, param(params, "model.embed_tokens.weight"), inputs.tokens); // [B, T, C]
-  const rope = ropeTables(g, config, inputs.positions);
+  const dtype = inputs.bias.dtype as FloatType;
+  const rope = ropeTables(g, config, inputs.positions, dtype);
   // Broadcasting [B,1,1,T,S] over the heads inside every layer's Add is ~4× slower in onnxruntime
   // than a same-shape Add, so the bias is expanded once to [B, KV, G, T, S] and shared.
   const G = config.numAttentionHeads / config.numKeyValueHeads;
   const biasShape = op.mul(g, op.shapeOf(g, inputs.bias), g.ints([1, config.numKeyValueHeads, G, 1, 1]));
   const [bB, , , bT, bS] = inputs.bias.shape as (string | number)[];
-  const bias = g.op1("Expand", [inputs.bias, biasShape], {}, { dtype: "float32", shape: [bB ?? "B", config.numKeyValueHeads, G, bT ?? "T", bS ?? "S"] });
+  const bias = g.op1("Expand", [inputs.bias, biasShape], {}, { dtype, shape: [bB ?? "B", config.numKeyValueHeads, G, bT ?? "T", bS ?? "S"] });
   const present: LayerResult[] = [];
   for (let n = 0; n < config.numHiddenLayers; n++) {
     const r = decoderLayer(g, config, params, n, x, rope, bias, inputs.past?.[n]);

@@ -11,7 +11,8 @@
  *     q, k = rmsNorm over D (q_norm, k_norm); q, k = RoPE(q, k; positions)  rotate_half convention
  *     k, v = concat(past, new) along time when a KV cache is given
  *     attention per kv head with its G query heads stacked along time: [B,KV,G·T,D] @ [B,KV,D,S]
- *     (no repeat_kv copy of K or V), + additive bias [B,1,1,T,S] (causal + padding), softmax
+ *     (no repeat_kv copy of K or V), + additive bias (causal + padding, expanded once to
+ *     [B,KV,G·T,S]), softmax
  *     x = x + o_proj(attn);  x = x + down(silu(gate(h2)) ⊙ up(h2)), h2 = rmsNorm(x) · post_attention_layernorm
  *   final rmsNorm; logits = x · headᵀ (head = embed_tokens when tied)
  *
@@ -157,8 +158,9 @@ export interface LayerResult {
 }
 
 /**
- * One Qwen3 decoder layer. `bias` is the additive attention bias [B, 1, 1, T, S] (S = P + T with a
- * cache, T without); `rope` the tables for this call's positions.
+ * One Qwen3 decoder layer. `bias` is the additive attention bias in the scores' layout
+ * [B, KV, G·T, S] (S = P + T with a cache, T without), as `expandAttentionBias` makes it once for
+ * all layers from [B, 1, 1, T, S]; `rope` the tables for this call's positions.
  */
 export function decoderLayer(
   g: Graph,
@@ -193,12 +195,10 @@ export function decoderLayer(
     k = op.concat(g, [past.k, k], 2); // [B, KV, S, D]
     v = op.concat(g, [past.v, v], 2);
   }
-  const S = k.shape[2] as string | number;
 
-  let scores = op.matmul(g, q, op.transposeLast(g, k)); // [B, KV, G·T, S]
-  scores = op.reshape(g, scores, [B, KV, G, T, S]); // [B, KV, G, T, S]
-  let probs = op.softmax(g, op.add(g, scores, bias), -1); // [B, KV, G, T, S]
-  probs = op.reshape(g, probs, [B, KV, `${G}*${T}`, S]); // [B, KV, G·T, S]
+  if (bias.shape.length !== 4) throw new Error("decoderLayer: give the bias as expandAttentionBias returns it, [B, KV, G·T, S]");
+  const scores = op.matmul(g, q, op.transposeLast(g, k)); // [B, KV, G·T, S]
+  const probs = op.softmax(g, op.add(g, scores, bias), -1); // [B, KV, G·T, S]
   let attn = op.matmul(g, probs, v); // [B, KV, G·T, D]
   attn = op.reshape(g, attn, [B, KV, G, T, D]);
   attn = op.transpose(g, attn, [0, 3, 1, 2, 4]); // [B, T, KV, G, D]
@@ -211,6 +211,23 @@ export function decoderLayer(
   const act = swiglu(g, gate, up); // [B, T, I]
   x = op.add(g, x, op.linear(g, act, w("mlp.down_proj.weight"))); // [B, T, C]
   return { x, k, v };
+}
+
+/**
+ * [B, 1, 1, T, S] → [B, KV, G·T, S], the layout of the scores (G query heads of a kv head stacked
+ * along time). Done once per forward: a broadcast Add inside every layer is slower in onnxruntime,
+ * and adding in the scores' own layout needs no reshape around the softmax.
+ */
+export function expandAttentionBias(g: Graph, config: ModelConfig, bias: Tensor): Tensor {
+  const KV = config.numKeyValueHeads;
+  const G = config.numAttentionHeads / KV;
+  const [B, , , T, S] = bias.shape as (string | number)[];
+  if (bias.shape.length !== 5 || B === undefined || T === undefined || S === undefined) {
+    throw new Error(`expandAttentionBias: expected a bias [B, 1, 1, T, S]; got rank ${bias.shape.length}`);
+  }
+  const shape = op.mul(g, op.shapeOf(g, bias), g.ints([1, KV, G, 1, 1]));
+  const full = g.op1("Expand", [bias, shape], {}, { dtype: bias.dtype, shape: [B, KV, G, T, S] });
+  return op.reshape(g, full, [B, KV, `${G}*${T}`, S]);
 }
 
 export interface ForwardInputs {
@@ -236,12 +253,7 @@ export function qwen3Hidden(g: Graph, config: ModelConfig, params: ParamTensors,
   let x = op.gather(g, param(params, "model.embed_tokens.weight"), inputs.tokens); // [B, T, C]
   const dtype = inputs.bias.dtype as FloatType;
   const rope = ropeTables(g, config, inputs.positions, dtype);
-  // Broadcasting [B,1,1,T,S] over the heads inside every layer's Add is ~4× slower in onnxruntime
-  // than a same-shape Add, so the bias is expanded once to [B, KV, G, T, S] and shared.
-  const G = config.numAttentionHeads / config.numKeyValueHeads;
-  const biasShape = op.mul(g, op.shapeOf(g, inputs.bias), g.ints([1, config.numKeyValueHeads, G, 1, 1]));
-  const [bB, , , bT, bS] = inputs.bias.shape as (string | number)[];
-  const bias = g.op1("Expand", [inputs.bias, biasShape], {}, { dtype, shape: [bB ?? "B", config.numKeyValueHeads, G, bT ?? "T", bS ?? "S"] });
+  const bias = expandAttentionBias(g, config, inputs.bias);
   const present: LayerResult[] = [];
   for (let n = 0; n < config.numHiddenLayers; n++) {
     const r = decoderLayer(g, config, params, n, x, rope, bias, inputs.past?.[n]);

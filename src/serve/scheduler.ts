@@ -2,7 +2,8 @@
  * The batching scheduler: concurrent HTTP requests share one batched `Generator` call.
  *
  * Waves: requests that arrive while the generator is busy wait in a queue; when the current
- * wave ends, every waiting job is taken at once, grouped by what one `Generator.generate` call
+ * wave ends (after a pause of at most 50 ms while requests are still arriving, so that
+ * clients answered by the last wave can join the next; see `gather`), every waiting job is taken at once, grouped by what one `Generator.generate` call
  * must share (temperature, top-p, stop strings), and each group runs as ONE call whose rows are
  * all the group's choices (a request with n = 4 is four rows). Per-request `max_tokens` is per
  * row. Inside a call the generator batches continuously (finished rows leave, waiting rows take
@@ -51,30 +52,66 @@ interface Queued {
 export class Scheduler {
   private readonly queue: Queued[] = [];
   private running = false;
+  /** Requests announced (body being read, prompt being encoded) but not yet submitted. */
+  private arriving = 0;
+  /** Jobs the next wave expects: those waiting when the last wave ended plus those it answered. */
+  private expected = 0;
   private stats_ = { waves: 0, calls: 0, maxRows: 0, jobs: 0 };
 
   constructor(
     private readonly generator: Generator,
     private readonly rng: Rng,
     private readonly maxBatch = 64,
+    /** Longest pause to let concurrent requests join a wave. */
+    private readonly gatherMs = 50,
   ) {}
 
   get stats(): SchedulerStats {
     return { ...this.stats_ };
   }
 
-  /** The job's completions, one per choice. */
-  submit(job: Job): Promise<Completion[]> {
+  /**
+   * Announces a request that will probably be submitted soon; the returned function withdraws
+   * it if it never is (a bad request). Submitting withdraws it too. Waves wait for announced
+   * requests (up to `gatherMs`).
+   */
+  announce(): () => void {
+    this.arriving++;
+    let open = true;
+    return () => {
+      if (open) this.arriving--;
+      open = false;
+    };
+  }
+
+  /** The job's completions, one per choice. `withdraw` is the function `announce` returned. */
+  submit(job: Job, withdraw?: () => void): Promise<Completion[]> {
+    withdraw?.();
     return new Promise((resolve, reject) => {
       this.queue.push({ job, resolve, reject });
       if (!this.running) void this.loop();
     });
   }
 
+  /**
+   * Waits (2 ms steps, at most `gatherMs`) while requests are announced, or while fewer jobs wait
+   * than `expected`: clients answered by the last wave send their next request a few
+   * milliseconds later, and without this pause the first of them would start a wave of one while
+   * the rest wait for it (and a load would settle into two half-size cohorts taking turns). A
+   * steady load thus keeps its whole batch together; a lone client never waits.
+   */
+  private async gather(): Promise<void> {
+    const until = performance.now() + this.gatherMs;
+    while ((this.arriving > 0 || this.queue.length < this.expected) && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
   private async loop(): Promise<void> {
     this.running = true;
     try {
       while (this.queue.length > 0) {
+        if (this.gatherMs > 0) await this.gather();
         const wave = this.queue.splice(0).filter((q) => {
           if (!q.job.cancelled()) return true;
           q.reject(new Error("cancelled"));
@@ -82,6 +119,8 @@ export class Scheduler {
         });
         this.stats_.waves++;
         for (const group of groups(wave)) await this.run(group);
+        // The clients just answered will likely send again: the next wave waits for them too.
+        this.expected = this.queue.length + wave.length;
       }
     } finally {
       this.running = false;

@@ -227,7 +227,7 @@ function legacyLogprobs(items: readonly TokenLogprob[]): unknown {
   };
 }
 
-async function complete(ctx: Context, res: ServerResponse, request: ChatRequest | CompletionRequest): Promise<void> {
+async function complete(ctx: Context, res: ServerResponse, request: ChatRequest | CompletionRequest, withdraw: () => void): Promise<void> {
   checkModel(ctx, request.model);
   if (request.topLogprobs > 0 && ctx.params.layout.totalSize > TOP_LOGPROBS_MAX_PARAMS) {
     throw new ApiError(400, `top log-probs are recomputed by a slow reference forward, offered for models up to ${TOP_LOGPROBS_MAX_PARAMS / 1e6} M parameters`, request.kind === "chat" ? "top_logprobs" : "logprobs", "unsupported_parameter");
@@ -253,7 +253,7 @@ async function complete(ctx: Context, res: ServerResponse, request: ChatRequest 
   const job = { prompt, n: request.n, maxTokens: request.maxTokens, temperature: request.temperature, topP: request.topP, stop: request.stop, seed: request.seed, cancelled: () => gone };
 
   if (!request.stream) {
-    const completions = await ctx.scheduler.submit(job);
+    const completions = await ctx.scheduler.submit(job, withdraw);
     if (gone) return;
     const choices = completions.map((c, index) => {
       const at = stopIndex(c.text, request.stop);
@@ -287,7 +287,7 @@ async function complete(ctx: Context, res: ServerResponse, request: ChatRequest 
         const out = streams[choice]?.push(delta) ?? "";
         if (out !== "") chunk(choice, out, null);
       },
-    });
+    }, withdraw);
     completions.forEach((c, i) => {
       const s = streams[i] as ReturnType<typeof stopStream>;
       const tail = s.end();
@@ -322,15 +322,21 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     checkModel(ctx, decodeURIComponent(modelPath[1] as string));
     return sendJson(res, 200, model);
   }
-  const raw = await readBody(req, ctx.maxBodyBytes);
-  let body: unknown;
+  // Announced while the body is read, so a wave starting now waits a moment for this request.
+  const withdraw = ctx.scheduler.announce();
   try {
-    body = JSON.parse(raw);
-  } catch {
-    throw new ApiError(400, "We could not parse the JSON body of your request: expected a JSON object", null, "invalid_json");
+    const raw = await readBody(req, ctx.maxBodyBytes);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      throw new ApiError(400, "We could not parse the JSON body of your request: expected a JSON object", null, "invalid_json");
+    }
+    const request = path === "/v1/chat/completions" ? parseChatRequest(body, ctx.limits) : parseCompletionRequest(body, ctx.limits);
+    await complete(ctx, res, request, withdraw);
+  } finally {
+    withdraw();
   }
-  const request = path === "/v1/chat/completions" ? parseChatRequest(body, ctx.limits) : parseCompletionRequest(body, ctx.limits);
-  await complete(ctx, res, request);
 }
 
 /** Serves an already loaded model (tests and benches build one in memory). */

@@ -89,7 +89,7 @@ describe("spiral bench-math", () => {
 
   it("refuses game agents and bad options with what was expected", async () => {
     await expect(run(["--model", "random", "--data", files[0]!])).rejects.toThrow(/bench-math needs a model/);
-    const base = { model: tiny, data: files, samples: "1", maxNew: "8", temperature: "0.6", topP: "0.95", seed: "0", concurrency: "4" };
+    const base = { model: tiny, data: files, samples: "1", maxNew: "8", temperature: "0.6", topP: "0.95", seed: "0", concurrency: "4", timeout: "600", retries: "4" };
     expect(() => parseBenchMathOptions({ ...base, samples: "0" })).toThrow(/--samples expects an integer ≥ 1/);
     expect(() => parseBenchMathOptions({ ...base, topP: "0" })).toThrow(/--top-p expects a number in \(0, 1\]/);
   });

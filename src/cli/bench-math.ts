@@ -28,6 +28,8 @@ export interface BenchMathCliOptions {
   readonly topP: number;
   readonly seed: number;
   readonly concurrency: number;
+  readonly timeoutS: number;
+  readonly retries: number;
   readonly json: boolean;
   readonly out?: string;
 }
@@ -42,6 +44,8 @@ interface RawOptions {
   topP: string;
   seed: string;
   concurrency: string;
+  timeout: string;
+  retries: string;
   json?: boolean;
   out?: string;
 }
@@ -69,6 +73,8 @@ export function parseBenchMathOptions(raw: RawOptions): BenchMathCliOptions {
     topP: number(raw.topP, "--top-p", (x) => x > 0 && x <= 1, "a number in (0, 1]"),
     seed: parseIntegerOption(raw.seed, "--seed"),
     concurrency: positive(raw.concurrency, "--concurrency"),
+    timeoutS: number(raw.timeout, "--timeout", (x) => x > 0, "a number of seconds > 0"),
+    retries: number(raw.retries, "--retries", (x) => Number.isInteger(x) && x >= 0, "an integer ≥ 0"),
     json: raw.json === true,
     ...(raw.out === undefined ? {} : { out: raw.out }),
   };
@@ -88,7 +94,7 @@ export async function runBenchMath(options: BenchMathCliOptions, io: CliIo): Pro
   const spec = parsePolicySpec(options.model);
   if (spec.kind === "reference") throw new Error(`bench-math needs a model: a checkpoint directory or openai:<base-url>#<model>; got the game agent "${spec.name}"`);
   const sets = options.data.map((path) => ({ name: basename(path).replace(/\.jsonl$/, ""), problems: loadMathSet(path).slice(0, options.limit) }));
-  const player = await openPolicy(spec, { temperature: options.temperature, topP: options.topP, maxNewTokens: options.maxNew, concurrency: options.concurrency });
+  const player = await openPolicy(spec, { temperature: options.temperature, topP: options.topP, maxNewTokens: options.maxNew, concurrency: options.concurrency, timeoutMs: options.timeoutS * 1000, retries: options.retries });
   if (player.kind !== "policy") throw new Error("internal: a model spec opened as an agent");
   const rng = createRng(options.seed);
   const results: MathBenchResult[] = [];
@@ -119,6 +125,8 @@ export function benchMathCommand(io: CliIo = processIo()): Command {
     .option("--top-p <p>", "nucleus sampling mass", String(MATH_TOP_P))
     .option("--seed <n>", "random seed", "0")
     .option("--concurrency <n>", "requests in flight for an endpoint", "16")
+    .option("--timeout <s>", "openai: seconds per request attempt", "600")
+    .option("--retries <n>", "openai: retries on 429/5xx/timeouts/connection errors", "4")
     .option("--json", "print the results as JSON")
     .option("--out <file>", "write results with every graded sample as JSON")
     .action(async (raw: RawOptions) => {

@@ -46,6 +46,21 @@ describe("spiral eval", () => {
     expect(r.report.sides[0].replyTokens / r.report.sides[0].tokenReplies).toBe(3);
   });
 
+  it("self-play of one checkpoint plays both seats from one loaded model", async () => {
+    const { out } = await run(["--game", "KuhnPoker-v1-1round", "--a", tiny, "--b", tiny, "--games", "8", "--json", "--max-new", "8"]);
+    const r = JSON.parse(out) as Extract<EvalResult, { kind: "match" }>;
+    expect(r.report.outcomes.wins + r.report.outcomes.draws + r.report.outcomes.losses).toBe(8);
+    expect(r.report.sides[0].invalid + r.report.sides[1].invalid).toBe(0);
+    expect(r.report.sides[0].decisions).toBeGreaterThanOrEqual(8);
+    expect(r.report.sides[1].decisions).toBeGreaterThanOrEqual(8);
+  });
+
+  it("reports games an unreachable endpoint voided, with the reason", async () => {
+    const { out } = await run(["--game", "TicTacToe-v0", "--a", "openai:http://127.0.0.1:9/v1#none", "--b", "random", "--games", "4", "--retries", "0"]);
+    expect(out).toMatch(/0 games played, 4 lost to transport failures \(not counted\)/);
+    expect(out).toMatch(/first transport failure: http:\/\/127\.0\.0\.1:9\/v1\/chat\/completions: /);
+  });
+
   it("runs a round robin and ranks the perfect Nim player first", async () => {
     const { out } = await run(["--game", "Nim-v0", "--tournament", "optimal", "random", "random", "--games", "20", "--json"]);
     const r = JSON.parse(out) as Extract<EvalResult, { kind: "tournament" }>;
@@ -67,11 +82,12 @@ describe("spiral eval", () => {
   });
 
   it("rejects contradictory or bad options with what was expected", () => {
-    const base = { game: "TicTacToe-v0", games: "4", samples: "4", temperature: "0.6", seed: "0", maxNew: "8", concurrency: "4" };
+    const base = { game: "TicTacToe-v0", games: "4", samples: "4", temperature: "0.6", seed: "0", maxNew: "8", concurrency: "4", timeout: "120", retries: "4" };
     expect(() => parseEvalOptions({ ...base, a: "random" })).toThrow(/Give exactly one of/);
     expect(() => parseEvalOptions({ ...base, a: "random", b: "random", games: "0" })).toThrow(/--games expects an integer ≥ 1/);
     expect(() => parseEvalOptions({ ...base, tournament: ["random"] })).toThrow(/at least two policy specs/);
     expect(() => parseEvalOptions({ ...base, a: "random", b: "random", topP: "2" })).toThrow(/--top-p expects a number in \(0, 1\]/);
+    expect(() => parseEvalOptions({ ...base, a: "random", b: "random", retries: "-1" })).toThrow(/--retries expects an integer ≥ 0/);
   });
 
   it("names the accepted spec forms for an unknown policy", async () => {

@@ -38,6 +38,8 @@ export interface EvalCliOptions {
   readonly maxNew: number;
   readonly concurrency: number;
   readonly turnCap?: number;
+  readonly timeoutS: number;
+  readonly retries: number;
   readonly out?: string;
   readonly json: boolean;
 }
@@ -56,6 +58,8 @@ interface RawOptions {
   maxNew: string;
   concurrency: string;
   turnCap?: string;
+  timeout: string;
+  retries: string;
   out?: string;
   json?: boolean;
 }
@@ -93,6 +97,8 @@ export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
     maxNew: positive(raw.maxNew, "--max-new"),
     concurrency: positive(raw.concurrency, "--concurrency"),
     ...(raw.turnCap === undefined ? {} : { turnCap: positive(raw.turnCap, "--turn-cap") }),
+    timeoutS: number(raw.timeout, "--timeout", (x) => x > 0, "a number of seconds > 0"),
+    retries: number(raw.retries, "--retries", (x) => Number.isInteger(x) && x >= 0, "an integer ≥ 0"),
     ...(raw.out === undefined ? {} : { out: raw.out }),
     json: raw.json === true,
   };
@@ -108,6 +114,7 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
   const game = getGame(options.game);
   const settings: SamplingSettings = {
     temperature: options.temperature, maxNewTokens: options.maxNew, concurrency: options.concurrency, ...(options.topP === undefined ? {} : { topP: options.topP }),
+    timeoutMs: options.timeoutS * 1000, retries: options.retries,
   };
   const specs = options.tournament ?? [options.a, options.b].filter((s): s is string => s !== undefined);
   const parsed = specs.map(parsePolicySpec);
@@ -118,7 +125,17 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
   if (transcript !== undefined) writeFileSync(transcript, "");
   const onGame = transcript === undefined ? undefined : (g: ArenaGame) => appendFileSync(transcript, JSON.stringify(g) + "\n");
   try {
-    for (const spec of parsed) opened.push(await openPolicy(spec, settings));
+    // The same spec twice (self-play of a checkpoint) shares one loaded model.
+    const bySpec = new Map<string, OpenedPolicy>();
+    for (const [i, spec] of parsed.entries()) {
+      const key = specs[i] as string;
+      let player = bySpec.get(key);
+      if (player === undefined) {
+        player = await openPolicy(spec, settings);
+        bySpec.set(key, player);
+      }
+      opened.push(player);
+    }
     let result: EvalResult;
     if (options.exact) {
       const player = opened[0] as OpenedPolicy;
@@ -167,7 +184,7 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
     if (options.out !== undefined) writeFileSync(join(options.out, "summary.json"), JSON.stringify(result, null, 2) + "\n");
     return result;
   } finally {
-    for (const p of opened) await p.close();
+    for (const p of new Set(opened)) await p.close();
   }
 }
 
@@ -187,6 +204,8 @@ export function evalCommand(io: CliIo = processIo()): Command {
     .option("--max-new <n>", "token budget of one reply", "256")
     .option("--concurrency <n>", "live games at once (and requests in flight per endpoint)", "32")
     .option("--turn-cap <n>", "end games as draws after this many moves")
+    .option("--timeout <s>", "openai: policies: seconds per request attempt", "120")
+    .option("--retries <n>", "openai: policies: retries on 429/5xx/timeouts/connection errors", "4")
     .option("--out <dir>", "write games.jsonl and summary.json here")
     .option("--json", "print the result as JSON")
     .action(async (raw: RawOptions) => {

@@ -70,6 +70,8 @@ export interface ArenaReport {
   /** A's outcomes with A in seat 0 and in seat 1. */
   readonly bySeat: readonly [Outcomes, Outcomes];
   readonly transportFailures: number;
+  /** The first transport failure's message (why games were voided), if any. */
+  readonly firstTransportError?: string;
   /** [A, B]. */
   readonly sides: readonly [SideStats, SideStats];
   readonly seconds: number;
@@ -179,6 +181,7 @@ export async function runArena(options: ArenaOptions, rng: Rng): Promise<ArenaRe
   let outcomes = NO_OUTCOMES;
   const bySeat: [Outcomes, Outcomes] = [NO_OUTCOMES, NO_OUTCOMES];
   let transportFailures = 0;
+  let firstTransportError: string | undefined;
   const cap = Math.min(game.info.maxTurns, options.turnCap ?? Infinity);
   const live: LiveGame[] = [];
   let next = 0;
@@ -188,6 +191,7 @@ export async function runArena(options: ArenaOptions, rng: Rng): Promise<ArenaRe
     options.onGame?.({ gameId: game.info.id, index: g.index, seed: g.seed, aSeat: g.aSeat, players, moves: g.moves, ...end });
     if (end.endReason === "transport") {
       transportFailures++;
+      firstTransportError ??= end.transport;
       return;
     }
     const r = end.returns[g.aSeat];
@@ -209,11 +213,16 @@ export async function runArena(options: ArenaOptions, rng: Rng): Promise<ArenaRe
       for (const seat of game.toAct(g.state)) pending.push({ g, seat, side: seat === g.aSeat ? 0 : 1, observation: game.observe(g.state, seat) });
     }
     const perSide = ([0, 1] as const).map((side) => pending.filter((p) => p.side === side));
-    const replies = await Promise.all(
-      ([0, 1] as const).map((side) =>
-        decide(side === 0 ? options.a : options.b, agents[side], (perSide[side] ?? []).map((p) => ({ info: game.info, observation: p.observation, rng: p.g.rng })), callRng.split()),
-      ),
-    );
+    const decisions = (side: 0 | 1) => (perSide[side] ?? []).map((p) => ({ info: game.info, observation: p.observation, rng: p.g.rng }));
+    let replies: Reply[][];
+    if (options.a === options.b && options.a.kind === "policy") {
+      // One model in both seats (self-play): both sides' decisions in one batch.
+      const both = await decide(options.a, undefined, [...decisions(0), ...decisions(1)], callRng.split());
+      const split = perSide[0]?.length ?? 0;
+      replies = [both.slice(0, split), both.slice(split)];
+    } else {
+      replies = await Promise.all(([0, 1] as const).map((side) => decide(side === 0 ? options.a : options.b, agents[side], decisions(side), callRng.split())));
+    }
     const replyOf = new Map<(typeof pending)[number], Reply>();
     for (const side of [0, 1] as const) (perSide[side] ?? []).forEach((p, i) => replyOf.set(p, replies[side]?.[i] as Reply));
 
@@ -273,6 +282,7 @@ export async function runArena(options: ArenaOptions, rng: Rng): Promise<ArenaRe
   }
   return {
     gameId: game.info.id, a: options.a.name, b: options.b.name, outcomes, rates: outcomeRates(outcomes), bySeat, transportFailures, sides,
+    ...(firstTransportError === undefined ? {} : { firstTransportError }),
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -97,6 +97,9 @@ export interface SamplingSettings {
   readonly concurrency?: number;
   /** ORT intra-op threads for checkpoints. */
   readonly threads?: number;
+  /** Endpoints: per-attempt timeout (default 120 000 ms) and retries (default 4). */
+  readonly timeoutMs?: number;
+  readonly retries?: number;
 }
 
 /** A model (checkpoint or endpoint) ready to play: its policy and how it is prompted. */
@@ -154,6 +157,7 @@ export async function openPolicy(spec: PolicySpec, settings: SamplingSettings): 
   const policy = openaiPolicy({
     baseUrl: spec.baseUrl, model: spec.model, temperature: settings.temperature,
     ...(settings.topP === undefined ? {} : { topP: settings.topP }), ...(settings.concurrency === undefined ? {} : { concurrency: settings.concurrency }),
+    ...(settings.timeoutMs === undefined ? {} : { timeoutMs: settings.timeoutMs }), ...(settings.retries === undefined ? {} : { retries: settings.retries }),
   });
   return { kind: "policy", name, policy, mode: chatMode(), maxNewTokens: settings.maxNewTokens, batched: false, exact: false, close: () => Promise.resolve() };
 }

@@ -37,6 +37,7 @@ export function formatArena(r: ArenaReport): string {
     "",
     formatTable([["side", "player", "decisions", "invalid (rate)", "mean reply tokens", "mean reply chars", "transport"], sideRow("A", r.a, r.sides[0]), sideRow("B", r.b, r.sides[1])]),
   ];
+  if (r.firstTransportError !== undefined) lines.push(`first transport failure: ${r.firstTransportError}\n`);
   return lines.join("\n");
 }
 

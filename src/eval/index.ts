@@ -11,7 +11,7 @@ export type { MathProblem } from "./math-data.js";
 export { loadMathSet, parseMathSet } from "./math-data.js";
 export { mathPrompt, mathPromptR1 } from "../prompt/math.js";
 export type { PolicySpec, OpenedPolicy, PolicyPlayer, AgentPlayer, SamplingSettings } from "./policy-spec.js";
-export { parsePolicySpec, formatPolicySpec, openPolicy, openCheckpoint, referenceAgentFor, OPTIMAL_BY_GAME, REFERENCE_NAMES } from "./policy-spec.js";
+export { parsePolicySpec, formatPolicySpec, openPolicy, openCheckpoint, referenceAgentFor, agentOf, OPTIMAL_BY_GAME, REFERENCE_NAMES } from "./policy-spec.js";
 export type { OpenAIPolicyOptions, RemoteResult } from "./openai-policy.js";
 export { openaiPolicy, TransportError, API_KEY_ENV, apiKeyFromEnv } from "./openai-policy.js";
 export type { ArenaGame, ArenaOptions, ArenaReport, SideStats } from "./arena.js";

@@ -17,6 +17,8 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Agent } from "../games/agent.js";
+import type { GameInfo, Observation } from "../games/game.js";
+import type { Rng } from "../games/rng.js";
 import { makeReferenceAgent } from "../games/agent-registry.js";
 import { loadCheckpoint } from "../engine/checkpoint.js";
 import { Generator } from "../engine/generate.js";
@@ -160,4 +162,47 @@ export async function openPolicy(spec: PolicySpec, settings: SamplingSettings): 
     ...(settings.timeoutMs === undefined ? {} : { timeoutMs: settings.timeoutMs }), ...(settings.retries === undefined ? {} : { retries: settings.retries }),
   });
   return { kind: "policy", name, policy, mode: chatMode(), maxNewTokens: settings.maxNewTokens, batched: false, exact: false, close: () => Promise.resolve() };
+}
+
+/**
+ * Any opened policy as a game `Agent` (what the trainer's `--opponent` and the match runner take).
+ * A model's `act` calls made in the same tick are coalesced into ONE `generate` call (the actor
+ * asks all live games' opponent moves at once with `Promise.all`), so a checkpoint opponent is
+ * still batched across games. The reply is read by the player's prompt mode; a reply with no
+ * action becomes an empty move (invalid); a failed request rejects (a transport failure for the
+ * runner).
+ */
+export function agentOf(player: OpenedPolicy, gameId: string, info: GameInfo): Agent {
+  if (player.kind === "agent") return player.agentFor(gameId);
+  type Waiting = { observation: Observation; rng: Rng; resolve: (r: { action: string; raw: string }) => void; reject: (e: unknown) => void };
+  let waiting: Waiting[] = [];
+  const flush = async (): Promise<void> => {
+    const batch = waiting;
+    waiting = [];
+    const requests = batch.map((w) => player.mode.request(info, w.observation, player.maxNewTokens));
+    try {
+      // The first caller's stream drives the batch: the same calls in the same order give the same replies.
+      const results = player.batched
+        ? await player.policy.generate(requests, (batch[0] as Waiting).rng.split())
+        : await Promise.all(requests.map((r, i) => player.policy.generate([r], (batch[i] as Waiting).rng.split()).then((x) => x[0] as (typeof x)[number])));
+      batch.forEach((w, i) => {
+        const text = results[i]?.text ?? "";
+        const extracted = player.mode.extract(text, w.observation);
+        // No action found: an empty move, which the game judges invalid (the raw text might
+        // otherwise parse, e.g. a bracket in the reasoning of a reply with no box).
+        w.resolve({ action: extracted.ok ? extracted.action : "", raw: text });
+      });
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+    }
+  };
+  return {
+    name: player.name,
+    act(observation, rng) {
+      return new Promise((resolve, reject) => {
+        if (waiting.length === 0) setImmediate(() => void flush());
+        waiting.push({ observation, rng, resolve, reject });
+      });
+    },
+  };
 }

@@ -1,0 +1,58 @@
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { playMatch } from "../games/match.js";
+import { getGame } from "../games/registry.js";
+import { createRng } from "../games/rng.js";
+import { playMatchup } from "../rl/eval.js";
+import { randomPolicy, type Policy } from "../rl/policy.js";
+import { chatMode, compactMode } from "../rl/prompt-mode.js";
+import { agentOf, formatPolicySpec, parsePolicySpec, referenceAgentFor, type PolicyPlayer } from "./policy-spec.js";
+
+describe("policy specs", () => {
+  it("parses every form and formats it back", () => {
+    for (const text of ["random", "optimal", "heuristic", "openai:http://127.0.0.1:8000/v1#qwen3-4b", "openai:https://api.example.com/v1#gpt#4"]) {
+      expect(formatPolicySpec(parsePolicySpec(text))).toBe(text);
+    }
+    expect(parsePolicySpec("openai:https://api.example.com/v1#gpt#4")).toEqual({ kind: "openai", baseUrl: "https://api.example.com/v1#gpt", model: "4" });
+    const root = mkdtempSync(join(tmpdir(), "spiral-spec-"));
+    mkdirSync(join(root, "empty"));
+    expect(() => parsePolicySpec(join(root, "empty"))).toThrow(/has no config\.json/);
+    expect(() => parsePolicySpec("")).toThrow(/Empty policy spec/);
+    expect(() => parsePolicySpec("openai:http://x/v1")).toThrow(/Expected openai:<base-url>#<model>/);
+  });
+
+  it("resolves optimal per game and names the games that have one", async () => {
+    expect(referenceAgentFor("optimal", "TicTacToe-v0").name).toBe("optimal");
+    expect(() => referenceAgentFor("optimal", "PigDice-v1")).toThrow(/"optimal" has no player for PigDice-v1; it exists for TicTacToe-v0/);
+    const nim = getGame("Nim-v0");
+    const record = await playMatch({ game: nim, agents: [referenceAgentFor("optimal", "Nim-v0"), referenceAgentFor("random", "Nim-v0")], seed: 1 });
+    expect(record.returns[0]).toBe(1); // piles 3, 4, 5: the first player wins with perfect play
+  });
+});
+
+describe("agentOf", () => {
+  const ticTacToe = getGame("TicTacToe-v0");
+
+  it("coalesces a model opponent's concurrent moves into one generate call", async () => {
+    const inner = randomPolicy();
+    const batches: number[] = [];
+    const counting: Policy = { ...inner, name: "counting", generate: (r, rng) => (batches.push(r.length), inner.generate(r, rng)) };
+    const player: PolicyPlayer = { kind: "policy", name: "counting", policy: counting, mode: compactMode, maxNewTokens: 8, batched: true, exact: true, close: () => Promise.resolve() };
+    const opponent = agentOf(player, ticTacToe.info.id, ticTacToe.info);
+    const report = await playMatchup({ policy: randomPolicy(), mode: compactMode, maxNewTokens: 8, envs: 16 }, { game: ticTacToe, opponent, games: 32 }, createRng(2));
+    expect(report.outcomes.wins + report.outcomes.draws + report.outcomes.losses).toBe(32);
+    expect(Math.max(...batches)).toBeGreaterThanOrEqual(8);
+    expect(batches.length).toBeLessThan(batches.reduce((a, b) => a + b, 0) / 4);
+  });
+
+  it("turns a reply without an action into an invalid move, not a lucky parse", async () => {
+    // Free text with a bracket but no box: chat mode finds no action.
+    const talker: Policy = { ...randomPolicy(), generate: (r) => Promise.resolve(r.map(() => ({ text: "I like [4] a lot", promptIds: [], generatedIds: [], logprobs: [] }))) };
+    const player: PolicyPlayer = { kind: "policy", name: "talker", policy: talker, mode: chatMode(), maxNewTokens: 8, batched: true, exact: false, close: () => Promise.resolve() };
+    const record = await playMatch({ game: ticTacToe, agents: [agentOf(player, ticTacToe.info.id, ticTacToe.info), referenceAgentFor("random", ticTacToe.info.id)], seed: 0 });
+    expect(record.endReason).toBe("invalid");
+    expect(record.returns[0]).toBeLessThan(0);
+  });
+});

@@ -13,7 +13,7 @@
  */
 import { mkdirSync, writeFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { getGame } from "../games/registry.js";
 import { createRng } from "../games/rng.js";
 import { mergeOutcomes, NO_OUTCOMES, type Outcomes } from "../rl/stats.js";
@@ -40,6 +40,7 @@ export interface EvalCliOptions {
   readonly turnCap?: number;
   readonly timeoutS: number;
   readonly retries: number;
+  readonly promptMode?: "compact" | "chat";
   readonly out?: string;
   readonly json: boolean;
 }
@@ -60,6 +61,7 @@ interface RawOptions {
   turnCap?: string;
   timeout: string;
   retries: string;
+  promptMode?: "compact" | "chat";
   out?: string;
   json?: boolean;
 }
@@ -99,6 +101,7 @@ export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
     ...(raw.turnCap === undefined ? {} : { turnCap: positive(raw.turnCap, "--turn-cap") }),
     timeoutS: number(raw.timeout, "--timeout", (x) => x > 0, "a number of seconds > 0"),
     retries: number(raw.retries, "--retries", (x) => Number.isInteger(x) && x >= 0, "an integer ≥ 0"),
+    ...(raw.promptMode === undefined ? {} : { promptMode: raw.promptMode }),
     ...(raw.out === undefined ? {} : { out: raw.out }),
     json: raw.json === true,
   };
@@ -114,7 +117,7 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
   const game = getGame(options.game);
   const settings: SamplingSettings = {
     temperature: options.temperature, maxNewTokens: options.maxNew, concurrency: options.concurrency, ...(options.topP === undefined ? {} : { topP: options.topP }),
-    timeoutMs: options.timeoutS * 1000, retries: options.retries,
+    timeoutMs: options.timeoutS * 1000, retries: options.retries, ...(options.promptMode === undefined ? {} : { promptMode: options.promptMode }),
   };
   const specs = options.tournament ?? [options.a, options.b].filter((s): s is string => s !== undefined);
   const parsed = specs.map(parsePolicySpec);
@@ -204,6 +207,7 @@ export function evalCommand(io: CliIo = processIo()): Command {
     .option("--max-new <n>", "token budget of one reply", "256")
     .option("--concurrency <n>", "live games at once (and requests in flight per endpoint)", "32")
     .option("--turn-cap <n>", "end games as draws after this many moves")
+    .addOption(new Option("--prompt-mode <mode>", "checkpoints: compact or chat (default: the training run's, else by tokenizer)").choices(["compact", "chat"]))
     .option("--timeout <s>", "openai: policies: seconds per request attempt", "120")
     .option("--retries <n>", "openai: policies: retries on 429/5xx/timeouts/connection errors", "4")
     .option("--out <dir>", "write games.jsonl and summary.json here")

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -8,7 +8,10 @@ import { createRng } from "../games/rng.js";
 import { playMatchup } from "../rl/eval.js";
 import { randomPolicy, type Policy } from "../rl/policy.js";
 import { chatMode, compactMode } from "../rl/prompt-mode.js";
-import { agentOf, formatPolicySpec, parsePolicySpec, referenceAgentFor, type PolicyPlayer } from "./policy-spec.js";
+import { saveCheckpoint } from "../engine/checkpoint.js";
+import { initParams } from "../engine/params.js";
+import { modelPreset } from "../engine/presets.js";
+import { agentOf, openPolicy, formatPolicySpec, parsePolicySpec, referenceAgentFor, type PolicyPlayer } from "./policy-spec.js";
 
 describe("policy specs", () => {
   it("parses every form and formats it back", () => {
@@ -29,6 +32,23 @@ describe("policy specs", () => {
     const nim = getGame("Nim-v0");
     const record = await playMatch({ game: nim, agents: [referenceAgentFor("optimal", "Nim-v0"), referenceAgentFor("random", "Nim-v0")], seed: 1 });
     expect(record.returns[0]).toBe(1); // piles 3, 4, 5: the first player wins with perfect play
+  });
+});
+
+describe("checkpoints in a training run", () => {
+  it("take the run's prompt mode and tokenizer unless told otherwise", async () => {
+    const run = mkdtempSync(join(tmpdir(), "spiral-run-"));
+    writeFileSync(join(run, "config.json"), JSON.stringify({ promptMode: "chat", model: { preset: "qwen3-0.6b", tokenizer: "qwen3" } }));
+    const config = { ...modelPreset("qwen3-0.6b"), hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 8 };
+    await saveCheckpoint(join(run, "step-1"), { config, params: initParams(config, createRng(1), 0.1) });
+    const settings = { temperature: 0.6, maxNewTokens: 8 };
+    const p = (await openPolicy(parsePolicySpec(join(run, "step-1")), settings)) as PolicyPlayer;
+    expect(p.mode.name).toBe("chat");
+    expect(p.tokenizer?.kind).toBe("hf"); // the run's Qwen3 tokenizer: the checkpoint has no tokenizer.json
+    await p.close();
+    const forced = (await openPolicy(parsePolicySpec(join(run, "step-1")), { ...settings, promptMode: "compact" })) as PolicyPlayer;
+    expect(forced.mode.name).toBe("compact");
+    await forced.close();
   });
 });
 

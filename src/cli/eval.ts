@@ -13,6 +13,7 @@
  */
 import { mkdirSync, writeFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
+import cliProgress from "cli-progress";
 import { Command, Option } from "commander";
 import { getGame } from "../games/registry.js";
 import { createRng } from "../games/rng.js";
@@ -126,7 +127,16 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
   if (options.out !== undefined) mkdirSync(options.out, { recursive: true });
   const transcript = options.out === undefined ? undefined : join(options.out, "games.jsonl");
   if (transcript !== undefined) writeFileSync(transcript, "");
-  const onGame = transcript === undefined ? undefined : (g: ArenaGame) => appendFileSync(transcript, JSON.stringify(g) + "\n");
+  // A progress bar on an interactive terminal only (games finish out of order; the bar counts them).
+  const pairs = options.tournament === undefined ? 1 : (options.tournament.length * (options.tournament.length - 1)) / 2;
+  const bar = !options.json && !options.exact && process.stderr.isTTY === true
+    ? new cliProgress.SingleBar({ format: "games {value}/{total} [{bar}] {eta_formatted}", hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
+    : undefined;
+  bar?.start(options.games * pairs, 0);
+  const onGame = (g: ArenaGame): void => {
+    bar?.increment();
+    if (transcript !== undefined) appendFileSync(transcript, JSON.stringify(g) + "\n");
+  };
   try {
     // The same spec twice (self-play of a checkpoint) shares one loaded model.
     const bySpec = new Map<string, OpenedPolicy>();
@@ -155,7 +165,7 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
       }
     } else if (options.tournament === undefined) {
       const report = await runArena(
-        { game, a: opened[0] as OpenedPolicy, b: opened[1] as OpenedPolicy, games: options.games, concurrency: options.concurrency, ...(options.turnCap === undefined ? {} : { turnCap: options.turnCap }), ...(onGame === undefined ? {} : { onGame }) },
+        { game, a: opened[0] as OpenedPolicy, b: opened[1] as OpenedPolicy, games: options.games, concurrency: options.concurrency, ...(options.turnCap === undefined ? {} : { turnCap: options.turnCap }), onGame },
         rng,
       );
       if (!options.json) io.out(formatArena(report));
@@ -167,7 +177,7 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
       for (let i = 0; i < opened.length; i++) {
         for (let j = i + 1; j < opened.length; j++) {
           const report = await runArena(
-            { game, a: opened[i] as OpenedPolicy, b: opened[j] as OpenedPolicy, games: options.games, concurrency: options.concurrency, ...(options.turnCap === undefined ? {} : { turnCap: options.turnCap }), ...(onGame === undefined ? {} : { onGame }) },
+            { game, a: opened[i] as OpenedPolicy, b: opened[j] as OpenedPolicy, games: options.games, concurrency: options.concurrency, ...(options.turnCap === undefined ? {} : { turnCap: options.turnCap }), onGame },
             rng.split(),
           );
           pairs.push(report);
@@ -175,7 +185,7 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
           results.push({ i, j, wins: o.wins, draws: o.draws, losses: o.losses });
           records[i] = mergeOutcomes(records[i] as Outcomes, o);
           records[j] = mergeOutcomes(records[j] as Outcomes, { wins: o.losses, draws: o.draws, losses: o.wins });
-          if (!options.json) io.err(`${report.a} vs ${report.b}: ${o.wins}/${o.draws}/${o.losses}${report.transportFailures > 0 ? `, ${report.transportFailures} transport failures` : ""}\n`);
+          if (!options.json && bar === undefined) io.err(`${report.a} vs ${report.b}: ${o.wins}/${o.draws}/${o.losses}${report.transportFailures > 0 ? `, ${report.transportFailures} transport failures` : ""}\n`);
         }
       }
       const ratings = bradleyTerry(opened.length, results);
@@ -187,6 +197,7 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
     if (options.out !== undefined) writeFileSync(join(options.out, "summary.json"), JSON.stringify(result, null, 2) + "\n");
     return result;
   } finally {
+    bar?.stop();
     for (const p of new Set(opened)) await p.close();
   }
 }

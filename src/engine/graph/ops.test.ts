@@ -156,6 +156,20 @@ const cases: GradCase[] = [
     sizes: { P: 2, T: 3 },
     build: (g, a) => op.concat(g, [x(a, 0), x(a, 1), x(a, 0)], 0),
   },
+  {
+    name: "Split (all parts used)",
+    inputs: [{ name: "a", shape: ["B", 7] }],
+    sizes: { B: 2 },
+    build: (g, a) => {
+      const [p, q, r] = op.split(g, x(a, 0), [3, 2, 2], 1) as [Tensor, Tensor, Tensor];
+      return op.concat(g, [op.mul(g, p, p), op.exp(g, q), op.neg(g, r)], 1);
+    },
+  },
+  {
+    name: "Split (one part unused)",
+    inputs: [{ name: "a", shape: [2, 5] }],
+    build: (g, a) => op.mul(g, (op.split(g, x(a, 0), [2, 3], 1)[1] as Tensor), g.scalar(3, "float64")),
+  },
   { name: "Expand", inputs: [{ name: "a", shape: [3, 1] }], build: (g, a) => op.expand(g, x(a, 0), [2, 3, 4]) },
   {
     name: "Cast float64 → float32 → float64",

@@ -250,6 +250,29 @@ const concatVjp: VjpRule = (g, node, dy, wants) => {
   return outs.map((o, i) => (wants[i] ? o : undefined));
 };
 
+/** Splits x along `axis` into static sizes (their sum must be the axis length). */
+export function split(g: Graph, x: Tensor, sizes: readonly number[], axis: number): Tensor[] {
+  const a = normAxis(axis, x.shape.length, "Split");
+  const total = sizes.reduce((p, n) => p + n, 0);
+  if (typeof x.shape[a] === "number" && x.shape[a] !== total) {
+    throw new Error(`split: sizes [${sizes.join(", ")}] do not add up to axis ${a} of ${shapeToString(x.shape)}`);
+  }
+  return g.node(
+    "Split",
+    [x, g.ints(sizes)],
+    { axis: attr.int(a) },
+    sizes.map((n) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === a ? n : d)) })),
+  );
+}
+
+// forward: (y₀, y₁, …) = Split(x, sizes, axis)  ⇒  dx = Concat(dy₀, dy₁, …) with zeros for unused parts
+const splitVjp: VjpRule = (g, node, dy) => {
+  if (dy.every((d) => d === undefined)) return [undefined, undefined];
+  const axis = intAttr(node, "axis", 0);
+  const parts = node.outputs.map((o, i) => dy[i] ?? g.op1("ConstantOfShape", [shapeOf(g, o)], { value: attr.tensor({ dtype: o.dtype, shape: [1], values: [0] }) }, { dtype: o.dtype, shape: o.shape }));
+  return [g.op1("Concat", parts, { axis: attr.int(axis) }, { dtype: inputOf(node, 0).dtype, shape: inputOf(node, 0).shape }), undefined];
+};
+
 export function expand(g: Graph, x: Tensor, shape: Shape): Tensor {
   const out = broadcastShapes(x.shape, shape, "Expand");
   const spec = shape.map((d) => (typeof d === "number" ? d : 1));
@@ -295,6 +318,7 @@ export const shapeVjps: Record<string, VjpRule> = {
   Squeeze: reshapeBackVjp,
   Slice: sliceVjp,
   Concat: concatVjp,
+  Split: splitVjp,
   Expand: expandVjp,
   Cast: castVjp,
   Identity: identityVjp,

@@ -8,7 +8,7 @@
  */
 import onnxProto from "onnx-proto";
 import type { onnx as Onnx } from "onnx-proto";
-import type { Attr, ConstantData, DType, Graph, NodeRecord, Shape, Tensor } from "./builder.js";
+import type { Attr, ConstantData, DType, Graph, NodeRecord, Tensor } from "./builder.js";
 
 const { onnx } = onnxProto;
 
@@ -122,4 +122,3 @@ export function serialize(g: Graph): Uint8Array {
   return onnx.ModelProto.encode(toModelProto(g)).finish();
 }
 
-export type { Shape };

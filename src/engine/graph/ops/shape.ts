@@ -2,9 +2,9 @@
  * Shape ops and broadcasting: Reshape, Transpose, Unsqueeze, Squeeze, Slice, Concat, Expand, Shape,
  * Identity, Cast, and `sumToShape` (the gradient of broadcasting).
  */
-import { type Dim, type DType, type Graph, type NodeRecord, type Shape, type Tensor, attr, isFloat, shapeToString } from "../builder.js";
+import { type Dim, type DType, type Graph, type Shape, type Tensor, attr, isFloat, shapeToString } from "../builder.js";
 import { reduceSum } from "./reduce.js";
-import { type VjpRule, inputOf, intAttr, intsAttr, outputOf } from "./vjp.js";
+import { type VjpRule, inputOf, intAttr, intsAttr } from "./vjp.js";
 
 /** A slice end meaning "to the end of the axis" (onnxruntime clamps ends to the dim). */
 export const TO_END = Number.MAX_SAFE_INTEGER;
@@ -323,7 +323,3 @@ export const shapeVjps: Record<string, VjpRule> = {
   Cast: castVjp,
   Identity: identityVjp,
 };
-
-export function outputShape(node: NodeRecord): Shape {
-  return outputOf(node).shape;
-}

@@ -122,7 +122,8 @@ async function memoryChild(): Promise<void> {
   const params = new Params(paramLayout(c));
   const rng = createRng("mem");
   for (let i = 0; i < params.data.length; i += 7) params.data[i] = 0.02 * rng.normal();
-  const runner = new LossRunner(c, params, threads ? { threads } : {});
+  const memoryArena = !process.argv.includes("--no-arena");
+  const runner = new LossRunner(c, params, { ...(threads ? { threads } : {}), memoryArena });
   const grads = new Float32Array(params.layout.totalSize);
   const batch = randomBatch(c, 1, 256, "mem-batch");
   const t0 = performance.now();
@@ -160,16 +161,19 @@ async function main(): Promise<void> {
   }
   if (stepOnly) return;
   const script = fileURLToPath(import.meta.url);
-  const child = spawnSync(process.execPath, [...process.execArgv, script, "--memory-child"], { encoding: "utf8", env: process.env });
-  const line = child.stdout.trim().split("\n").pop() ?? "";
-  if (child.status !== 0 || !line.startsWith("{")) {
-    console.log(`qwen3-0.6b memory child failed (status ${child.status}): ${child.stderr.slice(-2000)}`);
-    return;
-  }
-  const mem = JSON.parse(line) as { peakRssBytes: number; sec: number; paramBytes: number };
   const gib = (n: number): string => (n / 2 ** 30).toFixed(2);
-  console.log(`qwen3-0.6b shape, 1×256 tokens, one training step (first run, incl. session build):`);
-  console.log(`  peak RSS ${gib(mem.peakRssBytes)} GiB (parameters ${gib(mem.paramBytes)} GiB, gradients the same; target ≤ 16 GiB), ${mem.sec.toFixed(1)} s`);
+  console.log(`qwen3-0.6b shape, 1×256 tokens, one training step (first run, incl. session build), target ≤ 16 GiB:`);
+  for (const arena of [true, false]) {
+    const args = [...process.execArgv, script, "--memory-child", ...(arena ? [] : ["--no-arena"])];
+    const child = spawnSync(process.execPath, args, { encoding: "utf8", env: process.env });
+    const line = child.stdout.trim().split("\n").pop() ?? "";
+    if (child.status !== 0 || !line.startsWith("{")) {
+      console.log(`  memory child failed (status ${child.status}): ${child.stderr.slice(-2000)}`);
+      continue;
+    }
+    const mem = JSON.parse(line) as { peakRssBytes: number; sec: number; paramBytes: number };
+    console.log(`  onnxruntime memory arena ${arena ? "on: " : "off:"} peak RSS ${gib(mem.peakRssBytes)} GiB (parameters ${gib(mem.paramBytes)} GiB, gradients the same), ${mem.sec.toFixed(1)} s`);
+  }
 }
 
 await main();

@@ -67,8 +67,10 @@ export interface LossStats {
 }
 
 export interface LossRunnerOptions {
-  /** Intra-op threads for onnxruntime (default: its choice). */
+  /** Intra-op threads for onnxruntime (default: every logical CPU). */
   readonly threads?: number;
+  /** onnxruntime's CPU memory arena (default true); off saves ~25 % peak memory on large models. */
+  readonly memoryArena?: boolean;
 }
 
 /** Token ids as int64, each checked to lie in [0, V) (onnxruntime's Gather error would not say which). */
@@ -114,7 +116,10 @@ export class LossRunner {
     let s = this.sessions.get(key);
     if (!s) {
       const { graph } = buildLossGraph(this.config, { ...(kind ? { kind } : {}), constrained });
-      s = GraphSession.fromGraph(graph, this.options.threads === undefined ? {} : { threads: this.options.threads });
+      s = GraphSession.fromGraph(graph, {
+        ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
+        ...(this.options.memoryArena === undefined ? {} : { memoryArena: this.options.memoryArena }),
+      });
       this.sessions.set(key, s);
     }
     return s;

@@ -25,6 +25,11 @@ export interface SessionOptions {
   threads?: number;
   /** Graph optimisation level (default "all"). */
   optimization?: "disabled" | "basic" | "extended" | "all";
+  /**
+   * onnxruntime's CPU memory arena (default true). Off, a Qwen3-0.6B training step at 1×256 peaked
+   * at 6.9 GiB RSS instead of 9.35 GiB, with the steady-state step ~7 % slower (19.6 s vs 18.3 s).
+   */
+  memoryArena?: boolean;
 }
 
 export class GraphSession {
@@ -44,6 +49,7 @@ export class GraphSession {
       intraOpNumThreads: options.threads ?? availableParallelism(),
       interOpNumThreads: 1,
       executionMode: "sequential",
+      enableCpuMemArena: options.memoryArena ?? true,
     });
     return new GraphSession(session, session.inputNames, session.outputNames);
   }

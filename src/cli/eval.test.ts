@@ -79,6 +79,8 @@ describe("spiral eval", () => {
     expect(kuhn.match(/^[JQK]:\S*\s/gm)).toHaveLength(12);
     const ttt = (await run(["--game", "TicTacToe-v0", "--a", "optimal", "--exact"])).out;
     expect(ttt).toMatch(/optimal-move rate of optimal: 100\.0% over 4520 positions/);
+    const sampled = (await run(["--game", "TicTacToe-v0", "--a", tiny, "--exact", "--positions", "40", "--max-new", "8"])).out;
+    expect(sampled).toMatch(/optimal-move rate of .*tiny: \d+\.\d% over 40 positions \(.*exact probabilities\)/);
   });
 
   it("rejects contradictory or bad options with what was expected", () => {

@@ -33,6 +33,7 @@ export interface EvalCliOptions {
   readonly exact: boolean;
   readonly games: number;
   readonly samples: number;
+  readonly positions?: number;
   readonly temperature: number;
   readonly topP?: number;
   readonly seed: number;
@@ -54,6 +55,7 @@ interface RawOptions {
   exact?: boolean;
   games: string;
   samples: string;
+  positions?: string;
   temperature: string;
   topP?: string;
   seed: string;
@@ -94,6 +96,7 @@ export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
     exact: raw.exact === true,
     games: positive(raw.games, "--games"),
     samples: positive(raw.samples, "--samples"),
+    ...(raw.positions === undefined ? {} : { positions: positive(raw.positions, "--positions") }),
     temperature: number(raw.temperature, "--temperature", (x) => x >= 0, "a number ≥ 0 (0 = greedy)"),
     ...(raw.topP === undefined ? {} : { topP: number(raw.topP, "--top-p", (x) => x > 0 && x <= 1, "a number in (0, 1]") }),
     seed: parseIntegerOption(raw.seed, "--seed"),
@@ -153,7 +156,7 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
     if (options.exact) {
       const player = opened[0] as OpenedPolicy;
       if (game.info.id === "TicTacToe-v0") {
-        const r = await ticTacToeOptimalRate(game, player, rng);
+        const r = await ticTacToeOptimalRate(game, player, rng, options.positions === undefined ? {} : { positions: options.positions });
         if (!options.json) io.out(formatOptimalRate(player.name, r));
         result = { kind: "exact", player: player.name, ticTacToe: r };
       } else if (game.info.id === "KuhnPoker-v1-1round") {
@@ -212,6 +215,7 @@ export function evalCommand(io: CliIo = processIo()): Command {
     .option("--exact", "exact analyses of --a: TicTacToe optimal-move rate, Kuhn 1-round exploitability")
     .option("--games <n>", "games per pairing (seats alternate)", "64")
     .option("--samples <k>", "--exact on Kuhn: sampled replies per information set for agents and endpoints", "64")
+    .option("--positions <n>", "--exact on TicTacToe: score a uniform sample of n positions instead of all 4,520")
     .option("--temperature <t>", "sampling temperature for models, 0 = greedy", "0.6")
     .option("--top-p <p>", "nucleus sampling mass for models")
     .option("--seed <n>", "random seed", "0")

@@ -44,6 +44,7 @@ import { modelPolicy } from "./model-policy.js";
 import type { Policy } from "./policy.js";
 import { promptMode } from "./prompt-mode.js";
 import { checkRaeState, createRae, scoreSamples, type RaeState } from "./rae.js";
+import { writeGameRecords } from "./game-records.js";
 import { appendMetrics, checkpointName, createRunDir, latestCheckpoint, truncateMetrics, writeTranscript } from "./run-dir.js";
 import { addOutcome, NO_OUTCOMES, type Outcomes } from "./stats.js";
 import type { Rollout } from "./types.js";
@@ -277,7 +278,10 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       const metrics = stepMetrics(step, rollout, scored.samples.length, rae, learner, rollout.seconds);
       appendMetrics(runDir, metrics);
       hooks.onStep?.(metrics);
-      if (config.transcripts > 0) await writeTranscript(runDir, step, rollout.trajectories.slice(0, config.transcripts));
+      if (config.transcripts > 0) {
+        await writeTranscript(runDir, step, rollout.trajectories.slice(0, config.transcripts));
+        await writeGameRecords(runDir, step, rollout.trajectories.slice(0, config.transcripts));
+      }
       const last = step === config.steps;
       if (config.eval.every > 0 && (step % config.eval.every === 0 || last)) await runEval(step);
       if (step % config.checkpointEvery === 0 || last) {

@@ -1,0 +1,177 @@
+/**
+ * Game replays for the dashboard: a recorded game (seed + replies) is played again through the
+ * game itself, so every frame carries both seats' views and typed information states, which the
+ * front end draws as a board, cards and pot, or inventories and offers.
+ *
+ * Sources, all one game per JSONL line with the same core fields (gameId, seed, players, moves,
+ * returns, endReason): the trainer's transcripts/step-N.jsonl (rl/game-records.ts), `spiral eval
+ * --out` games.jsonl (eval/arena.ts `ArenaGame`), and match records ("spiral.match/1").
+ *
+ * Invariant: replaying never throws on a record. A reply that does not parse or is not legal is a
+ * frame with `valid: false` and is not applied; a record of an unknown game becomes a notice.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import type { Seat } from "../games/game.js";
+import { getGame } from "../games/registry.js";
+import { TRANSCRIPTS_DIR } from "./run-reader.js";
+
+/** One recorded reply. */
+export interface RecordedMove {
+  readonly seat: Seat;
+  /** The text the game parsed. */
+  readonly action: string;
+  /** The full reply, reasoning included, when it differs. */
+  readonly raw?: string;
+  readonly invalidReason?: string;
+}
+
+export interface RecordedGame {
+  readonly gameId: string;
+  readonly seed: number;
+  readonly players: readonly [string, string];
+  readonly moves: readonly RecordedMove[];
+  readonly returns: readonly [number, number];
+  readonly endReason: string;
+  /** The policy step of a training game. */
+  readonly step?: number;
+}
+
+/** Both seats' knowledge at one moment. */
+export interface SeatsView {
+  readonly views: readonly [string, string];
+  readonly infos: readonly [unknown, unknown];
+  readonly legal: readonly [readonly string[], readonly string[]];
+}
+
+export interface ReplayFrame {
+  readonly seat: Seat;
+  readonly turn: number;
+  /** The state before the reply. */
+  readonly before: SeatsView;
+  readonly reply: string;
+  readonly raw: string;
+  /** Canonical text of the parsed action; null when the reply did not parse. */
+  readonly parsed: string | null;
+  readonly valid: boolean;
+  readonly reason: string | null;
+}
+
+export interface Replay {
+  readonly gameId: string;
+  readonly seed: number;
+  readonly players: readonly [string, string];
+  readonly returns: readonly [number, number];
+  readonly endReason: string;
+  readonly step: number | null;
+  readonly frames: readonly ReplayFrame[];
+  readonly final: SeatsView;
+}
+
+function seatsView(game: ReturnType<typeof getGame>, state: unknown): SeatsView {
+  const o0 = game.observe(state, 0);
+  const o1 = game.observe(state, 1);
+  return { views: [o0.view, o1.view], infos: [o0.infoState, o1.infoState], legal: [o0.legal, o1.legal] };
+}
+
+/** Plays a recorded game again; throws only for an unknown game id. */
+export function replayGame(record: RecordedGame): Replay {
+  const game = getGame(record.gameId);
+  let state: unknown = game.init(record.seed);
+  const frames: ReplayFrame[] = [];
+  for (const move of record.moves) {
+    const before = seatsView(game, state);
+    const parsed = game.parse(state, move.seat, move.action);
+    let valid = parsed.ok && move.invalidReason === undefined && game.isLegal(state, move.seat, parsed.action);
+    let reason = move.invalidReason ?? (parsed.ok ? null : parsed.reason);
+    if (parsed.ok && valid) {
+      try {
+        state = game.apply(state, move.seat, parsed.action);
+      } catch (e) {
+        valid = false;
+        reason = (e as Error).message;
+      }
+    } else if (reason === null) {
+      reason = "not a legal move here";
+    }
+    frames.push({
+      seat: move.seat, turn: frames.length, before, reply: move.action, raw: move.raw ?? move.action,
+      parsed: parsed.ok ? game.format(parsed.action) : null, valid, reason: valid ? null : reason,
+    });
+  }
+  return {
+    gameId: record.gameId, seed: record.seed, players: record.players, returns: record.returns, endReason: record.endReason,
+    step: record.step ?? null, frames, final: seatsView(game, state),
+  };
+}
+
+/** Reads one JSONL line into a recorded game, or says what was expected. */
+export function toRecordedGame(value: unknown): RecordedGame | string {
+  if (typeof value !== "object" || value === null) return "expected a JSON object";
+  const v = value as Record<string, unknown>;
+  if (v.format === "spiral.match/1" && Array.isArray(v.steps)) {
+    const steps = v.steps as { seat: Seat; reply: string | null; raw: string | null; valid: boolean; reason: string | null }[];
+    return {
+      gameId: String(v.gameId), seed: Number(v.seed), players: (v.agents ?? ["?", "?"]) as [string, string],
+      moves: steps.map((s) => ({ seat: s.seat, action: s.reply ?? "", ...(s.raw === null ? {} : { raw: s.raw }), ...(s.valid ? {} : { invalidReason: s.reason ?? "invalid" }) })),
+      returns: v.returns as [number, number], endReason: String(v.endReason),
+    };
+  }
+  if (typeof v.gameId !== "string" || typeof v.seed !== "number" || !Array.isArray(v.moves)) return "expected gameId, seed and moves";
+  return {
+    gameId: v.gameId, seed: v.seed, players: (v.players ?? ["?", "?"]) as [string, string], moves: v.moves as RecordedMove[],
+    returns: (v.returns ?? [0, 0]) as [number, number], endReason: String(v.endReason ?? "unknown"),
+    ...(typeof v.step === "number" ? { step: v.step } : {}),
+  };
+}
+
+export interface GameFile {
+  /** Path relative to the run directory, e.g. "transcripts/step-000003.jsonl". */
+  readonly path: string;
+  readonly games: number;
+}
+
+/** Game files of a run: transcripts/*.jsonl, games.jsonl, and <subdir>/games.jsonl (eval outputs). */
+export async function listGameFiles(runDir: string): Promise<GameFile[]> {
+  const paths: string[] = [];
+  const names = async (dir: string): Promise<string[]> => readdir(dir).catch(() => [] as string[]);
+  for (const name of (await names(join(runDir, TRANSCRIPTS_DIR))).sort()) {
+    if (name.endsWith(".jsonl")) paths.push(join(runDir, TRANSCRIPTS_DIR, name));
+  }
+  for (const name of (await names(runDir)).sort()) {
+    if (name === "games.jsonl") paths.push(join(runDir, name));
+    else if ((await names(join(runDir, name))).includes("games.jsonl")) paths.push(join(runDir, name, "games.jsonl"));
+  }
+  const files: GameFile[] = [];
+  for (const path of paths) {
+    const text = await readFile(path, "utf8").catch(() => "");
+    files.push({ path: relative(runDir, path), games: text.split("\n").filter((l) => l.trim() !== "").length });
+  }
+  return files;
+}
+
+/** The games of one file, replayed; bad lines become notices. */
+export async function readGameFile(runDir: string, path: string): Promise<{ replays: Replay[]; notices: string[] }> {
+  const text = await readFile(join(runDir, path), "utf8");
+  const replays: Replay[] = [];
+  const notices: string[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    let record: RecordedGame | string;
+    try {
+      record = toRecordedGame(JSON.parse(line));
+    } catch (e) {
+      record = `not JSON (${(e as Error).message})`;
+    }
+    if (typeof record === "string") {
+      notices.push(`${path} line ${i + 1}: skipped, ${record}`);
+      return;
+    }
+    try {
+      replays.push(replayGame(record));
+    } catch (e) {
+      notices.push(`${path} line ${i + 1}: skipped, ${(e as Error).message}`);
+    }
+  });
+  return { replays, notices };
+}

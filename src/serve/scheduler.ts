@@ -89,7 +89,11 @@ export class Scheduler {
     withdraw?.();
     return new Promise((resolve, reject) => {
       this.queue.push({ job, resolve, reject });
-      if (!this.running) void this.loop();
+      if (!this.running) {
+        // Started on the next turn of the event loop, so requests submitted in the same turn share the first wave.
+        this.running = true;
+        setImmediate(() => void this.loop());
+      }
     });
   }
 

@@ -355,6 +355,7 @@ export async function serveModel(
     const started = performance.now();
     handle(ctx, req, res)
       .catch((e: unknown) => {
+        if (res.destroyed) return; // the client has gone: nobody to tell
         const err = e instanceof ApiError ? e : new ApiError(500, `generation failed: ${(e as Error).message}`);
         if (res.headersSent) res.end();
         else sendJson(res, err.status, err.body());

@@ -68,6 +68,9 @@ describe("spiral eval", () => {
     const best = r.ratings.reduce((a, b) => (a.elo > b.elo ? a : b));
     expect(best.player).toBe(0);
     expect(best.low).toBeGreaterThan(0);
+    const pooled = JSON.parse((await run(["--game", "Nim-v0,TicTacToe-v0", "--tournament", "optimal", "random", "--games", "10", "--json"])).out) as Extract<EvalResult, { kind: "tournament" }>;
+    expect(pooled.pairs.map((p) => p.gameId)).toEqual(["Nim-v0", "TicTacToe-v0"]);
+    await expect(run(["--game", "Nim-v0,TicTacToe-v0", "--a", "random", "--b", "random"])).rejects.toThrow(/--game takes one id here/);
     const text = (await run(["--game", "Nim-v0", "--tournament", "optimal", "random", "--games", "10"])).out;
     expect(text).toMatch(/rank\s+player\s+Elo\s+95% interval\s+W\/D\/L/);
     expect(text).toMatch(/1\s+optimal/);

@@ -4,7 +4,7 @@
  *
  *   spiral eval --game G --a SPEC --b SPEC [--games N] [--temperature T] [--top-p P] [--seed S]
  *               [--max-new N] [--concurrency C] [--turn-cap N] [--out DIR] [--json]
- *   spiral eval --game G --tournament SPEC SPEC… [--games N per pair] …
+ *   spiral eval --game G[,G2…] --tournament SPEC SPEC… [--games N per pair] …
  *   spiral eval --game TicTacToe-v0|KuhnPoker-v1-1round --a SPEC --exact [--samples K]
  *
  * SPEC: a checkpoint directory, random, optimal, heuristic, minimax, nash, tactics, hold-at-20,
@@ -118,7 +118,11 @@ export type EvalResult =
   | { readonly kind: "exact"; readonly player: string; readonly ticTacToe?: Awaited<ReturnType<typeof ticTacToeOptimalRate>>; readonly kuhn?: Awaited<ReturnType<typeof kuhnAnalysis>> };
 
 export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalResult> {
-  const game = getGame(options.game);
+  // A tournament may pool several games (comma-separated ids); the other modes take one.
+  const gameIds = options.game.split(",").map((g) => g.trim()).filter((g) => g !== "");
+  if (gameIds.length !== 1 && options.tournament === undefined) throw new Error(`--game takes one id here (several, comma-separated, only with --tournament); got "${options.game}"`);
+  const gameList = gameIds.map(getGame);
+  const game = gameList[0] as (typeof gameList)[number];
   const settings: SamplingSettings = {
     temperature: options.temperature, maxNewTokens: options.maxNew, concurrency: options.concurrency, ...(options.topP === undefined ? {} : { topP: options.topP }),
     timeoutMs: options.timeoutS * 1000, retries: options.retries, ...(options.promptMode === undefined ? {} : { promptMode: options.promptMode }),
@@ -135,7 +139,7 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
   const bar = !options.json && !options.exact && process.stderr.isTTY === true
     ? new cliProgress.SingleBar({ format: "games {value}/{total} [{bar}] {eta_formatted}", hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
     : undefined;
-  bar?.start(options.games * pairs, 0);
+  bar?.start(options.games * pairs * gameList.length, 0);
   const onGame = (g: ArenaGame): void => {
     bar?.increment();
     if (transcript !== undefined) appendFileSync(transcript, JSON.stringify(g) + "\n");
@@ -177,10 +181,10 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
       const pairs: ArenaReport[] = [];
       const results: PairResult[] = [];
       const records: Outcomes[] = opened.map(() => NO_OUTCOMES);
-      for (let i = 0; i < opened.length; i++) {
+      for (const g of gameList) for (let i = 0; i < opened.length; i++) {
         for (let j = i + 1; j < opened.length; j++) {
           const report = await runArena(
-            { game, a: opened[i] as OpenedPolicy, b: opened[j] as OpenedPolicy, games: options.games, concurrency: options.concurrency, ...(options.turnCap === undefined ? {} : { turnCap: options.turnCap }), onGame },
+            { game: g, a: opened[i] as OpenedPolicy, b: opened[j] as OpenedPolicy, games: options.games, concurrency: options.concurrency, ...(options.turnCap === undefined ? {} : { turnCap: options.turnCap }), onGame },
             rng.split(),
           );
           pairs.push(report);
@@ -188,12 +192,12 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
           results.push({ i, j, wins: o.wins, draws: o.draws, losses: o.losses });
           records[i] = mergeOutcomes(records[i] as Outcomes, o);
           records[j] = mergeOutcomes(records[j] as Outcomes, { wins: o.losses, draws: o.draws, losses: o.wins });
-          if (!options.json && bar === undefined) io.err(`${report.a} vs ${report.b}: ${o.wins}/${o.draws}/${o.losses}${report.transportFailures > 0 ? `, ${report.transportFailures} transport failures` : ""}\n`);
+          if (!options.json && bar === undefined) io.err(`${g.info.id}: ${report.a} vs ${report.b}: ${o.wins}/${o.draws}/${o.losses}${report.transportFailures > 0 ? `, ${report.transportFailures} transport failures` : ""}\n`);
         }
       }
       const ratings = bradleyTerry(opened.length, results);
       const names = opened.map((p) => p.name);
-      if (!options.json) io.out(`${game.info.id} round robin, ${options.games} games per pair; Bradley–Terry ratings (Elo scale, mean 0, Hessian 95% intervals)\n\n${formatRatings(names, ratings, records)}`);
+      if (!options.json) io.out(`${gameIds.join(" + ")} round robin, ${options.games} games per pair${gameList.length > 1 ? " per game, pooled" : ""}; Bradley–Terry ratings (Elo scale, mean 0, Hessian 95% intervals)\n\n${formatRatings(names, ratings, records)}`);
       result = { kind: "tournament", players: names, pairs, ratings };
     }
     if (options.json) io.out(JSON.stringify(result, null, 2) + "\n");
@@ -208,7 +212,7 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
 export function evalCommand(io: CliIo = processIo()): Command {
   return new Command("eval")
     .description("play two policies against each other, a round robin with ratings, or exact analyses")
-    .requiredOption("--game <id>", "game id (see spiral games)")
+    .requiredOption("--game <id>", "game id (see spiral games); with --tournament, several comma-separated ids pool into one rating")
     .option("--a <spec>", "policy A: checkpoint dir, random, optimal, heuristic, …, or openai:<base-url>#<model>")
     .option("--b <spec>", "policy B (same forms)")
     .option("--tournament <specs...>", "round robin over these policies with Bradley–Terry ratings")

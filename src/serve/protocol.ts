@@ -33,6 +33,8 @@ export class ApiError extends Error {
 export interface SamplingRequest {
   readonly model: string;
   readonly maxTokens: number;
+  /** False when max_tokens was left out: the server may lower it to fit the context. */
+  readonly maxTokensGiven: boolean;
   readonly temperature: number;
   readonly topP: number;
   readonly n: number;
@@ -88,7 +90,7 @@ function ranged(body: Json, name: string, lo: number, hi: number, int: boolean):
 function sampling(body: Json, limits: Limits, defaultMaxTokens: number): SamplingRequest {
   const model = field(body, "model", isString, "a string");
   if (model === undefined) throw new ApiError(400, "'model' is required (GET /v1/models lists the served model)", "model", "missing_required_parameter");
-  const maxTokens = ranged(body, "max_completion_tokens", 1, limits.maxTokens, true) ?? ranged(body, "max_tokens", 1, limits.maxTokens, true) ?? defaultMaxTokens;
+  const given = ranged(body, "max_completion_tokens", 1, limits.maxTokens, true) ?? ranged(body, "max_tokens", 1, limits.maxTokens, true);
   const topP = body.top_p === 0 ? undefined : ranged(body, "top_p", 0, 1, false);
   const stopRaw = body.stop;
   let stop: string[] = [];
@@ -98,7 +100,8 @@ function sampling(body: Json, limits: Limits, defaultMaxTokens: number): Samplin
   const streamOptions = body.stream_options as Json | undefined | null;
   return {
     model,
-    maxTokens,
+    maxTokens: given ?? defaultMaxTokens,
+    maxTokensGiven: given !== undefined,
     temperature: ranged(body, "temperature", 0, 2, false) ?? 1,
     topP: topP ?? 1,
     n: ranged(body, "n", 1, limits.maxN, true) ?? 1,

@@ -125,6 +125,11 @@ describe("spiral serve with the official openai client", () => {
     await expect(client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "x" }], temperature: 5 })).rejects.toMatchObject({ status: 400, param: "temperature" });
     await expect(client.chat.completions.create({ model: "tiny", messages: [] })).rejects.toMatchObject({ status: 400, param: "messages" });
     await expect(client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "y".repeat(280) }], max_tokens: 50 })).rejects.toMatchObject({ status: 400, code: "context_length_exceeded" });
+    // Without max_tokens the default shrinks to the context left (300 − 284 prompt tokens here).
+    const fits = await client.completions.create({ model: "tiny", prompt: "w".repeat(284), temperature: 0 });
+    expect(fits.usage!.completion_tokens).toBeLessThanOrEqual(16);
+    const fitsChat = await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "v".repeat(250) }], temperature: 0 });
+    expect(fitsChat.usage!.prompt_tokens + fitsChat.usage!.completion_tokens).toBeLessThanOrEqual(300);
     const big = await post("/completions", JSON.stringify({ model: "tiny", prompt: "z".repeat(5000) }));
     expect(big.status).toBe(413);
     const route = await fetch(`${server.url}/embeddings`);

@@ -164,8 +164,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-/** The prompt ids of a request, checked against the context length. */
-function promptIds(ctx: Context, request: ChatRequest | CompletionRequest): number[] {
+/**
+ * The prompt ids of a request and its token budget, checked against the context length: a
+ * max_tokens the client gave must fit; the default is lowered to what is left of the context.
+ */
+function promptIds(ctx: Context, request: ChatRequest | CompletionRequest): { ids: number[]; maxTokens: number } {
   let ids: number[];
   if (request.kind === "chat") {
     const text = ctx.tokenizer.applyChatTemplate(request.messages, { addGenerationPrompt: true, ...(request.enableThinking === undefined ? {} : { enableThinking: request.enableThinking }) });
@@ -178,7 +181,8 @@ function promptIds(ctx: Context, request: ChatRequest | CompletionRequest): numb
     if (bad !== undefined) throw new ApiError(400, `token id ${bad} is outside the vocabulary [0, ${ctx.config.vocabSize})`, "prompt", "invalid_value");
   }
   if (ids.length === 0) throw new ApiError(400, "the prompt encodes to no tokens", request.kind === "chat" ? "messages" : "prompt", "invalid_value");
-  if (ids.length + request.maxTokens > ctx.contextLength) {
+  const maxTokens = request.maxTokensGiven ? request.maxTokens : Math.min(request.maxTokens, ctx.contextLength - ids.length);
+  if (maxTokens < 1 || ids.length + maxTokens > ctx.contextLength) {
     throw new ApiError(
       400,
       `This model's maximum context length is ${ctx.contextLength} tokens; the prompt has ${ids.length} tokens and max_tokens is ${request.maxTokens}. Shorten the prompt or lower max_tokens.`,
@@ -186,7 +190,7 @@ function promptIds(ctx: Context, request: ChatRequest | CompletionRequest): numb
       "context_length_exceeded",
     );
   }
-  return ids;
+  return { ids, maxTokens };
 }
 
 function checkModel(ctx: Context, model: string): void {
@@ -232,7 +236,7 @@ async function complete(ctx: Context, res: ServerResponse, request: ChatRequest 
   if (request.topLogprobs > 0 && ctx.params.layout.totalSize > TOP_LOGPROBS_MAX_PARAMS) {
     throw new ApiError(400, `top log-probs are recomputed by a slow reference forward, offered for models up to ${TOP_LOGPROBS_MAX_PARAMS / 1e6} M parameters`, request.kind === "chat" ? "top_logprobs" : "logprobs", "unsupported_parameter");
   }
-  const prompt = promptIds(ctx, request);
+  const { ids: prompt, maxTokens } = promptIds(ctx, request);
   const chat = request.kind === "chat";
   const id = `${chat ? "chatcmpl" : "cmpl"}-spiral${ctx.nextId++}`;
   const created = Math.floor(Date.now() / 1000);
@@ -250,7 +254,7 @@ async function complete(ctx: Context, res: ServerResponse, request: ChatRequest 
     const items = tokenLogprobs(ctx, prompt, c, request);
     return chat ? { content: items } : legacyLogprobs(items);
   };
-  const job = { prompt, n: request.n, maxTokens: request.maxTokens, temperature: request.temperature, topP: request.topP, stop: request.stop, seed: request.seed, cancelled: () => gone };
+  const job = { prompt, n: request.n, maxTokens, temperature: request.temperature, topP: request.topP, stop: request.stop, seed: request.seed, cancelled: () => gone };
 
   if (!request.stream) {
     const completions = await ctx.scheduler.submit(job, withdraw);

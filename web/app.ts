@@ -75,9 +75,9 @@ function nav(): HTMLElement {
 
 /** The summary table: one row per run with its latest figures. */
 function runTable(runs: readonly RunSummary[], selectable: boolean, selected: Set<string>): HTMLElement {
-  const header = ["", "Run", "Status", "Step", "Games", "Loss", "KL", "Entropy", "Invalid", "Reply len", "Kuhn expl.", "Samples/s"];
+  const header = ["Run", "Status", "Step", "Games", "Loss", "KL", "Entropy", "Invalid", "Reply len", "Kuhn expl.", "Samples/s"];
   return h("table", { class: "runs", "data-testid": "run-table" },
-    h("tr", {}, ...header.slice(selectable ? 0 : 1).map((c) => h("th", {}, c))),
+    h("tr", {}, ...(selectable ? ["Overlay", ...header, "Replays"] : header).map((c) => h("th", {}, c))),
     ...runs.map((r) => {
       const games = Array.isArray(r.config?.games) ? (r.config.games as { id: string }[]).map((g) => g.id).join(", ") : "";
       const box = h("input", { type: "checkbox", "data-run": r.name, change: (e: Event) => {

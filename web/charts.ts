@@ -128,14 +128,16 @@ export function chartData(spec: ChartSpec, runs: readonly RunMetrics[]): { data:
   for (const run of runs) {
     let lastColour = PALETTE[0] as string;
     for (const curve of spec.curves(run.lines)) {
-      tables.push([curve.xs, curve.ys]);
+      // uPlot needs ascending x; lines normally arrive in step order, but a resumed run may not.
+      const order = curve.xs.map((_, i) => i).sort((a, b) => (curve.xs[a] as number) - (curve.xs[b] as number));
+      tables.push([order.map((i) => curve.xs[i] as number), order.map((i) => curve.ys[i] as number)]);
       // Interval bounds share their rate's colour, dashed.
       if (!curve.band) lastColour = PALETTE[colour++ % PALETTE.length] as string;
       if (!curve.band) points += curve.ys.length;
       series.push({
         label: runs.length > 1 ? `${run.name}: ${curve.label}` : curve.label,
         stroke: lastColour, width: curve.band ? 1 : 2, ...(curve.band ? { dash: [4, 4] } : {}),
-        spanGaps: true, points: { show: true, size: curve.band ? 0 : 5 },
+        spanGaps: true, points: { show: !curve.band, size: 5 },
       });
     }
   }

@@ -1,10 +1,12 @@
 import { Command } from "commander";
 import { benchMathCommand } from "./bench-math.js";
+import { dashboardCommand } from "./dashboard.js";
 import { evalCommand } from "./eval.js";
 import { gamesCommand } from "./games.js";
 import { generateCommand } from "./generate.js";
 import { playCommand } from "./play.js";
 import { replayCommand } from "./replay.js";
+import { reportCommand } from "./report.js";
 import { serveCommand } from "./serve.js";
 import { trainCommand } from "./train.js";
 
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   program.addCommand(evalCommand());
   program.addCommand(serveCommand());
   program.addCommand(benchMathCommand());
+  program.addCommand(dashboardCommand());
+  program.addCommand(reportCommand());
   return program;
 }
 

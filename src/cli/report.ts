@@ -1,0 +1,20 @@
+/** `spiral report RUN... --out FILE.html`: a run's plots and summary table as one offline HTML file. */
+import { writeFileSync } from "node:fs";
+import { Command } from "commander";
+import { renderReport } from "../dashboard/report.js";
+import type { CliIo } from "./io.js";
+import { processIo } from "./io.js";
+
+export async function runReport(runs: readonly string[], out: string, io: CliIo): Promise<void> {
+  const html = await renderReport({ runs });
+  writeFileSync(out, html);
+  io.out(`wrote ${out} (${(html.length / 1024).toFixed(0)} KiB, ${runs.length} run(s))\n`);
+}
+
+export function reportCommand(io: CliIo = processIo()): Command {
+  return new Command("report")
+    .description("one self-contained HTML file with a run's plots and summary table (several runs are overlaid)")
+    .argument("<run...>", "run directories (runs/<name>)")
+    .requiredOption("--out <file>", "the HTML file to write")
+    .action(async (runs: string[], raw: { out: string }) => runReport(runs, raw.out, io));
+}

@@ -1,0 +1,74 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appPage, startDashboard, type Dashboard } from "./server.js";
+import { writeRun } from "./test-runs.js";
+
+describe("dashboard API", () => {
+  let dashboard: Dashboard;
+  let root: string;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "dash-api-"));
+    writeRun(root, "r1", 4, { torn: true });
+    const assets = join(root, ".assets");
+    mkdirSync(assets);
+    writeFileSync(join(assets, "app.js"), "/* app */");
+    writeFileSync(join(assets, "app.css"), "body{}");
+    dashboard = await startDashboard({ root, port: 0, assetsDir: assets });
+  });
+  afterAll(async () => dashboard?.close());
+
+  const get = async (path: string): Promise<{ status: number; body: unknown }> => {
+    const res = await fetch(new URL(path, dashboard.url));
+    return { status: res.status, body: res.headers.get("content-type")?.includes("json") === true ? await res.json() : await res.text() };
+  };
+
+  it("binds loopback and serves the page and its assets", async () => {
+    expect(dashboard.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect((await get("/")).body).toContain('src="/assets/app.js"');
+    expect((await get("/assets/app.js")).body).toBe("/* app */");
+  });
+
+  it("lists runs and tails metrics from an offset", async () => {
+    const { body } = await get("/api/runs");
+    expect((body as { runs: { name: string; step: number }[] }).runs.map((r) => [r.name, r.step])).toEqual([["r1", 4]]);
+    const all = (await get("/api/runs/r1/metrics")).body as { lines: unknown[]; notices: string[]; next: number; nextLine: number };
+    expect(all.lines).toHaveLength(6);
+    expect(all.notices).toHaveLength(1);
+    const tail = (await get(`/api/runs/r1/metrics?from=${all.next}&line=${all.nextLine}`)).body as { lines: unknown[] };
+    expect(tail.lines).toEqual([]);
+  });
+
+  it("replays only listed game files and refuses traversal", async () => {
+    const files = (await get("/api/runs/r1/games")).body as { path: string }[];
+    expect(files.map((f) => f.path)).toEqual(["transcripts/step-000002.jsonl"]);
+    const games = (await get("/api/runs/r1/games?path=transcripts%2Fstep-000002.jsonl")).body as { replays: { frames: unknown[] }[] };
+    expect(games.replays.map((r) => r.frames.length)).toEqual([5, 2]);
+    expect((await get("/api/runs/r1/games?path=..%2F..%2Fetc%2Fpasswd")).status).toBe(404);
+    expect((await get("/api/runs/..%2Fx/metrics")).status).toBe(400);
+    expect((await get("/api/runs/nope/metrics")).status).toBe(404);
+    expect((await get("/api/runs/r1/metrics?from=-1")).status).toBe(400);
+  });
+
+  it("plays a game through the API and names a bad policy", async () => {
+    const post = async (path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const res = await fetch(new URL(path, dashboard.url), { method: "POST", body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const start = await post("/api/play", { gameId: "TicTacToe-v0", policy: "random", seat: 1, seed: 2 });
+    expect(start.status).toBe(200);
+    expect((start.body.turns as unknown[]).length).toBe(1);
+    const legal = start.body.legal as string[];
+    const moved = await post(`/api/play/${String(start.body.id)}`, { move: legal[0] });
+    expect((moved.body.turns as unknown[]).length).toBe(3);
+    const bad = await post("/api/play", { gameId: "TicTacToe-v0", policy: "no-such-policy", seat: 0 });
+    expect(bad.status).toBe(400);
+    expect(String(bad.body.error)).toMatch(/Unknown policy "no-such-policy"/);
+  });
+
+  it("escapes a closing script tag in inlined report code", () => {
+    expect(appPage("t", { js: 'x="</script>"', css: "" })).not.toContain('x="</script>"');
+  });
+});

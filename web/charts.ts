@@ -117,6 +117,9 @@ export function chartSpecs(runs: readonly RunMetrics[]): ChartSpec[] {
   return specs.filter((s) => runs.some((r) => s.curves(r.lines).length > 0));
 }
 
+/** Steps are integers: no ticks at 0.5. */
+const STEP_INCREMENTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000];
+
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
 
 /** The aligned data and series of one chart over runs. */
@@ -165,6 +168,6 @@ export class Chart {
     }
     this.plot?.destroy();
     this.seriesKey = key;
-    this.plot = new uPlot({ width: 460, height: 220, series, scales: { x: { time: false } }, axes: [{ label: "step" }, {}], legend: { live: false } }, data, this.el);
+    this.plot = new uPlot({ width: 460, height: 220, series, scales: { x: { time: false } }, axes: [{ label: "step", incrs: STEP_INCREMENTS }, { size: 64 }], legend: { live: false } }, data, this.el);
   }
 }

@@ -111,6 +111,8 @@ async function runListView(): Promise<void> {
     runs.length === 0 ? h("p", {}, "No runs yet: start one with `spiral train --out DIR` and point the dashboard at DIR.") : runTable(runs, true, selected),
     compare);
   const timer = setInterval(() => void api<{ runs: RunSummary[] }>("/api/runs").then(({ runs: fresh }) => {
+    // A new run appeared: draw the list again (ticked boxes are kept only within one drawing).
+    if (fresh.some((r) => !runs.some((old) => old.name === r.name))) return void route();
     for (const r of fresh) {
       const row = app.querySelector(`tr[data-run="${CSS.escape(r.name)}"]`);
       const status = row?.querySelector(".status");

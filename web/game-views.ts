@@ -31,8 +31,16 @@ function connectFour(infos: Infos): HTMLElement | null {
     ...k.info.rows.flat().map((c) => h("div", { class: `disc ${c === null ? "empty" : `p${c}`}` })));
 }
 
+interface KuhnResult {
+  round: number;
+  winner: Seat;
+  pot: number;
+  shown: [string, string] | null;
+}
+
 interface KuhnInfo {
   card: string | null;
+  results: KuhnResult[];
   history: string[];
   chips: [number, number];
   pot: number;
@@ -43,14 +51,17 @@ interface KuhnInfo {
 function kuhn(infos: Infos): HTMLElement | null {
   const k = known<KuhnInfo>(infos);
   if (k === null) return null;
+  const last = k.info.results[k.info.results.length - 1];
+  // Once the game is over no seat holds a card; a showdown revealed both.
   const card = (s: Seat): string => {
     const info = infos[s] as KuhnInfo | null;
-    return info?.card ?? "?";
+    return info?.card ?? last?.shown?.[s] ?? "?";
   };
   return h("div", { class: "kuhn", "data-testid": "board" },
     h("div", { class: "cards" }, ...([0, 1] as const).map((s) => h("div", { class: `card p${s}` }, h("small", {}, `Player ${s}`), h("b", {}, card(s))))),
     h("div", {}, `Round ${k.info.round} of ${k.info.rounds} · pot ${k.info.pot} · chips P0 ${k.info.chips[0]}, P1 ${k.info.chips[1]}`),
-    h("div", {}, `Betting: ${k.info.history.length === 0 ? "(none yet)" : k.info.history.join(", ")}`));
+    h("div", {}, `Betting: ${k.info.history.length === 0 ? "(none yet)" : k.info.history.join(", ")}`),
+    last === undefined ? "" : h("div", {}, `Round ${last.round}: Player ${last.winner} won a pot of ${last.pot}${last.shown === null ? " (fold)" : ` (showdown ${last.shown[0]} vs ${last.shown[1]})`}`));
 }
 
 interface NegotiationInfo {

@@ -129,6 +129,17 @@ describe.skipIf(!present && !inCi)("dashboard in headless Chromium", () => {
     await page.screenshot({ path: join(SHOTS, "play.png") });
   });
 
+  it("shows a Kuhn player only their own card", async () => {
+    await page.locator('[data-testid="play-game"]').selectOption("KuhnPoker-v1-1round");
+    await page.locator('[data-testid="play-seat"]').selectOption("1");
+    await page.click('[data-testid="play-start"]');
+    await page.locator(".kuhn").waitFor();
+    const cards = await page.locator(".kuhn .card b").allTextContents();
+    expect(cards[0]).toBe("?");
+    expect(["J", "Q", "K"]).toContain(cards[1]);
+    expect(await page.locator('[data-testid="legal"]').count()).toBeGreaterThanOrEqual(2);
+  });
+
   it("writes a self-contained report that renders from a file", async () => {
     const html = await renderReport({ runs: [join(root, "finished-run")], assetsDir: assets, generated: "2026-01-01T00:00:00Z" });
     expect(html).not.toMatch(/src="\/assets|href="\/assets/);

@@ -1,0 +1,28 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { writeRun } from "../dashboard/test-runs.js";
+import { dashboardCommand, runDashboard } from "./dashboard.js";
+import { scriptedIo } from "./io.js";
+
+describe("spiral dashboard", () => {
+  it("serves the runs directory on loopback and says where", async () => {
+    const root = mkdtempSync(join(tmpdir(), "cli-dash-"));
+    writeRun(root, "r", 2);
+    const io = scriptedIo([]);
+    const dashboard = await runDashboard({ root, port: 0, host: "127.0.0.1" }, io);
+    try {
+      expect(io.stdout()).toMatch(/^spiral dashboard: http:\/\/127\.0\.0\.1:\d+\/ \(runs in /);
+      const body = (await (await fetch(new URL("/api/runs", dashboard.url))).json()) as { runs: { name: string }[] };
+      expect(body.runs.map((r) => r.name)).toEqual(["r"]);
+    } finally {
+      await dashboard.close();
+    }
+  });
+
+  it("rejects a port out of range", async () => {
+    const command = dashboardCommand(scriptedIo([])).exitOverride();
+    await expect(command.parseAsync(["node", "dashboard", "runs", "--port", "70000"])).rejects.toThrow(/--port expects 0\.\.65535; got 70000/);
+  });
+});

@@ -55,7 +55,7 @@ function field(kind: string, label: string, keys: readonly string[]): ChartSpec[
 interface Matchup {
   gameId: string;
   opponent: string;
-  rates: Record<"win" | "draw" | "loss", { rate: number; low: number; high: number }>;
+  rates: Record<"win" | "draw" | "loss" | "nonLoss", { rate: number; low: number; high: number }>;
 }
 
 function matchups(lines: readonly MetricsLine[]): { step: number; m: Matchup }[] {
@@ -77,7 +77,9 @@ function evalCharts(lines: readonly MetricsLine[]): ChartSpec[] {
       const rows = matchups(ls).filter(({ m }) => `${m.gameId} vs ${m.opponent}` === key);
       if (rows.length === 0) return [];
       const xs = rows.map((r) => r.step);
-      return (["win", "draw", "loss"] as const).flatMap((o) => [
+      // TicTacToe is judged by the paper as win-or-draw against the perfect player: non-loss too.
+      const kinds = key.startsWith("TicTacToe") ? (["win", "draw", "loss", "nonLoss"] as const) : (["win", "draw", "loss"] as const);
+      return kinds.filter((o) => rows.every((r) => r.m.rates[o] !== undefined)).flatMap((o) => [
         { label: o, xs, ys: rows.map((r) => r.m.rates[o].rate) },
         { label: `${o} low`, xs, ys: rows.map((r) => r.m.rates[o].low), band: true },
         { label: `${o} high`, xs, ys: rows.map((r) => r.m.rates[o].high), band: true },

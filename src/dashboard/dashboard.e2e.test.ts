@@ -71,8 +71,9 @@ describe.skipIf(!present && !inCi)("dashboard in headless Chromium", () => {
     const loss = page.locator('[data-chart="loss"]');
     await loss.locator("canvas").waitFor();
     expect(await loss.getAttribute("data-points")).toBe("6");
-    // Eval lines at steps 2, 4, 6: three points per rate (intervals are drawn, not counted).
-    expect(await page.locator('[data-chart="eval-TicTacToe-v0 vs random"]').getAttribute("data-points")).toBe("9");
+    // Eval lines at steps 2, 4, 6: three points for each of win, draw, loss and non-loss
+    // (interval bounds are drawn, not counted).
+    expect(await page.locator('[data-chart="eval-TicTacToe-v0 vs random"]').getAttribute("data-points")).toBe("12");
     expect(await page.locator('[data-chart="kuhn"]').getAttribute("data-points")).toBe("3");
     expect(await page.locator('[data-testid="notices"]').textContent()).toContain("line 4: skipped");
     // The torn line completes and two more steps arrive; the poll picks them up.

@@ -195,6 +195,7 @@ interface Replay {
   step: number | null;
   frames: Frame[];
   final: { views: [string, string]; infos: [unknown, unknown] };
+  mismatch: string | null;
 }
 
 function stateBox(gameId: string, infos: readonly [unknown, unknown], views: readonly string[]): HTMLElement {
@@ -223,6 +224,7 @@ function replayPlayer(replay: Replay): HTMLElement {
             frame.valid ? h("span", { class: "ok" }, "valid") : h("span", { class: "bad", "data-testid": "invalid" }, `invalid: ${frame.reason ?? ""}`))));
     box.append(
       h("div", { class: "muted" }, `${replay.gameId} · seed ${replay.seed} · ${replay.players[0]} (P0) vs ${replay.players[1]} (P1)${replay.step === null ? "" : ` · step ${replay.step}`}`),
+      replay.mismatch === null ? "" : h("div", { class: "bad", "data-testid": "mismatch" }, `Warning: ${replay.mismatch}`),
       controls, h("div", { class: "cols" }, stateBox(replay.gameId, state.infos, state.views), reply));
   };
   render();

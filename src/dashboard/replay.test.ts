@@ -18,6 +18,15 @@ describe("replayGame", () => {
     expect((replay.frames[0]?.before.infos[0] as { cells: unknown[] }).cells.every((c) => c === null)).toBe(true);
     expect((replay.final.infos[0] as { cells: unknown[] }).cells).toEqual([1, 1, 0, null, 0, null, 0, null, null]);
     expect(replay.returns).toEqual([1, -1]);
+    expect(replay.mismatch).toBeNull();
+  });
+
+  it("flags a record whose replay ends differently", () => {
+    const edited = toRecordedGame({ ...TICTACTOE_GAME, returns: [-1, 1] });
+    const short = toRecordedGame({ ...TICTACTOE_GAME, moves: TICTACTOE_GAME.moves.slice(0, 3) });
+    if (typeof edited === "string" || typeof short === "string") throw new Error("expected records");
+    expect(replayGame(edited).mismatch).toBe("replayed returns [1, -1] differ from the recorded [-1, 1]");
+    expect(replayGame(short).mismatch).toMatch(/do not finish the game/);
   });
 
   it("marks an invalid reply and does not apply it", () => {

@@ -66,6 +66,11 @@ export interface Replay {
   readonly step: number | null;
   readonly frames: readonly ReplayFrame[];
   readonly final: SeatsView;
+  /**
+   * Set when a game that ended normally replays to other returns than recorded (the record is
+   * from another version of the game, or was edited): the drawing may not be what was played.
+   */
+  readonly mismatch: string | null;
 }
 
 function seatsView(game: ReturnType<typeof getGame>, state: unknown): SeatsView {
@@ -99,9 +104,14 @@ export function replayGame(record: RecordedGame): Replay {
       parsed: parsed.ok ? game.format(parsed.action) : null, valid, reason: valid ? null : reason,
     });
   }
+  const replayed = game.returns(state);
+  const mismatch = record.endReason !== "terminal" ? null
+    : !game.isTerminal(state) ? "the recorded moves do not finish the game when replayed"
+    : replayed[0] !== record.returns[0] || replayed[1] !== record.returns[1] ? `replayed returns [${replayed.join(", ")}] differ from the recorded [${record.returns.join(", ")}]`
+    : null;
   return {
     gameId: record.gameId, seed: record.seed, players: record.players, returns: record.returns, endReason: record.endReason,
-    step: record.step ?? null, frames, final: seatsView(game, state),
+    step: record.step ?? null, frames, final: seatsView(game, state), mismatch,
   };
 }
 

@@ -67,6 +67,8 @@ function matchups(lines: readonly MetricsLine[]): { step: number; m: Matchup }[]
   return out;
 }
 
+const RATE_LABELS = { win: "win", draw: "draw", loss: "loss", nonLoss: "non-loss" } as const;
+
 /** Per (game, opponent): win, draw and loss rates with their 95% Wilson bounds. */
 function evalCharts(lines: readonly MetricsLine[]): ChartSpec[] {
   const keys = [...new Set(matchups(lines).map(({ m }) => `${m.gameId} vs ${m.opponent}`))];
@@ -80,9 +82,9 @@ function evalCharts(lines: readonly MetricsLine[]): ChartSpec[] {
       // TicTacToe is judged by the paper as win-or-draw against the perfect player: non-loss too.
       const kinds = key.startsWith("TicTacToe") ? (["win", "draw", "loss", "nonLoss"] as const) : (["win", "draw", "loss"] as const);
       return kinds.filter((o) => rows.every((r) => r.m.rates[o] !== undefined)).flatMap((o) => [
-        { label: o, xs, ys: rows.map((r) => r.m.rates[o].rate) },
-        { label: `${o} low`, xs, ys: rows.map((r) => r.m.rates[o].low), band: true },
-        { label: `${o} high`, xs, ys: rows.map((r) => r.m.rates[o].high), band: true },
+        { label: RATE_LABELS[o], xs, ys: rows.map((r) => r.m.rates[o].rate) },
+        { label: `${RATE_LABELS[o]} low`, xs, ys: rows.map((r) => r.m.rates[o].low), band: true },
+        { label: `${RATE_LABELS[o]} high`, xs, ys: rows.map((r) => r.m.rates[o].high), band: true },
       ]);
     },
   }));

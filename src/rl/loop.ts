@@ -35,7 +35,7 @@ import { makeReferenceAgent } from "../games/agent-registry.js";
 import type { Seat } from "../games/game.js";
 import { getGame } from "../games/registry.js";
 import { createRng } from "../games/rng.js";
-import { collectRollout } from "./actor.js";
+import { collectRollout, type PromptMode } from "./actor.js";
 import { createActorPool } from "./actor-pool.js";
 import type { TrainConfig } from "./config.js";
 import { evaluate, type EvalReport, type Matchup } from "./eval.js";
@@ -94,6 +94,8 @@ export interface TrainOptions {
   /** Continue the run in `runDir` from its latest checkpoint. */
   readonly resume?: boolean;
   readonly hooks?: TrainHooks;
+  /** Replaces the config's prompt mode (experiments with other renderings; in-thread actors only). */
+  readonly promptMode?: PromptMode;
 }
 
 export interface TrainSummary {
@@ -228,7 +230,8 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const common = { generator, runner, tokenizer, topP: config.topP, version: () => version, microBatch: config.optim.microBatch };
   const policy: Policy = modelPolicy({ ...common, name: "policy", temperature: config.temperature });
   const evalPolicy: Policy = modelPolicy({ ...common, name: "policy", temperature: config.eval.temperature });
-  const mode = promptMode(config.promptMode);
+  if (options.promptMode !== undefined && config.actors > 1) throw new Error("a custom promptMode needs actors = 1 (worker actors build theirs from the config)");
+  const mode = options.promptMode ?? promptMode(config.promptMode);
   const games = config.games.map((g) => ({ game: getGame(g.id), weight: g.weight }));
   const opponent = config.opponent === "self" ? undefined : (gameId: string): Agent => makeReferenceAgent(config.opponent, gameId);
   const matchups = config.eval.every > 0 ? evalMatchups(config.eval.games, log) : [];

@@ -25,6 +25,18 @@ describe("evaluation", () => {
     expect(r.invalid).toBe(0);
   });
 
+  it("an invalid reply loses the evaluation game (−1/+1), counted as invalid", async () => {
+    const freeMode: PromptMode = {
+      name: "chat",
+      request: (_info, obs, maxNewTokens) => ({ prompt: { kind: "text", text: obs.view }, maxNewTokens, legal: obs.legal }),
+      extract: () => ({ ok: false, reason: "no \\boxed{} answer" }),
+    };
+    const r = await playMatchup({ policy: randomPolicy(), mode: freeMode, maxNewTokens: 64, envs: 4 }, { game: ticTacToe, opponent: randomAgent(), games: 6 }, createRng(5));
+    expect(r.outcomes).toEqual({ wins: 0, draws: 0, losses: 6 });
+    expect(r.invalid).toBe(6);
+    expect(r.meanReturn).toBe(-1);
+  });
+
   it("random never beats the perfect TicTacToe player", async () => {
     const r = await playMatchup({ policy: randomPolicy(), mode: compactMode, maxNewTokens: 8, envs: 32 }, { game: ticTacToe, opponent: ticTacToeMinimaxAgent(), games: 40 }, createRng(2));
     expect(r.outcomes.wins).toBe(0);

@@ -4,18 +4,29 @@
  *
  * Layout (every line ends in "\n" except the cue, which the reply continues):
  *
- *     TicTacToe-v0 P0          game id, space, "P" and the seat
- *     <observation.view>       the game's own short view, lines right-trimmed, CRLF → LF
+ *     <header>                 a short game tag and "P" + the seat
+ *     <body>                   the decision's state in a few terse lines (below)
  *     >                        the cue: "> " — the reply is one of `allowed`, e.g. "[4]"
  *
- * Nothing of the history goes in beyond what the view carries: tiny models have ~2k positions and
- * the view is the game's statement of what the decision needs.
+ * Why terse: a byte-level model pays for every prompt byte in every forward and backward pass,
+ * and a from-scratch model learns much faster when the few bytes that decide the move sit at
+ * fixed places. The three training games have their own renderings, read from the observation's
+ * typed `infoState` (the same knowledge as the text view, nothing of the other seat's hidden
+ * information); any other game falls back to its id and its own `view` text. The renderings
+ * (docs/prompting.md has examples):
  *
- * Invariants: a pure function of (info.id, observation.seat, observation.view, observation.legal);
- * `allowed` is `observation.legal` in its order (empty when the seat is not to act); the text ends
- * in the cue, and no view line can equal the cue because view lines are right-trimmed.
+ * - TicTacToe: `ttt P0` and the board in three rows; marks are relative to the seat to move:
+ *   `x` yours, `o` the opponent's, an empty cell shows its number (the move that takes it).
+ * - Kuhn Poker: `kuhn P1`, own card, the round's betting so far (`-` when none); with more than
+ *   one round, also the round (`r2/5`) and own net chips.
+ * - Simple Negotiation: `neg P0`, own values per unit, both inventories, moves left, and the open
+ *   offer from the receiver's side (`get 3G give 5W`) or `none`.
+ *
+ * Invariants: a pure function of (info.id, observation); `allowed` is `observation.legal` in its
+ * order (empty when the seat is not to act); the text ends in the cue, and no body line can equal
+ * the cue because lines are right-trimmed.
  */
-import type { GameInfo, Observation } from "../games/game.js";
+import type { GameInfo, Observation, Seat } from "../games/game.js";
 import { extractAction, type ExtractResult } from "./extract.js";
 
 export interface CompactPrompt {
@@ -38,10 +49,80 @@ export function normaliseView(view: string): string {
     .replace(/^\n+|\n+$/g, "");
 }
 
+type Render = (seat: Seat, infoState: unknown) => string | undefined;
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null;
+const isInt = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x);
+
+/** `ttt P0` + rows like `x1o`: x yours, o theirs, digits empty. */
+const renderTicTacToe: Render = (seat, s) => {
+  if (!isRecord(s) || !Array.isArray(s.cells) || s.cells.length !== 9) return undefined;
+  const cells: string[] = [];
+  for (let i = 0; i < 9; i++) {
+    const c: unknown = s.cells[i];
+    if (c === null) cells.push(String(i));
+    else if (c === 0 || c === 1) cells.push(c === seat ? "x" : "o");
+    else return undefined;
+  }
+  return `ttt P${seat}\n${cells.slice(0, 3).join("")}\n${cells.slice(3, 6).join("")}\n${cells.slice(6, 9).join("")}`;
+};
+
+const KUHN_CARDS = new Set(["J", "Q", "K"]);
+const KUHN_MOVES = new Set(["check", "bet", "call", "fold"]);
+
+/** `kuhn P1 K: check bet` (1 round) or `kuhn P1 r2/5 +1 K: -`. */
+const renderKuhn: Render = (seat, s) => {
+  if (!isRecord(s) || typeof s.card !== "string" || !KUHN_CARDS.has(s.card) || !Array.isArray(s.history)) return undefined;
+  if (!s.history.every((m) => typeof m === "string" && KUHN_MOVES.has(m))) return undefined;
+  const history = s.history.length === 0 ? "-" : s.history.join(" ");
+  let header = `kuhn P${seat}`;
+  if (isInt(s.rounds) && s.rounds > 1) {
+    if (!isInt(s.round) || !Array.isArray(s.chips) || !isInt(s.chips[seat])) return undefined;
+    const own = s.chips[seat] as number;
+    header += ` r${s.round}/${s.rounds} ${own >= 0 ? "+" : ""}${own}`;
+  }
+  return `${header} ${s.card}: ${history}`;
+};
+
+const isBundle = (x: unknown): x is { Wood: number; Gold: number } => isRecord(x) && isInt(x.Wood) && isInt(x.Gold);
+const bundle = (b: { Wood: number; Gold: number }): string => `W${b.Wood} G${b.Gold}`;
+/** The non-zero parts of an offer side, e.g. `3W`, `2G`, `1W 4G`. */
+const side = (b: { Wood: number; Gold: number }): string => [b.Wood > 0 ? `${b.Wood}W` : "", b.Gold > 0 ? `${b.Gold}G` : ""].filter((p) => p !== "").join(" ") || "0";
+
+/** `neg P0 W5 G15` / `me W10 G10 opp W10 G10 9 left` / `offer get 3G give 5W` (or `offer none`). */
+const renderNegotiation: Render = (seat, s) => {
+  if (!isRecord(s) || !isBundle(s.values) || !isBundle(s.inventory) || !isBundle(s.opponentInventory) || !isInt(s.turnsLeft)) return undefined;
+  let offer = "none";
+  if (s.offer !== null && s.offer !== undefined) {
+    const o = s.offer;
+    if (!isRecord(o) || (o.from !== 0 && o.from !== 1) || !isBundle(o.give) || !isBundle(o.receive)) return undefined;
+    // From the reader's side: an offer addressed to me gives me the proposer's `give`.
+    offer = o.from === seat ? `mine give ${side(o.give)} get ${side(o.receive)}` : `get ${side(o.give)} give ${side(o.receive)}`;
+  }
+  return `neg P${seat} ${bundle(s.values)}\nme ${bundle(s.inventory)} opp ${bundle(s.opponentInventory)} ${s.turnsLeft} left\noffer ${offer}`;
+};
+
+const RENDERERS: readonly (readonly [prefix: string, render: Render])[] = [
+  ["TicTacToe-", renderTicTacToe],
+  ["KuhnPoker-", renderKuhn],
+  ["SimpleNegotiation-", renderNegotiation],
+];
+
+/** The terse body for the three training games, or undefined (another game, or an unexpected infoState). */
+export function compactBody(info: Pick<GameInfo, "id">, observation: Observation): string | undefined {
+  const entry = RENDERERS.find(([prefix]) => info.id.startsWith(prefix));
+  return entry === undefined ? undefined : entry[1](observation.seat, observation.infoState);
+}
+
 export function compactPrompt(info: Pick<GameInfo, "id">, observation: Observation): CompactPrompt {
-  const view = normaliseView(observation.view);
-  const header = `${info.id} P${observation.seat}`;
-  const text = view.length > 0 ? `${header}\n${view}\n${COMPACT_CUE}` : `${header}\n${COMPACT_CUE}`;
+  const terse = compactBody(info, observation);
+  let text: string;
+  if (terse !== undefined) text = `${normaliseView(terse)}\n${COMPACT_CUE}`;
+  else {
+    const view = normaliseView(observation.view);
+    const header = `${info.id} P${observation.seat}`;
+    text = view.length > 0 ? `${header}\n${view}\n${COMPACT_CUE}` : `${header}\n${COMPACT_CUE}`;
+  }
   return { text, allowed: [...observation.legal] };
 }
 

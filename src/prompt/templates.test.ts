@@ -13,7 +13,7 @@ import {
 const byteLength = (text: string): number => Buffer.byteLength(text, "utf8");
 
 describe("compactPrompt", () => {
-  it("is the id and seat, the view, and the cue", () => {
+  it("falls back to the id and seat, the view, and the cue when it has no terse rendering", () => {
     const prompt = compactPrompt(TICTACTOE_INFO, TICTACTOE_OBSERVATION);
     expect(prompt.text).toBe(`TicTacToe-v0 P0\n${normaliseView(TICTACTOE_OBSERVATION.view)}\n${COMPACT_CUE}`);
     expect(prompt.text).toContain("\n O | 1 | 2\n"); // the board keeps its leading space

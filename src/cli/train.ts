@@ -176,7 +176,7 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--steps <n>", "policy steps")
     .option("--model <dir>", "start from a checkpoint directory (HF layout)")
     .option("--init <preset>", "start from a fresh model of this shape (tiny, small, …)")
-    .option("--opponent <name>", "self (self-play) or a fixed opponent: random, minimax, heuristic, nash")
+    .option("--opponent <name>", "self (self-play) or a fixed opponent: random, minimax, heuristic, nash, optimal, or a checkpoint directory")
     .option("--actors <k>", "actors (worker threads)")
     .option("--out <dir>", "parent directory of runs (default runs)")
     .option("--name <name>", "run name: the directory under --out")

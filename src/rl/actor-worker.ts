@@ -6,13 +6,13 @@ import { parentPort, workerData } from "node:worker_threads";
 import { Generator } from "../engine/generate.js";
 import { Params, paramLayout } from "../engine/params.js";
 import type { Agent } from "../games/agent.js";
-import { makeReferenceAgent } from "../games/agent-registry.js";
 import { getGame } from "../games/registry.js";
 import { rngFromState } from "../games/rng.js";
 import { collectRollout } from "./actor.js";
 import type { ActorInit, ActorMessage, CollectRequest } from "./actor-pool.js";
 import { tokenizerFor } from "./loop.js";
 import { modelPolicy } from "./model-policy.js";
+import { openOpponent } from "./opponent.js";
 import { promptMode } from "./prompt-mode.js";
 
 const port = parentPort;
@@ -28,7 +28,8 @@ async function start(init: ActorInit): Promise<void> {
   const policy = modelPolicy({ name: "policy", generator, tokenizer, temperature: config.temperature, topP: config.topP, version: () => version });
   const mode = promptMode(config.promptMode);
   const games = config.games.map((g) => ({ game: getGame(g.id), weight: g.weight }));
-  const opponent = config.opponent === "self" ? undefined : (gameId: string): Agent => makeReferenceAgent(config.opponent, gameId);
+  const fixed = await openOpponent(config, init.threads);
+  const opponent = fixed === undefined ? undefined : (gameId: string): Agent => fixed.agentFor(gameId);
   const send = (m: ActorMessage) => port?.postMessage(m);
   port?.on("message", (request: CollectRequest) => {
     version = request.version;

@@ -74,7 +74,10 @@ export const trainConfigSchema = z.strictObject({
   steps: z.number().int().positive().default(400),
   /** Training games with sampling weights. */
   games: z.array(gameEntry).min(1).default([{ id: "TicTacToe-v0", weight: 1 }, { id: "KuhnPoker-v1", weight: 1 }, { id: "SimpleNegotiation-v1", weight: 1 }]),
-  /** "self" (self-play, both seats trained) or a fixed opponent: "random", "minimax", "heuristic", "nash". */
+  /**
+   * "self" (self-play, both seats trained) or a fixed opponent, any policy spec but an endpoint:
+   * "random", "minimax", "heuristic", "nash", "optimal", or a frozen checkpoint directory.
+   */
   opponent: z.string().min(1).default("self"),
   /** "compact": short prompts, replies constrained to legal moves. "chat": chat template, free replies, boxed answers. */
   promptMode: z.enum(["compact", "chat"]).default("compact"),

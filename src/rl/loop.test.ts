@@ -94,6 +94,22 @@ describe("train loop", () => {
     expect(transcript).toMatch(/random \(P[01]\)/);
   }, 60_000);
 
+  it("trains against a frozen checkpoint opponent, and names the key of a bad opponent", async () => {
+    const frozen = join(root, "a", "step-3");
+    const vsCheckpoint = { ...config, steps: 1, opponent: frozen, eval: { ...config.eval, every: 0 } };
+    const before = readFileSync(join(frozen, "model.safetensors"));
+    await train(vsCheckpoint, { runDir: join(root, "vs-checkpoint") });
+    const [step] = (await readMetrics(join(root, "vs-checkpoint"))) as unknown as { games: number; samples: number; outcomes: Record<string, { wins: number; draws: number; losses: number }[]> }[];
+    expect(step!.samples).toBe(8);
+    const counted = Object.values(step!.outcomes).flat().reduce((n, o) => n + o.wins + o.draws + o.losses, 0);
+    expect(counted).toBe(step!.games);
+    const transcript = readFileSync(join(root, "vs-checkpoint", "transcripts", "step-000001.txt"), "utf8");
+    expect(transcript).toContain(`${frozen} (P`);
+    // The frozen opponent is read, never written.
+    expect(readFileSync(join(frozen, "model.safetensors")).equals(before)).toBe(true);
+    await expect(train({ ...vsCheckpoint, opponent: "nobody" }, { runDir: join(root, "bad-opponent") })).rejects.toThrow(/^opponent: Unknown policy "nobody"/);
+  }, 60_000);
+
   it("refuses to start over an existing run", async () => {
     await expect(train(config, { runDir: join(root, "a") })).rejects.toThrow(/already holds a run/);
   });

@@ -41,6 +41,7 @@ import type { TrainConfig } from "./config.js";
 import { evaluate, type EvalReport, type Matchup } from "./eval.js";
 import { learnStep, type LearnerStats } from "./learner.js";
 import { modelPolicy } from "./model-policy.js";
+import { openOpponent } from "./opponent.js";
 import type { Policy } from "./policy.js";
 import { promptMode } from "./prompt-mode.js";
 import { checkRaeState, createRae, scoreSamples, type RaeState } from "./rae.js";
@@ -214,6 +215,9 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
 
   const tokenizer = tokenizerFor(config);
   const threads = config.threads > 0 ? config.threads : Math.max(1, Math.min(availableParallelism(), 4));
+  // A bad opponent spec fails here, before any worker or session starts.
+  const fixed = await openOpponent(config, threads);
+  const opponent = fixed === undefined ? undefined : (gameId: string): Agent => fixed.agentFor(gameId);
   // Worker-thread actors read the learner's weights through one shared buffer (see actor-pool.ts).
   const shared = config.actors > 1 ? new SharedArrayBuffer(params.data.byteLength) : undefined;
   const pool =
@@ -233,7 +237,6 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   if (options.promptMode !== undefined && config.actors > 1) throw new Error("a custom promptMode needs actors = 1 (worker actors build theirs from the config)");
   const mode = options.promptMode ?? promptMode(config.promptMode);
   const games = config.games.map((g) => ({ game: getGame(g.id), weight: g.weight }));
-  const opponent = config.opponent === "self" ? undefined : (gameId: string): Agent => makeReferenceAgent(config.opponent, gameId);
   const matchups = config.eval.every > 0 ? evalMatchups(config.eval.games, log) : [];
   const kuhn = config.eval.every > 0 && config.eval.kuhn ? getGame("KuhnPoker-v1-1round") : undefined;
 
@@ -295,6 +298,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     }
   } finally {
     await pool?.close();
+    await fixed?.close();
     await generator.release();
     await runner.release();
   }

@@ -26,7 +26,7 @@ export async function openOpponent(config: Pick<TrainConfig, "opponent" | "tempe
   try {
     spec = parsePolicySpec(config.opponent);
   } catch (e) {
-    throw new Error(`opponent: ${(e as Error).message}; or "self" for self-play`);
+    throw new Error(`opponent: ${(e as Error).message}; or "self" for self-play`, { cause: e });
   }
   if (spec.kind === "openai") throw new Error(`opponent: an openai: endpoint cannot be a training opponent here (use a checkpoint directory or a reference agent); got "${config.opponent}"`);
   const player = await openPolicy(spec, { temperature: config.temperature, topP: config.topP, maxNewTokens: config.maxNewTokens, threads });

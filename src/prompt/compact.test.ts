@@ -7,14 +7,14 @@ import { createRng } from "../games/rng.js";
 import { COMPACT_CUE, compactBody, compactPrompt } from "./compact.js";
 
 describe("compact renderings of the training games", () => {
-  it("TicTacToe: relative marks (x yours, o theirs), empty cells numbered", () => {
+  it("TicTacToe: a cell's letter, uppercase yours and lowercase theirs; empty cells numbered", () => {
     const game = getGame("TicTacToe-v0");
     let s = game.init(0);
     s = game.apply(s, 0, game.legalActions(s, 0).find((a: unknown) => game.format(a) === "[4]"));
     s = game.apply(s, 1, game.legalActions(s, 1).find((a: unknown) => game.format(a) === "[0]"));
-    expect(compactPrompt(game.info, game.observe(s, 0)).text).toBe(`ttt P0\no12\n3x5\n678\n${COMPACT_CUE}`);
+    expect(compactPrompt(game.info, game.observe(s, 0)).text).toBe(`ttt P0\na12\n3E5\n678\n${COMPACT_CUE}`);
     // The same board seen by the other seat swaps the marks.
-    expect(compactBody(game.info, game.observe(s, 1))).toBe("ttt P1\nx12\n3o5\n678");
+    expect(compactBody(game.info, game.observe(s, 1))).toBe("ttt P1\nA12\n3e5\n678");
   });
 
   it("1-round Kuhn: the 12 information sets give 12 different prompts, each with the own card and the betting", () => {
@@ -43,7 +43,7 @@ describe("compact renderings of the training games", () => {
     const offer = game.parse(s, 0, "[Offer: 3 Wood -> 2 Gold]");
     if (!offer.ok) throw new Error(offer.reason);
     s = game.apply(s, 0, offer.action);
-    expect(compactBody(game.info, game.observe(s, 1))).toBe("neg P1 W15 G5\nme W10 G10 opp W10 G10 9 left\noffer get 3W give 2G");
+    expect(compactBody(game.info, game.observe(s, 1))).toBe("neg P1 W15 G5\nme W10 G10 opp W10 G10 9 left\noffer get WWW give gg");
     const seen = compactPrompt(game.info, game.observe(s, 1));
     expect(seen.allowed).toContain("[Accept]");
   });

@@ -15,12 +15,17 @@
  * information); any other game falls back to its id and its own `view` text. The renderings
  * (docs/prompting.md has examples):
  *
- * - TicTacToe: `ttt P0` and the board in three rows; marks are relative to the seat to move:
- *   `x` yours, `o` the opponent's, an empty cell shows its number (the move that takes it).
+ * - TicTacToe: `ttt P0` and the board in three rows; an empty cell shows its number (the move
+ *   that takes it), a taken cell the letter of its number (0 → a … 8 → i), uppercase for the
+ *   reader's marks and lowercase for the opponent's: `aB2` is the opponent on 0, you on 1.
+ *   Marks relative to the reader let one rule serve both seats; a letter per cell makes every
+ *   byte say both where and whose.
  * - Kuhn Poker: `kuhn P1`, own card, the round's betting so far (`-` when none); with more than
  *   one round, also the round (`r2/5`) and own net chips.
  * - Simple Negotiation: `neg P0`, own values per unit, both inventories, moves left, and the open
- *   offer from the receiver's side (`get 3G give 5W`) or `none`.
+ *   offer from the reader's side in tally marks, one letter per unit, uppercase received and
+ *   lowercase given (`get GGG give wwwww`: 3 Gold for 5 Wood), or `none`. Tallies let a
+ *   byte-level model compare the two sides by counting letters rather than by reading numbers.
  *
  * Invariants: a pure function of (info.id, observation); `allowed` is `observation.legal` in its
  * order (empty when the seat is not to act); the text ends in the cue, and no body line can equal
@@ -54,14 +59,14 @@ type Render = (seat: Seat, infoState: unknown) => string | undefined;
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null;
 const isInt = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x);
 
-/** `ttt P0` + rows like `x1o`: x yours, o theirs, digits empty. */
+/** `ttt P0` + rows like `aB2`: uppercase yours, lowercase theirs, digits empty. */
 const renderTicTacToe: Render = (seat, s) => {
   if (!isRecord(s) || !Array.isArray(s.cells) || s.cells.length !== 9) return undefined;
   const cells: string[] = [];
   for (let i = 0; i < 9; i++) {
     const c: unknown = s.cells[i];
     if (c === null) cells.push(String(i));
-    else if (c === 0 || c === 1) cells.push(c === seat ? "x" : "o");
+    else if (c === 0 || c === 1) cells.push(String.fromCharCode((c === seat ? 65 : 97) + i));
     else return undefined;
   }
   return `ttt P${seat}\n${cells.slice(0, 3).join("")}\n${cells.slice(3, 6).join("")}\n${cells.slice(6, 9).join("")}`;
@@ -86,10 +91,14 @@ const renderKuhn: Render = (seat, s) => {
 
 const isBundle = (x: unknown): x is { Wood: number; Gold: number } => isRecord(x) && isInt(x.Wood) && isInt(x.Gold);
 const bundle = (b: { Wood: number; Gold: number }): string => `W${b.Wood} G${b.Gold}`;
-/** The non-zero parts of an offer side, e.g. `3W`, `2G`, `1W 4G`. */
-const side = (b: { Wood: number; Gold: number }): string => [b.Wood > 0 ? `${b.Wood}W` : "", b.Gold > 0 ? `${b.Gold}G` : ""].filter((p) => p !== "").join(" ") || "0";
+/**
+ * One side of an offer as tally marks, one letter per unit: uppercase for what the reader would
+ * receive (`GGG` = 3 Gold), lowercase for what they would give (`ww` = 2 Wood); "0" when empty.
+ */
+const tally = (b: { Wood: number; Gold: number }, receive: boolean): string =>
+  ((receive ? "W" : "w").repeat(b.Wood) + (receive ? "G" : "g").repeat(b.Gold)) || "0";
 
-/** `neg P0 W5 G15` / `me W10 G10 opp W10 G10 9 left` / `offer get 3G give 5W` (or `offer none`). */
+/** `neg P0 W5 G15` / `me W10 G10 opp W10 G10 9 left` / `offer get GGG give wwwww` (or `offer none`). */
 const renderNegotiation: Render = (seat, s) => {
   if (!isRecord(s) || !isBundle(s.values) || !isBundle(s.inventory) || !isBundle(s.opponentInventory) || !isInt(s.turnsLeft)) return undefined;
   let offer = "none";
@@ -97,7 +106,7 @@ const renderNegotiation: Render = (seat, s) => {
     const o = s.offer;
     if (!isRecord(o) || (o.from !== 0 && o.from !== 1) || !isBundle(o.give) || !isBundle(o.receive)) return undefined;
     // From the reader's side: an offer addressed to me gives me the proposer's `give`.
-    offer = o.from === seat ? `mine give ${side(o.give)} get ${side(o.receive)}` : `get ${side(o.give)} give ${side(o.receive)}`;
+    offer = o.from === seat ? `mine get ${tally(o.receive, true)} give ${tally(o.give, false)}` : `get ${tally(o.give, true)} give ${tally(o.receive, false)}`;
   }
   return `neg P${seat} ${bundle(s.values)}\nme ${bundle(s.inventory)} opp ${bundle(s.opponentInventory)} ${s.turnsLeft} left\noffer ${offer}`;
 };

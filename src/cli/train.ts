@@ -175,7 +175,7 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--games <list>", "training games with optional weights, e.g. TicTacToe-v0,KuhnPoker-v1:2")
     .option("--steps <n>", "policy steps")
     .option("--model <dir>", "start from a checkpoint directory (HF layout)")
-    .option("--init <preset>", "start from a fresh model of this shape (tiny, small, …)")
+    .option("--init <preset>", "start from a fresh model of this shape (micro, tiny, small, qwen3-0.6b, …)")
     .option("--opponent <name>", "self (self-play) or a fixed opponent: random, minimax, heuristic, nash, optimal, or a checkpoint directory")
     .option("--actors <k>", "actors (worker threads)")
     .option("--out <dir>", "parent directory of runs (default runs)")

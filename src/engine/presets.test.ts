@@ -9,12 +9,12 @@ describe("modelPreset", () => {
   });
 
   it("lists the known names in the error for an unknown one", () => {
-    expect(() => modelPreset("huge")).toThrow(/Unknown model preset "huge"; expected one of: tiny, small, qwen3-0.6b, qwen3-1.7b, qwen3-4b/);
+    expect(() => modelPreset("huge")).toThrow(/Unknown model preset "huge"; expected one of: micro, tiny, small, qwen3-0.6b, qwen3-1.7b, qwen3-4b/);
     expect(() => modelPreset("toString")).toThrow(/Unknown model preset/);
   });
 
   it("keeps every preset a valid GQA shape", () => {
-    expect(modelPresetNames).toEqual(["tiny", "small", "qwen3-0.6b", "qwen3-1.7b", "qwen3-4b"]);
+    expect(modelPresetNames).toEqual(["micro", "tiny", "small", "qwen3-0.6b", "qwen3-1.7b", "qwen3-4b"]);
     for (const name of modelPresetNames) {
       const c = modelPreset(name);
       expect(c.numAttentionHeads % c.numKeyValueHeads).toBe(0);

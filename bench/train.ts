@@ -3,7 +3,7 @@
  * share of wall time spent acting vs learning, with K = 1 (actor in the learner's thread) and
  * K = 2 (worker-thread actors), measured in the same run.
  *
- *   npx tsx bench/train.ts [--steps 3] [--actors 1,2] [--preset default]
+ *   npm run bench:train -- [--steps 10] [--actors 1,2] [--preset default]
  *
  * Each configuration runs `steps` policy steps (evaluation off) in a temporary run directory;
  * step 1 is reported separately (session creation, first-shape compilation) and the rest averaged.
@@ -21,7 +21,7 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
 
-const steps = Number(arg("steps", "3"));
+const steps = Number(arg("steps", "10"));
 const actors = arg("actors", "1,2").split(",").map(Number);
 const preset = arg("preset", "default");
 const root = mkdtempSync(join(tmpdir(), "spiral-bench-train-"));

@@ -163,16 +163,18 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 export const trainPresets: Readonly<Record<string, TrainConfigInput>> = {
   default: {
     name: "default",
-    // The micro model (0.33 M) on the three games' terse compact prompts: ~0.9 s per step of 128
-    // samples on 2 cores (act ≈ 0.35 s, learn ≈ 0.45 s), so 700 steps and 8 evaluations take
-    // ≈ 11 minutes. lr 1e-4: at 3e-4 and above the policy settles on a board-blind favourite
+    // The micro model (0.33 M) on the three games' terse compact prompts, two worker-thread
+    // actors (bench/train: 190 samples/s with K = 2 vs 156 with K = 1 on 2 cores: one ORT thread
+    // per actor beats two threads on one batch of a model this small): ≈ 0.7 s per step of 128
+    // samples, so 800 steps and 9 evaluations take ≈ 11 minutes. lr 1e-4: at 3e-4 and above the policy settles on a board-blind favourite
     // move before it learns to read the board (docs/training.md). TicTacToe is weighted up: it
     // needs the most samples, Kuhn the fewest.
-    steps: 700,
+    steps: 800,
     games: [{ id: "TicTacToe-v0", weight: 3 }, { id: "KuhnPoker-v1-1round", weight: 2 }, { id: "SimpleNegotiation-v1", weight: 1 }],
     promptMode: "compact",
     rolloutBatch: 128,
     envs: 64,
+    actors: 2,
     maxNewTokens: 32,
     model: { preset: "micro", tokenizer: "byte" },
     optim: { lr: 1e-4, microBatch: 32 },

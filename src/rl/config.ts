@@ -108,6 +108,12 @@ export const trainConfigSchema = z.strictObject({
   transcripts: z.number().int().min(0).default(2),
   /** ORT intra-op threads per session; 0 lets the trainer choose from the core count. */
   threads: z.number().int().min(0).default(0),
+  /**
+   * Same seed ⇒ same run, bit for bit: the learner's gradient session runs on one intra-op
+   * thread, because ORT's multi-threaded CPU kernels sum gradients in a varying order (measured:
+   * six runs of one batch on 2 threads gave six different gradients). false trades that for speed.
+   */
+  deterministic: z.boolean().default(true),
 });
 
 export type TrainConfig = z.infer<typeof trainConfigSchema>;

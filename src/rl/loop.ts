@@ -229,7 +229,8 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         )
       : undefined;
   const generator = await Generator.create(modelConfig, params, tokenizer, { threads });
-  const runner = new LossRunner(modelConfig, params, { threads });
+  // Gradients summed by several ORT threads differ from run to run in the last bits (see config).
+  const runner = new LossRunner(modelConfig, params, { threads: config.deterministic ? 1 : threads });
   let version = startStep;
   const common = { generator, runner, tokenizer, topP: config.topP, version: () => version, microBatch: config.optim.microBatch };
   const policy: Policy = modelPolicy({ ...common, name: "policy", temperature: config.temperature });

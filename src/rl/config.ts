@@ -171,8 +171,9 @@ export const trainPresets: Readonly<Record<string, TrainConfigInput>> = {
     name: "default",
     // The micro model (0.33 M) on the three games' terse compact prompts, two worker-thread
     // actors (bench/train: 190 samples/s with K = 2 vs 156 with K = 1 on 2 cores: one ORT thread
-    // per actor beats two threads on one batch of a model this small): ≈ 0.7 s per step of 128
-    // samples, so 800 steps and 9 evaluations take ≈ 11 minutes. lr 1e-4: at 3e-4 and above the policy settles on a board-blind favourite
+    // per actor beats two threads on one batch of a model this small): ≈ 0.9 s per step of 128
+    // samples with the deterministic (one-thread) learner, so 800 steps and 9 evaluations take
+    // ≈ 12–13 minutes. lr 1e-4: at 3e-4 and above the policy settles on a board-blind favourite
     // move before it learns to read the board (docs/training.md). TicTacToe is weighted up: it
     // needs the most samples, Kuhn the fewest.
     steps: 800,

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Seat } from "../games/game.js";
 import { kuhnInfoSetPoints } from "../games/kuhn-exact.js";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { randomDecisions } from "../games/random-decisions.js";
 import { COMPACT_CUE, compactBody, compactPrompt } from "./compact.js";
 
 describe("compact renderings of the training games", () => {
@@ -52,20 +52,11 @@ describe("compact renderings of the training games", () => {
     for (const id of ["TicTacToe-v0", "KuhnPoker-v1", "KuhnPoker-v1-1round", "SimpleNegotiation-v1"]) {
       const game = getGame(id);
       let longest = 0;
-      for (let seed = 0; seed < 100; seed++) {
-        const rng = createRng(seed);
-        let s = game.init(seed);
-        while (!game.isTerminal(s)) {
-          const seat = game.toAct(s)[0] as Seat;
-          const observation = game.observe(s, seat);
-          const body = compactBody(game.info, observation);
-          expect(body, id).toBeDefined();
-          const text = compactPrompt(game.info, observation).text;
-          longest = Math.max(longest, text.length);
-          if (id.startsWith("Kuhn")) for (const secret of game.privateInfo(s, (1 - seat) as Seat)) if (!game.privateInfo(s, seat).includes(secret)) expect(text).not.toContain(secret);
-          const actions = game.legalActions(s, seat);
-          s = game.apply(s, seat, actions[rng.int(actions.length)]);
-        }
+      for (const { state, seat, observation } of randomDecisions(game, 100)) {
+        expect(compactBody(game.info, observation), id).toBeDefined();
+        const text = compactPrompt(game.info, observation).text;
+        longest = Math.max(longest, text.length);
+        if (id.startsWith("Kuhn")) for (const secret of game.privateInfo(state, (1 - seat) as Seat)) if (!game.privateInfo(state, seat).includes(secret)) expect(text).not.toContain(secret);
       }
       expect([id, longest <= 100]).toEqual([id, true]);
     }

@@ -32,6 +32,7 @@
  * the cue because lines are right-trimmed.
  */
 import type { GameInfo, Observation, Seat } from "../games/game.js";
+import type { Bundle } from "../games/simple-negotiation.js";
 import { extractAction, type ExtractResult } from "./extract.js";
 
 export interface CompactPrompt {
@@ -89,13 +90,13 @@ const renderKuhn: Render = (seat, s) => {
   return `${header} ${s.card}: ${history}`;
 };
 
-const isBundle = (x: unknown): x is { Wood: number; Gold: number } => isRecord(x) && isInt(x.Wood) && isInt(x.Gold);
-const bundle = (b: { Wood: number; Gold: number }): string => `W${b.Wood} G${b.Gold}`;
+const isBundle = (x: unknown): x is Bundle => isRecord(x) && isInt(x.Wood) && isInt(x.Gold);
+const bundle = (b: Bundle): string => `W${b.Wood} G${b.Gold}`;
 /**
  * One side of an offer as tally marks, one letter per unit: uppercase for what the reader would
  * receive (`GGG` = 3 Gold), lowercase for what they would give (`ww` = 2 Wood); "0" when empty.
  */
-const tally = (b: { Wood: number; Gold: number }, receive: boolean): string =>
+const tally = (b: Bundle, receive: boolean): string =>
   ((receive ? "W" : "w").repeat(b.Wood) + (receive ? "G" : "g").repeat(b.Gold)) || "0";
 
 /** `neg P0 W5 G15` / `me W10 G10 opp W10 G10 9 left` / `offer get GGG give wwwww` (or `offer none`). */
@@ -124,15 +125,11 @@ export function compactBody(info: Pick<GameInfo, "id">, observation: Observation
 }
 
 export function compactPrompt(info: Pick<GameInfo, "id">, observation: Observation): CompactPrompt {
+  // The terse bodies are built without trailing spaces or blank lines; only views need normalising.
   const terse = compactBody(info, observation);
-  let text: string;
-  if (terse !== undefined) text = `${normaliseView(terse)}\n${COMPACT_CUE}`;
-  else {
-    const view = normaliseView(observation.view);
-    const header = `${info.id} P${observation.seat}`;
-    text = view.length > 0 ? `${header}\n${view}\n${COMPACT_CUE}` : `${header}\n${COMPACT_CUE}`;
-  }
-  return { text, allowed: [...observation.legal] };
+  const view = terse === undefined ? normaliseView(observation.view) : undefined;
+  const body = terse ?? (view === "" ? `${info.id} P${observation.seat}` : `${info.id} P${observation.seat}\n${view}`);
+  return { text: `${body}\n${COMPACT_CUE}`, allowed: [...observation.legal] };
 }
 
 /**

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadTokenizer } from "../engine/tokenizer/load.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { randomDecisions } from "../games/random-decisions.js";
 import { chatPrompt, chatPromptText } from "./chat.js";
 import { mathPrompt } from "./math.js";
 
@@ -38,16 +38,9 @@ describe("chat prompts rendered with the Qwen3 chat template", () => {
     for (const id of ["TicTacToe-v0", "KuhnPoker-v1", "SimpleNegotiation-v1"]) {
       const game = getGame(id);
       let longest = 0;
-      for (let seed = 0; seed < 3; seed++) {
-        const rng = createRng(seed);
-        let state = game.init(seed);
-        while (!game.isTerminal(state)) {
-          const seat = game.toAct(state)[0] ?? 0;
-          const text = tokenizer.applyChatTemplate(chatPrompt(game.info, game.observe(state, seat)));
-          longest = Math.max(longest, tokenizer.encode(text).length);
-          const actions = game.legalActions(state, seat);
-          state = game.apply(state, seat, actions[rng.int(actions.length)]);
-        }
+      for (const { observation } of randomDecisions(game, 3)) {
+        const text = tokenizer.applyChatTemplate(chatPrompt(game.info, observation));
+        longest = Math.max(longest, tokenizer.encode(text).length);
       }
       if (process.env.SPIRAL_PRINT_PROMPT_SIZES) console.log(`${id}: longest chat prompt ${longest} Qwen3 tokens`);
       expect([id, longest > 50 && longest < 2048]).toEqual([id, true]);

@@ -5,7 +5,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { Generator } from "../engine/generate.js";
 import { Params, paramLayout } from "../engine/params.js";
-import type { Agent } from "../games/agent.js";
 import { getGame } from "../games/registry.js";
 import { rngFromState } from "../games/rng.js";
 import { collectRollout } from "./actor.js";
@@ -29,7 +28,7 @@ async function start(init: ActorInit): Promise<void> {
   const mode = promptMode(config.promptMode);
   const games = config.games.map((g) => ({ game: getGame(g.id), weight: g.weight }));
   const fixed = await openOpponent(config, init.threads);
-  const opponent = fixed === undefined ? undefined : (gameId: string): Agent => fixed.agentFor(gameId);
+  const opponent = fixed?.agentFor;
   const send = (m: ActorMessage) => port?.postMessage(m);
   port?.on("message", (request: CollectRequest) => {
     version = request.version;

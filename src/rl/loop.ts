@@ -30,7 +30,6 @@ import { modelPreset } from "../engine/presets.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import { loadTokenizer } from "../engine/tokenizer/load.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
-import type { Agent } from "../games/agent.js";
 import { makeReferenceAgent } from "../games/agent-registry.js";
 import type { Seat } from "../games/game.js";
 import { getGame } from "../games/registry.js";
@@ -217,7 +216,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const threads = config.threads > 0 ? config.threads : Math.max(1, Math.min(availableParallelism(), 4));
   // A bad opponent spec fails here, before any worker or session starts.
   const fixed = await openOpponent(config, threads);
-  const opponent = fixed === undefined ? undefined : (gameId: string): Agent => fixed.agentFor(gameId);
+  const opponent = fixed?.agentFor;
   // Worker-thread actors read the learner's weights through one shared buffer (see actor-pool.ts).
   const shared = config.actors > 1 ? new SharedArrayBuffer(params.data.byteLength) : undefined;
   const pool =

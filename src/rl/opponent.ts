@@ -15,7 +15,7 @@ import type { TrainConfig } from "./config.js";
 
 export interface Opponent {
   readonly name: string;
-  agentFor(gameId: string): Agent;
+  readonly agentFor: (gameId: string) => Agent;
   close(): Promise<void>;
 }
 
@@ -33,7 +33,8 @@ export async function openOpponent(config: Pick<TrainConfig, "opponent" | "tempe
   const agents = new Map<string, Agent>();
   return {
     name: player.name,
-    agentFor(gameId) {
+    // An arrow, so the actor can take `agentFor` itself as its per-game opponent.
+    agentFor: (gameId) => {
       let agent = agents.get(gameId);
       if (agent === undefined) {
         agent = agentOf(player, gameId, getGame(gameId).info);

@@ -53,6 +53,8 @@ export interface LossSettings {
   readonly clipEps?: number;
   /** Dr.GRPO constant: the max generation length (required for ppo and reinforce). */
   readonly normalizer?: number;
+  /** ppo / reinforce: entropy bonus coefficient β (default 0: no bonus term in the graph). */
+  readonly entropyCoef?: number;
 }
 
 export interface LossStats {
@@ -111,11 +113,11 @@ export class LossRunner {
     }
   }
 
-  private session(kind: LossKind | undefined, constrained: boolean): Promise<GraphSession> {
-    const key = `${kind ?? "logprobs"}|${constrained}`;
+  private session(kind: LossKind | undefined, constrained: boolean, entropyBonus = false): Promise<GraphSession> {
+    const key = `${kind ?? "logprobs"}|${constrained}|${entropyBonus}`;
     let s = this.sessions.get(key);
     if (!s) {
-      const { graph } = buildLossGraph(this.config, { ...(kind ? { kind } : {}), constrained });
+      const { graph } = buildLossGraph(this.config, { ...(kind ? { kind } : {}), constrained, entropyBonus });
       s = GraphSession.fromGraph(graph, {
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
         ...(this.options.memoryArena === undefined ? {} : { memoryArena: this.options.memoryArena }),
@@ -194,6 +196,10 @@ export class LossRunner {
       feeds[lossNames.advantages] = new ort.Tensor("float32", batch.advantages, [B]);
       feeds[lossNames.normalizer] = new ort.Tensor("float32", Float32Array.of(normalizer), []);
     }
+    const entropyCoef = settings.entropyCoef ?? 0;
+    if (!(entropyCoef >= 0)) throw new Error(`entropyCoef must be ≥ 0; got ${entropyCoef}`);
+    const bonus = settings.kind !== "xent" && entropyCoef > 0;
+    if (bonus) feeds[lossNames.entropyCoef] = new ort.Tensor("float32", Float32Array.of(entropyCoef), []);
     if (settings.kind === "ppo") {
       if (!batch.oldLogprobs) throw new Error("ppo loss needs oldLogprobs [B·T] (recompute them with computeLogprobs before the first epoch)");
       expectLength("oldLogprobs", batch.oldLogprobs.length, B * T, "[B·T]");
@@ -212,7 +218,7 @@ export class LossRunner {
     for (const v of layout.views) {
       fetches[lossNames.gradPrefix + v.name] = new ort.Tensor("float32", gradsOut.subarray(v.offset, v.offset + v.size), v.shape);
     }
-    const s = await this.session(settings.kind, batch.constraints !== undefined);
+    const s = await this.session(settings.kind, batch.constraints !== undefined, bonus);
     const out = await s.run(feeds, fetches);
     const scalar = (name: string): number => (out[name] ? Number((out[name] as ort.Tensor).data[0]) : 0);
     return {

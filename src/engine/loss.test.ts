@@ -167,7 +167,7 @@ async function directionalCheck(kind: "ppo" | "reinforce" | "xent"): Promise<{ a
  * The same check on the float64 build of the loss graph (identical recording, double dtype):
  * h = 1e-5 leaves only ~1e-10 of truncation and rounding error, so a tolerance of 1e-6 is tight.
  */
-async function directionalCheck64(kind: "ppo" | "reinforce" | "xent", config = testConfig(true)): Promise<{ analytic: number; numeric: number }> {
+async function directionalCheck64(kind: "ppo" | "reinforce" | "xent", config = testConfig(true), entropyCoef = 0): Promise<{ analytic: number; numeric: number }> {
   const params = randomParams(config, `dir64-${kind}`);
   const rng = createRng(`dir64-batch-${kind}`);
   const batch = makeBatch(rng, [
@@ -178,7 +178,7 @@ async function directionalCheck64(kind: "ppo" | "reinforce" | "xent", config = t
   const runner = new LossRunner(config, params, { threads: 1 });
   const { logprobs } = await runner.computeLogprobs(batch);
   await runner.release();
-  const { graph } = buildLossGraph(config, { kind, dtype: "float64" });
+  const { graph } = buildLossGraph(config, { kind, dtype: "float64", entropyBonus: entropyCoef > 0 });
   const session = await GraphSession.fromGraph(graph, { threads: 1, optimization: "basic" });
   const d = (xs: ArrayLike<number>, dims: number[]): ort.Tensor => new ort.Tensor("float64", Float64Array.from(xs), dims);
   const idx = scoreIndex(B, T, batch.lossMask);
@@ -192,6 +192,7 @@ async function directionalCheck64(kind: "ppo" | "reinforce" | "xent", config = t
     [lossNames.normalizer]: d([8], []),
     [lossNames.oldLogprobs]: d(logprobs.map((lp) => lp + 0.1 * (rng.next() - 0.5)), [B, T]),
     [lossNames.clipEps]: d([0.2], []),
+    [lossNames.entropyCoef]: d([entropyCoef], []),
   };
   const feeds = (theta: Float64Array): Record<string, ort.Tensor> => {
     const f: Record<string, ort.Tensor> = {};
@@ -293,6 +294,35 @@ describe("LossRunner loss and gradients", () => {
       expect(Math.abs(analytic - numeric) / Math.abs(numeric)).toBeLessThan(1e-6);
     });
   }
+
+  it("ppo with an entropy bonus: the float64 gradient matches a directional finite difference to 1e-6", async () => {
+    const { analytic, numeric } = await directionalCheck64("ppo", testConfig(true), 0.3);
+    const plain = await directionalCheck64("ppo", testConfig(true), 0);
+    expect(Math.abs(analytic - plain.analytic)).toBeGreaterThan(1e-4); // the bonus term is really there
+    expect(Math.abs(analytic - numeric) / Math.abs(numeric)).toBeLessThan(1e-6);
+  });
+
+  it("entropy bonus: loss = policy loss − β·Σ H / (N·C) over generated tokens, 1e-5", async () => {
+    const params = randomParams(config, "entropy-bonus");
+    const runner = new LossRunner(config, params, { threads: 1 });
+    const batch = makeBatch(createRng("entropy-bonus-batch"), [
+      { prompt: 2, gen: 4 },
+      { prompt: 3, gen: 3 },
+    ]);
+    const { logprobs } = await runner.computeLogprobs(batch);
+    const full: LossBatch = { ...batch, advantages: Float32Array.of(0.8, -0.4), oldLogprobs: logprobs };
+    const grads = new Float32Array(params.layout.totalSize);
+    const plain = await runner.lossAndGrad(full, { kind: "ppo", normalizer: 6 }, grads);
+    const plainGrads = grads.slice();
+    const bonus = await runner.lossAndGrad(full, { kind: "ppo", normalizer: 6, entropyCoef: 0.05 }, grads);
+    let h = 0;
+    for (let i = 0; i < batch.lossMask.length; i++) if (batch.lossMask[i] === 1) h += bonus.entropy[i] as number;
+    expect(h).toBeGreaterThan(1);
+    expect(Math.abs(bonus.loss - (plain.loss - (0.05 * h) / (2 * 6)))).toBeLessThan(1e-5);
+    expect(grads.some((g, i) => Math.abs(g - (plainGrads[i] as number)) > 1e-6)).toBe(true);
+    await expect(runner.lossAndGrad(full, { kind: "ppo", normalizer: 6, entropyCoef: -1 }, grads)).rejects.toThrow(/entropyCoef must be ≥ 0; got -1/);
+    await runner.release();
+  });
 
   it("untied head: the float64 gradient (lm_head and embedding separately) matches a directional finite difference to 1e-6", async () => {
     const { analytic, numeric } = await directionalCheck64("reinforce", testConfig(false));

@@ -14,6 +14,8 @@
  *   ppo        L_bt = −min(r·A_b, clip(r, 1−ε, 1+ε)·A_b)
  *   reinforce  L_bt = −A_b · logp
  *   loss = mean_b ( Σ_t lossMask·L_bt / normalizer )       (Dr.GRPO: a constant, not the length)
+ *   with an entropy bonus β (off unless built with `entropyBonus`): L_bt −= β·H_bt, H_bt the
+ *   entropy of the (restricted) next-token distribution at t
  *   xent       loss = Σ lossMask·(−logp) / Σ lossMask      (plain next-token cross-entropy, for tests
  *                                                          and supervised warm-up)
  * Diagnostics over tokens with lossMask = 1: clipFraction (the clipped branch strictly smaller in
@@ -40,6 +42,8 @@ export interface LossGraphOptions {
   readonly constrained?: boolean;
   /** Adds the per-token entropy output (default true). */
   readonly entropy?: boolean;
+  /** ppo / reinforce: adds the `entropy_coef` input and the entropy bonus term (needs `entropy`). */
+  readonly entropyBonus?: boolean;
   /** float32 (default) for training; float64 builds the same graph in double for gradient checks. */
   readonly dtype?: FloatType;
 }
@@ -54,6 +58,7 @@ export const lossNames = {
   temperature: "temperature",
   clipEps: "clip_eps",
   normalizer: "normalizer",
+  entropyCoef: "entropy_coef",
   scoreIndex: "score_index",
   allowedIds: "allowed_ids",
   allowedMask: "allowed_mask",
@@ -173,6 +178,11 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
       g.output(op.div(g, op.reduceSum(g, op.mul(g, isClipped, lossMask), [0]), tokenCount), n.clipFraction);
       const kl = op.sub(g, op.sub(g, ratio, one), logRatio);
       g.output(op.div(g, op.reduceSum(g, op.mul(g, kl, lossMask), [0]), tokenCount), n.approxKl);
+    }
+    if (options.entropyBonus) {
+      if (!entropy) throw new Error("Loss graph: the entropy bonus needs the entropy output");
+      // −β·H_t on every generated token, normalised like the policy term.
+      perToken = op.sub(g, perToken, op.mul(g, g.input(n.entropyCoef, f, []), entropy));
     }
     // mean_b (Σ_t L_bt / normalizer) = Σ_all L / (normalizer · B)
     const batch = op.cast(g, g.op1("Size", [advantages], {}, { dtype: "int64", shape: [] }), f);

@@ -41,6 +41,13 @@ const optimSchema = z.strictObject({
   clip: z.number().min(0).default(0.2),
   /** Constant learning rate. The paper uses 1e-6 for a 4B model; tiny models from scratch need far more. */
   lr: z.number().positive().default(1e-6),
+  /**
+   * Learning-rate schedule over the run's steps: "constant" (the paper), or "cosine" / "linear"
+   * decay from `lr` at step 1 to `lrMin` at the last step (see `learningRateAt`).
+   */
+  lrSchedule: z.enum(["constant", "cosine", "linear"]).default("constant"),
+  /** The learning rate a decaying schedule ends at. */
+  lrMin: z.number().min(0).default(0),
   beta1: z.number().min(0).max(1).default(0.9),
   beta2: z.number().min(0).max(1).default(0.95),
   eps: z.number().positive().default(1e-8),
@@ -49,6 +56,12 @@ const optimSchema = z.strictObject({
   gradClip: z.number().positive().default(1.0),
   /** Samples per forward/backward; gradients accumulate over the micro-batches of one update. */
   microBatch: z.number().int().positive().default(16),
+  /**
+   * Entropy bonus β: −β·H is added to every generated token's loss (H the entropy of the next-token
+   * distribution, over the allowed set when constrained), normalised like the policy term. The
+   * paper has none (0); see docs/training.md for why the from-scratch preset uses one.
+   */
+  entropyCoef: z.number().min(0).default(0),
   /** Updates per epoch: the batch is split into this many minibatches (1 = one update per epoch). */
   minibatches: z.number().int().positive().default(1),
 });
@@ -213,6 +226,17 @@ export const trainPresets: Readonly<Record<string, TrainConfigInput>> = {
     optim: { lr: 1e-6 },
   },
 };
+
+/**
+ * The learning rate of policy step `step` (1-based) of `steps`: `lr` throughout for "constant";
+ * for "cosine" and "linear", `lr` at step 1 falling to `lrMin` at step `steps`.
+ */
+export function learningRateAt(optim: Pick<TrainConfig["optim"], "lr" | "lrSchedule" | "lrMin">, step: number, steps: number): number {
+  if (optim.lrSchedule === "constant" || steps <= 1) return optim.lr;
+  const progress = Math.min(Math.max((step - 1) / (steps - 1), 0), 1);
+  const shape = optim.lrSchedule === "cosine" ? 0.5 * (1 + Math.cos(Math.PI * progress)) : 1 - progress;
+  return optim.lrMin + (optim.lr - optim.lrMin) * shape;
+}
 
 /** Resolves a preset plus user overrides into a validated config. */
 export function resolveTrainConfig(preset: string, overrides: Record<string, unknown> = {}): TrainConfig {

@@ -86,12 +86,13 @@ describe("learner", () => {
     expect(whole.stats.samplerLogprobGap).toBeGreaterThan(0); // the random policy's log-probs are not the model's
   });
 
-  it("taking old log-probs from epoch 1's REINFORCE pass gives the same update as recomputing them first", async () => {
+  // ppoEpochs 1 reports epoch 1's loss, which the fused pass computes from its REINFORCE graph.
+  for (const [ppoEpochs, entropyCoef] of [[2, 0], [2, 0.2], [1, 0.2]] as const) it(`taking old log-probs from epoch 1's REINFORCE pass gives the same update as recomputing them first (${ppoEpochs} epochs, entropy bonus ${entropyCoef})`, async () => {
     const batch = await samples(12);
     const run = async (fuseFirstEpoch: boolean) => {
       const params = initParams(config, createRng("learner"), 0.5);
       const runner = new LossRunner(config, params, { threads: 1 });
-      const stats = await learnStep({ runner, params, optimizer: new AdamW(params.data.length, { lr: 1e-2 }) }, batch, { ...options, fuseFirstEpoch }, createRng(1));
+      const stats = await learnStep({ runner, params, optimizer: new AdamW(params.data.length, { lr: 1e-2 }) }, batch, { ...options, ppoEpochs, fuseFirstEpoch, entropyCoef }, createRng(1));
       await runner.release();
       return { params, stats };
     };

@@ -37,6 +37,8 @@ export interface LearnerOptions {
   /** The sampling temperature the log-probs are taken under. */
   readonly temperature: number;
   readonly lr: number;
+  /** Entropy bonus β (0: none, the paper): −β·H per generated token, normalised like the loss. */
+  readonly entropyCoef?: number;
   /** Take the old log-probs from epoch 1's own pass when that is exact (default true); see `learnStep`. */
   readonly fuseFirstEpoch?: boolean;
 }
@@ -191,12 +193,16 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
         micro.fill(0);
         const out = await runner.lossAndGrad(
           batch,
-          { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer },
+          { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer, entropyCoef: options.entropyCoef ?? 0 },
           micro,
         );
         if (firstFused) generatedSlice(part, batch.T, out.logprobs).forEach((lp, i) => noteOld(part[i] as ScoredSample, lp));
-        // The PPO loss at r = 1 is −(1/N)·Σ_i A_i·G_i / C; the REINFORCE graph reports −A·logp instead.
-        const loss = firstFused && options.loss === "ppo" ? -part.reduce((a, s) => a + s.advantage * s.generatedIds.length, 0) / (part.length * options.normalizer) : out.loss;
+        // The PPO loss at r = 1 is −(1/N)·Σ_i (A_i·G_i + β·Σ_t H_it) / C; the REINFORCE graph reports −A·logp instead.
+        let entropyTotal = 0;
+        for (let i = 0; i < batch.lossMask.length; i++) if (batch.lossMask[i] === 1) entropyTotal += out.entropy[i] as number;
+        const loss = firstFused && options.loss === "ppo"
+          ? -(part.reduce((a, s) => a + s.advantage * s.generatedIds.length, 0) + (options.entropyCoef ?? 0) * entropyTotal) / (part.length * options.normalizer)
+          : out.loss;
         const w = part.length / minibatch.length;
         for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (micro[i] as number);
         const tokens = part.reduce((n, s) => n + s.generatedIds.length, 0);
@@ -205,9 +211,7 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
           clipSum += out.clipFraction * tokens;
           klSum += out.approxKl * tokens;
           statTokens += tokens;
-          let e = 0;
-          for (let i = 0; i < batch.lossMask.length; i++) if (batch.lossMask[i] === 1) e += out.entropy[i] as number;
-          entropySum += e;
+          entropySum += entropyTotal;
           tokenSum += tokens;
         }
       }

@@ -36,7 +36,7 @@ import { getGame } from "../games/registry.js";
 import { createRng } from "../games/rng.js";
 import { collectRollout, type PromptMode } from "./actor.js";
 import { createActorPool } from "./actor-pool.js";
-import type { TrainConfig } from "./config.js";
+import { learningRateAt, type TrainConfig } from "./config.js";
 import { evaluate, type EvalReport, type Matchup } from "./eval.js";
 import { learnStep, type LearnerStats } from "./learner.js";
 import { modelPolicy } from "./model-policy.js";
@@ -276,7 +276,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         {
           loss: config.optim.loss, ppoEpochs: config.optim.ppoEpochs, clip: config.optim.clip, normalizer: config.maxNewTokens,
           microBatch: config.optim.microBatch, minibatches: config.optim.minibatches, gradClip: config.optim.gradClip,
-          temperature: config.temperature, lr: config.optim.lr,
+          temperature: config.temperature, lr: learningRateAt(config.optim, step, config.steps), entropyCoef: config.optim.entropyCoef,
         },
         rng.split(),
       );

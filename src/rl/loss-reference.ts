@@ -11,8 +11,11 @@
  *   Dr.GRPO     L    = (1/N) Σ_i (1/C) Σ_t L_it                            C = max new tokens
  *
  * C is a constant, not G_i: dividing by each sample's own length would favour long losing and
- * short winning replies (the length bias Dr.GRPO removes). No KL term, no entropy bonus, no
- * advantage whitening.
+ * short winning replies (the length bias Dr.GRPO removes). No KL term, no advantage whitening,
+ * and by default (the paper) no entropy bonus. With `optim.entropyCoef` β > 0 every generated
+ * token's loss also gets −β·H_it, H_it the entropy of the (allowed-set) next-token distribution,
+ * normalised like the rest: L += −(β/(N·C)) Σ_i Σ_t H_it. H needs the whole distribution, so that
+ * term lives only in the engine's graph (checked there, engine/loss.test.ts).
  *
  * Diagnostics, over all generated tokens of the batch:
  *   clip fraction = share of tokens where the clipped branch is strictly smaller in the min

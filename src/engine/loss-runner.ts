@@ -43,6 +43,8 @@ export interface LossBatch extends TokenBatch {
   readonly advantages?: Float32Array;
   /** [B·T] log-probs recomputed before the first epoch (ppo) */
   readonly oldLogprobs?: Float32Array;
+  /** [B] entropy bonus coefficient β per sample (ppo, reinforce); absent or all 0: no bonus term. */
+  readonly entropyCoefs?: Float32Array;
 }
 
 export interface LossSettings {
@@ -53,8 +55,6 @@ export interface LossSettings {
   readonly clipEps?: number;
   /** Dr.GRPO constant: the max generation length (required for ppo and reinforce). */
   readonly normalizer?: number;
-  /** ppo / reinforce: entropy bonus coefficient β (default 0: no bonus term in the graph). */
-  readonly entropyCoef?: number;
 }
 
 export interface LossStats {
@@ -196,10 +196,14 @@ export class LossRunner {
       feeds[lossNames.advantages] = new ort.Tensor("float32", batch.advantages, [B]);
       feeds[lossNames.normalizer] = new ort.Tensor("float32", Float32Array.of(normalizer), []);
     }
-    const entropyCoef = settings.entropyCoef ?? 0;
-    if (!(entropyCoef >= 0)) throw new Error(`entropyCoef must be ≥ 0; got ${entropyCoef}`);
-    const bonus = settings.kind !== "xent" && entropyCoef > 0;
-    if (bonus) feeds[lossNames.entropyCoef] = new ort.Tensor("float32", Float32Array.of(entropyCoef), []);
+    const coefs = batch.entropyCoefs;
+    if (coefs) {
+      expectLength("entropyCoefs", coefs.length, B, "[B]");
+      const bad = coefs.findIndex((c) => !(c >= 0));
+      if (bad >= 0) throw new Error(`entropyCoefs[${bad}] must be ≥ 0; got ${coefs[bad]}`);
+    }
+    const bonus = settings.kind !== "xent" && coefs !== undefined && coefs.some((c) => c > 0);
+    if (bonus) feeds[lossNames.entropyCoef] = new ort.Tensor("float32", coefs, [B]);
     if (settings.kind === "ppo") {
       if (!batch.oldLogprobs) throw new Error("ppo loss needs oldLogprobs [B·T] (recompute them with computeLogprobs before the first epoch)");
       expectLength("oldLogprobs", batch.oldLogprobs.length, B * T, "[B·T]");

@@ -192,7 +192,7 @@ async function directionalCheck64(kind: "ppo" | "reinforce" | "xent", config = t
     [lossNames.normalizer]: d([8], []),
     [lossNames.oldLogprobs]: d(logprobs.map((lp) => lp + 0.1 * (rng.next() - 0.5)), [B, T]),
     [lossNames.clipEps]: d([0.2], []),
-    [lossNames.entropyCoef]: d([entropyCoef], []),
+    [lossNames.entropyCoef]: d([entropyCoef, entropyCoef / 2], [B]),
   };
   const feeds = (theta: Float64Array): Record<string, ort.Tensor> => {
     const f: Record<string, ort.Tensor> = {};
@@ -302,7 +302,7 @@ describe("LossRunner loss and gradients", () => {
     expect(Math.abs(analytic - numeric) / Math.abs(numeric)).toBeLessThan(1e-6);
   });
 
-  it("entropy bonus: loss = policy loss − β·Σ H / (N·C) over generated tokens, 1e-5", async () => {
+  it("entropy bonus: loss = policy loss − Σ_b β_b·Σ_t H_bt / (N·C) over generated tokens, 1e-5", async () => {
     const params = randomParams(config, "entropy-bonus");
     const runner = new LossRunner(config, params, { threads: 1 });
     const batch = makeBatch(createRng("entropy-bonus-batch"), [
@@ -314,13 +314,22 @@ describe("LossRunner loss and gradients", () => {
     const grads = new Float32Array(params.layout.totalSize);
     const plain = await runner.lossAndGrad(full, { kind: "ppo", normalizer: 6 }, grads);
     const plainGrads = grads.slice();
-    const bonus = await runner.lossAndGrad(full, { kind: "ppo", normalizer: 6, entropyCoef: 0.05 }, grads);
-    let h = 0;
-    for (let i = 0; i < batch.lossMask.length; i++) if (batch.lossMask[i] === 1) h += bonus.entropy[i] as number;
-    expect(h).toBeGreaterThan(1);
-    expect(Math.abs(bonus.loss - (plain.loss - (0.05 * h) / (2 * 6)))).toBeLessThan(1e-5);
+    const zero = await runner.lossAndGrad({ ...full, entropyCoefs: Float32Array.of(0, 0) }, { kind: "ppo", normalizer: 6 }, grads);
+    expect(zero.loss).toBe(plain.loss);
+    const coefs = Float32Array.of(0.05, 0.2);
+    const bonus = await runner.lossAndGrad({ ...full, entropyCoefs: coefs }, { kind: "ppo", normalizer: 6 }, grads);
+    let weighted = 0;
+    let total = 0;
+    for (let i = 0; i < batch.lossMask.length; i++) {
+      if (batch.lossMask[i] !== 1) continue;
+      weighted += (coefs[Math.floor(i / batch.T)] as number) * (bonus.entropy[i] as number);
+      total += bonus.entropy[i] as number;
+    }
+    expect(total).toBeGreaterThan(1);
+    expect(Math.abs(bonus.loss - (plain.loss - weighted / (2 * 6)))).toBeLessThan(1e-5);
     expect(grads.some((g, i) => Math.abs(g - (plainGrads[i] as number)) > 1e-6)).toBe(true);
-    await expect(runner.lossAndGrad(full, { kind: "ppo", normalizer: 6, entropyCoef: -1 }, grads)).rejects.toThrow(/entropyCoef must be ≥ 0; got -1/);
+    await expect(runner.lossAndGrad({ ...full, entropyCoefs: Float32Array.of(0.1, -1) }, { kind: "ppo", normalizer: 6 }, grads)).rejects.toThrow(/entropyCoefs\[1\] must be ≥ 0; got -1/);
+    await expect(runner.lossAndGrad({ ...full, entropyCoefs: Float32Array.of(0.1) }, { kind: "ppo", normalizer: 6 }, grads)).rejects.toThrow(/entropyCoefs: expected 2 values/);
     await runner.release();
   });
 

@@ -14,8 +14,8 @@
  *   ppo        L_bt = −min(r·A_b, clip(r, 1−ε, 1+ε)·A_b)
  *   reinforce  L_bt = −A_b · logp
  *   loss = mean_b ( Σ_t lossMask·L_bt / normalizer )       (Dr.GRPO: a constant, not the length)
- *   with an entropy bonus β (off unless built with `entropyBonus`): L_bt −= β·H_bt, H_bt the
- *   entropy of the (restricted) next-token distribution at t
+ *   with an entropy bonus (off unless built with `entropyBonus`): L_bt −= β_b·H_bt, β_b the
+ *   sample's coefficient, H_bt the entropy of the (restricted) next-token distribution at t
  *   xent       loss = Σ lossMask·(−logp) / Σ lossMask      (plain next-token cross-entropy, for tests
  *                                                          and supervised warm-up)
  * Diagnostics over tokens with lossMask = 1: clipFraction (the clipped branch strictly smaller in
@@ -181,8 +181,9 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
     }
     if (options.entropyBonus) {
       if (!entropy) throw new Error("Loss graph: the entropy bonus needs the entropy output");
-      // −β·H_t on every generated token, normalised like the policy term.
-      perToken = op.sub(g, perToken, op.mul(g, g.input(n.entropyCoef, f, []), entropy));
+      // −β_b·H_bt on every generated token (β per sample), normalised like the policy term.
+      const coef = pick1(op.expandLike(g, op.unsqueeze(g, g.input(n.entropyCoef, f, ["B"]), [1]), mask)); // [N]
+      perToken = op.sub(g, perToken, op.mul(g, coef, entropy));
     }
     // mean_b (Σ_t L_bt / normalizer) = Σ_all L / (normalizer · B)
     const batch = op.cast(g, g.op1("Size", [advantages], {}, { dtype: "int64", shape: [] }), f);

@@ -14,6 +14,8 @@ const gameEntry = z.strictObject({
   id: z.string().min(1),
   /** Relative sampling weight of new games. */
   weight: z.number().positive().default(1),
+  /** Entropy bonus β for this game's samples, over `optim.entropyCoef`. */
+  entropyCoef: z.number().min(0).optional(),
 });
 
 const modelSchema = z.strictObject({

@@ -107,6 +107,24 @@ describe("learner", () => {
     expect(Math.abs(fused.stats.approxKl - plain.stats.approxKl)).toBeLessThan(1e-3 * plain.stats.approxKl + 1e-7);
   });
 
+  it("a per-game entropy bonus applies to that game's samples only, over the global one", async () => {
+    const batch = await samples(8);
+    const run = async (extra: Partial<LearnerOptions>) => {
+      const params = initParams(config, createRng("learner"), 0.5);
+      const runner = new LossRunner(config, params, { threads: 1 });
+      await learnStep({ runner, params, optimizer: new AdamW(params.data.length, { lr: 1e-2 }) }, batch, { ...options, ...extra }, createRng(1));
+      await runner.release();
+      return params.data;
+    };
+    const maxDiff = (a: Float32Array, b: Float32Array): number => a.reduce((m, x, i) => Math.max(m, Math.abs(x - (b[i] as number))), 0);
+    const plain = await run({});
+    expect(maxDiff(await run({ entropyCoefByGame: { "KuhnPoker-v1": 0.5 } }), plain)).toBe(0); // no Kuhn samples here
+    const global = await run({ entropyCoef: 0.5 });
+    expect(maxDiff(global, plain)).toBeGreaterThan(1e-4);
+    expect(maxDiff(await run({ entropyCoef: 0.1, entropyCoefByGame: { "TicTacToe-v0": 0.5 } }), global)).toBe(0);
+    expect(maxDiff(await run({ entropyCoef: 0.5, entropyCoefByGame: { "TicTacToe-v0": 0 } }), plain)).toBe(0);
+  });
+
   it("raises the log-prob of replies with positive advantage and lowers the others", async () => {
     const batch = await samples(8);
     const params = initParams(config, createRng("learner"), 0.5);

@@ -39,6 +39,8 @@ export interface LearnerOptions {
   readonly lr: number;
   /** Entropy bonus β (0: none, the paper): −β·H per generated token, normalised like the loss. */
   readonly entropyCoef?: number;
+  /** β for the samples of particular games, over `entropyCoef`. */
+  readonly entropyCoefByGame?: Readonly<Record<string, number>>;
   /** Take the old log-probs from epoch 1's own pass when that is exact (default true); see `learnStep`. */
   readonly fuseFirstEpoch?: boolean;
 }
@@ -66,7 +68,7 @@ export interface LearnerStats {
 }
 
 /** Packs samples into one right-padded batch (see the file comment). */
-export function packBatch(samples: readonly ScoredSample[], oldLogprobs?: readonly Float32Array[]): LossBatch {
+export function packBatch(samples: readonly ScoredSample[], oldLogprobs?: readonly Float32Array[], entropyCoefOf?: (s: ScoredSample) => number): LossBatch {
   const B = samples.length;
   if (B === 0) throw new Error("packBatch needs at least one sample");
   const T = Math.max(2, ...samples.map((s) => s.promptIds.length + s.generatedIds.length));
@@ -102,9 +104,11 @@ export function packBatch(samples: readonly ScoredSample[], oldLogprobs?: readon
     attentionMask.fill(1, row, row + P + s.generatedIds.length);
     advantages[b] = s.advantage;
   });
+  const coefs = entropyCoefOf === undefined ? undefined : Float32Array.from(samples, entropyCoefOf);
   const batch: LossBatch = {
     B, T, tokens, attentionMask, lossMask, advantages,
     ...(old === undefined ? {} : { oldLogprobs: old }),
+    ...(coefs === undefined || !coefs.some((c) => c > 0) ? {} : { entropyCoefs: coefs }),
     ...(K > 0 ? { constraints: { K, allowedIds: allowedIds as Int32Array, allowedMask: allowedMask as Float32Array, constrained: constrained as Float32Array } } : {}),
   };
   return batch;
@@ -153,6 +157,7 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
   };
   if (samples.length === 0) return empty;
   const { runner, params, optimizer } = engine;
+  const entropyCoefOf = (s: ScoredSample): number => options.entropyCoefByGame?.[s.gameId] ?? options.entropyCoef ?? 0;
 
   // With one update per epoch, the first epoch runs entirely on the pre-update weights, where
   // every PPO ratio is exactly 1 and the PPO gradient equals the REINFORCE gradient −A·∇logp/(N·C).
@@ -189,19 +194,24 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
       grads.fill(0);
       for (const part of chunks(byLength(minibatch), options.microBatch)) {
         const firstFused = fused && epoch === 1;
-        const batch = packBatch(part, firstFused ? undefined : part.map((s) => oldOf.get(s) as Float32Array));
+        const batch = packBatch(part, firstFused ? undefined : part.map((s) => oldOf.get(s) as Float32Array), entropyCoefOf);
         micro.fill(0);
         const out = await runner.lossAndGrad(
           batch,
-          { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer, entropyCoef: options.entropyCoef ?? 0 },
+          { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer },
           micro,
         );
         if (firstFused) generatedSlice(part, batch.T, out.logprobs).forEach((lp, i) => noteOld(part[i] as ScoredSample, lp));
         // The PPO loss at r = 1 is −(1/N)·Σ_i (A_i·G_i + β·Σ_t H_it) / C; the REINFORCE graph reports −A·logp instead.
         let entropyTotal = 0;
-        for (let i = 0; i < batch.lossMask.length; i++) if (batch.lossMask[i] === 1) entropyTotal += out.entropy[i] as number;
+        let bonus = 0;
+        for (let i = 0; i < batch.lossMask.length; i++) {
+          if (batch.lossMask[i] !== 1) continue;
+          entropyTotal += out.entropy[i] as number;
+          bonus += (batch.entropyCoefs?.[Math.floor(i / batch.T)] ?? 0) * (out.entropy[i] as number);
+        }
         const loss = firstFused && options.loss === "ppo"
-          ? -(part.reduce((a, s) => a + s.advantage * s.generatedIds.length, 0) + (options.entropyCoef ?? 0) * entropyTotal) / (part.length * options.normalizer)
+          ? -(part.reduce((a, s) => a + s.advantage * s.generatedIds.length, 0) + bonus) / (part.length * options.normalizer)
           : out.loss;
         const w = part.length / minibatch.length;
         for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (micro[i] as number);

@@ -253,6 +253,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
 
   try {
     if (startStep === 0 && config.eval.every > 0) await runEval(0);
+    const entropyCoefByGame = Object.fromEntries(config.games.flatMap((g) => (g.entropyCoef === undefined ? [] : [[g.id, g.entropyCoef]])));
     for (let step = startStep + 1; step <= config.steps; step++) {
       const rng = createRng(`${config.seed}:step:${step}`);
       const rollout =
@@ -276,7 +277,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         {
           loss: config.optim.loss, ppoEpochs: config.optim.ppoEpochs, clip: config.optim.clip, normalizer: config.maxNewTokens,
           microBatch: config.optim.microBatch, minibatches: config.optim.minibatches, gradClip: config.optim.gradClip,
-          temperature: config.temperature, lr: learningRateAt(config.optim, step, config.steps), entropyCoef: config.optim.entropyCoef,
+          temperature: config.temperature, lr: learningRateAt(config.optim, step, config.steps), entropyCoef: config.optim.entropyCoef, entropyCoefByGame,
         },
         rng.split(),
       );

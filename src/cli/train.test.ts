@@ -17,6 +17,7 @@ describe("spiral train flags", () => {
       steps: 5, rae: { enabled: false }, model: { preset: "small", dir: null }, optim: { lr: 0.001 },
     });
     expect(() => flagOverrides({ steps: "many" })).toThrow(/--steps expects an integer; got "many"/);
+    expect(flagOverrides({ lrSchedule: "cosine", entropyCoef: "0.1" })).toEqual({ optim: { lrSchedule: "cosine", entropyCoef: 0.1 } });
   });
 
   it("resolves preset < config file < flags, and refuses to change a resumed run", async () => {
@@ -26,6 +27,11 @@ describe("spiral train flags", () => {
     expect([r.config.steps, r.config.seed, r.config.promptMode, r.runDir]).toEqual([7, 4, "compact", join(root, "x")]);
     writeFileSync(file, JSON.stringify({ stepz: 7 }));
     await expect(resolveRun({ config: file })).rejects.toThrow(/unknown key: "stepz"/);
+    await expect(resolveRun({ lrSchedule: "step" })).rejects.toThrow(/optim\.lrSchedule/);
+    await expect(resolveRun({ entropyCoef: "-1" })).rejects.toThrow(/optim\.entropyCoef/);
+    // --games replaces the preset's list, per-game entropy bonus included
+    expect((await resolveRun({ games: "KuhnPoker-v1-1round" })).config.games).toEqual([{ id: "KuhnPoker-v1-1round", weight: 1 }]);
+    expect((await resolveRun({})).config.games.map((g) => g.entropyCoef)).toEqual([undefined, 0.3, 0.3]);
     await expect(resolveRun({ resume: root, steps: "3" })).rejects.toThrow(/--resume continues the run .* drop the other options \(steps\)/);
   });
 

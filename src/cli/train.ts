@@ -32,6 +32,8 @@ export interface TrainFlags {
   rae?: boolean;
   promptMode?: string;
   lr?: string;
+  lrSchedule?: string;
+  entropyCoef?: string;
   evalEvery?: string;
   threads?: string;
   progress?: boolean;
@@ -71,6 +73,8 @@ export function flagOverrides(f: TrainFlags): Record<string, unknown> {
   if (f.rae === false) o.rae = { enabled: false };
   if (f.promptMode !== undefined) o.promptMode = f.promptMode;
   if (f.lr !== undefined) optim.lr = Number(f.lr);
+  if (f.lrSchedule !== undefined) optim.lrSchedule = f.lrSchedule;
+  if (f.entropyCoef !== undefined) optim.entropyCoef = Number(f.entropyCoef);
   if (f.evalEvery !== undefined) o.eval = { every: integer("eval-every", f.evalEvery) };
   if (f.threads !== undefined) o.threads = integer("threads", f.threads);
   if (Object.keys(model).length > 0) o.model = model;
@@ -185,6 +189,8 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--no-rae", "ablation: no role-conditioned baseline (advantage = return)")
     .addOption(new Option("--prompt-mode <mode>", "compact or chat").choices(["compact", "chat"]))
     .option("--lr <x>", "learning rate")
+    .option("--lr-schedule <s>", "constant, cosine or linear (decay to optim.lrMin over the run)")
+    .option("--entropy-coef <x>", "entropy bonus for every game's samples (0: none, the paper); per game in a --config file: games[].entropyCoef")
     .option("--eval-every <k>", "evaluate every k steps (0: never)")
     .option("--threads <n>", "onnxruntime threads per session")
     .option("--no-progress", "plain log lines instead of a progress bar")

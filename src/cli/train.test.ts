@@ -31,7 +31,7 @@ describe("spiral train flags", () => {
     await expect(resolveRun({ entropyCoef: "-1" })).rejects.toThrow(/optim\.entropyCoef/);
     // --games replaces the preset's list, per-game entropy bonus included
     expect((await resolveRun({ games: "KuhnPoker-v1-1round" })).config.games).toEqual([{ id: "KuhnPoker-v1-1round", weight: 1 }]);
-    expect((await resolveRun({})).config.games.map((g) => g.entropyCoef)).toEqual([0.05, 0.3, 0.3]);
+    expect((await resolveRun({})).config.games.map((g) => g.entropyCoef)).toEqual([undefined, 0.3, 0.3]);
     await expect(resolveRun({ resume: root, steps: "3" })).rejects.toThrow(/--resume continues the run .* drop the other options \(steps\)/);
   });
 

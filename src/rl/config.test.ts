@@ -45,6 +45,10 @@ describe("train config", () => {
     const linear = [1, 2, 3, 4, 5].map((s) => at("linear", s));
     [1e-3, 7.75e-4, 5.5e-4, 3.25e-4, 1e-4].forEach((w, i) => expect(Math.abs((linear[i] as number) - w)).toBeLessThan(1e-15));
     expect(learningRateAt({ lr: 1e-3, lrMin: 0, lrSchedule: "cosine" }, 1, 1)).toBe(1e-3);
+    // held at lr for the first half (progress ≤ 1/2 of steps 1..9), then linear over the second
+    const held = [1, 3, 5, 7, 9].map((s) => learningRateAt({ lr: 1e-3, lrMin: 0, lrSchedule: "linear", lrDecayStart: 0.5 }, s, 9));
+    [1e-3, 1e-3, 1e-3, 5e-4, 0].forEach((w, i) => expect(Math.abs((held[i] as number) - w)).toBeLessThan(1e-15));
+    expect(() => parseTrainConfig({ optim: { lrDecayStart: 1 } })).toThrow(/optim\.lrDecayStart/);
     expect(() => parseTrainConfig({ optim: { lrSchedule: "step" } })).toThrow(/optim\.lrSchedule/);
   });
 

@@ -24,6 +24,18 @@ describe("learningRate", () => {
     for (let t = 10; t < 110; t++) expect(learningRate(s, t + 1)).toBeLessThanOrEqual(learningRate(s, t));
   });
 
+  it("linear decays evenly to minLr; decayStart holds lr for that share of the span first (1e-12)", () => {
+    const s = { kind: "linear", lr: 1, minLr: 0.2, warmupSteps: 0, totalSteps: 8 } as const;
+    [1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.2].forEach((w, t) => expect(Math.abs(learningRate(s, t) - w)).toBeLessThan(1e-12));
+    const held = { ...s, decayStart: 0.5 };
+    [1, 1, 1, 1, 1, 0.8, 0.6, 0.4, 0.2].forEach((w, t) => expect(Math.abs(learningRate(held, t) - w)).toBeLessThan(1e-12));
+    const cos = { kind: "cosine", lr: 1, minLr: 0, warmupSteps: 0, totalSteps: 8, decayStart: 0.5 } as const;
+    expect(learningRate(cos, 4)).toBe(1);
+    expect(Math.abs(learningRate(cos, 6) - 0.5)).toBeLessThan(1e-12);
+    expect(Math.abs(learningRate(cos, 8))).toBeLessThan(1e-12);
+    expect(() => parseLrSchedule({ ...held, decayStart: 1 })).toThrow(/decayStart/);
+  });
+
   it("rejects a fractional or negative step", () => {
     expect(() => learningRate({ kind: "constant", lr: 1 }, -1)).toThrow(/non-negative integer/);
     expect(() => learningRate({ kind: "constant", lr: 1 }, 0.5)).toThrow(/non-negative integer/);

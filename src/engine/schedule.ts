@@ -4,8 +4,12 @@
  *   constant:        lr
  *   linear-warmup:   lr · min(1, (step + 1) / warmupSteps)         (the first step is not 0)
  *   cosine:          linear warm-up as above, then
- *                    minLr + ½(lr − minLr)(1 + cos(π · progress)),
- *                    progress = (step − warmupSteps) / (totalSteps − warmupSteps), clamped to [0, 1]
+ *                    minLr + ½(lr − minLr)(1 + cos(π · progress))
+ *   linear:          linear warm-up as above, then minLr + (lr − minLr)(1 − progress)
+ *
+ *   progress = (f − decayStart) / (1 − decayStart), clamped to [0, 1], where
+ *   f = (step − warmupSteps) / (totalSteps − warmupSteps) is the share of the post-warm-up span
+ *   done; `decayStart` (default 0) holds lr for that share of the span before decaying.
  *
  * SPIRAL uses a constant LR; the others are for training tiny models from scratch.
  */
@@ -17,7 +21,8 @@ const rate = z.number().nonnegative().finite();
 export const lrScheduleSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("constant"), lr: rate }),
   z.strictObject({ kind: z.literal("linear-warmup"), lr: rate, warmupSteps: nonNegInt }),
-  z.strictObject({ kind: z.literal("cosine"), lr: rate, warmupSteps: nonNegInt, totalSteps: z.number().int().positive(), minLr: rate }),
+  z.strictObject({ kind: z.literal("cosine"), lr: rate, warmupSteps: nonNegInt, totalSteps: z.number().int().positive(), minLr: rate, decayStart: z.number().min(0).lt(1).optional() }),
+  z.strictObject({ kind: z.literal("linear"), lr: rate, warmupSteps: nonNegInt, totalSteps: z.number().int().positive(), minLr: rate, decayStart: z.number().min(0).lt(1).optional() }),
 ]);
 
 export type LrSchedule = z.infer<typeof lrScheduleSchema>;
@@ -34,11 +39,14 @@ export function learningRate(schedule: LrSchedule, step: number): number {
       return schedule.lr;
     case "linear-warmup":
       return schedule.lr * warmupFactor(step, schedule.warmupSteps);
-    case "cosine": {
+    case "cosine":
+    case "linear": {
       const { lr, minLr, warmupSteps, totalSteps } = schedule;
       if (step < warmupSteps) return lr * warmupFactor(step, warmupSteps);
       const span = Math.max(1, totalSteps - warmupSteps);
-      const progress = Math.min(1, (step - warmupSteps) / span);
+      const start = schedule.decayStart ?? 0;
+      const progress = Math.min(1, Math.max(0, ((step - warmupSteps) / span - start) / (1 - start)));
+      if (schedule.kind === "linear") return minLr + (lr - minLr) * (1 - progress);
       return minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * progress));
     }
   }
@@ -51,7 +59,7 @@ export function parseLrSchedule(json: unknown, source = "lr schedule"): LrSchedu
     const issues = r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
     throw new Error(`Invalid ${source}: ${issues}`);
   }
-  if (r.data.kind === "cosine" && r.data.totalSteps < r.data.warmupSteps) {
+  if ((r.data.kind === "cosine" || r.data.kind === "linear") && r.data.totalSteps < r.data.warmupSteps) {
     throw new Error(`Invalid ${source}: totalSteps (${r.data.totalSteps}) must be ≥ warmupSteps (${r.data.warmupSteps})`);
   }
   return r.data;

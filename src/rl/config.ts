@@ -8,6 +8,7 @@
  * runs/<name>/config.json and is all a resumed run needs.
  */
 import { z } from "zod";
+import { learningRate, type LrSchedule } from "../engine/schedule.js";
 
 const gameEntry = z.strictObject({
   /** Registry id, e.g. "TicTacToe-v0". */
@@ -243,14 +244,14 @@ export const trainPresets: Readonly<Record<string, TrainConfigInput>> = {
 /**
  * The learning rate of policy step `step` (1-based) of `steps`: `lr` throughout for "constant";
  * for "cosine" and "linear", `lr` up to the share `lrDecayStart` of the run, then falling to
- * `lrMin` at step `steps`.
+ * `lrMin` at step `steps` (the engine's schedules, `engine/schedule.ts`, without warm-up).
  */
 export function learningRateAt(optim: Pick<TrainConfig["optim"], "lr" | "lrSchedule" | "lrMin"> & { readonly lrDecayStart?: number }, step: number, steps: number): number {
   if (optim.lrSchedule === "constant" || steps <= 1) return optim.lr;
-  const start = optim.lrDecayStart ?? 0;
-  const progress = Math.min(Math.max(((step - 1) / (steps - 1) - start) / (1 - start), 0), 1);
-  const shape = optim.lrSchedule === "cosine" ? 0.5 * (1 + Math.cos(Math.PI * progress)) : 1 - progress;
-  return optim.lrMin + (optim.lr - optim.lrMin) * shape;
+  const schedule: LrSchedule = {
+    kind: optim.lrSchedule, lr: optim.lr, minLr: optim.lrMin, warmupSteps: 0, totalSteps: steps - 1, decayStart: optim.lrDecayStart ?? 0,
+  };
+  return learningRate(schedule, Math.min(Math.max(step - 1, 0), steps - 1));
 }
 
 /** Resolves a preset plus user overrides into a validated config. */

@@ -9,15 +9,18 @@ import { latestCheckpoint, METRICS_FILE, readMetrics } from "./run-dir.js";
 const root = mkdtempSync(join(tmpdir(), "spiral-loop-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** A run small enough for a unit test: a 1-layer byte-level model, 3 steps of 8 samples. */
+/**
+ * A run small enough for a unit test: a 1-layer byte-level model, 3 steps of 8 samples, with a
+ * decaying learning rate and a per-game entropy bonus so that resume and determinism cover them.
+ */
 const config: TrainConfig = parseTrainConfig({
   steps: 3,
-  games: [{ id: "TicTacToe-v0" }, { id: "KuhnPoker-v1-1round" }],
+  games: [{ id: "TicTacToe-v0" }, { id: "KuhnPoker-v1-1round", entropyCoef: 0.1 }],
   rolloutBatch: 8,
   envs: 4,
   maxNewTokens: 8,
   model: { preset: "tiny", overrides: { hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 } },
-  optim: { lr: 1e-2, microBatch: 8 },
+  optim: { lr: 1e-2, microBatch: 8, lrSchedule: "cosine", lrDecayStart: 0.3 },
   eval: { every: 2, games: 4, kuhn: true },
   checkpointEvery: 1,
   transcripts: 1,
@@ -46,6 +49,11 @@ describe("train loop", () => {
     expect(eval3.matchups.map((m) => `${m.gameId}/${m.opponent}`)).toContain("TicTacToe-v0/minimax");
     expect(eval3.kuhn.exploitability).toBeGreaterThanOrEqual(0);
     expect(await latestCheckpoint(join(root, "a"))).toBe(3);
+    // lr per step: held at 1e-2 for step 1, decaying, 0 at the last step (cos π = −1 exactly)
+    const lrs = ma.filter((r) => r.kind === "step").map((r) => (r as unknown as { lr: number }).lr);
+    expect([lrs[0], lrs[2]]).toEqual([1e-2, 0]);
+    expect(lrs[1]).toBeGreaterThan(0);
+    expect(lrs[1]).toBeLessThan(1e-2);
     expect(Buffer.from(a.params.data.buffer).equals(Buffer.from(b.params.data.buffer))).toBe(true);
     expect(strip(await readMetrics(join(root, "b")))).toEqual(strip(ma));
     reference = { params: a.params.data, metrics: strip(ma) };

@@ -71,6 +71,8 @@ export interface StepMetrics {
   readonly replyLength: number;
   readonly baselines: Record<string, readonly [number, number]>;
   readonly learner: LearnerStats;
+  /** The learning rate of this step's updates (`optim.lrSchedule`). */
+  readonly lr: number;
   readonly actSeconds: number;
   readonly learnSeconds: number;
   readonly samplesPerSecond: number;
@@ -141,7 +143,7 @@ function evalMatchups(games: number, log: (m: string) => void): Matchup[] {
   return out;
 }
 
-function stepMetrics(step: number, rollout: Rollout, kept: number, rae: RaeState, learner: LearnerStats, actSeconds: number): StepMetrics {
+function stepMetrics(step: number, rollout: Rollout, kept: number, rae: RaeState, learner: LearnerStats, lr: number, actSeconds: number): StepMetrics {
   const outcomes: Record<string, [Outcomes, Outcomes]> = {};
   let invalid = 0;
   for (const { result } of rollout.trajectories) {
@@ -161,6 +163,7 @@ function stepMetrics(step: number, rollout: Rollout, kept: number, rae: RaeState
     replyLength: rollout.batch.length === 0 ? 0 : batchTokens / rollout.batch.length,
     baselines: { ...rae.baselines },
     learner,
+    lr,
     actSeconds,
     learnSeconds: learner.seconds,
     samplesPerSecond: rollout.batch.length / (actSeconds + learner.seconds),
@@ -271,18 +274,19 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
             })();
       const scored = scoreSamples(rae, rollout.trajectories, rollout.batch);
       rae = scored.state;
+      const lr = learningRateAt(config.optim, step, config.steps);
       const learner = await learnStep(
         { runner, params, optimizer },
         scored.samples,
         {
           loss: config.optim.loss, ppoEpochs: config.optim.ppoEpochs, clip: config.optim.clip, normalizer: config.maxNewTokens,
           microBatch: config.optim.microBatch, minibatches: config.optim.minibatches, gradClip: config.optim.gradClip,
-          temperature: config.temperature, lr: learningRateAt(config.optim, step, config.steps), entropyCoef: config.optim.entropyCoef, entropyCoefByGame,
+          temperature: config.temperature, lr, entropyCoef: config.optim.entropyCoef, entropyCoefByGame,
         },
         rng.split(),
       );
       version = step;
-      const metrics = stepMetrics(step, rollout, scored.samples.length, rae, learner, rollout.seconds);
+      const metrics = stepMetrics(step, rollout, scored.samples.length, rae, learner, lr, rollout.seconds);
       appendMetrics(runDir, metrics);
       hooks.onStep?.(metrics);
       if (config.transcripts > 0) {

@@ -251,7 +251,7 @@ export function learningRateAt(optim: Pick<TrainConfig["optim"], "lr" | "lrSched
   const schedule: LrSchedule = {
     kind: optim.lrSchedule, lr: optim.lr, minLr: optim.lrMin, warmupSteps: 0, totalSteps: steps - 1, decayStart: optim.lrDecayStart ?? 0,
   };
-  return learningRate(schedule, Math.min(Math.max(step - 1, 0), steps - 1));
+  return learningRate(schedule, step - 1);
 }
 
 /** Resolves a preset plus user overrides into a validated config. */

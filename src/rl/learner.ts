@@ -108,7 +108,7 @@ export function packBatch(samples: readonly ScoredSample[], oldLogprobs?: readon
   const batch: LossBatch = {
     B, T, tokens, attentionMask, lossMask, advantages,
     ...(old === undefined ? {} : { oldLogprobs: old }),
-    ...(coefs === undefined || !coefs.some((c) => c > 0) ? {} : { entropyCoefs: coefs }),
+    ...(coefs === undefined ? {} : { entropyCoefs: coefs }),
     ...(K > 0 ? { constraints: { K, allowedIds: allowedIds as Int32Array, allowedMask: allowedMask as Float32Array, constrained: constrained as Float32Array } } : {}),
   };
   return batch;
@@ -202,16 +202,11 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
           micro,
         );
         if (firstFused) generatedSlice(part, batch.T, out.logprobs).forEach((lp, i) => noteOld(part[i] as ScoredSample, lp));
-        // The PPO loss at r = 1 is −(1/N)·Σ_i (A_i·G_i + β·Σ_t H_it) / C; the REINFORCE graph reports −A·logp instead.
-        let entropyTotal = 0;
-        let bonus = 0;
-        for (let i = 0; i < batch.lossMask.length; i++) {
-          if (batch.lossMask[i] !== 1) continue;
-          entropyTotal += out.entropy[i] as number;
-          bonus += (batch.entropyCoefs?.[Math.floor(i / batch.T)] ?? 0) * (out.entropy[i] as number);
-        }
+        // The PPO loss at r = 1 is −(1/N)·Σ_i (A_i·G_i + β_i·Σ_t H_it) / C; the REINFORCE graph reports
+        // −A·logp instead. The entropy output is 0 off the generated tokens, so a row sums to Σ_t H_it.
+        const rowEntropy = (b: number): number => out.entropy.subarray(b * batch.T, (b + 1) * batch.T).reduce((a, h) => a + h, 0);
         const loss = firstFused && options.loss === "ppo"
-          ? -(part.reduce((a, s) => a + s.advantage * s.generatedIds.length, 0) + bonus) / (part.length * options.normalizer)
+          ? -part.reduce((a, s, b) => a + s.advantage * s.generatedIds.length + (batch.entropyCoefs?.[b] ?? 0) * rowEntropy(b), 0) / (part.length * options.normalizer)
           : out.loss;
         const w = part.length / minibatch.length;
         for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (micro[i] as number);
@@ -221,7 +216,7 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
           clipSum += out.clipFraction * tokens;
           klSum += out.approxKl * tokens;
           statTokens += tokens;
-          entropySum += entropyTotal;
+          entropySum += out.entropy.reduce((a, h) => a + h, 0);
           tokenSum += tokens;
         }
       }

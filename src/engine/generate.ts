@@ -17,6 +17,11 @@
  *   complete ends with "length" and a partial choice: give constrained rows enough tokens.
  * - Finished rows leave the batch at once (the cache is compacted), so they cost no compute, and
  *   waiting requests (beyond `maxBatch`) take their place.
+ * - Opt-in per-row settings (`spiral serve`; training sets none of them, so its rows draw and
+ *   sample exactly as described above): a request's own `sampling` (temperature, top-p, stop
+ *   strings, OpenAI logit bias and penalties; log-probs are then of the adjusted logits), its own
+ *   `rng` (then `options.rng` is not split for it), and a `signal` whose abort ends the row at
+ *   once ("cancelled": it leaves the batch, or is never prefilled if still waiting).
  *
  * Layout: prompts are right-padded (every prompt starts at cache slot 0 and position 0; see
  * decode-graph.ts). The cache per layer is [Bcap, KV, S, D] for K and V; S grows in chunks of
@@ -33,7 +38,7 @@ import type { Graph } from "./graph/builder.js";
 import { toModelProto } from "./graph/serialize.js";
 import { type Feeds, f32, GraphSession, i64, type OrtTensor } from "./graph/session.js";
 import { paramShapes, type Params } from "./params.js";
-import { checkSamplingParams, sampleToken, type SamplingParams } from "./sampling.js";
+import { adjustLogits, adjustsLogits, checkSamplingParams, type LogitAdjustments, sampleToken, type SamplingParams } from "./sampling.js";
 import type { Tokenizer } from "./tokenizer/tokenizer.js";
 import { buildChoiceTrie, type ChoiceConstraint, type TokenTrie } from "./trie.js";
 
@@ -46,7 +51,7 @@ export const PREFILL_SCORE_BUDGET = 64 * 2 ** 20;
 /** Rows decoded together unless `maxBatch` says otherwise. */
 export const DEFAULT_MAX_BATCH = 64;
 
-export type FinishReason = "eos" | "stop" | "length" | "constraint";
+export type FinishReason = "eos" | "stop" | "length" | "constraint" | "cancelled";
 
 export interface GenerationRequest {
   /** Prompt token ids (non-empty). */
@@ -55,6 +60,17 @@ export interface GenerationRequest {
   constraint?: ChoiceConstraint;
   /** This request's limit, overriding `GenerateOptions.maxNewTokens`. */
   maxNewTokens?: number;
+  /** This row's sampling in place of the options' (temperature, topP, topK, stopStrings): see `RowSampling`. */
+  sampling?: RowSampling;
+  /** This row's randomness; without it the row gets the next split of `GenerateOptions.rng`. */
+  rng?: Rng;
+  /** Aborted: the row ends where it is, finish "cancelled" (a client went away). */
+  signal?: AbortSignal;
+}
+
+/** One row's own sampling (`spiral serve`: each request of a batch brings its own). */
+export interface RowSampling extends SamplingParams, LogitAdjustments {
+  stopStrings?: readonly string[];
 }
 
 export interface GenerateOptions extends SamplingParams {
@@ -118,6 +134,11 @@ interface Row {
   text: string;
   utf8: TextDecoder;
   rng: Rng;
+  sampling: SamplingParams;
+  stopStrings: readonly string[] | undefined;
+  /** Logit adjustments and the per-id counts of generated tokens they need; undefined when none. */
+  adjust: { readonly by: LogitAdjustments; readonly counts: Map<number, number> } | undefined;
+  signal: AbortSignal | undefined;
   trie: TokenTrie | undefined;
   trigger: string | undefined;
   maxNewTokens: number;
@@ -212,6 +233,8 @@ const TRIE_CACHE_SIZE = 256;
 
 export class Generator {
   private readonly tries = new Map<string, TokenTrie>();
+  /** Adjusted logits of one row (rows with logit adjustments only). */
+  private scratch: Float32Array | undefined;
   readonly stats: GenerationStats = { prefillTokens: 0, prefillMs: 0, decodeSteps: 0, decodeTokens: 0, decodeMs: 0 };
 
   private constructor(
@@ -271,6 +294,9 @@ export class Generator {
     const cache = new KvCache(L, Math.min(maxBatch, rows.length), KV, D, CACHE_CHUNK);
 
     for (;;) {
+      // Rows whose client went away end now; waiting ones are never prefilled.
+      for (const row of [...live, ...queue]) if (row.finish === undefined && row.signal?.aborted === true) row.finish = "cancelled";
+      if (queue.some((row) => row.finish !== undefined)) queue.splice(0, queue.length, ...queue.filter((row) => row.finish === undefined));
       // Finished rows leave the batch.
       const keep = live.flatMap((row, b) => (row.finish === undefined ? [b] : []));
       if (keep.length < live.length) {
@@ -349,6 +375,7 @@ export class Generator {
         `request ${index}: prompt (${req.prompt.length}) + maxNewTokens (${maxNewTokens}) exceeds the model's ${this.config.maxPositionEmbeddings} positions`,
       );
     }
+    if (req.sampling !== undefined) checkRowSampling(req.sampling, V, index);
     const trie = req.constraint === undefined ? undefined : this.trieFor(req.constraint);
     const trigger = req.constraint?.trigger;
     return {
@@ -360,7 +387,11 @@ export class Generator {
       len: req.prompt.length,
       text: "",
       utf8: new TextDecoder("utf-8", { fatal: false }),
-      rng: options.rng.split(),
+      rng: req.rng ?? options.rng.split(),
+      sampling: req.sampling ?? options,
+      stopStrings: req.sampling === undefined ? options.stopStrings : req.sampling.stopStrings,
+      adjust: req.sampling !== undefined && adjustsLogits(req.sampling) ? { by: req.sampling, counts: new Map() } : undefined,
+      signal: req.signal,
       trie,
       trigger,
       maxNewTokens,
@@ -427,10 +458,16 @@ export class Generator {
   /** Samples row b's next token from logits [B, V] and updates its state. */
   private advance(row: Row, logits: Float32Array, b: number, options: GenerateOptions): void {
     const V = this.config.vocabSize;
-    const z = logits.subarray(b * V, (b + 1) * V);
+    let z = logits.subarray(b * V, (b + 1) * V);
+    if (row.adjust !== undefined) {
+      z = (this.scratch ??= new Float32Array(V));
+      z.set(logits.subarray(b * V, (b + 1) * V));
+      adjustLogits(z, row.adjust.by, row.adjust.counts);
+    }
     const constrained = row.trie !== undefined && row.node >= 0;
     const allowed = constrained ? (row.trie as TokenTrie).allowed(row.node) : undefined;
-    const { id, logprob } = sampleToken(z, options, row.rng, allowed);
+    const { id, logprob } = sampleToken(z, row.sampling, row.rng, allowed);
+    if (row.adjust !== undefined) row.adjust.counts.set(id, (row.adjust.counts.get(id) ?? 0) + 1);
     row.tokens.push(id);
     row.logprobs.push(logprob);
     row.allowed.push(allowed ?? null);
@@ -448,12 +485,27 @@ export class Generator {
       if ((row.trie as TokenTrie).isEnd(row.node)) row.finish = "constraint";
     } else if (endsRow) {
       row.finish = "eos";
-    } else if (options.stopStrings?.some((s) => s !== "" && row.text.includes(s, Math.max(0, row.text.length - delta.length - s.length + 1)))) {
+    } else if (row.stopStrings?.some((s) => s !== "" && row.text.includes(s, Math.max(0, row.text.length - delta.length - s.length + 1)))) {
       row.finish = "stop";
     } else if (row.trie !== undefined && row.trigger !== undefined && delta !== "" && row.text.endsWith(row.trigger)) {
       row.node = row.trie.root;
     }
     if (row.finish === undefined && row.tokens.length >= row.maxNewTokens) row.finish = "length";
+  }
+}
+
+function checkRowSampling(s: RowSampling, vocabSize: number, index: number): void {
+  try {
+    checkSamplingParams(s);
+  } catch (e) {
+    throw new Error(`request ${index}: ${(e as Error).message}`);
+  }
+  for (const [name, v] of [["presencePenalty", s.presencePenalty], ["frequencyPenalty", s.frequencyPenalty]] as const) {
+    if (v !== undefined && !Number.isFinite(v)) throw new Error(`request ${index}: ${name} must be a finite number; got ${v}`);
+  }
+  for (const [id, bias] of s.logitBias ?? []) {
+    if (!(Number.isInteger(id) && id >= 0 && id < vocabSize)) throw new Error(`request ${index}: logitBias id ${id} is outside the vocabulary [0, ${vocabSize})`);
+    if (!Number.isFinite(bias)) throw new Error(`request ${index}: logitBias of id ${id} must be a finite number; got ${bias}`);
   }
 }
 

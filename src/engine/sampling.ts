@@ -137,6 +137,35 @@ function sampleTruncated(
   return { id: c.id, logprob: logprobOf(c.id) };
 }
 
+/**
+ * OpenAI's logit adjustments (used by `spiral serve`; training never sets them). For a row that has
+ * generated each id j c_j times so far (its prompt not counted):
+ *
+ *   z_j  ←  z_j + bias_j − c_j · frequencyPenalty − [c_j > 0] · presencePenalty
+ *
+ * applied to the raw logits, before the temperature divides them.
+ */
+export interface LogitAdjustments {
+  /** Token id → bias added to its logit (OpenAI: −100 … 100; ±100 bans or forces the id). */
+  logitBias?: ReadonlyMap<number, number>;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+}
+
+/** True when `a` changes some logit. */
+export function adjustsLogits(a: LogitAdjustments): boolean {
+  return (a.logitBias?.size ?? 0) > 0 || (a.presencePenalty ?? 0) !== 0 || (a.frequencyPenalty ?? 0) !== 0;
+}
+
+/** Applies `a` to `logits` in place; `counts` holds how often each id was generated so far. */
+export function adjustLogits(logits: Float32Array | Float64Array, a: LogitAdjustments, counts: ReadonlyMap<number, number>): void {
+  for (const [id, bias] of a.logitBias ?? []) logits[id] = (logits[id] as number) + bias;
+  const presence = a.presencePenalty ?? 0;
+  const frequency = a.frequencyPenalty ?? 0;
+  if (presence === 0 && frequency === 0) return;
+  for (const [id, c] of counts) if (c > 0) logits[id] = (logits[id] as number) - c * frequency - presence;
+}
+
 /** log_softmax(logits/T)[id] over `allowed` (or all ids), float64: the learner's quantity. */
 export function tokenLogprob(logits: Float32Array, temperature: number, id: number, allowed?: ArrayLike<number>): number {
   const invT = temperature === 0 ? 1 : 1 / temperature;

@@ -3,13 +3,20 @@
  * records, and OpenAI-shaped errors (`{ error: { message, type, param, code } }` with the HTTP
  * status a client expects).
  *
- * Accepted (others are ignored, as OpenAI-compatible servers do, so clients that send
- * `user`, `frequency_penalty: 0`, … still work):
- *   chat:        model, messages, max_tokens | max_completion_tokens, temperature, top_p, n, seed,
- *                stop, stream, stream_options.include_usage, logprobs, top_logprobs,
- *                chat_template_kwargs.enable_thinking
- *   completions: model, prompt (string, [string] or token ids), max_tokens, temperature, top_p, n,
- *                seed, stop, stream, stream_options.include_usage, logprobs (0–5: top alternatives)
+ * Nothing is silently ignored that would change the answer. Every field of a request is one of:
+ * - implemented:
+ *   both:        model, max_tokens, temperature, top_p, n, seed, stop, stream,
+ *                stream_options.include_usage, logit_bias, presence_penalty, frequency_penalty
+ *   chat:        messages, max_completion_tokens, logprobs, top_logprobs,
+ *                chat_template_kwargs.enable_thinking (a vLLM-style extension)
+ *   completions: prompt (string, [string] or token ids), logprobs (0–5: top alternatives)
+ * - inert: OpenAI fields that do not change the generated text (`user`, `metadata`, `store`, …),
+ *   accepted and ignored;
+ * - not implemented (`tools`, `response_format`, `audio`, …): 400 `unsupported_parameter` naming
+ *   the field, unless it has the one value that asks for nothing (`response_format` {"type":"text"},
+ *   `tool_choice` "none", `modalities` ["text"], `echo` false, …);
+ * - anything else: 400 `unknown_parameter` naming the field, as OpenAI answers an unrecognised
+ *   argument (a vLLM extension such as `top_k` would otherwise be dropped without a word).
  */
 import type { ChatMessage } from "../engine/tokenizer/tokenizer.js";
 
@@ -46,6 +53,11 @@ export interface SamplingRequest {
   readonly logprobs: boolean;
   /** Alternatives per position (0 = none). */
   readonly topLogprobs: number;
+  /** Token id → bias in [−100, 100] (ids not yet checked against the vocabulary). */
+  readonly logitBias: ReadonlyMap<number, number>;
+  /** In [−2, 2]; 0 = off. */
+  readonly presencePenalty: number;
+  readonly frequencyPenalty: number;
 }
 
 export interface ChatRequest extends SamplingRequest {
@@ -87,7 +99,76 @@ function ranged(body: Json, name: string, lo: number, hi: number, int: boolean):
   return v;
 }
 
-function sampling(body: Json, limits: Limits, defaultMaxTokens: number): SamplingRequest {
+type Endpoint = "chat" | "completion";
+
+const IMPLEMENTED: Readonly<Record<Endpoint, readonly string[]>> = {
+  chat: ["model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "n", "seed", "stop", "stream", "stream_options", "logprobs", "top_logprobs", "logit_bias", "presence_penalty", "frequency_penalty", "chat_template_kwargs"],
+  completion: ["model", "prompt", "max_tokens", "temperature", "top_p", "n", "seed", "stop", "stream", "stream_options", "logprobs", "logit_bias", "presence_penalty", "frequency_penalty"],
+};
+
+/** OpenAI fields that leave the generated text as it is (bookkeeping, caching, latency hints). */
+const INERT: Readonly<Record<Endpoint, readonly string[]>> = {
+  chat: ["user", "metadata", "store", "service_tier", "safety_identifier", "prompt_cache_key", "prompt_cache_options", "prompt_cache_retention", "prediction", "parallel_tool_calls"],
+  completion: ["user"],
+};
+
+interface Unsupported {
+  /** What the field asks for that this server does not do. */
+  readonly what: string;
+  /** The value that asks for nothing, accepted. */
+  readonly noop?: (v: unknown, body: Json) => boolean;
+}
+
+const UNSUPPORTED: Readonly<Record<Endpoint, Readonly<Record<string, Unsupported>>>> = {
+  chat: {
+    tools: { what: "tool calling" },
+    tool_choice: { what: "tool calling", noop: (v) => v === "none" },
+    functions: { what: "function calling" },
+    function_call: { what: "function calling", noop: (v) => v === "none" },
+    response_format: { what: "structured output (only {\"type\":\"text\"} is served)", noop: (v) => typeof v === "object" && v !== null && (v as Json).type === "text" },
+    audio: { what: "audio output" },
+    modalities: { what: "output other than text", noop: (v) => Array.isArray(v) && v.length > 0 && v.every((m) => m === "text") },
+    reasoning_effort: { what: "reasoning effort (use chat_template_kwargs.enable_thinking)" },
+    verbosity: { what: "verbosity control" },
+    web_search_options: { what: "web search" },
+    moderation: { what: "moderation" },
+  },
+  completion: {
+    echo: { what: "echoing the prompt", noop: (v) => v === false },
+    suffix: { what: "insertion (a suffix)", noop: (v) => v === "" },
+    best_of: { what: "best-of ranking", noop: (v, body) => v === (body.n ?? 1) },
+  },
+};
+
+/** Rejects fields this server would otherwise ignore although they change the answer. */
+function checkFields(body: Json, endpoint: Endpoint): void {
+  for (const [name, v] of Object.entries(body)) {
+    if (IMPLEMENTED[endpoint].includes(name) || INERT[endpoint].includes(name)) continue;
+    const unsupported = UNSUPPORTED[endpoint][name];
+    if (unsupported !== undefined) {
+      if (v === null || unsupported.noop?.(v, body) === true) continue;
+      throw new ApiError(400, `'${name}' is not supported: this server does not implement ${unsupported.what}; leave '${name}' out`, name, "unsupported_parameter");
+    }
+    throw new ApiError(400, `Unrecognized request argument supplied: '${name}' (docs/serve.md lists the fields this server reads)`, name, "unknown_parameter");
+  }
+}
+
+/** `logit_bias`: { "token id": bias in [−100, 100] }. */
+function logitBias(body: Json): Map<number, number> {
+  const v = body.logit_bias;
+  const bias = new Map<number, number>();
+  if (v === undefined || v === null) return bias;
+  if (typeof v !== "object" || Array.isArray(v)) throw new ApiError(400, `'logit_bias' must be an object mapping token ids to biases in [-100, 100]; got ${JSON.stringify(v)?.slice(0, 80)}`, "logit_bias", "invalid_value");
+  for (const [key, b] of Object.entries(v as Json)) {
+    if (!/^(0|[1-9]\d{0,9})$/.test(key)) throw new ApiError(400, `'logit_bias' keys must be token ids (non-negative integers); got ${JSON.stringify(key).slice(0, 40)}`, "logit_bias", "invalid_value");
+    if (!isNumber(b) || b < -100 || b > 100) throw new ApiError(400, `'logit_bias' of token ${key} must be a number in [-100, 100]; got ${JSON.stringify(b)?.slice(0, 40)}`, "logit_bias", "invalid_value");
+    bias.set(Number(key), b);
+  }
+  return bias;
+}
+
+function sampling(body: Json, limits: Limits, defaultMaxTokens: number, endpoint: Endpoint): SamplingRequest {
+  checkFields(body, endpoint);
   const model = field(body, "model", isString, "a string");
   if (model === undefined) throw new ApiError(400, "'model' is required (GET /v1/models lists the served model)", "model", "missing_required_parameter");
   const given = ranged(body, "max_completion_tokens", 1, limits.maxTokens, true) ?? ranged(body, "max_tokens", 1, limits.maxTokens, true);
@@ -111,6 +192,9 @@ function sampling(body: Json, limits: Limits, defaultMaxTokens: number): Samplin
     includeUsage: typeof streamOptions === "object" && streamOptions !== null && streamOptions.include_usage === true,
     logprobs: false,
     topLogprobs: 0,
+    logitBias: logitBias(body),
+    presencePenalty: ranged(body, "presence_penalty", -2, 2, false) ?? 0,
+    frequencyPenalty: ranged(body, "frequency_penalty", -2, 2, false) ?? 0,
   };
 }
 
@@ -125,7 +209,7 @@ function messageContent(content: unknown, i: number): string {
 export function parseChatRequest(body: unknown, limits: Limits): ChatRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError(400, "the request body must be a JSON object");
   const b = body as Json;
-  const base = sampling(b, limits, limits.defaultMaxTokens);
+  const base = sampling(b, limits, limits.defaultMaxTokens, "chat");
   if (!Array.isArray(b.messages) || b.messages.length === 0) throw new ApiError(400, "'messages' must be a non-empty array of { role, content }", "messages", "invalid_value");
   const messages: ChatMessage[] = b.messages.map((m: unknown, i) => {
     const role = (m as Json | null)?.role;
@@ -145,7 +229,7 @@ export function parseChatRequest(body: unknown, limits: Limits): ChatRequest {
 export function parseCompletionRequest(body: unknown, limits: Limits): CompletionRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError(400, "the request body must be a JSON object");
   const b = body as Json;
-  const base = sampling(b, limits, 16);
+  const base = sampling(b, limits, 16, "completion");
   const p = b.prompt;
   let prompt: string | number[];
   if (typeof p === "string") prompt = p;
@@ -154,6 +238,5 @@ export function parseCompletionRequest(body: unknown, limits: Limits): Completio
   else throw new ApiError(400, "'prompt' must be a string, an array with one string, or an array of token ids (one prompt per request)", "prompt", "invalid_value");
   if (prompt === "") throw new ApiError(400, "'prompt' is empty", "prompt", "invalid_value");
   const lp = ranged(b, "logprobs", 0, 5, true);
-  if (b.echo === true) throw new ApiError(400, "'echo' is not supported", "echo", "unsupported_parameter");
   return { ...base, kind: "completion", prompt, logprobs: lp !== undefined, topLogprobs: lp ?? 0 };
 }

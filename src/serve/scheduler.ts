@@ -3,25 +3,29 @@
  *
  * Waves: requests that arrive while the generator is busy wait in a queue; when the current
  * wave ends (after a pause of at most 50 ms while requests are still arriving, so that
- * clients answered by the last wave can join the next; see `gather`), every waiting job is taken at once, grouped by what one `Generator.generate` call
- * must share (temperature, top-p, stop strings), and each group runs as ONE call whose rows are
- * all the group's choices (a request with n = 4 is four rows). Per-request `max_tokens` is per
- * row. Inside a call the generator batches continuously (finished rows leave, waiting rows take
- * their place, up to `maxBatch` rows), but a job cannot join a call that has started: this is
- * batching per wave, not token-level continuous batching across requests.
+ * clients answered by the last wave can join the next; see `gather`), every waiting job is taken
+ * at once and the wave runs as ONE generate call whose rows are all its jobs' choices (a request
+ * with n = 4 is four rows). Everything a request sets is per row — max_tokens, temperature, top-p,
+ * stop strings, logit bias, penalties, seed — so requests never need calls of their own. Inside a
+ * call the generator batches continuously (finished rows leave, waiting rows take their place, up
+ * to `maxBatch` rows), but a job cannot join a call that has started: this is batching per wave,
+ * not token-level continuous batching across requests.
  *
- * Seeds: a job with a seed runs in a call of its own with `createRng(seed)`, so the same request
- * with the same seed gives the same completions whatever else is in flight. Jobs without a seed
- * draw from the server's rng.
+ * Seeds: every row draws from its own rng. A job with a seed gets `createRng(seed)`, split once per
+ * choice in order, so a seeded request gives the same completions alone or batched with anything
+ * (up to the float rounding of batched matrix products). A job without one gets a split of the
+ * server's rng.
  *
- * Cancellation: a job whose client went away (`cancelled()`) before its wave starts is dropped;
- * once its rows are decoding they finish (bounded by max_tokens) but nothing more is sent to it.
- * Other jobs are not affected either way.
+ * Cancellation: a job whose client went away (its `signal` aborted) before its wave starts is
+ * dropped; once its rows are decoding they end at the generator's next step (they leave the
+ * batch, so no more compute is spent on them) and nothing more is sent to it. Other jobs are not
+ * affected either way.
  */
 import type { Completion, Generator } from "../engine/generate.js";
+import type { LogitAdjustments } from "../engine/sampling.js";
 import { createRng, type Rng } from "../games/rng.js";
 
-export interface Job {
+export interface Job extends LogitAdjustments {
   readonly prompt: readonly number[];
   readonly n: number;
   readonly maxTokens: number;
@@ -31,8 +35,8 @@ export interface Job {
   readonly seed: number | null;
   /** Streaming: each choice's new text as it is generated (stop strings not yet trimmed). */
   readonly onText?: (choice: number, delta: string) => void;
-  /** True once the client has gone; checked before the job's wave and before every callback. */
-  readonly cancelled: () => boolean;
+  /** Aborted once the client has gone: checked before the job's wave, at every decode step and before every callback. */
+  readonly signal: AbortSignal;
 }
 
 export interface SchedulerStats {
@@ -41,6 +45,12 @@ export interface SchedulerStats {
   /** Largest number of rows in one generate call. */
   readonly maxRows: number;
   readonly jobs: number;
+  /** Jobs whose client went away before they were answered. */
+  readonly cancelledJobs: number;
+  /** Tokens generated for rows of cancelled jobs (before they stopped). */
+  readonly cancelledTokens: number;
+  /** Row-steps decoded by the generator so far (its `stats.decodeTokens`): the decode work done. */
+  readonly decodeTokens: number;
 }
 
 interface Queued {
@@ -56,7 +66,7 @@ export class Scheduler {
   private arriving = 0;
   /** Jobs the next wave expects: those waiting when the last wave ended plus those it answered. */
   private expected = 0;
-  private stats_ = { waves: 0, calls: 0, maxRows: 0, jobs: 0 };
+  private stats_ = { waves: 0, calls: 0, maxRows: 0, jobs: 0, cancelledJobs: 0, cancelledTokens: 0 };
 
   constructor(
     private readonly generator: Generator,
@@ -67,7 +77,17 @@ export class Scheduler {
   ) {}
 
   get stats(): SchedulerStats {
-    return { ...this.stats_ };
+    return { ...this.stats_, decodeTokens: (this.generator.stats as { decodeTokens?: number } | undefined)?.decodeTokens ?? 0 };
+  }
+
+  /** True while a wave runs or jobs wait. */
+  get busy(): boolean {
+    return this.running;
+  }
+
+  /** Requests announced and not yet submitted or withdrawn. */
+  get announced(): number {
+    return this.arriving;
   }
 
   /**
@@ -117,12 +137,13 @@ export class Scheduler {
       while (this.queue.length > 0) {
         if (this.gatherMs > 0) await this.gather();
         const wave = this.queue.splice(0).filter((q) => {
-          if (!q.job.cancelled()) return true;
+          if (!q.job.signal.aborted) return true;
+          this.stats_.cancelledJobs++;
           q.reject(new Error("cancelled"));
           return false;
         });
         this.stats_.waves++;
-        for (const group of groups(wave)) await this.run(group);
+        if (wave.length > 0) await this.run(wave);
         // The clients just answered will likely send again: the next wave waits for them too.
         this.expected = this.queue.length + wave.length;
       }
@@ -131,57 +152,56 @@ export class Scheduler {
     }
   }
 
-  private async run(group: readonly Queued[]): Promise<void> {
-    const first = (group[0] as Queued).job;
-    const rows = group.flatMap((q, j) => Array.from({ length: q.job.n }, (_, c) => ({ q, j, c })));
+  private async run(wave: readonly Queued[]): Promise<void> {
+    const rows = wave.flatMap((q) => {
+      const jobRng = q.job.seed === null ? this.rng.split() : createRng(q.job.seed);
+      return Array.from({ length: q.job.n }, (_, c) => ({ q, c, rng: jobRng.split() }));
+    });
     this.stats_.calls++;
-    this.stats_.jobs += group.length;
+    this.stats_.jobs += wave.length;
     this.stats_.maxRows = Math.max(this.stats_.maxRows, rows.length);
     try {
       const completions = await this.generator.generate(
-        rows.map((r) => ({ prompt: r.q.job.prompt, maxNewTokens: r.q.job.maxTokens })),
+        rows.map(({ q: { job }, rng }) => ({
+          prompt: job.prompt,
+          maxNewTokens: job.maxTokens,
+          rng,
+          signal: job.signal,
+          sampling: {
+            temperature: job.temperature,
+            topP: job.topP,
+            ...(job.stop.length === 0 ? {} : { stopStrings: job.stop }),
+            ...(job.logitBias === undefined ? {} : { logitBias: job.logitBias }),
+            ...(job.presencePenalty === undefined ? {} : { presencePenalty: job.presencePenalty }),
+            ...(job.frequencyPenalty === undefined ? {} : { frequencyPenalty: job.frequencyPenalty }),
+          },
+        })),
         {
-          maxNewTokens: Math.max(...group.map((q) => q.job.maxTokens)),
-          temperature: first.temperature,
-          topP: first.topP,
-          rng: first.seed === null ? this.rng.split() : createRng(first.seed),
+          // Every row brings its own sampling and rng; these are the call's required defaults, unused.
+          maxNewTokens: Math.max(...wave.map((q) => q.job.maxTokens)),
+          temperature: 1,
+          rng: this.rng,
           skipSpecialTokens: true,
           maxBatch: this.maxBatch,
-          ...(first.stop.length === 0 ? {} : { stopStrings: first.stop }),
           onText: (row, delta) => {
             const r = rows[row];
-            if (r === undefined || r.q.job.onText === undefined || r.q.job.cancelled()) return;
+            if (r === undefined || r.q.job.onText === undefined || r.q.job.signal.aborted) return;
             r.q.job.onText(r.c, delta);
           },
         },
       );
       let k = 0;
-      for (const q of group) {
-        q.resolve(completions.slice(k, k + q.job.n));
+      for (const q of wave) {
+        const mine = completions.slice(k, k + q.job.n);
         k += q.job.n;
+        if (q.job.signal.aborted) {
+          this.stats_.cancelledJobs++;
+          this.stats_.cancelledTokens += mine.reduce((s, c) => s + c.tokens.length, 0);
+        }
+        q.resolve(mine);
       }
     } catch (e) {
-      for (const q of group) q.reject(e);
+      for (const q of wave) q.reject(e);
     }
   }
-}
-
-/** Jobs that can share one generate call; a seeded job always runs alone. */
-export function groups<T extends { readonly job: Job }>(wave: readonly T[]): T[][] {
-  const byKey = new Map<string, T[]>();
-  const out: T[][] = [];
-  for (const q of wave) {
-    if (q.job.seed !== null) {
-      out.push([q]);
-      continue;
-    }
-    const key = JSON.stringify([q.job.temperature, q.job.topP, q.job.stop]);
-    let g = byKey.get(key);
-    if (g === undefined) {
-      byKey.set(key, (g = []));
-      out.push(g);
-    }
-    g.push(q);
-  }
-  return out;
 }

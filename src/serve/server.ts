@@ -12,8 +12,13 @@
  *   generation failures. A bad request is rejected before it reaches the scheduler, so it never
  *   delays or breaks others.
  * - Concurrent requests share batched decoding through the `Scheduler` (waves; see scheduler.ts).
- * - A client that disconnects is marked cancelled: nothing more is written to it, its rows finish
- *   within max_tokens, and the other requests in the same batch are unaffected.
+ * - A client that disconnects (stream or not) cancels its request: its rows leave the batch at the
+ *   next decode step (no more compute is spent on them), nothing more is written to it, and the
+ *   other requests in the same batch are unaffected.
+ * - Fields that would change the answer and are not implemented are rejected, never ignored
+ *   (protocol.ts). `logit_bias` and the presence/frequency penalties follow OpenAI's definition
+ *   (sampling.ts `adjustLogits`), per request.
+ * - Response ids are random (`chatcmpl-…`, `cmpl-…`, as OpenAI's), unique across servers and restarts.
  * - Text stops before the first stop string (as OpenAI does); streams hold back text that could
  *   be the start of a stop string. finish_reason: "stop" for an end token or a stop string,
  *   "length" at max_tokens.
@@ -22,6 +27,7 @@
  *   (top-logprobs.ts), for models up to 50 M parameters; with streaming, log-probs arrive on each
  *   choice's final chunk. `usage.completion_tokens` counts generated tokens, the end token included.
  */
+import { randomInt } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { basename, resolve } from "node:path";
@@ -33,7 +39,7 @@ import { loadTokenizer } from "../engine/tokenizer/load.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
 import { createRng } from "../games/rng.js";
 import { ApiError, type ChatRequest, type CompletionRequest, type Limits, parseChatRequest, parseCompletionRequest } from "./protocol.js";
-import { Scheduler } from "./scheduler.js";
+import { type Job, Scheduler } from "./scheduler.js";
 import { TOP_LOGPROBS_MAX_PARAMS, topAlternatives } from "./top-logprobs.js";
 
 export interface ServeOptions {
@@ -83,7 +89,19 @@ interface Context {
   readonly limits: Limits;
   readonly maxBodyBytes: number;
   readonly contextLength: number;
-  nextId: number;
+}
+
+const ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/**
+ * A response id like OpenAI's: the prefix and 29 random base-62 characters (~173 bits). Drawn
+ * from node:crypto, not a seeded rng, on purpose: ids only name responses and enter no
+ * computation, so they need not (and should not) repeat across runs or servers.
+ */
+export function responseId(prefix: "chatcmpl" | "cmpl"): string {
+  let id = `${prefix}-`;
+  for (let i = 0; i < 29; i++) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
+  return id;
 }
 
 /** Where the first stop string starts in `text`, or -1. */
@@ -161,6 +179,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     });
     req.on("end", () => resolveBody(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
+    // A client gone before its body ended: settle, so the scheduler stops waiting for it (no-op after "end").
+    req.on("close", () => reject(new Error("the client closed the connection before sending its body")));
   });
 }
 
@@ -207,7 +227,7 @@ interface TokenLogprob {
 /** Per visible token of a completion: its text, the sampler's log-prob and the alternatives. */
 function tokenLogprobs(ctx: Context, prompt: readonly number[], c: Completion, request: ChatRequest | CompletionRequest): TokenLogprob[] {
   const shown = c.tokens.map((id, j) => ({ id, j })).filter(({ id }) => !ctx.tokenizer.isSpecial(id));
-  const alternatives = request.topLogprobs > 0 ? topAlternatives(ctx.config, ctx.params, prompt, c.tokens, request.topLogprobs, request.temperature) : [];
+  const alternatives = request.topLogprobs > 0 ? topAlternatives(ctx.config, ctx.params, prompt, c.tokens, request.topLogprobs, request.temperature, request) : [];
   const entry = (id: number) => ({ token: ctx.tokenizer.decode([id]), bytes: Array.from(ctx.tokenizer.tokenBytes(id)) });
   return shown.map(({ id, j }) => ({
     ...entry(id),
@@ -236,15 +256,20 @@ async function complete(ctx: Context, res: ServerResponse, request: ChatRequest 
   if (request.topLogprobs > 0 && ctx.params.layout.totalSize > TOP_LOGPROBS_MAX_PARAMS) {
     throw new ApiError(400, `top log-probs are recomputed by a slow reference forward, offered for models up to ${TOP_LOGPROBS_MAX_PARAMS / 1e6} M parameters`, request.kind === "chat" ? "top_logprobs" : "logprobs", "unsupported_parameter");
   }
+  for (const tokenId of request.logitBias.keys()) {
+    if (tokenId >= ctx.config.vocabSize) throw new ApiError(400, `'logit_bias' names token ${tokenId}, outside the vocabulary [0, ${ctx.config.vocabSize})`, "logit_bias", "invalid_value");
+  }
   const { ids: prompt, maxTokens } = promptIds(ctx, request);
   const chat = request.kind === "chat";
-  const id = `${chat ? "chatcmpl" : "cmpl"}-spiral${ctx.nextId++}`;
+  const id = responseId(chat ? "chatcmpl" : "cmpl");
   const created = Math.floor(Date.now() / 1000);
   const object = chat ? "chat.completion" : "text_completion";
-  let gone = false;
+  // The client going away (before the whole answer was written) cancels the request's decoding.
+  const cancel = new AbortController();
   res.on("close", () => {
-    if (!res.writableFinished) gone = true;
+    if (!res.writableFinished) cancel.abort();
   });
+  const isGone = (): boolean => cancel.signal.aborted;
   const usageOf = (cs: readonly Completion[]) => {
     const completion = cs.reduce((s, c) => s + c.tokens.length, 0);
     return { prompt_tokens: prompt.length, completion_tokens: completion, total_tokens: prompt.length + completion };
@@ -254,11 +279,14 @@ async function complete(ctx: Context, res: ServerResponse, request: ChatRequest 
     const items = tokenLogprobs(ctx, prompt, c, request);
     return chat ? { content: items } : legacyLogprobs(items);
   };
-  const job = { prompt, n: request.n, maxTokens, temperature: request.temperature, topP: request.topP, stop: request.stop, seed: request.seed, cancelled: () => gone };
+  const job: Job = {
+    prompt, n: request.n, maxTokens, temperature: request.temperature, topP: request.topP, stop: request.stop, seed: request.seed, signal: cancel.signal,
+    logitBias: request.logitBias, presencePenalty: request.presencePenalty, frequencyPenalty: request.frequencyPenalty,
+  };
 
   if (!request.stream) {
     const completions = await ctx.scheduler.submit(job, withdraw);
-    if (gone) return;
+    if (isGone()) return;
     const choices = completions.map((c, index) => {
       const at = stopIndex(c.text, request.stop);
       const text = at >= 0 ? c.text.slice(0, at) : c.text;
@@ -275,7 +303,7 @@ async function complete(ctx: Context, res: ServerResponse, request: ChatRequest 
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
   const chunkObject = chat ? "chat.completion.chunk" : "text_completion";
   const send = (payload: unknown): void => {
-    if (!gone) res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    if (!isGone()) res.write(`data: ${JSON.stringify(payload)}\n\n`);
   };
   const chunk = (index: number, text: string | null, reason: string | null, extra: Record<string, unknown> = {}) =>
     send({
@@ -299,9 +327,9 @@ async function complete(ctx: Context, res: ServerResponse, request: ChatRequest 
       chunk(i, null, s.stopped || stopIndex(c.text, request.stop) >= 0 ? "stop" : finishReason(c), { logprobs: logprobsOf(c) });
     });
     if (request.includeUsage) send({ id, object: chunkObject, created, model: ctx.modelName, choices: [], usage: usageOf(completions) });
-    if (!gone) res.end("data: [DONE]\n\n");
+    if (!isGone()) res.end("data: [DONE]\n\n");
   } catch (e) {
-    if (!gone) {
+    if (!isGone()) {
       send({ error: { message: (e as Error).message, type: "server_error", param: null, code: null } });
       res.end("data: [DONE]\n\n");
     }
@@ -353,7 +381,7 @@ export async function serveModel(
   const ctx: Context = {
     modelName: loaded.modelName, created: Math.floor(Date.now() / 1000), config: loaded.config, params: loaded.params, tokenizer: loaded.tokenizer, scheduler,
     limits: { defaultMaxTokens: options.defaultMaxTokens ?? 512, maxTokens: options.maxTokens ?? 4096, maxN: options.maxN ?? 16 },
-    maxBodyBytes: options.maxBodyBytes ?? 2 ** 20, contextLength: options.contextLength ?? loaded.config.maxPositionEmbeddings, nextId: 1,
+    maxBodyBytes: options.maxBodyBytes ?? 2 ** 20, contextLength: options.contextLength ?? loaded.config.maxPositionEmbeddings,
   };
   const server: Server = createServer((req, res) => {
     const started = performance.now();

@@ -5,12 +5,15 @@
  * They are recomputed after generation with one float64 forward over prompt + completion
  * (`referenceForward`, the engine's pure-TS reference): log_softmax(logits / T) at each generated
  * position, T = the request's temperature (1 when greedy), the same quantity the sampler records,
- * so the sampled token's entry matches its `logprob` (to float32 rounding). The reference forward
+ * so the sampled token's entry matches its `logprob` (to float32 rounding). A request's logit bias
+ * and penalties are applied as the sampler applied them (`adjustLogits`, counting the tokens
+ * generated before each position). The reference forward
  * is slow (plain JS, O(tokens · parameters)), so it is offered only up to `TOP_LOGPROBS_MAX_PARAMS`.
  */
 import type { ModelConfig } from "../engine/config.js";
 import type { Params } from "../engine/params.js";
 import { referenceForward } from "../engine/reference.js";
+import { adjustLogits, adjustsLogits, type LogitAdjustments } from "../engine/sampling.js";
 
 export const TOP_LOGPROBS_MAX_PARAMS = 50e6;
 
@@ -22,14 +25,21 @@ export interface TokenAlternatives {
 /** For each of `generated` (positions after `prompt`), the k most likely ids and their log-probs. */
 export function topAlternatives(
   config: ModelConfig, params: Params, prompt: readonly number[], generated: readonly number[], k: number, temperature: number,
+  adjustments: LogitAdjustments = {},
 ): TokenAlternatives[] {
   if (generated.length === 0 || k === 0) return generated.map(() => ({ ids: [], logprobs: [] }));
   const V = config.vocabSize;
   const T = temperature > 0 ? temperature : 1;
   // The logits that predicted generated[j] sit at position prompt.length − 1 + j.
   const logits = referenceForward(config, params, [...prompt, ...generated.slice(0, -1)]);
-  return generated.map((_, j) => {
+  const adjust = adjustsLogits(adjustments);
+  const counts = new Map<number, number>();
+  return generated.map((id, j) => {
     const row = (prompt.length - 1 + j) * V;
+    if (adjust) {
+      adjustLogits(logits.subarray(row, row + V), adjustments, counts);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
     let max = -Infinity;
     for (let i = 0; i < V; i++) max = Math.max(max, (logits[row + i] as number) / T);
     let sum = 0;

@@ -111,6 +111,86 @@ describe("Generator (tiny byte-level model, random weights)", () => {
     expect(perRequest.map((c) => c.tokens.length)).toEqual([2, 9]);
   });
 
+  it("per-row sampling and rng (serve's opt-in path) sample exactly as the shared options do", async () => {
+    const plain = await gen.generate(prompts.map((prompt) => ({ prompt })), { temperature: 0.8, topP: 0.9, maxNewTokens: 12, rng: createRng(5) });
+    const rng = createRng(5);
+    const own = await gen.generate(
+      prompts.map((prompt) => ({ prompt, rng: rng.split(), sampling: { temperature: 0.8, topP: 0.9 } })),
+      { temperature: 0, maxNewTokens: 12, rng: createRng(999) },
+    );
+    expect(own.map((c) => c.tokens)).toEqual(plain.map((c) => c.tokens));
+    expect(own.map((c) => c.logprobs)).toEqual(plain.map((c) => c.logprobs));
+  });
+
+  it("a row with its own rng gives the same tokens alone or batched with rows of other settings", async () => {
+    const seeded = () => ({ prompt: prompts[1] as number[], rng: createRng(42), sampling: { temperature: 1, topP: 0.95, presencePenalty: 0.3 } });
+    const [alone] = await gen.generate([seeded()], { temperature: 0, maxNewTokens: 25, rng: createRng(0) });
+    const mixed = await gen.generate(
+      [
+        { prompt: prompts[0] as number[], sampling: { temperature: 0, logitBias: new Map([[101, 50]]) } },
+        seeded(),
+        { prompt: prompts[2] as number[], rng: createRng(1), sampling: { temperature: 1.5, stopStrings: ["x"], frequencyPenalty: -1 } },
+      ],
+      { temperature: 0.3, maxNewTokens: 25, rng: createRng(77) },
+    );
+    expect(mixed[1]?.tokens).toEqual(alone?.tokens);
+    expect(mixed[0]?.tokens.every((id) => id === 101)).toBe(true); // a +50 bias forces "e" under greedy
+  });
+
+  it("logit bias and penalties follow OpenAI's definition; log-probs are the adjusted distribution's (1e-4)", async () => {
+    const T = 0.7;
+    const bias = new Map([[32, 1.5], [101, -100], [97, 4]]);
+    const presence = 0.6;
+    const frequency = 0.9;
+    const out = await gen.generate(
+      prompts.map((prompt) => ({ prompt, sampling: { temperature: T, logitBias: bias, presencePenalty: presence, frequencyPenalty: frequency } })),
+      { temperature: T, maxNewTokens: 30, ignoreEos: true, rng: createRng(6) },
+    );
+    const V = config.vocabSize;
+    out.forEach((c, i) => {
+      const prompt = prompts[i] as number[];
+      expect(c.tokens).not.toContain(101);
+      const logits = referenceForward(config, params, [...prompt, ...c.tokens]);
+      const counts = new Map<number, number>();
+      c.tokens.forEach((id, j) => {
+        const at = prompt.length - 1 + j;
+        const row = Float64Array.from(logits.subarray(at * V, (at + 1) * V));
+        for (const [t, b] of bias) row[t]! += b;
+        for (const [t, n] of counts) row[t]! -= n * frequency + presence; // generated tokens only, never the prompt's
+        expect(Math.abs((c.logprobs[j] as number) - refLogprob(row, id, T, null))).toBeLessThan(1e-4);
+        counts.set(id, (counts.get(id) ?? 0) + 1);
+      });
+    });
+    // Penalties spread the counts: the most repeated token repeats less than without them.
+    const free = await gen.generate(prompts.map((prompt) => ({ prompt })), { temperature: T, maxNewTokens: 30, ignoreEos: true, rng: createRng(6) });
+    const maxRepeat = (cs: Completion[]) => Math.max(...cs.map((c) => Math.max(...[...new Set(c.tokens)].map((t) => c.tokens.filter((x) => x === t).length))));
+    expect(maxRepeat(out)).toBeLessThan(maxRepeat(free));
+  });
+
+  it("an aborted signal ends its row at once (no more decode work); a row still waiting is never prefilled", async () => {
+    const stop = new AbortController();
+    let seen = 0;
+    const before = { ...gen.stats };
+    const out = await gen.generate([{ prompt: prompts[0] as number[], signal: stop.signal }, { prompt: prompts[1] as number[] }], {
+      temperature: 1, maxNewTokens: 60, ignoreEos: true, rng: createRng(7),
+      onText: (row) => {
+        if (row === 0 && ++seen === 3) stop.abort();
+      },
+    });
+    const k = out[0]!.tokens.length;
+    expect(out[0]!.finishReason).toBe("cancelled");
+    expect(k).toBeGreaterThanOrEqual(3);
+    expect(k).toBeLessThan(10);
+    expect(out[1]!.tokens).toHaveLength(60);
+    // Decode rows done: k − 1 for the cancelled row (its first token came from prefill), 59 for the other.
+    expect(gen.stats.decodeTokens - before.decodeTokens).toBe(k - 1 + 59);
+    const gone = AbortSignal.abort();
+    const prefillBefore = gen.stats.prefillTokens;
+    const waiting = await gen.generate([{ prompt: prompts[0] as number[] }, { prompt: prompts[1] as number[], signal: gone }], { temperature: 0, maxNewTokens: 4, rng: createRng(1), maxBatch: 1 });
+    expect(waiting[1]).toMatchObject({ tokens: [], finishReason: "cancelled", text: "" });
+    expect(gen.stats.prefillTokens - prefillBefore).toBe(prompts[0]!.length);
+  });
+
   it("constrained decoding yields only allowed strings, and its log-probs are the masked ones", async () => {
     const choices = ["[0]", "[4]", "[8]", "[Offer: 3 Wood -> 2 Gold]"];
     const out = await gen.generate(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../games/rng.js";
-import { checkSamplingParams, sampleToken, tokenLogprob, type SamplingParams } from "./sampling.js";
+import { adjustLogits, adjustsLogits, checkSamplingParams, sampleToken, tokenLogprob, type SamplingParams } from "./sampling.js";
 
 const logits = Float32Array.from([1.0, 2.5, -0.5, 0.0, 3.0, 2.9, -2.0, 0.7]);
 
@@ -84,5 +84,30 @@ describe("sampleToken", () => {
     expect(() => checkSamplingParams({ temperature: 1, topP: 0 })).toThrow(/topP must be in/);
     expect(() => checkSamplingParams({ temperature: 1, topK: 1.5 })).toThrow(/topK must be/);
     expect(() => checkSamplingParams({ temperature: 0.6, topP: 0.95, topK: 20 })).not.toThrow();
+  });
+});
+
+describe("adjustLogits (OpenAI logit_bias and presence/frequency penalties)", () => {
+  it("adds the bias and subtracts count · frequency + [count > 0] · presence, on the raw logits", () => {
+    const z = Float32Array.from(logits);
+    const counts = new Map([[1, 3], [4, 1], [6, 0]]);
+    adjustLogits(z, { logitBias: new Map([[0, 2], [4, -100]]), presencePenalty: 0.5, frequencyPenalty: 0.25 }, counts);
+    const want = [...logits];
+    want[0]! += 2;
+    want[1]! -= 3 * 0.25 + 0.5;
+    want[4]! += -100 - (1 * 0.25 + 0.5);
+    // Exact to float32 rounding of each sum.
+    want.forEach((w, i) => expect(Math.abs((z[i] as number) - w)).toBeLessThan(1e-5));
+    // The -100 bias bans the mode (id 4, 3.0); id 0's +2 (1.0 → 3.0) lifts it over the runner-up 5 (2.9).
+    expect(sampleToken(z, { temperature: 0 }, createRng(1)).id).toBe(0);
+  });
+
+  it("changes nothing without settings (so rows without them take the plain path)", () => {
+    expect(adjustsLogits({})).toBe(false);
+    expect(adjustsLogits({ logitBias: new Map(), presencePenalty: 0, frequencyPenalty: 0 })).toBe(false);
+    expect(adjustsLogits({ frequencyPenalty: -0.5 })).toBe(true);
+    const z = Float32Array.from(logits);
+    adjustLogits(z, { presencePenalty: 0, frequencyPenalty: 0 }, new Map([[2, 5]]));
+    expect([...z]).toEqual([...logits]);
   });
 });

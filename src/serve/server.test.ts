@@ -4,6 +4,7 @@ import { Generator } from "../engine/generate.js";
 import { initParams } from "../engine/params.js";
 import { modelPreset } from "../engine/presets.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
+import { referenceForward } from "../engine/reference.js";
 import { createRng } from "../games/rng.js";
 import { serveModel, stopIndex, stopStream, type RunningServer } from "./server.js";
 
@@ -13,6 +14,16 @@ const tokenizer = new ByteTokenizer();
 let server: RunningServer;
 let client: OpenAI;
 let reference: Generator;
+
+const chatIds = (content: string) => tokenizer.encode(tokenizer.applyChatTemplate([{ role: "user", content }], { addGenerationPrompt: true }));
+/** Bans the special tokens (ids 256–263): a row runs to max_tokens, and every token is one byte. */
+const noEos = Object.fromEntries(Array.from({ length: config.vocabSize - 256 }, (_, k) => [String(256 + k), -100]));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function idle(s: RunningServer): Promise<void> {
+  for (let i = 0; i < 500 && s.scheduler.busy; i++) await sleep(10);
+  expect(s.scheduler.busy).toBe(false);
+}
 
 /** What the generator alone gives greedily for one chat prompt: the server must match it. */
 async function greedyAlone(content: string, maxNewTokens: number): Promise<string> {
@@ -138,6 +149,168 @@ describe("spiral serve with the official openai client", () => {
     expect(method.status).toBe(405);
     expect(method.headers.get("allow")).toBe("POST");
     expect(((await method.json()) as { error: { type: string } }).error.type).toBe("invalid_request_error");
+  });
+
+  it("implements logit_bias: +100 forces a token, −100 bans one", async () => {
+    const forced = await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "Hello" }], max_tokens: 8, temperature: 0, logit_bias: { "65": 100 } });
+    expect(forced.choices[0]!.message.content).toBe("AAAAAAAA");
+    const idsOf = async (bias: Record<string, number>) => {
+      const r = await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "Hello" }], max_tokens: 12, temperature: 0, logprobs: true, logit_bias: { ...noEos, ...bias } });
+      return r.choices[0]!.logprobs!.content!.map((t) => t.bytes![0]!);
+    };
+    const plain = await idsOf({});
+    const top = [...plain].sort((a, b) => plain.filter((x) => x === b).length - plain.filter((x) => x === a).length)[0]!; // its most repeated token
+    const banned = await idsOf({ [String(top)]: -100 });
+    expect(banned).toHaveLength(12);
+    expect(banned).not.toContain(top);
+  });
+
+  it("applies presence and frequency penalties as OpenAI defines them (log-probs checked against a float64 forward, 1e-4)", async () => {
+    const T = 0.8;
+    const bias = { "32": 2, "120": -100 };
+    const presence = 0.7;
+    const frequency = 1.1;
+    const r = await client.chat.completions.create({
+      model: "tiny", messages: [{ role: "user", content: "Repeat" }], max_tokens: 24, temperature: T, seed: 3, logprobs: true, top_logprobs: 2,
+      logit_bias: { ...bias, ...noEos }, presence_penalty: presence, frequency_penalty: frequency,
+    });
+    const content = r.choices[0]!.logprobs!.content!;
+    expect(content).toHaveLength(24);
+    const ids = content.map((t) => t.bytes![0]!); // one byte per token: the byte is the id
+    const prompt = chatIds("Repeat");
+    const logits = referenceForward(config, params, [...prompt, ...ids]);
+    const V = config.vocabSize;
+    const counts = new Map<number, number>();
+    ids.forEach((id, j) => {
+      const at = (prompt.length - 1 + j) * V;
+      const z = Array.from(logits.subarray(at, at + V));
+      z[32]! += 2;
+      z[120]! -= 100;
+      for (let t = 256; t < V; t++) z[t]! -= 100;
+      for (const [t, n] of counts) z[t]! -= n * frequency + presence; // counted over the reply only
+      const m = Math.max(...z.map((x) => x / T));
+      const lse = m + Math.log(z.reduce((a, x) => a + Math.exp(x / T - m), 0));
+      expect(Math.abs(content[j]!.logprob - (z[id]! / T - lse))).toBeLessThan(1e-4);
+      // top_logprobs apply the same adjustments: the alternatives are the adjusted distribution's.
+      expect(Math.abs(content[j]!.top_logprobs[0]!.logprob - (Math.max(...z) / T - lse))).toBeLessThan(1e-4);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    });
+    expect(ids).not.toContain(120);
+  });
+
+  it("rejects fields it does not implement with a 400 naming the field; accepts their no-op values and inert fields", async () => {
+    const messages = [{ role: "user" as const, content: "x" }];
+    const rejectedChat: Record<string, unknown>[] = [
+      { tools: [{ type: "function", function: { name: "f", parameters: {} } }] },
+      { tool_choice: "auto" },
+      { response_format: { type: "json_object" } },
+      { response_format: { type: "json_schema", json_schema: { name: "s", schema: {} } } },
+      { functions: [{ name: "f" }] },
+      { function_call: "auto" },
+      { audio: { voice: "alloy", format: "wav" } },
+      { modalities: ["text", "audio"] },
+      { reasoning_effort: "low" },
+      { verbosity: "low" },
+      { web_search_options: {} },
+      { top_k: 5 },
+      { repetition_penalty: 1.2 },
+    ];
+    for (const extra of rejectedChat) {
+      const param = Object.keys(extra)[0]!;
+      await expect(client.chat.completions.create({ model: "tiny", messages, max_tokens: 2, ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming), param)
+        .rejects.toMatchObject({ status: 400, param, code: param === "top_k" || param === "repetition_penalty" ? "unknown_parameter" : "unsupported_parameter" });
+    }
+    for (const extra of [{ best_of: 3 }, { suffix: "end" }, { echo: true }, { min_tokens: 4 }]) {
+      const param = Object.keys(extra)[0]!;
+      await expect(client.completions.create({ model: "tiny", prompt: "x", max_tokens: 2, ...extra } as OpenAI.CompletionCreateParamsNonStreaming), param).rejects.toMatchObject({ status: 400, param });
+    }
+    const badValues: [Record<string, unknown>, string][] = [
+      [{ logit_bias: { abc: 1 } }, "logit_bias"], [{ logit_bias: { "5": 101 } }, "logit_bias"], [{ logit_bias: { "264": 1 } }, "logit_bias"], [{ logit_bias: [1] }, "logit_bias"],
+      [{ presence_penalty: 2.5 }, "presence_penalty"], [{ frequency_penalty: -3 }, "frequency_penalty"],
+    ];
+    for (const [extra, param] of badValues) {
+      await expect(client.chat.completions.create({ model: "tiny", messages, max_tokens: 2, ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming), param).rejects.toMatchObject({ status: 400, param, code: "invalid_value" });
+    }
+    const fine = await client.chat.completions.create({
+      model: "tiny", messages, max_tokens: 3, temperature: 0,
+      response_format: { type: "text" }, tool_choice: "none", modalities: ["text"], user: "u", metadata: { k: "v" }, store: false, service_tier: "auto", parallel_tool_calls: false, reasoning_effort: null,
+    });
+    expect(fine.choices[0]!.message.content).toBe(await greedyAlone("x", 3));
+    const fineText = await client.completions.create({ model: "tiny", prompt: "x", max_tokens: 2, echo: false, best_of: 1, suffix: null, user: "u" });
+    expect(fineText.choices).toHaveLength(1);
+  });
+
+  it("gives random, unique response ids (chatcmpl-…, cmpl-…), one per response, shared by a stream's chunks", async () => {
+    const ask = () => client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "id" }], max_tokens: 2, temperature: 0 });
+    const ids = (await Promise.all([ask(), ask(), ask(), ask()])).map((r) => r.id);
+    for (const id of ids) expect(id).toMatch(/^chatcmpl-[0-9A-Za-z]{29}$/);
+    expect(new Set(ids).size).toBe(4);
+    expect((await client.completions.create({ model: "tiny", prompt: "id", max_tokens: 2 })).id).toMatch(/^cmpl-[0-9A-Za-z]{29}$/);
+    const chunkIds = new Set<string>();
+    for await (const chunk of await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "id" }], max_tokens: 6, stream: true })) chunkIds.add(chunk.id);
+    expect(chunkIds.size).toBe(1);
+    expect(ids).not.toContain([...chunkIds][0]);
+  });
+
+  it("batches requests with distinct seeds together; a seeded request gives the same tokens alone and batched", async () => {
+    const seeded = (seed: number, content = "Tell me") =>
+      client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content }], max_tokens: 20, temperature: 1, top_p: 0.95, seed, n: 2, logprobs: true, logit_bias: noEos });
+    const tokensOf = (r: OpenAI.ChatCompletion) => r.choices.map((c) => c.logprobs!.content!.map((t) => t.bytes));
+    const alone = await seeded(11);
+    await idle(server);
+    const before = server.scheduler.stats;
+    const mixed = await Promise.all([
+      seeded(5, "other"), seeded(11), seeded(6),
+      client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "no seed" }], max_tokens: 9, temperature: 0.5, presence_penalty: 1 }),
+      client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "greedy" }], max_tokens: 30, temperature: 0, stop: ["q"] }),
+    ]);
+    const after = server.scheduler.stats;
+    expect(after.calls - before.calls).toBe(1); // all five, with their different seeds and settings, in one generate call
+    expect(after.maxRows).toBeGreaterThanOrEqual(8);
+    expect(tokensOf(mixed[1] as OpenAI.ChatCompletion)).toEqual(tokensOf(alone));
+    expect(tokensOf(mixed[0] as OpenAI.ChatCompletion)).not.toEqual(tokensOf(alone));
+    expect(tokensOf(mixed[2] as OpenAI.ChatCompletion)).not.toEqual(tokensOf(alone));
+  });
+
+  it("a client that disconnects mid-stream stops its decoding: the rows leave the batch well short of max_tokens", async () => {
+    await idle(server);
+    const before = server.scheduler.stats;
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create(
+      { model: "tiny", messages: [{ role: "user", content: "go on" }], max_tokens: 250, temperature: 1, stream: true, logit_bias: noEos },
+      { signal: controller.signal },
+    );
+    let chunks = 0;
+    try {
+      for await (const _ of stream) if (++chunks === 4) controller.abort();
+    } catch {
+      // An aborted stream may end or throw, depending on where the abort lands.
+    }
+    expect(chunks).toBe(4);
+    await idle(server);
+    const after = server.scheduler.stats;
+    expect(after.cancelledJobs - before.cancelledJobs).toBe(1);
+    // Without cancellation the row would decode 249 more tokens; it stopped within a few steps of the abort.
+    expect(after.cancelledTokens - before.cancelledTokens).toBeLessThan(40);
+    expect(after.decodeTokens - before.decodeTokens).toBeLessThan(40);
+    await sleep(100);
+    expect(server.scheduler.stats.decodeTokens).toBe(after.decodeTokens);
+  });
+
+  it("a client that abandons a non-streamed request stops its decoding too", async () => {
+    await idle(server);
+    const before = server.scheduler.stats;
+    const controller = new AbortController();
+    const pending = client.completions.create({ model: "tiny", prompt: "Once", max_tokens: 250, temperature: 1, logit_bias: noEos }, { signal: controller.signal });
+    const settled = expect(pending).rejects.toThrow(/abort/i);
+    for (let i = 0; i < 2000 && server.scheduler.stats.decodeTokens - before.decodeTokens < 5; i++) await sleep(1);
+    controller.abort();
+    await settled;
+    await idle(server);
+    const after = server.scheduler.stats;
+    expect(after.cancelledJobs - before.cancelledJobs).toBe(1);
+    expect(after.decodeTokens - before.decodeTokens).toBeGreaterThanOrEqual(5);
+    expect(after.decodeTokens - before.decodeTokens).toBeLessThan(40);
   });
 
   it("a client that disconnects mid-stream does not disturb another request", async () => {

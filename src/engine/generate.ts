@@ -498,7 +498,7 @@ function checkRowSampling(s: RowSampling, vocabSize: number, index: number): voi
   try {
     checkSamplingParams(s);
   } catch (e) {
-    throw new Error(`request ${index}: ${(e as Error).message}`);
+    throw new Error(`request ${index}: ${(e as Error).message}`, { cause: e });
   }
   for (const [name, v] of [["presencePenalty", s.presencePenalty], ["frequencyPenalty", s.frequencyPenalty]] as const) {
     if (v !== undefined && !Number.isFinite(v)) throw new Error(`request ${index}: ${name} must be a finite number; got ${v}`);

@@ -10,7 +10,9 @@
  * (default 32), temperature 1 (random weights: replies may end early at an end token; tokens/s
  * counts what was generated). The clients run in the server's process, so they share its CPU.
  *
- * Run: npx tsx bench/serve.ts            (env: BENCH_MODEL=tiny|small, BENCH_MAX_NEW, BENCH_THREADS)
+ * With BENCH_SEEDED=1 every request carries its own `seed` (as `spiral eval`'s requests do).
+ *
+ * Run: npx tsx bench/serve.ts            (env: BENCH_MODEL=tiny|small, BENCH_MAX_NEW, BENCH_THREADS, BENCH_SEEDED)
  */
 import { Generator } from "../src/engine/generate.js";
 import { initParams } from "../src/engine/params.js";
@@ -22,6 +24,7 @@ import { serveModel } from "../src/serve/server.js";
 const modelName = process.env.BENCH_MODEL ?? "small";
 const maxNew = Number(process.env.BENCH_MAX_NEW ?? 32);
 const threads = process.env.BENCH_THREADS === undefined ? undefined : Number(process.env.BENCH_THREADS);
+const seeded = process.env.BENCH_SEEDED === "1";
 const config = modelPreset(modelName);
 const params = initParams(config, createRng(1), 0.1);
 const tokenizer = new ByteTokenizer();
@@ -56,7 +59,7 @@ async function load(url: string, clients: number, requests: number): Promise<Lev
       const res = await fetch(`${url}/chat/completions`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "bench", messages: [{ role: "user", content: prompt(i) }], max_tokens: maxNew, temperature: 1 }),
+        body: JSON.stringify({ model: "bench", messages: [{ role: "user", content: prompt(i) }], max_tokens: maxNew, temperature: 1, ...(seeded ? { seed: i } : {}) }),
       });
       const body = (await res.json()) as { usage?: { completion_tokens: number }; error?: { message: string } };
       if (!res.ok || body.usage === undefined) throw new Error(`request ${i} failed: ${res.status} ${body.error?.message ?? ""}`);
@@ -88,7 +91,7 @@ async function direct(generator: Generator, clients: number, requests: number): 
 async function main(): Promise<void> {
   const server = await serveModel({ config, params, tokenizer, modelName: "bench" }, { port: 0, ...(threads === undefined ? {} : { threads }) });
   const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...(threads === undefined ? {} : { threads }) });
-  console.log(`spiral serve bench: ${modelName} preset (random weights), max_tokens ${maxNew}, ${server.url}`);
+  console.log(`spiral serve bench: ${modelName} preset (random weights), max_tokens ${maxNew}${seeded ? ", a seed per request" : ""}, ${server.url}`);
   await load(server.url, 2, 4); // warm-up: graph sessions, JIT
   const rows: string[][] = [["clients", "requests", "req/s", "tokens/s", "p50 ms", "p99 ms", "tokens/CPU-s", "direct tokens/CPU-s", "serve/direct (CPU)", "requests/call"]];
   for (const clients of [1, 8, 32]) {

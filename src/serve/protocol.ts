@@ -153,13 +153,18 @@ function checkFields(body: Json, endpoint: Endpoint): void {
   }
 }
 
-/** `logit_bias`: { "token id": bias in [−100, 100] }. */
+export const LOGIT_BIAS_MAX = 300;
+
+/** `logit_bias`: { "token id": bias in [−100, 100] }, at most `LOGIT_BIAS_MAX` entries. */
 function logitBias(body: Json): Map<number, number> {
   const v = body.logit_bias;
   const bias = new Map<number, number>();
   if (v === undefined || v === null) return bias;
   if (typeof v !== "object" || Array.isArray(v)) throw new ApiError(400, `'logit_bias' must be an object mapping token ids to biases in [-100, 100]; got ${JSON.stringify(v)?.slice(0, 80)}`, "logit_bias", "invalid_value");
-  for (const [key, b] of Object.entries(v as Json)) {
+  const entries = Object.entries(v as Json);
+  // Bounds the per-token work a request can ask for; OpenAI's limit too.
+  if (entries.length > LOGIT_BIAS_MAX) throw new ApiError(400, `'logit_bias' may bias at most ${LOGIT_BIAS_MAX} tokens; got ${entries.length}`, "logit_bias", "invalid_value");
+  for (const [key, b] of entries) {
     if (!/^(0|[1-9]\d{0,9})$/.test(key)) throw new ApiError(400, `'logit_bias' keys must be token ids (non-negative integers); got ${JSON.stringify(key).slice(0, 40)}`, "logit_bias", "invalid_value");
     if (!isNumber(b) || b < -100 || b > 100) throw new ApiError(400, `'logit_bias' of token ${key} must be a number in [-100, 100]; got ${JSON.stringify(b)?.slice(0, 40)}`, "logit_bias", "invalid_value");
     bias.set(Number(key), b);

@@ -231,6 +231,8 @@ describe("spiral serve with the official openai client", () => {
     for (const [extra, param] of badValues) {
       await expect(client.chat.completions.create({ model: "tiny", messages, max_tokens: 2, ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming), param).rejects.toMatchObject({ status: 400, param, code: "invalid_value" });
     }
+    const tooMany = Object.fromEntries(Array.from({ length: 301 }, (_, k) => [String(k), 1]));
+    await expect(client.chat.completions.create({ model: "tiny", messages, max_tokens: 2, logit_bias: tooMany })).rejects.toThrow(/at most 300 tokens; got 301/);
     const fine = await client.chat.completions.create({
       model: "tiny", messages, max_tokens: 3, temperature: 0,
       response_format: { type: "text" }, tool_choice: "none", modalities: ["text"], user: "u", metadata: { k: "v" }, store: false, service_tier: "auto", parallel_tool_calls: false, reasoning_effort: null,

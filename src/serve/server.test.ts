@@ -261,13 +261,18 @@ describe("spiral serve with the official openai client", () => {
     const alone = await seeded(11);
     await idle(server);
     const before = server.scheduler.stats;
+    // A long request holds the generator, so the five below queue up and meet in the next wave.
+    const blocker = client.completions.create({ model: "tiny", prompt: "hold", max_tokens: 250, logit_bias: noEos });
+    for (let i = 0; i < 1000 && server.scheduler.stats.decodeTokens === before.decodeTokens; i++) await sleep(1);
     const mixed = await Promise.all([
       seeded(5, "other"), seeded(11), seeded(6),
       client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "no seed" }], max_tokens: 9, temperature: 0.5, presence_penalty: 1 }),
       client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "greedy" }], max_tokens: 30, temperature: 0, stop: ["q"] }),
     ]);
+    await blocker;
     const after = server.scheduler.stats;
-    expect(after.calls - before.calls).toBe(1); // all five, with their different seeds and settings, in one generate call
+    // The blocker's call, then all five, with their different seeds and settings, in one generate call.
+    expect(after.calls - before.calls).toBe(2);
     expect(after.maxRows).toBeGreaterThanOrEqual(8);
     expect(tokensOf(mixed[1] as OpenAI.ChatCompletion)).toEqual(tokensOf(alone));
     expect(tokensOf(mixed[0] as OpenAI.ChatCompletion)).not.toEqual(tokensOf(alone));

@@ -33,11 +33,11 @@ export { HfTokenizer } from "./tokenizer/hf-tokenizer.js";
 export { loadTokenizer } from "./tokenizer/load.js";
 export { ChatTemplate, CHATML_TEMPLATE } from "./chat-template.js";
 
-export type { SampledToken, SamplingParams } from "./sampling.js";
-export { sampleToken, tokenLogprob } from "./sampling.js";
+export type { LogitAdjustments, SampledToken, SamplingParams } from "./sampling.js";
+export { adjustLogits, sampleToken, tokenLogprob } from "./sampling.js";
 export type { ChoiceConstraint } from "./trie.js";
 export { TokenTrie, buildChoiceTrie } from "./trie.js";
-export type { Completion, FinishReason, GenerateOptions, GenerationRequest, GenerationStats, GeneratorOptions } from "./generate.js";
+export type { Completion, FinishReason, GenerateOptions, GenerationRequest, GenerationStats, GeneratorOptions, RowSampling } from "./generate.js";
 export { Generator } from "./generate.js";
 
 export type { DType, Dim, Shape, Tensor } from "./graph/builder.js";

@@ -177,7 +177,9 @@ function sampling(body: Json, limits: Limits, defaultMaxTokens: number, endpoint
   const model = field(body, "model", isString, "a string");
   if (model === undefined) throw new ApiError(400, "'model' is required (GET /v1/models lists the served model)", "model", "missing_required_parameter");
   const given = ranged(body, "max_completion_tokens", 1, limits.maxTokens, true) ?? ranged(body, "max_tokens", 1, limits.maxTokens, true);
-  const topP = body.top_p === 0 ? undefined : ranged(body, "top_p", 0, 1, false);
+  // top_p 0 is the limit of an ever smaller nucleus: the most likely token alone (not "unset").
+  const topPGiven = ranged(body, "top_p", 0, 1, false);
+  const topP = topPGiven === 0 ? Number.MIN_VALUE : topPGiven;
   const stopRaw = body.stop;
   let stop: string[] = [];
   if (typeof stopRaw === "string") stop = [stopRaw];

@@ -242,6 +242,11 @@ describe("spiral serve with the official openai client", () => {
     expect(fineText.choices).toHaveLength(1);
   });
 
+  it("top_p 0 keeps only the most likely token (the greedy reply), not the whole distribution", async () => {
+    const r = await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "Hello" }], max_tokens: 10, temperature: 1, top_p: 0, seed: 1 });
+    expect(r.choices[0]!.message.content).toBe(await greedyAlone("Hello", 10));
+  });
+
   it("gives random, unique response ids (chatcmpl-…, cmpl-…), one per response, shared by a stream's chunks", async () => {
     const ask = () => client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "id" }], max_tokens: 2, temperature: 0 });
     const ids = (await Promise.all([ask(), ask(), ask(), ask()])).map((r) => r.id);

@@ -144,7 +144,7 @@ const UNSUPPORTED: Readonly<Record<Endpoint, Readonly<Record<string, Unsupported
 function checkFields(body: Json, endpoint: Endpoint): void {
   for (const [name, v] of Object.entries(body)) {
     if (IMPLEMENTED[endpoint].includes(name) || INERT[endpoint].includes(name)) continue;
-    const unsupported = UNSUPPORTED[endpoint][name];
+    const unsupported = Object.hasOwn(UNSUPPORTED[endpoint], name) ? UNSUPPORTED[endpoint][name] : undefined;
     if (unsupported !== undefined) {
       if (v === null || unsupported.noop?.(v, body) === true) continue;
       throw new ApiError(400, `'${name}' is not supported: this server does not implement ${unsupported.what}; leave '${name}' out`, name, "unsupported_parameter");

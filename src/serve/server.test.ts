@@ -214,11 +214,12 @@ describe("spiral serve with the official openai client", () => {
       { web_search_options: {} },
       { top_k: 5 },
       { repetition_penalty: 1.2 },
+      { toString: 1 },
     ];
     for (const extra of rejectedChat) {
       const param = Object.keys(extra)[0]!;
       await expect(client.chat.completions.create({ model: "tiny", messages, max_tokens: 2, ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming), param)
-        .rejects.toMatchObject({ status: 400, param, code: param === "top_k" || param === "repetition_penalty" ? "unknown_parameter" : "unsupported_parameter" });
+        .rejects.toMatchObject({ status: 400, param, code: ["top_k", "repetition_penalty", "toString"].includes(param) ? "unknown_parameter" : "unsupported_parameter" });
     }
     for (const extra of [{ best_of: 3 }, { suffix: "end" }, { echo: true }, { min_tokens: 4 }]) {
       const param = Object.keys(extra)[0]!;

@@ -97,21 +97,54 @@ function tokenize(text: string): Token[] | undefined {
   return tokens;
 }
 
-function factorial(n: number): number {
-  if (!Number.isInteger(n) || n < 0 || n > 170) return Number.NaN;
-  let result = 1;
-  for (let k = 2; k <= n; k++) result *= k;
-  return result;
+/** Lanczos coefficients (g = 7, n = 9): Γ to about 15 significant digits. */
+const LANCZOS = [
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+];
+
+function gamma(x: number): number {
+  if (x < 0.5) return Math.PI / (Math.sin(Math.PI * x) * gamma(1 - x));
+  const z = x - 1;
+  let a = LANCZOS[0] as number;
+  const t = z + 7.5;
+  for (let i = 1; i < 9; i++) a += (LANCZOS[i] as number) / (z + i);
+  return Math.sqrt(2 * Math.PI) * Math.pow(t, z + 0.5) * Math.exp(-t) * a;
 }
 
+/**
+ * n! — exact for integers up to 170; Γ(n + 1) between, so that expressions in a variable can be
+ * compared at non-integer sample points (`\binom{2n}{n}` = `\frac{(2n)!}{(n!)^2}`).
+ */
+function factorial(n: number): number {
+  if (Number.isInteger(n)) {
+    if (n < 0 || n > 170) return Number.NaN;
+    let result = 1;
+    for (let k = 2; k <= n; k++) result *= k;
+    return result;
+  }
+  return n > -1 && n < 170 ? gamma(n + 1) : Number.NaN;
+}
+
+/** C(n, k) — exact for integers, through Γ otherwise (see `factorial`). */
 function binomial(n: number, k: number): number {
-  if (!Number.isInteger(n) || !Number.isInteger(k) || k < 0 || n < 0 || k > n) return Number.NaN;
-  let result = 1;
-  for (let j = 1; j <= k; j++) result = (result * (n - k + j)) / j;
-  return Math.round(result);
+  if (Number.isInteger(n) && Number.isInteger(k)) {
+    if (k < 0 || n < 0 || k > n) return Number.NaN;
+    let result = 1;
+    for (let j = 1; j <= k; j++) result = (result * (n - k + j)) / j;
+    return Math.round(result);
+  }
+  return factorial(n) / (factorial(k) * factorial(n - k));
 }
 
 class ParseError extends Error {}
+
+/** Commands with a syntactic role, never read as a symbol (see `Reader`'s `opaqueCommands`). */
+const STRUCTURAL_COMMANDS = new Set([
+  "rfloor", "rceil", "cdot", "times", "div", "le", "ge", "leq", "geq", "ne", "neq", "lt", "gt", "cup", "cap", "in", "to",
+  "pm", "mp", "left", "right", "begin", "end", "frac", "dfrac", "tfrac", "binom", "sqrt", "text", "mathrm", "mathbf",
+  "quad", "qquad", "circ", "infty", "pi", "approx", "equiv", "sim", "setminus", "mid", "colon", "ldots", "cdots", "dots",
+]);
 
 /** Recursive-descent reader over the token list; each method returns an evaluator. */
 class Reader {
@@ -119,7 +152,18 @@ class Reader {
   private depth = 0;
   readonly variables = new Set<string>();
 
-  constructor(private readonly tokens: Token[]) {}
+  /**
+   * @param opaqueCommands read an unknown `\name` as a symbol of that name, as sympy's LaTeX
+   *   lexer does (`\omegat`, `\geslant`); structural commands (`\rceil`, `\le`, …) stay unknown.
+   */
+  constructor(
+    private readonly tokens: Token[],
+    private readonly opaqueCommands = false,
+  ) {}
+
+  private isOpaque(name: string): boolean {
+    return this.opaqueCommands && /^[A-Za-z]+$/.test(name) && !STRUCTURAL_COMMANDS.has(name) && !(name in FUNCTIONS);
+  }
 
   private peek(): Token | undefined {
     return this.tokens[this.pos];
@@ -193,7 +237,7 @@ class Reader {
     if (token.kind === "number" || token.kind === "letter") return true;
     if (token.kind === "symbol") return token.text === "(" || token.text === "{";
     const name = token.text;
-    return name in FUNCTIONS || GREEK.has(name) || ["frac", "binom", "sqrt", "pi", "infty", "lfloor", "lceil"].includes(name);
+    return name in FUNCTIONS || GREEK.has(name) || ["frac", "binom", "sqrt", "pi", "infty", "lfloor", "lceil"].includes(name) || this.isOpaque(name);
   }
 
   private unary(): Eval {
@@ -350,6 +394,7 @@ class Reader {
     if (GREEK.has(name)) return this.variable(`\\${name}`);
     const fn = FUNCTIONS[name];
     if (fn !== undefined) return this.functionCall(name, fn);
+    if (this.isOpaque(name)) return this.variable(`\\${name}`);
     throw new ParseError(`unknown command \\${name}`);
   }
 
@@ -370,6 +415,26 @@ class Reader {
     const apply: Eval = logBase === undefined ? (v) => fn(arg(v)) : (v) => Math.log(arg(v)) / Math.log(logBase(v));
     const p = power;
     return p === undefined ? apply : (v) => Math.pow(apply(v), p(v));
+  }
+}
+
+/**
+ * Reads the longest expression `text` starts with, as sympy's `parse_latex` (sympy 1.12, whose
+ * grammar has no end-of-input rule) does: `100,\frac{1}{100}` reads as 100, `0]+` as 0. Text is
+ * read up to its first character the tokenizer does not know. For the reference-compatible grader
+ * only; the strict grader wants the whole text to be one expression.
+ */
+export function parseExpressionPrefix(text: string): Expression | undefined {
+  if (text.length === 0 || text.length > MAX_LENGTH) return undefined;
+  let tokens = tokenize(text);
+  for (let end = text.length - 1; tokens === undefined && end > 0; end--) tokens = tokenize(text.slice(0, end));
+  if (tokens === undefined || tokens.length === 0) return undefined;
+  try {
+    const reader = new Reader(tokens, true);
+    const evaluate = reader.expression();
+    return { variables: reader.variables, evaluate };
+  } catch {
+    return undefined;
   }
 }
 

@@ -6,11 +6,12 @@
  * with the harness and every pair where the reference grader differs.
  *
  * Usage:
- *   npm run bench:math-agreement -- --harness DIR [--python python3] [--verdicts FILE]
+ *   npm run bench:math-agreement -- --harness DIR [--python python3] [--verdicts FILE] [--corpus FILE]
  *
  * DIR is the harness folder (grader.py, parser.py, latex2sympy/); sympy 1.12, the antlr4 4.11.1
  * runtime and word2number must be importable (put them on PYTHONPATH). `--verdicts` reuses a file
- * of harness verdicts written by an earlier run instead of running Python.
+ * of harness verdicts written by an earlier run (or writes them there when the file does not
+ * exist yet); `--corpus` grades another corpus of the same shape (make_corpus.py --solutions).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -36,7 +37,6 @@ interface Verdict {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const corpusPath = join(here, "math-harness", "corpus.jsonl");
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -64,7 +64,7 @@ function harnessVerdicts(corpus: string): Verdict[] {
 }
 
 function main(): void {
-  const corpus = readFileSync(corpusPath, "utf8");
+  const corpus = readFileSync(option("corpus") ?? join(here, "math-harness", "corpus.jsonl"), "utf8");
   const pairs = corpus
     .trim()
     .split("\n")

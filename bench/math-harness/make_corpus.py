@@ -3,6 +3,11 @@ model reply (the same answer written another way, a near miss, a unit or percent
 interval or list variant, or an answer given without \\boxed{}). Deterministic (seeded).
 
     python3 bench/math-harness/make_corpus.py DATA_DIR > bench/math-harness/corpus.jsonl
+
+With --solutions, writes instead the worked solutions of math500 and minerva_math as replies,
+each against its own reference and against the next problem's (1,544 pairs of real text):
+
+    python3 bench/math-harness/make_corpus.py DATA_DIR --solutions > solutions.jsonl
 """
 import json
 import random
@@ -166,4 +171,16 @@ def main():
         print(json.dumps(c, ensure_ascii=False))
 
 
-main()
+def solutions():
+    for name in ["math500", "minerva_math"]:
+        rows = [json.loads(l) for l in open(f"{DATA}/{name}.jsonl") if l.strip()]
+        items = load(name)
+        for i, item in enumerate(items):
+            for kind, other in [("solution", rows[i]), ("neighbour-solution", rows[(i + 1) % len(rows)])]:
+                print(json.dumps({**item, "kind": kind, "reply_mode": "boxed", "reply": other["solution"]}, ensure_ascii=False))
+
+
+if "--solutions" in sys.argv:
+    solutions()
+else:
+    main()

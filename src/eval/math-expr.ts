@@ -187,6 +187,11 @@ class Reader {
     return this.pos >= this.tokens.length;
   }
 
+  /** The first token not read, if any. */
+  stoppedAt(): Token | undefined {
+    return this.peek();
+  }
+
   expression(): Eval {
     this.enter();
     let left = this.term();
@@ -432,6 +437,8 @@ export function parseExpressionPrefix(text: string): Expression | undefined {
   try {
     const reader = new Reader(tokens, true);
     const evaluate = reader.expression();
+    // sympy's lexer has no token for a backslash before a digit (`3\2`): an error, not a stop.
+    if (reader.stoppedAt()?.kind === "command" && /^[0-9]/.test(reader.stoppedAt()?.text ?? "")) return undefined;
     return { variables: reader.variables, evaluate };
   } catch {
     return undefined;

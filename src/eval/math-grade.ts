@@ -1,28 +1,38 @@
 /**
  * Math answer grading: is a model's final answer the reference answer?
  *
- * `gradeReply(reply, reference)` takes the last `\boxed{…}` of the reply (brace-matched, shared
- * with action extraction in `prompt/boxed.ts`) and asks `isEquivalent(prediction, reference)`:
+ * Two graders (docs/eval.md, "Math grading"): this file's strict one (the default), and the
+ * reference-compatible one (`{ grader: "reference" }`, `math-reference.ts`), which reproduces the
+ * Qwen2.5-Math harness that published numbers come from, quirks included.
+ *
+ * Strict: `gradeReply(reply, reference)` takes the last `\boxed{…}` of the reply (brace-matched,
+ * shared with action extraction in `prompt/boxed.ts`) — or, with none, a marked fallback
+ * (`\boxed 5`, "the answer is …", "final answer: …") — and asks `isEquivalent(prediction, reference)`:
  *
  * 1. Both are normalised (`normalizeAnswer`): math delimiters, `\left`/`\right`, `\displaystyle`,
  *    thin spaces (`\,` `\!` `\;` `\:` `~` `\quad`), `\text{}`-style wrappers (content kept), `\$`,
- *    `\%`, degrees (`^\circ`, `^{\circ}`, `°`), trailing units ("cm", "inches", "degrees", …),
- *    a leading assignment (`x = 5` → `5`, `k \approx 2` → `2`, `x \in [0,1]` → `[0,1]`),
- *    thousands separators (`1,000`, `1{,}000`, `1,\!000` → `1000`), `\dfrac`/`\tfrac` → `\frac`,
- *    `\sqrt3` → `\sqrt{3}`, `\frac12` → `\frac{1}{2}`, multiple-choice `(B)` → `B`, a number in
- *    e-notation `1.5e3` → `1.5\times10^{3}`.
- * 2. Each is read into a structure (`parseAnswer`): a matrix (`pmatrix`/`bmatrix`/…); a union of
- *    intervals (`\cup`); a set `\{…\}`; a bracketed sequence — a tuple or an interval — kept with its
- *    opening and closing bracket, so `(1, 2)` ≠ `[1, 2]` ≠ `[1, 2)` and order matters; a bare
- *    comma-separated list; a scalar with one `\pm` (two answers); or a scalar.
+ *    `\%`, degrees (`^\circ`, `^{\circ}`, `°`), trailing units of one or two words ("cm",
+ *    "square inches", …), a leading assignment (`x = 5` → `5`, `k \approx 2` → `2`,
+ *    `x \in [0,1]` → `[0,1]`), thousands separators (`1,000`, `1{,}000`, `1,\!000` → `1000`, and
+ *    inside a brace group: `\frac{20,000}{\pi}`), `\dfrac`/`\tfrac` → `\frac`, `\sqrt3` → `\sqrt{3}`,
+ *    `\frac12` → `\frac{1}{2}`, multiple-choice `(B)` or `(B) Plane` → `B`, a mixed number
+ *    `1\frac{4}{5}` → `\frac{9}{5}`, `\mp` → `\pm`, base-n `52_8` → `52_{8}`, a number in e-notation
+ *    `1.5e3` → `1.5\times10^{3}`.
+ * 2. Each is read into a structure (`parseAnswer`): a matrix (`pmatrix`/`bmatrix`/…, a factor in
+ *    front multiplying every entry); a union of intervals (`\cup`); a set `\{…\}`; a bracketed
+ *    sequence — a tuple or an interval — kept with its opening and closing bracket, so
+ *    `(1, 2)` ≠ `[1, 2]` ≠ `[1, 2)` and order matters; a bare comma-separated list; a scalar with one
+ *    `\pm` (two answers, also as an item of a set or list); or a scalar.
  * 3. Structures must agree in kind. Multiple answers: a bare list, a set or a union is compared as a
  *    multiset (`1, 2` = `2, 1`); a sequence or a matrix position by position.
  * 4. Scalars are equal when their normalised text is equal; or, when both read as arithmetic
  *    (`math-expr.ts`), when their values agree within a relative tolerance of 1e-6 (absolute 1e-9
  *    against an exact zero) — constants directly (`\frac{1}{2}` = `0.5` = `1/2`, `2\sqrt{3}` = `\sqrt{12}`),
- *    expressions with variables at five fixed assignments of positive values (`\frac{x}{2}` = `x/2`);
- *    or, for words, when they are equal ignoring case (`\text{Evelyn}` = `evelyn`); or, for
- *    equations, side by side.
+ *    expressions with variables at five fixed assignments of positive values (`\frac{x}{2}` = `x/2`,
+ *    `\binom{2n}{n}` = `\frac{(2n)!}{(n!)^2}`); or, for words, when they are equal ignoring case
+ *    (`\text{Evelyn}` = `evelyn`); or, for a base-n numeral, against the same digits (`4210` =
+ *    `4210_{5}`); or, for equations, side by side or up to a nonzero factor
+ *    (`-5x+7y-11z-4=0` = `5x-7y+11z+4=0`).
  *
  * Percentages are compared as written: `50\%` = `50`, but ≠ `0.5`. `e` and `i` are variables, not
  * constants. Invariants: never throws; symmetric in its two arguments; the same inputs always give

@@ -24,6 +24,8 @@ describe("strip_string (parser.py)", () => {
     ["k=-3", false, "-3"],
     ["025", false, "25"], // aime: word2number's isdigit → int drops leading zeros
     ["two", false, "2"], // word numbers
+    ["two point five", false, "2.5"],
+    ["three quarters", false, "3"], // word2number keeps the number words it knows
     ["\\sqrt3", false, "\\sqrt{3}"],
     ["\\frac12", false, "\\frac{1}{2}"],
     ["3/4", false, "\\frac{3}{4}"],

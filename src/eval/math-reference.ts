@@ -100,7 +100,7 @@ function wordToNumber(sentence: string): string | undefined {
       else if (th === -1 && mi === -1 && bi === -1) total += numberFormation(clean);
     }
     if (decimals.length > 0) {
-      if (decimals.some((w) => !DECIMAL_WORDS.includes(w))) return String(total) + ".0";
+      if (decimals.some((w) => !DECIMAL_WORDS.includes(w))) return String(total); // get_decimal_sum returns int 0
       return pythonFloatString(total + Number(`0.${decimals.map((w) => NUMBER_WORDS[w]).join("")}`));
     }
     return String(total);

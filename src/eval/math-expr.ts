@@ -61,7 +61,8 @@ const FUNCTIONS: Readonly<Record<string, (x: number) => number>> = {
 /** Plain-letter function names written without a backslash (`sqrt(2)`, `log(8)`). */
 const BARE_FUNCTIONS = ["arcsin", "arccos", "arctan", "sqrt", "sinh", "cosh", "tanh", "sin", "cos", "tan", "log", "exp", "ln"];
 
-function tokenize(text: string): Token[] | undefined {
+/** The tokens of `text`, or undefined at the first character it cannot read (with `prefix`: the tokens before it). */
+function tokenize(text: string, prefix = false): Token[] | undefined {
   const tokens: Token[] = [];
   let i = 0;
   while (i < text.length) {
@@ -70,12 +71,12 @@ function tokenize(text: string): Token[] | undefined {
       i++;
     } else if (/[0-9.]/.test(c)) {
       const match = /^(?:\d+(?:\.\d*)?|\.\d+)/.exec(text.slice(i, i + 400));
-      if (match === null) return undefined;
+      if (match === null) return prefix ? tokens : undefined;
       tokens.push({ kind: "number", text: match[0] });
       i += match[0].length;
     } else if (c === "\\") {
       const match = /^\\([A-Za-z]+|.)/.exec(text.slice(i, i + 64));
-      if (match === null) return undefined;
+      if (match === null) return prefix ? tokens : undefined;
       tokens.push({ kind: "command", text: match[1] as string });
       i += match[0].length;
     } else if (/[A-Za-z]/.test(c)) {
@@ -91,7 +92,7 @@ function tokenize(text: string): Token[] | undefined {
       tokens.push({ kind: "symbol", text: c });
       i++;
     } else {
-      return undefined;
+      return prefix ? tokens : undefined;
     }
   }
   return tokens;
@@ -431,8 +432,7 @@ class Reader {
  */
 export function parseExpressionPrefix(text: string): Expression | undefined {
   if (text.length === 0 || text.length > MAX_LENGTH) return undefined;
-  let tokens = tokenize(text);
-  for (let end = text.length - 1; tokens === undefined && end > 0; end--) tokens = tokenize(text.slice(0, end));
+  const tokens = tokenize(text, true);
   if (tokens === undefined || tokens.length === 0) return undefined;
   try {
     const reader = new Reader(tokens, true);

@@ -15,6 +15,8 @@
  * with the real harness and the remaining differences are in docs/eval.md.
  *
  * Invariants: never throws; deterministic; every function is a pure function of its arguments.
+ * Not symmetric, as the harness is not: its bracket rule depends on which side has which
+ * brackets, and `y=2x+3` against `2x+3` takes a different path from the reverse.
  */
 import { parseExpressionPrefix, type Expression } from "./math-expr.js";
 

@@ -8,6 +8,11 @@ With --solutions, writes instead the worked solutions of math500 and minerva_mat
 each against its own reference and against the next problem's (1,544 pairs of real text):
 
     python3 bench/math-harness/make_corpus.py DATA_DIR --solutions > solutions.jsonl
+
+With --forms, every reference answer of the six sets written in three other LaTeX forms (picked
+from FORMS, seeded) and against another answer of its set:
+
+    python3 bench/math-harness/make_corpus.py DATA_DIR --forms > forms.jsonl
 """
 import json
 import random
@@ -180,7 +185,41 @@ def solutions():
                 print(json.dumps({**item, "kind": kind, "reply_mode": "boxed", "reply": other["solution"]}, ensure_ascii=False))
 
 
+FORMS = [
+    lambda a: a.replace("\\frac", "\\dfrac"),
+    lambda a: "\\left(" + a + "\\right)",
+    lambda a: re.sub(r"\\frac\{([^{}]+)\}\{([^{}]+)\}", r"(\1)/(\2)", a),
+    lambda a: re.sub(r"\\sqrt\{(\w)\}", r"\\sqrt \1", a),
+    lambda a: a + "^{\\circ}",
+    lambda a: "\\text{" + a + " cm}",
+    lambda a: a.replace(",", ", "),
+    lambda a: a.replace(" ", ""),
+    lambda a: "$" + a + "$ units",
+    lambda a: "x \\in " + a,
+    lambda a: a + " \\text{ dollars}",
+    lambda a: a.replace("\\pi", "\\pi "),
+    lambda a: "\\{" + a + "\\}",
+    lambda a: a + "\\%",
+    lambda a: a.replace("-", "- "),
+    lambda a: "\\mathbf{" + a + "}",
+    lambda a: a.replace("\\left", "").replace("\\right", ""),
+]
+
+
+def forms():
+    for name in ["math500", "minerva_math", "olympiadbench", "aime24", "aime25", "amc23"]:
+        items = load(name)
+        for item in items:
+            answer = item["harness_answer"].strip("$")
+            replies = [("form", form(answer)) for form in rng.sample(FORMS, 3)]
+            replies.append(("other-answer", rng.choice(items)["harness_answer"].strip("$")))
+            for kind, content in replies:
+                print(json.dumps({**item, "kind": kind, "reply_mode": "boxed", "reply": REPLIES[0][1](content)}, ensure_ascii=False))
+
+
 if "--solutions" in sys.argv:
     solutions()
+elif "--forms" in sys.argv:
+    forms()
 else:
     main()

@@ -154,8 +154,10 @@ class Reader {
   readonly variables = new Set<string>();
 
   /**
-   * @param opaqueCommands read an unknown `\name` as a symbol of that name, as sympy's LaTeX
-   *   lexer does (`\omegat`, `\geslant`); structural commands (`\rceil`, `\le`, …) stay unknown.
+   * @param opaqueCommands read as sympy's `parse_latex` does: an unknown `\name` is a symbol of
+   *   that name (`\omegat`, `\geslant`; structural commands such as `\rceil`, `\le` stay
+   *   unknown), a letter before `(` names a function (`u(t)`), and juxtaposition binds tighter
+   *   than `*` and `/` (`1/3E` is 1/(3E)).
    */
   constructor(
     private readonly tokens: Token[],
@@ -225,7 +227,8 @@ class Reader {
       const a = left;
       if (isMul || isDiv) {
         this.pos++;
-        const b = this.unary();
+        // sympy's grammar binds juxtaposition tighter than * and /: `1/3E` is 1/(3E) there.
+        const b = this.opaqueCommands ? this.implicitProduct() : this.unary();
         left = isMul ? (v) => a(v) * b(v) : (v) => a(v) / b(v);
       } else if (this.startsPrimary(token)) {
         const previous = this.tokens[this.pos - 1];
@@ -235,6 +238,19 @@ class Reader {
       } else {
         break;
       }
+    }
+    return left;
+  }
+
+  /** A factor and the factors written right after it (`3E`, `2x(y+1)`). */
+  private implicitProduct(): Eval {
+    let left = this.unary();
+    for (let token = this.peek(); token !== undefined && this.startsPrimary(token); token = this.peek()) {
+      const previous = this.tokens[this.pos - 1];
+      if (previous?.kind === "number" && token.kind === "number") throw new ParseError("two numbers side by side");
+      const a = left;
+      const b = this.power();
+      left = (v) => a(v) * b(v);
     }
     return left;
   }
@@ -356,6 +372,7 @@ class Reader {
         this.pos += 3;
         return this.variable(`${token.text}(${arg.text})`);
       }
+      if (this.opaqueCommands && open?.kind === "symbol" && open.text === "(") return this.application(token.text);
       return this.variable(token.text);
     }
     if (token.kind === "symbol") {
@@ -402,6 +419,23 @@ class Reader {
     if (fn !== undefined) return this.functionCall(name, fn);
     if (this.isOpaque(name)) return this.variable(`\\${name}`);
     throw new ParseError(`unknown command \\${name}`);
+  }
+
+  /**
+   * sympy's reading of `f(…)`: the value of an unknown function, one opaque symbol per function
+   * name and argument text (`u(t)`, `m(dv)`).
+   */
+  private application(name: string): Eval {
+    const start = this.pos;
+    let depth = 0;
+    do {
+      const t = this.peek();
+      if (t === undefined) throw new ParseError("unclosed (");
+      if (t.kind === "symbol" && t.text === "(") depth++;
+      else if (t.kind === "symbol" && t.text === ")") depth--;
+      this.pos++;
+    } while (depth > 0);
+    return this.variable(`${name}${this.tokens.slice(start, this.pos).map((t) => (t.kind === "command" ? `\\${t.text}` : t.text)).join("")}`);
   }
 
   /** `\sin x`, `\sin(x)`, `\sin^2 x`, `\log_2 8`. */

@@ -90,6 +90,11 @@ describe("math_equal (grader.py)", () => {
     ["f(n)=n+1", "f(n)=n", false], // olympiadbench: equations are read whole
     ["x_{0}\\cos(\\omegat)+1", "x_{0}\\cos(\\omegat)", false], // minerva_math: unknown commands are symbols
     ["k\\geslant2+1", "k\\geslant2", false],
+    // parse_latex binds juxtaposition tighter than "/" and reads a letter before "(" as a function.
+    ["1/3x", "\\frac{x}{3}", false],
+    ["x/3", "\\frac{1}{3}x", true],
+    ["(1)/(3)E_{1}", "\\frac{1}{3}E_{1}", false], // minerva_math
+    ["x(x+1)", "x^2+x", false],
     // Equations: l - (r) equal up to sign.
     ["-5x+7y-11z-4=0", "5x-7y+11z+4=0", true], // math500
     ["10x-14y+22z+8=0", "5x-7y+11z+4=0", false], // a factor of 2 is not accepted

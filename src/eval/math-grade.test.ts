@@ -129,6 +129,10 @@ const PAIRS: readonly (readonly [string, string, boolean, string])[] = [
   ["864 \\text{ square feet}", "864", true, "two-word unit in \\text"],
   ["\\text{(C) Plane}", "\\text{(C)}", true, "choice letter followed by its text"],
   ["\\text{(B) Plane}", "\\text{(C)}", false, "another choice letter"],
+  ["\\{13\\}", "13", true, "a one-element set states its element"],
+  ["\\{13, 14\\}", "13", false, "a two-element set does not"],
+  ["\\left(3.61e-10\\right)", "3.61e-10", true, "minerva_math: e-notation in brackets"],
+  ["1.24e- 8", "1.24e-8", true, "e-notation with a space"],
   // Degenerate inputs.
   ["", "0", false, "empty prediction"],
   ["   ", "", false, "blank against blank"],

@@ -179,8 +179,7 @@ export function normalizeAnswer(answer: string): string {
   // Base-n numerals: 52_8, 52_{8} → 52_{8}.
   s = s.replace(/(\d+)_\{?(\d+)\}?/g, "$1_{$2}");
   if (/^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, "");
-  s = s.replace(/^([-+]?\d+(?:\.\d+)?)[eE]([-+]?\d+)$/, "$1\\times10^{$2}");
-  return canonicalSpacing(s).split(ROW_BREAK).join("\\\\");
+  return canonicalSpacing(s).replace(E_NOTATION, "$1\\times10^{$2}").split(ROW_BREAK).join("\\\\");
 }
 
 /**
@@ -333,8 +332,11 @@ export function parseAnswer(normalized: string): AnswerValue {
     const [before, after] = plusMinus as [string, string];
     return { kind: "list", items: [{ kind: "scalar", text: `${before}+${after}` }, { kind: "scalar", text: `${before}-${after}` }] };
   }
-  return { kind: "scalar", text };
+  // e-notation also inside brackets, `\left(1e-3\right)`, and once spaces are gone, `1e- 8`.
+  return { kind: "scalar", text: text.replace(E_NOTATION, "$1\\times10^{$2}") };
 }
+
+const E_NOTATION = /^([-+]?\d+(?:\.\d+)?)[eE]([-+]?\d+)$/;
 
 // ---------------------------------------------------------------------------------------------
 // Comparison
@@ -500,9 +502,12 @@ function pairwiseEqual(pred: readonly AnswerValue[], ref: readonly AnswerValue[]
 export function valuesEqual(pred: AnswerValue, ref: AnswerValue): boolean {
   switch (ref.kind) {
     case "scalar":
+      // A one-element set states its element: \{13\} = 13.
+      if (pred.kind === "set" && pred.items.length === 1) return valuesEqual(pred.items[0] as AnswerValue, ref);
       return pred.kind === "scalar" && scalarsEqual(pred.text, ref.text);
     case "list":
     case "set":
+      if (ref.kind === "set" && ref.items.length === 1 && pred.kind === "scalar") return valuesEqual(pred, ref.items[0] as AnswerValue);
       // A set answered as a bare list (or the other way round) still lists the same values.
       return (pred.kind === "list" || pred.kind === "set") && multisetEqual(pred.items, ref.items);
     case "union":

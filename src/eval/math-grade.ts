@@ -23,8 +23,9 @@
  *    sequence — a tuple or an interval — kept with its opening and closing bracket, so
  *    `(1, 2)` ≠ `[1, 2]` ≠ `[1, 2)` and order matters; a bare comma-separated list; a scalar with one
  *    `\pm` (two answers, also as an item of a set or list); or a scalar.
- * 3. Structures must agree in kind. Multiple answers: a bare list, a set or a union is compared as a
- *    multiset (`1, 2` = `2, 1`); a sequence or a matrix position by position.
+ * 3. Structures must agree in kind (a one-element set also against its element). Multiple
+ *    answers: a bare list, a set or a union is compared as a multiset (`1, 2` = `2, 1`); a sequence
+ *    or a matrix position by position.
  * 4. Scalars are equal when their normalised text is equal; or, when both read as arithmetic
  *    (`math-expr.ts`), when their values agree within a relative tolerance of 1e-6 (absolute 1e-9
  *    against an exact zero) — constants directly (`\frac{1}{2}` = `0.5` = `1/2`, `2\sqrt{3}` = `\sqrt{12}`),

@@ -2,17 +2,19 @@
  * `spiral bench-math`: math benchmark accuracy with SPIRAL's protocol (see src/eval/bench-math.ts).
  *
  *   spiral bench-math --model SPEC --data FILE.jsonl… [--limit N] [--samples K] [--max-new N]
- *                     [--temperature 0.6] [--top-p 0.95] [--seed S] [--concurrency C] [--json] [--out FILE]
+ *                     [--temperature 0.6] [--top-p 0.95] [--seed S] [--concurrency C]
+ *                     [--grader strict|reference] [--json] [--out FILE] [--items FILE.jsonl]
  *
  * SPEC: a checkpoint directory or openai:<base-url>#<model>. Each file is one set (math500,
- * aime24, …; the field layouts of ../shared/data/math/ are read by `loadMathSet`), reported on
- * its own row.
+ * aime24, …; the field layouts are read by `loadMathSet`; the file name, less .jsonl, names the
+ * set for the reference grader), reported on its own row with both graders' accuracy.
  */
 import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { Command } from "commander";
 import { createRng } from "../games/rng.js";
-import { benchMath, MATH_TEMPERATURE, MATH_TOP_P, type MathBenchResult } from "../eval/bench-math.js";
+import { benchMath, MATH_TEMPERATURE, MATH_TOP_P, type GraderSummary, type MathBenchResult } from "../eval/bench-math.js";
+import { GRADERS, type GraderName } from "../eval/math-grade.js";
 import { loadMathSet } from "../eval/math-data.js";
 import { openPolicy, parsePolicySpec } from "../eval/policy-spec.js";
 import { formatTable, interval } from "../eval/report.js";
@@ -30,8 +32,10 @@ export interface BenchMathCliOptions {
   readonly concurrency: number;
   readonly timeoutS: number;
   readonly retries: number;
+  readonly grader: GraderName;
   readonly json: boolean;
   readonly out?: string;
+  readonly items?: string;
 }
 
 interface RawOptions {
@@ -46,8 +50,10 @@ interface RawOptions {
   concurrency: string;
   timeout: string;
   retries: string;
+  grader: string;
   json?: boolean;
   out?: string;
+  items?: string;
 }
 
 function positive(value: string, option: string): number {
@@ -75,19 +81,63 @@ export function parseBenchMathOptions(raw: RawOptions): BenchMathCliOptions {
     concurrency: positive(raw.concurrency, "--concurrency"),
     timeoutS: number(raw.timeout, "--timeout", (x) => x > 0, "a number of seconds > 0"),
     retries: number(raw.retries, "--retries", (x) => Number.isInteger(x) && x >= 0, "an integer ≥ 0"),
+    grader: grader(raw.grader),
     json: raw.json === true,
     ...(raw.out === undefined ? {} : { out: raw.out }),
+    ...(raw.items === undefined ? {} : { items: raw.items }),
   };
 }
 
+function grader(value: string): GraderName {
+  if (!(GRADERS as readonly string[]).includes(value)) throw new Error(`--grader expects ${GRADERS.join(" or ")}; got "${value}"`);
+  return value as GraderName;
+}
+
+const extracted = (g: GraderSummary, samples: number): string => `${samples - g.unextractable}/${samples}`;
+
+/**
+ * Both graders side by side: strict (spiral's own) and reference (the Qwen2.5-Math harness's
+ * rules, as published numbers are graded), each with its Wilson 95% interval over problems and
+ * how many samples it could read an answer from (fallbacks: answers found without a box).
+ */
 export function formatMathResults(model: string, results: readonly MathBenchResult[]): string {
+  const headline = results[0]?.grader ?? "strict";
+  const samples = (r: MathBenchResult): number => r.details.reduce((n, d) => n + d.samples.length, 0);
   return (
-    `${model}: boxed-answer accuracy, ${results[0]?.samplesPerProblem ?? 0} samples per problem (mean over problems, Wilson 95% over problems)\n\n` +
+    `${model}: math accuracy, ${results[0]?.samplesPerProblem ?? 0} samples per problem (mean over problems, Wilson 95% over problems); headline grader: ${headline}\n` +
+    "strict = spiral's grader (measure progress with it); reference = the Qwen2.5-Math harness's rules (compare with published numbers)\n\n" +
     formatTable([
-      ["set", "problems", "accuracy [95%]", "mean reply tokens", "transport failures", "seconds"],
-      ...results.map((r) => [r.name, String(r.problems), interval(r.interval), r.meanReplyTokens === null ? "-" : r.meanReplyTokens.toFixed(1), String(r.transportFailures), r.seconds.toFixed(1)]),
+      ["set", "problems", "strict [95%]", "reference [95%]", "answers read (strict)", "answers read (reference)", "fallbacks (strict/ref)", "mean reply tokens", "transport failures", "seconds"],
+      ...results.map((r) => [
+        r.name,
+        String(r.problems),
+        interval(r.strict.interval),
+        interval(r.reference.interval),
+        extracted(r.strict, samples(r)),
+        extracted(r.reference, samples(r)),
+        `${r.strict.fallbacks}/${r.reference.fallbacks}`,
+        r.meanReplyTokens === null ? "-" : r.meanReplyTokens.toFixed(1),
+        String(r.transportFailures),
+        r.seconds.toFixed(1),
+      ]),
     ])
   );
+}
+
+/** One JSON line per graded sample: both verdicts and the answers each grader read. */
+export function sampleLines(results: readonly MathBenchResult[]): string {
+  const lines = results.flatMap((r) =>
+    r.details.flatMap((d) =>
+      d.samples.map((s, k) =>
+        JSON.stringify({
+          set: r.name, id: d.id, sample: k, answer: d.answer,
+          strict: { prediction: s.prediction, extraction: s.extraction, correct: s.correct },
+          reference: s.reference, tokens: s.tokens,
+        }),
+      ),
+    ),
+  );
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
 
 export async function runBenchMath(options: BenchMathCliOptions, io: CliIo): Promise<MathBenchResult[]> {
@@ -100,8 +150,9 @@ export async function runBenchMath(options: BenchMathCliOptions, io: CliIo): Pro
   const results: MathBenchResult[] = [];
   try {
     for (const set of sets) {
-      results.push(await benchMath({ name: set.name, player, problems: set.problems, samples: options.samples, batch: player.batched ? 64 : options.concurrency * 4 }, rng.split()));
-      if (!options.json) io.err(`${set.name}: ${results.at(-1)?.accuracy.toFixed(3)}\n`);
+      const r = await benchMath({ name: set.name, player, problems: set.problems, samples: options.samples, batch: player.batched ? 64 : options.concurrency * 4, grader: options.grader }, rng.split());
+      results.push(r);
+      if (!options.json) io.err(`${set.name}: strict ${r.strict.accuracy.toFixed(3)}, reference ${r.reference.accuracy.toFixed(3)}\n`);
     }
   } finally {
     await player.close();
@@ -110,6 +161,7 @@ export async function runBenchMath(options: BenchMathCliOptions, io: CliIo): Pro
   if (options.json) io.out(JSON.stringify({ model: player.name, temperature: options.temperature, topP: options.topP, sets: summary }, null, 2) + "\n");
   else io.out(formatMathResults(player.name, results));
   if (options.out !== undefined) writeFileSync(options.out, JSON.stringify({ model: player.name, temperature: options.temperature, topP: options.topP, sets: results }, null, 2) + "\n");
+  if (options.items !== undefined) writeFileSync(options.items, sampleLines(results));
   return results;
 }
 
@@ -127,8 +179,10 @@ export function benchMathCommand(io: CliIo = processIo()): Command {
     .option("--concurrency <n>", "requests in flight for an endpoint", "16")
     .option("--timeout <s>", "openai: seconds per request attempt", "600")
     .option("--retries <n>", "openai: retries on 429/5xx/timeouts/connection errors", "4")
+    .option("--grader <name>", "headline grader: strict (spiral's) or reference (the Qwen2.5-Math harness's rules); both are always reported", "strict")
     .option("--json", "print the results as JSON")
     .option("--out <file>", "write results with every graded sample as JSON")
+    .option("--items <file>", "write one JSON line per graded sample: both verdicts and the extracted answers")
     .action(async (raw: RawOptions) => {
       await runBenchMath(parseBenchMathOptions(raw), io);
     });

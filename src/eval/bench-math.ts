@@ -1,9 +1,12 @@
 /**
  * Math benchmarks with SPIRAL's protocol: each problem asked with the same reasoning prompt
  * (`mathPrompt`: reason step by step, final answer in `\boxed{}`), K samples per problem at
- * temperature 0.6 and top-p 0.95 (the caller's policy settings), each sample graded by the last
- * box (`gradeReply`). Accuracy is the mean over problems of the share of correct samples
- * (= the mean over all samples, every problem having K).
+ * temperature 0.6 and top-p 0.95 (the caller's policy settings), each sample graded twice
+ * (`gradeReply`): by the strict grader (the last box, or a marked fallback) and by the
+ * reference-compatible one (the Qwen2.5-Math harness's rules, whose numbers published results
+ * report). Accuracy is the mean over problems of the share of correct samples (= the mean over
+ * all samples, every problem having K); `grader` picks which of the two is the headline
+ * `accuracy`, and both are always in `strict` and `reference`.
  *
  * Interval: Wilson on the problem-level mean with n = problems. Exact for K = 1; for K > 1 it is
  * conservative (K samples shrink each problem's noise, not the spread between problems).
@@ -15,7 +18,7 @@ import { mathPrompt } from "../prompt/math.js";
 import { wilson, Z95, type Interval } from "../rl/stats.js";
 import type { PolicyRequest, PolicyResult } from "../rl/policy.js";
 import type { RemoteResult } from "./openai-policy.js";
-import { gradeReply } from "./math-grade.js";
+import { gradeReply, type Extraction, type GraderName, type ReplyGrade } from "./math-grade.js";
 import type { MathProblem } from "./math-data.js";
 import type { PolicyPlayer } from "./policy-spec.js";
 
@@ -32,23 +35,56 @@ export interface MathBenchOptions {
   /** Requests per local-model generate call. Default 64. */
   readonly batch?: number;
   readonly onProgress?: (done: number, total: number) => void;
+  /** The headline grader (`accuracy`, `interval`). Default "strict". */
+  readonly grader?: GraderName;
+  /** The set as the reference grader knows it (math500, minerva_math, …). Default: `name`. */
+  readonly dataset?: string;
+}
+
+/** One grader's verdict on one sample. */
+export interface SampleVerdict {
+  /** The extracted answer (the reference grader's after its clean-up); null when none. */
+  readonly prediction: string | null;
+  readonly extraction: Extraction;
+  readonly correct: boolean;
+}
+
+export interface SampleResult extends SampleVerdict {
+  /** The reference-compatible grader's verdict (the top-level fields are the strict one's). */
+  readonly reference: SampleVerdict;
+  readonly tokens: number | null;
 }
 
 export interface ProblemResult {
   readonly id: string;
   readonly answer: string;
-  /** Graded samples: the extracted prediction and whether it matched. */
-  readonly samples: readonly { readonly prediction: string | null; readonly correct: boolean; readonly tokens: number | null }[];
+  /** Graded samples: each with both verdicts and the extracted answers. */
+  readonly samples: readonly SampleResult[];
   readonly transportFailures: number;
+}
+
+/** One grader's figures over a set. */
+export interface GraderSummary {
+  /** Mean over problems of the share of correct samples. */
+  readonly accuracy: number;
+  readonly interval: Interval;
+  /** Samples from which no answer could be read. */
+  readonly unextractable: number;
+  /** Samples whose answer came from a fallback (no closed `\boxed{}`). */
+  readonly fallbacks: number;
 }
 
 export interface MathBenchResult {
   readonly name: string;
   readonly problems: number;
   readonly samplesPerProblem: number;
-  /** Mean over problems of the share of correct samples. */
+  /** Which grader `accuracy` and `interval` are (the headline). */
+  readonly grader: GraderName;
+  /** Mean over problems of the share of correct samples, by the headline grader. */
   readonly accuracy: number;
   readonly interval: Interval;
+  readonly strict: GraderSummary;
+  readonly reference: GraderSummary;
   /** Mean generated tokens per sample, null when the policy reports none. */
   readonly meanReplyTokens: number | null;
   readonly transportFailures: number;
@@ -109,35 +145,51 @@ export async function benchMath(options: MathBenchOptions, rng: Rng): Promise<Ma
   const started = performance.now();
   const requests: PolicyRequest[] = problems.flatMap((p) => Array.from({ length: samples }, () => ({ prompt: { kind: "chat" as const, messages: mathPrompt(p.question) }, maxNewTokens: player.maxNewTokens, legal: [] })));
   const outcomes = await generateAll(player, requests, rng, options.batch ?? 64, (n) => options.onProgress?.(n, requests.length));
+  const dataset = options.dataset ?? options.name;
   let transportFailures = 0;
   let tokenSum = 0;
   let tokenCount = 0;
+  const verdict = (g: ReplyGrade): SampleVerdict => ({ prediction: g.prediction ?? null, extraction: g.extraction, correct: g.correct });
   const details: ProblemResult[] = problems.map((p, i) => {
     let failed = 0;
-    const graded: { prediction: string | null; correct: boolean; tokens: number | null }[] = [];
+    const graded: SampleResult[] = [];
     for (const o of outcomes.slice(i * samples, (i + 1) * samples)) {
       if (!o.ok) {
         failed++;
         continue;
       }
-      const g = gradeReply(o.result.text, p.answer);
+      const strict = verdict(gradeReply(o.result.text, p.answer));
+      const reference = verdict(gradeReply(o.result.text, p.harnessAnswer ?? p.answer, { grader: "reference", dataset }));
       const tokens = o.result.generatedIds.length > 0 ? o.result.generatedIds.length : ((o.result as Partial<RemoteResult>).completionTokens ?? null);
       if (tokens !== null) {
         tokenSum += tokens;
         tokenCount++;
       }
-      graded.push({ prediction: g.prediction ?? null, correct: g.correct, tokens });
+      graded.push({ ...strict, reference, tokens });
     }
     transportFailures += failed;
     return { id: p.id, answer: p.answer, samples: graded, transportFailures: failed };
   });
-  const scored = details.filter((d) => d.samples.length > 0);
-  const shares = scored.map((d) => d.samples.filter((s) => s.correct).length / d.samples.length);
-  const accuracy = shares.length === 0 ? 0 : shares.reduce((a, b) => a + b, 0) / shares.length;
-  const n = scored.length;
-  const interval = wilsonShare(accuracy, n);
+  const strict = summarise(details, (s) => s);
+  const reference = summarise(details, (s) => s.reference);
+  const headline = options.grader === "reference" ? reference : strict;
   return {
-    name: options.name, problems: n, samplesPerProblem: samples, accuracy, interval,
+    name: options.name, problems: details.filter((d) => d.samples.length > 0).length, samplesPerProblem: samples, grader: options.grader ?? "strict",
+    accuracy: headline.accuracy, interval: headline.interval, strict, reference,
     meanReplyTokens: tokenCount === 0 ? null : tokenSum / tokenCount, transportFailures, seconds: (performance.now() - started) / 1000, details,
+  };
+}
+
+/** One grader's accuracy (mean over problems with a graded sample), interval and extraction counts. */
+function summarise(details: readonly ProblemResult[], pick: (s: SampleResult) => SampleVerdict): GraderSummary {
+  const scored = details.filter((d) => d.samples.length > 0);
+  const shares = scored.map((d) => d.samples.filter((s) => pick(s).correct).length / d.samples.length);
+  const accuracy = shares.length === 0 ? 0 : shares.reduce((a, b) => a + b, 0) / shares.length;
+  const all = scored.flatMap((d) => d.samples.map(pick));
+  return {
+    accuracy,
+    interval: wilsonShare(accuracy, scored.length),
+    unextractable: all.filter((v) => v.prediction === null || v.extraction === "none").length,
+    fallbacks: all.filter((v) => v.extraction !== "boxed" && v.extraction !== "none").length,
   };
 }

@@ -5,8 +5,9 @@
  * runner and the OpenAI-compatible server. Training-time evaluation lives in `spiral/rl`
  * (evaluate) and the exact solvers in `spiral/games` (kuhnExploitability, ticTacToeSolve).
  */
-export type { AnswerValue } from "./math-grade.js";
-export { gradeReply, isEquivalent, lastBoxed, normalizeAnswer, parseAnswer, ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE } from "./math-grade.js";
+export type { AnswerValue, Extraction, GradeOptions, GraderName, ReplyGrade } from "./math-grade.js";
+export { gradeReply, isEquivalent, extractAnswer, lastBoxed, normalizeAnswer, parseAnswer, ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, GRADERS } from "./math-grade.js";
+export { REFERENCE_RELATIVE_TOLERANCE } from "./math-reference.js";
 export type { MathProblem } from "./math-data.js";
 export { loadMathSet, parseMathSet } from "./math-data.js";
 export { mathPrompt, mathPromptR1 } from "../prompt/math.js";
@@ -20,7 +21,7 @@ export type { PairResult, Rating } from "./ratings.js";
 export { bradleyTerry } from "./ratings.js";
 export type { KuhnReport, OptimalMoveReport } from "./analyses.js";
 export { kuhnAnalysis, ticTacToeOptimalRate } from "./analyses.js";
-export type { MathBenchOptions, MathBenchResult } from "./bench-math.js";
+export type { GraderSummary, MathBenchOptions, MathBenchResult, ProblemResult, SampleResult, SampleVerdict } from "./bench-math.js";
 export { benchMath, MATH_TEMPERATURE, MATH_TOP_P } from "./bench-math.js";
 export type { RunningServer, ServeOptions } from "../serve/server.js";
 export { serveModel, startServer } from "../serve/server.js";

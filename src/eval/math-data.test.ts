@@ -46,6 +46,23 @@ describe("parseMathSet: bad input says what was expected", () => {
     expect(() => loadMathSet("/nonexistent/set.jsonl")).toThrow(/could not read the math set \/nonexistent\/set\.jsonl/);
   });
 
+  it("keeps the reference answer as the harness reads it where it differs (first list element, its own box rule)", () => {
+    const problems = parseMathSet(
+      [
+        '{"question": "Which?", "final_answer": ["$69$,$84$"]}',
+        '{"question": "Which?", "final_answer": ["$3$", "$4$"]}',
+        '{"question": "Which?", "final_answer": ["5"]}',
+        '{"problem": "Which?", "solution": "So \\\\boxed{41585} \\\\pm 5730$ years."}',
+      ].join("\n"),
+    );
+    expect(problems.map((p) => [p.answer, p.harnessAnswer])).toEqual([
+      ["$69$,$84$", "69$,$84"],
+      ["$3$, $4$", "3"],
+      ["5", undefined],
+      ["41585", undefined],
+    ]);
+  });
+
   it("uses line numbers as ids when a set has none and skips blank lines", () => {
     const problems = parseMathSet('{"question": "1+1?", "final_answer": ["2"]}\n\n{"problem": "2+2?", "answer": 4}\n');
     expect(problems).toEqual([

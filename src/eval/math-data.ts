@@ -24,11 +24,49 @@ export interface MathProblem {
   readonly question: string;
   /** The reference answer, as LaTeX text; grade with `isEquivalent`. */
   readonly answer: string;
+  /**
+   * The reference answer as the Qwen2.5-Math harness reads it, for `{ grader: "reference" }`, where
+   * it differs from `answer`: olympiadbench's `final_answer[0]` without its `$` (the harness
+   * grades against the first element only), or the harness's own reading of a solution's box
+   * (the text after the last "boxed").
+   */
+  readonly harnessAnswer?: string;
 }
 
 function text(value: unknown): string | undefined {
   if (typeof value === "string") return value;
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** The harness's box rule (parser.py `extract_answer`): after the last "boxed", brace-matched to its close or the end. */
+function harnessBox(solution: string): string {
+  const after = solution.split("boxed").at(-1) as string;
+  if (!after.startsWith("{")) return (after.split("$")[0] as string).trim();
+  let depth = 1;
+  let out = "";
+  for (const c of after.slice(1)) {
+    if (c === "{") depth++;
+    else if (c === "}" && --depth === 0) break;
+    out += c;
+  }
+  return out;
+}
+
+/** `harnessAnswer` (see `MathProblem`), when it differs from `answer`. */
+function harnessAnswer(record: Record<string, unknown>, answer: string): string | undefined {
+  const own = text(record.answer);
+  if (own !== undefined && own.trim() !== "") return undefined;
+  const final = record.final_answer;
+  if (Array.isArray(final) && final.length > 0) {
+    const first = (text(final[0]) ?? "").replace(/^\$+|\$+$/g, "");
+    return first === answer ? undefined : first;
+  }
+  const solution = text(record.solution);
+  if (text(final) === undefined && solution !== undefined) {
+    const box = harnessBox(solution);
+    return box === answer ? undefined : box;
+  }
   return undefined;
 }
 
@@ -66,7 +104,8 @@ export function parseMathRecord(line: string, where: string, lineNumber: number)
     throw new Error(`${where}: expected an "answer", a "final_answer" list, or a "solution" with a \\boxed{} answer`);
   }
   const id = text(fields.id) ?? text(fields.unique_id) ?? text(fields.idx) ?? String(lineNumber);
-  return { id, question, answer };
+  const harness = harnessAnswer(fields, answer);
+  return { id, question, answer, ...(harness === undefined ? {} : { harnessAnswer: harness }) };
 }
 
 /** Parses a whole JSONL text; blank lines are skipped. */

@@ -61,7 +61,8 @@ const FUNCTIONS: Readonly<Record<string, (x: number) => number>> = {
 /** Plain-letter function names written without a backslash (`sqrt(2)`, `log(8)`). */
 const BARE_FUNCTIONS = ["arcsin", "arccos", "arctan", "sqrt", "sinh", "cosh", "tanh", "sin", "cos", "tan", "log", "exp", "ln"];
 
-function tokenize(text: string): Token[] | undefined {
+/** The tokens of `text`, or undefined at the first character it cannot read (with `prefix`: the tokens before it). */
+function tokenize(text: string, prefix = false): Token[] | undefined {
   const tokens: Token[] = [];
   let i = 0;
   while (i < text.length) {
@@ -70,12 +71,12 @@ function tokenize(text: string): Token[] | undefined {
       i++;
     } else if (/[0-9.]/.test(c)) {
       const match = /^(?:\d+(?:\.\d*)?|\.\d+)/.exec(text.slice(i, i + 400));
-      if (match === null) return undefined;
+      if (match === null) return prefix ? tokens : undefined;
       tokens.push({ kind: "number", text: match[0] });
       i += match[0].length;
     } else if (c === "\\") {
       const match = /^\\([A-Za-z]+|.)/.exec(text.slice(i, i + 64));
-      if (match === null) return undefined;
+      if (match === null) return prefix ? tokens : undefined;
       tokens.push({ kind: "command", text: match[1] as string });
       i += match[0].length;
     } else if (/[A-Za-z]/.test(c)) {
@@ -91,27 +92,60 @@ function tokenize(text: string): Token[] | undefined {
       tokens.push({ kind: "symbol", text: c });
       i++;
     } else {
-      return undefined;
+      return prefix ? tokens : undefined;
     }
   }
   return tokens;
 }
 
-function factorial(n: number): number {
-  if (!Number.isInteger(n) || n < 0 || n > 170) return Number.NaN;
-  let result = 1;
-  for (let k = 2; k <= n; k++) result *= k;
-  return result;
+/** Lanczos coefficients (g = 7, n = 9): Γ to about 15 significant digits. */
+const LANCZOS = [
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+];
+
+function gamma(x: number): number {
+  if (x < 0.5) return Math.PI / (Math.sin(Math.PI * x) * gamma(1 - x));
+  const z = x - 1;
+  let a = LANCZOS[0] as number;
+  const t = z + 7.5;
+  for (let i = 1; i < 9; i++) a += (LANCZOS[i] as number) / (z + i);
+  return Math.sqrt(2 * Math.PI) * Math.pow(t, z + 0.5) * Math.exp(-t) * a;
 }
 
+/**
+ * n! — exact for integers up to 170; Γ(n + 1) between, so that expressions in a variable can be
+ * compared at non-integer sample points (`\binom{2n}{n}` = `\frac{(2n)!}{(n!)^2}`).
+ */
+function factorial(n: number): number {
+  if (Number.isInteger(n)) {
+    if (n < 0 || n > 170) return Number.NaN;
+    let result = 1;
+    for (let k = 2; k <= n; k++) result *= k;
+    return result;
+  }
+  return n > -1 && n < 170 ? gamma(n + 1) : Number.NaN;
+}
+
+/** C(n, k) — exact for integers, through Γ otherwise (see `factorial`). */
 function binomial(n: number, k: number): number {
-  if (!Number.isInteger(n) || !Number.isInteger(k) || k < 0 || n < 0 || k > n) return Number.NaN;
-  let result = 1;
-  for (let j = 1; j <= k; j++) result = (result * (n - k + j)) / j;
-  return Math.round(result);
+  if (Number.isInteger(n) && Number.isInteger(k)) {
+    if (k < 0 || n < 0 || k > n) return Number.NaN;
+    let result = 1;
+    for (let j = 1; j <= k; j++) result = (result * (n - k + j)) / j;
+    return Math.round(result);
+  }
+  return factorial(n) / (factorial(k) * factorial(n - k));
 }
 
 class ParseError extends Error {}
+
+/** Commands with a syntactic role, never read as a symbol (see `Reader`'s `opaqueCommands`). */
+const STRUCTURAL_COMMANDS = new Set([
+  "rfloor", "rceil", "cdot", "times", "div", "le", "ge", "leq", "geq", "ne", "neq", "lt", "gt", "cup", "cap", "in", "to",
+  "pm", "mp", "left", "right", "begin", "end", "frac", "dfrac", "tfrac", "binom", "sqrt", "text", "mathrm", "mathbf",
+  "quad", "qquad", "circ", "infty", "pi", "approx", "equiv", "sim", "setminus", "mid", "colon", "ldots", "cdots", "dots",
+]);
 
 /** Recursive-descent reader over the token list; each method returns an evaluator. */
 class Reader {
@@ -119,7 +153,20 @@ class Reader {
   private depth = 0;
   readonly variables = new Set<string>();
 
-  constructor(private readonly tokens: Token[]) {}
+  /**
+   * @param opaqueCommands read as sympy's `parse_latex` does: an unknown `\name` is a symbol of
+   *   that name (`\omegat`, `\geslant`; structural commands such as `\rceil`, `\le` stay
+   *   unknown), a letter before `(` names a function (`u(t)`), and juxtaposition binds tighter
+   *   than `*` and `/` (`1/3E` is 1/(3E)).
+   */
+  constructor(
+    private readonly tokens: Token[],
+    private readonly opaqueCommands = false,
+  ) {}
+
+  private isOpaque(name: string): boolean {
+    return this.opaqueCommands && /^[A-Za-z]+$/.test(name) && !STRUCTURAL_COMMANDS.has(name) && !(name in FUNCTIONS);
+  }
 
   private peek(): Token | undefined {
     return this.tokens[this.pos];
@@ -141,6 +188,11 @@ class Reader {
 
   atEnd(): boolean {
     return this.pos >= this.tokens.length;
+  }
+
+  /** The first token not read, if any. */
+  stoppedAt(): Token | undefined {
+    return this.peek();
   }
 
   expression(): Eval {
@@ -175,7 +227,8 @@ class Reader {
       const a = left;
       if (isMul || isDiv) {
         this.pos++;
-        const b = this.unary();
+        // sympy's grammar binds juxtaposition tighter than * and /: `1/3E` is 1/(3E) there.
+        const b = this.opaqueCommands ? this.implicitProduct() : this.unary();
         left = isMul ? (v) => a(v) * b(v) : (v) => a(v) / b(v);
       } else if (this.startsPrimary(token)) {
         const previous = this.tokens[this.pos - 1];
@@ -189,11 +242,24 @@ class Reader {
     return left;
   }
 
+  /** A factor and the factors written right after it (`3E`, `2x(y+1)`). */
+  private implicitProduct(): Eval {
+    let left = this.unary();
+    for (let token = this.peek(); token !== undefined && this.startsPrimary(token); token = this.peek()) {
+      const previous = this.tokens[this.pos - 1];
+      if (previous?.kind === "number" && token.kind === "number") throw new ParseError("two numbers side by side");
+      const a = left;
+      const b = this.power();
+      left = (v) => a(v) * b(v);
+    }
+    return left;
+  }
+
   private startsPrimary(token: Token): boolean {
     if (token.kind === "number" || token.kind === "letter") return true;
     if (token.kind === "symbol") return token.text === "(" || token.text === "{";
     const name = token.text;
-    return name in FUNCTIONS || GREEK.has(name) || ["frac", "binom", "sqrt", "pi", "infty", "lfloor", "lceil"].includes(name);
+    return name in FUNCTIONS || GREEK.has(name) || ["frac", "binom", "sqrt", "pi", "infty", "lfloor", "lceil"].includes(name) || this.isOpaque(name);
   }
 
   private unary(): Eval {
@@ -306,6 +372,7 @@ class Reader {
         this.pos += 3;
         return this.variable(`${token.text}(${arg.text})`);
       }
+      if (this.opaqueCommands && open?.kind === "symbol" && open.text === "(") return this.application(token.text);
       return this.variable(token.text);
     }
     if (token.kind === "symbol") {
@@ -350,7 +417,25 @@ class Reader {
     if (GREEK.has(name)) return this.variable(`\\${name}`);
     const fn = FUNCTIONS[name];
     if (fn !== undefined) return this.functionCall(name, fn);
+    if (this.isOpaque(name)) return this.variable(`\\${name}`);
     throw new ParseError(`unknown command \\${name}`);
+  }
+
+  /**
+   * sympy's reading of `f(…)`: the value of an unknown function, one opaque symbol per function
+   * name and argument text (`u(t)`, `m(dv)`).
+   */
+  private application(name: string): Eval {
+    const start = this.pos;
+    let depth = 0;
+    do {
+      const t = this.peek();
+      if (t === undefined) throw new ParseError("unclosed (");
+      if (t.kind === "symbol" && t.text === "(") depth++;
+      else if (t.kind === "symbol" && t.text === ")") depth--;
+      this.pos++;
+    } while (depth > 0);
+    return this.variable(`${name}${this.tokens.slice(start, this.pos).map((t) => (t.kind === "command" ? `\\${t.text}` : t.text)).join("")}`);
   }
 
   /** `\sin x`, `\sin(x)`, `\sin^2 x`, `\log_2 8`. */
@@ -370,6 +455,27 @@ class Reader {
     const apply: Eval = logBase === undefined ? (v) => fn(arg(v)) : (v) => Math.log(arg(v)) / Math.log(logBase(v));
     const p = power;
     return p === undefined ? apply : (v) => Math.pow(apply(v), p(v));
+  }
+}
+
+/**
+ * Reads the longest expression `text` starts with, as sympy's `parse_latex` (sympy 1.12, whose
+ * grammar has no end-of-input rule) does: `100,\frac{1}{100}` reads as 100, `0]+` as 0. Text is
+ * read up to its first character the tokenizer does not know. For the reference-compatible grader
+ * only; the strict grader wants the whole text to be one expression.
+ */
+export function parseExpressionPrefix(text: string): Expression | undefined {
+  if (text.length === 0 || text.length > MAX_LENGTH) return undefined;
+  const tokens = tokenize(text, true);
+  if (tokens === undefined || tokens.length === 0) return undefined;
+  try {
+    const reader = new Reader(tokens, true);
+    const evaluate = reader.expression();
+    // sympy's lexer has no token for a backslash before a digit (`3\2`): an error, not a stop.
+    if (reader.stoppedAt()?.kind === "command" && /^[0-9]/.test(reader.stoppedAt()?.text ?? "")) return undefined;
+    return { variables: reader.variables, evaluate };
+  } catch {
+    return undefined;
   }
 }
 

@@ -101,6 +101,38 @@ const PAIRS: readonly (readonly [string, string, boolean, string])[] = [
   ["\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix}1\\\\2\\end{pmatrix}", true, "column vector"],
   ["\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{pmatrix} 1 & 2 \\\\ 4 & 3 \\end{pmatrix}", false, "matrix entries"],
   ["\\begin{pmatrix} 0.5 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix}\\frac{1}{2}\\\\2\\end{pmatrix}", true, "matrix numeric entries"],
+  // Forms from the real sets the strict grader reads (math500 unless named).
+  ["52_{8}", "52_8", true, "base-n subscript with or without braces"],
+  ["4210", "4210_{5}", true, "digits of a base-n numeral, the base given by the question"],
+  ["4211", "4210_{5}", false, "other digits"],
+  ["52_{9}", "52_8", false, "another base"],
+  ["42", "52_8", false, "the decimal value is not the numeral asked for"],
+  ["1 \\mp \\sqrt{19}", "1 \\pm \\sqrt{19}", true, "\\mp as \\pm"],
+  ["\\frac{20,000}{\\pi}", "\\frac{20000}{\\pi}", true, "thousands separator inside a fraction"],
+  ["\\frac{20,001}{\\pi}", "\\frac{20000}{\\pi}", false, "a different numerator with a separator"],
+  ["2\\begin{pmatrix} -1 \\\\ -7 \\\\ -3.5 \\end{pmatrix}", "\\begin{pmatrix} -2 \\\\ -14 \\\\ -7 \\end{pmatrix}", true, "a scalar times a matrix"],
+  ["\\frac{1}{3}\\begin{pmatrix} -1 \\\\ 2 \\\\ 5 \\end{pmatrix}", "\\begin{pmatrix} -1/3 \\\\ 2/3 \\\\ 5/3 \\end{pmatrix}", true, "a fraction times a matrix"],
+  ["3\\begin{pmatrix} -1 \\\\ -7 \\\\ -3.5 \\end{pmatrix}", "\\begin{pmatrix} -2 \\\\ -14 \\\\ -7 \\end{pmatrix}", false, "a wrong scalar"],
+  ["\\frac{(2n)!}{(n!)^2}", "\\binom{2n}{n}", true, "olympiadbench: binomial as factorials"],
+  ["\\frac{(2n)!}{n!}", "\\binom{2n}{n}", false, "a different factorial ratio"],
+  ["-5x+7y-11z-4=0", "5x - 7y + 11z + 4 = 0", true, "an equation times -1"],
+  ["10x-14y+22z+8=0", "5x - 7y + 11z + 4 = 0", true, "an equation times 2"],
+  ["5x-7y+11z-4=0", "5x - 7y + 11z + 4 = 0", false, "a different plane"],
+  ["1\\frac{4}{5}", "\\frac{9}{5}", true, "mixed number"],
+  ["9/5", "1\\frac{4}{5}", true, "mixed number as the reference"],
+  ["275/2", "137 \\frac{1}{2}", true, "mixed number with a space"],
+  ["\\frac{4}{5}", "1\\frac{4}{5}", false, "the fractional part alone"],
+  ["\\{1+\\sqrt{5}, 1-\\sqrt{5}, -2\\}", "\\{1\\pm\\sqrt{5},-2\\}", true, "\\pm inside a set"],
+  ["-2, 1\\pm\\sqrt{5}", "\\{1\\pm\\sqrt{5},-2\\}", true, "\\pm inside a list, any order"],
+  ["\\{1+\\sqrt{5},-2\\}", "\\{1\\pm\\sqrt{5},-2\\}", false, "one of the \\pm values missing"],
+  ["864 square inches", "864 \\mbox{ inches}^2", true, "two-word unit"],
+  ["864 \\text{ square feet}", "864", true, "two-word unit in \\text"],
+  ["\\text{(C) Plane}", "\\text{(C)}", true, "choice letter followed by its text"],
+  ["\\text{(B) Plane}", "\\text{(C)}", false, "another choice letter"],
+  ["\\{13\\}", "13", true, "a one-element set states its element"],
+  ["\\{13, 14\\}", "13", false, "a two-element set does not"],
+  ["\\left(3.61e-10\\right)", "3.61e-10", true, "minerva_math: e-notation in brackets"],
+  ["1.24e- 8", "1.24e-8", true, "e-notation with a space"],
   // Degenerate inputs.
   ["", "0", false, "empty prediction"],
   ["   ", "", false, "blank against blank"],
@@ -187,8 +219,24 @@ describe("parseExpression", () => {
 
 describe("gradeReply", () => {
   it("grades the last box of a reply", () => {
-    expect(gradeReply("First \\boxed{3}, then correcting: \\boxed{\\frac{1}{2}}", "0.5")).toEqual({ correct: true, prediction: "\\frac{1}{2}" });
-    expect(gradeReply("no box: the answer is 5", "5")).toEqual({ correct: false, prediction: undefined });
+    expect(gradeReply("First \\boxed{3}, then correcting: \\boxed{\\frac{1}{2}}", "0.5")).toEqual({ correct: true, prediction: "\\frac{1}{2}", extraction: "boxed" });
+  });
+
+  it.each([
+    ["Adding them, the answer is $27$.", "27", "answer-is"],
+    ["So the final answer is 27", "27", "final-answer"],
+    ["**Final Answer:** $\\frac{9}{5}$", "\\frac{9}{5}", "final-answer"],
+    ["Final answer: 10080.", "10080", "final-answer"],
+    ["Hence $\\boxed 5$.", "5", "boxed-unbraced"],
+    ["the answer is 3. Wait, no: the final answer is 4.", "4", "final-answer"],
+    ["The answer is 3 and then \\boxed 4", "4", "boxed-unbraced"],
+  ] as const)("without a box, falls back on %j → %j (%s)", (reply, prediction, extraction) => {
+    expect(gradeReply(reply, prediction)).toEqual({ correct: true, prediction, extraction });
+  });
+
+  it("a reply with a box never uses a fallback; one with neither has no prediction", () => {
+    expect(gradeReply("The answer is 5, so \\boxed{6}", "5")).toEqual({ correct: false, prediction: "6", extraction: "boxed" });
+    expect(gradeReply("We add 3 and 24 to get 27", "27")).toEqual({ correct: false, prediction: undefined, extraction: "none" });
   });
 
   it("matches long lists in any order without quadratic work (tolerant matching only for the last 64)", () => {

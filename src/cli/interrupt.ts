@@ -23,9 +23,17 @@ export interface Interrupt {
 
 export const INTERRUPT_EXIT_CODE = 130;
 
+export interface InterruptOptions {
+  readonly signals?: readonly NodeJS.Signals[];
+  /** Signals this close after the first count as the same press. */
+  readonly echoMs?: number;
+  /** Ends the process (tests pass their own). */
+  readonly exit?: (code: number) => void;
+}
+
 export function onInterrupt(
   handlers: InterruptHandlers,
-  { signals = ["SIGINT", "SIGTERM"] as readonly NodeJS.Signals[], echoMs = 250, exit = (code: number) => process.exit(code) } = {},
+  { signals = ["SIGINT", "SIGTERM"], echoMs = 250, exit = (code: number) => process.exit(code) }: InterruptOptions = {},
 ): Interrupt {
   const controller = new AbortController();
   let firstAt: number | undefined;

@@ -76,7 +76,7 @@ describe("Ctrl-C during spiral train", () => {
     const stopped = Number(/interrupted after step (\d+) of 24/.exec(run.stdout)?.[1]);
     expect(stopped).toBeGreaterThanOrEqual(3);
     expect(stopped).toBeLessThan(24);
-    expect(run.stdout).toContain(`(checkpoint ${join(dir, `step-${stopped}`)} saved). Continue with: npx spiral train --resume ${dir}\n`);
+    expect(run.stdout).toContain(`; checkpoint ${join(dir, `step-${stopped}`)} saved.\nContinue with: npx spiral train --resume ${dir}\n`);
     expect(existsSync(join(dir, `step-${stopped}`, "model.safetensors"))).toBe(true);
     expect(heartbeat(dir)).toMatchObject({ state: "interrupted", step: stopped, totalSteps: 24 });
     const metrics = await readMetrics(dir);

@@ -33,6 +33,7 @@ describe("spiral train flags", () => {
     expect((await resolveRun({ games: "KuhnPoker-v1-1round" })).config.games).toEqual([{ id: "KuhnPoker-v1-1round", weight: 1 }]);
     expect((await resolveRun({})).config.games.map((g) => g.entropyCoef)).toEqual([undefined, 0.3, 0.3]);
     await expect(resolveRun({ resume: root, steps: "3" })).rejects.toThrow(/--resume continues the run .* drop the other options \(steps\)/);
+    await expect(runTrain({ logEvery: "0", out: root, name: "log-every" }, scriptedIo([]))).rejects.toThrow(/--log-every expects a positive integer; got 0/);
   });
 
   it("trains end to end and prints the results table", async () => {

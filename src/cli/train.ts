@@ -158,7 +158,7 @@ export async function runTrain(f: TrainFlags, io: CliIo): Promise<TrainSummary> 
   io.out(resultsTable(progress.evals));
   if (summary.interrupted) {
     const saved = summary.steps > 0 ? `checkpoint ${join(runDir, checkpointName(summary.steps))} saved` : "no step had finished, nothing to save";
-    io.out(`\ninterrupted after step ${summary.steps} of ${config.steps} (${saved}). Continue with: ${resumeHint}\n`);
+    io.out(`\ninterrupted after step ${summary.steps} of ${config.steps}; ${saved}.\nContinue with: ${resumeHint}\n`);
   } else {
     io.out(`\n${summary.steps} steps in ${(summary.seconds / 60).toFixed(1)} min → ${runDir}/ (metrics.jsonl, transcripts/, step-N/)\n`);
   }

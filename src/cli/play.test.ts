@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,7 +68,32 @@ describe("spiral play", () => {
     const io = scriptedIo(["[4]"]);
     const record = await runPlay({ ...base, game: "TicTacToe-v0", p0: "human", p1: "random", seed: 1 }, io);
     expect(record.endReason).toBe("transport");
-    expect(io.stdout()).toContain("Match aborted: human failed: input ended before the game did. No result.");
+    expect(io.stderr()).toBe("\nInput ended before the game did (Player 0 (human) was to move). No result.\n");
+    expect(io.stdout()).not.toContain("Returns");
+  });
+
+  it("as a real process: exit code 1 when input ends mid-game, 0 for a finished game", () => {
+    // The CLI entry from sources (tsx), so the test does not depend on a fresh build in dist/.
+    const run = (input: string) =>
+      spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", `import { main } from "./src/cli/main.ts"; await main(["node", "spiral", "play", "--game", "TicTacToe-v0", "--seed", "1"]);`], {
+        encoding: "utf8", input, timeout: 30_000,
+      });
+    const cut = run("[4]\n");
+    expect(cut.status).toBe(1);
+    expect(cut.stderr).toBe("\nInput ended before the game did (Player 0 (human) was to move). No result.\n");
+    const whole = run("[0]\n[1]\n[2]\n[3]\n[4]\n[5]\n[6]\n[7]\n[8]\n");
+    expect(whole.status).toBe(0);
+    expect(whole.stdout.match(/Game over/g)).toHaveLength(1);
+  }, 60_000);
+
+  it("tells the outcome once at the end of a game", async () => {
+    // Every cell in turn: taken ones are refused and retried, until the game ends.
+    const io = scriptedIo(["[0]", "[3]", "[6]", "[1]", "[2]", "[4]", "[5]", "[7]", "[8]"]);
+    const record = await runPlay({ ...base, game: "TicTacToe-v0", p0: "human", p1: "random", seed: 1 }, io);
+    expect(record.endReason).toBe("terminal");
+    const out = io.stdout();
+    expect(out.match(/Game over/g)).toHaveLength(1);
+    expect(out.trimEnd()).toMatch(/Game over: [^\n]+\n\n(Player 0 \(human\) wins|Player 1 \(random\) wins|Draw)\. Returns -?\d, -?\d\.$/);
   });
 
   it("names the valid players for the game when one is unknown", async () => {

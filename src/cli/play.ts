@@ -4,7 +4,7 @@
  * A person sees the rules once, then at each turn the messages that are new to them (the
  * opponent's moves, round results, why their last reply was invalid), the current view and the
  * legal moves, and types a move. Invalid input gets the reason and another try: a person's error
- * allowance is unlimited. Reference agents play by name (`random` for every game, `minimax`,
+ * allowance is unlimited. Input that ends before the game does ends the command with exit code 1. Reference agents play by name (`random` for every game, `minimax`,
  * `nash`, … where they exist).
  */
 import { writeFileSync } from "node:fs";
@@ -36,8 +36,9 @@ export interface PlayOptions {
 function showNew(io: CliIo, seen: readonly Message[], observation: Observation): readonly Message[] {
   const fresh = newMessages(seen, observation.log);
   for (const message of fresh) {
-    // The trailing state message is the view, printed with the legal moves below.
-    if (message.kind === "state" && message.text === observation.view) continue;
+    // The view is printed below; the trailing state message and a final notice such as "Game
+    // over: … You win." are part of it already.
+    if (message.kind !== "action" && observation.view.includes(message.text)) continue;
     io.out(`${messageText(message)}\n\n`);
   }
   return observation.log;
@@ -45,6 +46,8 @@ function showNew(io: CliIo, seen: readonly Message[], observation: Observation):
 
 /** How many legal moves a person is shown when the view does not list them. */
 const LEGAL_SHOWN = 12;
+
+export const INPUT_ENDED = "input ended before the game did";
 
 /** A person at the terminal: shows the observation, reads one line per reply. */
 export function humanAgent(io: CliIo, seat: Seat): Agent & { readonly showFinal: (observation: Observation) => void } {
@@ -63,7 +66,7 @@ export function humanAgent(io: CliIo, seat: Seat): Agent & { readonly showFinal:
       }
       io.out(`Player ${seat} > `);
       const line = await io.readLine();
-      if (line === null) throw new Error("input ended before the game did");
+      if (line === null) throw new Error(INPUT_ENDED);
       return { action: line };
     },
     showFinal(observation) {
@@ -108,8 +111,11 @@ function resultLine(record: MatchRecord): string {
   const [r0, r1] = record.returns;
   const names = record.agents.map((name, seat) => `Player ${seat} (${name})`);
   switch (record.endReason) {
-    case "transport":
-      return `Match aborted: ${record.transport?.message ?? "an agent failed"}. No result.`;
+    case "transport": {
+      const failure = record.transport;
+      if (failure !== null && failure.message.endsWith(INPUT_ENDED)) return `Input ended before the game did (${names[failure.seat]} was to move). No result.`;
+      return `Match aborted: ${failure?.message ?? "an agent failed"}. No result.`;
+    }
     case "turn-cap":
       return `Draw: the game reached its turn cap of ${getGame(record.gameId).info.maxTurns} moves.`;
     case "invalid": {
@@ -152,10 +158,15 @@ export async function runPlay(options: PlayOptions, io: CliIo): Promise<MatchRec
     errorAllowance: [humans[0] ? Infinity : options.errorAllowance, humans[1] ? Infinity : options.errorAllowance],
     ...(options.timeoutMs === undefined ? {} : { actTimeoutMs: options.timeoutMs }),
   });
-  io.out("\n");
-  humans.forEach((human, seat) => human?.showFinal(record.finalObservations[seat as Seat]));
-  if (spectating) io.out(`${record.finalObservations[0].view}\n`);
-  io.out(`\n${resultLine(record)}\n`);
+  if (record.endReason === "transport") {
+    // No final position to show: the game did not end.
+    io.err(`\n${resultLine(record)}\n`);
+  } else {
+    io.out("\n");
+    humans.forEach((human, seat) => human?.showFinal(record.finalObservations[seat as Seat]));
+    if (spectating) io.out(`${record.finalObservations[0].view}\n`);
+    io.out(`\n${resultLine(record)}\n`);
+  }
   if (options.record !== undefined) {
     writeFileSync(options.record, JSON.stringify(record) + "\n");
     io.out(`Record written to ${options.record}\n`);
@@ -176,7 +187,7 @@ export function playCommand(io: CliIo = processIo()): Command {
     .action(async (raw: { game: string; p0: string; p1: string; seed?: string; errorAllowance: string; timeoutMs?: string; record?: string }) => {
       const errorAllowance = parseIntegerOption(raw.errorAllowance, "--error-allowance");
       if (errorAllowance < 0) throw new Error(`--error-allowance expects a non-negative integer; got ${errorAllowance}`);
-      await runPlay(
+      const record = await runPlay(
         {
           game: raw.game,
           p0: raw.p0,
@@ -188,5 +199,7 @@ export function playCommand(io: CliIo = processIo()): Command {
         },
         io,
       );
+      // A match that did not end (input ran out, an agent failed) is a failed command.
+      if (record.endReason === "transport") process.exitCode = 1;
     });
 }

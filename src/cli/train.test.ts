@@ -33,6 +33,7 @@ describe("spiral train flags", () => {
     expect((await resolveRun({ games: "KuhnPoker-v1-1round" })).config.games).toEqual([{ id: "KuhnPoker-v1-1round", weight: 1 }]);
     expect((await resolveRun({})).config.games.map((g) => g.entropyCoef)).toEqual([undefined, 0.3, 0.3]);
     await expect(resolveRun({ resume: root, steps: "3" })).rejects.toThrow(/--resume continues the run .* drop the other options \(steps\)/);
+    await expect(runTrain({ logEvery: "0", out: root, name: "log-every" }, scriptedIo([]))).rejects.toThrow(/--log-every expects a positive integer; got 0/);
   });
 
   it("trains end to end and prints the results table", async () => {
@@ -44,9 +45,11 @@ describe("spiral train flags", () => {
     }));
     const io = scriptedIo([]);
     await runTrain({ config: file, steps: "1", evalEvery: "1", out: root, name: "cli", progress: false }, io);
-    expect(io.stdout()).toMatch(/step\s+TTT≠loss vs random/);
-    expect(io.stdout()).toMatch(/1 steps in .* min; run directory/);
-    expect(io.stderr()).toMatch(/step 1\/1: loss/);
+    expect(io.stdout()).toMatch(/step\s+TTT\/random\s+TTT\/minimax/);
+    expect(io.stdout()).toContain("TTT: TicTacToe non-loss rate vs random / minimax\n");
+    expect(io.stdout()).toContain(`1 steps in `);
+    expect(io.stdout()).toContain(` min → ${join(root, "cli")}/ (metrics.jsonl, transcripts/, step-N/)`);
+    expect(io.stderr()).toMatch(/step 1\/1 · loss/);
     expect((await readMetrics(join(root, "cli"))).map((m) => `${m.kind}${m.step}`)).toEqual(["eval0", "step1", "eval1"]);
   }, 60_000);
 });

@@ -1,20 +1,23 @@
 /**
  * `spiral train`: SPIRAL self-play training (src/rl/loop.ts) from a preset, a JSON config and
- * flags, with a progress bar showing live evaluation numbers and a results table at the end.
+ * flags, with a progress line showing live evaluation numbers (train-progress.ts) and a results
+ * table at the end. Ctrl-C finishes the step under way, saves a checkpoint and says how to resume;
+ * a second Ctrl-C quits at once (interrupt.ts).
  *
  * Precedence: preset < --config FILE < flags. `--resume DIR` continues the run in DIR with the
  * config saved there (flags that would change it are refused, so a resumed run is the run).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import cliProgress from "cli-progress";
 import { Command, Option } from "commander";
 import { mergeConfig, parseTrainConfig, resolveTrainConfig, trainPresets, type TrainConfig } from "../rl/config.js";
-import type { EvalMetrics, StepMetrics } from "../rl/loop.js";
+import type { EvalMetrics, TrainSummary } from "../rl/loop.js";
 import { train } from "../rl/loop.js";
-import { readRunConfig } from "../rl/run-dir.js";
+import { checkpointName, latestCheckpoint, readRunConfig } from "../rl/run-dir.js";
+import { INTERRUPT_EXIT_CODE, onInterrupt } from "./interrupt.js";
 import type { CliIo } from "./io.js";
-import { processIo } from "./io.js";
+import { parseIntegerOption, processIo } from "./io.js";
+import { createTrainProgress, defaultLogEvery, evalHeadline, HEADLINE_LEGEND } from "./train-progress.js";
 
 export interface TrainFlags {
   preset?: string;
@@ -37,6 +40,7 @@ export interface TrainFlags {
   evalEvery?: string;
   threads?: string;
   progress?: boolean;
+  logEvery?: string;
 }
 
 function integer(flag: string, text: string): number {
@@ -107,23 +111,6 @@ export async function resolveRun(f: TrainFlags): Promise<{ config: TrainConfig; 
   return { config, runDir: join(config.out, config.name), resume: false };
 }
 
-function pct(x: number | undefined): string {
-  return x === undefined ? "–" : `${(100 * x).toFixed(0)}%`;
-}
-
-/** The headline numbers of one evaluation. */
-export function evalHeadline(e: EvalMetrics): Record<string, string> {
-  const find = (game: string, opp: string) => e.matchups.find((m) => m.gameId === game && m.opponent === opp);
-  return {
-    "TTT≠loss vs random": pct(find("TicTacToe-v0", "random")?.rates.nonLoss.rate),
-    "TTT≠loss vs minimax": pct(find("TicTacToe-v0", "minimax")?.rates.nonLoss.rate),
-    "Kuhn win vs random": pct(find("KuhnPoker-v1-1round", "random")?.rates.win.rate),
-    "Kuhn exploitability": e.kuhn === undefined ? "–" : e.kuhn.exploitability.toFixed(3),
-    "Neg win vs random": pct(find("SimpleNegotiation-v1", "random")?.rates.win.rate),
-    "Neg win vs heuristic": pct(find("SimpleNegotiation-v1", "heuristic")?.rates.win.rate),
-  };
-}
-
 /** One row per evaluation: the curve in a table. */
 export function resultsTable(evals: readonly EvalMetrics[]): string {
   if (evals.length === 0) return "no evaluations were run\n";
@@ -132,43 +119,50 @@ export function resultsTable(evals: readonly EvalMetrics[]): string {
   const cells = [titles, ...rows.map((r) => titles.map((t) => (r as Record<string, string>)[t] ?? ""))];
   const widths = titles.map((_, i) => Math.max(...cells.map((c) => (c[i] ?? "").length)));
   const line = (c: readonly string[]) => c.map((x, i) => x.padStart(widths[i] ?? 0)).join("  ");
-  return [line(cells[0] as string[]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n") + "\n";
+  const legend = HEADLINE_LEGEND.map((text) => `${text}\n`).join("");
+  return [line(cells[0] as string[]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n") + "\n" + legend;
 }
 
-export async function runTrain(f: TrainFlags, io: CliIo): Promise<void> {
+/** The step interval of plain log lines: --log-every, else about 20 lines per run. */
+function logEvery(f: TrainFlags, steps: number): number {
+  if (f.logEvery === undefined) return defaultLogEvery(steps);
+  const n = parseIntegerOption(f.logEvery, "--log-every");
+  if (n < 1) throw new Error(`--log-every expects a positive integer; got ${n}`);
+  return n;
+}
+
+export async function runTrain(f: TrainFlags, io: CliIo): Promise<TrainSummary> {
   const { config, runDir, resume } = await resolveRun(f);
+  const every = logEvery(f, config.steps);
   io.err(`${resume ? "resuming" : "training"} ${runDir}: ${config.steps} steps × ${config.rolloutBatch} samples, ${config.games.map((g) => g.id).join(" + ")}, ` +
     `${config.opponent === "self" ? "self-play" : `vs ${config.opponent}`}, ${config.promptMode} prompts, model ${config.model.dir ?? config.model.preset}\n`);
-  const evals: EvalMetrics[] = [];
-  const useBar = f.progress !== false && process.stderr.isTTY === true;
-  const bar = useBar
-    ? new cliProgress.SingleBar(
-        { format: "step {value}/{total} [{bar}] {eta_formatted} | {live}", hideCursor: true, stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
-  let live = "";
-  const onStep = (m: StepMetrics) => {
-    const line = `loss ${m.learner.loss.toExponential(2)} · kl ${m.learner.approxKl.toFixed(4)} · len ${m.replyLength.toFixed(1)} · invalid ${pct(m.invalidRate)} · ${m.samplesPerSecond.toFixed(1)} samples/s`;
-    if (bar === undefined) io.err(`step ${m.step}/${config.steps}: ${line}\n`);
-    else bar.update(m.step, { live: `${live} ${line}` });
-  };
-  const onEval = (e: EvalMetrics) => {
-    evals.push(e);
-    const h = evalHeadline(e);
-    live = `TTT ${h["TTT≠loss vs random"]}/${h["TTT≠loss vs minimax"]} · Kuhn ε ${h["Kuhn exploitability"]} · Neg ${h["Neg win vs random"]} |`;
-    if (bar === undefined) io.err(`eval @${e.step}: ${Object.entries(h).map(([k, v]) => `${k} ${v}`).join(" · ")} (${e.seconds.toFixed(1)} s)\n`);
-    else bar.update({ live });
-  };
-  bar?.start(config.steps, 0, { live: "" });
+  const resumeHint = `npx spiral train --resume ${runDir}`;
+  const progress = createTrainProgress({
+    io, total: config.steps, startStep: resume ? ((await latestCheckpoint(runDir)) ?? 0) : 0, evalEvery: config.eval.every, logEvery: every,
+    ...(f.progress !== false && process.stderr.isTTY === true ? { tty: process.stderr } : {}),
+  });
+  const interrupt = onInterrupt({
+    first: () => progress.log("stopping: the step under way finishes, then a checkpoint is saved (press Ctrl-C again to quit at once)"),
+    second: () => {
+      progress.stop();
+      io.err(`quitting at once; the last saved checkpoint is kept. Continue with: ${resumeHint}\n`);
+    },
+  });
   let summary;
   try {
-    summary = await train(config, { runDir, resume, hooks: { onStep, onEval, log: (m) => (bar === undefined ? io.err(`${m}\n`) : undefined) } });
+    summary = await train(config, { runDir, resume, signal: interrupt.signal, hooks: progress.hooks });
   } finally {
-    bar?.stop();
+    interrupt.dispose();
+    progress.stop();
   }
-  io.out(resultsTable(evals));
-  io.out(`\n${summary.steps} steps in ${(summary.seconds / 60).toFixed(1)} min; run directory ${runDir} (metrics.jsonl, transcripts/, step-N checkpoints)\n`);
+  io.out(resultsTable(progress.evals));
+  if (summary.interrupted) {
+    const saved = summary.steps > 0 ? `checkpoint ${join(runDir, checkpointName(summary.steps))} saved` : "no step had finished, nothing to save";
+    io.out(`\ninterrupted after step ${summary.steps} of ${config.steps}; ${saved}.\nContinue with: ${resumeHint}\n`);
+  } else {
+    io.out(`\n${summary.steps} steps in ${(summary.seconds / 60).toFixed(1)} min → ${runDir}/ (metrics.jsonl, transcripts/, step-N/)\n`);
+  }
+  return summary;
 }
 
 export function trainCommand(io: CliIo = processIo()): Command {
@@ -193,9 +187,11 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--entropy-coef <x>", "entropy bonus for every game's samples (0: none, the paper); per game in a --config file: games[].entropyCoef")
     .option("--eval-every <k>", "evaluate every k steps (0: never)")
     .option("--threads <n>", "onnxruntime threads per session")
-    .option("--no-progress", "plain log lines instead of a progress bar")
+    .option("--no-progress", "plain log lines instead of a progress line (as when stderr is not a terminal)")
+    .option("--log-every <n>", "plain log lines: one every n steps, plus every evaluation (default: about 20 per run)")
     .action(async (flags: TrainFlags) => {
-      await runTrain(flags, io);
+      const summary = await runTrain(flags, io);
+      if (summary.interrupted) process.exitCode = INTERRUPT_EXIT_CODE;
     });
 }
 

@@ -12,6 +12,11 @@
  *   6. evaluate  every k steps (and at step 0 and the last step): fixed opponents, Kuhn exploitability
  *   7. save      every n steps (and the last): weights + optimiser + {step, RAE} in step-t/
  *
+ * Stopping: when `options.signal` is aborted (Ctrl-C), the step under way finishes (its metrics,
+ * evaluation and a checkpoint are written) and `train` returns with `interrupted`; resuming from
+ * that checkpoint replays the rest as the uninterrupted run would have. heartbeat.json tells the
+ * dashboard whether the trainer lives (heartbeat.ts).
+ *
  * Determinism and exact resume: every random draw of step t comes from `createRng(seed:step:t)`
  * (evaluation from `seed:eval:t`), so a run restarted from the checkpoint of step S, with the
  * weights, optimiser moments and RAE baselines of S, replays steps S+1.. exactly as the
@@ -44,7 +49,8 @@ import { openOpponent } from "./opponent.js";
 import type { Policy } from "./policy.js";
 import { promptMode } from "./prompt-mode.js";
 import { checkRaeState, createRae, scoreSamples, type RaeState } from "./rae.js";
-import { writeGameRecords } from "./game-records.js";
+import { pickRecordedGames, writeGameRecords } from "./game-records.js";
+import { startHeartbeat, type HeartbeatWriter } from "./heartbeat.js";
 import { appendMetrics, checkpointName, createRunDir, latestCheckpoint, truncateMetrics, writeTranscript } from "./run-dir.js";
 import { addOutcome, NO_OUTCOMES, type Outcomes } from "./stats.js";
 import type { Rollout } from "./types.js";
@@ -98,11 +104,16 @@ export interface TrainOptions {
   readonly hooks?: TrainHooks;
   /** Replaces the config's prompt mode (experiments with other renderings; in-thread actors only). */
   readonly promptMode?: PromptMode;
+  /** Aborted: finish the current step, save a checkpoint of it, and return (see the file comment). */
+  readonly signal?: AbortSignal;
 }
 
 export interface TrainSummary {
   readonly runDir: string;
+  /** The last step done: `config.steps`, or where an interrupted run stopped. */
   readonly steps: number;
+  /** Stopped early by `options.signal`; a checkpoint of `steps` is saved when `steps` > 0. */
+  readonly interrupted: boolean;
   readonly lastEval?: EvalMetrics;
   readonly seconds: number;
   /** The final weights (for tests comparing runs). */
@@ -173,6 +184,18 @@ function stepMetrics(step: number, rollout: Rollout, kept: number, rae: RaeState
 
 /** Runs (or resumes) a training run; see the file comment. */
 export async function train(config: TrainConfig, options: TrainOptions): Promise<TrainSummary> {
+  const run: { heartbeat?: HeartbeatWriter } = {};
+  try {
+    const summary = await runTraining(config, options, run);
+    run.heartbeat?.end(summary.interrupted ? "interrupted" : "finished");
+    return summary;
+  } catch (e) {
+    run.heartbeat?.end("failed");
+    throw e;
+  }
+}
+
+async function runTraining(config: TrainConfig, options: TrainOptions, run: { heartbeat?: HeartbeatWriter }): Promise<TrainSummary> {
   const started = performance.now();
   const hooks = options.hooks ?? {};
   const log = hooks.log ?? (() => {});
@@ -193,6 +216,8 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   } else {
     await createRunDir(runDir, config);
   }
+  const heartbeat = startHeartbeat(runDir, { step: resumeFrom ?? 0, totalSteps: config.steps });
+  run.heartbeat = heartbeat;
   if (resumeFrom !== undefined) {
     const ck = await loadCheckpoint(join(runDir, checkpointName(resumeFrom)));
     if (ck.optimizer === undefined) throw new Error(`checkpoint ${checkpointName(resumeFrom)} has no optimizer state; cannot resume exactly`);
@@ -244,6 +269,8 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const kuhn = config.eval.every > 0 && config.eval.kuhn ? getGame("KuhnPoker-v1-1round") : undefined;
 
   let lastEval: EvalMetrics | undefined;
+  let done = startStep;
+  const stopRequested = () => options.signal?.aborted === true;
   const runEval = async (step: number): Promise<void> => {
     const report = await evaluate(
       { policy: evalPolicy, mode, maxNewTokens: config.maxNewTokens, envs: config.envs, matchups, ...(kuhn === undefined ? {} : { kuhn }) },
@@ -257,7 +284,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   try {
     if (startStep === 0 && config.eval.every > 0) await runEval(0);
     const entropyCoefByGame = Object.fromEntries(config.games.flatMap((g) => (g.entropyCoef === undefined ? [] : [[g.id, g.entropyCoef]])));
-    for (let step = startStep + 1; step <= config.steps; step++) {
+    for (let step = startStep + 1; step <= config.steps && !stopRequested(); step++) {
       const rng = createRng(`${config.seed}:step:${step}`);
       const rollout =
         pool === undefined
@@ -288,14 +315,17 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       version = step;
       const metrics = stepMetrics(step, rollout, scored.samples.length, rae, learner, lr, rollout.seconds);
       appendMetrics(runDir, metrics);
+      heartbeat.beat(step);
       hooks.onStep?.(metrics);
       if (config.transcripts > 0) {
-        await writeTranscript(runDir, step, rollout.trajectories.slice(0, config.transcripts));
-        await writeGameRecords(runDir, step, rollout.trajectories.slice(0, config.transcripts));
+        const recorded = pickRecordedGames(rollout.trajectories, config.transcripts, config.games.map((g) => g.id), step);
+        await writeTranscript(runDir, step, recorded);
+        await writeGameRecords(runDir, step, recorded);
       }
       const last = step === config.steps;
       if (config.eval.every > 0 && (step % config.eval.every === 0 || last)) await runEval(step);
-      if (step % config.checkpointEvery === 0 || last) {
+      done = step;
+      if (step % config.checkpointEvery === 0 || last || stopRequested()) {
         const trainerState: TrainerState = { format: "spiral.trainer/1", step, rae };
         await saveCheckpoint(join(runDir, checkpointName(step)), { config: modelConfig, params, optimizer, trainerState });
         log(`checkpoint: ${checkpointName(step)}`);
@@ -309,7 +339,8 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   }
   return {
     runDir,
-    steps: config.steps,
+    steps: done,
+    interrupted: done < config.steps,
     ...(lastEval === undefined ? {} : { lastEval }),
     seconds: (performance.now() - started) / 1000,
     params,

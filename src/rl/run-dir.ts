@@ -7,6 +7,7 @@
  *   transcripts/step-N.txt   a few games of step N, readable
  *   step-N/                  checkpoints (engine/checkpoint.ts: HF layout + optimiser +
  *                            trainer_state.json with our RNG, RAE and step state), atomic
+ *   heartbeat.json           whether the trainer lives (heartbeat.ts)
  *
  * Crash safety (kill -9 at any moment): every metrics line is appended with one write and
  * fsync'ed, so the file is a sequence of complete lines plus at most one partial last line.

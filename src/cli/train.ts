@@ -3,7 +3,9 @@
  * flags, with a progress bar showing live evaluation numbers and a results table at the end.
  *
  * Precedence: preset < --config FILE < flags. `--resume DIR` continues the run in DIR with the
- * config saved there (flags that would change it are refused, so a resumed run is the run).
+ * config saved there (flags that would change it are refused, so a resumed run is the run), from
+ * its latest checkpoint or the one `--resume-from step-N` names; a damaged checkpoint stops the
+ * run with a message naming it (see rl/resume.ts).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -28,6 +30,7 @@ export interface TrainFlags {
   out?: string;
   name?: string;
   resume?: string;
+  resumeFrom?: string;
   seed?: string;
   rae?: boolean;
   promptMode?: string;
@@ -96,6 +99,7 @@ function readConfigFile(path: string): Record<string, unknown> {
 /** The resolved config and run directory for a set of flags. */
 export async function resolveRun(f: TrainFlags): Promise<{ config: TrainConfig; runDir: string; resume: boolean }> {
   const overrides = flagOverrides(f);
+  if (f.resumeFrom !== undefined && f.resume === undefined) throw new Error("--resume-from names a checkpoint of the run given by --resume DIR; add --resume DIR");
   if (f.resume !== undefined) {
     if (Object.keys(overrides).length > 0 || f.config !== undefined || f.preset !== undefined) {
       throw new Error(`--resume continues the run in ${f.resume} with its saved config; drop the other options (${Object.keys(overrides).join(", ") || "--preset/--config"})`);
@@ -163,7 +167,7 @@ export async function runTrain(f: TrainFlags, io: CliIo): Promise<void> {
   bar?.start(config.steps, 0, { live: "" });
   let summary;
   try {
-    summary = await train(config, { runDir, resume, hooks: { onStep, onEval, log: (m) => (bar === undefined ? io.err(`${m}\n`) : undefined) } });
+    summary = await train(config, { runDir, resume, ...(f.resumeFrom === undefined ? {} : { resumeFrom: f.resumeFrom }), hooks: { onStep, onEval, log: (m) => (bar === undefined ? io.err(`${m}\n`) : undefined) } });
   } finally {
     bar?.stop();
   }
@@ -185,6 +189,7 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--out <dir>", "parent directory of runs (default runs)")
     .option("--name <name>", "run name: the directory under --out")
     .option("--resume <dir>", "continue the run in this directory from its latest checkpoint")
+    .option("--resume-from <step-N>", "with --resume: continue from this checkpoint instead of the latest (later lines and checkpoints are set aside, not deleted)")
     .option("--seed <s>", "random seed")
     .option("--no-rae", "ablation: no role-conditioned baseline (advantage = return)")
     .addOption(new Option("--prompt-mode <mode>", "compact or chat").choices(["compact", "chat"]))

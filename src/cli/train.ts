@@ -14,7 +14,8 @@ import { Command, Option } from "commander";
 import { mergeConfig, parseTrainConfig, resolveTrainConfig, trainPresets, type TrainConfig } from "../rl/config.js";
 import type { EvalMetrics, StepMetrics } from "../rl/loop.js";
 import { train } from "../rl/loop.js";
-import { readRunConfig } from "../rl/run-dir.js";
+import { checkpointName, listCheckpointDirs, parseCheckpointName, readRunConfig } from "../rl/run-dir.js";
+import { checkTrainConfig } from "../rl/validate.js";
 import type { CliIo } from "./io.js";
 import { processIo } from "./io.js";
 
@@ -104,7 +105,15 @@ export async function resolveRun(f: TrainFlags): Promise<{ config: TrainConfig; 
     if (Object.keys(overrides).length > 0 || f.config !== undefined || f.preset !== undefined) {
       throw new Error(`--resume continues the run in ${f.resume} with its saved config; drop the other options (${Object.keys(overrides).join(", ") || "--preset/--config"})`);
     }
-    return { config: parseTrainConfig(await readRunConfig(f.resume)), runDir: f.resume, resume: true };
+    const config = parseTrainConfig(await readRunConfig(f.resume));
+    if (f.resumeFrom !== undefined) {
+      const step = parseCheckpointName(f.resumeFrom);
+      const steps = await listCheckpointDirs(f.resume);
+      if (!steps.includes(step)) {
+        throw new Error(`--resume-from ${f.resumeFrom}: ${f.resume} has no ${checkpointName(step)}; ${steps.length === 0 ? "it has no checkpoint" : `its checkpoints: ${steps.map(checkpointName).join(", ")}`}`);
+      }
+    }
+    return { config, runDir: f.resume, resume: true };
   }
   const fromFile = f.config === undefined ? {} : readConfigFile(f.config);
   const config = resolveTrainConfig(f.preset ?? "default", mergeConfig(fromFile, overrides));
@@ -141,6 +150,7 @@ export function resultsTable(evals: readonly EvalMetrics[]): string {
 
 export async function runTrain(f: TrainFlags, io: CliIo): Promise<void> {
   const { config, runDir, resume } = await resolveRun(f);
+  await checkTrainConfig(config); // train checks again; here so a bad name is the only line printed
   io.err(`${resume ? "resuming" : "training"} ${runDir}: ${config.steps} steps × ${config.rolloutBatch} samples, ${config.games.map((g) => g.id).join(" + ")}, ` +
     `${config.opponent === "self" ? "self-play" : `vs ${config.opponent}`}, ${config.promptMode} prompts, model ${config.model.dir ?? config.model.preset}\n`);
   const evals: EvalMetrics[] = [];

@@ -348,5 +348,17 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = 
   }
   const statePath = join(dir, TRAINER_STATE_FILE);
   if (await exists(statePath)) result.trainerState = await readJson(statePath, TRAINER_STATE_FILE, sha.get(TRAINER_STATE_FILE));
+  await checkOtherFiles(dir, sha);
   return result;
+}
+
+/** The manifest's files the loader does not read itself (tokenizer files): SHA-256 checked here. */
+async function checkOtherFiles(dir: string, sha: ReadonlyMap<string, string>): Promise<void> {
+  const read = new Set<string>([CONFIG_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE, SHARD_INDEX_FILE]);
+  for (const [file, expected] of sha) {
+    if (read.has(file) || file.endsWith(".safetensors")) continue;
+    const path = join(dir, file);
+    const got = createHash("sha256").update(await readFile(path)).digest("hex");
+    if (got !== expected) throw new Error(`${path}: SHA-256 is ${got} but ${MANIFEST_FILE} says ${expected} (the file is damaged or was changed)`);
+  }
 }

@@ -170,5 +170,5 @@ export async function openModelDir(path: string, opts: { readonly what?: string;
 
 /** What is said, once, about a checkpoint without a manifest. */
 export function unverifiedNote(dir: string): string {
-  return `${dir}: unverified (no ${MANIFEST_FILE}): its structure was checked (header, offsets, sizes, dtypes, shapes against config.json, finite values), but not its contents byte for byte`;
+  return `${dir}: unverified (no manifest): without ${MANIFEST_FILE} only its structure was checked (safetensors header, offsets, sizes, dtypes, shapes against config.json, finite weights), not its bytes`;
 }

@@ -58,6 +58,8 @@ beforeAll(async () => {
   const wide = { ...small, vocabSize: 300 };
   await saveCheckpoint(R("no-tokenizer"), { config: wide, params: initParams(wide, createRng(3), 0.02) });
   writeFileSync(R("bad-override.json"), JSON.stringify({ model: { overrides: { hiddenSzie: 8 } } }));
+  mkdirSync(R("bad-run"));
+  writeFileSync(R("bad-run", "config.json"), '{"steps": 3,');
 });
 
 interface Case {
@@ -87,6 +89,10 @@ const cases = (): Record<string, Case> => ({
   "train: not an integer": { args: ["train", "--steps", "many"], message: /^spiral: --steps expects an integer; got "many"$/ },
   "train: --resume of a directory without a run": { args: ["train", "--resume", R("nope")], message: /^spiral: Expected a run directory with config\.json; got .*nope$/, absent: [R("nope")] },
   "train: --resume-from without --resume": { args: ["train", "--resume-from", "step-2"], message: /^spiral: --resume-from names a checkpoint of the run given by --resume DIR/ },
+  "train: --resume of a run whose newest checkpoint is incomplete": {
+    args: ["train", "--resume", R("run")], message: /^spiral: checkpoint step-2 of .*run is damaged: it has no optimizer\.safetensors, so the run cannot continue exactly\. Nothing was changed; to resume from an earlier one: spiral train --resume .*run --resume-from step-1 /,
+  },
+  "train: --resume of a run whose config.json is not JSON": { args: ["train", "--resume", R("bad-run")], message: /^spiral: .*bad-run.config\.json: the run's config is not valid JSON/ },
   "train: --resume-from a checkpoint the run lacks": { args: ["train", "--resume", R("run"), "--resume-from", "step-9"], message: /^spiral: --resume-from step-9: .* has no step-9; its checkpoints: step-1, step-2$/ },
   "games: unknown option": { args: ["games", "--bogus"], message: /^error: unknown option '--bogus'$/ },
   "play: unknown game": { args: ["play", "--game", "Foo-v0"], message: /^spiral: Unknown game "Foo-v0"/ },
@@ -121,7 +127,8 @@ describe("bad input to every command, as a real process", () => {
     }
     const problems: string[] = [];
     for (const [name, c, ran] of results) {
-      const lines = ran.stderr.split("\n").filter((l) => l !== "");
+      // A resumed run announces itself before it opens its checkpoint.
+      const lines = ran.stderr.split("\n").filter((l) => l !== "" && !l.startsWith("resuming "));
       const wrong = [
         ran.signal !== null || ran.status !== 1 ? `exit ${ran.status ?? ran.signal}` : "",
         lines.length !== 1 ? `${lines.length} lines on stderr` : "",

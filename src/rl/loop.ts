@@ -243,7 +243,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const savedFiles = checkpointFiles(config);
   const threads = config.threads > 0 ? config.threads : Math.max(1, Math.min(availableParallelism(), 4));
   // A bad opponent spec fails here, before any worker or session starts.
-  const fixed = await openOpponent(config, threads);
+  const fixed = await openOpponent(config, threads, (line) => log(`opponent: ${line}`));
   const opponent = fixed?.agentFor;
   // Worker-thread actors read the learner's weights through one shared buffer (see actor-pool.ts).
   const shared = config.actors > 1 ? new SharedArrayBuffer(params.data.byteLength) : undefined;

@@ -81,7 +81,11 @@ export async function readRunConfig(dir: string): Promise<unknown> {
   } catch {
     throw new Error(`Expected a run directory with ${RUN_CONFIG_FILE}; got ${dir}`);
   }
-  return JSON.parse(text) as unknown;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new Error(`${path}: the run's config is not valid JSON (${(e as Error).message})`, { cause: e });
+  }
 }
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {

@@ -78,7 +78,7 @@ export function runCheckpoints(dir: string): string[] {
 }
 
 /** The directory holding the tokenizer a checkpoint should use, or undefined when it is byte-level or has none. */
-function tokenizerSource(dir: string): string | undefined {
+export function tokenizerSource(dir: string): string | undefined {
   if (existsSync(join(dir, "tokenizer.json"))) return dir;
   const run = runSettingsOf(dir);
   if (run.tokenizer === undefined || run.tokenizer === "byte") return undefined;

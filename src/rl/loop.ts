@@ -21,7 +21,7 @@ import { availableParallelism } from "node:os";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadCheckpoint, saveCheckpoint } from "../engine/checkpoint.js";
-import { unverifiedNote } from "../engine/model-dir.js";
+import { tokenizerSource, unverifiedNote } from "../engine/model-dir.js";
 import type { ModelConfig } from "../engine/config.js";
 import { Generator } from "../engine/generate.js";
 import { LossRunner } from "../engine/loss-runner.js";
@@ -119,7 +119,9 @@ function tokenizerSourceDir(config: TrainConfig): string | undefined {
   if (spec === "byte") return undefined;
   if (spec === "model") {
     if (config.model.dir === null) throw new Error('model.tokenizer "model" needs model.dir (a checkpoint directory with tokenizer.json)');
-    return config.model.dir;
+    // Its own files, else (a checkpoint of an older run, which carried none) its run's tokenizer;
+    // a byte-level checkpoint has neither and is recognised by its vocab_size.
+    return tokenizerSource(config.model.dir) ?? config.model.dir;
   }
   return tokenizerDirOf(spec);
 }

@@ -150,7 +150,7 @@ export function resultsTable(evals: readonly EvalMetrics[]): string {
 
 export async function runTrain(f: TrainFlags, io: CliIo): Promise<void> {
   const { config, runDir, resume } = await resolveRun(f);
-  await checkTrainConfig(config); // train checks again; here so a bad name is the only line printed
+  await checkTrainConfig(config, { resume }); // train checks again; here so a bad name is the only line printed
   io.err(`${resume ? "resuming" : "training"} ${runDir}: ${config.steps} steps × ${config.rolloutBatch} samples, ${config.games.map((g) => g.id).join(" + ")}, ` +
     `${config.opponent === "self" ? "self-play" : `vs ${config.opponent}`}, ${config.promptMode} prompts, model ${config.model.dir ?? config.model.preset}\n`);
   const evals: EvalMetrics[] = [];

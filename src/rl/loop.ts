@@ -198,7 +198,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const { runDir } = options;
   // Every name is checked, and a fresh run's directory found free, before any file, thread or
   // session is created: a failed start leaves nothing behind.
-  await checkTrainConfig(config);
+  await checkTrainConfig(config, { resume: options.resume === true });
   if (options.resume !== true) await assertNewRunDir(runDir);
   if (options.promptMode !== undefined && config.actors > 1) throw new Error("a custom promptMode needs actors = 1 (worker actors build theirs from the config)");
   if (options.resume !== true && options.resumeFrom !== undefined) throw new Error("resumeFrom needs resume (--resume-from needs --resume DIR)");

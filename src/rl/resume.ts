@@ -12,19 +12,14 @@
 import { join } from "node:path";
 import { loadCheckpoint, type LoadedCheckpoint } from "../engine/checkpoint.js";
 import { unverifiedNote } from "../engine/model-dir.js";
+import type { TrainerState } from "./loop.js";
 import { checkpointName, listCheckpointDirs, parseCheckpointName } from "./run-dir.js";
-
-/** What a checkpoint's trainer_state.json holds (RaeState is checked by the caller). */
-export interface TrainerStateShape {
-  readonly format: "spiral.trainer/1";
-  readonly step: number;
-  readonly rae: unknown;
-}
 
 export interface ResumePoint {
   readonly step: number;
   readonly checkpoint: LoadedCheckpoint & { optimizer: NonNullable<LoadedCheckpoint["optimizer"]> };
-  readonly trainerState: TrainerStateShape;
+  /** Its RAE state is checked by the caller (`checkRaeState`). */
+  readonly trainerState: TrainerState;
 }
 
 function others(steps: readonly number[], step: number): string {
@@ -65,8 +60,8 @@ export async function openResumePoint(runDir: string, from: string | undefined, 
     throw damaged((e as Error).message);
   }
   if (checkpoint.optimizer === undefined) throw damaged("it has no optimizer.safetensors, so the run cannot continue exactly");
-  const state = checkpoint.trainerState as Partial<TrainerStateShape> | undefined;
+  const state = checkpoint.trainerState as Partial<TrainerState> | undefined;
   if (state?.format !== "spiral.trainer/1" || state.step !== step) throw damaged(`its trainer_state.json is not spiral's trainer state for step ${step}`);
   if (checkpoint.verification === "structure") log(`resume: ${unverifiedNote(dir)}`);
-  return { step, checkpoint: checkpoint as ResumePoint["checkpoint"], trainerState: state as TrainerStateShape };
+  return { step, checkpoint: checkpoint as ResumePoint["checkpoint"], trainerState: state as TrainerState };
 }

@@ -99,13 +99,16 @@ function checkTokenizer(config: TrainConfig, shape: ModelConfig | undefined): vo
 
 /**
  * Checks every user-given name in a resolved config; throws one message naming the key and what
- * was expected. Touches no file but the ones it reads and starts nothing.
+ * was expected. Touches no file but the ones it reads and starts nothing. A resumed run takes its
+ * weights from its own checkpoint, so model.dir then matters only as the tokenizer's source.
  */
-export async function checkTrainConfig(config: TrainConfig): Promise<void> {
+export async function checkTrainConfig(config: TrainConfig, opts: { readonly resume?: boolean } = {}): Promise<void> {
   if (config.actors > config.rolloutBatch) throw new Error(`actors (${config.actors}) must not exceed rolloutBatch (${config.rolloutBatch})`);
   checkGames(config);
   let shape: ModelConfig | undefined;
-  if (config.model.dir !== null) {
+  if (opts.resume === true && config.model.tokenizer !== "model") {
+    shape = undefined;
+  } else if (config.model.dir !== null) {
     await checkModelDir(config.model.dir, "model.dir (--model)", { tokenizer: config.model.tokenizer === "model" });
     shape = checkpointShape(config.model.dir);
   } else {

@@ -8,8 +8,9 @@
  * reaching the user as a message, and a failed start used to leave a run directory behind.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { totalmem } from "node:os";
 import { join } from "node:path";
-import { parseModelConfig, toHfConfig, type ModelConfig } from "../engine/config.js";
+import { parameterCount, parseModelConfig, toHfConfig, type ModelConfig } from "../engine/config.js";
 import { checkModelDir } from "../engine/model-dir.js";
 import { modelPreset } from "../engine/presets.js";
 import { tokenizerDirOf } from "../engine/tokenizer/load.js";
@@ -98,6 +99,20 @@ function checkTokenizer(config: TrainConfig, shape: ModelConfig | undefined): vo
 }
 
 /**
+ * Training holds the weights, their gradients and AdamW's two moments in float32: 16 bytes per
+ * parameter before activations. A model that cannot fit is refused up front with the numbers,
+ * instead of failing on allocation (or being killed by the kernel) after minutes of loading.
+ */
+export function checkTrainingMemory(shape: ModelConfig, what: string, available = totalmem()): void {
+  const params = parameterCount(shape);
+  const needed = params * 16;
+  if (needed > available) {
+    const gb = (b: number) => (b / 2 ** 30).toFixed(1);
+    throw new Error(`${what}: ${(params / 1e6).toFixed(0)} M parameters need about ${gb(needed)} GiB to train (weights, gradients and two AdamW moments in float32), more than this machine's ${gb(available)} GiB`);
+  }
+}
+
+/**
  * Checks every user-given name in a resolved config; throws one message naming the key and what
  * was expected. Touches no file but the ones it reads and starts nothing. A resumed run takes its
  * weights from its own checkpoint, so model.dir then matters only as the tokenizer's source.
@@ -111,8 +126,10 @@ export async function checkTrainConfig(config: TrainConfig, opts: { readonly res
   } else if (config.model.dir !== null) {
     await checkModelDir(config.model.dir, "model.dir (--model)", { tokenizer: config.model.tokenizer === "model" });
     shape = checkpointShape(config.model.dir);
+    checkTrainingMemory(shape, `model.dir (--model) ${config.model.dir}`);
   } else {
     shape = presetShape(config.model);
+    checkTrainingMemory(shape, `model.preset (--init) "${config.model.preset ?? ""}"`);
   }
   checkTokenizer(config, shape);
   await checkOpponent(config);

@@ -32,6 +32,8 @@ export interface BenchMathCliOptions {
   readonly retries: number;
   readonly json: boolean;
   readonly out?: string;
+  /** Exit 0 even when transport failures lost samples. */
+  readonly allowFailures?: boolean;
 }
 
 interface RawOptions {
@@ -48,6 +50,7 @@ interface RawOptions {
   retries: string;
   json?: boolean;
   out?: string;
+  allowFailures?: boolean;
 }
 
 function positive(value: string, option: string): number {
@@ -77,6 +80,7 @@ export function parseBenchMathOptions(raw: RawOptions): BenchMathCliOptions {
     retries: number(raw.retries, "--retries", (x) => Number.isInteger(x) && x >= 0, "an integer ≥ 0"),
     json: raw.json === true,
     ...(raw.out === undefined ? {} : { out: raw.out }),
+    ...(raw.allowFailures === true ? { allowFailures: true } : {}),
   };
 }
 
@@ -110,6 +114,11 @@ export async function runBenchMath(options: BenchMathCliOptions, io: CliIo): Pro
   if (options.json) io.out(JSON.stringify({ model: player.name, temperature: options.temperature, topP: options.topP, sets: summary }, null, 2) + "\n");
   else io.out(formatMathResults(player.name, results));
   if (options.out !== undefined) writeFileSync(options.out, JSON.stringify({ model: player.name, temperature: options.temperature, topP: options.topP, sets: results }, null, 2) + "\n");
+  // As `spiral eval`: results over fewer samples than asked are printed and written, then failed.
+  const lost = results.reduce((n, r) => n + r.transportFailures, 0);
+  if (lost > 0 && options.allowFailures !== true) {
+    throw new Error(`${lost} samples were lost to transport failures; the accuracies above leave them out. Check the endpoint, or pass --allow-failures to accept fewer samples`);
+  }
   return results;
 }
 
@@ -129,6 +138,7 @@ export function benchMathCommand(io: CliIo = processIo()): Command {
     .option("--retries <n>", "openai: retries on 429/5xx/timeouts/connection errors", "4")
     .option("--json", "print the results as JSON")
     .option("--out <file>", "write results with every graded sample as JSON")
+    .option("--allow-failures", "exit 0 even when transport failures lose samples")
     .action(async (raw: RawOptions) => {
       await runBenchMath(parseBenchMathOptions(raw), io);
     });

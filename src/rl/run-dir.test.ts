@@ -23,6 +23,8 @@ describe("run directory", () => {
     const dir = join(tempDir(), "a");
     await createRunDir(dir, { steps: 3 });
     expect(await readRunConfig(dir)).toEqual({ steps: 3 });
+    await expect(createRunDir(dir, { steps: 3 })).rejects.toThrow(/holds only config\.json, from a start that never ran a step; remove that directory/);
+    appendMetrics(dir, { kind: "step", step: 1 });
     await expect(createRunDir(dir, { steps: 3 })).rejects.toThrow(/already holds a run; continue it with --resume/);
     await expect(readRunConfig(join(dir, "nope"))).rejects.toThrow(/Expected a run directory with config.json/);
   });

@@ -60,6 +60,10 @@ export async function assertNewRunDir(dir: string): Promise<void> {
     if ((e as NodeJS.ErrnoException).code === "ENOTDIR") throw new Error(`the run directory ${dir} is a file; pick another --name or --out`, { cause: e });
     throw e;
   }
+  if (entries.length === 1 && entries[0] === RUN_CONFIG_FILE) {
+    // Left by a start that failed before its first step (older versions wrote config.json first).
+    throw new Error(`${dir} holds only ${RUN_CONFIG_FILE}, from a start that never ran a step; remove that directory (or continue it with --resume ${dir}), or pick another --name or --out`);
+  }
   if (entries.includes(RUN_CONFIG_FILE) || entries.includes(METRICS_FILE)) {
     throw new Error(`${dir} already holds a run; continue it with --resume ${dir}, or pick another --name or --out`);
   }

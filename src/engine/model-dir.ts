@@ -15,7 +15,7 @@
  * else the byte-level tokenizer when config.json's vocab_size is 264.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { CONFIG_FILE, interruptedSaveHint, loadCheckpoint, MANIFEST_FILE, type CheckpointVerification } from "./checkpoint.js";
 import { parseModelConfig, type ModelConfig } from "./config.js";
 import type { Params } from "./params.js";
@@ -87,6 +87,19 @@ export function tokenizerSource(dir: string): string | undefined {
   return existsSync(join(source, "tokenizer.json")) ? source : undefined;
 }
 
+/** A checkpoint a resume moved out of the way (runs/<name>/set-aside/resume-K/step-N), if any. */
+function setAsideHint(path: string): string {
+  const root = join(dirname(path), "set-aside");
+  let folders: string[];
+  try {
+    folders = readdirSync(root);
+  } catch {
+    return "";
+  }
+  const found = folders.map((f) => join(root, f, basename(path))).filter((p) => existsSync(p));
+  return found.length === 0 ? "" : `; a resume set it aside: ${found.join(", ")}`;
+}
+
 export interface CheckModelDirOptions {
   /** Also require a tokenizer (default true; a training start from a checkpoint may name another). */
   readonly tokenizer?: boolean;
@@ -105,7 +118,7 @@ export async function checkModelDir(path: string, what = "--model", opts: CheckM
   try {
     info = statSync(path);
   } catch {
-    return fail(`no such directory${await interruptedSaveHint(path)}`);
+    return fail(`no such directory${await interruptedSaveHint(path)}${setAsideHint(path)}`);
   }
   const expected = "a checkpoint directory (config.json, model.safetensors and the tokenizer files)";
   if (!info.isDirectory()) return fail(`is a file; expected ${expected}`);

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MANIFEST_FILE } from "../engine/checkpoint.js";
+import { checkModelDir } from "../engine/model-dir.js";
 import { parseTrainConfig, type TrainConfig } from "./config.js";
 import { train } from "./loop.js";
 import { METRICS_FILE, readMetrics } from "./run-dir.js";
@@ -92,6 +93,11 @@ describe("train --resume with damaged checkpoints", () => {
     const aside = join(dir, "set-aside", "resume-1");
     expect(readFileSync(join(aside, METRICS_FILE), "utf8")).toBe(baseMetrics);
     expect(readFileSync(join(aside, "step-3", "model.safetensors")).toString("base64")).toBe(before.get("step-3/model.safetensors"));
+    // Asked for by its old path, the set-aside checkpoint is pointed to.
+    await expect(checkModelDir(join(dir, "step-4"))).rejects.toThrow(/step-4: no such directory$/);
+    await expect(checkModelDir(join(dir, "step-3"))).resolves.toBeUndefined(); // the new step-3
+    rmSync(join(dir, "step-3"), { recursive: true });
+    await expect(checkModelDir(join(dir, "step-3"))).rejects.toThrow(/step-3: no such directory; a resume set it aside: .*set-aside\/resume-1\/step-3$/);
     expect(logs.find((l) => l.startsWith("resume:"))).toMatch(/^resume: from step-2 \(4 metrics lines kept\); set aside in .*resume-1: metrics\.jsonl \(2 later lines\), step-3$/);
   }, 120_000);
 

@@ -134,4 +134,12 @@ describe("spiral bench-math", () => {
     expect(() => parseBenchMathOptions({ ...base, samples: "0" })).toThrow(/--samples expects an integer ≥ 1/);
     expect(() => parseBenchMathOptions({ ...base, topP: "0" })).toThrow(/--top-p expects a number in \(0, 1\]/);
   });
+
+  it("fails after printing when an unreachable endpoint loses samples, unless --allow-failures", async () => {
+    const args = ["--model", "openai:http://127.0.0.1:9/v1#none", "--data", files[0] as string, "--limit", "2", "--retries", "0", "--json"];
+    const io = scriptedIo([]);
+    await expect(benchMathCommand(io).parseAsync(args, { from: "user" })).rejects.toThrow(/^2 samples were lost to transport failures; .*--allow-failures/);
+    expect((JSON.parse(io.stdout()) as Summary).sets[0]?.transportFailures).toBe(2);
+    expect((JSON.parse(await run([...args, "--allow-failures"])) as Summary).sets[0]?.transportFailures).toBe(2);
+  });
 });

@@ -36,6 +36,8 @@ export interface BenchMathCliOptions {
   readonly json: boolean;
   readonly out?: string;
   readonly items?: string;
+  /** Exit 0 even when transport failures lost samples. */
+  readonly allowFailures?: boolean;
 }
 
 interface RawOptions {
@@ -54,6 +56,7 @@ interface RawOptions {
   json?: boolean;
   out?: string;
   items?: string;
+  allowFailures?: boolean;
 }
 
 function positive(value: string, option: string): number {
@@ -85,6 +88,7 @@ export function parseBenchMathOptions(raw: RawOptions): BenchMathCliOptions {
     json: raw.json === true,
     ...(raw.out === undefined ? {} : { out: raw.out }),
     ...(raw.items === undefined ? {} : { items: raw.items }),
+    ...(raw.allowFailures === true ? { allowFailures: true } : {}),
   };
 }
 
@@ -162,6 +166,11 @@ export async function runBenchMath(options: BenchMathCliOptions, io: CliIo): Pro
   else io.out(formatMathResults(player.name, results));
   if (options.out !== undefined) writeFileSync(options.out, JSON.stringify({ model: player.name, temperature: options.temperature, topP: options.topP, sets: results }, null, 2) + "\n");
   if (options.items !== undefined) writeFileSync(options.items, sampleLines(results));
+  // As `spiral eval`: results over fewer samples than asked are printed and written, then failed.
+  const lost = results.reduce((n, r) => n + r.transportFailures, 0);
+  if (lost > 0 && options.allowFailures !== true) {
+    throw new Error(`${lost} samples were lost to transport failures; the accuracies above leave them out. Check the endpoint, or pass --allow-failures to accept fewer samples`);
+  }
   return results;
 }
 
@@ -183,6 +192,7 @@ export function benchMathCommand(io: CliIo = processIo()): Command {
     .option("--json", "print the results as JSON")
     .option("--out <file>", "write results with every graded sample as JSON")
     .option("--items <file>", "write one JSON line per graded sample: both verdicts and the extracted answers")
+    .option("--allow-failures", "exit 0 even when transport failures lose samples")
     .action(async (raw: RawOptions) => {
       await runBenchMath(parseBenchMathOptions(raw), io);
     });

@@ -2,6 +2,7 @@
  * `spiral dashboard [RUNS_DIR]`: serves the dashboard (src/dashboard/) over a directory of runs,
  * on 127.0.0.1 unless --host says otherwise, until interrupted.
  */
+import { statSync } from "node:fs";
 import { Command } from "commander";
 import { startDashboard, type Dashboard } from "../dashboard/server.js";
 import type { CliIo } from "./io.js";
@@ -19,15 +20,31 @@ export async function runDashboard(options: DashboardCommandOptions, io: CliIo):
   return dashboard;
 }
 
+/**
+ * The runs directory must be a directory; a missing one is fine only when it is the default
+ * ("runs", before the first training run), not when the user named it (likely a typo).
+ */
+function checkRunsDir(root: string, given: boolean): void {
+  let info;
+  try {
+    info = statSync(root);
+  } catch {
+    if (given) throw new Error(`runs directory ${root}: no such directory (give the directory holding run directories, e.g. runs)`);
+    return;
+  }
+  if (!info.isDirectory()) throw new Error(`runs directory ${root}: is a file; give the directory holding run directories (e.g. runs)`);
+}
+
 export function dashboardCommand(io: CliIo = processIo()): Command {
   return new Command("dashboard")
     .description("web dashboard: run list, live plots, game replays, play against a checkpoint or policy")
     .argument("[runs-dir]", "directory holding run directories", "runs")
     .option("--port <n>", "port (0 picks a free one)", "8080")
     .option("--host <addr>", "address to bind (loopback by default)", "127.0.0.1")
-    .action(async (root: string, raw: { port: string; host: string }) => {
+    .action(async (root: string, raw: { port: string; host: string }, command: Command) => {
       const port = parseIntegerOption(raw.port, "--port");
       if (port < 0 || port > 65535) throw new Error(`--port expects 0..65535; got ${port}`);
+      checkRunsDir(root, command.args.length > 0);
       await runDashboard({ root, port, host: raw.host }, io);
     });
 }

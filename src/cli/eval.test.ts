@@ -55,10 +55,18 @@ describe("spiral eval", () => {
     expect(r.report.sides[1].decisions).toBeGreaterThanOrEqual(8);
   });
 
-  it("reports games an unreachable endpoint voided, with the reason", async () => {
-    const { out } = await run(["--game", "TicTacToe-v0", "--a", "openai:http://127.0.0.1:9/v1#none", "--b", "random", "--games", "4", "--retries", "0"]);
-    expect(out).toMatch(/0 games played, 4 lost to transport failures \(not counted\)/);
-    expect(out).toMatch(/first transport failure: http:\/\/127\.0\.0\.1:9\/v1\/chat\/completions: /);
+  it("reports games an unreachable endpoint voided, with the reason, and fails unless --allow-failures", async () => {
+    const args = ["--game", "TicTacToe-v0", "--a", "openai:http://127.0.0.1:9/v1#none", "--b", "random", "--games", "4", "--retries", "0", "--out", join(root, "voided")];
+    const io = scriptedIo([]);
+    await expect(evalCommand(io).parseAsync(args, { from: "user" })).rejects.toThrow(
+      /^4 of 4 games were lost to transport failures \(first: http:\/\/127\.0\.0\.1:9\/v1\/chat\/completions: .*\); the results above count only the 0 played\. .*--allow-failures/,
+    );
+    // The report is printed and written before the command fails: nothing is lost.
+    expect(io.stdout()).toMatch(/0 games played, 4 lost to transport failures \(not counted\)/);
+    expect(io.stdout()).toMatch(/first transport failure: http:\/\/127\.0\.0\.1:9\/v1\/chat\/completions: /);
+    expect((JSON.parse(readFileSync(join(root, "voided", "summary.json"), "utf8")) as Extract<EvalResult, { kind: "match" }>).report.transportFailures).toBe(4);
+    const { out } = await run([...args, "--allow-failures"]);
+    expect(out).toMatch(/0 games played, 4 lost to transport failures/);
   });
 
   it("runs a round robin and ranks the perfect Nim player first", async () => {

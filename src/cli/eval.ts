@@ -10,6 +10,9 @@
  * SPEC: a checkpoint directory, random, optimal, heuristic, minimax, nash, tactics, hold-at-20,
  * or openai:<base-url>#<model> (API key from $SPIRAL_OPENAI_API_KEY, else $OPENAI_API_KEY).
  * --out DIR writes games.jsonl (one game per line, reasoning included) and summary.json.
+ * Games lost to transport failures (an endpoint unreachable, timing out or failing after its
+ * retries) are not counted; when they leave fewer games than asked the command still prints and
+ * writes what it has, then exits 1, unless --allow-failures accepts the shortfall.
  */
 import { mkdirSync, writeFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
@@ -45,6 +48,8 @@ export interface EvalCliOptions {
   readonly promptMode?: "compact" | "chat";
   readonly out?: string;
   readonly json: boolean;
+  /** Exit 0 even when transport failures left fewer games than asked. */
+  readonly allowFailures?: boolean;
 }
 
 interface RawOptions {
@@ -67,6 +72,7 @@ interface RawOptions {
   promptMode?: "compact" | "chat";
   out?: string;
   json?: boolean;
+  allowFailures?: boolean;
 }
 
 function positive(value: string, option: string): number {
@@ -108,7 +114,22 @@ export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
     ...(raw.promptMode === undefined ? {} : { promptMode: raw.promptMode }),
     ...(raw.out === undefined ? {} : { out: raw.out }),
     json: raw.json === true,
+    ...(raw.allowFailures === true ? { allowFailures: true } : {}),
   };
+}
+
+/** Games lost to transport failures across the reports of one command, and the first error. */
+function transportShortfall(reports: readonly ArenaReport[]): { lost: number; asked: number; first?: string } {
+  let lost = 0;
+  let asked = 0;
+  let first: string | undefined;
+  for (const r of reports) {
+    const o = r.outcomes;
+    lost += r.transportFailures;
+    asked += o.wins + o.draws + o.losses + r.transportFailures;
+    first ??= r.firstTransportError;
+  }
+  return { lost, asked, ...(first === undefined ? {} : { first }) };
 }
 
 /** What `runEval` returns (and prints with --json). */
@@ -118,6 +139,16 @@ export type EvalResult =
   | { readonly kind: "exact"; readonly player: string; readonly ticTacToe?: Awaited<ReturnType<typeof ticTacToeOptimalRate>>; readonly kuhn?: Awaited<ReturnType<typeof kuhnAnalysis>> };
 
 export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalResult> {
+  const result = await playEval(options, io);
+  const reports = result.kind === "match" ? [result.report] : result.kind === "tournament" ? result.pairs : [];
+  const { lost, asked, first } = transportShortfall(reports);
+  if (lost > 0 && options.allowFailures !== true) {
+    throw new Error(`${lost} of ${asked} games were lost to transport failures${first === undefined ? "" : ` (first: ${first})`}; the results above count only the ${asked - lost} played. Check the endpoint, or pass --allow-failures to accept fewer games`);
+  }
+  return result;
+}
+
+async function playEval(options: EvalCliOptions, io: CliIo): Promise<EvalResult> {
   // A tournament may pool several games (comma-separated ids); the other modes take one.
   const gameIds = options.game.split(",").map((g) => g.trim()).filter((g) => g !== "");
   if (gameIds.length !== 1 && options.tournament === undefined) throw new Error(`--game takes one id here (several, comma-separated, only with --tournament); got "${options.game}"`);
@@ -126,14 +157,13 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
   const settings: SamplingSettings = {
     temperature: options.temperature, maxNewTokens: options.maxNew, concurrency: options.concurrency, ...(options.topP === undefined ? {} : { topP: options.topP }),
     timeoutMs: options.timeoutS * 1000, retries: options.retries, ...(options.promptMode === undefined ? {} : { promptMode: options.promptMode }),
+    log: (line) => io.err(`${line}\n`),
   };
   const specs = options.tournament ?? [options.a, options.b].filter((s): s is string => s !== undefined);
   const parsed = specs.map(parsePolicySpec);
   const opened: OpenedPolicy[] = [];
   const rng = createRng(options.seed);
-  if (options.out !== undefined) mkdirSync(options.out, { recursive: true });
   const transcript = options.out === undefined ? undefined : join(options.out, "games.jsonl");
-  if (transcript !== undefined) writeFileSync(transcript, "");
   // A progress bar on an interactive terminal only (games finish out of order; the bar counts them).
   const pairs = options.tournament === undefined ? 1 : (options.tournament.length * (options.tournament.length - 1)) / 2;
   const bar = !options.json && !options.exact && process.stderr.isTTY === true
@@ -156,6 +186,9 @@ export async function runEval(options: EvalCliOptions, io: CliIo): Promise<EvalR
       }
       opened.push(player);
     }
+    // Files only once every player has opened: a bad spec or path leaves nothing behind.
+    if (options.out !== undefined) mkdirSync(options.out, { recursive: true });
+    if (transcript !== undefined) writeFileSync(transcript, "");
     let result: EvalResult;
     if (options.exact) {
       const player = opened[0] as OpenedPolicy;
@@ -231,6 +264,7 @@ export function evalCommand(io: CliIo = processIo()): Command {
     .option("--retries <n>", "openai: policies: retries on 429/5xx/timeouts/connection errors", "4")
     .option("--out <dir>", "write games.jsonl and summary.json here")
     .option("--json", "print the result as JSON")
+    .option("--allow-failures", "exit 0 even when transport failures leave fewer games than asked")
     .action(async (raw: RawOptions) => {
       await runEval(parseEvalOptions(raw), io);
     });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -67,6 +67,19 @@ describe("spiral generate", () => {
     expect(() => parseGenerateOptions({ ...base, temperature: "-1" })).toThrow(/--temperature expects a number ≥ 0/);
     expect(() => parseGenerateOptions({ ...base, maxNew: "0" })).toThrow(/--max-new expects an integer ≥ 1/);
     expect(() => parseGenerateOptions({ ...base, topP: "1.5" })).toThrow(/--top-p expects a number in \(0, 1\]/);
-    await expect(run(["--model", join(dir, "missing"), "--prompt", "x"])).rejects.toThrow(/tokenizer\.json|checkpoint directory/);
+    await expect(run(["--model", join(dir, "missing"), "--prompt", "x"])).rejects.toThrow(/^--model .*missing: no such directory$/);
+  });
+
+  it("says once that a checkpoint without a manifest is unverified, and samples from it", async () => {
+    const bare = join(dir, "..", "no-manifest");
+    cpSync(dir, bare, { recursive: true });
+    rmSync(join(bare, "spiral-manifest.json"));
+    const io = scriptedIo([]);
+    await generateCommand(io).parseAsync(["--model", bare, "--prompt", "Hi", "--max-new", "2", "--json"], { from: "user" });
+    expect(io.stderr().match(/unverified \(no manifest\)/g)).toHaveLength(1);
+    expect((JSON.parse(io.stdout()) as { tokens: number[] }).tokens.length).toBeGreaterThan(0);
+    const verified = scriptedIo([]);
+    await generateCommand(verified).parseAsync(["--model", dir, "--prompt", "Hi", "--max-new", "2", "--json"], { from: "user" });
+    expect(verified.stderr()).toBe("");
   });
 });

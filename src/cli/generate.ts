@@ -12,9 +12,8 @@
  * --trigger when given, followed by --suffix — see docs/generation.md.
  */
 import { Command } from "commander";
-import { loadCheckpoint } from "../engine/checkpoint.js";
 import { Generator } from "../engine/generate.js";
-import { loadTokenizer } from "../engine/tokenizer/load.js";
+import { openModelDir } from "../engine/model-dir.js";
 import type { ChatMessage } from "../engine/tokenizer/tokenizer.js";
 import { createRng } from "../games/rng.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
@@ -53,8 +52,7 @@ function parseNumberOption(value: string, option: string, check: (x: number) => 
 }
 
 export async function runGenerate(options: GenerateCliOptions, io: CliIo): Promise<GenerateCliResult> {
-  const tokenizer = loadTokenizer(options.model);
-  const { config, params } = await loadCheckpoint(options.model, { optimizer: false });
+  const { config, params, tokenizer } = await openModelDir(options.model, { log: (line) => io.err(`${line}\n`) });
   let text = options.prompt;
   if (options.chat === true) {
     const messages: ChatMessage[] = [];

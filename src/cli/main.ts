@@ -30,3 +30,21 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<void> {
   await buildProgram().parseAsync(argv);
 }
+
+/**
+ * `main` as the `spiral` binary runs it: an error ends the process with exit code 1 and its
+ * message on one line of stderr (no stack trace; a bad flag or path is the user's to fix, and the
+ * message says what was expected). SPIRAL_DEBUG=1 prints the stack as well.
+ */
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await main(argv);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`spiral: ${message}\n`);
+    if (process.env.SPIRAL_DEBUG === "1" && err instanceof Error && err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
+    // Let pending writes drain; worker threads were released by the command's own cleanup.
+    process.exit(1);
+  }
+}

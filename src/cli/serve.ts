@@ -8,8 +8,10 @@
  * It binds to loopback unless told otherwise; it has no authentication, so put a proxy in front
  * before exposing it.
  */
+import { basename, resolve } from "node:path";
 import { Command } from "commander";
-import { startServer, type RunningServer, type ServeOptions } from "../serve/server.js";
+import { openModelDir } from "../engine/model-dir.js";
+import { serveModel, type RunningServer, type ServeOptions } from "../serve/server.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
 
 interface RawOptions {
@@ -37,9 +39,14 @@ export function parseServeOptions(raw: RawOptions, io: CliIo): ServeOptions {
   };
 }
 
-/** Starts the server and reports where it listens; resolves once it is up. */
+/**
+ * Loads the checkpoint (saying what is wrong with the path if it is not one, and "unverified" once
+ * when it has no manifest), starts the server and reports where it listens; resolves once it is up.
+ */
 export async function runServe(options: ServeOptions, io: CliIo): Promise<RunningServer> {
-  const server = await startServer(options);
+  const { model, modelName, ...rest } = options;
+  const { config, params, tokenizer } = await openModelDir(model, { log: (line) => io.err(`${line}\n`) });
+  const server = await serveModel({ config, params, tokenizer, modelName: modelName ?? basename(resolve(model)) }, rest);
   io.out(`serving ${server.modelName} at ${server.url} (OpenAI-compatible; try: curl ${server.url}/models)\n`);
   return server;
 }

@@ -5,7 +5,9 @@
  * a second Ctrl-C quits at once (interrupt.ts).
  *
  * Precedence: preset < --config FILE < flags. `--resume DIR` continues the run in DIR with the
- * config saved there (flags that would change it are refused, so a resumed run is the run).
+ * config saved there (flags that would change it are refused, so a resumed run is the run), from
+ * its latest checkpoint or the one `--resume-from step-N` names; a damaged checkpoint stops the
+ * run with a message naming it (see rl/resume.ts).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,7 +15,8 @@ import { Command, Option } from "commander";
 import { mergeConfig, parseTrainConfig, resolveTrainConfig, trainPresets, type TrainConfig } from "../rl/config.js";
 import type { EvalMetrics, TrainSummary } from "../rl/loop.js";
 import { train } from "../rl/loop.js";
-import { checkpointName, latestCheckpoint, readRunConfig } from "../rl/run-dir.js";
+import { checkpointName, latestCheckpoint, listCheckpointDirs, parseCheckpointName, readRunConfig } from "../rl/run-dir.js";
+import { checkTrainConfig } from "../rl/validate.js";
 import { INTERRUPT_EXIT_CODE, onInterrupt } from "./interrupt.js";
 import type { CliIo } from "./io.js";
 import { parseIntegerOption, processIo } from "./io.js";
@@ -31,6 +34,7 @@ export interface TrainFlags {
   out?: string;
   name?: string;
   resume?: string;
+  resumeFrom?: string;
   seed?: string;
   rae?: boolean;
   promptMode?: string;
@@ -100,11 +104,20 @@ function readConfigFile(path: string): Record<string, unknown> {
 /** The resolved config and run directory for a set of flags. */
 export async function resolveRun(f: TrainFlags): Promise<{ config: TrainConfig; runDir: string; resume: boolean }> {
   const overrides = flagOverrides(f);
+  if (f.resumeFrom !== undefined && f.resume === undefined) throw new Error("--resume-from names a checkpoint of the run given by --resume DIR; add --resume DIR");
   if (f.resume !== undefined) {
     if (Object.keys(overrides).length > 0 || f.config !== undefined || f.preset !== undefined) {
       throw new Error(`--resume continues the run in ${f.resume} with its saved config; drop the other options (${Object.keys(overrides).join(", ") || "--preset/--config"})`);
     }
-    return { config: parseTrainConfig(await readRunConfig(f.resume)), runDir: f.resume, resume: true };
+    const config = parseTrainConfig(await readRunConfig(f.resume));
+    if (f.resumeFrom !== undefined) {
+      const step = parseCheckpointName(f.resumeFrom);
+      const steps = await listCheckpointDirs(f.resume);
+      if (!steps.includes(step)) {
+        throw new Error(`--resume-from ${f.resumeFrom}: ${f.resume} has no ${checkpointName(step)}; ${steps.length === 0 ? "it has no checkpoint" : `its checkpoints: ${steps.map(checkpointName).join(", ")}`}`);
+      }
+    }
+    return { config, runDir: f.resume, resume: true };
   }
   const fromFile = f.config === undefined ? {} : readConfigFile(f.config);
   const config = resolveTrainConfig(f.preset ?? "default", mergeConfig(fromFile, overrides));
@@ -134,11 +147,12 @@ function logEvery(f: TrainFlags, steps: number): number {
 export async function runTrain(f: TrainFlags, io: CliIo): Promise<TrainSummary> {
   const { config, runDir, resume } = await resolveRun(f);
   const every = logEvery(f, config.steps);
+  await checkTrainConfig(config, { resume }); // train checks again; here so a bad name is the only line printed
   io.err(`${resume ? "resuming" : "training"} ${runDir}: ${config.steps} steps × ${config.rolloutBatch} samples, ${config.games.map((g) => g.id).join(" + ")}, ` +
     `${config.opponent === "self" ? "self-play" : `vs ${config.opponent}`}, ${config.promptMode} prompts, model ${config.model.dir ?? config.model.preset}\n`);
   const resumeHint = `npx spiral train --resume ${runDir}`;
   const progress = createTrainProgress({
-    io, total: config.steps, startStep: resume ? ((await latestCheckpoint(runDir)) ?? 0) : 0, evalEvery: config.eval.every, logEvery: every,
+    io, total: config.steps, startStep: resume ? (f.resumeFrom !== undefined ? parseCheckpointName(f.resumeFrom) : ((await latestCheckpoint(runDir)) ?? 0)) : 0, evalEvery: config.eval.every, logEvery: every,
     ...(f.progress !== false && process.stderr.isTTY === true ? { tty: process.stderr } : {}),
   });
   const interrupt = onInterrupt({
@@ -150,7 +164,7 @@ export async function runTrain(f: TrainFlags, io: CliIo): Promise<TrainSummary> 
   });
   let summary;
   try {
-    summary = await train(config, { runDir, resume, signal: interrupt.signal, hooks: progress.hooks });
+    summary = await train(config, { runDir, resume, ...(f.resumeFrom === undefined ? {} : { resumeFrom: f.resumeFrom }), signal: interrupt.signal, hooks: progress.hooks });
   } finally {
     interrupt.dispose();
     progress.stop();
@@ -179,6 +193,7 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--out <dir>", "parent directory of runs (default runs)")
     .option("--name <name>", "run name: the directory under --out")
     .option("--resume <dir>", "continue the run in this directory from its latest checkpoint")
+    .option("--resume-from <step-N>", "with --resume: continue from this checkpoint instead of the latest (later lines and checkpoints are set aside, not deleted)")
     .option("--seed <s>", "random seed")
     .option("--no-rae", "ablation: no role-conditioned baseline (advantage = return)")
     .addOption(new Option("--prompt-mode <mode>", "compact or chat").choices(["compact", "chat"]))

@@ -208,4 +208,65 @@ describe("saveCheckpoint / loadCheckpoint", () => {
       "manifest-written:v1", "old-moved-aside:absent", "swapped:v2",
     ]);
   });
+
+  it("without a manifest: checks structure, says so, and catches what structure can (offsets, shapes vs config.json, non-finite values)", async () => {
+    const params = initParams(config, createRng(7));
+    const fresh = async (name: string): Promise<string> => {
+      const dir = join(root, name);
+      await saveCheckpoint(dir, { config, params });
+      await rm(join(dir, MANIFEST_FILE)); // as written by another tool, or with its manifest lost
+      return dir;
+    };
+    // Intact: loads, reported as checked by structure only.
+    const intact = await loadCheckpoint(await fresh("nm-intact"));
+    expect(intact.verification).toBe("structure");
+    expect(bytes(intact.params.data).equals(bytes(params.data))).toBe(true);
+    expect((await loadCheckpoint(join(root, "f32"))).verification).toBe("sha256");
+    expect((await loadCheckpoint(join(root, "f32"), { verify: false })).verification).toBe("sizes");
+    // Truncated weights: the header's offsets run past the end.
+    const cut = await fresh("nm-truncated");
+    const size = (await readFile(join(cut, "model.safetensors"))).length;
+    await truncate(join(cut, "model.safetensors"), size - 4);
+    await expect(loadCheckpoint(cut)).rejects.toThrow(/model\.safetensors: tensor ".*" needs data bytes .* but the file has only \d+ \(truncated file\?\)/);
+    // config.json edited to another shape: the tensors do not match it.
+    const edited = await fresh("nm-config");
+    const hf = JSON.parse(await readFile(join(edited, "config.json"), "utf8")) as Record<string, unknown>;
+    await writeFile(join(edited, "config.json"), JSON.stringify({ ...hf, intermediate_size: 32 }));
+    await expect(loadCheckpoint(edited)).rejects.toThrow(/tensor "model\.layers\.0\.mlp\.\w+_proj\.weight" has shape \[\d+, \d+\]; the model expects/);
+    // A flipped exponent bit that makes a non-finite weight.
+    const flipped = await fresh("nm-nan");
+    const file = await readFile(join(flipped, "model.safetensors"));
+    const headerLength = Number(file.readBigUInt64LE(0));
+    file.writeUInt32LE(0x7fc00000, 8 + headerLength + 4 * 5); // element 5 of the first tensor → NaN
+    await writeFile(join(flipped, "model.safetensors"), file);
+    await expect(loadCheckpoint(flipped)).rejects.toThrow(/tensor ".*" holds NaN at element 5: the weights are damaged \(no spiral-manifest\.json to check them against\)/);
+    // What structure cannot see (documented): a finite flipped value, or a changed rope_theta.
+    const quiet = await fresh("nm-undetectable");
+    const q = await readFile(join(quiet, "model.safetensors"));
+    q.writeFloatLE(0.5, 8 + Number(q.readBigUInt64LE(0)));
+    await writeFile(join(quiet, "model.safetensors"), q);
+    await writeFile(join(quiet, "config.json"), JSON.stringify({ ...hf, rope_theta: 500000 }));
+    const loaded = await loadCheckpoint(quiet);
+    expect(loaded.verification).toBe("structure");
+    expect(loaded.config.ropeTheta).toBe(500000);
+    // With its manifest, both edits are caught.
+    const guarded = join(root, "with-manifest");
+    await saveCheckpoint(guarded, { config, params });
+    await writeFile(join(guarded, "config.json"), JSON.stringify({ ...hf, rope_theta: 500000 }));
+    await expect(loadCheckpoint(guarded)).rejects.toThrow(/config\.json: (SHA-256 is|\d+ bytes but)/);
+  });
+
+  it("copies extra files (the tokenizer) into the checkpoint, listed and checked by the manifest", async () => {
+    const params = initParams(config, createRng(8));
+    const source = join(root, "tok-source");
+    await mkdir(source, { recursive: true });
+    await writeFile(join(source, "tokenizer.json"), '{"model": {}}');
+    const dir = join(root, "with-files");
+    const written = await saveCheckpoint(dir, { config, params, files: [{ name: "tokenizer.json", from: join(source, "tokenizer.json") }] });
+    expect(written.map((w) => w.file)).toContain("tokenizer.json");
+    expect(await readFile(join(dir, "tokenizer.json"), "utf8")).toBe('{"model": {}}');
+    expect((await loadCheckpoint(dir)).verification).toBe("sha256");
+    await writeFile(join(dir, "tokenizer.json"), '{"model": []}'); // same size, other bytes
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/tokenizer\.json: SHA-256 is [0-9a-f]{64} but spiral-manifest\.json says/);
+  });
 });

@@ -19,7 +19,13 @@
  * - an existing target is replaced only if it is a checkpoint (has config.json or the manifest) or
  *   empty: saving over an unrelated directory is an error;
  * - load checks sizes against the manifest always and SHA-256 unless `verify: false`; a directory
- *   without a manifest (a Hugging Face download) is checked structurally by the safetensors reader.
+ *   without a manifest (a Hugging Face download, or a checkpoint whose manifest was lost) is
+ *   checked structurally: the safetensors reader checks each header, the offsets, sizes and
+ *   dtypes, and every tensor's name and shape against config.json, and the loaded weights must be
+ *   finite. That is all structure can tell: flipped bytes inside a tensor, or a changed value in
+ *   config.json that no shape depends on (rope_theta, rms_norm_eps), load without a manifest as if
+ *   nothing happened, so such a load reports `verification: "structure"` and the commands say
+ *   "unverified (no manifest)".
  */
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
@@ -39,6 +45,11 @@ export const MANIFEST_FILE = "spiral-manifest.json";
 
 export interface SaveCheckpointInput {
   config: ModelConfig;
+  /**
+   * Files copied into the checkpoint as they are (e.g. the tokenizer's tokenizer.json and
+   * tokenizer_config.json, so the checkpoint can be served on its own); listed in the manifest.
+   */
+  files?: readonly { readonly name: string; readonly from: string }[];
   params: Params;
   /** Weight dtype on disk (default F32, bit-exact). Optimiser moments are always F32. */
   dtype?: WritableDtype;
@@ -56,7 +67,7 @@ export interface SaveCheckpointInput {
 
 /** The points between the steps of a save, in order. */
 export type SaveStage =
-  | "partial-created" | "config-written" | "weights-written" | "optimizer-written" | "trainer-state-written"
+  | "partial-created" | "config-written" | "weights-written" | "optimizer-written" | "files-copied" | "trainer-state-written"
   | "manifest-written" | "old-moved-aside" | "swapped";
 
 export interface LoadedOptimizer {
@@ -64,11 +75,18 @@ export interface LoadedOptimizer {
   hyper: AdamWHyper;
 }
 
+/**
+ * How much of a loaded checkpoint was checked: "sha256", every file against the manifest;
+ * "sizes", the manifest's sizes only (`verify: false`); "structure", no manifest (see above).
+ */
+export type CheckpointVerification = "sha256" | "sizes" | "structure";
+
 export interface LoadedCheckpoint {
   config: ModelConfig;
   params: Params;
   optimizer?: LoadedOptimizer;
   trainerState?: unknown;
+  verification: CheckpointVerification;
 }
 
 export interface LoadCheckpointOptions {
@@ -150,6 +168,10 @@ export async function saveCheckpoint(dir: string, input: SaveCheckpointInput): P
       const metadata = { step: String(step), hyper: JSON.stringify(input.optimizer.hyper) };
       written.push(await writeSafetensors(join(partial, OPTIMIZER_FILE), tensors, { dtype: "F32", metadata }));
       await stage("optimizer-written");
+    }
+    if (input.files !== undefined && input.files.length > 0) {
+      for (const f of input.files) written.push(await writeTextAtomic(join(partial, f.name), await readFile(f.from)));
+      await stage("files-copied");
     }
     if (input.trainerState !== undefined) {
       written.push(await writeTextAtomic(join(partial, TRAINER_STATE_FILE), `${JSON.stringify(input.trainerState, null, 2)}\n`));
@@ -267,7 +289,7 @@ async function loadOptimizer(dir: string, layout: ParamLayout, sha: string | und
 }
 
 /** Names the hidden leftovers of a save killed between its two renames, if there are any. */
-async function interruptedSaveHint(dir: string): Promise<string> {
+export async function interruptedSaveHint(dir: string): Promise<string> {
   const target = resolve(dir);
   let siblings: string[];
   try {
@@ -279,6 +301,21 @@ async function interruptedSaveHint(dir: string): Promise<string> {
   const old = siblings.filter((f) => f.startsWith(`${prefix}old-`));
   if (old.length === 0) return "";
   return `; a save was interrupted while replacing it: the previous checkpoint is in ${join(dirname(target), old[0] as string)} (rename it back)`;
+}
+
+/**
+ * Without a manifest, the one check of tensor contents that costs a single pass: every weight is
+ * finite (a flipped exponent bit often makes an Inf or NaN; trained weights never hold one).
+ */
+function checkFinite(dir: string, params: Params): void {
+  for (const v of params.layout.views) {
+    const data = params.data.subarray(v.offset, v.offset + v.size);
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i] as number)) {
+        throw new Error(`${dir}: tensor "${v.name}" holds ${String(data[i])} at element ${i}: the weights are damaged (no ${MANIFEST_FILE} to check them against)`);
+      }
+    }
+  }
 }
 
 /** Reads a checkpoint directory (ours, or a Hugging Face Qwen3 download with safetensors weights). */
@@ -303,11 +340,25 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = 
   const config = parseModelConfig(await readJson(configPath, CONFIG_FILE, sha.get(CONFIG_FILE)), configPath);
   const params = new Params(paramLayout(config));
   await loadWeightsInto(dir, config, params, { sha256: sha });
-  const result: LoadedCheckpoint = { config, params };
+  const verification: CheckpointVerification = manifest === undefined ? "structure" : verify ? "sha256" : "sizes";
+  if (verification === "structure") checkFinite(dir, params);
+  const result: LoadedCheckpoint = { config, params, verification };
   if ((opts.optimizer ?? true) && (await exists(join(dir, OPTIMIZER_FILE)))) {
     result.optimizer = await loadOptimizer(dir, params.layout, sha.get(OPTIMIZER_FILE));
   }
   const statePath = join(dir, TRAINER_STATE_FILE);
   if (await exists(statePath)) result.trainerState = await readJson(statePath, TRAINER_STATE_FILE, sha.get(TRAINER_STATE_FILE));
+  await checkOtherFiles(dir, sha);
   return result;
+}
+
+/** The manifest's files the loader does not read itself (tokenizer files): SHA-256 checked here. */
+async function checkOtherFiles(dir: string, sha: ReadonlyMap<string, string>): Promise<void> {
+  const read = new Set<string>([CONFIG_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE, SHARD_INDEX_FILE]);
+  for (const [file, expected] of sha) {
+    if (read.has(file) || file.endsWith(".safetensors")) continue;
+    const path = join(dir, file);
+    const got = createHash("sha256").update(await readFile(path)).digest("hex");
+    if (got !== expected) throw new Error(`${path}: SHA-256 is ${got} but ${MANIFEST_FILE} says ${expected} (the file is damaged or was changed)`);
+  }
 }

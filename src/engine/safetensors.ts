@@ -518,9 +518,9 @@ export async function writeSafetensorsSharded(dir: string, tensors: readonly Ten
   return written;
 }
 
-/** Writes a small text file atomically (temp name, fsync, rename); returns its size and SHA-256. */
-export async function writeTextAtomic(path: string, text: string): Promise<WrittenFile> {
-  const bytes = Buffer.from(text, "utf8");
+/** Writes a small text (or byte) file atomically (temp name, fsync, rename); returns its size and SHA-256. */
+export async function writeTextAtomic(path: string, text: string | Uint8Array): Promise<WrittenFile> {
+  const bytes = typeof text === "string" ? Buffer.from(text, "utf8") : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
   const tmp = tempPathFor(path);
   const fh = await open(tmp, "w");
   try {

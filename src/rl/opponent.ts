@@ -20,7 +20,7 @@ export interface Opponent {
 }
 
 /** The run's opponent, or undefined for self-play. Throws a message naming `opponent` on a bad spec. */
-export async function openOpponent(config: Pick<TrainConfig, "opponent" | "temperature" | "topP" | "maxNewTokens">, threads: number): Promise<Opponent | undefined> {
+export async function openOpponent(config: Pick<TrainConfig, "opponent" | "temperature" | "topP" | "maxNewTokens">, threads: number, log?: (line: string) => void): Promise<Opponent | undefined> {
   if (config.opponent === "self") return undefined;
   let spec;
   try {
@@ -29,7 +29,7 @@ export async function openOpponent(config: Pick<TrainConfig, "opponent" | "tempe
     throw new Error(`opponent: ${(e as Error).message}; or "self" for self-play`, { cause: e });
   }
   if (spec.kind === "openai") throw new Error(`opponent: an openai: endpoint cannot be a training opponent here (use a checkpoint directory or a reference agent); got "${config.opponent}"`);
-  const player = await openPolicy(spec, { temperature: config.temperature, topP: config.topP, maxNewTokens: config.maxNewTokens, threads });
+  const player = await openPolicy(spec, { temperature: config.temperature, topP: config.topP, maxNewTokens: config.maxNewTokens, threads, ...(log === undefined ? {} : { log }) });
   const agents = new Map<string, Agent>();
   return {
     name: player.name,

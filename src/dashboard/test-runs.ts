@@ -75,3 +75,17 @@ export function writeRun(root: string, name: string, steps: number, options: { t
   writeFileSync(join(dir, "transcripts", "step-000002.jsonl"), [TICTACTOE_GAME, INVALID_GAME].map((g) => JSON.stringify(g)).join("\n") + "\n");
   return dir;
 }
+
+/** Writes heartbeat.json as the trainer does; `ageSeconds` back-dates updatedAt. */
+export function writeHeartbeat(dir: string, beat: { pid: number; hostname: string; step: number; totalSteps: number; state: string; ageSeconds?: number; startedSecondsAgo?: number }, now = Date.now()): void {
+  const { ageSeconds = 1, startedSecondsAgo = 600, ...rest } = beat;
+  writeFileSync(join(dir, "heartbeat.json"), JSON.stringify({
+    ...rest, startedAt: new Date(now - startedSecondsAgo * 1000).toISOString(), updatedAt: new Date(now - ageSeconds * 1000).toISOString(),
+  }));
+}
+
+/** A complete checkpoint directory step-N (only its manifest: enough to be listed). */
+export function writeCheckpoint(dir: string, step: number): void {
+  mkdirSync(join(dir, `step-${step}`), { recursive: true });
+  writeFileSync(join(dir, `step-${step}`, "spiral-manifest.json"), "{}");
+}

@@ -418,12 +418,14 @@ export class ChartBoard {
     if (zoom === this.zoom || (zoom !== null && this.zoom !== null && zoom[0] === this.zoom[0] && zoom[1] === this.zoom[1])) return;
     this.zoom = zoom;
     this.reset.disabled = this.zoom === null;
+    this.el.setAttribute("data-zoom", zoom === null ? "" : zoom.map((v) => v.toFixed(3)).join(","));
     for (const c of this.charts.values()) if (c !== from) c.applyZoom(this.zoom);
   }
 
   private resetZoom(): void {
     this.zoom = null;
     this.reset.disabled = true;
+    this.el.setAttribute("data-zoom", "");
     for (const c of this.charts.values()) c.applyZoom(null);
   }
 

@@ -64,7 +64,11 @@ class ReplayPlayer {
   }
 
   toggle(): void {
-    if (this.timer !== null) return this.stop(), this.render();
+    if (this.timer !== null) {
+      this.stop();
+      this.render();
+      return;
+    }
     if (this.index === this.last) this.index = 0;
     this.timer = setInterval(() => this.go(this.index + 1), AUTOPLAY_MS);
     this.render();
@@ -91,11 +95,11 @@ class ReplayPlayer {
     const frame = replay.frames[this.index];
     const state = frame === undefined ? replay.final : frame.before;
     const controls = h("div", { class: "controls" },
-      h("button", { "data-testid": "first", title: "first (Home)", click: () => this.go(0) }, "⏮"),
+      h("button", { "data-testid": "first", title: "first (Home)", click: () => this.go(0) }, "« First"),
       h("button", { "data-testid": "prev", title: "previous (←)", click: () => this.go(this.index - 1) }, "◀ Prev"),
       h("span", { "data-testid": "position", class: "num" }, `${this.index} / ${this.last}`),
       h("button", { "data-testid": "next", title: "next (→)", click: () => this.go(this.index + 1) }, "Next ▶"),
-      h("button", { "data-testid": "last", title: "last (End)", click: () => this.go(this.last) }, "⏭"),
+      h("button", { "data-testid": "last", title: "last (End)", click: () => this.go(this.last) }, "Last »"),
       h("button", { "data-testid": "autoplay", title: "autoplay (space)", "aria-pressed": String(this.timer !== null), click: () => this.toggle() }, this.timer === null ? "▶ Play" : "⏸ Pause"),
       h("span", { class: "muted small" }, "keys: ← → Home End, space; ↑ ↓ other games"));
     const result = outcomeText(replay.gameId, replay.returns, replay.endReason, replay.final.infos, replay.players);

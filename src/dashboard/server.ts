@@ -64,7 +64,7 @@ export function appPage(title: string, body: { js: string; css: string } | null)
     ? '<link rel="stylesheet" href="/assets/app.css"><script type="module" src="/assets/app.js"></script>'
     : `<style>${body.css}</style>`;
   const tail = body === null ? "" : `<script>${body.js.replace(/<\/script/gi, "<\\/script")}</script>`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>${head}</head><body><div id="app"></div>${tail}</body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>${escapeHtml(title)}</title>${head}</head><body><div id="app"></div>${tail}</body></html>`;
 }
 
 export function escapeHtml(text: string): string {

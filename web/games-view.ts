@@ -45,11 +45,12 @@ function seatsText(g: GameEntry): string {
 
 /** A replay with controls; `keys` handles the view's keyboard shortcuts while it is shown. */
 class ReplayPlayer {
-  readonly el = h("div", { class: "replay", "data-testid": "replay" });
+  readonly el: HTMLElement;
   private index = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly replay: Replay) {
+    this.el = h("div", { class: "replay", "data-testid": "replay", "data-game": replay.gameId, "data-seed": String(replay.seed) });
     this.render();
   }
 

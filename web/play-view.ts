@@ -21,14 +21,24 @@ export function seatLabel(game: GameListing | undefined, seat: 0 | 1): string {
   return `Player ${seat}${parts.length === 0 ? "" : ` (${parts.join(", ")})`}`;
 }
 
+/**
+ * A query as a pattern: its words in order, each at the start of a word of the move; a number
+ * matches only the whole number ("10 wood -> 10 gold" does not match "1 Wood -> 10 Gold").
+ */
+export function searchPattern(query: string): RegExp {
+  const words = query.toLowerCase().split(/\s+/).filter((w) => w !== "");
+  const parts = words.map((w) => `(?<![a-z0-9])${w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}${/^\d+$/.test(w) ? "(?![0-9])" : ""}`);
+  return new RegExp(parts.join(".*"), "i");
+}
+
 /** A search box over every legal move, showing the first matches and how many there are. */
 function movePicker(legal: readonly string[], send: (move: string) => void): HTMLElement {
   const results = h("div", { class: "legal" });
   const note = h("div", { class: "muted small", "data-testid": "legal-count" });
   const search = h("input", { type: "search", "data-testid": "legal-search", placeholder: `search ${legal.length} legal moves, e.g. "3 Wood"`, size: "32" });
   const show = (): void => {
-    const words = search.value.toLowerCase().split(/\s+/).filter((w) => w !== "");
-    const matches = legal.filter((m) => words.every((w) => m.toLowerCase().includes(w)));
+    const pattern = searchPattern(search.value);
+    const matches = legal.filter((m) => pattern.test(m));
     clear(results);
     results.append(...matches.slice(0, MATCHES).map((a) => h("button", { "data-testid": "legal", click: () => send(a) }, a)));
     note.textContent = matches.length > MATCHES

@@ -83,3 +83,16 @@ describe("game filters", () => {
     expect(games.map(outcomeOf)).toEqual(["p0", "p1", "draw", "invalid"]);
   });
 });
+
+describe("offer search", () => {
+  it("matches the query's words in order at word starts, numbers whole", async () => {
+    const { searchPattern } = await import("./play-view.js");
+    const offers = ["[Offer: 1 Wood -> 10 Gold]", "[Offer: 10 Wood -> 10 Gold]", "[Offer: 10 Gold -> 1 Wood]", "[Accept]"];
+    const find = (q: string): string[] => offers.filter((o) => searchPattern(q).test(o));
+    expect(find("10 wood -> 10 gold")).toEqual(["[Offer: 10 Wood -> 10 Gold]"]);
+    expect(find("wo")).toEqual(offers.slice(0, 3));
+    expect(find("acc")).toEqual(["[Accept]"]);
+    expect(find("")).toEqual(offers);
+    expect(find("gold -> 1")).toEqual(["[Offer: 10 Gold -> 1 Wood]"]);
+  });
+});

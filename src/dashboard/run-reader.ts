@@ -260,7 +260,8 @@ export async function readRun(runDir: string, name: string, options: ReadRunOpti
       : `no heartbeat.json; last write ${ago} s ago${status === "stopped" ? " (stopped or crashed)" : ""}`;
   }
   const startedAt = beat !== null ? Date.parse(beat.startedAt) / 1000 : configTime;
-  const endedAt = status === "running" ? now : beat !== null ? Math.max(Date.parse(beat.updatedAt) / 1000, updated) : updated;
+  // A heartbeat's last update is when its process last worked (its final state is written on exit).
+  const endedAt = status === "running" ? now : beat !== null ? Date.parse(beat.updatedAt) / 1000 : updated;
   const perStep = secondsPerStep(lines);
   const remaining = totalSteps !== null ? totalSteps - (step ?? 0) : null;
   return {

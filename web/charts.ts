@@ -20,6 +20,13 @@ const HEIGHT = 240;
 /** Steps are integers: no ticks at 0.5. */
 const STEP_INCREMENTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
 
+/** Axis ticks with as many decimals as the tick spacing needs; tiny scales (learning rates) in exponent form. */
+function numberTicks(_u: uPlot, splits: number[], _a: number, _s: number, incr: number): string[] {
+  const decimals = Math.max(0, Math.ceil(-Math.log10(incr) - 1e-9));
+  // Log scales leave some splits null (unlabelled).
+  return splits.map((v) => (v === null ? "" : v === 0 ? "0" : decimals > 4 ? v.toExponential(Math.min(3, Math.max(1, Math.round(Math.log10(Math.abs(v) / incr))))) : Math.abs(v) >= 10000 ? fmtNumber(v) : v.toFixed(decimals)));
+}
+
 /** A colour with alpha, from "#rrggbb". */
 function alpha(hex: string, a: number): string {
   const n = parseInt(hex.slice(1), 16);
@@ -218,7 +225,7 @@ export class Chart {
     const { spec } = this;
     const axis = this.board.state.axis;
     const percentTicks = (_u: uPlot, splits: number[], _a: number, _s: number, incr: number): string[] =>
-      splits.map((v) => fmtPercent(v, incr * 100 < 1 ? 1 : 0));
+      splits.map((v) => (v === null ? "" : fmtPercent(v, incr * 100 < 1 ? 1 : 0)));
     return {
       width: this.width(),
       height: HEIGHT,
@@ -228,7 +235,7 @@ export class Chart {
       scales: { x: { time: false }, y: this.log ? { distr: 3 } : { auto: true } },
       axes: [
         { label: X_LABELS[axis], ...(axis === "step" ? { incrs: STEP_INCREMENTS } : {}), ...(axis === "time" ? { values: (_u: uPlot, splits: number[]) => splits.map((v) => fmtDuration(v)) } : {}) },
-        { label: spec.yLabel, size: 56, ...(spec.unit === "fraction" ? { values: percentTicks } : {}) },
+        { label: spec.yLabel, size: 60, values: spec.unit === "fraction" ? percentTicks : numberTicks },
       ],
       cursor: { sync: { key: this.board.syncKey, setSeries: false }, drag: { x: true, y: false }, points: { size: 6 } },
       hooks: {

@@ -86,7 +86,6 @@ export async function playView(app: HTMLElement, header: HTMLElement[]): Promise
   };
   const show = (v: PlayView): void => {
     clear(board);
-    const g = current();
     const send = (text: string): void => void api<PlayView>(`/api/play/${v.id}`, { move: text }).then(show, (e: Error) => fail(e.message));
     const infos: [unknown, unknown] = v.humanSeat === 0 ? [v.infoState, null] : [null, v.infoState];
     const move = h("input", { "data-testid": "play-move", size: "32", placeholder: v.legal[0] === undefined ? "your reply" : `e.g. ${v.legal[0]}`,
@@ -99,7 +98,7 @@ export async function playView(app: HTMLElement, header: HTMLElement[]): Promise
     board.append(
       h("div", { class: "cols" }, drawGame(v.gameId, infos, v.toAct ? { legal: v.legal, onMove: send } : {}) ?? h("span", {}, ""), h("pre", { class: "view" }, v.view)),
       h("ol", { class: "turns", "data-testid": "turns" }, ...v.turns.map((t) => h("li", { class: t.valid ? "" : "invalid", "data-who": t.who },
-        `${seatLabel(g, t.seat)}, ${t.who === "human" ? "you" : v.policy}: ${t.action ?? t.reply}${t.raw !== t.reply ? ` — reply: ${t.raw}` : ""}${t.valid ? "" : ` — invalid: ${t.reason ?? ""}`}`))),
+        `Player ${t.seat} (${t.who === "human" ? "you" : v.policy}): ${t.action ?? t.reply}${t.raw !== t.reply ? ` — reply: ${t.raw}` : ""}${t.valid ? "" : ` — invalid: ${t.reason ?? ""}`}`))),
       v.error === null ? "" : h("div", { class: "error-box", "data-testid": "play-error" }, v.error),
       v.done
         ? h("div", { "data-testid": "play-result", class: "result" }, h("b", {}, `Game over: ${result}`), ` (returns P0 ${v.returns[0]}, P1 ${v.returns[1]})`)

@@ -323,6 +323,17 @@ describe.skipIf(!present && !inCi)("dashboard in headless Chromium", () => {
     expect(await page.locator('[data-testid="play-seat"] option').allTextContents()).toEqual(["Player 0 (acts second)", "Player 1 (acts first)"]);
     const checkpoints = await page.locator('[data-testid="play-policy-pick"] optgroup[label="checkpoints"] option').allTextContents();
     expect(checkpoints).toEqual(["demo-a · step 100", "finished-run · step 4"]);
+    await page.locator('[data-testid="play-policy-pick"]').selectOption("finished-run/step-4");
+    expect(await page.locator('[data-testid="play-policy"]').inputValue()).toBe("finished-run/step-4");
+    // Kuhn as Player 1: only the person's own card is shown.
+    await page.fill('[data-testid="play-policy"]', "random");
+    await page.locator('[data-testid="play-seat"]').selectOption("1");
+    await page.click('[data-testid="play-start"]');
+    await page.locator(".kuhn").waitFor();
+    const cards = await page.locator(".kuhn .card b").allTextContents();
+    expect(cards[0]).toBe("?");
+    expect(["J", "Q", "K"]).toContain(cards[1]);
+    expect(await page.locator('[data-testid="legal"]').count()).toBeGreaterThanOrEqual(2);
   });
 
   it("searches all negotiation offers, and clears the game when a policy cannot be opened", async () => {

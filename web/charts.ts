@@ -272,9 +272,10 @@ export class Chart {
     this.tooltip.style.display = "block";
     const left = u.cursor.left ?? 0;
     const top = u.cursor.top ?? 0;
-    const flip = left > u.over.clientWidth / 2;
-    this.tooltip.style.left = flip ? "" : `${left + 12}px`;
-    this.tooltip.style.right = flip ? `${u.over.clientWidth - left + 12}px` : "";
+    // Right of the cursor in the left half, left of it in the right half; kept inside the card.
+    const width = this.tooltip.offsetWidth;
+    const wanted = left > u.over.clientWidth / 2 ? left - 12 - width : left + 12;
+    this.tooltip.style.left = `${Math.max(-u.over.offsetLeft, Math.min(wanted, u.over.clientWidth - width))}px`;
     this.tooltip.style.top = `${Math.min(Math.max(0, top - 10), Math.max(0, u.over.clientHeight - this.tooltip.offsetHeight))}px`;
   }
 

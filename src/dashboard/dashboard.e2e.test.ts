@@ -378,7 +378,7 @@ describe.skipIf(!present && !inCi)("dashboard in headless Chromium", () => {
     const report = `file://${join(root, "report.html")}`;
     const pages: [string, string, (() => Promise<void>)?][] = [
       ["runs", dashboard.url],
-      ["plots", `${dashboard.url}#/runs/demo-a,demo-b`, async () => void (await hover("loss", 0.6))],
+      ["plots", `${dashboard.url}#/runs/demo-a,demo-b`, async () => void (await hover("eval-TicTacToe-v0 vs random-win", 0.55))],
       ["games", `${dashboard.url}#/games/demo-a`, async () => {
         await page.locator('[data-testid="filter-game"]').selectOption("ConnectFour-v0");
         await page.locator('[data-testid="replay"][data-game="ConnectFour-v0"]').waitFor();

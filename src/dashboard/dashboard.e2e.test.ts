@@ -28,6 +28,9 @@ const present = existsSync(CHROMIUM);
 const inCi = process.env.CI !== undefined && process.env.CI !== "" && process.env.CI !== "false";
 if (!present && !inCi) console.warn(`dashboard e2e skipped: ${CHROMIUM} is not installed (apt-get install -y chromium); .ci/run installs it in CI`);
 const SHOTS = resolve("test-results/dashboard");
+/** The page's getComputedStyle: these functions run in the browser, and this file is typechecked without DOM types. */
+type Styles = { getComputedStyle(e: unknown): { backgroundColor: string } };
+const BACKGROUND = (e: unknown): string => (globalThis as unknown as Styles).getComputedStyle(e).backgroundColor;
 const DOCS = process.env.SPIRAL_DOCS_SCREENSHOTS === "1" ? resolve("docs/dashboard") : null;
 
 describe.skipIf(!present && !inCi)("dashboard in headless Chromium", () => {
@@ -90,7 +93,7 @@ describe.skipIf(!present && !inCi)("dashboard in headless Chromium", () => {
   };
 
   const swatch = async (chart: string, run: string): Promise<string> =>
-    page.locator(`[data-chart="${chart}"] .tt-row[data-run="${run}"] .swatch`).first().evaluate((e) => getComputedStyle(e).backgroundColor);
+    page.locator(`[data-chart="${chart}"] .tt-row[data-run="${run}"] .swatch`).first().evaluate(BACKGROUND);
 
   it("lists the runs with status from the heartbeat, evaluation columns, sorting and filtering", async () => {
     await page.goto(dashboard.url);
@@ -160,7 +163,7 @@ describe.skipIf(!present && !inCi)("dashboard in headless Chromium", () => {
     await page.goto(`${dashboard.url}#/runs/demo-a,demo-b`);
     await page.locator('[data-chart="loss"] canvas').waitFor();
     expect(await page.locator('[data-chart="loss"]').getAttribute("data-points")).toBe(String(120 + 200));
-    const legend = await page.locator('[data-testid="legend-run"]').evaluateAll((els) => els.map((e) => [e.getAttribute("data-run"), getComputedStyle(e.querySelector(".swatch") as Element).backgroundColor]));
+    const legend = await page.locator('[data-testid="legend-run"]').evaluateAll((els) => els.map((e) => [e.getAttribute("data-run"), (globalThis as unknown as Styles).getComputedStyle(e.querySelector(".swatch")).backgroundColor]));
     expect(legend).toEqual([["demo-a", "rgb(31, 119, 180)"], ["demo-b", "rgb(214, 39, 40)"]]);
     for (const chart of ["loss", "kl", "eval-KuhnPoker-v1 vs nash-win", "baseline-TicTacToe-v0"]) {
       await hover(chart, 0.3);
@@ -318,7 +321,7 @@ describe.skipIf(!present && !inCi)("dashboard in headless Chromium", () => {
     await head.click();
     await page.locator('[data-testid="turns"] li[data-who="policy"]').waitFor();
     expect(await discs.nth(5 * 7 + 3).textContent()).toBe("X"); // bottom row, column 3, yellow
-    expect(await discs.nth(5 * 7 + 3).evaluate((e) => getComputedStyle(e).backgroundColor)).toBe("rgb(242, 194, 0)");
+    expect(await discs.nth(5 * 7 + 3).evaluate(BACKGROUND)).toBe("rgb(242, 194, 0)");
     await page.locator('[data-testid="play-game"]').selectOption("KuhnPoker-v1-1round");
     expect(await page.locator('[data-testid="play-seat"] option').allTextContents()).toEqual(["Player 0 (acts second)", "Player 1 (acts first)"]);
     const checkpoints = await page.locator('[data-testid="play-policy-pick"] optgroup[label="checkpoints"] option').allTextContents();

@@ -70,7 +70,7 @@ async function runView(names: string[]): Promise<void> {
       run.next = chunk.next;
       run.nextLine = chunk.nextLine;
     }
-    if (grew) {
+    if (grew && !stopped) {
       clear(noticeBox);
       const all = notices(runs.flatMap((r) => r.notices.map((n) => `${r.name}: ${n}`)));
       if (all !== null) noticeBox.append(all);
@@ -87,7 +87,10 @@ async function runView(names: string[]): Promise<void> {
     }
   };
   void loop();
-  stopView = () => void (stopped = true);
+  stopView = () => {
+    stopped = true;
+    board.destroy();
+  };
 }
 
 /** Per run: the last evaluation, every matchup with its rates and intervals, and Kuhn exploitability. */

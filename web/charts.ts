@@ -161,6 +161,7 @@ export class Chart {
   private log = false;
   private hovered = false;
   private ready = false;
+  private readonly resize: ResizeObserver;
   /** Set while this card changes its own scales (data, reset, sync), so they are not broadcast. */
   private quiet = false;
 
@@ -174,10 +175,17 @@ export class Chart {
           h("button", { class: "tool", title: "download this chart's data as CSV", "data-testid": "csv", click: () => this.csv() }, "CSV"),
           h("button", { class: "tool", title: "download this chart as PNG", "data-testid": "png", click: () => this.png() }, "PNG"))),
       this.body);
-    new ResizeObserver(() => {
+    this.resize = new ResizeObserver(() => {
       const width = this.width();
       if (this.plot !== null && Math.abs(this.plot.width - width) > 1) this.plot.setSize({ width, height: HEIGHT });
-    }).observe(this.body);
+    });
+    this.resize.observe(this.body);
+  }
+
+  destroy(): void {
+    this.resize.disconnect();
+    this.plot?.destroy();
+    this.plot = null;
   }
 
   private width(): number {
@@ -437,7 +445,9 @@ export class ChartBoard {
     for (const c of this.charts.values()) c.applyZoom(null);
   }
 
-  chart(id: string): Chart | undefined {
-    return this.charts.get(id);
+  /** Releases every card (the view is left). */
+  destroy(): void {
+    for (const c of this.charts.values()) c.destroy();
+    this.charts.clear();
   }
 }

@@ -75,7 +75,7 @@ describe("run directories", () => {
       ["killed", { pid: 2 ** 22 + 12345, hostname: host, step: 3, totalSteps: 10, state: "running", ageSeconds: 5 }, "crashed", /is no longer running \(killed or crashed at step 3\)/],
       ["stale", { pid: 77, hostname: "other-host", step: 3, totalSteps: 10, state: "running", ageSeconds: 61 }, "crashed", /no heartbeat for 61 s from pid 77 on other-host/],
       ["remote", { pid: 77, hostname: "other-host", step: 3, totalSteps: 10, state: "running", ageSeconds: 59 }, "running", /on other-host/],
-      ["ctrl-c", { pid: 77, hostname: host, step: 3, totalSteps: 10, state: "interrupted", ageSeconds: 3600 }, "interrupted", /--resume/],
+      ["ctrl-c", { pid: 77, hostname: host, step: 3, totalSteps: 10, state: "interrupted", ageSeconds: 3600, startedSecondsAgo: 4000 }, "interrupted", /--resume/],
       ["failed", { pid: 77, hostname: host, step: 3, totalSteps: 10, state: "failed" }, "crashed", /failed at step 3/],
       ["done", { pid: 77, hostname: host, step: 10, totalSteps: 10, state: "finished", ageSeconds: 3600 }, "finished", /finished at step 10 of 10/],
     ];
@@ -85,10 +85,11 @@ describe("run directories", () => {
       expect(runs[name]?.status, name).toBe(status);
       expect(runs[name]?.statusDetail, name).toMatch(detail);
     }
-    // Heartbeat times: started 600 s ago; a running run lasts until now, a stopped one until its last update.
+    // Heartbeat times: started 600 s ago; a running run lasts until now.
     expect(runs.live?.startedAt).toBeCloseTo(Date.now() / 1000 - 600, -1);
     expect(runs.live?.durationSeconds).toBeCloseTo(600, -1);
-    expect(runs["ctrl-c"]?.durationSeconds).toBeGreaterThan(0);
+    // A stopped run lasted from its start to its last heartbeat, not to the files' times.
+    expect(runs["ctrl-c"]?.durationSeconds).toBeCloseTo(400, 6);
     expect(runs["ctrl-c"]?.etaSeconds).toBeNull();
     // 7 steps left at 4 s per step: act 2 s + learn 1 s per step, plus one 3 s eval (step 2) over 3 steps.
     expect(runs.live?.secondsPerStep).toBeCloseTo(4, 12);

@@ -116,7 +116,7 @@ class ReplayPlayer {
     const moves = h("ol", { class: "moves", "data-testid": "move-list" }, ...replay.frames.map((f, i) =>
       h("li", { class: `${i === this.index ? "current" : ""}${f.valid ? "" : " invalid"}`, "data-testid": "move", click: () => this.go(i) },
         `P${f.seat}: ${f.parsed ?? (f.reply.length > 24 ? `${f.reply.slice(0, 24)}…` : f.reply)}`)),
-    h("li", { class: `end${this.index === this.last ? " current" : ""}`, "data-testid": "move", click: () => this.go(this.last) }, result));
+    h("li", { class: `end${this.index === this.last ? " current" : ""}`, "data-testid": "move", click: () => this.go(this.last) }, "Game over"));
     this.el.append(
       h("div", { class: "muted" }, `${replay.gameId} · seed ${replay.seed} · ${replay.players[0]} (P0) vs ${replay.players[1]} (P1)${replay.step === null ? "" : ` · step ${replay.step}`}`),
       replay.mismatch === null ? "" : h("div", { class: "bad", "data-testid": "mismatch" }, `Warning: ${replay.mismatch}`),

@@ -383,7 +383,7 @@ describe.skipIf(!present && !inCi)("dashboard in headless Chromium", () => {
       ["runs", dashboard.url],
       ["plots", `${dashboard.url}#/runs/demo-a,demo-b`, async () => void (await hover("eval-TicTacToe-v0 vs random-win", 0.55))],
       ["games", `${dashboard.url}#/games/demo-a`, async () => {
-        await page.locator('[data-testid="filter-game"]').selectOption("ConnectFour-v0");
+        await page.locator('[data-testid="game-row"][data-game="ConnectFour-v0"]').click();
         await page.locator('[data-testid="replay"][data-game="ConnectFour-v0"]').waitFor();
         await page.keyboard.press("End");
       }],

@@ -1,4 +1,4 @@
-/** `spiral report RUN... --out FILE.html`: a run's plots and summary table as one offline HTML file. */
+/** `spiral report RUN... --out FILE.html`: final results, the evaluation table per step, the config and all plots as one offline HTML file. */
 import { writeFileSync } from "node:fs";
 import { Command } from "commander";
 import { renderReport } from "../dashboard/report.js";
@@ -13,7 +13,7 @@ export async function runReport(runs: readonly string[], out: string, io: CliIo)
 
 export function reportCommand(io: CliIo = processIo()): Command {
   return new Command("report")
-    .description("one self-contained HTML file with a run's plots and summary table (several runs are overlaid)")
+    .description("one self-contained HTML file: final results, evaluation per step, config and plots (several runs are overlaid)")
     .argument("<run...>", "run directories (runs/<name>)")
     .requiredOption("--out <file>", "the HTML file to write")
     .action(async (runs: string[], raw: { out: string }) => runReport(runs, raw.out, io));

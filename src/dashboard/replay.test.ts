@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { listGameFiles, readGameFile, replayGame, toRecordedGame } from "./replay.js";
+import { indexGames, listGameFiles, readGameFile, readOneGame, replayGame, toRecordedGame } from "./replay.js";
 import { INVALID_GAME, TICTACTOE_GAME, writeRun } from "./test-runs.js";
 
 describe("replayGame", () => {
@@ -60,5 +60,28 @@ describe("game files", () => {
     expect(notices).toHaveLength(2);
     expect(notices[0]).toMatch(/^games\.jsonl line 2: skipped, .*NoSuchGame-v0/);
     expect(notices[1]).toMatch(/^games\.jsonl line 3: skipped, not JSON/);
+  });
+
+  it("indexes every game of a run with its seats and outcome, and replays one by file and index", async () => {
+    const root = mkdtempSync(join(tmpdir(), "dash-index-"));
+    const dir = writeRun(root, "r", 4);
+    writeFileSync(join(dir, "games.jsonl"), `${JSON.stringify({ ...TICTACTOE_GAME, step: undefined, trainedSeats: undefined, aSeat: 1, players: ["random", "ckpt"] })}\n{bad\n`);
+    const games = await indexGames(dir);
+    expect(games.map((g) => `${g.path}#${g.index} ${g.gameId} ${g.step} ${JSON.stringify(g.policySeats)} ${g.invalidSeat}`)).toEqual([
+      "transcripts/step-000002.jsonl#0 TicTacToe-v0 2 [0,1] null",
+      "transcripts/step-000002.jsonl#1 TicTacToe-v0 2 [0] 1",
+      "transcripts/step-000004.jsonl#0 KuhnPoker-v1-1round 4 [0,1] null",
+      "transcripts/step-000004.jsonl#1 TicTacToe-v0 4 [1] null",
+      "transcripts/step-000004.jsonl#2 ConnectFour-v0 4 [0,1] null",
+      "games.jsonl#0 TicTacToe-v0 null [1] null",
+    ]);
+    expect(games[3]?.returns).toEqual([-1, 1]);
+    expect(games[4]?.moves).toBe(7);
+    const c4 = await readOneGame(dir, "transcripts/step-000004.jsonl", 2);
+    expect(c4.gameId).toBe("ConnectFour-v0");
+    expect(c4.mismatch).toBeNull();
+    expect(c4.returns).toEqual([1, -1]);
+    await expect(readOneGame(dir, "games.jsonl", 1)).rejects.toThrow(/games\.jsonl line 2: not JSON/);
+    await expect(readOneGame(dir, "games.jsonl", 5)).rejects.toThrow(/has no game 5/);
   });
 });

@@ -35,6 +35,8 @@ export interface RecordedGame {
   readonly endReason: string;
   /** The policy step of a training game. */
   readonly step?: number;
+  /** Seats the trained policy (or evaluated player A) played, when the record says. */
+  readonly policySeats?: readonly Seat[];
 }
 
 /** Both seats' knowledge at one moment. */
@@ -128,10 +130,13 @@ export function toRecordedGame(value: unknown): RecordedGame | string {
     };
   }
   if (typeof v.gameId !== "string" || typeof v.seed !== "number" || !Array.isArray(v.moves)) return "expected gameId, seed and moves";
+  // Training records name the trained seats; `spiral eval` games the seat player A played.
+  const policySeats = Array.isArray(v.trainedSeats) ? (v.trainedSeats as Seat[]) : v.aSeat === 0 || v.aSeat === 1 ? [v.aSeat as Seat] : undefined;
   return {
     gameId: v.gameId, seed: v.seed, players: (v.players ?? ["?", "?"]) as [string, string], moves: v.moves as RecordedMove[],
     returns: (v.returns ?? [0, 0]) as [number, number], endReason: String(v.endReason ?? "unknown"),
     ...(typeof v.step === "number" ? { step: v.step } : {}),
+    ...(policySeats === undefined ? {} : { policySeats }),
   };
 }
 
@@ -184,4 +189,68 @@ export async function readGameFile(runDir: string, path: string): Promise<{ repl
     }
   });
   return { replays, notices };
+}
+
+/** One recorded game as the games view lists and filters it, without replaying it. */
+export interface GameEntry {
+  /** The file (as listed by `listGameFiles`) and the 0-based index of the game in it. */
+  readonly path: string;
+  readonly index: number;
+  readonly gameId: string;
+  readonly step: number | null;
+  readonly seed: number;
+  readonly players: readonly [string, string];
+  readonly policySeats: readonly Seat[] | null;
+  readonly returns: readonly [number, number];
+  readonly endReason: string;
+  /** The seat whose invalid reply ended the game, if one did. */
+  readonly invalidSeat: Seat | null;
+  readonly moves: number;
+}
+
+function gameLines(text: string): { line: number; text: string }[] {
+  return text.split("\n").map((t, i) => ({ line: i + 1, text: t })).filter((l) => l.text.trim() !== "");
+}
+
+function entryOf(path: string, index: number, record: RecordedGame, raw: Record<string, unknown>): GameEntry {
+  const invalid = record.moves.find((m) => m.invalidReason !== undefined);
+  const invalidSeat = raw.invalidSeat === 0 || raw.invalidSeat === 1 ? raw.invalidSeat : invalid?.seat ?? null;
+  return {
+    path, index, gameId: record.gameId, step: record.step ?? null, seed: record.seed, players: record.players,
+    policySeats: record.policySeats ?? null, returns: record.returns, endReason: record.endReason,
+    invalidSeat: record.endReason === "invalid" || invalid !== undefined ? invalidSeat : null, moves: record.moves.length,
+  };
+}
+
+/** Every game of every game file of a run, for filtering; unreadable lines are skipped (the file view reports them). */
+export async function indexGames(runDir: string): Promise<GameEntry[]> {
+  const entries: GameEntry[] = [];
+  for (const file of await listGameFiles(runDir)) {
+    const text = await readFile(join(runDir, file.path), "utf8").catch(() => "");
+    gameLines(text).forEach((l, index) => {
+      try {
+        const raw = JSON.parse(l.text) as Record<string, unknown>;
+        const record = toRecordedGame(raw);
+        if (typeof record !== "string") entries.push(entryOf(file.path, index, record, raw));
+      } catch {
+        // Listed as a notice when the file is opened.
+      }
+    });
+  }
+  return entries;
+}
+
+/** The replay of the `index`-th game of a listed file. */
+export async function readOneGame(runDir: string, path: string, index: number): Promise<Replay> {
+  const line = gameLines(await readFile(join(runDir, path), "utf8"))[index];
+  if (line === undefined) throw new Error(`${path} has no game ${index}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(line.text);
+  } catch (e) {
+    throw new Error(`${path} line ${line.line}: not JSON (${(e as Error).message})`, { cause: e });
+  }
+  const record = toRecordedGame(value);
+  if (typeof record === "string") throw new Error(`${path} line ${line.line}: ${record}`);
+  return replayGame(record);
 }

@@ -1,6 +1,7 @@
 /**
- * `spiral report`: one self-contained HTML file with a run's plots and summary table: the bundled
- * app (dist/web) and the run's metrics are inlined, so the file opens offline, anywhere.
+ * `spiral report`: one self-contained HTML file with the runs' final results, evaluation table per
+ * step, summary table, plots and configs: the bundled app (dist/web) and the runs' metrics and
+ * summaries are inlined, so the file opens offline, anywhere (web/app.ts `reportView` draws it).
  */
 import { basename, resolve } from "node:path";
 import { readMetricsFrom, readRun } from "./run-reader.js";

@@ -7,16 +7,35 @@
  *   killed mid-write (a torn last line) or a hand-edited file still shows everything else.
  * - An unterminated last line is not consumed: `next` stops before it, so a tail that reads from
  *   `next` later sees the line once it is complete (the trainer writes each line with one write).
- * - Status is inferred from files only (the trainer keeps no pid file): "finished" when a step
- *   line reached the configured step count, "running" when metrics.jsonl (or config.json, before
- *   the first step) changed within `liveSeconds`, "crashed" otherwise.
+ * - Status comes from heartbeat.json when the trainer wrote one (`runStatus`), else it is
+ *   inferred from files: "finished" when a step line reached the configured step count, "running"
+ *   when metrics.jsonl (or config.json, before the first step) changed within `liveSeconds`,
+ *   "stopped" otherwise (without a heartbeat a crash cannot be told from a kill or a Ctrl-C).
  */
 import { readdir, readFile, stat } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
+import { MANIFEST_FILE } from "../engine/checkpoint.js";
 
 export const METRICS_FILE = "metrics.jsonl";
 export const CONFIG_FILE = "config.json";
 export const TRANSCRIPTS_DIR = "transcripts";
+export const HEARTBEAT_FILE = "heartbeat.json";
+/** A running trainer rewrites its heartbeat at least this often (seconds)... */
+export const HEARTBEAT_INTERVAL_SECONDS = 10;
+/** ...so one older than this is from a process that stopped without saying so. */
+export const HEARTBEAT_STALE_SECONDS = 60;
+
+/** heartbeat.json, rewritten by the trainer at every step, every 10 s, and once on exit. */
+export interface Heartbeat {
+  readonly pid: number;
+  readonly hostname: string;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  readonly step: number;
+  readonly totalSteps: number;
+  readonly state: "running" | "finished" | "interrupted" | "failed";
+}
 
 /** A metrics line as the trainer writes it: `kind`, `step`, and the kind's own fields. */
 export type MetricsLine = { readonly kind: string; readonly step: number } & Readonly<Record<string, unknown>>;
@@ -31,7 +50,13 @@ export interface MetricsChunk {
   readonly nextLine: number;
 }
 
-export type RunStatus = "running" | "finished" | "crashed";
+/**
+ * running: the trainer is alive (fresh heartbeat, or recent writes without one); finished: all
+ * configured steps done; interrupted: stopped by a signal (Ctrl-C) after saving, resumable;
+ * crashed: the trainer failed, or its process died without writing a final state;
+ * stopped: no heartbeat and no recent writes, cause unknown.
+ */
+export type RunStatus = "running" | "finished" | "interrupted" | "crashed" | "stopped";
 
 export interface RunSummary {
   readonly name: string;
@@ -47,6 +72,18 @@ export interface RunSummary {
   readonly latestStep: MetricsLine | null;
   readonly latestEval: MetricsLine | null;
   readonly notices: readonly string[];
+  /** Why the status is what it is, e.g. "pid 4242 on this host is not running". */
+  readonly statusDetail: string;
+  /** Seconds since the epoch the run started (heartbeat, else config.json's time), if known. */
+  readonly startedAt: number | null;
+  /** Seconds from the start to the last update (to now while running). */
+  readonly durationSeconds: number | null;
+  /** Seconds per step over the last steps (act, learn and evaluation time). */
+  readonly secondsPerStep: number | null;
+  /** Estimated seconds to the configured step count; null unless running. */
+  readonly etaSeconds: number | null;
+  /** Steps with a complete checkpoint directory (step-N), ascending. */
+  readonly checkpoints: readonly number[];
 }
 
 /**
@@ -111,7 +148,79 @@ async function readConfig(runDir: string): Promise<Record<string, unknown> | nul
 
 export function inferStatus(totalSteps: number | null, lastStep: number | null, updated: number, now: number, liveSeconds: number): RunStatus {
   if (totalSteps !== null && lastStep !== null && lastStep >= totalSteps) return "finished";
-  return now - updated <= liveSeconds ? "running" : "crashed";
+  return now - updated <= liveSeconds ? "running" : "stopped";
+}
+
+/** The heartbeat, or null when absent or not of the expected shape (then status is inferred). */
+export async function readHeartbeat(runDir: string): Promise<Heartbeat | null> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(join(runDir, HEARTBEAT_FILE), "utf8"));
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const states = ["running", "finished", "interrupted", "failed"];
+  if (typeof v.pid !== "number" || typeof v.hostname !== "string" || typeof v.startedAt !== "string" || typeof v.updatedAt !== "string"
+    || typeof v.step !== "number" || typeof v.totalSteps !== "number" || typeof v.state !== "string" || !states.includes(v.state)) return null;
+  if (!Number.isFinite(Date.parse(v.startedAt)) || !Number.isFinite(Date.parse(v.updatedAt))) return null;
+  return value as Heartbeat;
+}
+
+/** Whether a process with this pid exists here (EPERM: it exists, owned by someone else). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export interface StatusContext {
+  /** Seconds since the epoch. */
+  readonly now: number;
+  /** This machine's host name: only here can a pid be checked. */
+  readonly host: string;
+  readonly alive: (pid: number) => boolean;
+}
+
+/** Status from a heartbeat: its final state, or for "running" whether it is fresh and its process alive. */
+export function heartbeatStatus(beat: Heartbeat, context: StatusContext): { status: RunStatus; detail: string } {
+  const age = context.now - Date.parse(beat.updatedAt) / 1000;
+  const where = beat.hostname === context.host ? "this host" : beat.hostname;
+  switch (beat.state) {
+    case "finished": return { status: "finished", detail: `finished at step ${beat.step} of ${beat.totalSteps}` };
+    case "interrupted": return { status: "interrupted", detail: `interrupted at step ${beat.step}; continue with spiral train --resume` };
+    case "failed": return { status: "crashed", detail: `the trainer failed at step ${beat.step}` };
+    case "running":
+      if (beat.hostname === context.host && !context.alive(beat.pid)) return { status: "crashed", detail: `pid ${beat.pid} on this host is no longer running (killed or crashed at step ${beat.step})` };
+      if (age > HEARTBEAT_STALE_SECONDS) return { status: "crashed", detail: `no heartbeat for ${Math.round(age)} s from pid ${beat.pid} on ${where}` };
+      return { status: "running", detail: `pid ${beat.pid} on ${where}, heartbeat ${Math.max(0, Math.round(age))} s ago` };
+  }
+}
+
+/** Mean wall seconds per step over the last `window` step lines, evaluation time included. */
+export function secondsPerStep(lines: readonly MetricsLine[], window = 20): number | null {
+  const steps = lines.filter((l) => l.kind === "step" && typeof l.actSeconds === "number" && typeof l.learnSeconds === "number");
+  const recent = steps.slice(-window);
+  const first = recent[0];
+  if (first === undefined) return null;
+  let seconds = recent.reduce((sum, l) => sum + (l.actSeconds as number) + (l.learnSeconds as number), 0);
+  for (const l of lines) if (l.kind === "eval" && l.step >= first.step && typeof l.seconds === "number") seconds += l.seconds;
+  return seconds / recent.length;
+}
+
+/** Steps N of the complete checkpoint directories step-N (a manifest is written last). */
+export async function listCheckpoints(runDir: string): Promise<number[]> {
+  const names = await readdir(runDir).catch(() => [] as string[]);
+  const steps: number[] = [];
+  for (const name of names) {
+    const m = /^step-(\d+)$/.exec(name);
+    if (m !== null && (await mtimeSeconds(join(runDir, name, MANIFEST_FILE))) !== null) steps.push(Number(m[1]));
+  }
+  return steps.sort((a, b) => a - b);
 }
 
 export interface ReadRunOptions {
@@ -119,6 +228,10 @@ export interface ReadRunOptions {
   readonly liveSeconds?: number;
   /** Seconds since the epoch (default: now). */
   readonly now?: number;
+  /** This machine's host name (default: os.hostname()). */
+  readonly host?: string;
+  /** Whether a local pid is alive (default: signal 0). */
+  readonly alive?: (pid: number) => boolean;
 }
 
 /** One run's summary, or null when `runDir` is not a run (no config.json and no metrics.jsonl). */
@@ -134,13 +247,36 @@ export async function readRun(runDir: string, name: string, options: ReadRunOpti
   const totalSteps = typeof config?.steps === "number" ? config.steps : null;
   const updated = Math.max(metricsTime ?? 0, configTime ?? 0);
   const now = options.now ?? Date.now() / 1000;
+  const beat = await readHeartbeat(runDir);
+  const step = latestStep?.step ?? null;
+  let status: RunStatus;
+  let detail: string;
+  if (beat !== null) {
+    ({ status, detail } = heartbeatStatus(beat, { now, host: options.host ?? hostname(), alive: options.alive ?? pidAlive }));
+  } else {
+    status = inferStatus(totalSteps, step, updated, now, options.liveSeconds ?? 600);
+    const ago = Math.round(now - updated);
+    detail = status === "finished" ? `reached step ${step ?? 0} of ${totalSteps ?? "?"}`
+      : `no heartbeat.json; last write ${ago} s ago${status === "stopped" ? " (stopped or crashed)" : ""}`;
+  }
+  const startedAt = beat !== null ? Date.parse(beat.startedAt) / 1000 : configTime;
+  // A heartbeat's last update is when its process last worked (its final state is written on exit).
+  const endedAt = status === "running" ? now : beat !== null ? Date.parse(beat.updatedAt) / 1000 : updated;
+  const perStep = secondsPerStep(lines);
+  const remaining = totalSteps !== null ? totalSteps - (step ?? 0) : null;
   return {
     name,
-    status: inferStatus(totalSteps, latestStep?.step ?? null, updated, now, options.liveSeconds ?? 600),
+    status,
+    statusDetail: detail,
     totalSteps,
-    step: latestStep?.step ?? null,
+    step,
     config,
     updated,
+    startedAt,
+    durationSeconds: startedAt === null ? null : Math.max(0, endedAt - startedAt),
+    secondsPerStep: perStep,
+    etaSeconds: status === "running" && perStep !== null && remaining !== null ? Math.max(0, remaining) * perStep : null,
+    checkpoints: await listCheckpoints(runDir),
     latestStep,
     latestEval: evals[evals.length - 1] ?? null,
     notices,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appPage, startDashboard, type Dashboard } from "./server.js";
-import { writeRun } from "./test-runs.js";
+import { writeCheckpoint, writeRun } from "./test-runs.js";
 
 describe("dashboard API", () => {
   let dashboard: Dashboard;
@@ -11,7 +11,7 @@ describe("dashboard API", () => {
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "dash-api-"));
-    writeRun(root, "r1", 4, { torn: true });
+    writeCheckpoint(writeRun(root, "r1", 4, { torn: true }), 2);
     const assets = join(root, ".assets");
     mkdirSync(assets);
     writeFileSync(join(assets, "app.js"), "/* app */");
@@ -43,13 +43,31 @@ describe("dashboard API", () => {
 
   it("replays only listed game files and refuses traversal", async () => {
     const files = (await get("/api/runs/r1/games")).body as { path: string }[];
-    expect(files.map((f) => f.path)).toEqual(["transcripts/step-000002.jsonl"]);
+    expect(files.map((f) => f.path)).toEqual(["transcripts/step-000002.jsonl", "transcripts/step-000004.jsonl"]);
     const games = (await get("/api/runs/r1/games?path=transcripts%2Fstep-000002.jsonl")).body as { replays: { frames: unknown[] }[] };
     expect(games.replays.map((r) => r.frames.length)).toEqual([5, 2]);
     expect((await get("/api/runs/r1/games?path=..%2F..%2Fetc%2Fpasswd")).status).toBe(404);
     expect((await get("/api/runs/..%2Fx/metrics")).status).toBe(400);
     expect((await get("/api/runs/nope/metrics")).status).toBe(404);
     expect((await get("/api/runs/r1/metrics?from=-1")).status).toBe(400);
+  });
+
+  it("indexes a run's games and replays one by file and index", async () => {
+    const index = (await get("/api/runs/r1/game-index")).body as { gameId: string; path: string; index: number }[];
+    expect(index.map((g) => g.gameId)).toEqual(["TicTacToe-v0", "TicTacToe-v0", "KuhnPoker-v1-1round", "TicTacToe-v0", "ConnectFour-v0"]);
+    const one = (await get("/api/runs/r1/games?path=transcripts%2Fstep-000004.jsonl&index=0")).body as { gameId: string; frames: unknown[] };
+    expect([one.gameId, one.frames.length]).toEqual(["KuhnPoker-v1-1round", 2]);
+    expect((await get("/api/runs/r1/games?path=transcripts%2Fstep-000004.jsonl&index=9")).status).toBe(404);
+    expect((await get("/api/runs/r1/games?path=transcripts%2Fstep-000004.jsonl&index=-1")).status).toBe(400);
+  });
+
+  it("lists checkpoints as policy specs and says who acts first per game", async () => {
+    expect((await get("/api/checkpoints")).body).toEqual([{ run: "r1", step: 2, spec: "r1/step-2" }]);
+    const games = (await get("/api/games")).body as { id: string; seats: [string, string] }[];
+    const seats = Object.fromEntries(games.map((g) => [g.id, g.seats]));
+    expect(seats["TicTacToe-v0"]).toEqual(["moves first", "moves second"]);
+    expect(seats["KuhnPoker-v1-1round"]).toEqual(["acts second", "acts first"]);
+    expect(seats["KuhnPoker-v1"]).toEqual(["acts first in even rounds", "acts first in odd rounds"]);
   });
 
   it("plays a game through the API and names a bad policy", async () => {

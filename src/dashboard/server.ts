@@ -8,7 +8,10 @@
  *                                           with the returned `next`/`nextLine` for live updates
  *   GET  /api/runs/:run/games               game files of the run (replay.ts)
  *   GET  /api/runs/:run/games?path=P        the games of one listed file, replayed frame by frame
- *   GET  /api/games                         game ids with their reference agents
+ *   GET  /api/runs/:run/games?path=P&index=I  one game of a listed file, replayed
+ *   GET  /api/runs/:run/game-index          every recorded game's summary (game, step, seats, outcome)
+ *   GET  /api/checkpoints                   complete checkpoints of every run, as policy specs
+ *   GET  /api/games                         game ids, reference agents and who acts first
  *   POST /api/play {gameId, policy, seat, seed}  starts a game against a policy spec (play.ts)
  *   POST /api/play/:id {move}               the person's reply; answers after the policy's moves
  *
@@ -23,9 +26,11 @@ import { fileURLToPath } from "node:url";
 import { agentOf, openPolicy, parsePolicySpec, type OpenedPolicy } from "../eval/policy-spec.js";
 import type { Agent } from "../games/agent.js";
 import { referenceAgentNames } from "../games/agent-registry.js";
+import { kuhnFirstSeat } from "../games/kuhn-poker.js";
 import { getGame, listGames } from "../games/registry.js";
+import { checkpointName } from "../rl/run-dir.js";
 import { PlaySessions } from "./play.js";
-import { listGameFiles, readGameFile } from "./replay.js";
+import { indexGames, listGameFiles, readGameFile, readOneGame } from "./replay.js";
 import { isRunName, listRuns, readMetricsFrom } from "./run-reader.js";
 
 /** dist/web, from src/dashboard (tests, tsx) and dist/dashboard (the built CLI) alike. */
@@ -59,7 +64,7 @@ export function appPage(title: string, body: { js: string; css: string } | null)
     ? '<link rel="stylesheet" href="/assets/app.css"><script type="module" src="/assets/app.js"></script>'
     : `<style>${body.css}</style>`;
   const tail = body === null ? "" : `<script>${body.js.replace(/<\/script/gi, "<\\/script")}</script>`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>${head}</head><body><div id="app"></div>${tail}</body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>${escapeHtml(title)}</title>${head}</head><body><div id="app"></div>${tail}</body></html>`;
 }
 
 export function escapeHtml(text: string): string {
@@ -113,6 +118,23 @@ function policyOpener(root: string, options: DashboardOptions): (spec: string, g
   };
 }
 
+/**
+ * How each seat starts, in words for the seat picker: the seat that acts first at the start, or
+ * for Kuhn poker, where the first to act alternates by round (Player 1 opens round 1).
+ */
+export function seatRoles(gameId: string): [string, string] {
+  const game = getGame(gameId);
+  if (gameId.startsWith("KuhnPoker")) {
+    const rounds = typeof game.info.params?.rounds === "number" ? game.info.params.rounds : 1;
+    const first = kuhnFirstSeat(0);
+    if (rounds === 1) return first === 0 ? ["acts first", "acts second"] : ["acts second", "acts first"];
+    return first === 0 ? ["acts first in odd rounds", "acts first in even rounds"] : ["acts first in even rounds", "acts first in odd rounds"];
+  }
+  const toAct = game.toAct(game.init(0));
+  if (toAct.length !== 1) return ["", ""];
+  return toAct[0] === 0 ? ["moves first", "moves second"] : ["moves second", "moves first"];
+}
+
 export function dashboardHandler(options: DashboardOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const root = resolve(options.root);
   const assetsDir = options.assetsDir ?? DEFAULT_ASSETS_DIR;
@@ -142,10 +164,22 @@ export function dashboardHandler(options: DashboardOptions): (req: IncomingMessa
       const path = url.searchParams.get("path");
       if (path === null) return json(res, files);
       if (!files.some((f) => f.path === path)) throw new HttpError(404, `No game file ${path} in run ${parts[2] ?? ""}`);
-      return json(res, await readGameFile(dir, path));
+      const index = url.searchParams.get("index");
+      if (index === null) return json(res, await readGameFile(dir, path));
+      if (!/^\d+$/.test(index)) throw new HttpError(400, `Expected index to be a game number ≥ 0; got "${index}"`);
+      return json(res, await readOneGame(dir, path, Number(index)).catch((e: Error) => {
+        throw new HttpError(404, e.message);
+      }));
+    }
+    if (req.method === "GET" && parts[1] === "runs" && parts.length === 4 && parts[3] === "game-index") {
+      return json(res, await indexGames(runDir(root, parts[2] ?? "")));
+    }
+    if (req.method === "GET" && parts[1] === "checkpoints" && parts.length === 2) {
+      const runs = await listRuns(root);
+      return json(res, runs.flatMap((r) => r.checkpoints.map((step) => ({ run: r.name, step, spec: `${r.name}/${checkpointName(step)}` }))));
     }
     if (req.method === "GET" && parts[1] === "games" && parts.length === 2) {
-      return json(res, listGames().map(({ info }) => ({ id: info.id, name: info.name, references: referenceAgentNames(info.id) })));
+      return json(res, listGames().map(({ info }) => ({ id: info.id, name: info.name, references: referenceAgentNames(info.id), seats: seatRoles(info.id) })));
     }
     if (req.method === "POST" && parts[1] === "play" && parts.length === 2) {
       const body = await readBody(req);

@@ -16,26 +16,18 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { MANIFEST_FILE } from "../engine/checkpoint.js";
+import { HEARTBEAT_FILE, type Heartbeat } from "../rl/heartbeat.js";
 
 export const METRICS_FILE = "metrics.jsonl";
 export const CONFIG_FILE = "config.json";
 export const TRANSCRIPTS_DIR = "transcripts";
-export const HEARTBEAT_FILE = "heartbeat.json";
+/** heartbeat.json is the trainer's (rl/heartbeat.ts): rewritten at every step, every 10 s, and once on exit. */
+export { HEARTBEAT_FILE, type Heartbeat };
 /** A running trainer rewrites its heartbeat at least this often (seconds)... */
 export const HEARTBEAT_INTERVAL_SECONDS = 10;
 /** ...so one older than this is from a process that stopped without saying so. */
 export const HEARTBEAT_STALE_SECONDS = 60;
 
-/** heartbeat.json, rewritten by the trainer at every step, every 10 s, and once on exit. */
-export interface Heartbeat {
-  readonly pid: number;
-  readonly hostname: string;
-  readonly startedAt: string;
-  readonly updatedAt: string;
-  readonly step: number;
-  readonly totalSteps: number;
-  readonly state: "running" | "finished" | "interrupted" | "failed";
-}
 
 /** A metrics line as the trainer writes it: `kind`, `step`, and the kind's own fields. */
 export type MetricsLine = { readonly kind: string; readonly step: number } & Readonly<Record<string, unknown>>;

@@ -29,6 +29,7 @@
  *    can check that they never appear in the opponent's observation.
  * 7. Observations are valid at terminal states too (they report the outcome).
  */
+import type { ReplyMatch } from "./reply-pattern.js";
 import type { RngState } from "./rng.js";
 
 /** A player's seat. Seat 0 is "Player 0" in every prompt. */
@@ -106,10 +107,13 @@ export interface Observation {
   readonly infoState: unknown;
 }
 
-/** The result of reading one reply. */
+/**
+ * The result of reading one reply. `match` names the reference pattern that decided it (and the
+ * text it matched), where the game reads replies with the reference's patterns.
+ */
 export type ParseResult<A> =
-  | { readonly ok: true; readonly action: A }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: true; readonly action: A; readonly match?: ReplyMatch }
+  | { readonly ok: false; readonly reason: string; readonly match?: ReplyMatch };
 
 /** The common shape of every game state. Games extend it with their own readonly fields. */
 export interface GameState {
@@ -155,10 +159,22 @@ export function outcomeReturns(margin: number): readonly [number, number] {
   return [0, 0];
 }
 
+/**
+ * Which rules a game plays by. "spiral" (the default) is the published game with the documented
+ * deliberate fixes (Kuhn Poker's winner by chips, Simple Tak's road detection, Snake's zero-sum
+ * rewards); "reference" reproduces the published environment's rules exactly, for comparing
+ * numbers with published results. Games without deliberate fixes play the same under both.
+ */
+export type RulesMode = "spiral" | "reference";
+
+export const RULES_MODES: readonly RulesMode[] = ["spiral", "reference"];
+
 /** A registry entry: one id, one way to build the game, with its parameters as data. */
 export interface GameVariant {
   readonly id: string;
   /** "training" games are SPIRAL's self-play games; "evaluation" games are held out. */
   readonly split: "training" | "evaluation";
   readonly make: () => AnyGame;
+  /** The game under the reference's exact rules, where they differ from ours (`RulesMode`). */
+  readonly makeReference?: () => AnyGame;
 }

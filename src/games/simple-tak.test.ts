@@ -82,7 +82,7 @@ describe("SimpleTak-v0", () => {
     expect(outcomes.draw).toBeGreaterThan(0);
   });
 
-  it("refuses occupied and missing cells; parses the first cell token", () => {
+  it("refuses occupied and missing cells; parses the first match of the reference pattern", () => {
     const state = play([5]);
     expect(simpleTak.isLegal(state, 1, { cell: 5 })).toBe(false);
     expect(simpleTak.legalActions(state, 1)).toHaveLength(15);
@@ -92,10 +92,13 @@ describe("SimpleTak-v0", () => {
       return result.ok ? result.action.cell : result.reason;
     };
     expect(read("[7]")).toBe(7);
-    expect(read("place at [cell 12] or [3]")).toBe(12);
+    expect(read("[ 07 ]")).toBe(7);
+    // The reference pattern \[\s*(\d+)\s*\]: "[cell 12]" is not a move, so [3] is read.
+    expect(read("place at [cell 12] or [3]")).toBe(3);
     expect(read("[16]")).toMatch(/Cell 16 does not exist/);
+    expect(read("[16] [2]")).toMatch(/Cell 16 does not exist/);
     expect(read("[a1] [2]")).toBe(2);
-    expect(read("5")).toMatch(/No valid action/);
+    expect(read("5")).toMatch(/No cell found/);
     expect(simpleTak.observe(state, 1).view).toContain("  4  O  6  7");
   });
 });

@@ -91,8 +91,12 @@ function format(action: LiarsDiceAction): string {
 /** LiarsDice-v1 `step` checks `call_pattern` anywhere in the reply BEFORE it looks for a bid. */
 const CALL_PATTERN = pyRegex(String.raw`\[call\]`, { ignoreCase: true });
 const CALL_PATTERN_NAME = String.raw`\[call\] (ignore case, anywhere; checked before any bid)`;
-/** LiarsDice-v1 `bid_pattern`, `re.compile(r"\[bid\s*:?\s*(\d+)[,\s]+(\d+)\]", re.IGNORECASE).search(action)`. */
-const BID_PATTERN = pyRegex(String.raw`\[bid\s*:?\s*(\d+)[,\s]+(\d+)\]`, { ignoreCase: true });
+/**
+ * LiarsDice-v1 `bid_pattern`, `re.compile(r"\[bid\s*:?\s*(\d+)[,\s]+(\d+)\]", re.IGNORECASE).search(action)`.
+ * We run it as `\s*(?::\s*)?`: the same strings and the same groups, without the quadratic
+ * backtracking of two adjacent `\s*` over a long whitespace run.
+ */
+const BID_PATTERN = pyRegex(String.raw`\[bid\s*(?::\s*)?(\d+)[,\s]+(\d+)\]`, { ignoreCase: true });
 const BID_PATTERN_NAME = String.raw`\[bid\s*:?\s*(\d+)[,\s]+(\d+)\] (ignore case, first match)`;
 
 function parseAction(state: LiarsDiceState, text: string): ParseResult<LiarsDiceAction> {

@@ -84,9 +84,13 @@ export function pyCollapseSpace(text: string): string {
   return text.split(new RegExp(`[${PY_SPACE_CLASS}]+`, "u")).filter((part) => part !== "").join(" ");
 }
 
-/** Python's `s.strip()` (whitespace only). */
+/** Python's `s.strip()` (whitespace only). A loop, not a `\s+$` regex: that is quadratic on long inner runs. */
 export function pyStrip(text: string): string {
-  return text.replace(new RegExp(`^[${PY_SPACE_CLASS}]+|[${PY_SPACE_CLASS}]+$`, "gu"), "");
+  let start = 0;
+  let end = text.length;
+  while (start < end && PY_SPACE.test(text[start] as string)) start++;
+  while (end > start && PY_SPACE.test(text[end - 1] as string)) end--;
+  return text.slice(start, end);
 }
 
 /** Which reference pattern decided a reply, for `spiral replay` and tests. */

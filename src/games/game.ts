@@ -21,8 +21,9 @@
  * 3. `parse` never throws, whatever the text (empty, 100 KB, unicode, nested brackets, several
  *    action tokens): an unusable reply is `{ ok: false, reason }` with a reason a player can act on.
  *    `apply` throws only for an action that is not legal (callers check `isLegal` first).
- * 4. Terminal states: `toAct` is empty and `returns` sums to 0 (zero-sum) with each entry within
- *    [info.minReturn, info.maxReturn]. Non-terminal `returns` are [0, 0].
+ * 4. Terminal states: `toAct` is empty and `returns` sums to 0 (zero-sum; `info.zeroSum: false`
+ *    exempts a reference-rules variant) with each entry within [info.minReturn, info.maxReturn].
+ *    Non-terminal `returns` are [0, 0].
  * 5. Every game ends within `info.maxTurns` moves (a move is one applied action of one seat).
  * 6. `observe(state, seat)` never contains the other seat's private information (its cards, dice,
  *    unrevealed choices); `privateInfo(state, seat)` lists those strings so the conformance suite
@@ -68,6 +69,11 @@ export interface GameInfo {
   readonly simultaneous: boolean;
   /** True where an exact solver or closed-form strategy exists for evaluation. */
   readonly solvable?: boolean;
+  /**
+   * False only for a reference-rules variant whose published returns are not zero-sum (Snake's
+   * apple shares); every game under our rules is zero-sum. Default true.
+   */
+  readonly zeroSum?: boolean;
 }
 
 /**
@@ -168,6 +174,33 @@ export function outcomeReturns(margin: number): readonly [number, number] {
 export type RulesMode = "spiral" | "reference";
 
 export const RULES_MODES: readonly RulesMode[] = ["spiral", "reference"];
+
+/**
+ * A game spec names a registered game and, after a colon, its rules: "KuhnPoker-v1" (our rules)
+ * or "KuhnPoker-v1:reference". Everywhere a game id is accepted (CLI `--game`, train configs'
+ * `games[].id`, match records' `gameId`), a spec is too.
+ */
+export function parseGameSpec(spec: string): { readonly id: string; readonly rules: RulesMode } {
+  const colon = spec.lastIndexOf(":");
+  if (colon < 0) return { id: spec, rules: "spiral" };
+  const rules = spec.slice(colon + 1);
+  if (rules !== "spiral" && rules !== "reference") {
+    throw new Error(`Unknown rules "${rules}" in game "${spec}": expected ${RULES_MODES.join(" or ")} (e.g. ${spec.slice(0, colon)}:reference).`);
+  }
+  return { id: spec.slice(0, colon), rules };
+}
+
+/** The registered id of a game spec or id ("Snake-v0:reference" → "Snake-v0"). */
+export function baseGameId(spec: string): string {
+  const colon = spec.lastIndexOf(":");
+  return colon < 0 ? spec : spec.slice(0, colon);
+}
+
+/** `spec` with its rules set to `rules` (a `--rules` flag applied to a `--game` value). */
+export function withRules(spec: string, rules: RulesMode): string {
+  const { id } = parseGameSpec(spec);
+  return rules === "spiral" ? id : `${id}:${rules}`;
+}
 
 /** A registry entry: one id, one way to build the game, with its parameters as data. */
 export interface GameVariant {

@@ -331,7 +331,7 @@ function spawnCells(rng: Rng): readonly [number, number] {
 
 function makeSnake(mode: RulesMode): Game<SnakeState, SnakeDirection> {
   const info: GameInfo = mode === "reference"
-    ? { ...baseInfo, id: `${baseInfo.id}:reference`, params: { ...baseInfo.params, rules: mode }, minReturn: 0, maxReturn: 1 }
+    ? { ...baseInfo, id: `${baseInfo.id}:reference`, params: { ...baseInfo.params, rules: mode }, minReturn: 0, maxReturn: 1, zeroSum: false }
     : baseInfo;
   return {
     info,

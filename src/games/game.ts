@@ -196,6 +196,12 @@ export function baseGameId(spec: string): string {
   return colon < 0 ? spec : spec.slice(0, colon);
 }
 
+/** Reads a `--rules` value; the error names the flag and the choices. */
+export function parseRules(value: string, flag = "--rules"): RulesMode {
+  if (value === "spiral" || value === "reference") return value;
+  throw new Error(`${flag} expects ${RULES_MODES.join(" or ")}; got "${value}"`);
+}
+
 /** `spec` with its rules set to `rules` (a `--rules` flag applied to a `--game` value). */
 export function withRules(spec: string, rules: RulesMode): string {
   const { id } = parseGameSpec(spec);

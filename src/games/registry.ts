@@ -47,9 +47,14 @@ export function getGame(spec: string): AnyGame {
   if (cached !== undefined) return cached;
   const { id, rules } = parseGameSpec(spec);
   const variant = getVariant(id);
-  const game = rules === "reference" && variant.makeReference !== undefined ? variant.makeReference() : rules === "reference" ? getGame(id) : variant.make();
-  const expected = rules === "reference" && variant.makeReference !== undefined ? `${id}:reference` : id;
-  if (game.info.id !== expected) throw new Error(`Game registered as ${expected} reports id ${game.info.id}`);
+  const reference = rules === "reference" && variant.makeReference !== undefined;
+  const key = reference ? `${id}:reference` : id;
+  let game = built.get(key);
+  if (game === undefined) {
+    game = reference ? (variant.makeReference as () => AnyGame)() : variant.make();
+    if (game.info.id !== key) throw new Error(`Game registered as ${key} reports id ${game.info.id}`);
+    built.set(key, game);
+  }
   built.set(spec, game);
   return game;
 }

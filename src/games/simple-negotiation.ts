@@ -283,7 +283,8 @@ function readReply(state: NegotiationState, seat: Seat, text: string): ParseResu
   const spans: Span[] = answer === null ? [] : [answer];
   if (terms !== null && found !== null) spans.push({ start: found.start, end: found.end, canonical: formatOffer(terms.give, terms.receive) });
   const shown = delivered(text, spans);
-  const match = replyMatch(matches.length === 0 ? `no ${ACCEPT_NAME.split(" ")[0]}, ${DENY_NAME.split(" ")[0]} or offer: a message` : matches.join(", then "), matches.length === 0 ? null : shown);
+  const matchedText = spans.map((span) => text.slice(span.start, span.end)).join(" ");
+  const match = replyMatch(matches.length === 0 ? `${ACCEPT_NAME}; ${DENY_NAME}; ${OFFER_NAME}: none applies, a message` : matches.join("; then "), matches.length === 0 ? null : matchedText);
   let action: NegotiationAction;
   if (answer !== null) action = terms === null ? { kind: answer.kind, text: shown } : { kind: answer.kind, text: shown, offer: terms };
   else if (terms !== null) action = { kind: "offer", give: terms.give, receive: terms.receive, text: shown };

@@ -213,84 +213,84 @@ function makeSimpleTak(mode: RulesMode): Game<SimpleTakState, SimpleTakAction> {
   const info: GameInfo = mode === "reference" ? { ...baseInfo, id: `${baseInfo.id}:reference`, params: { ...baseInfo.params, rules: mode } } : baseInfo;
   const roadOf = mode === "reference" ? referenceHasRoad : hasRoad;
   return {
-  info,
+    info,
 
-  init(seed) {
-    return {
-      rng: createRng(seed).state(),
-      turn: 0,
-      board: Array<Seat | null>(CELLS).fill(null),
-      toMove: 0,
-      done: false,
-      winner: null,
-      history: [],
-    };
-  },
+    init(seed) {
+      return {
+        rng: createRng(seed).state(),
+        turn: 0,
+        board: Array<Seat | null>(CELLS).fill(null),
+        toMove: 0,
+        done: false,
+        winner: null,
+        history: [],
+      };
+    },
 
-  toAct(state) {
-    return state.done ? [] : [state.toMove];
-  },
+    toAct(state) {
+      return state.done ? [] : [state.toMove];
+    },
 
-  legalActions,
-  isLegal,
+    legalActions,
+    isLegal,
 
-  parse(_state, _seat, text) {
-    return parseCell(text);
-  },
+    parse(_state, _seat, text) {
+      return parseCell(text);
+    },
 
-  format,
+    format,
 
-  apply(state, seat, action) {
-    if (!isLegal(state, seat, action)) throw new Error(`SimpleTak: ${playerName(seat)} cannot play ${format(action)} now`);
-    const board = state.board.slice();
-    board[action.cell] = seat;
-    const road = roadOf(board, seat);
-    const next: SimpleTakState = {
-      ...state,
-      turn: state.turn + 1,
-      board,
-      toMove: otherSeat(seat),
-      done: road || board.every((cell) => cell !== null),
-      winner: road ? seat : null,
-      history: [...state.history, toBoth({ kind: "action", seat, text: format(action) })],
-    };
-    if (!next.done) return next;
-    return { ...next, history: [...next.history, toBoth({ kind: "notice", text: outcomeText(next) })] };
-  },
+    apply(state, seat, action) {
+      if (!isLegal(state, seat, action)) throw new Error(`SimpleTak: ${playerName(seat)} cannot play ${format(action)} now`);
+      const board = state.board.slice();
+      board[action.cell] = seat;
+      const road = roadOf(board, seat);
+      const next: SimpleTakState = {
+        ...state,
+        turn: state.turn + 1,
+        board,
+        toMove: otherSeat(seat),
+        done: road || board.every((cell) => cell !== null),
+        winner: road ? seat : null,
+        history: [...state.history, toBoth({ kind: "action", seat, text: format(action) })],
+      };
+      if (!next.done) return next;
+      return { ...next, history: [...next.history, toBoth({ kind: "notice", text: outcomeText(next) })] };
+    },
 
-  isTerminal(state) {
-    return state.done;
-  },
+    isTerminal(state) {
+      return state.done;
+    },
 
-  returns(state) {
-    if (!state.done || state.winner === null) return [0, 0];
-    return outcomeReturns(state.winner === 0 ? 1 : -1);
-  },
+    returns(state) {
+      if (!state.done || state.winner === null) return [0, 0];
+      return outcomeReturns(state.winner === 0 ? 1 : -1);
+    },
 
-  observe(state, seat): Observation {
-    const text = view(state, seat);
-    const infoState: SimpleTakInfoState = {
-      seat,
-      size: SIZE,
-      board: state.board,
-      emptyCells: state.done ? [] : emptyCells(state.board),
-      toMove: state.done ? null : state.toMove,
-      winner: state.winner,
-      done: state.done,
-    };
-    return {
-      seat,
-      turn: state.turn,
-      log: seatLog(rules(seat, mode), state.history, seat, text),
-      view: text,
-      legal: legalActions(state, seat).map(format),
-      infoState,
-    };
-  },
+    observe(state, seat): Observation {
+      const text = view(state, seat);
+      const infoState: SimpleTakInfoState = {
+        seat,
+        size: SIZE,
+        board: state.board,
+        emptyCells: state.done ? [] : emptyCells(state.board),
+        toMove: state.done ? null : state.toMove,
+        winner: state.winner,
+        done: state.done,
+      };
+      return {
+        seat,
+        turn: state.turn,
+        log: seatLog(rules(seat, mode), state.history, seat, text),
+        view: text,
+        legal: legalActions(state, seat).map(format),
+        infoState,
+      };
+    },
 
-  privateInfo() {
-    return [];
-  },
+    privateInfo() {
+      return [];
+    },
   };
 }
 

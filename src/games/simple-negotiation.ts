@@ -3,24 +3,26 @@
  * first). Both start with 10 of each; Player 0 values Wood 5 and Gold 15, Player 1 Wood 15 and
  * Gold 5, so both start at 200. Each player is told only its own values (private information).
  *
- * A reply is free text with at most one action token:
- *   [Offer: 3 Wood -> 2 Gold]   the proposer gives the left side, receives the right side
- *                                (several items: "3 Wood, 2 Gold -> 5 Gold"; "," "and" "+" "&" join)
- *   [Accept] / [Deny]           answer the offer addressed to you
- * Tokens are case-insensitive and tolerate whitespace. A reply with no token is a message-only
- * move: the turn passes and the text is delivered. The whole reply (token in canonical form, text
- * capped at MESSAGE_CAP characters) is delivered to the opponent as the action message.
+ * A reply is free text read as the reference (SPIRAL's `SimpleNegotiationEnv.step`) reads it:
+ *   1. an offer open to the mover: [Accept] anywhere accepts it, else [Deny] anywhere denies it
+ *      (the proposer's own [Accept] is invalid; with no offer open both are plain text);
+ *   2. then the first [Offer: 3 Wood -> 2 Gold] (the reference's `offer_pattern` and
+ *      `_parse_offer` grammar: "," and "and" join items, "I give" is allowed, trailing dots
+ *      dropped) is a new offer; a malformed offer or one the mover cannot pay is invalid;
+ *   3. anything else is a message-only move: the turn passes and the text is delivered.
+ * The whole reply (deciding tokens in canonical form, text capped at MESSAGE_CAP characters per
+ * piece) is delivered to the opponent as the action message.
  *
  * An offer stays open until its recipient accepts, denies or counters (a counter denies it); the
  * proposer may replace its own open offer. Accepting checks that both sides can still pay: an
  * acceptor who cannot pay makes an invalid move; a proposer who cannot pay cancels the trade
- * without penalty (a notice). Invalid: offering what you do not have, a malformed token, more than
- * one token, accepting or denying with no offer addressed to you, an empty reply.
+ * without penalty (a notice).
  *
  * Outcome: the player whose inventory value (by its own values) rose more wins (+1/−1); equal
  * change draws. `legalActions` (for constrained decoding) lists moves only: [Accept]/[Deny] when
  * an offer is open to this seat, plus every single-resource offer [Offer: a R -> b S] with
- * a, b in 1..10, R ≠ S and a ≤ the proposer's stock. Message-only moves are valid but not listed.
+ * a, b in 1..10, R ≠ S and a ≤ the proposer's stock. Message-only and combined replies are valid
+ * but not listed.
  */
 import type { Game, GameState, Message, Observation, ParseResult, Seat } from "./game.js";
 import { otherSeat, outcomeReturns } from "./game.js";
@@ -347,11 +349,11 @@ function rulesText(seat: Seat): string {
     `You are Player ${seat} in Simple Negotiation against Player ${opp}. There are two resources, Wood and Gold, and both players start with 10 Wood and 10 Gold.`,
     `To you, ${worthSentence(values)}, so your starting inventory is worth ${bundleValue(START_INVENTORY, values)}. Player ${opp} has its own values, which you are not told.`,
     `The game lasts ${NEGOTIATION_MAX_TURNS} actions in total, alternating, Player 0 first (${NEGOTIATION_MAX_TURNS / 2} each).`,
-    "On your turn, write a message to the other player; it may contain at most one action in square brackets:",
+    "On your turn, write a message to the other player; it may contain actions in square brackets:",
     "  [Offer: 3 Wood -> 2 Gold] proposes that you give 3 Wood and receive 2 Gold (several items: [Offer: 3 Wood, 1 Gold -> 5 Gold]).",
-    "  [Accept] accepts the offer the other player made to you; [Deny] rejects it. Making your own offer instead also rejects it.",
+    "  [Accept] accepts the offer the other player made to you; [Deny] rejects it ([Accept] counts first if you write both). Making your own offer instead also rejects it.",
     "An offer stays open until the other player accepts, denies or counters it. A message with no action just passes the turn.",
-    "Offering what you do not have, a malformed action, more than one action, or accepting or denying when no offer is open to you, is an invalid move.",
+    "Offering what you do not have, a malformed offer, accepting your own offer, or accepting an offer you cannot pay, is an invalid move.",
     "At the end, the player whose inventory value (by their own values) rose more wins; equal gains draw.",
     "Example: I need Gold more than Wood. [Offer: 3 Wood -> 2 Gold]",
   ].join("\n");

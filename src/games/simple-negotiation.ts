@@ -394,7 +394,7 @@ function viewText(state: NegotiationState, seat: Seat): string {
   lines.push(state.offer === null ? "No offer is open." : offerSentence(state.offer, seat));
   if (mover(state) === seat) {
     const answer = openTo(state, seat) !== null ? "[Accept], [Deny], " : "";
-    lines.push(`Your move: a message with at most one action: ${answer}[Offer: <give> -> <receive>] (e.g. [Offer: 3 Wood -> 2 Gold]).`);
+    lines.push(`Your move: a message with your action: ${answer}[Offer: <give> -> <receive>] (e.g. [Offer: 3 Wood -> 2 Gold]).`);
   } else {
     lines.push(`Waiting for Player ${opp}.`);
   }

@@ -18,6 +18,7 @@ import { mkdirSync, writeFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import cliProgress from "cli-progress";
 import { Command, Option } from "commander";
+import { parseRules, withRules } from "../games/game.js";
 import { getGame } from "../games/registry.js";
 import { createRng } from "../games/rng.js";
 import { mergeOutcomes, NO_OUTCOMES, type Outcomes } from "../rl/stats.js";
@@ -73,6 +74,7 @@ interface RawOptions {
   out?: string;
   json?: boolean;
   allowFailures?: boolean;
+  rules?: string;
 }
 
 function positive(value: string, option: string): number {
@@ -94,8 +96,9 @@ export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
   if (raw.b !== undefined && raw.a === undefined) throw new Error("--b needs --a");
   if (raw.exact === true && raw.a === undefined) throw new Error("--exact analyses the policy given by --a");
   if (tournament.length > 0 && tournament.length < 2) throw new Error(`--tournament needs at least two policy specs; got ${tournament.length}`);
+  const rules = raw.rules === undefined ? undefined : parseRules(raw.rules);
   return {
-    game: raw.game,
+    game: rules === undefined ? raw.game : raw.game.split(",").map((g) => (g.trim() === "" ? g : withRules(g.trim(), rules))).join(","),
     ...(raw.a === undefined ? {} : { a: raw.a }),
     ...(raw.b === undefined ? {} : { b: raw.b }),
     ...(tournament.length === 0 ? {} : { tournament }),
@@ -246,6 +249,7 @@ export function evalCommand(io: CliIo = processIo()): Command {
   return new Command("eval")
     .description("play two policies against each other, a round robin with ratings, or exact analyses")
     .requiredOption("--game <id>", "game id (see spiral games); with --tournament, several comma-separated ids pool into one rating")
+    .option("--rules <mode>", "spiral (our rules, with the documented fixes; the default) or reference (the published rules exactly); same as --game ID:reference")
     .option("--a <spec>", "policy A: checkpoint dir, random, optimal, heuristic, …, or openai:<base-url>#<model>")
     .option("--b <spec>", "policy B (same forms)")
     .option("--tournament <specs...>", "round robin over these policies with Bradley–Terry ratings")

@@ -6,9 +6,22 @@ import { describe, expect, it } from "vitest";
 import { parseMatchRecord, verifyReplay } from "../games/record.js";
 import { getGame } from "../games/registry.js";
 import { scriptedIo } from "./io.js";
-import { runPlay } from "./play.js";
+import { playCommand, runPlay } from "./play.js";
 
 const base = { errorAllowance: 0 } as const;
+
+describe("spiral play --rules reference", () => {
+  it("plays the reference rules and records them in the game id, so the record replays under them", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "spiral-play-")), "match.json");
+    const command = playCommand(scriptedIo([]));
+    await command.parseAsync(["--game", "Snake-v0", "--rules", "reference", "--p0", "random", "--p1", "random", "--seed", "4", "--record", path], { from: "user" });
+    const read = parseMatchRecord(readFileSync(path, "utf8"));
+    expect(read.gameId).toBe("Snake-v0:reference");
+    expect(read.params.rules).toBe("reference");
+    expect(await verifyReplay(getGame(read.gameId), read)).toEqual([]);
+    await expect(playCommand(scriptedIo([])).parseAsync(["--game", "Snake-v0", "--rules", "published"], { from: "user" })).rejects.toThrow(/--rules expects spiral or reference; got "published"/);
+  });
+});
 
 describe("spiral play", () => {
   it("shows a person the rules once, the opponent's moves, the view and legal moves, and retries bad input", async () => {

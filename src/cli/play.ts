@@ -15,6 +15,7 @@ import type { Message, Observation, Seat } from "../games/game.js";
 import type { MatchRecord } from "../games/match.js";
 import { playMatch } from "../games/match.js";
 import { messageText, newMessages } from "../games/record.js";
+import { parseRules, withRules } from "../games/game.js";
 import { getGame } from "../games/registry.js";
 import type { CliIo } from "./io.js";
 import { parseIntegerOption, processIo } from "./io.js";
@@ -184,12 +185,13 @@ export function playCommand(io: CliIo = processIo()): Command {
     .option("--error-allowance <n>", "invalid replies a reference agent may retry per move (people: unlimited)", "0")
     .option("--timeout-ms <n>", "wall-clock limit per reference agent reply")
     .option("--record <file>", "write the match record (JSON) to this file")
-    .action(async (raw: { game: string; p0: string; p1: string; seed?: string; errorAllowance: string; timeoutMs?: string; record?: string }) => {
+    .option("--rules <mode>", "spiral (our rules, with the documented fixes; the default) or reference (the published rules exactly); same as --game ID:reference")
+    .action(async (raw: { game: string; p0: string; p1: string; seed?: string; errorAllowance: string; timeoutMs?: string; record?: string; rules?: string }) => {
       const errorAllowance = parseIntegerOption(raw.errorAllowance, "--error-allowance");
       if (errorAllowance < 0) throw new Error(`--error-allowance expects a non-negative integer; got ${errorAllowance}`);
       const record = await runPlay(
         {
-          game: raw.game,
+          game: raw.rules === undefined ? raw.game : withRules(raw.game, parseRules(raw.rules)),
           p0: raw.p0,
           p1: raw.p1,
           seed: raw.seed === undefined ? Date.now() % 2 ** 31 : parseIntegerOption(raw.seed, "--seed"),

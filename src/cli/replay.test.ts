@@ -49,6 +49,32 @@ describe("spiral replay", () => {
   });
 });
 
+describe("spiral replay shows which pattern decided each reply", () => {
+  it("names the pattern and the text it matched, or that nothing matched", async () => {
+    const io = scriptedIo([]);
+    await runReplay({ game: "ConnectFour-v0", seed: 1, actions: ["[3] no wait, [col 4]\n[6]", "I pass"] }, io);
+    const out = io.stdout();
+    expect(out).toContain('Reply: "[3] no wait, [col 4]\\n[6]" -> [col 4] (valid)');
+    expect(out).toContain('Pattern: .*\\[(?:col\\s*)?(\\d+)\\].* (ignore case; greedy: the last match on the first line with one) matched "[col 4]"');
+    expect(out).toContain("(no match)");
+  });
+
+  it("puts the match into --json steps, and replays reference rules with ID:reference", async () => {
+    const io = scriptedIo([]);
+    await runReplay({ game: "PigDice-v1", seed: 3, actions: ["[H]", "I will [r]oll: [r]"], json: true }, io);
+    const lines = io.stdout().trim().split("\n").map((l) => JSON.parse(l) as { type: string; action?: string; match?: { pattern: string; text: string | null } });
+    expect(lines[0]).toMatchObject({ action: "[hold]", match: { text: "[H]" } });
+    expect(lines[1]).toMatchObject({ action: "[roll]", match: { text: "[r]" } });
+    expect(lines[0]?.match?.pattern).toContain("\\[(roll|hold|r|h)\\]");
+
+    // KuhnPoker-v1:reference: whoever wins the last round wins the game.
+    const ref = scriptedIo([]);
+    await runReplay({ game: "KuhnPoker-v1-1round:reference", seed: 0, actions: ["[check]", "[check]"], json: true }, ref);
+    const result = JSON.parse(ref.stdout().trim().split("\n").at(-1) as string) as { returns: number[] };
+    expect(Math.abs(result.returns[0] as number)).toBe(1);
+  });
+});
+
 describe("spiral replay --record", () => {
   it("replays a saved match and confirms it, or names the steps that differ", async () => {
     const game = getGame("TicTacToe-v0");

@@ -4,14 +4,17 @@
  *
  * The actions file is either a JSON array of strings or one reply per line (blank lines skipped).
  * `--record FILE` replays a saved match record instead and checks that every step comes out the same.
- * With `--json`, one JSON object per line: a `"type": "step"` object per reply, then one
- * `"type": "result"` object.
+ * Each step shows which of the game's reply patterns decided the reply ("Pattern: … matched …").
+ * With `--json`, one JSON object per line: a `"type": "step"` object per reply (its `match` is that
+ * pattern and the text it matched), then one `"type": "result"` object. `--rules reference`
+ * replays under the published rules (`ID:reference`).
  */
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import type { Scoring } from "../games/match.js";
 import { replayActions } from "../games/match.js";
 import { messageText, newMessages, observationText, parseMatchRecord, verifyReplay } from "../games/record.js";
+import { parseRules, withRules } from "../games/game.js";
 import { getGame } from "../games/registry.js";
 import type { CliIo } from "./io.js";
 import { parseIntegerOption, processIo } from "./io.js";
@@ -25,6 +28,11 @@ export interface ReplayCommandOptions {
   readonly scoring?: Scoring;
   /** One allowance for both seats, or one per seat (Infinity: unlimited). Default 0. */
   readonly errorAllowance?: number | readonly [number, number];
+}
+
+/** `--rules` applied to a `--game` value (absent: the game spec as given). */
+function gameWithRules(game: string, rules: string | undefined): string {
+  return rules === undefined ? game : withRules(game, parseRules(rules));
 }
 
 /** Reads an actions file: a JSON array of strings, or one reply per non-blank line. */
@@ -51,7 +59,18 @@ export async function runReplay(options: ReplayCommandOptions, io: CliIo): Promi
     errorAllowance: options.errorAllowance ?? 0,
   });
   const ignored = options.actions.length - replay.used;
+  // Which pattern decided each reply: parse it again against the state it was judged in. Steps
+  // before a move share its state (retries), so that state is the one after the valid steps so
+  // far; in a simultaneous round the second seat was judged before the first seat's move was
+  // applied, but Snake's reading does not depend on the state.
+  let applied = 0;
+  const matches = replay.steps.map((step) => {
+    const state = replay.states[Math.min(applied, replay.states.length - 1)];
+    if (step.valid) applied++;
+    return step.reply === null ? undefined : game.parse(state, step.seat, step.reply).match;
+  });
   replay.steps.forEach((step, index) => {
+    const match = matches[index];
     if (options.json === true) {
       io.out(
         JSON.stringify({
@@ -67,6 +86,7 @@ export async function runReplay(options: ReplayCommandOptions, io: CliIo): Promi
           action: step.action,
           valid: step.valid,
           reason: step.reason,
+          match: match ?? null,
           done: step.done,
           returns: step.returns,
         }) + "\n",
@@ -76,7 +96,9 @@ export async function runReplay(options: ReplayCommandOptions, io: CliIo): Promi
     io.out(`--- step ${index}: move ${step.turn}, Player ${step.seat}${step.attempt > 0 ? ` (retry ${step.attempt})` : ""} ---\n`);
     io.out(`${step.observation.view}\n`);
     if (step.observation.legal.length > 0) io.out(`Legal moves: ${step.observation.legal.join(" ")}\n`);
-    io.out(`Reply: ${JSON.stringify(step.reply)} -> ${step.valid ? `${step.action ?? ""} (valid)` : `invalid: ${step.reason ?? ""}`}\n\n`);
+    io.out(`Reply: ${JSON.stringify(step.reply)} -> ${step.valid ? `${step.action ?? ""} (valid)` : `invalid: ${step.reason ?? ""}`}\n`);
+    if (match !== undefined) io.out(`Pattern: ${match.pattern}${match.text === null ? " (no match)" : ` matched ${JSON.stringify(match.text)}`}\n`);
+    io.out("\n");
   });
   const result = { type: "result", endReason: replay.endReason, returns: replay.returns, offenders: replay.offenders, used: replay.used, ignored };
   if (options.json === true) io.out(JSON.stringify(result) + "\n");
@@ -131,6 +153,7 @@ interface ReplayFlags {
   json?: boolean;
   scoring: string;
   errorAllowance: string;
+  rules?: string;
 }
 
 export function replayCommand(io: CliIo = processIo()): Command {
@@ -143,10 +166,11 @@ export function replayCommand(io: CliIo = processIo()): Command {
     .option("--json", "print one JSON object per step, then a result object")
     .option("--scoring <kind>", "invalid-move scoring: training (−1.5/+0.5) or evaluation (−1/+1)", "evaluation")
     .option("--error-allowance <n>", "invalid replies a seat may retry per move", "0")
+    .option("--rules <mode>", "with --game: spiral (our rules; the default) or reference (the published rules exactly); same as --game ID:reference")
     .action(async (raw: ReplayFlags) => {
       if (raw.record !== undefined) {
-        if (raw.game !== undefined || raw.seed !== undefined || raw.actions !== undefined) {
-          throw new Error("--record replays a match record on its own: give either --record FILE or --game, --seed and --actions");
+        if (raw.game !== undefined || raw.seed !== undefined || raw.actions !== undefined || raw.rules !== undefined) {
+          throw new Error("--record replays a match record on its own (its game id carries the rules): give either --record FILE or --game, --seed and --actions");
         }
         await runReplayRecord(readText(raw.record, "match record"), { json: raw.json === true }, io);
         return;
@@ -159,7 +183,7 @@ export function replayCommand(io: CliIo = processIo()): Command {
       if (errorAllowance < 0) throw new Error(`--error-allowance expects a non-negative integer; got ${errorAllowance}`);
       await runReplay(
         {
-          game: raw.game,
+          game: gameWithRules(raw.game, raw.rules),
           seed: parseIntegerOption(raw.seed, "--seed"),
           actions: parseActionsFile(readText(raw.actions, "actions file"), raw.actions),
           json: raw.json === true,

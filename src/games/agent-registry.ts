@@ -3,6 +3,7 @@
  * resolve. `random` plays any game; the others exist only for the games they were built for.
  */
 import type { Agent } from "./agent.js";
+import { baseGameId } from "./game.js";
 import { connectFourTacticsAgent } from "./agents/connect-four-tactics.js";
 import { kuhnNashAgent } from "./agents/kuhn-nash.js";
 import { negotiationHeuristicAgent } from "./agents/negotiation-heuristic.js";
@@ -39,13 +40,15 @@ const REFERENCE_AGENTS: readonly ReferenceAgent[] = [
   { name: "hold-at-20", summary: "rolls until the turn total reaches 20 (or the game is won), then holds", games: ["PigDice-v1"], make: () => pigHoldAtAgent(20, "hold-at-20") },
 ];
 
-/** The reference agents that play `gameId`, by name. */
-export function referenceAgentNames(gameId: string): readonly string[] {
+/** The reference agents that play `gameId` (a game spec: rules do not matter to them), by name. */
+export function referenceAgentNames(spec: string): readonly string[] {
+  const gameId = baseGameId(spec);
   return REFERENCE_AGENTS.filter((a) => a.games === undefined || a.games.includes(gameId)).map((a) => a.name);
 }
 
 /** A fresh reference agent; throws listing the valid names for this game otherwise. */
-export function makeReferenceAgent(name: string, gameId: string): Agent {
+export function makeReferenceAgent(name: string, spec: string): Agent {
+  const gameId = baseGameId(spec);
   const entry = REFERENCE_AGENTS.find((a) => a.name === name);
   if (entry === undefined || (entry.games !== undefined && !entry.games.includes(gameId))) {
     const where = entry === undefined ? "" : ` (it plays ${entry.games?.join(", ")})`;

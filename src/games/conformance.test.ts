@@ -43,6 +43,21 @@ for (const variant of gameVariants) {
   });
 }
 
+// The reference-rules variants (`ID:reference`) keep the same invariants (Snake's published
+// returns excepted from zero-sum); fewer games, as they share everything else with ours.
+for (const variant of gameVariants.filter((v) => v.makeReference !== undefined)) {
+  describe(`conformance: ${variant.id}:reference`, () => {
+    it("keeps every invariant over 200 random games", () => {
+      const game = getGame(`${variant.id}:reference`);
+      expect(game.info.id).toBe(`${variant.id}:reference`);
+      expect(game.info.params.rules).toBe("reference");
+      const report = checkConformance(game, { games: 200 });
+      expect(report.failures).toEqual([]);
+      expect(report.maxMoves).toBeLessThanOrEqual(game.info.maxTurns);
+    });
+  });
+}
+
 describe("checkConformance catches broken games", () => {
   const small = { games: 40 };
 

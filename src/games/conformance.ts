@@ -234,7 +234,7 @@ export function checkConformance(game: AnyGame, options: ConformanceOptions = {}
         if (game.legalActions(state, seat).length > 0 || game.observe(state, seat).legal.length > 0) fail(`seed ${seed}: Player ${seat} has legal actions at the terminal state`);
       }
       const [r0, r1] = game.returns(state);
-      if (Math.abs(r0 + r1) > 1e-9) fail(`seed ${seed}: terminal returns ${r0}, ${r1} do not sum to 0`);
+      if (info.zeroSum !== false && Math.abs(r0 + r1) > 1e-9) fail(`seed ${seed}: terminal returns ${r0}, ${r1} do not sum to 0`);
       for (const r of [r0, r1]) {
         if (!(r >= info.minReturn && r <= info.maxReturn)) fail(`seed ${seed}: return ${r} outside [${info.minReturn}, ${info.maxReturn}]`);
       }

@@ -100,7 +100,7 @@ describe("ConnectFour-v0", () => {
     expect(draws).toBeGreaterThan(0);
   });
 
-  it("parses both syntaxes, case-insensitively, taking the first token in the syntax", () => {
+  it("parses like the reference's greedy pattern: the last [col N]/[N] on the first line that has one", () => {
     const state = connectFour.init(0);
     const read = (text: string) => {
       const result = connectFour.parse(state, 0, text);
@@ -108,15 +108,26 @@ describe("ConnectFour-v0", () => {
     };
     expect(read("[3]")).toBe(3);
     expect(read("I will play [COL 4] now")).toBe(4);
-    expect(read("[ column 6 ]")).toBe(6);
+    expect(read("[col4]")).toBe(4);
+    expect(read("[004]")).toBe(4);
+    expect(read("[ column 6 ]")).toMatch(/No column found/);
+    expect(read("[ 6 ]")).toMatch(/No column found/);
     expect(read("[[2]]")).toBe(2);
-    expect(read("[left] then [5] then [1]")).toBe(5);
-    expect(read("[9] [2]")).toMatch(/Column 9 does not exist/);
-    expect(read("[col -1]")).toMatch(/No valid action/);
-    expect(read("col 3")).toMatch(/No valid action/);
-    expect(read("[3.5]")).toMatch(/No valid action/);
+    // Greedy: the last match on the line wins.
+    expect(read("[left] then [5] then [1]")).toBe(1);
+    expect(read("[2] [9]")).toMatch(/Column 9 does not exist/);
+    expect(read("[9] [2]")).toBe(2);
+    // ...but only on the first line with a match.
+    expect(read("maybe [3] or [4]\nno: [6]")).toBe(4);
+    expect(read("thinking...\n[5]\n[6]")).toBe(5);
+    // A match may run over a newline (\s), but it must START on the first line with one.
+    expect(read("[col\n2] [3]\n[6]")).toBe(2);
+    expect(read("[col -1]")).toMatch(/No column found/);
+    expect(read("col 3")).toMatch(/No column found/);
+    expect(read("[3.5]")).toMatch(/No column found/);
     expect(read("[99999999999999999999999]")).toMatch(/does not exist/);
     expect(read("x".repeat(100_000) + "[5]")).toBe(5);
+    expect(read("[1]" + "x".repeat(100_000) + "[5]")).toBe(5);
   });
 
   it("reports the board as typed information", () => {

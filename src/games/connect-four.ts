@@ -3,12 +3,13 @@
  *
  * Player 0 is X and moves first, Player 1 is O. Four of one's own discs in a line (horizontal,
  * vertical or diagonal) wins; a full board without a line is a draw. Action `[col c]` or `[c]`
- * with c in 0..6 (case-insensitive; canonical form `[col c]`). A full or non-existent column is
- * an invalid move. At most 42 moves, so the game ends itself without a cap.
+ * with c in 0..6 (case-insensitive; canonical form `[col c]`); a reply with several counts its
+ * last on the first line that has one, as the reference's greedy pattern does. A full or
+ * non-existent column is an invalid move. At most 42 moves, so the game ends itself without a cap.
  */
-import { firstToken } from "./bracket-tokens.js";
 import type { Game, GameInfo, GameState, Observation, ParseResult, Seat } from "./game.js";
 import { otherSeat, outcomeReturns } from "./game.js";
+import { pyInt, pyRegex, replyMatch } from "./reply-pattern.js";
 import { createRng } from "./rng.js";
 import { type LogEntry, playerName, seatLog, toBoth } from "./seat-log.js";
 
@@ -138,15 +139,39 @@ function format(action: ConnectFourAction): string {
   return `[col ${action.column}]`;
 }
 
-function readColumn(token: string): ParseResult<ConnectFourAction> | undefined {
-  const match = /^(?:col(?:umn)?\s*)?(\d+)$/i.exec(token);
-  if (match === null) return undefined;
-  const digits = match[1] ?? "";
-  const column = digits.length <= 9 ? Number(digits) : Number.POSITIVE_INFINITY;
-  if (column >= COLUMNS) {
-    return { ok: false, reason: `Column ${digits.slice(0, 12)} does not exist: choose a column from 0 to ${COLUMNS - 1}.` };
+/**
+ * ConnectFour-v0 `_validate_action`: `re.compile(r'.*\[(?:col\s*)?(\d+)\].*', re.IGNORECASE).search(action)`.
+ * The leading greedy `.*` (which stops at a newline) makes the match the LAST `[col N]`/`[N]` on
+ * the first line that has one. We find the same token without the quadratic backtracking: every
+ * match of the inner pattern, then the last one that starts on the first match's line.
+ */
+const COLUMN_TOKEN = pyRegex(String.raw`\[(?:col\s*)?(\d+)\]`, { ignoreCase: true, global: true });
+const COLUMN_PATTERN_NAME = String.raw`.*\[(?:col\s*)?(\d+)\].* (ignore case; greedy: the last match on the first line with one)`;
+
+function parseColumn(text: string): ParseResult<ConnectFourAction> {
+  let chosen: RegExpExecArray | null = null;
+  let lineEnd = -1;
+  for (const match of text.matchAll(COLUMN_TOKEN)) {
+    if (chosen === null) {
+      chosen = match;
+      const newline = text.indexOf("\n", match.index);
+      lineEnd = newline === -1 ? text.length : newline;
+    } else if (match.index < lineEnd) {
+      chosen = match;
+    } else {
+      break;
+    }
   }
-  return { ok: true, action: { column } };
+  if (chosen === null) {
+    return { ok: false, reason: "No column found: write [col c] (or [c]) with c from 0 to 6.", match: replyMatch(COLUMN_PATTERN_NAME, null) };
+  }
+  const matched = replyMatch(COLUMN_PATTERN_NAME, chosen[0]);
+  const digits = chosen[1] ?? "";
+  const column = pyInt(digits);
+  if (!(column < COLUMNS)) {
+    return { ok: false, reason: `Column ${digits.slice(0, 12)} does not exist: choose a column from 0 to ${COLUMNS - 1}.`, match: matched };
+  }
+  return { ok: true, action: { column }, match: matched };
 }
 
 function legalActions(state: ConnectFourState, seat: Seat): ConnectFourAction[] {
@@ -188,7 +213,7 @@ export const connectFour: Game<ConnectFourState, ConnectFourAction> = {
   isLegal,
 
   parse(_state, _seat, text) {
-    return firstToken(text, readColumn, "a column like [col 3] or [3]");
+    return typeof text === "string" ? parseColumn(text) : { ok: false, reason: "Expected a text reply with a column like [col 3]." };
   },
 
   format,

@@ -4,7 +4,6 @@
  * parser that never throws and stays fast on hostile replies.
  */
 import { describe, expect, it } from "vitest";
-import { bracketTokens } from "./bracket-tokens.js";
 import { evaluationGameVariants } from "./evaluation-games.js";
 import type { AnyGame, Observation, Seat } from "./game.js";
 import { createRng } from "./rng.js";
@@ -99,14 +98,6 @@ function randomGame(game: AnyGame, seed: number): string[] {
   record.push(`returns ${returns.join(",")}`);
   return record;
 }
-
-describe("bracketTokens", () => {
-  it("returns innermost bracket contents in order, trimmed", () => {
-    expect(bracketTokens("a [ 1 ] b [[2]] [x [3] y] [")).toEqual(["1", "2", "3"]);
-    expect(bracketTokens("no tokens")).toEqual([]);
-    expect(bracketTokens("[]")).toEqual([""]);
-  });
-});
 
 describe("evaluation games", () => {
   it("lists the six published ids, each as an evaluation game whose info carries the same id", () => {

@@ -7,14 +7,14 @@ import type { GameVariant } from "./game.js";
 import { liarsDice } from "./liars-dice.js";
 import { nim } from "./nim.js";
 import { pigDice } from "./pig-dice.js";
-import { simpleTak } from "./simple-tak.js";
-import { snake } from "./snake.js";
+import { simpleTak, simpleTakReference } from "./simple-tak.js";
+import { snake, snakeReference } from "./snake.js";
 
 export const evaluationGameVariants: readonly GameVariant[] = [
   { id: "ConnectFour-v0", split: "evaluation", make: () => connectFour },
   { id: "Nim-v0", split: "evaluation", make: () => nim },
   { id: "PigDice-v1", split: "evaluation", make: () => pigDice },
   { id: "LiarsDice-v1", split: "evaluation", make: () => liarsDice({ dice: 5 }) },
-  { id: "SimpleTak-v0", split: "evaluation", make: () => simpleTak },
-  { id: "Snake-v0", split: "evaluation", make: () => snake },
+  { id: "SimpleTak-v0", split: "evaluation", make: () => simpleTak, makeReference: () => simpleTakReference },
+  { id: "Snake-v0", split: "evaluation", make: () => snake, makeReference: () => snakeReference },
 ];

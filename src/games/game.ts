@@ -21,14 +21,16 @@
  * 3. `parse` never throws, whatever the text (empty, 100 KB, unicode, nested brackets, several
  *    action tokens): an unusable reply is `{ ok: false, reason }` with a reason a player can act on.
  *    `apply` throws only for an action that is not legal (callers check `isLegal` first).
- * 4. Terminal states: `toAct` is empty and `returns` sums to 0 (zero-sum) with each entry within
- *    [info.minReturn, info.maxReturn]. Non-terminal `returns` are [0, 0].
+ * 4. Terminal states: `toAct` is empty and `returns` sums to 0 (zero-sum; `info.zeroSum: false`
+ *    exempts a reference-rules variant) with each entry within [info.minReturn, info.maxReturn].
+ *    Non-terminal `returns` are [0, 0].
  * 5. Every game ends within `info.maxTurns` moves (a move is one applied action of one seat).
  * 6. `observe(state, seat)` never contains the other seat's private information (its cards, dice,
  *    unrevealed choices); `privateInfo(state, seat)` lists those strings so the conformance suite
  *    can check that they never appear in the opponent's observation.
  * 7. Observations are valid at terminal states too (they report the outcome).
  */
+import type { ReplyMatch } from "./reply-pattern.js";
 import type { RngState } from "./rng.js";
 
 /** A player's seat. Seat 0 is "Player 0" in every prompt. */
@@ -67,6 +69,11 @@ export interface GameInfo {
   readonly simultaneous: boolean;
   /** True where an exact solver or closed-form strategy exists for evaluation. */
   readonly solvable?: boolean;
+  /**
+   * False only for a reference-rules variant whose published returns are not zero-sum (Snake's
+   * apple shares); every game under our rules is zero-sum. Default true.
+   */
+  readonly zeroSum?: boolean;
 }
 
 /**
@@ -106,10 +113,13 @@ export interface Observation {
   readonly infoState: unknown;
 }
 
-/** The result of reading one reply. */
+/**
+ * The result of reading one reply. `match` names the reference pattern that decided it (and the
+ * text it matched), where the game reads replies with the reference's patterns.
+ */
 export type ParseResult<A> =
-  | { readonly ok: true; readonly action: A }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: true; readonly action: A; readonly match?: ReplyMatch }
+  | { readonly ok: false; readonly reason: string; readonly match?: ReplyMatch };
 
 /** The common shape of every game state. Games extend it with their own readonly fields. */
 export interface GameState {
@@ -155,10 +165,55 @@ export function outcomeReturns(margin: number): readonly [number, number] {
   return [0, 0];
 }
 
+/**
+ * Which rules a game plays by. "spiral" (the default) is the published game with the documented
+ * deliberate fixes (Kuhn Poker's winner by chips, Simple Tak's road detection, Snake's zero-sum
+ * rewards); "reference" reproduces the published environment's rules exactly, for comparing
+ * numbers with published results. Games without deliberate fixes play the same under both.
+ */
+export type RulesMode = "spiral" | "reference";
+
+export const RULES_MODES: readonly RulesMode[] = ["spiral", "reference"];
+
+/**
+ * A game spec names a registered game and, after a colon, its rules: "KuhnPoker-v1" (our rules)
+ * or "KuhnPoker-v1:reference". Everywhere a game id is accepted (CLI `--game`, train configs'
+ * `games[].id`, match records' `gameId`), a spec is too.
+ */
+export function parseGameSpec(spec: string): { readonly id: string; readonly rules: RulesMode } {
+  const colon = spec.lastIndexOf(":");
+  if (colon < 0) return { id: spec, rules: "spiral" };
+  const rules = spec.slice(colon + 1);
+  if (rules !== "spiral" && rules !== "reference") {
+    throw new Error(`Unknown rules "${rules}" in game "${spec}": expected ${RULES_MODES.join(" or ")} (e.g. ${spec.slice(0, colon)}:reference).`);
+  }
+  return { id: spec.slice(0, colon), rules };
+}
+
+/** The registered id of a game spec or id ("Snake-v0:reference" → "Snake-v0"). */
+export function baseGameId(spec: string): string {
+  const colon = spec.lastIndexOf(":");
+  return colon < 0 ? spec : spec.slice(0, colon);
+}
+
+/** Reads a `--rules` value; the error names the flag and the choices. */
+export function parseRules(value: string, flag = "--rules"): RulesMode {
+  if (value === "spiral" || value === "reference") return value;
+  throw new Error(`${flag} expects ${RULES_MODES.join(" or ")}; got "${value}"`);
+}
+
+/** `spec` with its rules set to `rules` (a `--rules` flag applied to a `--game` value). */
+export function withRules(spec: string, rules: RulesMode): string {
+  const { id } = parseGameSpec(spec);
+  return rules === "spiral" ? id : `${id}:${rules}`;
+}
+
 /** A registry entry: one id, one way to build the game, with its parameters as data. */
 export interface GameVariant {
   readonly id: string;
   /** "training" games are SPIRAL's self-play games; "evaluation" games are held out. */
   readonly split: "training" | "evaluation";
   readonly make: () => AnyGame;
+  /** The game under the reference's exact rules, where they differ from ours (`RulesMode`). */
+  readonly makeReference?: () => AnyGame;
 }

@@ -3,14 +3,15 @@
  * runner and its records, the conformance check, the games themselves and the reference agents.
  * Game internals (state layouts, log helpers, solvers' tables) stay internal.
  */
-export type { AnyGame, Game, GameInfo, GameState, GameVariant, Message, Observation, ParseResult, Seat } from "./game.js";
-export { otherSeat, outcomeReturns, SEATS } from "./game.js";
+export type { AnyGame, Game, GameInfo, GameState, GameVariant, Message, Observation, ParseResult, RulesMode, Seat } from "./game.js";
+export { baseGameId, otherSeat, outcomeReturns, parseGameSpec, RULES_MODES, SEATS, withRules } from "./game.js";
+export type { ReplyMatch } from "./reply-pattern.js";
 export type { Agent, AgentReply } from "./agent.js";
 export type { Rng, RngState } from "./rng.js";
 export { createRng, rngFromState } from "./rng.js";
 
 export type { GameListing } from "./registry.js";
-export { gameIds, gameVariants, getGame, getVariant, listGames } from "./registry.js";
+export { gameIds, gameVariants, getGame, getVariant, hasReferenceRules, listGames } from "./registry.js";
 export { trainingGameVariants } from "./training-games.js";
 export { evaluationGameVariants } from "./evaluation-games.js";
 
@@ -32,8 +33,8 @@ export { connectFour } from "./connect-four.js";
 export { nim } from "./nim.js";
 export { pigDice } from "./pig-dice.js";
 export { liarsDice } from "./liars-dice.js";
-export { simpleTak } from "./simple-tak.js";
-export { snake } from "./snake.js";
+export { referenceHasRoad, simpleTak, simpleTakReference } from "./simple-tak.js";
+export { snake, snakeReference } from "./snake.js";
 
 export { kuhnNashAgent, kuhnProfileAgent, negotiationHeuristicAgent, randomAgent, ticTacToeMinimaxAgent } from "./agents/index.js";
 export { makeReferenceAgent, referenceAgentNames } from "./agent-registry.js";

@@ -14,7 +14,8 @@
  * a bug we do not copy (docs/games.md). With one round the returns are the chips themselves
  * (±1 or ±2), so the game's value for the first to act is exactly −1/18, as in the textbook game.
  */
-import type { Game, GameInfo, GameState, Message, Observation, ParseResult, Seat } from "./game.js";
+import type { Game, GameInfo, GameState, Message, Observation, ParseResult, RulesMode, Seat } from "./game.js";
+import { pyRegex, replyMatch } from "./reply-pattern.js";
 import { otherSeat, outcomeReturns } from "./game.js";
 import { createRng, rngFromState } from "./rng.js";
 import type { Rng } from "./rng.js";
@@ -181,9 +182,11 @@ function settleRound(state: KuhnState): KuhnState {
 
 const signed = (n: number): string => (n > 0 ? `+${n}` : String(n));
 
-function rulesText(seat: Seat, rounds: number): string {
+function rulesText(seat: Seat, rounds: number, reference: boolean): string {
   const opp = otherSeat(seat);
-  const roundsText = rounds === 1
+  const roundsText = reference
+    ? `The game lasts ${rounds} round${rounds === 1 ? "" : "s"}; Player 1 acts first in round 1 and the first to act alternates each round. Whoever wins the last round wins the game, whatever the chips (the published rule).`
+    : rounds === 1
     ? "The game is a single round; Player 1 acts first. Your result is the chips you win or lose."
     : `The game lasts ${rounds} rounds; Player 1 acts first in round 1 and the first to act alternates each round. After the last round, the player with more chips wins; equal chips is a draw.`;
   return [
@@ -211,9 +214,13 @@ function resultText(r: KuhnRoundResult): string {
   return `${how} Chips: Player 0 ${signed(r.chipsAfter[0])}, Player 1 ${signed(r.chipsAfter[1])}.`;
 }
 
-function outcomeText(state: KuhnState, seat: Seat): string {
+function outcomeText(state: KuhnState, seat: Seat, reference: boolean): string {
   const [c0, c1] = state.chips;
   const mine = state.chips[seat];
+  if (reference) {
+    const winner = state.results[state.results.length - 1]?.winner;
+    return `Game over after ${state.rounds} round${state.rounds === 1 ? "" : "s"}: Player 0 ${signed(c0)} chips, Player 1 ${signed(c1)} chips. Player ${String(winner)} won the last round and wins the game. ${winner === seat ? "You win." : "You lose."}`;
+  }
   if (state.rounds === 1) {
     return `Game over: you ${mine >= 0 ? "win" : "lose"} ${Math.abs(mine)} chip${Math.abs(mine) === 1 ? "" : "s"}.`;
   }
@@ -228,11 +235,11 @@ function bettingLine(state: KuhnState): string {
   return `This round so far: ${parts.join(", ")}.`;
 }
 
-function viewText(state: KuhnState, seat: Seat): string {
+function viewText(state: KuhnState, seat: Seat, reference: boolean): string {
   const opp = otherSeat(seat);
   if (isOver(state)) {
     const last = state.results[state.results.length - 1];
-    return [last ? `Last round: ${resultText(last)}` : "", outcomeText(state, seat)].filter(Boolean).join("\n");
+    return [last ? `Last round: ${resultText(last)}` : "", outcomeText(state, seat, reference)].filter(Boolean).join("\n");
   }
   const put = contributions(state);
   const lines = [
@@ -251,8 +258,8 @@ function viewText(state: KuhnState, seat: Seat): string {
 }
 
 /** Rules, each round's deal, betting and result, the outcome when over, then the current view. */
-function messageLog(state: KuhnState, seat: Seat): Message[] {
-  const log: Message[] = [{ kind: "rules", text: rulesText(seat, state.rounds) }];
+function messageLog(state: KuhnState, seat: Seat, reference: boolean): Message[] {
+  const log: Message[] = [{ kind: "rules", text: rulesText(seat, state.rounds, reference) }];
   const played = isOver(state) ? state.rounds : state.round + 1;
   for (let r = 0; r < played; r++) {
     const card = (state.dealt[r] as readonly [KuhnCard, KuhnCard])[seat];
@@ -263,37 +270,46 @@ function messageLog(state: KuhnState, seat: Seat): Message[] {
     moves.forEach((m, i) => log.push({ kind: "action", seat: i % 2 === 0 ? first : otherSeat(first), text: `[${m}]` }));
     if (result) log.push({ kind: "notice", text: resultText(result) });
   }
-  if (isOver(state)) log.push({ kind: "notice", text: outcomeText(state, seat) });
-  log.push({ kind: "state", text: viewText(state, seat) });
+  if (isOver(state)) log.push({ kind: "notice", text: outcomeText(state, seat, reference) });
+  log.push({ kind: "state", text: viewText(state, seat, reference) });
   return log;
 }
 
 // ---------------------------------------------------------------------------------------------
 // The game
 
-const TOKEN = /\[\s*(check|bet|call|fold)\s*\]/i;
+/** KuhnPoker-v1 `step`: `re.compile(r"\[(Check|Bet|Fold|Call)\]", re.IGNORECASE).search(action.strip())`. */
+const TOKEN = pyRegex(String.raw`\[(Check|Bet|Fold|Call)\]`, { ignoreCase: true });
+const TOKEN_NAME = String.raw`\[(Check|Bet|Fold|Call)\] (ignore case, first match)`;
 
-export function kuhnPoker(params: { readonly rounds: number }): Game<KuhnState, KuhnMove> {
+/**
+ * `rules: "reference"` plays the published outcome rule: whoever wins the LAST round wins the
+ * game (±1, never a draw), whatever the chips. The reference's pot also ignores bets (it stays at
+ * the two antes), which its outcome never reads; our chip counts include bets in both modes.
+ */
+export function kuhnPoker(params: { readonly rounds: number; readonly rules?: RulesMode }): Game<KuhnState, KuhnMove> {
   const { rounds } = params;
+  const reference = params.rules === "reference";
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 1000) {
     throw new Error(`kuhnPoker: rounds must be an integer in 1..1000; got ${String(rounds)}`);
   }
   const oneRound = rounds === 1;
+  const baseId = oneRound ? "KuhnPoker-v1-1round" : rounds === 5 ? "KuhnPoker-v1" : `KuhnPoker-v1-${rounds}rounds`;
   const info: GameInfo = {
-    id: oneRound ? "KuhnPoker-v1-1round" : rounds === 5 ? "KuhnPoker-v1" : `KuhnPoker-v1-${rounds}rounds`,
+    id: reference ? `${baseId}:reference` : baseId,
     name: oneRound ? "Kuhn Poker (1 round)" : "Kuhn Poker",
     summary: oneRound
       ? "Textbook one-round Kuhn poker (J<Q<K); returns are the chips won, value −1/18 for the first to act."
       : `${rounds} rounds of Kuhn poker (J<Q<K, ante 1, bet 1); more chips at the end wins.`,
-    params: { rounds },
+    params: reference ? { rounds, rules: "reference" } : { rounds },
     seats: 2,
     maxTurns: 3 * rounds,
-    minReturn: oneRound ? -2 : -1,
-    maxReturn: oneRound ? 2 : 1,
+    minReturn: oneRound && !reference ? -2 : -1,
+    maxReturn: oneRound && !reference ? 2 : 1,
     information: "imperfect",
     actionSpace: "enumerable",
     simultaneous: false,
-    solvable: oneRound,
+    solvable: oneRound && !reference,
   };
 
   const legal = (state: KuhnState, seat: Seat): KuhnMove[] =>
@@ -319,10 +335,11 @@ export function kuhnPoker(params: { readonly rounds: number }): Game<KuhnState, 
     },
 
     parse(state, seat, text): ParseResult<KuhnMove> {
-      const match = TOKEN.exec(text);
+      const match = typeof text === "string" ? TOKEN.exec(text) : null;
       if (match === null) {
-        return { ok: false, reason: "No action found: reply with one of [check], [bet], [call], [fold] in square brackets." };
+        return { ok: false, reason: "No action found: reply with one of [check], [bet], [call], [fold] in square brackets.", match: replyMatch(TOKEN_NAME, null) };
       }
+      const matched = replyMatch(TOKEN_NAME, match[0]);
       const move = (match[1] as string).toLowerCase() as KuhnMove;
       const allowed = legal(state, seat);
       if (!allowed.includes(move)) {
@@ -332,9 +349,10 @@ export function kuhnPoker(params: { readonly rounds: number }): Game<KuhnState, 
           reason: allowed.length === 0
             ? `It is not your turn to act, so [${move}] cannot be played.`
             : `[${move}] is not possible now: the legal actions are ${options}.`,
+          match: matched,
         };
       }
-      return { ok: true, action: move };
+      return { ok: true, action: move, match: matched };
     },
 
     format(action) {
@@ -355,6 +373,7 @@ export function kuhnPoker(params: { readonly rounds: number }): Game<KuhnState, 
 
     returns(state) {
       if (!isOver(state)) return [0, 0];
+      if (reference) return state.results[state.results.length - 1]?.winner === 0 ? [1, -1] : [-1, 1];
       if (oneRound) return [state.chips[0], state.chips[1]];
       return outcomeReturns(state.chips[0] - state.chips[1]);
     },
@@ -378,8 +397,8 @@ export function kuhnPoker(params: { readonly rounds: number }): Game<KuhnState, 
       return {
         seat,
         turn: state.turn,
-        log: messageLog(state, seat),
-        view: viewText(state, seat),
+        log: messageLog(state, seat, reference),
+        view: viewText(state, seat, reference),
         legal: legal(state, seat).map((m) => `[${m}]`),
         infoState,
       };

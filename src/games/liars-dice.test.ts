@@ -107,7 +107,7 @@ describe("LiarsDice-v1", () => {
     }
   });
 
-  it("parses bids and calls, first token in the syntax first", () => {
+  it("parses like the reference: [Call] anywhere first, else the first bid", () => {
     const state = act(fixedHands(), "[Bid: 1, 1]");
     const read = (text: string) => {
       const result = game.parse(state, 1, text);
@@ -115,13 +115,20 @@ describe("LiarsDice-v1", () => {
     };
     expect(read("[Bid: 3, 4]")).toBe("[Bid: 3, 4]");
     expect(read("[bid 3 4]")).toBe("[Bid: 3, 4]");
+    expect(read("[BID:3,4]")).toBe("[Bid: 3, 4]");
+    expect(read("[bid: 3 , 4]")).toBe("[Bid: 3, 4]");
+    expect(read("[bid: 3, 4 ]")).toMatch(/No action found/);
     expect(read("I think you lie: [CALL]")).toBe("[Call]");
     expect(read("[3, 4] [Call] [Bid: 9, 9]")).toBe("[Call]");
+    expect(read("[Bid: 3, 4] ... no, [call]")).toBe("[Call]");
+    expect(read("[Bid: 3, 4] [Bid: 5, 5]")).toBe("[Bid: 3, 4]");
     expect(read("[Bid: 2, 7]")).toMatch(/face must be 1 to 6/);
     expect(read("[Bid: 0, 3]")).toMatch(/at least 1/);
-    expect(read("[Bid: three, 4]")).toMatch(/No valid action/);
-    expect(read("[Bid: [2, 3]]")).toMatch(/No valid action/);
-    expect(read("[Liar]")).toMatch(/No valid action/);
+    expect(read("[Bid: 11, 3]")).toMatch(/cannot exceed the 10 dice/);
+    expect(read("[Bid: three, 4]")).toMatch(/No action found/);
+    expect(read("[Bid: [2, 3]]")).toMatch(/No action found/);
+    expect(read("[Liar]")).toMatch(/No action found/);
+    expect(read("[ Call ]")).toMatch(/No action found/);
   });
 
   it("rejects bad parameters with a clear error", () => {

@@ -4,7 +4,8 @@
  * Each round both players roll their dice in secret. Players alternate; the opener makes a bid
  * `[Bid: q, f]`, a claim that at least q of all dice in play (both hands) show face f. Every later
  * bid must raise the last one: a higher quantity (any face), or the same quantity and a higher
- * face. Instead of raising, a player may `[Call]` the last bid: both hands are revealed and the
+ * face. Instead of raising, a player may `[Call]` the last bid (a `[Call]` anywhere in a reply wins
+ * over any bid in it, as in the reference): both hands are revealed and the
  * dice showing f are counted. If there are at least q, the bid holds and the caller loses a die;
  * otherwise the bidder loses a die. Ones are NOT wild (as in the published game). The loser of a
  * challenge opens the next round; Player 0 opens round 1. A player with no dice left loses.
@@ -17,9 +18,9 @@
  * (sorted). The round number in that text keeps an old, revealed hand from being mistaken for
  * the current one; `privateInfo` returns exactly that line.
  */
-import { firstToken } from "./bracket-tokens.js";
 import type { Game, GameInfo, GameState, Observation, ParseResult, Seat } from "./game.js";
 import { otherSeat, outcomeReturns } from "./game.js";
+import { pyInt, pyRegex, replyMatch } from "./reply-pattern.js";
 import { createRng, type Rng, rngFromState } from "./rng.js";
 import { type LogEntry, playerName, seatLog, toBoth, toSeat } from "./seat-log.js";
 
@@ -87,15 +88,34 @@ function format(action: LiarsDiceAction): string {
   return action.kind === "call" ? "[Call]" : `[Bid: ${action.quantity}, ${action.face}]`;
 }
 
-function readAction(token: string): ParseResult<LiarsDiceAction> | undefined {
-  if (/^call$/i.test(token)) return { ok: true, action: { kind: "call" } };
-  const match = /^bid\s*(?::\s*)?(\d{1,9})(?:\s*,\s*|\s+)(\d{1,9})$/i.exec(token);
-  if (match === null) return undefined;
-  const quantity = Number(match[1]);
-  const face = Number(match[2]);
-  if (face < 1 || face > FACES) return { ok: false, reason: `A bid's face must be 1 to ${FACES}; got ${face}.` };
-  if (quantity < 1) return { ok: false, reason: "A bid's quantity must be at least 1." };
-  return { ok: true, action: { kind: "bid", quantity, face } };
+/** LiarsDice-v1 `step` checks `call_pattern` anywhere in the reply BEFORE it looks for a bid. */
+const CALL_PATTERN = pyRegex(String.raw`\[call\]`, { ignoreCase: true });
+const CALL_PATTERN_NAME = String.raw`\[call\] (ignore case, anywhere; checked before any bid)`;
+/**
+ * LiarsDice-v1 `bid_pattern`, `re.compile(r"\[bid\s*:?\s*(\d+)[,\s]+(\d+)\]", re.IGNORECASE).search(action)`.
+ * We run it as `\s*(?::\s*)?`: the same strings and the same groups, without the quadratic
+ * backtracking of two adjacent `\s*` over a long whitespace run.
+ */
+const BID_PATTERN = pyRegex(String.raw`\[bid\s*(?::\s*)?(\d+)[,\s]+(\d+)\]`, { ignoreCase: true });
+const BID_PATTERN_NAME = String.raw`\[bid\s*:?\s*(\d+)[,\s]+(\d+)\] (ignore case, first match)`;
+
+function parseAction(state: LiarsDiceState, text: string): ParseResult<LiarsDiceAction> {
+  if (typeof text !== "string") return { ok: false, reason: "Expected a text reply with a bid like [Bid: 3, 4] or [Call]." };
+  const call = CALL_PATTERN.exec(text);
+  if (call !== null) return { ok: true, action: { kind: "call" }, match: replyMatch(CALL_PATTERN_NAME, call[0]) };
+  const match = BID_PATTERN.exec(text);
+  if (match === null) {
+    return { ok: false, reason: "No action found: write a bid like [Bid: 3, 4] or [Call].", match: replyMatch(`${CALL_PATTERN_NAME}; ${BID_PATTERN_NAME}`, null) };
+  }
+  const matched = replyMatch(BID_PATTERN_NAME, match[0]);
+  const quantity = pyInt(match[1] ?? "");
+  const face = pyInt(match[2] ?? "");
+  // The reference's `_is_valid_bid` order: quantity, face, then raising and the dice in play (isLegal).
+  if (quantity <= 0) return { ok: false, reason: "A bid's quantity must be at least 1.", match: matched };
+  if (!(face >= 1 && face <= FACES)) return { ok: false, reason: `A bid's face must be 1 to ${FACES}; got ${(match[2] ?? "").slice(0, 12)}.`, match: matched };
+  const inPlay = diceInPlay(state);
+  if (!(quantity <= inPlay)) return { ok: false, reason: `A bid's quantity cannot exceed the ${inPlay} dice in play; got ${(match[1] ?? "").slice(0, 12)}.`, match: matched };
+  return { ok: true, action: { kind: "bid", quantity, face }, match: matched };
 }
 
 function diceInPlay(state: LiarsDiceState): number {
@@ -279,8 +299,8 @@ export function liarsDice(params: LiarsDiceParams = { dice: 5 }): Game<LiarsDice
     legalActions,
     isLegal,
 
-    parse(_state, _seat, text) {
-      return firstToken(text, readAction, "a bid like [Bid: 3, 4] or [Call]");
+    parse(state, _seat, text) {
+      return parseAction(state, text);
     },
 
     format,

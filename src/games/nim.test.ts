@@ -89,14 +89,17 @@ describe("Nim-v0", () => {
       return result.ok ? nim.format(result.action) : result.reason;
     };
     expect(read("[0 2]")).toBe("[0 2]");
-    expect(read("I take [2, 5] now")).toBe("[2 5]");
-    expect(read("[Pile 1 3]")).toBe("[1 3]");
+    expect(read("[ 2\t5 ]")).toBe("[2 5]");
+    // The reference pattern \[\s*(\d+)\s+(\d+)\s*\]: only whitespace between the numbers.
+    expect(read("I take [2, 5] now")).toMatch(/No move found/);
+    expect(read("[Pile 1 3]")).toMatch(/No move found/);
     expect(read("[3] [1 1]")).toBe("[1 1]");
-    expect(read("[3 1]")).toMatch(/Pile 3 does not exist/);
+    expect(read("[3 1] [1 1]")).toMatch(/Pile 3 does not exist/);
     expect(read("[1 0]")).toMatch(/at least one/);
-    expect(read("[0 -2]")).toMatch(/No valid action/);
+    expect(read("[0 4]")).toMatch(/only 3 objects left/);
+    expect(read("[0 -2]")).toMatch(/No move found/);
     expect(read("[[1 2]]")).toBe("[1 2]");
-    expect(read("[1 2 3]")).toMatch(/No valid action/);
+    expect(read("[1 2 3]")).toMatch(/No move found/);
   });
 
   it("shows the piles in the view and typed state", () => {

@@ -2,14 +2,14 @@
  * Nim-v0: three piles of 3, 4 and 5 objects; a move removes one or more objects from one pile;
  * whoever takes the last object wins (normal play).
  *
- * Player 0 moves first. Action `[pile count]`, e.g. `[0 2]` removes 2 objects from pile 0
- * (a comma or the word "pile" is also accepted: `[pile 0, 2]`). Known answer: the first player
+ * Player 0 moves first. Action `[pile count]`, e.g. `[0 2]` removes 2 objects from pile 0; as in
+ * the reference, only whitespace separates the two numbers (`[0, 2]` is not a move). Known answer: the first player
  * wins with perfect play, because the nim-sum 3 ⊕ 4 ⊕ 5 = 2 is not zero; the only winning first
  * move is `[0 2]`. Every move removes at least one object, so the game lasts at most 12 moves.
  */
-import { firstToken } from "./bracket-tokens.js";
 import type { Game, GameInfo, GameState, Observation, ParseResult, Seat } from "./game.js";
 import { otherSeat, outcomeReturns } from "./game.js";
+import { pyInt, pyRegex, replyMatch } from "./reply-pattern.js";
 import { createRng } from "./rng.js";
 import { type LogEntry, playerName, seatLog, toBoth } from "./seat-log.js";
 
@@ -93,16 +93,28 @@ function isLegal(state: NimState, seat: Seat, action: NimAction): boolean {
   );
 }
 
-function readMove(token: string): ParseResult<NimAction> | undefined {
-  const match = /^(?:pile\s*)?(\d{1,9})(?:\s*,\s*|\s+)(\d{1,9})$/i.exec(token);
-  if (match === null) return undefined;
-  const pile = Number(match[1]);
-  const count = Number(match[2]);
-  if (pile >= INITIAL_PILES.length) {
-    return { ok: false, reason: `Pile ${pile} does not exist: piles are numbered 0 to ${INITIAL_PILES.length - 1}.` };
+/** Nim-v0 `_execute_move`: `re.compile(r"\[\s*(\d+)\s+(\d+)\s*\]").search(action.strip())`, the first match. */
+const MOVE_PATTERN = pyRegex(String.raw`\[\s*(\d+)\s+(\d+)\s*\]`);
+const MOVE_PATTERN_NAME = String.raw`\[\s*(\d+)\s+(\d+)\s*\] (first match)`;
+
+function parseMove(state: NimState, text: string): ParseResult<NimAction> {
+  const match = typeof text === "string" ? MOVE_PATTERN.exec(text) : null;
+  if (match === null) {
+    return { ok: false, reason: "No move found: write [pile count], e.g. [0 2] takes 2 objects from pile 0.", match: replyMatch(MOVE_PATTERN_NAME, null) };
   }
-  if (count < 1) return { ok: false, reason: "You must take at least one object." };
-  return { ok: true, action: { pile, count } };
+  const matched = replyMatch(MOVE_PATTERN_NAME, match[0]);
+  const pile = pyInt(match[1] ?? "");
+  const count = pyInt(match[2] ?? "");
+  // The reference's checks, in its order: pile index, at least one object, enough objects.
+  if (!(pile < INITIAL_PILES.length)) {
+    return { ok: false, reason: `Pile ${(match[1] ?? "").slice(0, 12)} does not exist: piles are numbered 0 to ${INITIAL_PILES.length - 1}.`, match: matched };
+  }
+  if (count < 1) return { ok: false, reason: "You must take at least one object.", match: matched };
+  const size = state.piles[pile] ?? 0;
+  if (!(count <= size)) {
+    return { ok: false, reason: `Pile ${pile} has only ${size} object${size === 1 ? "" : "s"} left: you cannot take ${(match[2] ?? "").slice(0, 12)}.`, match: matched };
+  }
+  return { ok: true, action: { pile, count }, match: matched };
 }
 
 /**
@@ -151,8 +163,8 @@ export const nim: Game<NimState, NimAction> = {
   legalActions,
   isLegal,
 
-  parse(_state, _seat, text) {
-    return firstToken(text, readMove, "a move like [0 2] (pile 0, take 2)");
+  parse(state, _seat, text) {
+    return parseMove(state, text);
   },
 
   format,

@@ -62,22 +62,35 @@ describe("PigDice-v1", () => {
     expect(pigDice.isTerminal(short)).toBe(false);
   });
 
-  it("at the 50-action cap the higher banked score wins and equal scores draw", () => {
+  it("the cap counts turns (a hold or a rolled 1 ends one), not actions: after the 50th turn the higher banked score wins", () => {
     let state = pigDice.init(0);
     for (let i = 0; i < 50; i++) state = step(state, "hold");
     expect(pigDice.isTerminal(state)).toBe(true);
     expect(state.turn).toBe(50);
+    expect(state.turnsPlayed).toBe(50);
     expect(pigDice.returns(state)).toEqual([0, 0]);
 
-    // Player 1 holds the 50th action with 5 points to add: 25 banked against Player 0's 24.
-    const late: PigDiceState = { ...pigDice.init(0), turn: 49, scores: [24, 20], turnTotal: 5, toMove: 1 };
-    const capped = step(late, "hold");
-    expect(pigDice.returns(capped)).toEqual([-1, 1]);
-    expect(pigDice.observe(capped, 0).view).toContain("higher score at the action cap");
-    // An unbanked turn total does not count at the cap.
-    const rolling = step({ ...late, scores: [24, 20], turnTotal: 30 }, "roll");
-    expect(pigDice.isTerminal(rolling)).toBe(true);
-    expect(pigDice.returns(rolling)).toEqual([1, -1]);
+    // 49 turns played; Player 1 rolls on its last turn: rolls do not end a turn, so the game goes on
+    // past 50 actions until that turn ends.
+    const late: PigDiceState = { ...pigDice.init(seedWithFirstRoll(5)), turn: 49, turnsPlayed: 49, scores: [24, 20], turnTotal: 0, toMove: 1 };
+    const rolled = step(late, "roll");
+    expect(rolled.turn).toBe(50);
+    expect(pigDice.isTerminal(rolled)).toBe(false);
+    const rolledAgain = step(step(rolled, "roll"), "roll");
+    expect(rolledAgain.turn).toBe(52);
+    if (!pigDice.isTerminal(rolledAgain)) {
+      const capped = step({ ...rolledAgain, turnTotal: 5 }, "hold");
+      expect(pigDice.isTerminal(capped)).toBe(true);
+      expect(pigDice.returns(capped)).toEqual([-1, 1]);
+      expect(pigDice.observe(capped, 0).view).toContain("higher score at the turn cap");
+    }
+    // An unbanked turn total does not count at the cap: a rolled 1 ends the 50th turn.
+    const one = seedWithFirstRoll(1);
+    const bust = step({ ...pigDice.init(one), turnsPlayed: 49, scores: [24, 20], turnTotal: 30, toMove: 0 }, "roll");
+    expect(pigDice.isTerminal(bust)).toBe(true);
+    expect(pigDice.returns(bust)).toEqual([1, -1]);
+    // One turn earlier the game goes on.
+    expect(pigDice.isTerminal(step({ ...pigDice.init(one), turnsPlayed: 48, toMove: 0 }, "roll"))).toBe(false);
   });
 
   it("random games end within the cap with bounded returns", () => {
@@ -92,7 +105,7 @@ describe("PigDice-v1", () => {
     }
   });
 
-  it("parses [roll] and [hold] case-insensitively, first token first", () => {
+  it("parses with the reference pattern \\[(roll|hold|r|h)\\]: case-insensitive, shorthands, the first match", () => {
     const state = pigDice.init(0);
     const read = (text: string) => {
       const result = pigDice.parse(state, 0, text);
@@ -100,19 +113,22 @@ describe("PigDice-v1", () => {
     };
     expect(read("[roll]")).toBe("roll");
     expect(read("I should [HOLD] rather than [roll]")).toBe("hold");
-    expect(read("[ Roll ]")).toBe("roll");
+    expect(read("[r]")).toBe("roll");
+    expect(read("[H]")).toBe("hold");
+    expect(read("[h] then [roll]")).toBe("hold");
+    expect(read("[ Roll ]")).toMatch(/No action found/);
     expect(read("[bet] [hold]")).toBe("hold");
-    expect(read("roll")).toMatch(/No valid action/);
-    expect(read("[rolling]")).toMatch(/No valid action/);
+    expect(read("roll")).toMatch(/No action found/);
+    expect(read("[rolling]")).toMatch(/No action found/);
     expect(pigDice.isLegal(state, 1, "roll")).toBe(false);
   });
 
-  it("views show both scores, the turn total and the actions left", () => {
-    const obs = pigDice.observe({ ...pigDice.init(0), scores: [12, 7], turnTotal: 4, turn: 10 }, 1);
+  it("views show both scores, the turn total and the turns left", () => {
+    const obs = pigDice.observe({ ...pigDice.init(0), scores: [12, 7], turnTotal: 4, turn: 14, turnsPlayed: 10 }, 1);
     expect(obs.view).toContain("Banked scores: you 7, Player 0 12.");
     expect(obs.view).toContain("Player 0's turn): 4.");
-    expect(obs.view).toContain("Actions left before the cap: 40.");
+    expect(obs.view).toContain("Turns left before the cap: 40 (this one included).");
     expect(obs.legal).toEqual([]);
-    expect((obs.infoState as PigDiceInfoState).actionsLeft).toBe(40);
+    expect((obs.infoState as PigDiceInfoState).turnsLeft).toBe(40);
   });
 });

@@ -4,18 +4,25 @@
  * On your turn you `[roll]` a six-sided die or `[hold]`. A roll of 2–6 adds to your turn total
  * and you go on; a roll of 1 wipes the turn total and passes the turn. Holding banks the turn
  * total into your score and passes the turn. Banking 50 or more wins at once. The game is capped
- * at 50 actions (rolls and holds of both players): at the cap the higher banked score wins and
- * equal scores draw (an unbanked turn total does not count). Player 0 starts. Dice come from the
- * RNG carried in the state. Both players see every roll: Pig has no hidden information.
+ * at 50 turns, as in the reference (`_rotate_to_next_player`: a turn ends on a hold or on rolling
+ * a 1, and the game stops when the 50th turn ends): then the higher banked score wins and equal
+ * scores draw (an unbanked turn total does not count). Player 0 starts. Dice come from the RNG
+ * carried in the state. Both players see every roll: Pig has no hidden information.
+ *
+ * A turn can last any number of rolls, so the reference has no bound on actions. The contract
+ * needs one: after 1,000 actions the game stops as at the turn cap. Reaching it needs 50 turns of
+ * 20 rolls on average without a 1 (each roll is a 1 with probability 1/6), which does not happen.
  */
-import { firstToken } from "./bracket-tokens.js";
 import type { Game, GameInfo, GameState, Observation, ParseResult, Seat } from "./game.js";
 import { otherSeat, outcomeReturns } from "./game.js";
+import { pyRegex, replyMatch } from "./reply-pattern.js";
 import { createRng, rngFromState } from "./rng.js";
 import { type LogEntry, playerName, seatLog, toBoth } from "./seat-log.js";
 
 const TARGET = 50;
-const MAX_ACTIONS = 50;
+const MAX_TURNS = 50;
+/** A safety bound on actions (see above); the turn cap always comes first in practice. */
+const MAX_ACTIONS = 1000;
 
 export type PigDiceAction = "roll" | "hold";
 
@@ -25,6 +32,8 @@ export interface PigDiceState extends GameState {
   /** Points rolled this turn and not yet banked. */
   readonly turnTotal: number;
   readonly toMove: Seat;
+  /** Turns completed (a turn ends on a hold or on rolling a 1); the reference's `turn_count`. */
+  readonly turnsPlayed: number;
   /** The last die rolled (null before any roll). */
   readonly lastRoll: number | null;
   readonly done: boolean;
@@ -39,8 +48,8 @@ export interface PigDiceInfoState {
   readonly turnTotal: number;
   readonly toMove: Seat | null;
   readonly lastRoll: number | null;
-  /** Actions left before the cap ends the game. */
-  readonly actionsLeft: number;
+  /** Turns left before the cap ends the game, this one included (1 on the last turn). */
+  readonly turnsLeft: number;
   readonly done: boolean;
 }
 
@@ -49,8 +58,8 @@ const ACTIONS: readonly PigDiceAction[] = ["roll", "hold"];
 const info: GameInfo = {
   id: "PigDice-v1",
   name: "Pig Dice",
-  summary: "Roll to build a turn total, hold to bank it; a 1 loses the turn. First to 50, capped at 50 actions.",
-  params: { target: TARGET, maxActions: MAX_ACTIONS },
+  summary: "Roll to build a turn total, hold to bank it; a 1 loses the turn. First to 50, capped at 50 turns.",
+  params: { target: TARGET, maxTurns: MAX_TURNS },
   seats: 2,
   maxTurns: MAX_ACTIONS,
   minReturn: -1,
@@ -68,8 +77,8 @@ function rules(seat: Seat): string {
     "[roll]: roll one six-sided die. A 2, 3, 4, 5 or 6 is added to your turn total and you choose again. A 1 wipes out your turn total and ends your turn.",
     "[hold]: add your turn total to your banked score and end your turn.",
     `The first player whose banked score reaches ${TARGET} or more wins.`,
-    `The game stops after ${MAX_ACTIONS} actions in total (both players' rolls and holds). Then the higher banked score wins; equal scores are a draw. Points not yet banked do not count.`,
-    "Reply with [roll] or [hold].",
+    `The game stops when the ${MAX_TURNS}th turn ends (both players' turns count; a turn ends when its player holds or rolls a 1). Then the higher banked score wins; equal scores are a draw. Points not yet banked do not count.`,
+    "Reply with [roll] or [hold] ([r] and [h] also work).",
   ].join("\n");
 }
 
@@ -85,9 +94,15 @@ function isLegal(state: PigDiceState, seat: Seat, action: PigDiceAction): boolea
   return !state.done && seat === state.toMove && ACTIONS.includes(action);
 }
 
-function readAction(token: string): ParseResult<PigDiceAction> | undefined {
-  const word = token.toLowerCase();
-  return word === "roll" || word === "hold" ? { ok: true, action: word } : undefined;
+/** PigDice-v1 `action_pattern`: `re.compile(r"\[(roll|hold|r|h)\]", re.IGNORECASE).search(action.strip())`. */
+const ACTION_PATTERN = pyRegex(String.raw`\[(roll|hold|r|h)\]`, { ignoreCase: true });
+const ACTION_PATTERN_NAME = String.raw`\[(roll|hold|r|h)\] (ignore case, first match)`;
+
+function parseAction(text: string): ParseResult<PigDiceAction> {
+  const match = typeof text === "string" ? ACTION_PATTERN.exec(text) : null;
+  if (match === null) return { ok: false, reason: "No action found: reply with [roll] or [hold] ([r] or [h]).", match: replyMatch(ACTION_PATTERN_NAME, null) };
+  const word = (match[1] ?? "").toLowerCase();
+  return { ok: true, action: word === "roll" || word === "r" ? "roll" : "hold", match: replyMatch(ACTION_PATTERN_NAME, match[0]) };
 }
 
 function margin(state: PigDiceState): number {
@@ -98,9 +113,9 @@ function outcomeText(state: PigDiceState): string {
   const scores = `Final scores: Player 0 ${state.scores[0]}, Player 1 ${state.scores[1]}.`;
   const reached = state.scores[0] >= TARGET || state.scores[1] >= TARGET;
   const m = margin(state);
-  if (m === 0) return `The action cap was reached with equal scores: the game is a draw. ${scores}`;
+  if (m === 0) return `The turn cap was reached with equal scores: the game is a draw. ${scores}`;
   const winner: Seat = m > 0 ? 0 : 1;
-  const how = reached ? `reached ${TARGET} points` : "has the higher score at the action cap";
+  const how = reached ? `reached ${TARGET} points` : "has the higher score at the turn cap";
   return `${playerName(winner)} ${how} and wins. ${scores}`;
 }
 
@@ -117,7 +132,7 @@ function view(state: PigDiceState, seat: Seat): string {
   const roller = state.toMove === seat ? "your" : `${playerName(state.toMove)}'s`;
   lines.push(`Turn total (not banked yet, ${roller} turn): ${state.turnTotal}.`);
   if (state.lastRoll !== null) lines.push(`Last roll: ${state.lastRoll}.`);
-  lines.push(`Actions left before the cap: ${MAX_ACTIONS - state.turn}.`);
+  lines.push(`Turns left before the cap: ${MAX_TURNS - state.turnsPlayed} (this one included).`);
   lines.push(state.toMove === seat ? "Your turn: [roll] or [hold]." : `Waiting for ${playerName(state.toMove)}.`);
   return lines.join("\n");
 }
@@ -132,6 +147,7 @@ export const pigDice: Game<PigDiceState, PigDiceAction> = {
       scores: [0, 0],
       turnTotal: 0,
       toMove: 0,
+      turnsPlayed: 0,
       lastRoll: null,
       done: false,
       history: [],
@@ -146,7 +162,7 @@ export const pigDice: Game<PigDiceState, PigDiceAction> = {
   isLegal,
 
   parse(_state, _seat, text) {
-    return firstToken(text, readAction, "[roll] or [hold]");
+    return parseAction(text);
   },
 
   format,
@@ -188,7 +204,10 @@ export const pigDice: Game<PigDiceState, PigDiceAction> = {
       );
       next = { ...state, turn, scores, turnTotal: 0, toMove: otherSeat(seat), lastRoll: null, history };
     }
-    const done = next.scores[seat] >= TARGET || turn >= MAX_ACTIONS;
+    const turnEnded = next.toMove !== seat;
+    if (turnEnded) next = { ...next, turnsPlayed: state.turnsPlayed + 1 };
+    // The reference checks the turn cap, then the target, only when a turn ends.
+    const done = (turnEnded && (next.turnsPlayed >= MAX_TURNS || next.scores[seat] >= TARGET)) || turn >= MAX_ACTIONS;
     if (!done) return next;
     const over = { ...next, done: true };
     return { ...over, history: [...over.history, toBoth({ kind: "notice", text: outcomeText(over) })] };
@@ -211,7 +230,7 @@ export const pigDice: Game<PigDiceState, PigDiceAction> = {
       turnTotal: state.turnTotal,
       toMove: state.done ? null : state.toMove,
       lastRoll: state.lastRoll,
-      actionsLeft: MAX_ACTIONS - state.turn,
+      turnsLeft: Math.max(0, MAX_TURNS - state.turnsPlayed),
       done: state.done,
     };
     return {

@@ -7,6 +7,7 @@
  * instance serves every caller).
  */
 import type { AnyGame, GameInfo, GameVariant } from "./game.js";
+import { parseGameSpec } from "./game.js";
 import { evaluationGameVariants } from "./evaluation-games.js";
 import { trainingGameVariants } from "./training-games.js";
 
@@ -26,8 +27,9 @@ export function gameIds(): readonly string[] {
   return gameVariants.map((v) => v.id);
 }
 
-/** The variant registered as `id`; throws a message listing the known ids otherwise. */
-export function getVariant(id: string): GameVariant {
+/** The variant registered as `id` (a game spec's rules suffix is ignored); throws a message listing the known ids otherwise. */
+export function getVariant(spec: string): GameVariant {
+  const id = spec.includes(":") ? parseGameSpec(spec).id : spec;
   const variant = byId.get(id);
   if (variant !== undefined) return variant;
   const near = gameIds().filter((known) => known.toLowerCase() === id.toLowerCase() || known.toLowerCase().startsWith(id.toLowerCase().split("-")[0] ?? ""));
@@ -35,14 +37,31 @@ export function getVariant(id: string): GameVariant {
   throw new Error(`Unknown game "${id}".${hint} Known games: ${gameIds().join(", ")}.`);
 }
 
-/** The game registered as `id`, built once. Throws a message listing the known ids for an unknown id. */
-export function getGame(id: string): AnyGame {
-  const cached = built.get(id);
+/**
+ * The game a spec names, built once: "ID" plays our rules, "ID:reference" the published
+ * reference's exact rules where they differ (`RulesMode`); a game without such differences is the
+ * same game under both. Throws a message listing the known ids for an unknown id.
+ */
+export function getGame(spec: string): AnyGame {
+  const cached = built.get(spec);
   if (cached !== undefined) return cached;
-  const game = getVariant(id).make();
-  if (game.info.id !== id) throw new Error(`Game registered as ${id} reports id ${game.info.id}`);
-  built.set(id, game);
+  const { id, rules } = parseGameSpec(spec);
+  const variant = getVariant(id);
+  const reference = rules === "reference" && variant.makeReference !== undefined;
+  const key = reference ? `${id}:reference` : id;
+  let game = built.get(key);
+  if (game === undefined) {
+    game = reference ? (variant.makeReference as () => AnyGame)() : variant.make();
+    if (game.info.id !== key) throw new Error(`Game registered as ${key} reports id ${game.info.id}`);
+    built.set(key, game);
+  }
+  built.set(spec, game);
   return game;
+}
+
+/** Whether `id`'s reference rules differ from ours (so `ID:reference` is a different game). */
+export function hasReferenceRules(id: string): boolean {
+  return getVariant(id).makeReference !== undefined;
 }
 
 /** One row per registered game: its metadata and split, in registry order. */

@@ -3,27 +3,30 @@
  * first). Both start with 10 of each; Player 0 values Wood 5 and Gold 15, Player 1 Wood 15 and
  * Gold 5, so both start at 200. Each player is told only its own values (private information).
  *
- * A reply is free text with at most one action token:
- *   [Offer: 3 Wood -> 2 Gold]   the proposer gives the left side, receives the right side
- *                                (several items: "3 Wood, 2 Gold -> 5 Gold"; "," "and" "+" "&" join)
- *   [Accept] / [Deny]           answer the offer addressed to you
- * Tokens are case-insensitive and tolerate whitespace. A reply with no token is a message-only
- * move: the turn passes and the text is delivered. The whole reply (token in canonical form, text
- * capped at MESSAGE_CAP characters) is delivered to the opponent as the action message.
+ * A reply is free text read as the reference (SPIRAL's `SimpleNegotiationEnv.step`) reads it:
+ *   1. an offer open to the mover: [Accept] anywhere accepts it, else [Deny] anywhere denies it
+ *      (the proposer's own [Accept] is invalid; with no offer open both are plain text);
+ *   2. then the first [Offer: 3 Wood -> 2 Gold] (the reference's `offer_pattern` and
+ *      `_parse_offer` grammar: "," and "and" join items, "I give" is allowed, trailing dots
+ *      dropped) is a new offer; a malformed offer or one the mover cannot pay is invalid;
+ *   3. anything else is a message-only move: the turn passes and the text is delivered.
+ * The whole reply (deciding tokens in canonical form, text capped at MESSAGE_CAP characters per
+ * piece) is delivered to the opponent as the action message.
  *
  * An offer stays open until its recipient accepts, denies or counters (a counter denies it); the
  * proposer may replace its own open offer. Accepting checks that both sides can still pay: an
  * acceptor who cannot pay makes an invalid move; a proposer who cannot pay cancels the trade
- * without penalty (a notice). Invalid: offering what you do not have, a malformed token, more than
- * one token, accepting or denying with no offer addressed to you, an empty reply.
+ * without penalty (a notice).
  *
  * Outcome: the player whose inventory value (by its own values) rose more wins (+1/−1); equal
  * change draws. `legalActions` (for constrained decoding) lists moves only: [Accept]/[Deny] when
  * an offer is open to this seat, plus every single-resource offer [Offer: a R -> b S] with
- * a, b in 1..10, R ≠ S and a ≤ the proposer's stock. Message-only moves are valid but not listed.
+ * a, b in 1..10, R ≠ S and a ≤ the proposer's stock. Message-only and combined replies are valid
+ * but not listed.
  */
 import type { Game, GameState, Message, Observation, ParseResult, Seat } from "./game.js";
 import { otherSeat, outcomeReturns } from "./game.js";
+import { pyCollapseSpace, pyInt, pyRegex, pyStrip, replyMatch } from "./reply-pattern.js";
 import { createRng } from "./rng.js";
 
 export type Resource = "Wood" | "Gold";
@@ -40,10 +43,20 @@ export interface Offer {
   readonly receive: Bundle;
 }
 
+/** The terms of an offer: what the proposer gives and receives. */
+export interface OfferTerms {
+  readonly give: Bundle;
+  readonly receive: Bundle;
+}
+
+/**
+ * One reply's effect. As in the reference, a reply may answer the open offer ([Accept] or
+ * [Deny]) AND make a new offer: `offer` on an accept or deny is the offer made after the answer.
+ */
 export type NegotiationAction =
   | { readonly kind: "offer"; readonly give: Bundle; readonly receive: Bundle; readonly text: string }
-  | { readonly kind: "accept"; readonly text: string }
-  | { readonly kind: "deny"; readonly text: string }
+  | { readonly kind: "accept"; readonly text: string; readonly offer?: OfferTerms }
+  | { readonly kind: "deny"; readonly text: string; readonly offer?: OfferTerms }
   | { readonly kind: "message"; readonly text: string };
 
 /** One applied move, as both seats were told it. */
@@ -127,96 +140,169 @@ function openTo(state: NegotiationState, seat: Seat): Offer | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Parsing
+// Parsing: the reference's patterns and its `step` order (SimpleNegotiation-v1, SPIRAL's env).
+//   1. `_check_and_execute_existing_offer`: with an offer open to the mover, `[Accept]` anywhere
+//      accepts it, else `[Deny]` anywhere denies it; the proposer's own `[Accept]` is invalid;
+//      with no offer open both are ignored (plain text).
+//   2. `_check_for_new_offer`: the first match of `offer_pattern` is an offer, read by
+//      `_parse_offer`; a malformed offer, or one the mover cannot pay, is invalid.
+//   3. Anything else is a message: the turn passes.
 
-const OPENER = /\[\s*(offer|accept|deny)/gi;
-const ITEM = /^(\d+)\s*(wood|gold)s?$/i;
+const ACCEPT_PATTERN = pyRegex(String.raw`\[Accept\]`, { ignoreCase: true });
+const DENY_PATTERN = pyRegex(String.raw`\[Deny\]`, { ignoreCase: true });
+const ACCEPT_NAME = String.raw`\[Accept\] (ignore case, anywhere; before [Deny])`;
+const DENY_NAME = String.raw`\[Deny\] (ignore case, anywhere)`;
+/** The reference's `offer_pattern` (IGNORECASE | DOTALL), searched for its first match. */
+const OFFER_NAME = String.raw`\[Offer:\s*(?:I\s+(?:give|offer)\s+)?([^\[\]]+?)\s*\.*\] (ignore case, first match)`;
+const OFFER_OPENER = pyRegex(String.raw`\[Offer:`, { ignoreCase: true, global: true });
+
+/** The largest amount kept exactly; larger ones can never be paid (20 units exist), so they are clamped. */
+const AMOUNT_CLAMP = 1e15;
 
 function capText(text: string): string {
   return text.length > MESSAGE_CAP ? text.slice(0, MESSAGE_CAP) + "…" : text;
 }
 
-/** One side of an offer, e.g. "3 Wood, 2 Gold"; a reason string when malformed. */
-function parseBundle(side: string, which: string): Bundle | string {
-  // Split on the separators only and trim afterwards: no regex here may scan a whitespace run
-  // more than once (a reply can hold 100 KB of spaces).
-  const items = side.split(/,|\band\b|\+|&/i).map((s) => s.trim()).filter((s) => s.length > 0);
-  if (items.length === 0) return `the ${which} side of the offer is empty`;
-  const total = { Wood: 0, Gold: 0 };
-  for (const item of items) {
-    const m = ITEM.exec(item);
-    if (m === null) {
-      const shown = item.length > 40 ? item.slice(0, 40) + "…" : item;
-      return `"${shown}" is not an amount of a resource (write e.g. "3 Wood" or "2 Gold")`;
-    }
-    const digits = m[1] as string;
-    const amount = digits.length > 6 ? Number.POSITIVE_INFINITY : Number(digits);
-    if (amount < 1) return `amounts must be at least 1 (got "${item}")`;
-    if (!Number.isFinite(amount)) return `the amount ${digits.slice(0, 12)}… is far more than exists`;
-    const resource: Resource = (m[2] as string).toLowerCase() === "wood" ? "Wood" : "Gold";
-    total[resource] += amount;
+/**
+ * The first match of `offer_pattern`, found in linear time. Its group cannot hold a bracket, so a
+ * match at an opener ends at the first "]" after it, with no "[" in between; it exists exactly when
+ * that content is not empty (the lazy group takes at least one character). Returns the group and
+ * the span of the whole match, or null.
+ */
+function findOffer(text: string): { readonly group: string; readonly start: number; readonly end: number } | null {
+  let close = -1;
+  for (const opener of text.matchAll(OFFER_OPENER)) {
+    const from = opener.index + opener[0].length;
+    // One forward scan for "]" serves every opener before it (a reply can hold thousands).
+    if (close < from) close = text.indexOf("]", from);
+    if (close < 0) return null;
+    const nested = text.indexOf("[", from);
+    if ((nested >= 0 && nested < close) || close === from) continue;
+    return { group: text.slice(from, close), start: opener.index, end: close + 1 };
   }
-  return total;
+  return null;
 }
 
-/**
- * "Offer: 3 Wood -> 2 Gold" → ["3 Wood", "2 Gold"], split at the first arrow ("->" or "→"); null
- * without one. Done by index, not by one regex: a lazy group before an optional-whitespace arrow
- * backtracks cubically on long whitespace runs (a 4,000-space reply took a minute).
- */
-function offerSides(content: string): [string, string] | null {
-  const rest = content.slice("offer".length).replace(/^\s*:?/, "");
-  const ascii = rest.indexOf("->");
-  const unicode = rest.indexOf("→");
-  const at = ascii < 0 ? unicode : unicode < 0 ? ascii : Math.min(ascii, unicode);
-  if (at < 0) return null;
-  const width = at === ascii ? 2 : 1;
-  return [rest.slice(0, at), rest.slice(at + width)];
+/** Python `str.title()` compared with a resource name (ASCII case folding is all the names need). */
+function resourceName(name: string): Resource | null {
+  const lower = name.toLowerCase();
+  if (lower === "wood" || lower === "woods") return "Wood";
+  if (lower === "gold" || lower === "golds") return "Gold";
+  return null;
+}
+
+const ITEM_SPLIT = pyRegex(String.raw`,\s*|\s+and\s+`, { ignoreCase: true, global: true });
+const ITEM = pyRegex(String.raw`^(\d+)\s+(.+)$`);
+
+/** The reference's `_parse_resource_list`: a bundle, or null when the list is malformed or empty. */
+function parseResourceList(side: string): Bundle | null {
+  const total = { Wood: 0, Gold: 0 };
+  let any = false;
+  for (const raw of side.split(ITEM_SPLIT)) {
+    const item = pyStrip(raw);
+    if (item === "") continue;
+    const m = ITEM.exec(item);
+    if (m === null) return null;
+    const resource = resourceName(pyStrip(m[2] ?? ""));
+    const amount = pyInt(m[1] ?? "");
+    if (resource === null || amount <= 0) return null;
+    total[resource] = Math.min(AMOUNT_CLAMP, total[resource] + amount);
+    any = true;
+  }
+  return any ? total : null;
+}
+
+/** The reference's `_parse_offer` of the matched group: the terms, or null for "incorrect format". */
+function parseOfferTerms(group: string): OfferTerms | null {
+  let offer = pyCollapseSpace(pyStrip(group));
+  offer = offer.replace(/[.,!?]+$/u, "");
+  offer = offer.replace(pyRegex(String.raw`^(I\s+(?:give|offer)\s+)`, { ignoreCase: true }), "");
+  const parts = offer.split(pyRegex(String.raw`\s*->\s*`));
+  if (parts.length !== 2) return null;
+  const give = parseResourceList(pyStrip(parts[0] ?? ""));
+  const receive = parseResourceList(pyStrip(parts[1] ?? ""));
+  return give === null || receive === null ? null : { give, receive };
 }
 
 const SYNTAX = "[Offer: 3 Wood -> 2 Gold], [Accept] or [Deny]";
 
-/** Reads a reply's single action token (or none), without checking it against the state. */
-function readReply(text: string): ParseResult<NegotiationAction> {
-  const trimmed = text.trim();
-  if (trimmed.length === 0) {
-    return { ok: false, reason: `Empty reply: write a message, optionally with one action: ${SYNTAX}.` };
+/** A token of the reply to deliver in canonical form. */
+interface Span {
+  readonly start: number;
+  readonly end: number;
+  readonly canonical: string;
+}
+
+/** The delivered reply: trimmed, the deciding tokens in canonical form, the free text around them capped. */
+function delivered(text: string, spans: readonly Span[]): string {
+  const parts: string[] = [];
+  let at = 0;
+  for (const span of [...spans].sort((a, b) => a.start - b.start)) {
+    if (span.start < at) continue;
+    parts.push(capText(pyStrip(text.slice(at, span.start))), span.canonical);
+    at = span.end;
   }
-  const openers = [...trimmed.matchAll(OPENER)].slice(0, 2);
-  if (openers.length === 0) return { ok: true, action: { kind: "message", text: capText(trimmed) } };
-  if (openers.length > 1) {
-    return { ok: false, reason: `More than one action token: a reply may contain at most one of ${SYNTAX}.` };
-  }
-  const opener = openers[0] as RegExpExecArray;
-  const start = opener.index;
-  const close = trimmed.indexOf("]", start);
-  const nested = trimmed.indexOf("[", start + 1);
-  if (close < 0 || (nested >= 0 && nested < close)) {
-    return { ok: false, reason: `Malformed action token: close it with "]" and do not nest brackets, e.g. ${SYNTAX}.` };
-  }
-  const content = trimmed.slice(start + 1, close).trim();
-  const kind = (opener[1] as string).toLowerCase();
-  let action: NegotiationAction;
-  const around = (token: string): string =>
-    capText(trimmed.slice(0, start).trimEnd()) + (start > 0 ? " " : "") + token +
-    (close + 1 < trimmed.length ? " " + capText(trimmed.slice(close + 1).trimStart()) : "");
-  if (kind === "offer") {
-    const sides = offerSides(content);
-    if (sides === null) {
-      return { ok: false, reason: 'Malformed offer: write "[Offer: <what you give> -> <what you receive>]", e.g. [Offer: 3 Wood -> 2 Gold].' };
+  parts.push(capText(pyStrip(text.slice(at))));
+  return parts.filter((part) => part !== "").join(" ");
+}
+
+/** Reads a reply against the state, in the reference's order; `match` names what decided it. */
+function readReply(state: NegotiationState, seat: Seat, text: string): ParseResult<NegotiationAction> {
+  const open = state.offer;
+  let answer: (Span & { readonly kind: "accept" | "deny" }) | null = null;
+  const matches: string[] = [];
+  if (open !== null) {
+    const accept = ACCEPT_PATTERN.exec(text);
+    if (open.from === seat) {
+      if (accept !== null) {
+        return { ok: false, reason: "You cannot accept your own offer: [Accept] answers an offer made to you.", match: replyMatch(ACCEPT_NAME, accept[0]) };
+      }
+    } else if (accept !== null) {
+      answer = { kind: "accept", start: accept.index, end: accept.index + accept[0].length, canonical: "[Accept]" };
+      matches.push(ACCEPT_NAME);
+    } else {
+      const deny = DENY_PATTERN.exec(text);
+      if (deny !== null) {
+        answer = { kind: "deny", start: deny.index, end: deny.index + deny[0].length, canonical: "[Deny]" };
+        matches.push(DENY_NAME);
+      }
     }
-    const give = parseBundle(sides[0], "give");
-    if (typeof give === "string") return { ok: false, reason: `Malformed offer: ${give}.` };
-    const receive = parseBundle(sides[1], "receive");
-    if (typeof receive === "string") return { ok: false, reason: `Malformed offer: ${receive}.` };
-    action = { kind: "offer", give, receive, text: around(formatOffer(give, receive)) };
-  } else if (/^(accept|deny)$/i.test(content)) {
-    action = kind === "accept" ? { kind: "accept", text: around("[Accept]") } : { kind: "deny", text: around("[Deny]") };
-  } else {
-    const shown = content.length > 40 ? content.slice(0, 40) + "…" : content;
-    return { ok: false, reason: `Unknown action "[${shown}]": write exactly [Accept] or [Deny], or an offer like [Offer: 3 Wood -> 2 Gold].` };
   }
-  return { ok: true, action };
+  const found = findOffer(text);
+  let terms: OfferTerms | null = null;
+  if (found !== null) {
+    terms = parseOfferTerms(found.group);
+    const matched = replyMatch(OFFER_NAME, text.slice(found.start, found.end));
+    if (terms === null) {
+      return {
+        ok: false,
+        reason: 'Malformed offer: write "[Offer: <what you give> -> <what you receive>]" with amounts like "3 Wood, 2 Gold", e.g. [Offer: 3 Wood -> 2 Gold].',
+        match: matched,
+      };
+    }
+    matches.push(OFFER_NAME);
+  }
+  const spans: Span[] = answer === null ? [] : [answer];
+  if (terms !== null && found !== null) spans.push({ start: found.start, end: found.end, canonical: formatOffer(terms.give, terms.receive) });
+  const shown = delivered(text, spans);
+  const matchedText = spans.map((span) => text.slice(span.start, span.end)).join(" ");
+  const match = replyMatch(matches.length === 0 ? `${ACCEPT_NAME}; ${DENY_NAME}; ${OFFER_NAME}: none applies, a message` : matches.join("; then "), matches.length === 0 ? null : matchedText);
+  let action: NegotiationAction;
+  if (answer !== null) action = terms === null ? { kind: answer.kind, text: shown } : { kind: answer.kind, text: shown, offer: terms };
+  else if (terms !== null) action = { kind: "offer", give: terms.give, receive: terms.receive, text: shown };
+  else action = { kind: "message", text: shown };
+  return { ok: true, action, match };
+}
+
+/** Why `terms` cannot be offered by a seat holding `inventory`, or null. */
+function offerProblem(terms: OfferTerms, inventory: Bundle): string | null {
+  const amounts = [terms.give.Wood, terms.give.Gold, terms.receive.Wood, terms.receive.Gold];
+  if (amounts.some((n) => !Number.isInteger(n) || n < 0)) return "Offer amounts must be whole numbers.";
+  if (terms.give.Wood + terms.give.Gold === 0 || terms.receive.Wood + terms.receive.Gold === 0) {
+    return "An offer must give something and ask for something.";
+  }
+  if (!covers(inventory, terms.give)) return `You cannot offer ${formatBundle(terms.give)}: you have ${formatBundle(inventory) || "nothing"}.`;
+  return null;
 }
 
 /** Why `seat` may not play `action` now, or null when it may. */
@@ -227,27 +313,21 @@ function illegalReason(state: NegotiationState, seat: Seat, action: NegotiationA
   switch (action.kind) {
     case "message":
       return null;
-    case "offer": {
-      const amounts = [action.give.Wood, action.give.Gold, action.receive.Wood, action.receive.Gold];
-      if (amounts.some((n) => !Number.isInteger(n) || n < 0)) return "Offer amounts must be whole numbers.";
-      if (action.give.Wood + action.give.Gold === 0 || action.receive.Wood + action.receive.Gold === 0) {
-        return "An offer must give something and ask for something.";
-      }
-      if (!covers(inventory, action.give)) {
-        return `You cannot offer ${formatBundle(action.give)}: you have ${formatBundle(inventory) || "nothing"}.`;
-      }
-      return null;
-    }
+    case "offer":
+      return offerProblem(action, inventory);
     case "accept": {
       const offer = openTo(state, seat);
       if (offer === null) return "There is no offer addressed to you to accept.";
       if (!covers(inventory, offer.receive)) {
         return `You cannot pay ${formatBundle(offer.receive)} with ${formatBundle(inventory) || "nothing"}: [Deny] or make another offer.`;
       }
-      return null;
+      // A new offer in the same reply is checked against the inventory after the trade.
+      const after = covers(state.inventories[offer.from], offer.give) ? plus(minus(inventory, offer.receive), offer.give) : inventory;
+      return action.offer === undefined ? null : offerProblem(action.offer, after);
     }
     case "deny":
-      return openTo(state, seat) === null ? "There is no offer addressed to you to deny." : null;
+      if (openTo(state, seat) === null) return "There is no offer addressed to you to deny.";
+      return action.offer === undefined ? null : offerProblem(action.offer, inventory);
   }
 }
 
@@ -269,11 +349,11 @@ function rulesText(seat: Seat): string {
     `You are Player ${seat} in Simple Negotiation against Player ${opp}. There are two resources, Wood and Gold, and both players start with 10 Wood and 10 Gold.`,
     `To you, ${worthSentence(values)}, so your starting inventory is worth ${bundleValue(START_INVENTORY, values)}. Player ${opp} has its own values, which you are not told.`,
     `The game lasts ${NEGOTIATION_MAX_TURNS} actions in total, alternating, Player 0 first (${NEGOTIATION_MAX_TURNS / 2} each).`,
-    "On your turn, write a message to the other player; it may contain at most one action in square brackets:",
+    "On your turn, write a message to the other player; it may contain actions in square brackets:",
     "  [Offer: 3 Wood -> 2 Gold] proposes that you give 3 Wood and receive 2 Gold (several items: [Offer: 3 Wood, 1 Gold -> 5 Gold]).",
-    "  [Accept] accepts the offer the other player made to you; [Deny] rejects it. Making your own offer instead also rejects it.",
+    "  [Accept] accepts the offer the other player made to you; [Deny] rejects it ([Accept] counts first if you write both). Making your own offer instead also rejects it.",
     "An offer stays open until the other player accepts, denies or counters it. A message with no action just passes the turn.",
-    "Offering what you do not have, a malformed action, more than one action, or accepting or denying when no offer is open to you, is an invalid move.",
+    "Offering what you do not have, a malformed offer, accepting your own offer, or accepting an offer you cannot pay, is an invalid move.",
     "At the end, the player whose inventory value (by their own values) rose more wins; equal gains draw.",
     "Example: I need Gold more than Wood. [Offer: 3 Wood -> 2 Gold]",
   ].join("\n");
@@ -314,7 +394,7 @@ function viewText(state: NegotiationState, seat: Seat): string {
   lines.push(state.offer === null ? "No offer is open." : offerSentence(state.offer, seat));
   if (mover(state) === seat) {
     const answer = openTo(state, seat) !== null ? "[Accept], [Deny], " : "";
-    lines.push(`Your move: a message with at most one action: ${answer}[Offer: <give> -> <receive>] (e.g. [Offer: 3 Wood -> 2 Gold]).`);
+    lines.push(`Your move: a message with your action: ${answer}[Offer: <give> -> <receive>] (e.g. [Offer: 3 Wood -> 2 Gold]).`);
   } else {
     lines.push(`Waiting for Player ${opp}.`);
   }
@@ -387,9 +467,9 @@ function formatAction(action: NegotiationAction): string {
       // The shared canonical offers carry their canonical text already.
       return CANONICAL_OFFERS.has(action) ? action.text : formatOffer(action.give, action.receive);
     case "accept":
-      return "[Accept]";
+      return action.offer === undefined ? "[Accept]" : `[Accept] ${formatOffer(action.offer.give, action.offer.receive)}`;
     case "deny":
-      return "[Deny]";
+      return action.offer === undefined ? "[Deny]" : `[Deny] ${formatOffer(action.offer.give, action.offer.receive)}`;
     case "message":
       return action.text;
   }
@@ -400,17 +480,15 @@ function applyMove(state: NegotiationState, seat: Seat, action: NegotiationActio
   const opp = otherSeat(seat);
   let inventories = state.inventories;
   let offer = state.offer;
-  let notice: string | null = null;
+  const notices: string[] = [];
+  let newOffer: OfferTerms | undefined;
   switch (action.kind) {
     case "message":
       break;
     case "offer": {
       const countered = openTo(state, seat);
-      notice = countered !== null
-        ? `Player ${seat} counters: the open offer from Player ${opp} is denied and a new offer is open.`
-        : state.offer !== null
-          ? `Player ${seat} replaces its open offer.`
-          : null;
+      if (countered !== null) notices.push(`Player ${seat} counters: the open offer from Player ${opp} is denied and a new offer is open.`);
+      else if (state.offer !== null) notices.push(`Player ${seat} replaces its open offer.`);
       offer = { from: seat, give: action.give, receive: action.receive };
       break;
     }
@@ -418,25 +496,31 @@ function applyMove(state: NegotiationState, seat: Seat, action: NegotiationActio
       const open = openTo(state, seat) as Offer;
       const proposer = open.from;
       if (!covers(state.inventories[proposer], open.give)) {
-        notice = `Player ${proposer} can no longer pay ${formatBundle(open.give)}: the trade is cancelled (no penalty).`;
+        notices.push(`Player ${proposer} can no longer pay ${formatBundle(open.give)}: the trade is cancelled (no penalty).`);
       } else {
         const next: [Bundle, Bundle] = [state.inventories[0], state.inventories[1]];
         next[proposer] = plus(minus(next[proposer], open.give), open.receive);
         next[seat] = plus(minus(next[seat], open.receive), open.give);
         inventories = next;
-        notice = `Trade done: Player ${proposer} gave ${formatBundle(open.give)} to Player ${seat} for ${formatBundle(open.receive)}.`;
+        notices.push(`Trade done: Player ${proposer} gave ${formatBundle(open.give)} to Player ${seat} for ${formatBundle(open.receive)}.`);
       }
       offer = null;
+      newOffer = action.offer;
       break;
     }
     case "deny":
-      notice = `Player ${seat} denies the offer from Player ${opp}.`;
+      notices.push(`Player ${seat} denies the offer from Player ${opp}.`);
       offer = null;
+      newOffer = action.offer;
       break;
+  }
+  if (newOffer !== undefined) {
+    offer = { from: seat, give: newOffer.give, receive: newOffer.receive };
+    notices.push(`Player ${seat} makes a new offer.`);
   }
   const turn = state.turn + 1;
   if (turn >= NEGOTIATION_MAX_TURNS && offer !== null) {
-    notice = (notice === null ? "" : notice + " ") + "The game has ended, so the open offer lapses.";
+    notices.push("The game has ended, so the open offer lapses.");
     offer = null;
   }
   return {
@@ -444,7 +528,7 @@ function applyMove(state: NegotiationState, seat: Seat, action: NegotiationActio
     turn,
     inventories,
     offer,
-    events: [...state.events, { seat, text: action.text, notice }],
+    events: [...state.events, { seat, text: action.text, notice: notices.length === 0 ? null : notices.join(" ") }],
   };
 }
 
@@ -480,12 +564,13 @@ export const simpleNegotiation: Game<NegotiationState, NegotiationAction> = {
 
   parse(state, seat, text): ParseResult<NegotiationAction> {
     if (typeof text !== "string") return { ok: false, reason: `Expected a text reply, optionally with one action: ${SYNTAX}.` };
-    const read: ParseResult<NegotiationAction> = OFFER_BY_TEXT.has(text)
-      ? { ok: true, action: OFFER_BY_TEXT.get(text) as NegotiationAction }
-      : readReply(text);
+    const canonical = OFFER_BY_TEXT.get(text);
+    const read: ParseResult<NegotiationAction> = canonical !== undefined
+      ? { ok: true, action: canonical, match: replyMatch(OFFER_NAME, text) }
+      : readReply(state, seat, text);
     if (!read.ok) return read;
     const reason = illegalReason(state, seat, read.action);
-    return reason === null ? read : { ok: false, reason };
+    return reason === null ? read : { ok: false, reason, match: read.match };
   },
 
   format: formatAction,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Seat } from "./game.js";
 import { createRng } from "./rng.js";
-import { hasRoad, simpleTak, type SimpleTakState } from "./simple-tak.js";
+import { hasRoad, referenceHasRoad, simpleTak, simpleTakReference, type SimpleTakState } from "./simple-tak.js";
 
 function play(moves: readonly number[]): SimpleTakState {
   let state = simpleTak.init(3);
@@ -82,7 +82,7 @@ describe("SimpleTak-v0", () => {
     expect(outcomes.draw).toBeGreaterThan(0);
   });
 
-  it("refuses occupied and missing cells; parses the first cell token", () => {
+  it("refuses occupied and missing cells; parses the first match of the reference pattern", () => {
     const state = play([5]);
     expect(simpleTak.isLegal(state, 1, { cell: 5 })).toBe(false);
     expect(simpleTak.legalActions(state, 1)).toHaveLength(15);
@@ -92,10 +92,43 @@ describe("SimpleTak-v0", () => {
       return result.ok ? result.action.cell : result.reason;
     };
     expect(read("[7]")).toBe(7);
-    expect(read("place at [cell 12] or [3]")).toBe(12);
+    expect(read("[ 07 ]")).toBe(7);
+    // The reference pattern \[\s*(\d+)\s*\]: "[cell 12]" is not a move, so [3] is read.
+    expect(read("place at [cell 12] or [3]")).toBe(3);
     expect(read("[16]")).toMatch(/Cell 16 does not exist/);
+    expect(read("[16] [2]")).toMatch(/Cell 16 does not exist/);
     expect(read("[a1] [2]")).toBe(2);
-    expect(read("5")).toMatch(/No valid action/);
+    expect(read("5")).toMatch(/No cell found/);
     expect(simpleTak.observe(state, 1).view).toContain("  4  O  6  7");
+  });
+
+  it("finds a bent road the reference's search misses; SimpleTak-v0:reference reproduces the miss", () => {
+    const moves = [1, 6, 2, 8, 3, 10, 4, 15, 5];
+    const board: (0 | 1 | null)[] = Array<0 | 1 | null>(16).fill(null);
+    moves.forEach((cell, i) => (board[cell] = i % 2 === 0 ? 0 : 1));
+    // O on 1, 2, 3, 4, 5 joins the left edge (4) to the right edge (3) through 5 and 1.
+    expect(hasRoad(board, 0)).toBe(true);
+    expect(referenceHasRoad(board, 0)).toBe(false);
+    const ours = play(moves);
+    expect(simpleTak.isTerminal(ours)).toBe(true);
+    expect(simpleTak.returns(ours)).toEqual([1, -1]);
+    let ref = simpleTakReference.init(0);
+    for (const cell of moves) ref = simpleTakReference.apply(ref, simpleTakReference.toAct(ref)[0] as 0 | 1, { cell });
+    expect(simpleTakReference.isTerminal(ref)).toBe(false);
+    // The reference only ever misses roads: on 2,000 random boards, every road it finds is one.
+    const rng = createRng("tak-reference");
+    let found = 0;
+    let missed = 0;
+    for (let i = 0; i < 2000; i++) {
+      const cells = Array.from({ length: 16 }, () => rng.choice([0, 1, null] as const));
+      if (referenceHasRoad(cells, 0)) {
+        expect(hasRoad(cells, 0)).toBe(true);
+        found++;
+      } else if (hasRoad(cells, 0)) {
+        missed++;
+      }
+    }
+    expect(found).toBeGreaterThan(0);
+    expect(missed).toBeGreaterThan(0);
   });
 });

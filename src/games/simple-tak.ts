@@ -8,9 +8,9 @@
  * board without a road is a draw (possible, because diagonal contact does not join stones).
  * Only the mover's stones change, so at most one player can have a road. Action `[c]`.
  */
-import { firstToken } from "./bracket-tokens.js";
-import type { Game, GameInfo, GameState, Observation, ParseResult, Seat } from "./game.js";
+import type { Game, GameInfo, GameState, Observation, ParseResult, RulesMode, Seat } from "./game.js";
 import { otherSeat, outcomeReturns } from "./game.js";
+import { pyInt, pyRegex, replyMatch } from "./reply-pattern.js";
 import { createRng } from "./rng.js";
 import { type LogEntry, playerName, seatLog, toBoth } from "./seat-log.js";
 
@@ -44,7 +44,7 @@ export interface SimpleTakInfoState {
   readonly done: boolean;
 }
 
-const info: GameInfo = {
+const baseInfo: GameInfo = {
   id: "SimpleTak-v0",
   name: "Simple Tak",
   summary: "Place stones on a 4×4 board; the first orthogonal road between opposite edges wins.",
@@ -59,13 +59,14 @@ const info: GameInfo = {
   solvable: false,
 };
 
-function rules(seat: Seat): string {
+function rules(seat: Seat, mode: RulesMode): string {
   return [
     `You are ${playerName(seat)} in Simple Tak, a two-player zero-sum game on a ${SIZE}×${SIZE} board.`,
     `Cells are numbered 0 to ${CELLS - 1}, row by row from the top left. Player 0 plays O and moves first; Player 1 plays X. You play ${SYMBOL[seat]}.`,
     "On your turn you place one stone on any empty cell. Stones never move.",
     "A road is a chain of your stones, each joined to the next horizontally or vertically (diagonals do not count), that touches two opposite edges of the board: top and bottom, or left and right.",
     "The first player to complete a road wins. If the board fills up without a road, the game is a draw.",
+    ...(mode === "reference" ? ["(Reference rules: a road is found the way the published SimpleTak-v0 searches for it, which can miss a road until a later stone completes another.)"] : []),
     "Reply with the cell number in square brackets, for example [5].",
   ].join("\n");
 }
@@ -93,6 +94,45 @@ export function hasRoad(board: readonly (Seat | null)[], seat: Seat): boolean {
         column < SIZE - 1 ? cell + 1 : -1,
       ];
       for (const next of neighbours) if (next >= 0 && board[next] === seat && !seen.has(next)) stack.push(next);
+    }
+  }
+  return false;
+}
+
+/**
+ * The published SimpleTak-v0 `_check_win`, step for step: a depth-first search from every stone
+ * (row-major), neighbours in the order right, down, left, up, with ONE visited set shared by all
+ * searches and the edges touched carried along each path (a copy per branch). It reports a road
+ * only when a single search path touches two opposite edges, so a road whose stones are reached
+ * through a branch can be missed (e.g. a T shape), and a visited stone is never searched again.
+ */
+export function referenceHasRoad(board: readonly (Seat | null)[], seat: Seat): boolean {
+  const TOP = 1;
+  const BOTTOM = 2;
+  const LEFT = 4;
+  const RIGHT = 8;
+  const visited = new Set<number>();
+  const directions: readonly (readonly [number, number])[] = [[0, 1], [1, 0], [0, -1], [-1, 0]];
+  const dfs = (r: number, c: number, edgesIn: number): boolean => {
+    const cell = r * SIZE + c;
+    if (visited.has(cell)) return false;
+    visited.add(cell);
+    let edges = edgesIn;
+    if (r === 0) edges |= TOP;
+    if (r === SIZE - 1) edges |= BOTTOM;
+    if (c === 0) edges |= LEFT;
+    if (c === SIZE - 1) edges |= RIGHT;
+    if ((edges & (TOP | BOTTOM)) === (TOP | BOTTOM) || (edges & (LEFT | RIGHT)) === (LEFT | RIGHT)) return true;
+    for (const [dr, dc] of directions) {
+      const nr = r + dr;
+      const nc = c + dc;
+      if (nr >= 0 && nr < SIZE && nc >= 0 && nc < SIZE && board[nr * SIZE + nc] === seat && dfs(nr, nc, edges)) return true;
+    }
+    return false;
+  };
+  for (let r = 0; r < SIZE; r++) {
+    for (let c = 0; c < SIZE; c++) {
+      if (board[r * SIZE + c] === seat && dfs(r, c, 0)) return true;
     }
   }
   return false;
@@ -155,92 +195,107 @@ function isLegal(state: SimpleTakState, seat: Seat, action: SimpleTakAction): bo
   );
 }
 
-function readCell(token: string): ParseResult<SimpleTakAction> | undefined {
-  const match = /^(?:cell\s*)?(\d+)$/i.exec(token);
-  if (match === null) return undefined;
+/** SimpleTak-v0 `step`: `re.compile(r"\[\s*(\d+)\s*\]").search(action)`, the first match. */
+const CELL_PATTERN = pyRegex(String.raw`\[\s*(\d+)\s*\]`);
+const CELL_PATTERN_NAME = String.raw`\[\s*(\d+)\s*\] (first match)`;
+
+function parseCell(text: string): ParseResult<SimpleTakAction> {
+  const match = typeof text === "string" ? CELL_PATTERN.exec(text) : null;
+  if (match === null) return { ok: false, reason: "No cell found: write a cell number in square brackets, e.g. [5].", match: replyMatch(CELL_PATTERN_NAME, null) };
+  const matched = replyMatch(CELL_PATTERN_NAME, match[0]);
   const digits = match[1] ?? "";
-  const cell = digits.length <= 9 ? Number(digits) : Number.POSITIVE_INFINITY;
-  if (cell >= CELLS) return { ok: false, reason: `Cell ${digits.slice(0, 12)} does not exist: choose a cell from 0 to ${CELLS - 1}.` };
-  return { ok: true, action: { cell } };
+  const cell = pyInt(digits);
+  if (!(cell < CELLS)) return { ok: false, reason: `Cell ${digits.slice(0, 12)} does not exist: choose a cell from 0 to ${CELLS - 1}.`, match: matched };
+  return { ok: true, action: { cell }, match: matched };
 }
 
-export const simpleTak: Game<SimpleTakState, SimpleTakAction> = {
-  info,
+function makeSimpleTak(mode: RulesMode): Game<SimpleTakState, SimpleTakAction> {
+  const info: GameInfo = mode === "reference" ? { ...baseInfo, id: `${baseInfo.id}:reference`, params: { ...baseInfo.params, rules: mode } } : baseInfo;
+  const roadOf = mode === "reference" ? referenceHasRoad : hasRoad;
+  return {
+    info,
 
-  init(seed) {
-    return {
-      rng: createRng(seed).state(),
-      turn: 0,
-      board: Array<Seat | null>(CELLS).fill(null),
-      toMove: 0,
-      done: false,
-      winner: null,
-      history: [],
-    };
-  },
+    init(seed) {
+      return {
+        rng: createRng(seed).state(),
+        turn: 0,
+        board: Array<Seat | null>(CELLS).fill(null),
+        toMove: 0,
+        done: false,
+        winner: null,
+        history: [],
+      };
+    },
 
-  toAct(state) {
-    return state.done ? [] : [state.toMove];
-  },
+    toAct(state) {
+      return state.done ? [] : [state.toMove];
+    },
 
-  legalActions,
-  isLegal,
+    legalActions,
+    isLegal,
 
-  parse(_state, _seat, text) {
-    return firstToken(text, readCell, "a cell number like [5]");
-  },
+    parse(_state, _seat, text) {
+      return parseCell(text);
+    },
 
-  format,
+    format,
 
-  apply(state, seat, action) {
-    if (!isLegal(state, seat, action)) throw new Error(`SimpleTak: ${playerName(seat)} cannot play ${format(action)} now`);
-    const board = state.board.slice();
-    board[action.cell] = seat;
-    const road = hasRoad(board, seat);
-    const next: SimpleTakState = {
-      ...state,
-      turn: state.turn + 1,
-      board,
-      toMove: otherSeat(seat),
-      done: road || board.every((cell) => cell !== null),
-      winner: road ? seat : null,
-      history: [...state.history, toBoth({ kind: "action", seat, text: format(action) })],
-    };
-    if (!next.done) return next;
-    return { ...next, history: [...next.history, toBoth({ kind: "notice", text: outcomeText(next) })] };
-  },
+    apply(state, seat, action) {
+      if (!isLegal(state, seat, action)) throw new Error(`SimpleTak: ${playerName(seat)} cannot play ${format(action)} now`);
+      const board = state.board.slice();
+      board[action.cell] = seat;
+      const road = roadOf(board, seat);
+      const next: SimpleTakState = {
+        ...state,
+        turn: state.turn + 1,
+        board,
+        toMove: otherSeat(seat),
+        done: road || board.every((cell) => cell !== null),
+        winner: road ? seat : null,
+        history: [...state.history, toBoth({ kind: "action", seat, text: format(action) })],
+      };
+      if (!next.done) return next;
+      return { ...next, history: [...next.history, toBoth({ kind: "notice", text: outcomeText(next) })] };
+    },
 
-  isTerminal(state) {
-    return state.done;
-  },
+    isTerminal(state) {
+      return state.done;
+    },
 
-  returns(state) {
-    if (!state.done || state.winner === null) return [0, 0];
-    return outcomeReturns(state.winner === 0 ? 1 : -1);
-  },
+    returns(state) {
+      if (!state.done || state.winner === null) return [0, 0];
+      return outcomeReturns(state.winner === 0 ? 1 : -1);
+    },
 
-  observe(state, seat): Observation {
-    const text = view(state, seat);
-    const infoState: SimpleTakInfoState = {
-      seat,
-      size: SIZE,
-      board: state.board,
-      emptyCells: state.done ? [] : emptyCells(state.board),
-      toMove: state.done ? null : state.toMove,
-      winner: state.winner,
-      done: state.done,
-    };
-    return {
-      seat,
-      turn: state.turn,
-      log: seatLog(rules(seat), state.history, seat, text),
-      view: text,
-      legal: legalActions(state, seat).map(format),
-      infoState,
-    };
-  },
+    observe(state, seat): Observation {
+      const text = view(state, seat);
+      const infoState: SimpleTakInfoState = {
+        seat,
+        size: SIZE,
+        board: state.board,
+        emptyCells: state.done ? [] : emptyCells(state.board),
+        toMove: state.done ? null : state.toMove,
+        winner: state.winner,
+        done: state.done,
+      };
+      return {
+        seat,
+        turn: state.turn,
+        log: seatLog(rules(seat, mode), state.history, seat, text),
+        view: text,
+        legal: legalActions(state, seat).map(format),
+        infoState,
+      };
+    },
 
-  privateInfo() {
-    return [];
-  },
-};
+    privateInfo() {
+      return [];
+    },
+  };
+}
+
+/** SimpleTak-v0 with our road rule (any orthogonally connected chain between opposite edges). */
+export const simpleTak = makeSimpleTak("spiral");
+/** SimpleTak-v0 with the published road search (`referenceHasRoad`). */
+export const simpleTakReference = makeSimpleTak("reference");
+

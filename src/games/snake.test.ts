@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Seat } from "./game.js";
 import { createRng } from "./rng.js";
-import { snake, type SnakeBody, type SnakeDirection, type SnakeInfoState, type SnakeState } from "./snake.js";
+import { snake, snakeReference, type SnakeBody, type SnakeDirection, type SnakeInfoState, type SnakeState } from "./snake.js";
 
 const at = (row: number, column: number) => row * 5 + column;
 const body = (cells: number[], score = cells.length - 1): SnakeBody => ({ cells, score, death: null });
@@ -60,21 +60,35 @@ describe("Snake-v0", () => {
     expect(snake.isTerminal(next)).toBe(false);
   });
 
-  it("moving off the board loses; running into a body (tail included) loses", () => {
+  it("moving off the board loses; running into a body loses, but not into a tail that moves away", () => {
     const wall = playRound(position(body([at(0, 0)]), body([at(4, 4)]), [at(2, 2), at(3, 3)]), "up", "left");
     expect(snake.isTerminal(wall)).toBe(true);
     expect(snake.returns(wall)).toEqual([-1, 1]);
     expect(snake.observe(wall, 0).view).toContain("Player 0 moved off the board");
 
-    // Player 0's square snake turns into the cell its tail occupies at the start of the round.
+    // Player 0's square snake turns into the cell its tail leaves this round: it lives (the
+    // reference excludes a non-growing tail from the occupied cells).
     const loop = body([at(2, 2), at(2, 1), at(1, 1), at(1, 2)]);
-    const self = playRound(position(loop, body([at(4, 4)], 0), [at(0, 0), at(0, 1)]), "up", "up");
-    expect(snake.returns(self)).toEqual([-1, 1]);
-    expect(self.snakes[0].death).toBe("ran into its own body");
+    const chase = playRound(position(loop, body([at(4, 4)], 0), [at(0, 0), at(0, 1)]), "up", "up");
+    expect(snake.isTerminal(chase)).toBe(false);
+    expect(chase.snakes[0].cells).toEqual([at(1, 2), at(2, 2), at(2, 1), at(1, 1)]);
+    // Turning back into its own neck kills it.
+    const neck = playRound(position(loop, body([at(4, 4)], 0), [at(0, 0), at(0, 1)]), "left", "up");
+    expect(neck.snakes[0].death).toBe("ran into its own body");
+    expect(snake.returns(neck)).toEqual([-1, 1]);
+    // A tail does count when its snake eats this round (the snake grows, the tail stays).
+    const fed = playRound(position(loop, body([at(4, 4)], 0), [at(3, 4), at(0, 1)]), "up", "up");
+    expect(fed.snakes[0].death).toBe(null);
+    const grower = body([at(2, 2), at(2, 1), at(1, 1), at(1, 2)]);
+    const bite = playRound(position(body([at(0, 2)]), grower, [at(3, 2), at(0, 0)]), "down", "down");
+    expect(bite.snakes[0].death).toBe("ran into Player 1's snake");
 
-    const into = playRound(position(body([at(3, 0)]), body([at(2, 2), at(2, 1), at(2, 0)]), [at(4, 4), at(0, 4)]), "up", "up");
+    const into = playRound(position(body([at(3, 1)]), body([at(2, 2), at(2, 1), at(2, 0)]), [at(4, 4), at(0, 4)]), "up", "up");
     expect(into.snakes[0].death).toBe("ran into Player 1's snake");
     expect(snake.returns(into)).toEqual([-1, 1]);
+    // The other snake's tail moves away: following it is safe.
+    const follow = playRound(position(body([at(3, 0)]), body([at(2, 2), at(2, 1), at(2, 0)]), [at(4, 4), at(0, 4)]), "up", "up");
+    expect(follow.snakes[0].death).toBe(null);
   });
 
   it("a head-on collision kills both: more apples wins, equal draws; swapping cells counts too", () => {
@@ -88,18 +102,52 @@ describe("Snake-v0", () => {
     expect(swap.snakes[0].death).toBe("collided head-on with Player 1");
   });
 
-  it("after 40 rounds more apples wins and equal draws", () => {
-    const late = position(body([at(1, 1), at(1, 0)]), body([at(3, 3)]), [at(4, 0), at(0, 4)], 39);
+  it("ends after 40 moves (20 rounds: the reference counts every single move): more apples wins, equal draws", () => {
+    expect(snake.info.maxTurns).toBe(40);
+    const late = position(body([at(1, 1), at(1, 0)]), body([at(3, 3)]), [at(4, 0), at(0, 4)], 19);
     const ended = playRound(late, "right", "down");
     expect(snake.isTerminal(ended)).toBe(true);
-    expect(ended.turn).toBe(80);
+    expect(ended.turn).toBe(40);
     expect(snake.returns(ended)).toEqual([1, -1]);
-    expect(snake.observe(ended, 1).view).toContain("All 40 rounds are played.");
-    const tied = playRound(position(body([at(1, 1)]), body([at(3, 3)]), [at(4, 0), at(0, 4)], 39), "right", "down");
+    expect(snake.observe(ended, 1).view).toContain("All 20 rounds are played.");
+    const tied = playRound(position(body([at(1, 1)]), body([at(3, 3)]), [at(4, 0), at(0, 4)], 19), "right", "down");
     expect(snake.returns(tied)).toEqual([0, 0]);
+    expect(snake.isTerminal(playRound(position(body([at(1, 1)]), body([at(3, 3)]), [at(4, 0), at(0, 4)], 18), "right", "down"))).toBe(false);
   });
 
-  it("random games end within 80 moves, zero-sum, same seed same game", () => {
+  it("reference rules score a lone survivor 1 and every other snake its share of the apples", () => {
+    const ref = (s0: SnakeBody, s1: SnakeBody, apples: number[], round = 0): SnakeState => ({ ...snakeReference.init(9), snakes: [s0, s1], apples, round, turn: 2 * round });
+    const play = (state: SnakeState, m0: SnakeDirection, m1: SnakeDirection) => snakeReference.apply(snakeReference.apply(state, 0, m0), 1, m1);
+    // Player 0 dies at the wall with 2 apples; Player 1 survives with 0: both score 1.
+    expect(snakeReference.returns(play(ref(body([at(0, 0), at(0, 1), at(0, 2)]), body([at(4, 4)]), [at(2, 2), at(3, 3)]), "up", "left"))).toEqual([1, 1]);
+    // The cap with 2 apples against 1: 2/3 and 1/3.
+    const [r0, r1] = snakeReference.returns(play(ref(body([at(1, 1), at(1, 0), at(0, 0)]), body([at(3, 3), at(3, 4)]), [at(4, 0), at(0, 4)], 19), "right", "down"));
+    expect(r0).toBeCloseTo(2 / 3, 12);
+    expect(r1).toBeCloseTo(1 / 3, 12);
+    // A head-on collision with no apples: 0 and 0 (total counted as 1).
+    expect(snakeReference.returns(play(ref(body([at(2, 1)]), body([at(2, 3)]), [at(0, 0), at(4, 4)]), "right", "left"))).toEqual([0, 0]);
+    expect(snakeReference.info.id).toBe("Snake-v0:reference");
+  });
+
+  it("spawns the snakes on inner cells, the second as far from the first as possible", () => {
+    for (let seed = 0; seed < 200; seed++) {
+      const state = snake.init(seed);
+      const [a, b] = state.snakes.map((s) => s.cells[0] as number);
+      for (const cell of [a, b]) {
+        expect(Math.floor((cell as number) / 5)).toBeGreaterThanOrEqual(1);
+        expect(Math.floor((cell as number) / 5)).toBeLessThanOrEqual(3);
+        expect((cell as number) % 5).toBeGreaterThanOrEqual(1);
+        expect((cell as number) % 5).toBeLessThanOrEqual(3);
+      }
+      const dist = (x: number, y: number) => Math.hypot(Math.floor(x / 5) - Math.floor(y / 5), (x % 5) - (y % 5));
+      const inner = [6, 7, 8, 11, 12, 13, 16, 17, 18].filter((cell) => cell !== a);
+      // Farthest from the first: √2 from the centre, √5 from an edge middle, 2√2 from a corner.
+      expect(dist(a!, b!)).toBe(Math.max(...inner.map((cell) => dist(a!, cell))));
+      expect(new Set(state.apples).size).toBe(2);
+    }
+  });
+
+  it("random games end within 40 moves, zero-sum, same seed same game", () => {
     const playOut = (seed: number) => {
       const rng = createRng(seed);
       let state = snake.init(seed);
@@ -122,16 +170,22 @@ describe("Snake-v0", () => {
     expect(playOut(7)).toEqual(playOut(7));
   });
 
-  it("parses directions case-insensitively, first token first", () => {
+  it("parses like the reference: [up] [w] [down] [s] [left] [a] [right] [d], in that order, anywhere, any case", () => {
     const state = snake.init(0);
     const read = (text: string) => {
       const result = snake.parse(state, 0, text);
       return result.ok ? result.action : result.reason;
     };
     expect(read("[UP]")).toBe("up");
-    expect(read("go [ left ] not [right]")).toBe("left");
+    expect(read("[w]")).toBe("up");
+    expect(read("[S]")).toBe("down");
+    expect(read("[a] or [d]")).toBe("left");
+    // Precedence is by direction, not by position in the reply.
+    expect(read("go [down] not [up]")).toBe("up");
+    expect(read("[right] [left]")).toBe("left");
+    expect(read("[s] [w]")).toBe("up");
     expect(read("[north] [down]")).toBe("down");
-    expect(read("[w]")).toMatch(/No valid action/);
-    expect(read("up")).toMatch(/No valid action/);
+    expect(read("go [ left ]")).toMatch(/No direction found/);
+    expect(read("up")).toMatch(/No direction found/);
   });
 });

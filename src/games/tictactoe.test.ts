@@ -78,10 +78,17 @@ describe("TicTacToe-v0 parser", () => {
   const s = play([4]);
   const parse = (text: string) => ticTacToe.parse(s, 1, text);
 
-  it("takes the first bracketed number, tolerating spaces", () => {
-    expect(parse("[0]")).toEqual({ ok: true, action: 0 });
-    expect(parse("I will play [ 8 ] then [2]")).toEqual({ ok: true, action: 8 });
-    expect(parse("[07]")).toEqual({ ok: true, action: 7 });
+  it("takes the first bracketed number as the reference does: spaces inside, leading zeros, int() value", () => {
+    expect(parse("[0]")).toMatchObject({ ok: true, action: 0 });
+    expect(parse("I will play [ 8 ] then [2]")).toMatchObject({ ok: true, action: 8 });
+    expect(parse("[07]")).toMatchObject({ ok: true, action: 7 });
+    expect(parse("[005]")).toMatchObject({ ok: true, action: 5, match: { text: "[005]" } });
+    expect(parse("[ 5 ]")).toMatchObject({ ok: true, action: 5 });
+    expect(parse("[\n5\t]")).toMatchObject({ ok: true, action: 5 });
+    expect(parse("[0000000000000000000005]")).toMatchObject({ ok: true, action: 5 });
+    // The first match decides, even when it is not a legal move (cell 4 is taken).
+    expect(parse("[9] [5]").ok).toBe(false);
+    expect(parse("[004] [5]").ok).toBe(false);
   });
 
   it("rejects missing, out-of-range and occupied cells with a reason", () => {
@@ -110,15 +117,16 @@ describe("TicTacToe-v0 parser", () => {
       "x".repeat(100_000) + "[3]",
       "[" + "9".repeat(100_000) + "]",
       "[[[[2]]]]",
-      "[٣]", // Arabic-Indic digit: not a move
+      "[٣]", // Arabic-Indic digit: Python's \d and int() read it as 3
       "🎲[1]🎲",
       "\u0000[6]",
       "[ 1 ][2][3]",
     ];
     const results = inputs.map((t) => parse(t));
-    expect(results.map((r) => r.ok)).toEqual([false, true, false, true, false, true, true, true]);
-    expect(results[1]).toEqual({ ok: true, action: 3 });
-    expect(results[3]).toEqual({ ok: true, action: 2 });
+    expect(results.map((r) => r.ok)).toEqual([false, true, false, true, true, true, true, true]);
+    expect(results[1]).toMatchObject({ ok: true, action: 3 });
+    expect(results[3]).toMatchObject({ ok: true, action: 2 });
+    expect(results[4]).toMatchObject({ ok: true, action: 3 });
     const spaces = " ".repeat(100_000);
     const start = performance.now();
     const bombs = [`[${spaces}x`, `[${spaces}5${spaces}]`, `[ ${"[ ".repeat(50_000)}`, `${"[1".repeat(50_000)}`].map(parse);

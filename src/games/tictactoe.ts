@@ -9,6 +9,7 @@
 import type { Game, GameState, Message, Observation, ParseResult, Seat } from "./game.js";
 import { otherSeat } from "./game.js";
 import { createRng } from "./rng.js";
+import { pyInt, pyRegex, replyMatch } from "./reply-pattern.js";
 
 /** A cell holds the seat that marked it, or null when empty. */
 export type Cell = Seat | null;
@@ -123,7 +124,9 @@ function isLegalMove(state: TicTacToeState, seat: Seat, action: number): boolean
   );
 }
 
-const MOVE_PATTERN = /\[\s*(\d+)\s*\]/;
+/** TicTacToe-v0 `step`: `re.compile(r"\[\s*(\d+)\s*\]").search(action)`, the first match. */
+const MOVE_PATTERN = pyRegex(String.raw`\[\s*(\d+)\s*\]`);
+const MOVE_PATTERN_NAME = String.raw`\[\s*(\d+)\s*\] (first match)`;
 
 export const ticTacToe: Game<TicTacToeState, number> = {
   info: {
@@ -156,20 +159,22 @@ export const ticTacToe: Game<TicTacToeState, number> = {
   parse(state, seat, text): ParseResult<number> {
     if (isOver(state)) return { ok: false, reason: "The game is over: no move can be played." };
     if (mover(state) !== seat) return { ok: false, reason: `It is Player ${mover(state)}'s turn, not yours.` };
-    const match = MOVE_PATTERN.exec(text);
+    const match = typeof text === "string" ? MOVE_PATTERN.exec(text) : null;
     if (match === null) {
-      return { ok: false, reason: "No move found: write the number of an empty cell in square brackets, e.g. [4]." };
+      return { ok: false, reason: "No move found: write the number of an empty cell in square brackets, e.g. [4].", match: replyMatch(MOVE_PATTERN_NAME, null) };
     }
+    const matched = replyMatch(MOVE_PATTERN_NAME, match[0]);
     const digits = match[1] as string;
-    const cell = digits.length > 2 ? Number.POSITIVE_INFINITY : Number(digits);
-    if (cell > 8) {
-      return { ok: false, reason: `Cell ${digits.length > 12 ? digits.slice(0, 12) + "…" : digits} does not exist: cells are numbered 0 to 8.` };
+    // The reference takes int() of the digits: "[004]" and "[ ４ ]" are cell 4.
+    const cell = pyInt(digits);
+    if (!(cell <= 8)) {
+      return { ok: false, reason: `Cell ${digits.length > 12 ? digits.slice(0, 12) + "…" : digits} does not exist: cells are numbered 0 to 8.`, match: matched };
     }
     if (state.cells[cell] !== null) {
       const free = emptyCells(state.cells).map((c) => `[${c}]`).join(", ");
-      return { ok: false, reason: `Cell ${cell} is already taken. Available moves: ${free || "none"}.` };
+      return { ok: false, reason: `Cell ${cell} is already taken. Available moves: ${free || "none"}.`, match: matched };
     }
-    return { ok: true, action: cell };
+    return { ok: true, action: cell, match: matched };
   },
 
   format(action) {

@@ -10,7 +10,7 @@ import { ticTacToe } from "./tictactoe.js";
 
 export const trainingGameVariants: readonly GameVariant[] = [
   { id: "TicTacToe-v0", split: "training", make: () => ticTacToe },
-  { id: "KuhnPoker-v1", split: "training", make: () => kuhnPoker({ rounds: 5 }) },
-  { id: "KuhnPoker-v1-1round", split: "training", make: () => kuhnPoker({ rounds: 1 }) },
+  { id: "KuhnPoker-v1", split: "training", make: () => kuhnPoker({ rounds: 5 }), makeReference: () => kuhnPoker({ rounds: 5, rules: "reference" }) },
+  { id: "KuhnPoker-v1-1round", split: "training", make: () => kuhnPoker({ rounds: 1 }), makeReference: () => kuhnPoker({ rounds: 1, rules: "reference" }) },
   { id: "SimpleNegotiation-v1", split: "training", make: () => simpleNegotiation },
 ];

@@ -19,13 +19,16 @@ async function game(agents: readonly [Agent, Agent], seed: number): Promise<read
 }
 
 describe("pigHoldAtAgent", () => {
-  it("rolls below the threshold, holds at it, and holds when banking wins", async () => {
+  it("rolls below the threshold, holds at it, holds when banking wins, and on the last turn holds once ahead", async () => {
     const agent = pigHoldAtAgent(20);
     const at = async (patch: Partial<PigDiceState>) => (await agent.act(pigDice.observe({ ...pigDice.init(0), ...patch }, 0), createRng(0))).action;
     expect(await at({ turnTotal: 19 })).toBe("[roll]");
     expect(await at({ turnTotal: 20 })).toBe("[hold]");
     expect(await at({ scores: [45, 0], turnTotal: 5 })).toBe("[hold]");
-    expect(await at({ turn: 49, turnTotal: 3 })).toBe("[hold]");
+    // The last turn: hold once banking puts it ahead, roll while behind or level.
+    expect(await at({ turnsPlayed: 49, turnTotal: 3 })).toBe("[hold]");
+    expect(await at({ turnsPlayed: 49, scores: [10, 30], turnTotal: 19 })).toBe("[roll]");
+    expect(await at({ turnsPlayed: 49, scores: [10, 30], turnTotal: 21 })).toBe("[hold]");
     expect(agent.name).toBe("hold-at-20");
   });
 

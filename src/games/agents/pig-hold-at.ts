@@ -1,8 +1,9 @@
 /**
  * The classic "hold at 20" Pig strategy (a good, simple baseline: 20 is where the expected gain of
  * one more roll, (2+3+4+5+6)/6 = 20/6 against a 1/6 chance of losing the turn total t, turns
- * negative: 20/6 < t/6 exactly when t > 20). It also holds whenever banking would win, and
- * at the action cap it holds rather than leave points unbanked.
+ * negative: 20/6 < t/6 exactly when t > 20). It also holds whenever banking would win. On the
+ * game's last turn (the turn cap) it holds as soon as banking puts it ahead, and rolls otherwise:
+ * points not banked then are worth nothing.
  */
 import type { Agent } from "../agent.js";
 import type { PigDiceInfoState } from "../pig-dice.js";
@@ -19,7 +20,9 @@ export function pigHoldAtAgent(threshold = 20, name = `hold-at-${threshold}`): A
       const info = observation.infoState;
       if (!isPigInfo(info)) return Promise.reject(new Error(`${name} plays PigDice only: expected a PigDice infoState`));
       const banked = info.scores[info.seat] + info.turnTotal;
-      const hold = info.turnTotal >= threshold || banked >= info.target || (info.actionsLeft <= 1 && info.turnTotal > 0);
+      const lastTurn = info.turnsLeft <= 1;
+      const ahead = banked > info.scores[info.seat === 0 ? 1 : 0];
+      const hold = lastTurn ? ahead : info.turnTotal >= threshold || banked >= info.target;
       return Promise.resolve({ action: hold ? "[hold]" : "[roll]" });
     },
   };

@@ -85,7 +85,7 @@ describe("Ctrl-C during spiral train", () => {
     const io = scriptedIo([]);
     const resumed = await runTrain({ resume: dir, progress: false }, io);
     expect(resumed.interrupted).toBe(false);
-    expect(io.stderr()).toContain(`resume: from step ${stopped}`);
+    expect(io.stderr()).toContain(`resume: from step-${stopped} `);
     expect(heartbeat(dir)).toMatchObject({ state: "finished", step: 24 });
 
     // The same run without a Ctrl-C: same metrics (but timings), same final weights.

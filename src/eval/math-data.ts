@@ -17,6 +17,7 @@
  */
 import { readFileSync } from "node:fs";
 import { lastBoxed } from "../prompt/boxed.js";
+import { braceMatched } from "./math-reference.js";
 
 export interface MathProblem {
   /** The set's own id for the problem (or its 1-based line number). */
@@ -43,14 +44,7 @@ function text(value: unknown): string | undefined {
 function harnessBox(solution: string): string {
   const after = solution.split("boxed").at(-1) as string;
   if (!after.startsWith("{")) return (after.split("$")[0] as string).trim();
-  let depth = 1;
-  let out = "";
-  for (const c of after.slice(1)) {
-    if (c === "{") depth++;
-    else if (c === "}" && --depth === 0) break;
-    out += c;
-  }
-  return out;
+  return braceMatched(after);
 }
 
 /** `harnessAnswer` (see `MathProblem`), when it differs from `answer`. */

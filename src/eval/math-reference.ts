@@ -245,7 +245,7 @@ export function harnessExtractAnswer(reply: string, dataset = ""): { answer: str
 }
 
 /** The harness's box reader: after the opening brace, up to the brace that closes it (or the end). */
-function braceMatched(after: string): string {
+export function braceMatched(after: string): string {
   let depth = 1;
   let out = "";
   for (const c of after.slice(1)) {

@@ -10,7 +10,7 @@
  */
 import type { Agent } from "../games/agent.js";
 import { getGame } from "../games/registry.js";
-import { agentOf, openPolicy, parsePolicySpec } from "../eval/policy-spec.js";
+import { agentOf, openPolicy, parsePolicySpec, type PolicySpec } from "../eval/policy-spec.js";
 import type { TrainConfig } from "./config.js";
 
 export interface Opponent {
@@ -19,16 +19,22 @@ export interface Opponent {
   close(): Promise<void>;
 }
 
-/** The run's opponent, or undefined for self-play. Throws a message naming `opponent` on a bad spec. */
-export async function openOpponent(config: Pick<TrainConfig, "opponent" | "temperature" | "topP" | "maxNewTokens">, threads: number, log?: (line: string) => void): Promise<Opponent | undefined> {
-  if (config.opponent === "self") return undefined;
+/** A training opponent's spec (not "self"): any policy spec but an endpoint. Errors name `opponent`. */
+export function parseOpponentSpec(opponent: string): Exclude<PolicySpec, { kind: "openai" }> {
   let spec;
   try {
-    spec = parsePolicySpec(config.opponent);
+    spec = parsePolicySpec(opponent);
   } catch (e) {
     throw new Error(`opponent: ${(e as Error).message}; or "self" for self-play`, { cause: e });
   }
-  if (spec.kind === "openai") throw new Error(`opponent: an openai: endpoint cannot be a training opponent here (use a checkpoint directory or a reference agent); got "${config.opponent}"`);
+  if (spec.kind === "openai") throw new Error(`opponent: an openai: endpoint cannot be a training opponent here (use a checkpoint directory or a reference agent); got "${opponent}"`);
+  return spec;
+}
+
+/** The run's opponent, or undefined for self-play. Throws a message naming `opponent` on a bad spec. */
+export async function openOpponent(config: Pick<TrainConfig, "opponent" | "temperature" | "topP" | "maxNewTokens">, threads: number, log?: (line: string) => void): Promise<Opponent | undefined> {
+  if (config.opponent === "self") return undefined;
+  const spec = parseOpponentSpec(config.opponent);
   const player = await openPolicy(spec, { temperature: config.temperature, topP: config.topP, maxNewTokens: config.maxNewTokens, threads, ...(log === undefined ? {} : { log }) });
   const agents = new Map<string, Agent>();
   return {

@@ -14,9 +14,10 @@ import { parameterCount, parseModelConfig, toHfConfig, type ModelConfig } from "
 import { checkModelDir } from "../engine/model-dir.js";
 import { modelPreset } from "../engine/presets.js";
 import { tokenizerDirOf } from "../engine/tokenizer/load.js";
-import { parsePolicySpec, referenceAgentFor } from "../eval/policy-spec.js";
+import { referenceAgentFor } from "../eval/policy-spec.js";
 import { getGame } from "../games/registry.js";
 import type { TrainConfig } from "./config.js";
+import { parseOpponentSpec } from "./opponent.js";
 
 /** The keys of ModelConfig that `model.overrides` may set (numbers only). */
 const OVERRIDABLE: readonly (keyof ModelConfig)[] = [
@@ -62,13 +63,7 @@ function checkGames(config: TrainConfig): void {
 
 async function checkOpponent(config: TrainConfig): Promise<void> {
   if (config.opponent === "self") return;
-  let spec;
-  try {
-    spec = parsePolicySpec(config.opponent);
-  } catch (e) {
-    throw new Error(`opponent: ${(e as Error).message}; or "self" for self-play`, { cause: e });
-  }
-  if (spec.kind === "openai") throw new Error(`opponent: an openai: endpoint cannot be a training opponent here (use a checkpoint directory or a reference agent); got "${config.opponent}"`);
+  const spec = parseOpponentSpec(config.opponent);
   if (spec.kind === "checkpoint") {
     await checkModelDir(spec.dir, "opponent");
     return;

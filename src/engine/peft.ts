@@ -274,7 +274,7 @@ export async function isAdapterDir(dir: string): Promise<boolean> {
 }
 
 /** The weight files of a checkpoint directory, in order (single file, or the shards of its index). */
-async function weightFiles(dir: string): Promise<string[]> {
+export async function weightFiles(dir: string): Promise<string[]> {
   if (await exists(join(dir, SINGLE_FILE))) return [SINGLE_FILE];
   const indexPath = join(dir, SHARD_INDEX_FILE);
   if (!(await exists(indexPath))) throw new Error(`${dir}: no ${SINGLE_FILE} or ${SHARD_INDEX_FILE} (is it a model checkpoint?)`);
@@ -311,4 +311,11 @@ export function checkSameBase(trained: BaseFingerprint, actual: BaseFingerprint)
   if (trained.bytes !== actual.bytes || trained.headerSha256 !== actual.headerSha256) {
     throw new Error(`This LoRA checkpoint was trained on the base ${trained.path} (${trained.bytes} bytes of weights, header sha256 ${trained.headerSha256.slice(0, 12)}…), but the base given is ${actual.path} (${actual.bytes} bytes, header sha256 ${actual.headerSha256.slice(0, 12)}…): resume with --model ${trained.path}`);
   }
+}
+
+/** The dtype a checkpoint's weights are stored in (that of its first tensor): F32, BF16 or F16. */
+export async function storedDtype(dir: string): Promise<string> {
+  const [first] = await weightFiles(dir);
+  const header = await readSafetensorsHeader(join(dir, first as string));
+  return header.tensors[0]?.dtype ?? "F32";
 }

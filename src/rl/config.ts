@@ -8,6 +8,7 @@
  * runs/<name>/config.json and is all a resumed run needs.
  */
 import { z } from "zod";
+import { LORA_TARGETS } from "../engine/lora.js";
 import { learningRate, type LrSchedule } from "../engine/schedule.js";
 
 const gameEntry = z.strictObject({
@@ -82,6 +83,18 @@ const evalSchema = z.strictObject({
   kuhn: z.boolean().default(true),
 });
 
+/** LoRA training (engine/lora.ts): the base stays frozen, only the adapter learns. */
+const loraSchema = z.strictObject({
+  /** Rank r of every adapter. */
+  r: z.number().int().positive(),
+  /** Scaling numerator; the adapter's output is multiplied by alpha / r (default alpha = r: scale 1). */
+  alpha: z.number().positive().optional(),
+  /** Projections that get an adapter (default all seven). */
+  targets: z.array(z.enum(LORA_TARGETS)).min(1).default([...LORA_TARGETS]),
+  /** rsLoRA scaling alpha / √r. */
+  rslora: z.boolean().default(false),
+});
+
 export const trainConfigSchema = z.strictObject({
   /** Run name: the directory under `out`. */
   name: z.string().min(1).default("spiral"),
@@ -120,6 +133,8 @@ export const trainConfigSchema = z.strictObject({
   model: modelSchema.default(modelSchema.parse({})),
   optim: optimSchema.default(optimSchema.parse({})),
   eval: evalSchema.default(evalSchema.parse({})),
+  /** Train a LoRA adapter on the frozen model instead of every weight; null: full training. */
+  lora: loraSchema.nullable().default(null),
   /** Checkpoint every n steps (and after the last). */
   checkpointEvery: z.number().int().positive().default(25),
   /** Sample games written as transcripts per step. */
@@ -158,7 +173,7 @@ export function parseTrainConfig(input: unknown): TrainConfig {
   return result.data;
 }
 
-const NESTED = ["rae", "model", "optim", "eval"] as const;
+const NESTED = ["rae", "model", "optim", "eval", "lora"] as const;
 
 /** `over` on top of `base`, merging the nested groups key by key. Neither is validated here. */
 export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {

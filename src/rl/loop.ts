@@ -39,6 +39,7 @@ import { createActorPool } from "./actor-pool.js";
 import { learningRateAt, type TrainConfig } from "./config.js";
 import { evaluate, type EvalReport, type Matchup } from "./eval.js";
 import { learnStep, type LearnerStats } from "./learner.js";
+import { type LoraRun, openLoraRun, saveLoraCheckpoint } from "./lora-run.js";
 import { modelPolicy } from "./model-policy.js";
 import { openOpponent } from "./opponent.js";
 import type { Policy } from "./policy.js";
@@ -105,8 +106,10 @@ export interface TrainSummary {
   readonly steps: number;
   readonly lastEval?: EvalMetrics;
   readonly seconds: number;
-  /** The final weights (for tests comparing runs). */
+  /** The final weights (for tests comparing runs); in a LoRA run the frozen base. */
   readonly params: Params;
+  /** A LoRA run's final adapter tensors. */
+  readonly adapter?: Params;
 }
 
 const require = createRequire(import.meta.url);
@@ -193,7 +196,14 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   } else {
     await createRunDir(runDir, config);
   }
-  if (resumeFrom !== undefined) {
+  // LoRA (lora-run.ts): frozen base, the adapter and its optimiser are what train and get saved.
+  let lora: LoraRun | undefined;
+  if (config.lora !== null) {
+    if (config.actors > 1) throw new Error("lora: worker-thread actors (actors > 1) do not take adapters yet; use actors = 1");
+    lora = await openLoraRun(config, runDir, resumeFrom, hyper);
+    ({ modelConfig, base: params, optimizer, startStep } = lora);
+    if (lora.rae !== undefined) rae = lora.rae;
+  } else if (resumeFrom !== undefined) {
     const ck = await loadCheckpoint(join(runDir, checkpointName(resumeFrom)));
     if (ck.optimizer === undefined) throw new Error(`checkpoint ${checkpointName(resumeFrom)} has no optimizer state; cannot resume exactly`);
     const state = ck.trainerState as Partial<TrainerState> | undefined;
@@ -230,9 +240,10 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
           })),
         )
       : undefined;
-  const generator = await Generator.create(modelConfig, params, tokenizer, { threads });
+  const adapter = lora === undefined ? {} : { adapter: lora.adapter };
+  const generator = await Generator.create(modelConfig, params, tokenizer, { threads, ...adapter });
   // Gradients summed by several ORT threads differ from run to run in the last bits (see config).
-  const runner = new LossRunner(modelConfig, params, { threads: config.deterministic ? 1 : threads });
+  const runner = new LossRunner(modelConfig, params, { threads: config.deterministic ? 1 : threads, ...adapter });
   let version = startStep;
   const common = { generator, runner, tokenizer, topP: config.topP, version: () => version, microBatch: config.optim.microBatch };
   const policy: Policy = modelPolicy({ ...common, name: "policy", temperature: config.temperature });
@@ -276,7 +287,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       rae = scored.state;
       const lr = learningRateAt(config.optim, step, config.steps);
       const learner = await learnStep(
-        { runner, params, optimizer },
+        { runner, params: lora?.adapter.params ?? params, optimizer },
         scored.samples,
         {
           loss: config.optim.loss, ppoEpochs: config.optim.ppoEpochs, clip: config.optim.clip, normalizer: config.maxNewTokens,
@@ -297,7 +308,8 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       if (config.eval.every > 0 && (step % config.eval.every === 0 || last)) await runEval(step);
       if (step % config.checkpointEvery === 0 || last) {
         const trainerState: TrainerState = { format: "spiral.trainer/1", step, rae };
-        await saveCheckpoint(join(runDir, checkpointName(step)), { config: modelConfig, params, optimizer, trainerState });
+        if (lora !== undefined) await saveLoraCheckpoint(join(runDir, checkpointName(step)), config, { ...lora, optimizer }, trainerState);
+        else await saveCheckpoint(join(runDir, checkpointName(step)), { config: modelConfig, params, optimizer, trainerState });
         log(`checkpoint: ${checkpointName(step)}`);
       }
     }
@@ -313,5 +325,6 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     ...(lastEval === undefined ? {} : { lastEval }),
     seconds: (performance.now() - started) / 1000,
     params,
+    ...(lora === undefined ? {} : { adapter: lora.adapter.params }),
   };
 }

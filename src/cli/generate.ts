@@ -1,7 +1,7 @@
 /**
  * `spiral generate`: sample a completion from a checkpoint, streamed as it is produced.
  *
- *   spiral generate --model DIR --prompt TEXT [--chat] [--system TEXT] [--no-thinking]
+ *   spiral generate --model DIR [--adapter DIR] --prompt TEXT [--chat] [--system TEXT] [--no-thinking]
  *                   [--max-new N] [--temperature T] [--top-p P] [--top-k K] [--seed S] [--json]
  *                   [--choice S ...] [--trigger S] [--suffix S] [--stop S ...]
  *
@@ -14,6 +14,7 @@
 import { Command } from "commander";
 import { loadCheckpoint } from "../engine/checkpoint.js";
 import { Generator } from "../engine/generate.js";
+import { loadAdapter } from "../engine/peft.js";
 import { loadTokenizer } from "../engine/tokenizer/load.js";
 import type { ChatMessage } from "../engine/tokenizer/tokenizer.js";
 import { createRng } from "../games/rng.js";
@@ -21,6 +22,8 @@ import { type CliIo, parseIntegerOption, processIo } from "./io.js";
 
 export interface GenerateCliOptions {
   model: string;
+  /** A LoRA adapter directory applied to the model (PEFT format). */
+  adapter?: string;
   prompt: string;
   chat?: boolean;
   system?: string;
@@ -55,6 +58,7 @@ function parseNumberOption(value: string, option: string, check: (x: number) => 
 export async function runGenerate(options: GenerateCliOptions, io: CliIo): Promise<GenerateCliResult> {
   const tokenizer = loadTokenizer(options.model);
   const { config, params } = await loadCheckpoint(options.model, { optimizer: false });
+  const adapter = options.adapter === undefined ? {} : { adapter: (await loadAdapter(options.adapter, config, { optimizer: false })).adapter };
   let text = options.prompt;
   if (options.chat === true) {
     const messages: ChatMessage[] = [];
@@ -64,7 +68,7 @@ export async function runGenerate(options: GenerateCliOptions, io: CliIo): Promi
   }
   const prompt = tokenizer.encode(text);
   // The weights never change here: bake them so onnxruntime prepacks them.
-  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true });
+  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...adapter });
   try {
     const constraint =
       options.choices === undefined || options.choices.length === 0
@@ -97,6 +101,7 @@ export async function runGenerate(options: GenerateCliOptions, io: CliIo): Promi
 
 interface RawOptions {
   model: string;
+  adapter?: string;
   prompt: string;
   chat?: boolean;
   system?: string;
@@ -118,6 +123,7 @@ export function parseGenerateOptions(raw: RawOptions): GenerateCliOptions {
   if (maxNew < 1) throw new Error(`--max-new expects an integer ≥ 1; got "${raw.maxNew}"`);
   const out: GenerateCliOptions = {
     model: raw.model,
+    ...(raw.adapter !== undefined && { adapter: raw.adapter }),
     prompt: raw.prompt,
     ...(raw.chat === true && { chat: true }),
     ...(raw.system !== undefined && { system: raw.system }),
@@ -143,6 +149,7 @@ export function generateCommand(io: CliIo = processIo()): Command {
   return new Command("generate")
     .description("sample a completion from a checkpoint (streamed; --json for tokens and log-probs)")
     .requiredOption("--model <dir>", "checkpoint directory (config.json, model.safetensors, tokenizer.json or a byte-level config)")
+    .option("--adapter <dir>", "apply a LoRA adapter (PEFT directory: adapter_config.json + adapter_model.safetensors)")
     .requiredOption("--prompt <text>", "prompt text")
     .option("--chat", "wrap the prompt as a user turn with the chat template")
     .option("--system <text>", "system message (with --chat)")

@@ -2,7 +2,7 @@
  * `spiral serve`: an OpenAI-compatible server for a checkpoint (see src/serve/server.ts and
  * docs/serve.md).
  *
- *   spiral serve --model DIR [--port 8000] [--host 127.0.0.1] [--name ID] [--max-batch 64]
+ *   spiral serve --model DIR [--adapter DIR] [--port 8000] [--host 127.0.0.1] [--name ID] [--max-batch 64]
  *                [--threads N] [--seed S]
  *
  * It binds to loopback unless told otherwise; it has no authentication, so put a proxy in front
@@ -14,6 +14,7 @@ import { type CliIo, parseIntegerOption, processIo } from "./io.js";
 
 interface RawOptions {
   model: string;
+  adapter?: string;
   port: string;
   host: string;
   name?: string;
@@ -32,7 +33,7 @@ export function parseServeOptions(raw: RawOptions, io: CliIo): ServeOptions {
   if (threads !== undefined && threads < 1) throw new Error(`--threads expects an integer ≥ 1; got "${raw.threads}"`);
   return {
     model: raw.model, port, host: raw.host, maxBatch, seed: parseIntegerOption(raw.seed, "--seed"),
-    ...(raw.name === undefined ? {} : { modelName: raw.name }), ...(threads === undefined ? {} : { threads }),
+    ...(raw.name === undefined ? {} : { modelName: raw.name }), ...(raw.adapter === undefined ? {} : { adapter: raw.adapter }), ...(threads === undefined ? {} : { threads }),
     ...(raw.quiet === true ? {} : { log: (line: string) => io.err(`${line}\n`) }),
   };
 }
@@ -48,6 +49,7 @@ export function serveCommand(io: CliIo = processIo()): Command {
   return new Command("serve")
     .description("serve a checkpoint over an OpenAI-compatible HTTP API (chat and text completions, streaming)")
     .requiredOption("--model <dir>", "checkpoint directory")
+    .option("--adapter <dir>", "apply a LoRA adapter (PEFT directory); the model id defaults to its directory name")
     .option("--port <n>", "port (0 picks a free one)", "8000")
     .option("--host <addr>", "address to bind (loopback by default)", "127.0.0.1")
     .option("--name <id>", "model id clients send (default: the directory name)")

@@ -197,6 +197,7 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
  * - `chat-smoke`: the chat path end to end in CI — a Qwen3-shaped random model (real vocabulary,
  *   2 thin layers) with the real Qwen3 tokenizer, chat prompts, long free replies, boxed answers,
  *   a few steps, a checkpoint.
+ * - `chat-lora`: the same model and prompts trained as a LoRA adapter on the frozen random base.
  * - `paper`: the paper's settings (Qwen3-4B-Base from `model.dir`), for a GPU machine later.
  */
 export const trainPresets: Readonly<Record<string, TrainConfigInput>> = {
@@ -244,6 +245,22 @@ export const trainPresets: Readonly<Record<string, TrainConfigInput>> = {
     optim: { lr: 1e-4, microBatch: 1 },
     eval: { every: 0, games: 4, kuhn: false },
     checkpointEvery: 1,
+  },
+  // chat-smoke's model and prompts, trained as a LoRA adapter (rank 8 on all seven projections)
+  // on the frozen random base: two steps, so the second samples from the updated adapter.
+  "chat-lora": {
+    name: "chat-lora",
+    steps: 2,
+    games: [{ id: "TicTacToe-v0", weight: 1 }, { id: "KuhnPoker-v1", weight: 1 }],
+    promptMode: "chat",
+    rolloutBatch: 4,
+    envs: 4,
+    maxNewTokens: 48,
+    model: { preset: "qwen3-0.6b", overrides: { hiddenSize: 64, intermediateSize: 128, numHiddenLayers: 2, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 32 }, tokenizer: "qwen3" },
+    optim: { lr: 1e-3, microBatch: 1 },
+    eval: { every: 0, games: 4, kuhn: false },
+    checkpointEvery: 1,
+    lora: { r: 8, alpha: 16 },
   },
   paper: {
     name: "paper",

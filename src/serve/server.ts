@@ -37,6 +37,8 @@ import { type Completion, Generator } from "../engine/generate.js";
 import type { Params } from "../engine/params.js";
 import { loadTokenizer } from "../engine/tokenizer/load.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
+import type { Adapter } from "../engine/lora.js";
+import { loadAdapter } from "../engine/peft.js";
 import { createRng } from "../games/rng.js";
 import { ApiError, type ChatRequest, type CompletionRequest, type Limits, parseChatRequest, parseCompletionRequest } from "./protocol.js";
 import { type Job, Scheduler } from "./scheduler.js";
@@ -45,6 +47,8 @@ import { TOP_LOGPROBS_MAX_PARAMS, topAlternatives } from "./top-logprobs.js";
 export interface ServeOptions {
   /** Checkpoint directory. */
   readonly model: string;
+  /** A LoRA adapter directory (PEFT format) applied to the model. */
+  readonly adapter?: string;
   /** Model id clients send; default the directory's name. */
   readonly modelName?: string;
   /** Default 127.0.0.1 (loopback only). */
@@ -371,10 +375,12 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
 
 /** Serves an already loaded model (tests and benches build one in memory). */
 export async function serveModel(
-  loaded: { config: ModelConfig; params: Params; tokenizer: Tokenizer; modelName: string },
-  options: Omit<ServeOptions, "model" | "modelName"> = {},
+  loaded: { config: ModelConfig; params: Params; tokenizer: Tokenizer; modelName: string; adapter?: Adapter },
+  options: Omit<ServeOptions, "model" | "modelName" | "adapter"> = {},
 ): Promise<RunningServer> {
-  const generator = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, { bakeWeights: true, ...(options.threads === undefined ? {} : { threads: options.threads }) });
+  const generator = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, {
+    bakeWeights: true, ...(loaded.adapter === undefined ? {} : { adapter: loaded.adapter }), ...(options.threads === undefined ? {} : { threads: options.threads }),
+  });
   const scheduler = new Scheduler(generator, createRng(options.seed ?? 0), options.maxBatch ?? 64);
   const ctx: Context = {
     modelName: loaded.modelName, created: Math.floor(Date.now() / 1000), config: loaded.config, params: loaded.params, tokenizer: loaded.tokenizer, scheduler,
@@ -415,6 +421,7 @@ export async function serveModel(
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const tokenizer = loadTokenizer(options.model);
   const { config, params } = await loadCheckpoint(options.model, { optimizer: false });
-  const { model, modelName, ...rest } = options;
-  return serveModel({ config, params, tokenizer, modelName: modelName ?? basename(resolve(model)) }, rest);
+  const { model, modelName, adapter: adapterDir, ...rest } = options;
+  const adapter = adapterDir === undefined ? {} : { adapter: (await loadAdapter(adapterDir, config, { optimizer: false })).adapter };
+  return serveModel({ config, params, tokenizer, modelName: modelName ?? basename(resolve(adapterDir ?? model)), ...adapter }, rest);
 }

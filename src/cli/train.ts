@@ -198,7 +198,7 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--steps <n>", "policy steps")
     .option("--model <dir>", "start from a checkpoint directory (HF layout)")
     .option("--init <preset>", "start from a fresh model of this shape (micro, tiny, small, qwen3-0.6b, …)")
-    .option("--opponent <name>", "self (self-play) or a fixed opponent: random, minimax, heuristic, nash, optimal, or a checkpoint directory")
+    .option("--opponent <name>", "self (self-play), a fixed opponent (random, minimax, heuristic, nash, optimal, a checkpoint directory), or pool:K (LoRA runs: one of the last K adapter snapshots)")
     .option("--actors <k>", "actors (worker threads)")
     .option("--out <dir>", "parent directory of runs (default runs)")
     .option("--name <name>", "run name: the directory under --out")

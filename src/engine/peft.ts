@@ -24,7 +24,7 @@ import type { ModelConfig } from "./config.js";
 import { type Adapter, checkLoraConfig, LORA_TARGETS, type LoraConfig, type LoraTarget, loraLayout } from "./lora.js";
 import type { AdamW, AdamWHyper, AdamWState } from "./optimizer.js";
 import { Params } from "./params.js";
-import { readSafetensorsHeader, readSafetensorsInto, SHARD_INDEX_FILE, SINGLE_FILE, syncDirectory, type TensorTarget, type WrittenFile, writeSafetensors, writeTextAtomic } from "./safetensors.js";
+import { readSafetensorsHeader, readSafetensorsInto, SHARD_INDEX_FILE, SINGLE_FILE, syncDirectory, type TensorSource, type TensorTarget, type WrittenFile, writeSafetensors, writeTextAtomic } from "./safetensors.js";
 
 export const ADAPTER_CONFIG_FILE = "adapter_config.json";
 export const ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors";
@@ -53,6 +53,8 @@ export interface SaveAdapterInput {
   readonly optimizer?: AdamW;
   readonly trainerState?: unknown;
   readonly base?: BaseFingerprint;
+  /** One more safetensors file of the caller's (e.g. a run's opponent pool), written and listed like the rest. */
+  readonly extra?: { readonly file: string; readonly tensors: readonly TensorSource[] };
 }
 
 export interface LoadedAdapter {
@@ -177,6 +179,7 @@ export async function saveAdapter(dir: string, input: SaveAdapterInput): Promise
       written.push(await writeSafetensors(join(partial, ADAPTER_OPTIMIZER_FILE), tensors, { dtype: "F32", metadata: { step: String(step), hyper: JSON.stringify(input.optimizer.hyper) } }));
     }
     if (input.trainerState !== undefined) written.push(await writeTextAtomic(join(partial, ADAPTER_TRAINER_STATE_FILE), `${JSON.stringify(input.trainerState, null, 2)}\n`));
+    if (input.extra !== undefined) written.push(await writeSafetensors(join(partial, input.extra.file), input.extra.tensors, { dtype: "F32" }));
     if (input.base !== undefined) written.push(await writeTextAtomic(join(partial, ADAPTER_BASE_FILE), `${JSON.stringify(input.base, null, 2)}\n`));
     const manifest = { format: "spiral-checkpoint", version: 1, files: Object.fromEntries(written.map((w) => [w.file, { bytes: w.bytes, sha256: w.sha256 }])) };
     await writeTextAtomic(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);

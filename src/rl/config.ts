@@ -107,7 +107,8 @@ export const trainConfigSchema = z.strictObject({
   games: z.array(gameEntry).min(1).default([{ id: "TicTacToe-v0", weight: 1 }, { id: "KuhnPoker-v1", weight: 1 }, { id: "SimpleNegotiation-v1", weight: 1 }]),
   /**
    * "self" (self-play, both seats trained) or a fixed opponent, any policy spec but an endpoint:
-   * "random", "minimax", "heuristic", "nash", "optimal", or a frozen checkpoint directory.
+   * "random", "minimax", "heuristic", "nash", "optimal", or a frozen checkpoint directory; in a LoRA
+   * run also "pool:K", one of the last K adapter snapshots per step (rl/adapter-pool.ts).
    */
   opponent: z.string().min(1).default("self"),
   /** "compact": short prompts, replies constrained to legal moves. "chat": chat template, free replies, boxed answers. */

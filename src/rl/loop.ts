@@ -40,6 +40,7 @@ import { learningRateAt, type TrainConfig } from "./config.js";
 import { evaluate, type EvalReport, type Matchup } from "./eval.js";
 import { learnStep, type LearnerStats } from "./learner.js";
 import { type LoraRun, openLoraRun, saveLoraCheckpoint } from "./lora-run.js";
+import { loadPoolSnapshots, openAdapterPool, parsePoolSpec, POOL_FILE } from "./adapter-pool.js";
 import { modelPolicy } from "./model-policy.js";
 import { openOpponent } from "./opponent.js";
 import type { Policy } from "./policy.js";
@@ -228,8 +229,10 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const tokenizer = tokenizerFor(config);
   const threads = config.threads > 0 ? config.threads : Math.max(1, Math.min(availableParallelism(), 4));
   // A bad opponent spec fails here, before any worker or session starts.
-  const fixed = await openOpponent(config, threads);
-  const opponent = fixed?.agentFor;
+  const poolK = parsePoolSpec(config.opponent);
+  if (poolK !== undefined && lora === undefined) throw new Error(`opponent: ${config.opponent} plays past adapter snapshots and needs a LoRA run (lora.r, --lora R)`);
+  const fixed = poolK === undefined ? await openOpponent(config, threads) : undefined;
+  let opponent = fixed?.agentFor;
   // Worker-thread actors read the learner's weights through one shared buffer (see actor-pool.ts).
   const shared = config.actors > 1 ? new SharedArrayBuffer(params.data.byteLength) : undefined;
   const pool =
@@ -250,6 +253,16 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const evalPolicy: Policy = modelPolicy({ ...common, name: "policy", temperature: config.eval.temperature });
   if (options.promptMode !== undefined && config.actors > 1) throw new Error("a custom promptMode needs actors = 1 (worker actors build theirs from the config)");
   const mode = options.promptMode ?? promptMode(config.promptMode);
+  // pool:K (adapter-pool.ts): past adapters as the opponent, restored from the checkpoint on resume.
+  const pastAdapters =
+    poolK === undefined || lora === undefined
+      ? undefined
+      : await openAdapterPool({
+          k: poolK, seed: config.seed, modelConfig, base: params, adapter: lora.adapter, tokenizer, mode, temperature: config.temperature, topP: config.topP,
+          maxNewTokens: config.maxNewTokens, threads,
+          ...(resumeFrom === undefined ? {} : { snapshots: await loadPoolSnapshots(join(runDir, checkpointName(resumeFrom)), lora.adapter.params.data.length) }),
+        });
+  if (pastAdapters !== undefined) opponent = pastAdapters.agentFor;
   const games = config.games.map((g) => ({ game: getGame(g.id), weight: g.weight }));
   const matchups = config.eval.every > 0 ? evalMatchups(config.eval.games, log) : [];
   const kuhn = config.eval.every > 0 && config.eval.kuhn ? getGame("KuhnPoker-v1-1round") : undefined;
@@ -270,6 +283,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     const entropyCoefByGame = Object.fromEntries(config.games.flatMap((g) => (g.entropyCoef === undefined ? [] : [[g.id, g.entropyCoef]])));
     for (let step = startStep + 1; step <= config.steps; step++) {
       const rng = createRng(`${config.seed}:step:${step}`);
+      pastAdapters?.select(step);
       const rollout =
         pool === undefined
           ? await collectRollout(
@@ -297,6 +311,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         rng.split(),
       );
       version = step;
+      if (lora !== undefined) pastAdapters?.push(lora.adapter.params.data);
       const metrics = stepMetrics(step, rollout, scored.samples.length, rae, learner, lr, rollout.seconds);
       appendMetrics(runDir, metrics);
       hooks.onStep?.(metrics);
@@ -308,7 +323,8 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       if (config.eval.every > 0 && (step % config.eval.every === 0 || last)) await runEval(step);
       if (step % config.checkpointEvery === 0 || last) {
         const trainerState: TrainerState = { format: "spiral.trainer/1", step, rae };
-        if (lora !== undefined) await saveLoraCheckpoint(join(runDir, checkpointName(step)), config, { ...lora, optimizer }, trainerState);
+        const extra = pastAdapters === undefined ? undefined : { file: POOL_FILE, tensors: pastAdapters.tensors() };
+        if (lora !== undefined) await saveLoraCheckpoint(join(runDir, checkpointName(step)), config, { ...lora, optimizer }, trainerState, extra);
         else await saveCheckpoint(join(runDir, checkpointName(step)), { config: modelConfig, params, optimizer, trainerState });
         log(`checkpoint: ${checkpointName(step)}`);
       }
@@ -316,6 +332,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   } finally {
     await pool?.close();
     await fixed?.close();
+    await pastAdapters?.close();
     await generator.release();
     await runner.release();
   }

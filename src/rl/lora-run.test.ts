@@ -66,6 +66,25 @@ describe("LoRA training runs", () => {
     expect(Buffer.from(resumed.adapter!.data.buffer).equals(Buffer.from(uninterrupted.buffer))).toBe(true);
   }, 120_000);
 
+  it("--opponent pool:K: plays past adapters from either seat, saves the pool, and resumes a killed run bit-identically", async () => {
+    const config = { ...loraConfig("pool"), opponent: "pool:2", transcripts: 8 };
+    const straight = await train(config, { runDir: join(root, "pool") });
+    const step3 = join(root, "pool", "step-3");
+    expect(existsSync(join(step3, "opponent-pool.safetensors"))).toBe(true);
+    const transcript = [1, 2, 3].map((t) => readFileSync(join(root, "pool", "transcripts", `step-00000${t}.txt`), "utf8")).join("\n");
+    expect(transcript).toMatch(/pool:2 \(P0\)/);
+    expect(transcript).toMatch(/pool:2 \(P1\)/);
+    const steps = (await readMetrics(join(root, "pool"))) as unknown as { games: number; outcomes: Record<string, { wins: number; draws: number; losses: number }[]> }[];
+    // Only the policy's own seat is counted (and trained) in each game.
+    for (const s of steps) expect(Object.values(s.outcomes).flat().reduce((n, o) => n + o.wins + o.draws + o.losses, 0)).toBe(s.games);
+    const dir = join(root, "pool-killed");
+    await expect(train(config, { runDir: dir, hooks: { onStep: (m) => { if (m.step === 3) throw new Error("killed"); } } })).rejects.toThrow("killed");
+    const resumed = await train(config, { runDir: dir, resume: true });
+    expect(Buffer.from(resumed.adapter!.data.buffer).equals(Buffer.from(straight.adapter!.data.buffer))).toBe(true);
+    await expect(train({ ...config, lora: null, opponent: "pool:2" }, { runDir: join(root, "pool-full") })).rejects.toThrow(/needs a LoRA run/);
+    await expect(train({ ...config, opponent: "pool:0" }, { runDir: join(root, "pool-0") })).rejects.toThrow(/pool:K needs an integer K ≥ 1/);
+  }, 120_000);
+
   it("refuses to resume against a base whose weights changed, naming it", async () => {
     const config = loraConfig("rebased");
     const dir = join(root, "rebased");

@@ -15,6 +15,7 @@ import { AdamW, type AdamWOptions } from "../engine/optimizer.js";
 import { initParams, type Params } from "../engine/params.js";
 import { type BaseFingerprint, baseFingerprint, checkSameBase, loadAdapter, saveAdapter } from "../engine/peft.js";
 import { modelPreset } from "../engine/presets.js";
+import type { TensorSource } from "../engine/safetensors.js";
 import { createRng } from "../games/rng.js";
 import type { TrainConfig } from "./config.js";
 import { checkRaeState, type RaeState } from "./rae.js";
@@ -80,9 +81,11 @@ export async function openLoraRun(config: TrainConfig, runDir: string, resumeFro
 }
 
 /** Writes step-N of a LoRA run: the PEFT adapter, its optimiser, the trainer state and the base's fingerprint. */
-export async function saveLoraCheckpoint(dir: string, config: TrainConfig, run: Pick<LoraRun, "adapter" | "optimizer" | "fingerprint">, trainerState: LoraTrainerState): Promise<void> {
+export async function saveLoraCheckpoint(
+  dir: string, config: TrainConfig, run: Pick<LoraRun, "adapter" | "optimizer" | "fingerprint">, trainerState: LoraTrainerState, extra?: { file: string; tensors: TensorSource[] },
+): Promise<void> {
   const baseModel = config.model.dir ?? `spiral preset ${config.model.preset ?? "?"} (seed ${config.seed})`;
   await saveAdapter(dir, {
-    adapter: run.adapter, baseModel, optimizer: run.optimizer, trainerState, ...(run.fingerprint === undefined ? {} : { base: run.fingerprint }),
+    adapter: run.adapter, baseModel, optimizer: run.optimizer, trainerState, ...(run.fingerprint === undefined ? {} : { base: run.fingerprint }), ...(extra === undefined ? {} : { extra }),
   });
 }

@@ -250,7 +250,7 @@ export function evalCommand(io: CliIo = processIo()): Command {
     .description("play two policies against each other, a round robin with ratings, or exact analyses")
     .requiredOption("--game <id>", "game id (see spiral games); with --tournament, several comma-separated ids pool into one rating")
     .option("--rules <mode>", "spiral (our rules, with the documented fixes; the default) or reference (the published rules exactly); same as --game ID:reference")
-    .option("--a <spec>", "policy A: checkpoint dir, random, optimal, heuristic, …, or openai:<base-url>#<model>")
+    .option("--a <spec>", "policy A: checkpoint dir, BASE+ADAPTER (a LoRA adapter on a checkpoint), random, optimal, heuristic, …, or openai:<base-url>#<model>")
     .option("--b <spec>", "policy B (same forms)")
     .option("--tournament <specs...>", "round robin over these policies with Bradley–Terry ratings")
     .option("--exact", "exact analyses of --a: TicTacToe optimal-move rate, Kuhn 1-round exploitability")

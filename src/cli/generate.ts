@@ -1,7 +1,7 @@
 /**
  * `spiral generate`: sample a completion from a checkpoint, streamed as it is produced.
  *
- *   spiral generate --model DIR --prompt TEXT [--chat] [--system TEXT] [--no-thinking]
+ *   spiral generate --model DIR [--adapter DIR] --prompt TEXT [--chat] [--system TEXT] [--no-thinking]
  *                   [--max-new N] [--temperature T] [--top-p P] [--top-k K] [--seed S] [--json]
  *                   [--choice S ...] [--trigger S] [--suffix S] [--stop S ...]
  *
@@ -14,12 +14,15 @@
 import { Command } from "commander";
 import { Generator } from "../engine/generate.js";
 import { openModelDir } from "../engine/model-dir.js";
+import { loadAdapter } from "../engine/peft.js";
 import type { ChatMessage } from "../engine/tokenizer/tokenizer.js";
 import { createRng } from "../games/rng.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
 
 export interface GenerateCliOptions {
   model: string;
+  /** A LoRA adapter directory applied to the model (PEFT format). */
+  adapter?: string;
   prompt: string;
   chat?: boolean;
   system?: string;
@@ -53,6 +56,7 @@ function parseNumberOption(value: string, option: string, check: (x: number) => 
 
 export async function runGenerate(options: GenerateCliOptions, io: CliIo): Promise<GenerateCliResult> {
   const { config, params, tokenizer } = await openModelDir(options.model, { log: (line) => io.err(`${line}\n`) });
+  const adapter = options.adapter === undefined ? {} : { adapter: (await loadAdapter(options.adapter, config, { optimizer: false })).adapter };
   let text = options.prompt;
   if (options.chat === true) {
     const messages: ChatMessage[] = [];
@@ -62,7 +66,7 @@ export async function runGenerate(options: GenerateCliOptions, io: CliIo): Promi
   }
   const prompt = tokenizer.encode(text);
   // The weights never change here: bake them so onnxruntime prepacks them.
-  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true });
+  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...adapter });
   try {
     const constraint =
       options.choices === undefined || options.choices.length === 0
@@ -95,6 +99,7 @@ export async function runGenerate(options: GenerateCliOptions, io: CliIo): Promi
 
 interface RawOptions {
   model: string;
+  adapter?: string;
   prompt: string;
   chat?: boolean;
   system?: string;
@@ -116,6 +121,7 @@ export function parseGenerateOptions(raw: RawOptions): GenerateCliOptions {
   if (maxNew < 1) throw new Error(`--max-new expects an integer ≥ 1; got "${raw.maxNew}"`);
   const out: GenerateCliOptions = {
     model: raw.model,
+    ...(raw.adapter !== undefined && { adapter: raw.adapter }),
     prompt: raw.prompt,
     ...(raw.chat === true && { chat: true }),
     ...(raw.system !== undefined && { system: raw.system }),
@@ -141,6 +147,7 @@ export function generateCommand(io: CliIo = processIo()): Command {
   return new Command("generate")
     .description("sample a completion from a checkpoint (streamed; --json for tokens and log-probs)")
     .requiredOption("--model <dir>", "checkpoint directory (config.json, model.safetensors, tokenizer.json or a byte-level config)")
+    .option("--adapter <dir>", "apply a LoRA adapter (PEFT directory: adapter_config.json + adapter_model.safetensors)")
     .requiredOption("--prompt <text>", "prompt text")
     .option("--chat", "wrap the prompt as a user turn with the chat template")
     .option("--system <text>", "system message (with --chat)")

@@ -4,6 +4,7 @@ import { dashboardCommand } from "./dashboard.js";
 import { evalCommand } from "./eval.js";
 import { gamesCommand } from "./games.js";
 import { generateCommand } from "./generate.js";
+import { mergeCommand } from "./merge.js";
 import { playCommand } from "./play.js";
 import { replayCommand } from "./replay.js";
 import { reportCommand } from "./report.js";
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   program.addCommand(generateCommand());
   program.addCommand(evalCommand());
   program.addCommand(serveCommand());
+  program.addCommand(mergeCommand());
   program.addCommand(benchMathCommand());
   program.addCommand(dashboardCommand());
   program.addCommand(reportCommand());

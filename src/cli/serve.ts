@@ -2,7 +2,7 @@
  * `spiral serve`: an OpenAI-compatible server for a checkpoint (see src/serve/server.ts and
  * docs/serve.md).
  *
- *   spiral serve --model DIR [--port 8000] [--host 127.0.0.1] [--name ID] [--max-batch 64]
+ *   spiral serve --model DIR [--adapter DIR] [--lora NAME=DIR ...] [--port 8000] [--host 127.0.0.1] [--name ID] [--max-batch 64]
  *                [--threads N] [--seed S]
  *
  * It binds to loopback unless told otherwise; it has no authentication, so put a proxy in front
@@ -16,6 +16,8 @@ import { type CliIo, parseIntegerOption, processIo } from "./io.js";
 
 interface RawOptions {
   model: string;
+  adapter?: string;
+  lora?: string[];
   port: string;
   host: string;
   name?: string;
@@ -23,6 +25,13 @@ interface RawOptions {
   threads?: string;
   seed: string;
   quiet?: boolean;
+}
+
+/** "NAME=DIR" of --lora. */
+export function parseLoraModule(text: string): { name: string; dir: string } {
+  const eq = text.indexOf("=");
+  if (eq <= 0 || eq === text.length - 1) throw new Error(`--lora expects NAME=DIR (a model id and a LoRA adapter directory); got "${text}"`);
+  return { name: text.slice(0, eq), dir: text.slice(eq + 1) };
 }
 
 export function parseServeOptions(raw: RawOptions, io: CliIo): ServeOptions {
@@ -34,7 +43,8 @@ export function parseServeOptions(raw: RawOptions, io: CliIo): ServeOptions {
   if (threads !== undefined && threads < 1) throw new Error(`--threads expects an integer ≥ 1; got "${raw.threads}"`);
   return {
     model: raw.model, port, host: raw.host, maxBatch, seed: parseIntegerOption(raw.seed, "--seed"),
-    ...(raw.name === undefined ? {} : { modelName: raw.name }), ...(threads === undefined ? {} : { threads }),
+    ...(raw.name === undefined ? {} : { modelName: raw.name }), ...(raw.adapter === undefined ? {} : { adapter: raw.adapter }),
+    ...(raw.lora === undefined ? {} : { loras: raw.lora.map(parseLoraModule) }), ...(threads === undefined ? {} : { threads }),
     ...(raw.quiet === true ? {} : { log: (line: string) => io.err(`${line}\n`) }),
   };
 }
@@ -55,6 +65,8 @@ export function serveCommand(io: CliIo = processIo()): Command {
   return new Command("serve")
     .description("serve a checkpoint over an OpenAI-compatible HTTP API (chat and text completions, streaming)")
     .requiredOption("--model <dir>", "checkpoint directory")
+    .option("--adapter <dir>", "apply a LoRA adapter (PEFT directory); the model id defaults to its directory name")
+    .option("--lora <name=dir...>", "also serve these LoRA adapters on the same base, each as model id NAME (chosen per request by `model`)")
     .option("--port <n>", "port (0 picks a free one)", "8000")
     .option("--host <addr>", "address to bind (loopback by default)", "127.0.0.1")
     .option("--name <id>", "model id clients send (default: the directory name)")

@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
+import { parseLoraTargets } from "../engine/lora.js";
 import { mergeConfig, parseTrainConfig, resolveTrainConfig, trainPresets, type TrainConfig } from "../rl/config.js";
 import type { EvalMetrics, TrainSummary } from "../rl/loop.js";
 import { train } from "../rl/loop.js";
@@ -45,6 +46,9 @@ export interface TrainFlags {
   threads?: string;
   progress?: boolean;
   logEvery?: string;
+  lora?: string;
+  loraAlpha?: string;
+  loraTargets?: string;
 }
 
 function integer(flag: string, text: string): number {
@@ -62,6 +66,18 @@ export function parseGamesFlag(text: string): { id: string; weight: number }[] {
     if (!(w > 0)) throw new Error(`--games: the weight of ${id} must be a positive number; got "${weight}"`);
     return { id, weight: w };
   });
+}
+
+/** The `lora` block of `--lora R [--lora-alpha A] [--lora-targets LIST]`. */
+function loraFlags(f: TrainFlags): Record<string, unknown> {
+  const lora: Record<string, unknown> = { r: integer("lora", f.lora as string) };
+  if (f.loraAlpha !== undefined) {
+    const alpha = Number(f.loraAlpha);
+    if (!(alpha > 0)) throw new Error(`--lora-alpha expects a number > 0; got "${f.loraAlpha}"`);
+    lora.alpha = alpha;
+  }
+  if (f.loraTargets !== undefined) lora.targets = parseLoraTargets(f.loraTargets);
+  return lora;
 }
 
 /** The config overrides the flags ask for (undefined flags are absent). */
@@ -85,6 +101,8 @@ export function flagOverrides(f: TrainFlags): Record<string, unknown> {
   if (f.entropyCoef !== undefined) optim.entropyCoef = Number(f.entropyCoef);
   if (f.evalEvery !== undefined) o.eval = { every: integer("eval-every", f.evalEvery) };
   if (f.threads !== undefined) o.threads = integer("threads", f.threads);
+  if (f.lora !== undefined) o.lora = loraFlags(f);
+  else if (f.loraAlpha !== undefined || f.loraTargets !== undefined) throw new Error("--lora-alpha and --lora-targets need --lora R (the adapter rank)");
   if (Object.keys(model).length > 0) o.model = model;
   if (Object.keys(optim).length > 0) o.optim = optim;
   return o;
@@ -188,7 +206,7 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--steps <n>", "policy steps")
     .option("--model <dir>", "start from a checkpoint directory (HF layout)")
     .option("--init <preset>", "start from a fresh model of this shape (micro, tiny, small, qwen3-0.6b, …)")
-    .option("--opponent <name>", "self (self-play) or a fixed opponent: random, minimax, heuristic, nash, optimal, or a checkpoint directory")
+    .option("--opponent <name>", "self (self-play), a fixed opponent (random, minimax, heuristic, nash, optimal, a checkpoint directory), or pool:K (LoRA runs: one of the last K adapter snapshots)")
     .option("--actors <k>", "actors (worker threads)")
     .option("--out <dir>", "parent directory of runs (default runs)")
     .option("--name <name>", "run name: the directory under --out")
@@ -204,6 +222,9 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--threads <n>", "onnxruntime threads per session")
     .option("--no-progress", "plain log lines instead of a progress line (as when stderr is not a terminal)")
     .option("--log-every <n>", "plain log lines: one every n steps, plus every evaluation (default: about 20 per run)")
+    .option("--lora <r>", "train a rank-r LoRA adapter on the frozen model instead of every weight")
+    .option("--lora-alpha <a>", "LoRA scaling numerator (scale alpha/r; default alpha = r)")
+    .option("--lora-targets <list>", "projections with adapters, comma-separated (default all: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj)")
     .action(async (flags: TrainFlags) => {
       const summary = await runTrain(flags, io);
       if (summary.interrupted) process.exitCode = INTERRUPT_EXIT_CODE;

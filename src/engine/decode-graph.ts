@@ -50,6 +50,8 @@ import {
   transposeLast,
   unsqueeze,
 } from "./graph/ops/index.js";
+import { declareAdapter, type LoraConfig } from "./lora.js";
+import { projection } from "./model.js";
 import { layerParamName, paramShapes } from "./params.js";
 import { ropeInvFreq } from "./reference.js";
 
@@ -58,10 +60,17 @@ export const MASKED = -1e9;
 
 type Weights = Map<string, Tensor>;
 
-function weightInputs(g: Graph, config: ModelConfig): Weights {
+/** Every weight as an input by its HF name, plus the adapter's tensors when one is given. */
+function weightInputs(g: Graph, config: ModelConfig, lora: LoraConfig | undefined): Weights {
   const w: Weights = new Map();
   for (const { name, shape } of paramShapes(config)) w.set(name, g.input(name, "float32", shape));
+  if (lora) declareAdapter(g, config, lora, "float32", w);
   return w;
+}
+
+/** x·Wᵀ of layer n's projection `suffix`, with its LoRA path when the weights carry one. */
+function proj(g: Graph, w: Weights, n: number, suffix: string, x: Tensor): Tensor {
+  return projection(g, w, layerParamName(n, suffix), x);
 }
 
 function weight(w: Weights, name: string): Tensor {
@@ -91,10 +100,10 @@ function rope(g: Graph, x: Tensor, cos: Tensor, sin: Tensor, D: number): Tensor 
 
 function mlp(g: Graph, w: Weights, n: number, x: Tensor, eps: number): Tensor {
   const h = rmsNorm(g, x, weight(w, layerParamName(n, "post_attention_layernorm.weight")), eps);
-  const gate = linear(g, h, weight(w, layerParamName(n, "mlp.gate_proj.weight")));
-  const up = linear(g, h, weight(w, layerParamName(n, "mlp.up_proj.weight")));
+  const gate = proj(g, w, n, "mlp.gate_proj.weight", h);
+  const up = proj(g, w, n, "mlp.up_proj.weight", h);
   const act = mul(g, mul(g, gate, sigmoid(g, gate)), up);
-  return add(g, x, linear(g, act, weight(w, layerParamName(n, "mlp.down_proj.weight"))));
+  return add(g, x, proj(g, w, n, "mlp.down_proj.weight", act));
 }
 
 function head(g: Graph, w: Weights, config: ModelConfig, x: Tensor): Tensor {
@@ -106,10 +115,10 @@ function head(g: Graph, w: Weights, config: ModelConfig, x: Tensor): Tensor {
 /**
  * Prefill graph.
  * inputs: tokens [B, P] int64, cos/sin [P, D/2], causal [P, P] (0 at k ≤ q, MASKED above),
- *         last [B] int64, and every weight by its HF name.
+ *         last [B] int64, every weight by its HF name, and the adapter's tensors with `lora`.
  * outputs: logits [B, V], present_k_N / present_v_N [B, KV, P, D] for each layer N.
  */
-export function buildPrefillGraph(config: ModelConfig): Graph {
+export function buildPrefillGraph(config: ModelConfig, lora?: LoraConfig): Graph {
   const { hiddenSize: C, numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, rmsNormEps: eps } = config;
   const G = H / KV;
   const g = new GraphBuilder("spiral-prefill");
@@ -118,7 +127,7 @@ export function buildPrefillGraph(config: ModelConfig): Graph {
   const sinIn = g.input("sin", "float32", ["P", D / 2]);
   const causal = g.input("causal", "float32", ["P", "P"]);
   const last = g.input("last", "int64", ["B"]);
-  const w = weightInputs(g, config);
+  const w = weightInputs(g, config, lora);
   const cos = unsqueeze(g, cosIn, [1]); // [P, 1, D/2]
   const sin = unsqueeze(g, sinIn, [1]);
   const scale = g.scalar(1 / Math.sqrt(D), "float32");
@@ -127,9 +136,9 @@ export function buildPrefillGraph(config: ModelConfig): Graph {
   for (let n = 0; n < config.numHiddenLayers; n++) {
     const lw = (s: string) => weight(w, layerParamName(n, s));
     const h = rmsNorm(g, x, lw("input_layernorm.weight"), eps);
-    let q = reshape(g, linear(g, h, lw("self_attn.q_proj.weight")), ["B", "P", H, D]);
-    let k = reshape(g, linear(g, h, lw("self_attn.k_proj.weight")), ["B", "P", KV, D]);
-    const v = reshape(g, linear(g, h, lw("self_attn.v_proj.weight")), ["B", "P", KV, D]);
+    let q = reshape(g, proj(g, w, n, "self_attn.q_proj.weight", h), ["B", "P", H, D]);
+    let k = reshape(g, proj(g, w, n, "self_attn.k_proj.weight", h), ["B", "P", KV, D]);
+    const v = reshape(g, proj(g, w, n, "self_attn.v_proj.weight", h), ["B", "P", KV, D]);
     q = rope(g, rmsNorm(g, q, lw("self_attn.q_norm.weight"), eps), cos, sin, D);
     k = rope(g, rmsNorm(g, k, lw("self_attn.k_norm.weight"), eps), cos, sin, D);
     const kT = transpose(g, k, [0, 2, 1, 3]); // [B, KV, P, D]
@@ -141,7 +150,7 @@ export function buildPrefillGraph(config: ModelConfig): Graph {
     const scores = add(g, mul(g, matmul(g, q5, transposeLast(g, unsqueeze(g, kT, [2]))), scale), causal); // [B, KV, G, P, P]
     const attn = matmul(g, softmax(g, scores, -1), unsqueeze(g, vT, [2])); // [B, KV, G, P, D]
     const merged = reshape(g, transpose(g, attn, [0, 3, 1, 2, 4]), ["B", "P", H * D]); // [B, P, H·D]
-    x = add(g, x, linear(g, merged, lw("self_attn.o_proj.weight")));
+    x = add(g, x, proj(g, w, n, "self_attn.o_proj.weight", merged));
     x = mlp(g, w, n, x, eps);
   }
   const rows = gather(g, flatten2d(g, x), last); // [B, C]
@@ -153,10 +162,11 @@ export function buildPrefillGraph(config: ModelConfig): Graph {
 /**
  * Decode graph.
  * inputs: tokens [B] int64, cos/sin [B, D/2] (row positions), bias [B, S], past_k_N / past_v_N
- *         [B, KV, S, D] for each layer N, and every weight by its HF name.
+ *         [B, KV, S, D] for each layer N, every weight by its HF name, and the adapter's tensors
+ *         with `lora`.
  * outputs: logits [B, V], new_k_N / new_v_N [B, KV, 1, D].
  */
-export function buildDecodeGraph(config: ModelConfig): Graph {
+export function buildDecodeGraph(config: ModelConfig, lora?: LoraConfig): Graph {
   const { numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, rmsNormEps: eps } = config;
   const G = H / KV;
   const g = new GraphBuilder("spiral-decode");
@@ -168,7 +178,7 @@ export function buildDecodeGraph(config: ModelConfig): Graph {
   for (let n = 0; n < config.numHiddenLayers; n++) {
     past.push({ k: g.input(`past_k_${n}`, "float32", ["B", KV, "S", D]), v: g.input(`past_v_${n}`, "float32", ["B", KV, "S", D]) });
   }
-  const w = weightInputs(g, config);
+  const w = weightInputs(g, config, lora);
   const cos = unsqueeze(g, cosIn, [1, 2]); // [B, 1, 1, D/2]
   const sin = unsqueeze(g, sinIn, [1, 2]);
   const bias = unsqueeze(g, biasIn, [1, 2]); // [B, 1, 1, S]
@@ -179,9 +189,9 @@ export function buildDecodeGraph(config: ModelConfig): Graph {
     const lw = (s: string) => weight(w, layerParamName(n, s));
     const { k: pastK, v: pastV } = past[n] as { k: Tensor; v: Tensor };
     const h = rmsNorm(g, x, lw("input_layernorm.weight"), eps);
-    let q = reshape(g, linear(g, h, lw("self_attn.q_proj.weight")), ["B", KV, G, D]);
-    let k = reshape(g, linear(g, h, lw("self_attn.k_proj.weight")), ["B", KV, 1, D]);
-    const v = reshape(g, linear(g, h, lw("self_attn.v_proj.weight")), ["B", KV, 1, D]);
+    let q = reshape(g, proj(g, w, n, "self_attn.q_proj.weight", h), ["B", KV, G, D]);
+    let k = reshape(g, proj(g, w, n, "self_attn.k_proj.weight", h), ["B", KV, 1, D]);
+    const v = reshape(g, proj(g, w, n, "self_attn.v_proj.weight", h), ["B", KV, 1, D]);
     q = rope(g, rmsNorm(g, q, lw("self_attn.q_norm.weight"), eps), cos, sin, D);
     k = rope(g, rmsNorm(g, k, lw("self_attn.k_norm.weight"), eps), cos, sin, D);
     g.output(k, `new_k_${n}`);
@@ -194,7 +204,7 @@ export function buildDecodeGraph(config: ModelConfig): Graph {
     const eSelf = exp(g, sub(g, self, m)); // [B, KV, G, 1]
     const z = add(g, reduceSum(g, ePast, [-1], true), eSelf);
     const attn = div(g, add(g, matmul(g, ePast, pastV), mul(g, eSelf, v)), z); // [B, KV, G, D]
-    x = add(g, x, linear(g, reshape(g, attn, ["B", H * D]), lw("self_attn.o_proj.weight")));
+    x = add(g, x, proj(g, w, n, "self_attn.o_proj.weight", reshape(g, attn, ["B", H * D])));
     x = mlp(g, w, n, x, eps);
   }
   g.output(head(g, w, config, x), "logits");

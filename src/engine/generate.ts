@@ -37,6 +37,7 @@ import { buildDecodeGraph, buildPrefillGraph, causalBias, MASKED, ropeTables } f
 import type { Graph } from "./graph/builder.js";
 import { toModelProto } from "./graph/serialize.js";
 import { type Feeds, f32, GraphSession, i64, type OrtTensor } from "./graph/session.js";
+import type { Adapter } from "./lora.js";
 import { paramShapes, type Params } from "./params.js";
 import { adjustLogits, adjustsLogits, checkSamplingParams, type LogitAdjustments, sampleToken, type SamplingParams } from "./sampling.js";
 import type { Tokenizer } from "./tokenizer/tokenizer.js";
@@ -121,6 +122,11 @@ export interface GeneratorOptions {
    * are seen only after `refreshWeights()`. For evaluation and the CLI, where weights are fixed.
    */
   bakeWeights?: boolean;
+  /**
+   * A LoRA adapter applied beside the base weights (never merged into them): its tensors are fed
+   * zero-copy at every run (live, also with `bakeWeights`, which bakes only the base).
+   */
+  adapter?: Adapter;
 }
 
 interface Row {
@@ -258,6 +264,8 @@ export class Generator {
     }
     const weights: Feeds = {};
     if (options.bakeWeights !== true) for (const { name, shape } of paramShapes(config)) weights[name] = f32(params.view(name), shape);
+    const adapter = options.adapter?.params;
+    for (const v of adapter?.layout.views ?? []) weights[v.name] = f32((adapter as Params).view(v.name), v.shape);
     const [prefill, decode] = await buildRunners(config, params, options);
     return new Generator(config, params, tokenizer, prefill, decode, weights, options);
   }
@@ -519,7 +527,8 @@ interface InferenceRunner {
 const WEIGHTS_FILE = "spiral-weights.bin";
 
 async function buildRunners(config: ModelConfig, params: Params, options: GeneratorOptions): Promise<[InferenceRunner, InferenceRunner]> {
-  const graphs = [buildPrefillGraph(config), buildDecodeGraph(config)];
+  const lora = options.adapter?.config;
+  const graphs = [buildPrefillGraph(config, lora), buildDecodeGraph(config, lora)];
   if (options.bakeWeights === true) {
     const [a, b] = await Promise.all(graphs.map((g) => bakedSession(g, params, options.threads)));
     return [a as InferenceRunner, b as InferenceRunner];

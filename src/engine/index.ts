@@ -9,6 +9,10 @@ export { parseModelConfig, toHfConfig, parameterCount } from "./config.js";
 export type { ModelPresetName } from "./presets.js";
 export { modelPreset, modelPresetNames, modelPresets } from "./presets.js";
 export type { ParamLayout, ParamView } from "./params.js";
+export type { Adapter, LoraConfig, LoraTarget } from "./lora.js";
+export { initAdapter, loraLayout, loraScale, LORA_TARGETS, mergeAdapter } from "./lora.js";
+export type { BaseFingerprint, LoadedAdapter, SaveAdapterInput } from "./peft.js";
+export { baseFingerprint, loadAdapter, saveAdapter } from "./peft.js";
 export { Params, initParams, paramLayout } from "./params.js";
 
 export type { LoadedCheckpoint, LoadCheckpointOptions, SaveCheckpointInput } from "./checkpoint.js";

@@ -11,6 +11,7 @@ import ort from "onnxruntime-node";
 import type { ModelConfig } from "./config.js";
 import { GraphSession } from "./graph/session.js";
 import { type LossKind, buildLossGraph, lossNames } from "./loss.js";
+import type { Adapter } from "./lora.js";
 import type { Params } from "./params.js";
 
 /** Rows of tokens, left- or right-padded to one length T. Arrays are row-major [B, T]. */
@@ -73,6 +74,11 @@ export interface LossRunnerOptions {
   readonly threads?: number;
   /** onnxruntime's CPU memory arena (default true); off saves ~25 % peak memory on large models. */
   readonly memoryArena?: boolean;
+  /**
+   * Train a LoRA adapter on the frozen `params`: its tensors are fed like the base's (zero-copy
+   * views, in-place updates seen), and `lossAndGrad` writes gradients in the adapter's layout.
+   */
+  readonly adapter?: Adapter;
 }
 
 /** Token ids as int64, each checked to lie in [0, V) (onnxruntime's Gather error would not say which). */
@@ -111,13 +117,22 @@ export class LossRunner {
     for (const v of params.layout.views) {
       this.paramFeeds[v.name] = new ort.Tensor("float32", params.data.subarray(v.offset, v.offset + v.size), v.shape);
     }
+    const adapter = options.adapter?.params;
+    for (const v of adapter?.layout.views ?? []) {
+      this.paramFeeds[v.name] = new ort.Tensor("float32", (adapter as Params).data.subarray(v.offset, v.offset + v.size), v.shape);
+    }
+  }
+
+  /** The layout gradients are written in: the adapter's when training one, else the model's. */
+  get trainedLayout(): Params["layout"] {
+    return (this.options.adapter?.params ?? this.params).layout;
   }
 
   private session(kind: LossKind | undefined, constrained: boolean, entropyBonus = false): Promise<GraphSession> {
     const key = `${kind ?? "logprobs"}|${constrained}|${entropyBonus}`;
     let s = this.sessions.get(key);
     if (!s) {
-      const { graph } = buildLossGraph(this.config, { ...(kind ? { kind } : {}), constrained, entropyBonus });
+      const { graph } = buildLossGraph(this.config, { ...(kind ? { kind } : {}), constrained, entropyBonus, ...(this.options.adapter ? { lora: this.options.adapter.config } : {}) });
       s = GraphSession.fromGraph(graph, {
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
         ...(this.options.memoryArena === undefined ? {} : { memoryArena: this.options.memoryArena }),
@@ -176,8 +191,8 @@ export class LossRunner {
    */
   async lossAndGrad(batch: LossBatch, settings: LossSettings, gradsOut: Float32Array): Promise<LossStats> {
     const { B, T } = batch;
-    const layout = this.params.layout;
-    expectLength("gradsOut", gradsOut.length, layout.totalSize, "the parameter layout's totalSize");
+    const layout = this.trainedLayout;
+    expectLength("gradsOut", gradsOut.length, layout.totalSize, this.options.adapter ? "the adapter layout's totalSize" : "the parameter layout's totalSize");
     const feeds = this.tokenFeeds(batch, settings.temperature ?? 1);
     expectLength("lossMask", batch.lossMask.length, B * T, "[B·T]");
     feeds[lossNames.lossMask] = new ort.Tensor("float32", batch.lossMask, [B, T]);

@@ -31,6 +31,7 @@ import { Graph, type Tensor, attr } from "./graph/builder.js";
 import { gradients } from "./graph/autodiff.js";
 import * as op from "./graph/ops/index.js";
 import { type FloatType, MASKED, causalPaddingBias, declareParams, lmHead, qwen3Hidden } from "./model.js";
+import { declareAdapter, type LoraConfig } from "./lora.js";
 import { paramShapes } from "./params.js";
 
 export type LossKind = "ppo" | "reinforce" | "xent";
@@ -46,6 +47,11 @@ export interface LossGraphOptions {
   readonly entropyBonus?: boolean;
   /** float32 (default) for training; float64 builds the same graph in double for gradient checks. */
   readonly dtype?: FloatType;
+  /**
+   * A LoRA adapter of this shape on the frozen base (lora.ts): its tensors become inputs and the
+   * gradient outputs are `grad.<adapter tensor>` only; the base gets none.
+   */
+  readonly lora?: LoraConfig;
 }
 
 /** Graph input and output names (the runner and other engine code feed and fetch by these). */
@@ -107,6 +113,7 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
   const g = new Graph(options.kind ? `loss-${options.kind}` : "logprobs");
   const f = options.dtype ?? "float32";
   const params = declareParams(g, config, f);
+  const adapterNames = options.lora ? declareAdapter(g, config, options.lora, f, params) : undefined;
   const tokens = g.input(n.tokens, "int64", ["B", "T"]);
   const mask = g.input(n.attentionMask, f, ["B", "T"]);
   const temperature = g.input(n.temperature, f, []);
@@ -191,7 +198,7 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
   }
   g.output(loss, n.loss);
 
-  const names = paramShapes(config).map((p) => p.name);
+  const names = adapterNames ?? paramShapes(config).map((p) => p.name);
   const wrt = names.map((name) => params.get(name) as Tensor);
   const grads = gradients(g, loss, wrt);
   grads.forEach((grad, i) => {

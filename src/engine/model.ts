@@ -22,6 +22,7 @@
 import type { ModelConfig } from "./config.js";
 import { type Graph, type Tensor } from "./graph/builder.js";
 import * as op from "./graph/ops/index.js";
+import { LORA_SCALING_KEY, loraNames } from "./lora.js";
 import { layerParamName, paramShapes } from "./params.js";
 
 export type ParamTensors = ReadonlyMap<string, Tensor>;
@@ -40,6 +41,26 @@ function param(p: ParamTensors, name: string): Tensor {
   const t = p.get(name);
   if (!t) throw new Error(`Model graph: parameter "${name}" was not declared`);
   return t;
+}
+
+/**
+ * x·Wᵀ for the weight named `weightName`; where the map also holds a LoRA adapter for it (lora.ts),
+ * plus s·(x·Aᵀ)·Bᵀ: the scale goes on the rank-r product and the sum is the third operand of the
+ * B Gemm, so the adapter adds two thin Gemms and one [N, r] Mul. Without an adapter this is exactly
+ * `op.linear`.
+ */
+export function projection(g: Graph, params: ParamTensors, weightName: string, x: Tensor): Tensor {
+  const w = param(params, weightName);
+  const names = loraNames(weightName);
+  const a = params.get(names.a);
+  if (!a) return op.linear(g, x, w);
+  const b = param(params, names.b);
+  const s = param(params, LORA_SCALING_KEY);
+  const flat = x.shape.length === 2 ? x : op.flatten2d(g, x);
+  const base = op.gemm(g, flat, w, undefined, { transB: true }); // [N, out]
+  const low = op.mul(g, op.gemm(g, flat, a, undefined, { transB: true }), s); // [N, r]
+  const y = op.gemm(g, low, b, base, { transB: true }); // [N, out]
+  return x.shape.length === 2 ? y : op.unflatten(g, y, x);
 }
 
 /**
@@ -178,9 +199,9 @@ export function decoderLayer(
   const [B, T] = x.shape as [string | number, string | number];
 
   const h = rmsNorm(g, x, w("input_layernorm.weight"), eps); // [B, T, C]
-  let q = op.reshape(g, op.linear(g, h, w("self_attn.q_proj.weight")), [B, T, H, D]); // [B, T, H, D]
-  let k = op.reshape(g, op.linear(g, h, w("self_attn.k_proj.weight")), [B, T, KV, D]); // [B, T, KV, D]
-  let v = op.reshape(g, op.linear(g, h, w("self_attn.v_proj.weight")), [B, T, KV, D]); // [B, T, KV, D]
+  let q = op.reshape(g, projection(g, params, layerParamName(layer, "self_attn.q_proj.weight"), h), [B, T, H, D]); // [B, T, H, D]
+  let k = op.reshape(g, projection(g, params, layerParamName(layer, "self_attn.k_proj.weight"), h), [B, T, KV, D]); // [B, T, KV, D]
+  let v = op.reshape(g, projection(g, params, layerParamName(layer, "self_attn.v_proj.weight"), h), [B, T, KV, D]); // [B, T, KV, D]
   q = applyRope(g, rmsNorm(g, q, w("self_attn.q_norm.weight"), eps), rope, D);
   k = applyRope(g, rmsNorm(g, k, w("self_attn.k_norm.weight"), eps), rope, D);
   // The 1/√D score scale is folded into q (T·H·D multiplies instead of T·S·H).
@@ -203,13 +224,13 @@ export function decoderLayer(
   attn = op.reshape(g, attn, [B, KV, G, T, D]);
   attn = op.transpose(g, attn, [0, 3, 1, 2, 4]); // [B, T, KV, G, D]
   attn = op.reshape(g, attn, [B, T, H * D]); // [B, T, H·D]
-  x = op.add(g, x, op.linear(g, attn, w("self_attn.o_proj.weight"))); // [B, T, C]
+  x = op.add(g, x, projection(g, params, layerParamName(layer, "self_attn.o_proj.weight"), attn)); // [B, T, C]
 
   const h2 = rmsNorm(g, x, w("post_attention_layernorm.weight"), eps);
-  const gate = op.linear(g, h2, w("mlp.gate_proj.weight")); // [B, T, I]
-  const up = op.linear(g, h2, w("mlp.up_proj.weight")); // [B, T, I]
+  const gate = projection(g, params, layerParamName(layer, "mlp.gate_proj.weight"), h2); // [B, T, I]
+  const up = projection(g, params, layerParamName(layer, "mlp.up_proj.weight"), h2); // [B, T, I]
   const act = swiglu(g, gate, up); // [B, T, I]
-  x = op.add(g, x, op.linear(g, act, w("mlp.down_proj.weight"))); // [B, T, C]
+  x = op.add(g, x, projection(g, params, layerParamName(layer, "mlp.down_proj.weight"), act)); // [B, T, C]
   return { x, k, v };
 }
 

@@ -83,9 +83,14 @@ export function paramShapes(config: ModelConfig): { name: string; shape: number[
 }
 
 export function paramLayout(config: ModelConfig): ParamLayout {
+  return layoutOf(paramShapes(config));
+}
+
+/** The aligned flat layout of named tensors, in the order given (shared with LoRA adapters). */
+export function layoutOf(shapes: readonly { name: string; shape: readonly number[] }[]): ParamLayout {
   const views: ParamView[] = [];
   let offset = 0;
-  for (const { name, shape } of paramShapes(config)) {
+  for (const { name, shape } of shapes) {
     const size = shape.reduce((a, b) => a * b, 1);
     views.push({ name, shape, offset, size });
     offset = alignUp(offset + size);

@@ -8,6 +8,8 @@
  *   openai:<base-url>#<model>                an OpenAI-compatible endpoint; key from
  *                                            $SPIRAL_OPENAI_API_KEY, else $OPENAI_API_KEY
  *   <directory>                              a checkpoint (config.json + weights)
+ *   <base>+<adapter>                         a checkpoint with a LoRA adapter (PEFT directory) applied
+ *   <adapter directory>                      the same, the base read from its base_model_name_or_path
  *
  * A checkpoint plays with the prompt mode of its training run when it sits in a run directory
  * (runs/<name>/config.json's `promptMode`, and that run's tokenizer when the checkpoint has no
@@ -16,7 +18,8 @@
  * These are training's prompt modes (`rl/prompt-mode.ts`), so a model is evaluated as it was
  * trained. An endpoint plays with chat prompts.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { Agent } from "../games/agent.js";
 import type { GameInfo, Observation } from "../games/game.js";
 import type { Rng } from "../games/rng.js";
@@ -24,6 +27,7 @@ import { makeReferenceAgent } from "../games/agent-registry.js";
 import { Generator } from "../engine/generate.js";
 import { LossRunner } from "../engine/loss-runner.js";
 import { openModelDir, runSettingsOf } from "../engine/model-dir.js";
+import { loadAdapter } from "../engine/peft.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
 import type { PromptMode } from "../rl/actor.js";
@@ -34,7 +38,7 @@ import { openaiPolicy } from "./openai-policy.js";
 
 export type PolicySpec =
   | { readonly kind: "reference"; readonly name: string }
-  | { readonly kind: "checkpoint"; readonly dir: string }
+  | { readonly kind: "checkpoint"; readonly dir: string; readonly adapter?: string }
   | { readonly kind: "openai"; readonly baseUrl: string; readonly model: string };
 
 /** Names that resolve to reference agents (which games each plays is the registry's business). */
@@ -66,7 +70,21 @@ export function parsePolicySpec(text: string): PolicySpec {
   // A directory wins over a reference name, so a checkpoint called "random" can still be named.
   // What is wrong with one (a run directory, no config.json, no tokenizer…) is said when it is
   // opened (engine/model-dir.ts), before any game.
-  if (existsSync(spec) && statSync(spec).isDirectory()) return { kind: "checkpoint", dir: spec };
+  const isDir = (d: string) => existsSync(d) && statSync(d).isDirectory();
+  const plus = spec.lastIndexOf("+");
+  if (!isDir(spec) && plus > 0) {
+    const dir = spec.slice(0, plus);
+    const adapter = spec.slice(plus + 1);
+    if (!isDir(dir) || !existsSync(join(dir, "config.json"))) throw new Error(`Expected BASE+ADAPTER with BASE a checkpoint directory; got "${dir}" in "${spec}"`);
+    if (!existsSync(join(adapter, "adapter_config.json"))) throw new Error(`Expected BASE+ADAPTER with ADAPTER a LoRA adapter directory (adapter_config.json); got "${adapter}" in "${spec}"`);
+    return { kind: "checkpoint", dir, adapter };
+  }
+  if (isDir(spec) && !existsSync(join(spec, "config.json")) && existsSync(join(spec, "adapter_config.json"))) {
+    const base = adapterBase(spec);
+    if (base === undefined) throw new Error(`${spec} is a LoRA adapter whose base_model_name_or_path is not a local checkpoint directory; name the base as BASE+${spec}`);
+    return { kind: "checkpoint", dir: base, adapter: spec };
+  }
+  if (isDir(spec)) return { kind: "checkpoint", dir: spec };
   if ((REFERENCE_NAMES as readonly string[]).includes(spec)) return { kind: "reference", name: spec };
   throw new Error(`Unknown policy "${spec}": not a directory and not a reference agent. Expected ${SPEC_HELP}`);
 }
@@ -74,8 +92,18 @@ export function parsePolicySpec(text: string): PolicySpec {
 /** The spec as one string again (for tables and transcripts). */
 export function formatPolicySpec(spec: PolicySpec): string {
   if (spec.kind === "reference") return spec.name;
-  if (spec.kind === "checkpoint") return spec.dir;
+  if (spec.kind === "checkpoint") return spec.adapter === undefined ? spec.dir : `${spec.dir}+${spec.adapter}`;
   return `openai:${spec.baseUrl}#${spec.model}`;
+}
+
+/** An adapter directory's base_model_name_or_path, when that is a checkpoint directory here. */
+function adapterBase(dir: string): string | undefined {
+  try {
+    const base = (JSON.parse(readFileSync(join(dir, "adapter_config.json"), "utf8")) as { base_model_name_or_path?: unknown }).base_model_name_or_path;
+    return typeof base === "string" && existsSync(join(base, "config.json")) ? base : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A reference agent for `gameId`, with `optimal` resolved to the game's perfect player. */
@@ -140,13 +168,15 @@ export { runSettingsOf } from "../engine/model-dir.js";
  * caller's, else the training run's (a checkpoint inside a run directory), else compact for the
  * byte-level tokenizer and chat otherwise.
  */
-export async function openCheckpoint(dir: string, settings: SamplingSettings, name = dir): Promise<PolicyPlayer> {
-  const run = runSettingsOf(dir);
+export async function openCheckpoint(dir: string, settings: SamplingSettings, name = dir, adapterDir?: string): Promise<PolicyPlayer> {
+  // A LoRA run's checkpoint sits in its run directory: the prompt mode comes from there.
+  const run = runSettingsOf(adapterDir ?? dir);
   const { config, params, tokenizer } = await openModelDir(dir, { what: "checkpoint", ...(settings.log === undefined ? {} : { log: settings.log }) });
+  const adapter = adapterDir === undefined ? {} : { adapter: (await loadAdapter(adapterDir, config, { optimizer: false })).adapter };
   const threads = settings.threads;
   // Weights are fixed during evaluation: baked in, ORT prepacks them.
-  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...(threads === undefined ? {} : { threads }) });
-  const runner = new LossRunner(config, params, threads === undefined ? {} : { threads });
+  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...adapter, ...(threads === undefined ? {} : { threads }) });
+  const runner = new LossRunner(config, params, { ...adapter, ...(threads === undefined ? {} : { threads }) });
   const policy = modelPolicy({
     name, generator, runner, tokenizer, temperature: settings.temperature, version: () => 0, ...(settings.topP === undefined ? {} : { topP: settings.topP }),
   });
@@ -164,7 +194,7 @@ export async function openPolicy(spec: PolicySpec, settings: SamplingSettings): 
   if (spec.kind === "reference") {
     return { kind: "agent", name, agentFor: (gameId) => referenceAgentFor(spec.name, gameId), close: () => Promise.resolve() };
   }
-  if (spec.kind === "checkpoint") return openCheckpoint(spec.dir, settings, name);
+  if (spec.kind === "checkpoint") return openCheckpoint(spec.dir, settings, name, spec.adapter);
   const policy = openaiPolicy({
     baseUrl: spec.baseUrl, model: spec.model, temperature: settings.temperature,
     ...(settings.topP === undefined ? {} : { topP: settings.topP }), ...(settings.concurrency === undefined ? {} : { concurrency: settings.concurrency }),

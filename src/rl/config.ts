@@ -8,6 +8,7 @@
  * runs/<name>/config.json and is all a resumed run needs.
  */
 import { z } from "zod";
+import { LORA_TARGETS } from "../engine/lora.js";
 import { learningRate, type LrSchedule } from "../engine/schedule.js";
 
 const gameEntry = z.strictObject({
@@ -82,6 +83,18 @@ const evalSchema = z.strictObject({
   kuhn: z.boolean().default(true),
 });
 
+/** LoRA training (engine/lora.ts): the base stays frozen, only the adapter learns. */
+const loraSchema = z.strictObject({
+  /** Rank r of every adapter. */
+  r: z.number().int().positive(),
+  /** Scaling numerator; the adapter's output is multiplied by alpha / r (default alpha = r: scale 1). */
+  alpha: z.number().positive().optional(),
+  /** Projections that get an adapter (default all seven). */
+  targets: z.array(z.enum(LORA_TARGETS)).min(1).default([...LORA_TARGETS]),
+  /** rsLoRA scaling alpha / √r. */
+  rslora: z.boolean().default(false),
+});
+
 export const trainConfigSchema = z.strictObject({
   /** Run name: the directory under `out`. */
   name: z.string().min(1).default("spiral"),
@@ -94,7 +107,8 @@ export const trainConfigSchema = z.strictObject({
   games: z.array(gameEntry).min(1).default([{ id: "TicTacToe-v0", weight: 1 }, { id: "KuhnPoker-v1", weight: 1 }, { id: "SimpleNegotiation-v1", weight: 1 }]),
   /**
    * "self" (self-play, both seats trained) or a fixed opponent, any policy spec but an endpoint:
-   * "random", "minimax", "heuristic", "nash", "optimal", or a frozen checkpoint directory.
+   * "random", "minimax", "heuristic", "nash", "optimal", or a frozen checkpoint directory; in a LoRA
+   * run also "pool:K", one of the last K adapter snapshots per step (rl/adapter-pool.ts).
    */
   opponent: z.string().min(1).default("self"),
   /** "compact": short prompts, replies constrained to legal moves. "chat": chat template, free replies, boxed answers. */
@@ -120,6 +134,8 @@ export const trainConfigSchema = z.strictObject({
   model: modelSchema.default(modelSchema.parse({})),
   optim: optimSchema.default(optimSchema.parse({})),
   eval: evalSchema.default(evalSchema.parse({})),
+  /** Train a LoRA adapter on the frozen model instead of every weight; null: full training. */
+  lora: loraSchema.nullable().default(null),
   /** Checkpoint every n steps (and after the last). */
   checkpointEvery: z.number().int().positive().default(25),
   /** Sample games written as transcripts per step. */
@@ -158,7 +174,7 @@ export function parseTrainConfig(input: unknown): TrainConfig {
   return result.data;
 }
 
-const NESTED = ["rae", "model", "optim", "eval"] as const;
+const NESTED = ["rae", "model", "optim", "eval", "lora"] as const;
 
 /** `over` on top of `base`, merging the nested groups key by key. Neither is validated here. */
 export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
@@ -182,6 +198,7 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
  * - `chat-smoke`: the chat path end to end in CI — a Qwen3-shaped random model (real vocabulary,
  *   2 thin layers) with the real Qwen3 tokenizer, chat prompts, long free replies, boxed answers,
  *   a few steps, a checkpoint.
+ * - `chat-lora`: the same model and prompts trained as a LoRA adapter on the frozen random base.
  * - `paper`: the paper's settings (Qwen3-4B-Base from `model.dir`), for a GPU machine later.
  */
 export const trainPresets: Readonly<Record<string, TrainConfigInput>> = {
@@ -229,6 +246,22 @@ export const trainPresets: Readonly<Record<string, TrainConfigInput>> = {
     optim: { lr: 1e-4, microBatch: 1 },
     eval: { every: 0, games: 4, kuhn: false },
     checkpointEvery: 1,
+  },
+  // chat-smoke's model and prompts, trained as a LoRA adapter (rank 8 on all seven projections)
+  // on the frozen random base: two steps, so the second samples from the updated adapter.
+  "chat-lora": {
+    name: "chat-lora",
+    steps: 2,
+    games: [{ id: "TicTacToe-v0", weight: 1 }, { id: "KuhnPoker-v1", weight: 1 }],
+    promptMode: "chat",
+    rolloutBatch: 4,
+    envs: 4,
+    maxNewTokens: 48,
+    model: { preset: "qwen3-0.6b", overrides: { hiddenSize: 64, intermediateSize: 128, numHiddenLayers: 2, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 32 }, tokenizer: "qwen3" },
+    optim: { lr: 1e-3, microBatch: 1 },
+    eval: { every: 0, games: 4, kuhn: false },
+    checkpointEvery: 1,
+    lora: { r: 8, alpha: 16 },
   },
   paper: {
     name: "paper",

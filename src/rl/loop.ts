@@ -44,6 +44,8 @@ import { createActorPool } from "./actor-pool.js";
 import { learningRateAt, type TrainConfig } from "./config.js";
 import { evaluate, type EvalReport, type Matchup } from "./eval.js";
 import { learnStep, type LearnerStats } from "./learner.js";
+import { type LoraRun, openLoraRun, saveLoraCheckpoint } from "./lora-run.js";
+import { loadPoolSnapshots, openAdapterPool, parsePoolSpec, POOL_FILE } from "./adapter-pool.js";
 import { modelPolicy } from "./model-policy.js";
 import { openOpponent } from "./opponent.js";
 import type { Policy } from "./policy.js";
@@ -51,7 +53,7 @@ import { promptMode } from "./prompt-mode.js";
 import { checkRaeState, createRae, scoreSamples, type RaeState } from "./rae.js";
 import { pickRecordedGames, writeGameRecords } from "./game-records.js";
 import { startHeartbeat, type HeartbeatWriter } from "./heartbeat.js";
-import { openResumePoint } from "./resume.js";
+import { openResumePoint, resumeStep } from "./resume.js";
 import { appendMetrics, assertNewRunDir, checkpointName, createRunDir, setAsideAfter, sweepInterruptedSaves, writeTranscript } from "./run-dir.js";
 import { checkTrainConfig, presetShape } from "./validate.js";
 import { addOutcome, NO_OUTCOMES, type Outcomes } from "./stats.js";
@@ -120,8 +122,10 @@ export interface TrainSummary {
   readonly interrupted: boolean;
   readonly lastEval?: EvalMetrics;
   readonly seconds: number;
-  /** The final weights (for tests comparing runs). */
+  /** The final weights (for tests comparing runs); in a LoRA run the frozen base. */
   readonly params: Params;
+  /** A LoRA run's final adapter tensors. */
+  readonly adapter?: Params;
 }
 
 /** The directory the run's tokenizer comes from; undefined for the byte-level tokenizer. */
@@ -234,15 +238,20 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
   let rae = createRae({ alpha: config.rae.alpha, enabled: config.rae.enabled });
   let startStep = 0;
   const hyper = { lr: config.optim.lr, beta1: config.optim.beta1, beta2: config.optim.beta2, eps: config.optim.eps, weightDecay: config.optim.weightDecay };
-  // A resumed run continues from a checkpoint that loaded whole (resume.ts); only then are the
-  // lines and checkpoints of later steps set aside (never deleted).
-  const resumed = options.resume === true ? await openResumePoint(runDir, options.resumeFrom, log) : undefined;
-  if (options.resume === true) {
-    const aside = await setAsideAfter(runDir, resumed?.step ?? -1);
-    const moved = aside.dir === undefined ? "" : `; set aside in ${aside.dir}: ${[aside.linesSetAside > 0 ? `metrics.jsonl (${aside.linesSetAside} later lines)` : "", ...aside.checkpoints].filter((x) => x !== "").join(", ")}`;
-    log(resumed === undefined ? `resume: no checkpoint yet in ${runDir}; starting from step 0${moved}` : `resume: from ${checkpointName(resumed.step)} (${aside.kept} metrics lines kept)${moved}`);
-  }
-  if (resumed !== undefined) {
+  // A resumed run continues from a checkpoint that loaded whole (resume.ts; a LoRA run's adapter
+  // checkpoint through lora-run.ts); only then are the lines and checkpoints of later steps set
+  // aside (never deleted).
+  const resumed = options.resume === true && config.lora === null ? await openResumePoint(runDir, options.resumeFrom, log) : undefined;
+  // LoRA (lora-run.ts): frozen base, the adapter and its optimiser are what train and get saved.
+  let lora: LoraRun | undefined;
+  let loraFrom: number | undefined;
+  if (config.lora !== null) {
+    if (config.actors > 1) throw new Error("lora: worker-thread actors (actors > 1) do not take adapters yet; use actors = 1");
+    loraFrom = options.resume === true ? await resumeStep(runDir, options.resumeFrom) : undefined;
+    lora = await openLoraRun(config, runDir, loraFrom, hyper);
+    ({ modelConfig, base: params, optimizer, startStep } = lora);
+    if (lora.rae !== undefined) rae = lora.rae;
+  } else if (resumed !== undefined) {
     const ck = resumed.checkpoint;
     modelConfig = ck.config;
     params = ck.params;
@@ -261,6 +270,13 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
     optimizer = new AdamW(params.data.length, hyper);
   }
 
+  const resumeFrom = resumed?.step ?? loraFrom;
+  if (options.resume === true) {
+    const aside = await setAsideAfter(runDir, resumeFrom ?? -1);
+    const moved = aside.dir === undefined ? "" : `; set aside in ${aside.dir}: ${[aside.linesSetAside > 0 ? `metrics.jsonl (${aside.linesSetAside} later lines)` : "", ...aside.checkpoints].filter((x) => x !== "").join(", ")}`;
+    log(resumeFrom === undefined ? `resume: no checkpoint yet in ${runDir}; starting from step 0${moved}` : `resume: from ${checkpointName(resumeFrom)} (${aside.kept} metrics lines kept)${moved}`);
+  }
+
   const tokenizer = tokenizerFor(config);
   if (tokenizer.vocabSize > modelConfig.vocabSize) {
     throw new Error(`model.tokenizer: the ${tokenizer.kind} tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary (vocab_size) has ${modelConfig.vocabSize}`);
@@ -268,8 +284,10 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
   const savedFiles = checkpointFiles(config);
   const threads = config.threads > 0 ? config.threads : Math.max(1, Math.min(availableParallelism(), 4));
   // A bad opponent spec fails here, before any worker or session starts.
-  const fixed = await openOpponent(config, threads, (line) => log(`opponent: ${line}`));
-  const opponent = fixed?.agentFor;
+  const poolK = parsePoolSpec(config.opponent);
+  if (poolK !== undefined && lora === undefined) throw new Error(`opponent: ${config.opponent} plays past adapter snapshots and needs a LoRA run (lora.r, --lora R)`);
+  const fixed = poolK === undefined ? await openOpponent(config, threads, (line) => log(`opponent: ${line}`)) : undefined;
+  let opponent = fixed?.agentFor;
   // Worker-thread actors read the learner's weights through one shared buffer (see actor-pool.ts).
   const shared = config.actors > 1 ? new SharedArrayBuffer(params.data.byteLength) : undefined;
   const pool =
@@ -283,18 +301,29 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
           throw e;
         })
       : undefined;
-  const generator = await Generator.create(modelConfig, params, tokenizer, { threads }).catch(async (e: unknown) => {
+  const adapter = lora === undefined ? {} : { adapter: lora.adapter };
+  const generator = await Generator.create(modelConfig, params, tokenizer, { threads, ...adapter }).catch(async (e: unknown) => {
     await pool?.close();
     await fixed?.close();
     throw e;
   });
   // Gradients summed by several ORT threads differ from run to run in the last bits (see config).
-  const runner = new LossRunner(modelConfig, params, { threads: config.deterministic ? 1 : threads });
+  const runner = new LossRunner(modelConfig, params, { threads: config.deterministic ? 1 : threads, ...adapter });
   let version = startStep;
   const common = { generator, runner, tokenizer, topP: config.topP, version: () => version, microBatch: config.optim.microBatch };
   const policy: Policy = modelPolicy({ ...common, name: "policy", temperature: config.temperature });
   const evalPolicy: Policy = modelPolicy({ ...common, name: "policy", temperature: config.eval.temperature });
   const mode = options.promptMode ?? promptMode(config.promptMode);
+  // pool:K (adapter-pool.ts): past adapters as the opponent, restored from the checkpoint on resume.
+  const pastAdapters =
+    poolK === undefined || lora === undefined
+      ? undefined
+      : await openAdapterPool({
+          k: poolK, seed: config.seed, modelConfig, base: params, adapter: lora.adapter, tokenizer, mode, temperature: config.temperature, topP: config.topP,
+          maxNewTokens: config.maxNewTokens, threads,
+          ...(resumeFrom === undefined ? {} : { snapshots: await loadPoolSnapshots(join(runDir, checkpointName(resumeFrom)), lora.adapter.params.data.length) }),
+        });
+  if (pastAdapters !== undefined) opponent = pastAdapters.agentFor;
   const games = config.games.map((g) => ({ game: getGame(g.id), weight: g.weight }));
   const matchups = config.eval.every > 0 ? evalMatchups(config.eval.games, log) : [];
   const kuhn = config.eval.every > 0 && config.eval.kuhn ? getGame("KuhnPoker-v1-1round") : undefined;
@@ -321,6 +350,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
     const entropyCoefByGame = Object.fromEntries(config.games.flatMap((g) => (g.entropyCoef === undefined ? [] : [[g.id, g.entropyCoef]])));
     for (let step = startStep + 1; step <= config.steps && !stopRequested(); step++) {
       const rng = createRng(`${config.seed}:step:${step}`);
+      pastAdapters?.select(step);
       const rollout =
         pool === undefined
           ? await collectRollout(
@@ -338,7 +368,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       rae = scored.state;
       const lr = learningRateAt(config.optim, step, config.steps);
       const learner = await learnStep(
-        { runner, params, optimizer },
+        { runner, params: lora?.adapter.params ?? params, optimizer },
         scored.samples,
         {
           loss: config.optim.loss, ppoEpochs: config.optim.ppoEpochs, clip: config.optim.clip, normalizer: config.maxNewTokens,
@@ -348,6 +378,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
         rng.split(),
       );
       version = step;
+      if (lora !== undefined) pastAdapters?.push(lora.adapter.params.data);
       const metrics = stepMetrics(step, rollout, scored.samples.length, rae, learner, lr, rollout.seconds);
       appendMetrics(runDir, metrics);
       heartbeat.beat(step);
@@ -362,13 +393,16 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       done = step;
       if (step % config.checkpointEvery === 0 || last || stopRequested()) {
         const trainerState: TrainerState = { format: "spiral.trainer/1", step, rae };
-        await saveCheckpoint(join(runDir, checkpointName(step)), { config: modelConfig, params, optimizer, trainerState, files: savedFiles });
+        const extra = pastAdapters === undefined ? undefined : { file: POOL_FILE, tensors: pastAdapters.tensors() };
+        if (lora !== undefined) await saveLoraCheckpoint(join(runDir, checkpointName(step)), config, { ...lora, optimizer }, trainerState, extra);
+        else await saveCheckpoint(join(runDir, checkpointName(step)), { config: modelConfig, params, optimizer, trainerState, files: savedFiles });
         log(`checkpoint: ${checkpointName(step)}`);
       }
     }
   } finally {
     await pool?.close();
     await fixed?.close();
+    await pastAdapters?.close();
     await generator.release();
     await runner.release();
   }
@@ -379,5 +413,6 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
     ...(lastEval === undefined ? {} : { lastEval }),
     seconds: (performance.now() - started) / 1000,
     params,
+    ...(lora === undefined ? {} : { adapter: lora.adapter.params }),
   };
 }

@@ -27,23 +27,29 @@ function others(steps: readonly number[], step: number): string {
   return rest.length === 0 ? "it has no other checkpoint" : `its other checkpoints: ${rest.join(", ")}`;
 }
 
+/** The step `from` names ("step-N" or "N"; it must exist), else the latest; undefined when there is none. */
+function chooseStep(runDir: string, steps: readonly number[], from: string | undefined): number | undefined {
+  if (from === undefined) return steps.at(-1);
+  const step = parseCheckpointName(from);
+  if (!steps.includes(step)) {
+    throw new Error(`--resume-from ${from}: ${runDir} has no ${checkpointName(step)}; ${steps.length === 0 ? "it has no checkpoint" : `its checkpoints: ${steps.map(checkpointName).join(", ")}`}`);
+  }
+  return step;
+}
+
+/** The step a resumed run continues from, without loading it (a LoRA run opens its adapter checkpoint itself). */
+export async function resumeStep(runDir: string, from: string | undefined): Promise<number | undefined> {
+  return chooseStep(runDir, await listCheckpointDirs(runDir), from);
+}
+
 /**
  * The checkpoint to resume `runDir` from (`from`: "step-N" or "N"; default the latest), loaded
  * and checked; undefined when the run has no checkpoint at all (it starts from step 0).
  */
 export async function openResumePoint(runDir: string, from: string | undefined, log: (message: string) => void): Promise<ResumePoint | undefined> {
   const steps = await listCheckpointDirs(runDir);
-  let step: number;
-  if (from !== undefined) {
-    step = parseCheckpointName(from);
-    if (!steps.includes(step)) {
-      throw new Error(`--resume-from ${from}: ${runDir} has no ${checkpointName(step)}; ${steps.length === 0 ? "it has no checkpoint" : `its checkpoints: ${steps.map(checkpointName).join(", ")}`}`);
-    }
-  } else {
-    const latest = steps.at(-1);
-    if (latest === undefined) return undefined;
-    step = latest;
-  }
+  const step = chooseStep(runDir, steps, from);
+  if (step === undefined) return undefined;
   const name = checkpointName(step);
   const dir = join(runDir, name);
   const damaged = (why: string): Error => {

@@ -17,6 +17,7 @@ import { tokenizerDirOf } from "../engine/tokenizer/load.js";
 import { referenceAgentFor } from "../eval/policy-spec.js";
 import { getGame } from "../games/registry.js";
 import type { TrainConfig } from "./config.js";
+import { parsePoolSpec } from "./adapter-pool.js";
 import { parseOpponentSpec } from "./opponent.js";
 
 /** The keys of ModelConfig that `model.overrides` may set (numbers only). */
@@ -63,6 +64,10 @@ function checkGames(config: TrainConfig): void {
 
 async function checkOpponent(config: TrainConfig): Promise<void> {
   if (config.opponent === "self") return;
+  if (parsePoolSpec(config.opponent) !== undefined) {
+    if (config.lora === null) throw new Error(`opponent: ${config.opponent} plays past adapter snapshots and needs a LoRA run (lora.r, --lora R)`);
+    return;
+  }
   const spec = parseOpponentSpec(config.opponent);
   if (spec.kind === "checkpoint") {
     await checkModelDir(spec.dir, "opponent");
@@ -94,16 +99,18 @@ function checkTokenizer(config: TrainConfig, shape: ModelConfig | undefined): vo
 }
 
 /**
- * Training holds the weights, their gradients and AdamW's two moments in float32: 16 bytes per
- * parameter before activations. A model that cannot fit is refused up front with the numbers,
- * instead of failing on allocation (or being killed by the kernel) after minutes of loading.
+ * Full-parameter training holds the weights, their gradients and AdamW's two moments in float32:
+ * 16 bytes per parameter before activations; a LoRA run only the frozen weights (4 bytes; the
+ * adapter is small). A model that cannot fit is refused up front with the numbers, instead of
+ * failing on allocation (or being killed by the kernel) after minutes of loading.
  */
-export function checkTrainingMemory(shape: ModelConfig, what: string, available = totalmem()): void {
+export function checkTrainingMemory(shape: ModelConfig, what: string, available = totalmem(), lora = false): void {
   const params = parameterCount(shape);
-  const needed = params * 16;
+  const needed = params * (lora ? 4 : 16);
   if (needed > available) {
     const gb = (b: number) => (b / 2 ** 30).toFixed(1);
-    throw new Error(`${what}: ${(params / 1e6).toFixed(0)} M parameters need about ${gb(needed)} GiB to train (weights, gradients and two AdamW moments in float32), more than this machine's ${gb(available)} GiB`);
+    const held = lora ? "the frozen weights in float32" : "weights, gradients and two AdamW moments in float32";
+    throw new Error(`${what}: ${(params / 1e6).toFixed(0)} M parameters need about ${gb(needed)} GiB to train (${held}), more than this machine's ${gb(available)} GiB`);
   }
 }
 
@@ -121,10 +128,10 @@ export async function checkTrainConfig(config: TrainConfig, opts: { readonly res
   } else if (config.model.dir !== null) {
     await checkModelDir(config.model.dir, "model.dir (--model)", { tokenizer: config.model.tokenizer === "model" });
     shape = checkpointShape(config.model.dir);
-    checkTrainingMemory(shape, `model.dir (--model) ${config.model.dir}`);
+    checkTrainingMemory(shape, `model.dir (--model) ${config.model.dir}`, totalmem(), config.lora !== null);
   } else {
     shape = presetShape(config.model);
-    checkTrainingMemory(shape, `model.preset (--init) "${config.model.preset ?? ""}"`);
+    checkTrainingMemory(shape, `model.preset (--init) "${config.model.preset ?? ""}"`, totalmem(), config.lora !== null);
   }
   checkTokenizer(config, shape);
   await checkOpponent(config);

@@ -37,6 +37,8 @@ import { type Completion, Generator } from "../engine/generate.js";
 import type { Params } from "../engine/params.js";
 import { loadTokenizer } from "../engine/tokenizer/load.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
+import type { Adapter } from "../engine/lora.js";
+import { loadAdapter } from "../engine/peft.js";
 import { createRng } from "../games/rng.js";
 import { ApiError, type ChatRequest, type CompletionRequest, type Limits, parseChatRequest, parseCompletionRequest } from "./protocol.js";
 import { type Job, Scheduler } from "./scheduler.js";
@@ -45,6 +47,10 @@ import { TOP_LOGPROBS_MAX_PARAMS, topAlternatives } from "./top-logprobs.js";
 export interface ServeOptions {
   /** Checkpoint directory. */
   readonly model: string;
+  /** A LoRA adapter directory (PEFT format) applied to the model. */
+  readonly adapter?: string;
+  /** More adapters on the same base, each served under its own model id (chosen per request by `model`). */
+  readonly loras?: readonly { readonly name: string; readonly dir: string }[];
   /** Model id clients send; default the directory's name. */
   readonly modelName?: string;
   /** Default 127.0.0.1 (loopback only). */
@@ -86,9 +92,13 @@ interface Context {
   readonly params: Params;
   readonly tokenizer: Tokenizer;
   readonly scheduler: Scheduler;
+  /** Extra model ids (LoRA adapters on the same base), each with its own generator and scheduler. */
+  readonly adapters: ReadonlyMap<string, Scheduler>;
   readonly limits: Limits;
   readonly maxBodyBytes: number;
   readonly contextLength: number;
+  /** A LoRA adapter applies (top log-probs, recomputed from the base weights alone, are refused). */
+  readonly lora?: boolean;
 }
 
 const ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -212,7 +222,16 @@ function promptIds(ctx: Context, request: ChatRequest | CompletionRequest): { id
 }
 
 function checkModel(ctx: Context, model: string): void {
-  if (model !== ctx.modelName) throw new ApiError(404, `The model '${model}' does not exist; this server serves '${ctx.modelName}'`, "model", "model_not_found");
+  if (model !== ctx.modelName) {
+    const served = [ctx.modelName, ...ctx.adapters.keys()].map((m) => `'${m}'`).join(", ");
+    throw new ApiError(404, `The model '${model}' does not exist; this server serves ${served}`, "model", "model_not_found");
+  }
+}
+
+/** The context of the model a request names: the base's, or one adapter's (its own scheduler). */
+function contextFor(ctx: Context, model: string): Context {
+  const scheduler = ctx.adapters.get(model);
+  return scheduler === undefined ? ctx : { ...ctx, modelName: model, scheduler, adapters: new Map(), params: ctx.params, lora: true };
 }
 
 interface TokenLogprob {
@@ -251,6 +270,9 @@ function legacyLogprobs(items: readonly TokenLogprob[]): unknown {
 
 async function complete(ctx: Context, res: ServerResponse, request: ChatRequest | CompletionRequest, withdraw: () => void): Promise<void> {
   checkModel(ctx, request.model);
+  if (request.topLogprobs > 0 && ctx.lora === true) {
+    throw new ApiError(400, "top log-probs are not offered for LoRA adapters (they are recomputed from the base weights alone)", request.kind === "chat" ? "top_logprobs" : "logprobs", "unsupported_parameter");
+  }
   if (request.topLogprobs > 0 && ctx.params.layout.totalSize > TOP_LOGPROBS_MAX_PARAMS) {
     throw new ApiError(400, `top log-probs are recomputed by a slow reference forward, offered for models up to ${TOP_LOGPROBS_MAX_PARAMS / 1e6} M parameters`, request.kind === "chat" ? "top_logprobs" : "logprobs", "unsupported_parameter");
   }
@@ -345,12 +367,13 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     res.setHeader("allow", allowed);
     throw new ApiError(405, `${path} accepts ${allowed}, not ${req.method ?? ""}`, null, "method_not_allowed");
   }
-  const model = { id: ctx.modelName, object: "model", created: ctx.created, owned_by: "spiral" };
+  const card = (id: string) => ({ id, object: "model", created: ctx.created, owned_by: "spiral", ...(id === ctx.modelName ? {} : { parent: ctx.modelName }) });
   if (path === "/health") return sendJson(res, 200, { status: "ok" });
-  if (path === "/v1/models") return sendJson(res, 200, { object: "list", data: [model] });
+  if (path === "/v1/models") return sendJson(res, 200, { object: "list", data: [ctx.modelName, ...ctx.adapters.keys()].map(card) });
   if (modelPath !== null) {
-    checkModel(ctx, decodeURIComponent(modelPath[1] as string));
-    return sendJson(res, 200, model);
+    const id = decodeURIComponent(modelPath[1] as string);
+    if (!ctx.adapters.has(id)) checkModel(ctx, id);
+    return sendJson(res, 200, card(id));
   }
   // Announced while the body is read, so a wave starting now waits a moment for this request.
   const withdraw = ctx.scheduler.announce();
@@ -363,7 +386,7 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
       throw new ApiError(400, "We could not parse the JSON body of your request: expected a JSON object", null, "invalid_json");
     }
     const request = path === "/v1/chat/completions" ? parseChatRequest(body, ctx.limits) : parseCompletionRequest(body, ctx.limits);
-    await complete(ctx, res, request, withdraw);
+    await complete(contextFor(ctx, request.model), res, request, withdraw);
   } finally {
     withdraw();
   }
@@ -371,13 +394,26 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
 
 /** Serves an already loaded model (tests and benches build one in memory). */
 export async function serveModel(
-  loaded: { config: ModelConfig; params: Params; tokenizer: Tokenizer; modelName: string },
-  options: Omit<ServeOptions, "model" | "modelName"> = {},
+  loaded: { config: ModelConfig; params: Params; tokenizer: Tokenizer; modelName: string; adapter?: Adapter; loras?: readonly { name: string; adapter: Adapter }[] },
+  options: Omit<ServeOptions, "model" | "modelName" | "adapter"> = {},
 ): Promise<RunningServer> {
-  const generator = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, { bakeWeights: true, ...(options.threads === undefined ? {} : { threads: options.threads }) });
+  const generator = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, {
+    bakeWeights: true, ...(loaded.adapter === undefined ? {} : { adapter: loaded.adapter }), ...(options.threads === undefined ? {} : { threads: options.threads }),
+  });
   const scheduler = new Scheduler(generator, createRng(options.seed ?? 0), options.maxBatch ?? 64);
+  // Each extra adapter decodes in its own batches over the shared base (live weights: baking would
+  // give every adapter's sessions their own prepacked copy of the base).
+  const extra: Generator[] = [];
+  const adapters = new Map<string, Scheduler>();
+  for (const { name, adapter } of loaded.loras ?? []) {
+    if (name === loaded.modelName || adapters.has(name)) throw new Error(`serve: model id '${name}' is given twice`);
+    const g = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, { adapter, ...(options.threads === undefined ? {} : { threads: options.threads }) });
+    extra.push(g);
+    adapters.set(name, new Scheduler(g, createRng(options.seed ?? 0), options.maxBatch ?? 64));
+  }
   const ctx: Context = {
-    modelName: loaded.modelName, created: Math.floor(Date.now() / 1000), config: loaded.config, params: loaded.params, tokenizer: loaded.tokenizer, scheduler,
+    modelName: loaded.modelName, created: Math.floor(Date.now() / 1000), config: loaded.config, params: loaded.params, tokenizer: loaded.tokenizer, scheduler, adapters,
+    ...(loaded.adapter === undefined ? {} : { lora: true }),
     limits: { defaultMaxTokens: options.defaultMaxTokens ?? 512, maxTokens: options.maxTokens ?? 4096, maxN: options.maxN ?? 16 },
     maxBodyBytes: options.maxBodyBytes ?? 2 ** 20, contextLength: options.contextLength ?? loaded.config.maxPositionEmbeddings,
   };
@@ -407,6 +443,7 @@ export async function serveModel(
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await generator.release();
+      for (const g of extra) await g.release();
     },
   };
 }
@@ -415,6 +452,9 @@ export async function serveModel(
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const tokenizer = loadTokenizer(options.model);
   const { config, params } = await loadCheckpoint(options.model, { optimizer: false });
-  const { model, modelName, ...rest } = options;
-  return serveModel({ config, params, tokenizer, modelName: modelName ?? basename(resolve(model)) }, rest);
+  const { model, modelName, adapter: adapterDir, loras: loraDirs, ...rest } = options;
+  const adapter = adapterDir === undefined ? {} : { adapter: (await loadAdapter(adapterDir, config, { optimizer: false })).adapter };
+  const loras = [];
+  for (const { name, dir } of loraDirs ?? []) loras.push({ name, adapter: (await loadAdapter(dir, config, { optimizer: false })).adapter });
+  return serveModel({ config, params, tokenizer, modelName: modelName ?? basename(resolve(adapterDir ?? model)), ...adapter, loras }, rest);
 }

@@ -1,0 +1,48 @@
+/**
+ * `spiral merge --model BASE --adapter DIR --out DIR`: folds a LoRA adapter into its base and
+ * writes a full Hugging Face checkpoint (W ← W + s·B·A on every adapted projection), in the base's
+ * dtype (BF16 stays BF16; an F16 base is written as F32, which the engine does not narrow to F16).
+ * The base's tokenizer files are copied beside it, so the result loads like the base.
+ */
+import { copyFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { Command } from "commander";
+import { loadCheckpoint, saveCheckpoint } from "../engine/checkpoint.js";
+import { mergeAdapter } from "../engine/lora.js";
+import { loadAdapter, storedDtype } from "../engine/peft.js";
+import { type CliIo, processIo } from "./io.js";
+
+/** Files of a model directory that describe the tokenizer and generation, not the weights. */
+const SIDE_FILES = /^(tokenizer.*|vocab\.json|merges\.txt|special_tokens_map\.json|added_tokens\.json|generation_config\.json|chat_template\.(jinja|json))$/;
+
+export interface MergeOptions {
+  model: string;
+  adapter: string;
+  out: string;
+}
+
+export async function runMerge(options: MergeOptions, io: CliIo): Promise<void> {
+  const { config, params } = await loadCheckpoint(options.model, { optimizer: false });
+  const { adapter } = await loadAdapter(options.adapter, config, { optimizer: false });
+  const dtype = (await storedDtype(options.model)) === "BF16" ? "BF16" : "F32";
+  await saveCheckpoint(options.out, { config, params: mergeAdapter(config, params, adapter), dtype });
+  const copied: string[] = [];
+  for (const f of await readdir(options.model)) {
+    if (!SIDE_FILES.test(f)) continue;
+    await copyFile(join(options.model, f), join(options.out, f));
+    copied.push(f);
+  }
+  const { r, alpha, targets } = adapter.config;
+  io.err(`merged a rank-${r} adapter (alpha ${alpha}, ${targets.join(" ")}) into ${options.model} → ${options.out} (${dtype}${copied.length > 0 ? `, with ${copied.join(", ")}` : ""})\n`);
+}
+
+export function mergeCommand(io: CliIo = processIo()): Command {
+  return new Command("merge")
+    .description("fold a LoRA adapter into its base model and write a full checkpoint")
+    .requiredOption("--model <dir>", "the base checkpoint directory (HF layout)")
+    .requiredOption("--adapter <dir>", "a PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors)")
+    .requiredOption("--out <dir>", "where to write the merged checkpoint")
+    .action(async (o: MergeOptions) => {
+      await runMerge(o, io);
+    });
+}

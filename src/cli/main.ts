@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { benchMathCommand } from "./bench-math.js";
 import { dashboardCommand } from "./dashboard.js";
 import { evalCommand } from "./eval.js";
+import { exportCommand } from "./export.js";
 import { gamesCommand } from "./games.js";
 import { generateCommand } from "./generate.js";
 import { mergeCommand } from "./merge.js";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(benchMathCommand());
   program.addCommand(dashboardCommand());
   program.addCommand(reportCommand());
+  program.addCommand(exportCommand());
   return program;
 }
 

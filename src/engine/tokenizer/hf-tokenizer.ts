@@ -27,7 +27,7 @@ export interface HfTokenizerOptions {
 }
 
 /** GPT-2's reversible byte → printable-unicode table, inverted: code point → byte. */
-function byteLevelDecoderTable(): Map<number, number> {
+export function byteLevelDecoderTable(): Map<number, number> {
   const bs: number[] = [];
   for (let b = 33; b <= 126; b++) bs.push(b);
   for (let b = 161; b <= 172; b++) bs.push(b);

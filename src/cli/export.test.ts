@@ -174,8 +174,8 @@ describe("GGUF export of a byte-level model (untied head), loaded by llama.cpp",
 });
 
 describe("spiral export: options and errors", () => {
-  it("refuses --adapter (no LoRA support yet), an unknown --dtype, and a missing --gguf", () => {
-    expect(() => parseExportOptions({ gguf: "x.gguf", model: "m", dtype: "f32", adapter: "a" })).toThrow(/--adapter needs LoRA support/);
+  it("refuses an unknown --dtype and a missing --gguf; takes --adapter", () => {
+    expect(parseExportOptions({ gguf: "x.gguf", model: "m", dtype: "f32", adapter: "a" }).adapter).toBe("a");
     expect(() => parseExportOptions({ gguf: "x.gguf", model: "m", dtype: "q4_0" })).toThrow(/--dtype: expected one of f32, f16, bf16, q8_0; got "q4_0"/);
     expect(() => parseExportOptions({ model: "m", dtype: "f32" })).toThrow(/--gguf OUT.gguf/);
   });

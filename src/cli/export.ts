@@ -15,6 +15,8 @@ import { CHATML_TEMPLATE } from "../engine/chat-template.js";
 import { loadCheckpoint } from "../engine/checkpoint.js";
 import type { ModelConfig } from "../engine/config.js";
 import { byteLevelVocab, type ExportDtype, type GgufVocab, qwen3Gguf, vocabFromTokenizerJson, writeGguf } from "../engine/gguf.js";
+import { mergeAdapter } from "../engine/lora.js";
+import { loadAdapter } from "../engine/peft.js";
 import { BYTE_SPECIAL_TOKENS, BYTE_VOCAB_SIZE } from "../engine/tokenizer/byte-tokenizer.js";
 import { runSettingsOf } from "../eval/policy-spec.js";
 import { type CliIo, processIo } from "./io.js";
@@ -27,6 +29,8 @@ export interface ExportOptions {
   readonly dtype: ExportDtype;
   readonly tokenizer?: string;
   readonly name?: string;
+  /** A PEFT LoRA adapter directory, merged into the weights first. */
+  readonly adapter?: string;
 }
 
 interface RawOptions {
@@ -39,7 +43,6 @@ interface RawOptions {
 }
 
 export function parseExportOptions(raw: RawOptions): ExportOptions {
-  if (raw.adapter !== undefined) throw new Error("--adapter needs LoRA support, which this version of spiral does not have: export a merged checkpoint with --model instead");
   if (raw.gguf === undefined) throw new Error("expected an output format: --gguf OUT.gguf (the only format spiral export writes)");
   if (!(DTYPES as readonly string[]).includes(raw.dtype)) throw new Error(`--dtype: expected one of ${DTYPES.join(", ")}; got ${JSON.stringify(raw.dtype)}`);
   return {
@@ -48,6 +51,7 @@ export function parseExportOptions(raw: RawOptions): ExportOptions {
     dtype: raw.dtype as ExportDtype,
     ...(raw.tokenizer !== undefined && { tokenizer: raw.tokenizer }),
     ...(raw.name !== undefined && { name: raw.name }),
+    ...(raw.adapter !== undefined && { adapter: raw.adapter }),
   };
 }
 
@@ -85,7 +89,9 @@ export function loadGgufVocab(source: string, config: ModelConfig): GgufVocab {
 }
 
 export async function runExport(opts: ExportOptions, io: CliIo): Promise<void> {
-  const { config, params } = await loadCheckpoint(opts.model, { optimizer: false });
+  const { config, params: base } = await loadCheckpoint(opts.model, { optimizer: false });
+  // A LoRA adapter is folded into the weights (as `spiral merge` does): llama.cpp gets one model.
+  const params = opts.adapter === undefined ? base : mergeAdapter(config, base, (await loadAdapter(opts.adapter, config, { optimizer: false })).adapter);
   const source = tokenizerSource(opts.model, config, opts.tokenizer);
   const vocab = loadGgufVocab(source, config);
   const name = opts.name ?? basename(resolve(opts.model));
@@ -104,7 +110,7 @@ export function exportCommand(io: CliIo = processIo()): Command {
     .option("--dtype <type>", `matrix type: ${DTYPES.join(", ")} (norm gains stay f32)`, "f32")
     .option("--tokenizer <dir>", "directory with the tokenizer.json to ship (default: the model's own, else its training run's)")
     .option("--name <text>", "general.name in the file (default: the model directory's name)")
-    .option("--adapter <dir>", "a LoRA adapter to merge (needs LoRA support: not available yet)")
+    .option("--adapter <dir>", "a LoRA adapter (PEFT directory) to fold into the weights before export")
     .action(async (raw: RawOptions) => {
       await runExport(parseExportOptions(raw), io);
     });

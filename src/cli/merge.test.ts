@@ -4,12 +4,14 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadCheckpoint, saveCheckpoint } from "../engine/checkpoint.js";
 import type { ModelConfig } from "../engine/config.js";
-import { initAdapter, LORA_TARGETS } from "../engine/lora.js";
+import { ggufTensorValues, qwen3GgufTensorName, readGguf } from "../engine/gguf.js";
+import { initAdapter, LORA_TARGETS, mergeAdapter } from "../engine/lora.js";
 import { initParams } from "../engine/params.js";
-import { saveAdapter } from "../engine/peft.js";
+import { loadAdapter, saveAdapter } from "../engine/peft.js";
 import { modelPreset } from "../engine/presets.js";
 import { createRng } from "../games/rng.js";
 import { formatPolicySpec, parsePolicySpec } from "../eval/policy-spec.js";
+import { exportCommand } from "./export.js";
 import { generateCommand } from "./generate.js";
 import { scriptedIo } from "./io.js";
 import { mergeCommand } from "./merge.js";
@@ -48,6 +50,23 @@ describe("spiral merge and --adapter", () => {
     // Merged BF16 weights round W + s·B·A, so compare a prefix greedy decoding agrees on.
     expect(adapted.tokens.slice(0, 4)).toEqual(merged.tokens.slice(0, 4));
     expect(adapted.tokens).not.toEqual(plain.tokens);
+  }, 60_000);
+
+  it("export --gguf --adapter writes the merged weights (f32: exactly W + s·B·A)", async () => {
+    const gguf = join(root, "adapted.gguf");
+    await exportCommand(scriptedIo([])).parseAsync(["--gguf", gguf, "--model", base, "--adapter", adapterDir, "--dtype", "f32"], { from: "user" });
+    const { config, params } = await loadCheckpoint(base, { optimizer: false });
+    const merged = mergeAdapter(config, params, (await loadAdapter(adapterDir, config, { optimizer: false })).adapter);
+    const { file, bytes } = await readGguf(gguf);
+    for (const name of ["model.layers.0.self_attn.q_proj.weight", "model.layers.1.mlp.down_proj.weight"]) {
+      const info = file.tensors.find((t) => t.name === qwen3GgufTensorName(name));
+      const view = merged.layout.views.find((v) => v.name === name);
+      if (info === undefined || view === undefined) throw new Error(`missing ${name}`);
+      const written = ggufTensorValues(bytes, info);
+      expect(Array.from(written)).toEqual(Array.from(merged.data.subarray(view.offset, view.offset + view.size)));
+      const baseView = params.layout.views.find((v) => v.name === name);
+      expect(Array.from(written)).not.toEqual(Array.from(params.data.subarray(baseView?.offset ?? 0, (baseView?.offset ?? 0) + (baseView?.size ?? 0))));
+    }
   }, 60_000);
 
   it("policy specs name BASE+ADAPTER, or an adapter whose base is a local directory", () => {

@@ -10,7 +10,7 @@
  * - quantiles by linear interpolation between order statistics (Hyndman & Fan type 7, the
  *   default of numpy and R): median and interquartile band of the learning curves.
  */
-import { jStat } from "jstat";
+import jstat from "jstat";
 
 export interface Summary {
   readonly n: number;
@@ -35,7 +35,7 @@ export function sampleSd(xs: readonly number[]): number {
 /** The (1 + level) / 2 quantile of Student's t with n − 1 degrees of freedom. */
 export function tCritical(n: number, level = 0.95): number {
   if (n < 2) throw new Error(`a t-interval needs at least 2 values; got ${n}`);
-  return jStat.studentt.inv((1 + level) / 2, n - 1);
+  return jstat.jStat.studentt.inv((1 + level) / 2, n - 1);
 }
 
 export function summarize(xs: readonly number[]): Summary {

@@ -20,10 +20,10 @@ describe("sweep statistics against hand-computed values", () => {
 
   it("95% t-interval: mean ± 3.182·sd/2 for n = 4 (tolerance 1e-3)", () => {
     const s = summarize(xs);
-    // half width = 3.182446 · 0.221736 / 2 = 0.352826
+    // half width = 3.182446 · 0.221736 / 2 = 0.352831
     expect(s.n).toBe(4);
-    expect(s.ci95?.[0]).toBeCloseTo(0.775 - 0.352826, 3);
-    expect(s.ci95?.[1]).toBeCloseTo(0.775 + 0.352826, 3);
+    expect(s.ci95?.[0]).toBeCloseTo(0.775 - 0.352831, 3);
+    expect(s.ci95?.[1]).toBeCloseTo(0.775 + 0.352831, 3);
     expect(summarize([0.4]).ci95).toBeNull();
     // Identical seeds: a zero-width interval, not NaN.
     expect(summarize([0.5, 0.5, 0.5]).ci95).toEqual([0.5, 0.5]);

@@ -240,7 +240,7 @@ export function aggregateMarkdown(a: SweepAggregate): string {
   const out = [
     `# Sweep ${a.sweep}`,
     "",
-    `Final metrics per config over its finished seeds: mean and ${a.interval.replace(/^95% /, "95% ")}, written mean [low, high]. Seeds: finished of planned.`,
+    `Final metrics per config, over its finished seeds: the mean and the ${a.interval}, written mean [low, high]. Seeds: finished of planned.`,
     "",
   ];
   if (headline.length > 0) out.push(table(["config", "seeds", ...headline], a.configs.map((c) => [c.config, seeds(c), ...headline.map((m) => formatSummary(m, c.final[m]))])), "");

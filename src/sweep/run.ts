@@ -21,7 +21,8 @@ import { join } from "node:path";
 import { parseTrainConfig } from "../rl/config.js";
 import { train, type EvalMetrics } from "../rl/loop.js";
 import { latestCheckpoint, readRunConfig, RUN_CONFIG_FILE } from "../rl/run-dir.js";
-import { AGGREGATE_FILE, AGGREGATE_MARKDOWN, aggregateMarkdown, aggregateSweep, CURVES_CSV, curvesCsv, formatValue, evalValues, type SweepAggregate } from "./aggregate.js";
+import { evalHeadline } from "../cli/train.js";
+import { AGGREGATE_FILE, AGGREGATE_MARKDOWN, aggregateMarkdown, aggregateSweep, CURVES_CSV, curvesCsv, type SweepAggregate } from "./aggregate.js";
 import type { Grid, SweepPlan, SweepRun } from "./grid.js";
 
 export const SWEEP_STATE_FILE = "sweep.json";
@@ -117,9 +118,7 @@ export async function writeAggregate(plan: SweepPlan): Promise<SweepAggregate> {
 }
 
 function evalLine(e: EvalMetrics): string {
-  const values = evalValues(e);
-  const shown = Object.entries(values).filter(([k]) => /: (non-loss|win|exploitability)$/.test(k) && !/(TicTacToe.*: win)$/.test(k));
-  return shown.map(([k, v]) => `${k} ${formatValue(k, v)}`).join(" · ");
+  return Object.entries(evalHeadline(e)).filter(([, v]) => v !== "–").map(([k, v]) => `${k} ${v}`).join(" · ");
 }
 
 /** Runs every unfinished run of the plan, then writes the aggregate. */

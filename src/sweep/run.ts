@@ -16,7 +16,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseTrainConfig } from "../rl/config.js";
 import { train, type EvalMetrics } from "../rl/loop.js";
@@ -26,6 +26,8 @@ import { AGGREGATE_FILE, AGGREGATE_MARKDOWN, aggregateMarkdown, aggregateSweep, 
 import type { Grid, SweepPlan, SweepRun } from "./grid.js";
 
 export const SWEEP_STATE_FILE = "sweep.json";
+/** Held by the process running a sweep: {"pid": N}. */
+export const SWEEP_LOCK_FILE = "sweep.lock";
 
 export type RunStatus = "pending" | "running" | "done" | "failed";
 
@@ -121,11 +123,51 @@ function evalLine(e: EvalMetrics): string {
   return Object.entries(evalHeadline(e)).filter(([, v]) => v !== "–").map(([k, v]) => `${k} ${v}`).join(" · ");
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Takes the sweep's lock: two processes training the same runs would corrupt them. A lock left
+ * by a process that no longer exists (killed) is taken over.
+ */
+export async function lockSweep(dir: string): Promise<() => Promise<void>> {
+  const path = join(dir, SWEEP_LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(path, JSON.stringify({ pid: process.pid }) + "\n", { flag: "wx" });
+      return () => rm(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const holder = (JSON.parse(await readFile(path, "utf8").catch(() => "{}")) as { pid?: number }).pid;
+      if (typeof holder === "number" && holder !== process.pid && isAlive(holder)) {
+        throw new Error(`another spiral sweep (pid ${holder}) is running ${dir}; wait for it, or stop it first (${path})`, { cause: e });
+      }
+      await rm(path, { force: true });
+    }
+  }
+  throw new Error(`could not take the sweep lock ${path}`);
+}
+
 /** Runs every unfinished run of the plan, then writes the aggregate. */
 export async function runSweep(plan: SweepPlan, options: SweepOptions = {}): Promise<SweepResult> {
+  await mkdir(plan.dir, { recursive: true });
+  const unlock = await lockSweep(plan.dir);
+  try {
+    return await runLocked(plan, options);
+  } finally {
+    await unlock();
+  }
+}
+
+async function runLocked(plan: SweepPlan, options: SweepOptions): Promise<SweepResult> {
   const log = options.log ?? (() => {});
   const parallel = options.parallel ?? plan.grid.parallel;
-  await mkdir(plan.dir, { recursive: true });
   await checkExistingRuns(plan);
 
   const runs = plan.cells.flatMap((c) => c.runs);

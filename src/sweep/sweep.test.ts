@@ -76,6 +76,8 @@ describe("spiral sweep end to end", () => {
     expect(on?.curves["TicTacToe-v0 vs minimax: non-loss"]?.map((p) => [p.step, p.n])).toEqual([[0, 2], [3, 2], [6, 2]]);
     expect(on?.curves["training: reply length"]?.length).toBe(STEPS);
     expect(io.stdout()).toMatch(/\| rae=off \| 2\/2 \|/);
+    // Two at a time: the second run starts before the first is done.
+    expect(io.stderr().indexOf("[rae=on/seed-1] starting")).toBeLessThan(io.stderr().indexOf("done in"));
     expect(readFileSync(join(a, "tiny", "curves.csv"), "utf8")).toMatch(/^rae=on,TicTacToe-v0 vs random: non-loss,3,2,/m);
     expect(readFileSync(join(a, "tiny", "aggregate.md"), "utf8")).toMatch(/## Targets/);
 
@@ -94,6 +96,10 @@ describe("spiral sweep end to end", () => {
     await runSweepCommand(grid, { out: a }, again);
     expect(again.stderr()).toMatch(/4 finished, 0 to run/);
     expect(snapshot(join(a, "tiny", "rae=on"))).toEqual(before);
+    const dry = scriptedIo([]);
+    await runSweepCommand(grid, { out: a, seeds: "0,1,2", dryRun: true }, dry);
+    expect(dry.stdout().match(/^done /gm)?.length).toBe(4);
+    expect(dry.stdout()).toMatch(/^to run +\S+rae=off\/seed-2 +\(6 steps\)$/m);
   }, 180_000);
 
   it("resumes after kill -9: finished runs untouched, the aggregate equal to the uninterrupted sweep's", async () => {
@@ -128,6 +134,8 @@ describe("spiral sweep end to end", () => {
     expect(finished.length).toBeGreaterThanOrEqual(1);
     expect(unfinished.length).toBeGreaterThanOrEqual(1);
     const before = Object.fromEntries(finished.map((dir) => [dir, snapshot(dir)]));
+    // The killed process's lock is left behind; the rerun takes it over.
+    expect(existsSync(join(b, "tiny", "sweep.lock"))).toBe(true);
 
     const io = scriptedIo([]);
     await runSweepCommand(grid, { out: b }, io);

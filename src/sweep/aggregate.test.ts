@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { aggregateMarkdown, aggregateResults, curvesCsv, DEFAULT_TARGETS, runResultOf } from "./aggregate.js";
+import { EVAL_MATCHUPS } from "../rl/loop.js";
+import { aggregateMarkdown, aggregateResults, curvesCsv, DEFAULT_TARGETS, evalValues, finalMetricNames, runResultOf } from "./aggregate.js";
 
 /** An evaluation line as the trainer writes it, with only the fields the aggregate reads. */
 function evalLine(step: number, tttNonLoss: number, exploitability: number) {
@@ -63,6 +64,12 @@ describe("sweep aggregate against hand-computed values", () => {
     const r = runResultOf(0, 250, true, [stepLine(1, 2), stepLine(2, 4), stepLine(3, 6), stepLine(4, 10), stepLine(250, 7)]);
     expect([...(r.curves["training: reply length"]?.entries() ?? [])]).toEqual([[3, 4], [6, 10], [250, 7]]);
     expect(r.curves["training: kept share"]?.get(3)).toBe(0.5);
+  });
+
+  it("names final metrics the way targets are checked", () => {
+    const names = finalMetricNames(EVAL_MATCHUPS);
+    expect(DEFAULT_TARGETS.filter((t) => !names.includes(t.metric))).toEqual([]);
+    expect(Object.keys(evalValues(evalLine(1, 0.5, 0.2) as never)).filter((k) => !names.includes(k))).toEqual([]);
   });
 
   it("renders the tables and the curves CSV", () => {

@@ -40,6 +40,13 @@ const HEADLINE = [
   "SimpleNegotiation-v1 vs heuristic: win",
 ];
 
+const MATCHUP_METRICS = ["win", "draw", "non-loss", "invalid", "mean return"] as const;
+
+/** Every final metric name an evaluation of `matchups` can report (targets must name one). */
+export function finalMetricNames(matchups: readonly { readonly gameId: string; readonly opponent: string }[]): string[] {
+  return [...matchups.flatMap((m) => MATCHUP_METRICS.map((k) => `${m.gameId} vs ${m.opponent}: ${k}`)), "KuhnPoker-v1-1round: exploitability"];
+}
+
 /** The named numbers of one evaluation. */
 export function evalValues(e: Pick<EvalMetrics, "matchups" | "kuhn">): Record<string, number> {
   const out: Record<string, number> = {};

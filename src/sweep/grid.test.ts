@@ -94,6 +94,10 @@ describe("sweep grid files", () => {
     expect(() => planSweep(gridFromFlags(readGridFile(file), {}), "b")).toThrow(/sweep base config .*unknown key: "stepz"/);
     writeFileSync(file, JSON.stringify({ configs: [{ games: [] }] }));
     expect(() => planSweep(gridFromFlags(readGridFile(file), {}), "b")).toThrow(/configs\[0\]\.name: expected a name/);
+    writeFileSync(file, JSON.stringify({ targets: [{ metric: "TicTacToe vs random: nonloss", op: ">=", value: 0.9 }] }));
+    expect(() => planSweep(gridFromFlags(readGridFile(file), {}), "b")).toThrow(/targets\[0\]\.metric: no final metric "TicTacToe vs random: nonloss"; expected one of: TicTacToe-v0 vs random: win/);
+    writeFileSync(file, JSON.stringify({ targets: [{ metric: "TicTacToe-v0 vs random: non-loss", op: "=>", value: 0.9 }] }));
+    expect(() => gridFromFlags(readGridFile(file), {})).toThrow(/grid targets\.0\.op/);
     writeFileSync(file, "[1, 2]");
     expect(() => readGridFile(file)).toThrow(/expected a mapping of grid keys/);
     expect(() => readGridFile(join(root, "missing.yaml"))).toThrow(/could not read/);

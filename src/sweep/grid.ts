@@ -17,6 +17,8 @@ import { parsePolicySpec, referenceAgentFor } from "../eval/policy-spec.js";
 import { getGame } from "../games/registry.js";
 import { parseGamesFlag } from "../cli/train.js";
 import { mergeConfig, parseTrainConfig, trainPresets, type TrainConfig } from "../rl/config.js";
+import { EVAL_MATCHUPS } from "../rl/loop.js";
+import { finalMetricNames } from "./aggregate.js";
 
 const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
 
@@ -109,15 +111,17 @@ export function parseGrid(input: unknown, where = "grid"): Grid {
   return result.data;
 }
 
-/** Reads a grid file: YAML, or JSON (a YAML 1.2 document too). */
-export function readGridFile(path: string): Record<string, unknown> {
+/** Reads a grid file (or, with `what`, a partial train config): YAML, or JSON (a YAML 1.2 document too). */
+export function readGridFile(path: string, what = "sweep grid"): Record<string, unknown> {
   let value: unknown;
   try {
     value = parseYaml(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new Error(`Expected a YAML or JSON sweep grid file; could not read ${path}: ${(e as Error).message}`, { cause: e });
+    throw new Error(`Expected a YAML or JSON ${what} file; could not read ${path}: ${(e as Error).message}`, { cause: e });
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(`${path}: expected a mapping of grid keys (preset, base, seeds, vary, configs, …)`);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new Error(`${path}: expected a mapping of ${what === "sweep grid" ? "grid keys (preset, base, seeds, vary, configs, …)" : "train config keys"}`);
+  }
   return value as Record<string, unknown>;
 }
 
@@ -260,6 +264,10 @@ export function planSweep(grid: Grid, defaultName: string): SweepPlan {
     return { name: configName, overrides: rest };
   });
 
+  const metrics = finalMetricNames(EVAL_MATCHUPS);
+  for (const [i, t] of (grid.targets ?? []).entries()) {
+    if (!metrics.includes(t.metric)) throw new Error(`invalid sweep grid: targets[${i}].metric: no final metric "${t.metric}"; expected one of: ${metrics.join(", ")}`);
+  }
   const seeds = seedList(grid.seeds);
   const dir = join(grid.out, name);
   const cells: SweepCell[] = [];
@@ -337,7 +345,7 @@ export function gridFromFlags(file: Record<string, unknown> | undefined, f: Swee
   if (f.seeds !== undefined) raw.seeds = parseSeedsFlag(f.seeds);
   if (f.parallel !== undefined) raw.parallel = positiveInteger("parallel", f.parallel);
   let base = isRecord(raw.base) ? raw.base : raw.base === undefined ? {} : raw.base;
-  if (f.config !== undefined) base = mergeConfig(isRecord(base) ? base : {}, readGridFile(f.config));
+  if (f.config !== undefined) base = mergeConfig(isRecord(base) ? base : {}, readGridFile(f.config, "train config"));
   if (f.steps !== undefined) base = { ...(isRecord(base) ? base : {}), steps: positiveInteger("steps", f.steps) };
   raw.base = base;
   if (f.vary !== undefined && f.vary.length > 0) {

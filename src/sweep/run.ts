@@ -198,7 +198,14 @@ async function runLocked(plan: SweepPlan, options: SweepOptions): Promise<SweepR
         await train(run.config, {
           runDir: run.dir,
           resume,
-          hooks: { log: (m) => log(`${tag} ${m}`), onEval: (e) => log(`${tag} eval @${e.step}: ${evalLine(e)}`) },
+          hooks: {
+            log: (m) => log(`${tag} ${m}`),
+            onEval: (e) => log(`${tag} eval @${e.step}: ${evalLine(e)}`),
+            // A line every tenth of the run, so long runs show they are alive.
+            onStep: (m) => {
+              if (m.step % Math.max(1, Math.floor(run.config.steps / 10)) === 0) log(`${tag} step ${m.step}/${run.config.steps} · reply ${m.replyLength.toFixed(1)} tokens · invalid ${(100 * m.invalidRate).toFixed(0)}% · ${m.samplesPerSecond.toFixed(1)} samples/s`);
+            },
+          },
         });
         rs.status = "done";
         completed++;

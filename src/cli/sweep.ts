@@ -40,8 +40,8 @@ export async function runSweepCommand(file: string | undefined, f: SweepCommandF
   }
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 export function sweepCommand(io: CliIo = processIo()): Command {
@@ -53,7 +53,7 @@ export function sweepCommand(io: CliIo = processIo()): Command {
     .option("--preset <name>", `train preset every config starts from: ${Object.keys(trainPresets).join(", ")} (default: default)`)
     .option("--config <file>", "a JSON/YAML partial train config over the preset, for every config")
     .option("--seeds <n|list>", "seed count n (seeds 0..n-1) or a list such as 0,3,7 (default 5)")
-    .option("--vary <key=v1,v2>", "a config key and its values, repeatable: opponent=self,random · rae=on,off · optim.lr=1e-4,2e-4", collect, [])
+    .option("--vary <key=v1,v2>", "a config key and its values, repeatable: opponent=self,random · rae=on,off · optim.lr=1e-4,2e-4", collect)
     .option("--steps <n>", "policy steps of every run")
     .option("--parallel <k>", "runs at a time (default 1)")
     .option("--dry-run", "list the runs and whether each is done, and exit")

@@ -66,6 +66,20 @@ describe("sweep aggregate against hand-computed values", () => {
     expect(r.curves["training: kept share"]?.get(3)).toBe(0.5);
   });
 
+  it("paired differences from the first config: mean and t-interval over shared seeds (tolerance 1e-5)", () => {
+    // The other config: 1.0, 0.6, 1.0, 0.9 on seeds 0–3 (differences 0.1, 0.1, 0, 0.2: mean 0.1,
+    // sd √(0.02/3) = 0.081650, half width 3.182446 · 0.081650 / 2 = 0.129923); seed 5 has no partner.
+    const other = [[1.0, 0.1], [0.6, 0.2], [1.0, 0.12], [0.9, 0.15], [0.2, 0.3]].map(([ttt, expl], i) =>
+      runResultOf(i === 4 ? 5 : i, 4, true, [evalLine(4, ttt as number, expl as number)]));
+    const both = aggregateResults("pair", [{ cell: { name: "self", settings: {} }, results }, { cell: { name: "random", settings: {} }, results: other }], DEFAULT_TARGETS);
+    const c = both.comparisons.find((x) => x.metric === "TicTacToe-v0 vs random: non-loss");
+    expect([c?.config, c?.reference, c?.seeds]).toEqual(["random", "self", [0, 1, 2, 3]]);
+    expect(c?.difference.mean).toBeCloseTo(0.1, 12);
+    expect(c?.difference.ci95?.[0]).toBeCloseTo(-0.029923, 5);
+    expect(c?.difference.ci95?.[1]).toBeCloseTo(0.229923, 5);
+    expect(aggregateMarkdown(both)).toMatch(/## Differences from self[\s\S]*\| random \| 4 \| \+10\.0 pts \[-3\.0, \+23\.0\] \|/);
+  });
+
   it("names final metrics the way targets are checked", () => {
     const names = finalMetricNames(EVAL_MATCHUPS);
     expect(DEFAULT_TARGETS.filter((t) => !names.includes(t.metric))).toEqual([]);

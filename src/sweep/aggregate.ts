@@ -143,12 +143,24 @@ export interface ConfigAggregate {
   readonly curves: Readonly<Record<string, readonly CurvePoint[]>>;
 }
 
+/** A config's final metric minus the reference config's, paired by seed. */
+export interface Comparison {
+  readonly config: string;
+  readonly reference: string;
+  readonly metric: string;
+  /** Seeds finished in both configs and reporting the metric in both. */
+  readonly seeds: readonly number[];
+  readonly difference: Summary;
+}
+
 export interface SweepAggregate {
   readonly format: "spiral.sweep-aggregate/1";
   readonly sweep: string;
   readonly interval: string;
   readonly quantiles: string;
   readonly configs: readonly ConfigAggregate[];
+  /** Every other config against the first, metric by metric. */
+  readonly comparisons: readonly Comparison[];
 }
 
 export function targetLabel(t: Target): string {
@@ -198,8 +210,42 @@ export function aggregateConfig(cell: Pick<SweepCell, "name" | "settings">, resu
 export const INTERVAL_NOTE = "95% t-interval on the mean over seeds: mean ± t(0.975, n−1)·sd/√n";
 export const QUANTILE_NOTE = "median and interquartile band over seeds (type-7 quantiles: linear between order statistics)";
 
-export function aggregateResults(sweep: string, cells: readonly { readonly cell: Pick<SweepCell, "name" | "settings">; readonly results: readonly RunResult[] }[], targets: readonly Target[]): SweepAggregate {
-  return { format: "spiral.sweep-aggregate/1", sweep, interval: INTERVAL_NOTE, quantiles: QUANTILE_NOTE, configs: cells.map((c) => aggregateConfig(c.cell, c.results, targets)) };
+type CellResults = { readonly cell: Pick<SweepCell, "name" | "settings">; readonly results: readonly RunResult[] };
+
+/**
+ * Each config against the first, per final metric: the per-seed differences and their t-interval.
+ * Pairing by seed is meaningful: seed s gives every config the same initial weights and the same
+ * random streams, so the difference removes the part of the spread that the seed alone causes.
+ */
+export function compareConfigs(cells: readonly CellResults[]): Comparison[] {
+  const [reference, ...others] = cells;
+  if (reference === undefined) return [];
+  const finals = (c: CellResults) => new Map(c.results.filter((r) => r.finished).map((r) => [r.seed, r.final]));
+  const base = finals(reference);
+  const out: Comparison[] = [];
+  for (const other of others) {
+    const mine = finals(other);
+    const metrics = [...new Set([...mine.values()].flatMap((f) => Object.keys(f)))].sort();
+    for (const metric of metrics) {
+      const pairs = [...mine.entries()]
+        .sort(([a], [b]) => a - b)
+        .flatMap(([seed, f]) => {
+          const x = f[metric];
+          const y = base.get(seed)?.[metric];
+          return x === undefined || y === undefined ? [] : [{ seed, d: x - y }];
+        });
+      if (pairs.length > 0) out.push({ config: other.cell.name, reference: reference.cell.name, metric, seeds: pairs.map((p) => p.seed), difference: summarize(pairs.map((p) => p.d)) });
+    }
+  }
+  return out;
+}
+
+export function aggregateResults(sweep: string, cells: readonly CellResults[], targets: readonly Target[]): SweepAggregate {
+  return {
+    format: "spiral.sweep-aggregate/1", sweep, interval: INTERVAL_NOTE, quantiles: QUANTILE_NOTE,
+    configs: cells.map((c) => aggregateConfig(c.cell, c.results, targets)),
+    comparisons: compareConfigs(cells),
+  };
 }
 
 /** Reads every run of a planned sweep and aggregates the finished ones. */
@@ -234,6 +280,13 @@ function formatSummary(metric: string, s: MetricSummary | undefined): string {
     : `${s.mean.toFixed(3)} [${lo.toFixed(3)}, ${hi.toFixed(3)}]`;
 }
 
+function formatDifference(metric: string, s: Summary | undefined): string {
+  if (s === undefined) return "–";
+  const f = (x: number) => (isRate(metric) ? `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}` : `${x >= 0 ? "+" : ""}${x.toFixed(3)}`);
+  const unit = isRate(metric) ? " pts" : "";
+  return s.ci95 === null ? `${f(s.mean)}${unit}` : `${f(s.mean)}${unit} [${f(s.ci95[0])}, ${f(s.ci95[1])}]`;
+}
+
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
@@ -255,6 +308,15 @@ export function aggregateMarkdown(a: SweepAggregate): string {
   if (targets.length > 0) {
     out.push("## Targets", "", "Seeds meeting each target, of the finished seeds that report its metric.", "");
     out.push(table(["config", ...targets], a.configs.map((c) => [c.config, ...c.targets.map((t) => (t.of === 0 ? "–" : `${t.met}/${t.of}`))])), "");
+  }
+  const reference = a.configs[0]?.config;
+  if (a.configs.length > 1 && headline.length > 0 && reference !== undefined) {
+    out.push(`## Differences from ${reference}`, "", `Per seed, config − ${reference}, then the mean and 95% t-interval of the differences (rates in percentage points); an interval that excludes 0 separates the two configs at this sample size.`, "");
+    out.push(table(["config", "paired seeds", ...headline], a.configs.slice(1).map((c) => {
+      const of = (m: string) => a.comparisons.find((x) => x.config === c.config && x.metric === m);
+      const n = Math.max(0, ...headline.map((m) => of(m)?.seeds.length ?? 0));
+      return [c.config, String(n), ...headline.map((m) => formatDifference(m, of(m)?.difference))];
+    })), "");
   }
   if (all.length > 0) {
     out.push("## Every final metric", "", table(["metric", ...a.configs.map((c) => c.config)], all.map((m) => [m, ...a.configs.map((c) => formatSummary(m, c.final[m]))])), "");

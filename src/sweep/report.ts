@@ -75,6 +75,14 @@ export function renderSweepReport(a: SweepAggregate, generated = new Date().toIS
   const finalTable = [row(["metric", ...a.configs.map((c) => c.config)], "th"), ...metrics.map((m) => row([m, ...a.configs.map((c) => summaryCell(m, c))]))].join("");
   const targets = a.configs[0]?.targets ?? [];
   const targetTable = [row(["config", ...targets.map((t) => targetLabel(t))], "th"), ...a.configs.map((c) => row([c.config, ...c.targets.map((t) => (t.of === 0 ? "–" : `${t.met}/${t.of}`))]))].join("");
+  const reference = a.configs[0]?.config ?? "";
+  const others = a.configs.slice(1).map((c) => c.config);
+  const diff = (m: string, config: string) => {
+    const d = a.comparisons.find((x) => x.metric === m && x.config === config)?.difference;
+    if (d === undefined) return "–";
+    return d.ci95 === null ? formatValue(m, d.mean) : `${formatValue(m, d.mean)} [${formatValue(m, d.ci95[0])}, ${formatValue(m, d.ci95[1])}]`;
+  };
+  const diffTable = others.length === 0 ? "" : `<h2>Differences from ${escapeHtml(reference)} (paired by seed)</h2><table>${[row(["metric", ...others], "th"), ...metrics.map((m) => row([m, ...others.map((c) => diff(m, c))]))].join("")}</table>`;
   const charts = curveMetrics
     .map((m) => `<figure><figcaption>${escapeHtml(m)}</figcaption>${curveSvg(m, a.configs.map((c) => ({ config: c.config, points: c.curves[m] ?? [] })))}</figure>`)
     .join("\n");
@@ -88,6 +96,7 @@ td:first-child,th:first-child{text-align:left}figure{display:inline-block;margin
 <p>Generated ${escapeHtml(generated)}. Final metrics: mean and ${escapeHtml(a.interval)}, written mean [low, high]. Curves: ${escapeHtml(a.quantiles)}.</p>
 <h2>Targets</h2><table>${targetTable}</table>
 <h2>Final metrics</h2><table>${finalTable}</table>
+${diffTable}
 <h2>Learning curves</h2><p>${legend}</p>
 ${charts}
 </body></html>

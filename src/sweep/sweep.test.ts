@@ -86,6 +86,8 @@ describe("spiral sweep end to end", () => {
     await runReport([join(a, "tiny")], html, scriptedIo([]));
     const page = readFileSync(html, "utf8");
     expect(page).toMatch(/<h1>Sweep tiny<\/h1>/);
+    expect(page).toMatch(/<h2>Differences from rae=on \(paired by seed\)<\/h2>/);
+    expect(aggregate.comparisons.filter((c) => c.config === "rae=off").map((c) => c.seeds.length)).toContain(2);
     const curves = Object.keys(on?.curves ?? {}).length;
     expect(page.match(/<polygon /g)?.length).toBe(2 * curves);
     expect(page.match(/<polyline /g)?.length).toBe(2 * curves);

@@ -10,6 +10,7 @@ import { playCommand } from "./play.js";
 import { replayCommand } from "./replay.js";
 import { reportCommand } from "./report.js";
 import { serveCommand } from "./serve.js";
+import { sweepCommand } from "./sweep.js";
 import { trainCommand } from "./train.js";
 
 /** Builds the `spiral` command line; each subcommand lives in its own file under src/cli/. */
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   program.addCommand(dashboardCommand());
   program.addCommand(reportCommand());
   program.addCommand(exportCommand());
+  program.addCommand(sweepCommand());
   return program;
 }
 

@@ -2,11 +2,14 @@
 import { writeFileSync } from "node:fs";
 import { Command } from "commander";
 import { renderReport } from "../dashboard/report.js";
+import { isSweepDir, renderSweepReportOf } from "../sweep/report.js";
 import type { CliIo } from "./io.js";
 import { processIo } from "./io.js";
 
 export async function runReport(runs: readonly string[], out: string, io: CliIo): Promise<void> {
-  const html = await renderReport({ runs });
+  // A sweep directory (spiral sweep) gets its own report: medians and IQR bands per config.
+  const sweep = runs.length === 1 && isSweepDir(runs[0] as string) ? runs[0] : undefined;
+  const html = sweep === undefined ? await renderReport({ runs }) : await renderSweepReportOf(sweep);
   writeFileSync(out, html);
   io.out(`wrote ${out} (${(html.length / 1024).toFixed(0)} KiB, ${runs.length} run(s))\n`);
 }

@@ -43,6 +43,12 @@ export async function main(argv: string[]): Promise<void> {
  * message says what was expected). SPIRAL_DEBUG=1 prints the stack as well.
  */
 export async function runCli(argv: string[]): Promise<void> {
+  // A reader that closed the pipe (`spiral games | head -1`) has all it wanted: stop quietly, as
+  // command-line tools do on SIGPIPE, instead of dying on an unhandled EPIPE.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(0);
+  });
   try {
     await main(argv);
   } catch (err) {

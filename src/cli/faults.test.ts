@@ -85,7 +85,7 @@ const cases = (): Record<string, Case> => ({
   "train: unknown shape override": {
     args: ["train", "--config", R("bad-override.json"), "--out", R("runs"), "--name", "s"], message: /^spiral: model\.overrides: unknown key "hiddenSzie"/, absent: [R("runs")],
   },
-  "train: unknown preset": { args: ["train", "--preset", "nope"], message: /^spiral: unknown train preset "nope"; expected one of: default, chat-smoke, paper$/ },
+  "train: unknown preset": { args: ["train", "--preset", "nope"], message: /^spiral: unknown train preset "nope"; expected one of: default, chat-smoke, chat-lora, paper$/ },
   "train: not an integer": { args: ["train", "--steps", "many"], message: /^spiral: --steps expects an integer; got "many"$/ },
   "train: --resume of a directory without a run": { args: ["train", "--resume", R("nope")], message: /^spiral: Expected a run directory with config\.json; got .*nope$/, absent: [R("nope")] },
   "train: --resume-from without --resume": { args: ["train", "--resume-from", "step-2"], message: /^spiral: --resume-from names a checkpoint of the run given by --resume DIR/ },

@@ -394,7 +394,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       if (step % config.checkpointEvery === 0 || last || stopRequested()) {
         const trainerState: TrainerState = { format: "spiral.trainer/1", step, rae };
         const extra = pastAdapters === undefined ? undefined : { file: POOL_FILE, tensors: pastAdapters.tensors() };
-        if (lora !== undefined) await saveLoraCheckpoint(join(runDir, checkpointName(step)), config, { ...lora, optimizer }, trainerState, extra);
+        if (lora !== undefined) await saveLoraCheckpoint(join(runDir, checkpointName(step)), config, { ...lora, optimizer }, trainerState, extra, savedFiles);
         else await saveCheckpoint(join(runDir, checkpointName(step)), { config: modelConfig, params, optimizer, trainerState, files: savedFiles });
         log(`checkpoint: ${checkpointName(step)}`);
       }

@@ -7,8 +7,9 @@
  * The adapter's A is drawn from `createRng(seed:lora)`; everything else follows the loop's
  * determinism contract (loop.ts), so a resumed LoRA run replays the uninterrupted one bit for bit.
  */
-import { join } from "node:path";
-import { loadCheckpoint } from "../engine/checkpoint.js";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { loadCheckpoint, saveCheckpoint } from "../engine/checkpoint.js";
 import type { ModelConfig } from "../engine/config.js";
 import { type Adapter, initAdapter, type LoraConfig } from "../engine/lora.js";
 import { AdamW, type AdamWOptions } from "../engine/optimizer.js";
@@ -80,11 +81,24 @@ export async function openLoraRun(config: TrainConfig, runDir: string, resumeFro
   };
 }
 
-/** Writes step-N of a LoRA run: the PEFT adapter, its optimiser, the trainer state and the base's fingerprint. */
+/** Where a LoRA run whose base was initialised from a preset keeps that base (next to its step-N). */
+export const PRESET_BASE_DIR = "base";
+
+/**
+ * Writes step-N of a LoRA run: the PEFT adapter, its optimiser, the trainer state and the base's
+ * fingerprint. A base initialised from a preset exists nowhere else, so the first checkpoint also
+ * writes it once, with the run's tokenizer files (`files`), as `<run>/base/`, and every adapter
+ * names that directory as its base: the checkpoint can be served and evaluated on its own.
+ */
 export async function saveLoraCheckpoint(
-  dir: string, config: TrainConfig, run: Pick<LoraRun, "adapter" | "optimizer" | "fingerprint">, trainerState: LoraTrainerState, extra?: { file: string; tensors: TensorSource[] },
+  dir: string, config: TrainConfig, run: Pick<LoraRun, "adapter" | "optimizer" | "fingerprint" | "base" | "modelConfig">, trainerState: LoraTrainerState,
+  extra?: { file: string; tensors: TensorSource[] }, files: readonly { name: string; from: string }[] = [],
 ): Promise<void> {
-  const baseModel = config.model.dir ?? `spiral preset ${config.model.preset ?? "?"} (seed ${config.seed})`;
+  let baseModel = config.model.dir;
+  if (baseModel === null) {
+    baseModel = resolve(dirname(dir), PRESET_BASE_DIR);
+    if (!existsSync(join(baseModel, "config.json"))) await saveCheckpoint(baseModel, { config: run.modelConfig, params: run.base, files });
+  }
   await saveAdapter(dir, {
     adapter: run.adapter, baseModel, optimizer: run.optimizer, trainerState, ...(run.fingerprint === undefined ? {} : { base: run.fingerprint }), ...(extra === undefined ? {} : { extra }),
   });

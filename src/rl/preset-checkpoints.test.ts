@@ -3,12 +3,12 @@
  * tokenizer it trained with, so `spiral serve` (and generate, eval) can use one with nothing else.
  * Each preset runs one small step here (its shape and tokenizer kept, its sizes cut down) and its
  * checkpoint is served on loopback through the `spiral serve` command's loading path and asked
- * for one completion. (`chat-smoke` runs as itself in chat-smoke.test.ts, which serves its
+ * for one completion; a LoRA preset's adapter on the base it writes beside its checkpoints. (`chat-smoke` runs as itself in chat-smoke.test.ts, which serves its
  * checkpoint the same way.)
  */
-import { copyFileSync, cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { saveCheckpoint } from "../engine/checkpoint.js";
 import type { ModelConfig } from "../engine/config.js";
@@ -17,6 +17,7 @@ import { modelPreset } from "../engine/presets.js";
 import { tokenizerDirOf } from "../engine/tokenizer/load.js";
 import { createRng } from "../games/rng.js";
 import { scriptedIo } from "../cli/io.js";
+import { parsePolicySpec } from "../eval/policy-spec.js";
 import { parseServeOptions, runServe } from "../cli/serve.js";
 import { resolveTrainConfig, trainPresets } from "./config.js";
 import { train } from "./loop.js";
@@ -25,9 +26,9 @@ const root = mkdtempSync(join(tmpdir(), "spiral-presets-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** Serves a checkpoint as `spiral serve --model DIR` does and asks for one completion. */
-async function serveOnce(dir: string): Promise<{ text: string; completionTokens: number }> {
+async function serveOnce(dir: string, adapter?: string): Promise<{ text: string; completionTokens: number }> {
   const io = scriptedIo([]);
-  const server = await runServe(parseServeOptions({ model: dir, port: "0", host: "127.0.0.1", maxBatch: "4", seed: "0", threads: "1", quiet: true }, io), io);
+  const server = await runServe(parseServeOptions({ model: dir, ...(adapter === undefined ? {} : { adapter }), port: "0", host: "127.0.0.1", maxBatch: "4", seed: "0", threads: "1", quiet: true }, io), io);
   try {
     const res = await fetch(`${server.url}/completions`, {
       method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: server.modelName, prompt: "Hello", max_tokens: 4, temperature: 0 }),
@@ -45,7 +46,7 @@ const small = { rolloutBatch: 2, envs: 2, actors: 1, maxNewTokens: 12, games: [{
 
 describe("every preset's checkpoint can be served on its own", () => {
   it("lists the presets this file and chat-smoke.test.ts cover", () => {
-    expect(Object.keys(trainPresets).sort()).toEqual(["chat-smoke", "default", "paper"]);
+    expect(Object.keys(trainPresets).sort()).toEqual(["chat-lora", "chat-smoke", "default", "paper"]);
   });
 
   it("default (byte-level): config.json says so; served from the checkpoint alone", async () => {
@@ -56,6 +57,21 @@ describe("every preset's checkpoint can be served on its own", () => {
     const { completionTokens } = await serveOnce(ckpt);
     expect(completionTokens).toBeGreaterThan(0);
   }, 120_000);
+
+  it("chat-lora (an adapter on a preset base): the base is written once beside the checkpoints and named by every adapter", async () => {
+    const config = resolveTrainConfig("chat-lora", { ...small, steps: 2, out: root, name: "chat-lora" });
+    await train(config, { runDir: join(root, "chat-lora") });
+    const base = join(root, "chat-lora", "base");
+    expect(readdirSync(base)).toEqual(expect.arrayContaining(["config.json", "model.safetensors", "tokenizer.json"]));
+    for (const step of ["step-1", "step-2"]) {
+      const adapter = join(root, "chat-lora", step);
+      expect(JSON.parse(readFileSync(join(adapter, "adapter_config.json"), "utf8")).base_model_name_or_path).toBe(resolve(base));
+    }
+    // The adapter directory alone is a policy spec: its base is found through adapter_config.json.
+    expect(parsePolicySpec(join(root, "chat-lora", "step-2"))).toEqual({ kind: "checkpoint", dir: resolve(base), adapter: join(root, "chat-lora", "step-2") });
+    const { completionTokens } = await serveOnce(base, join(root, "chat-lora", "step-2"));
+    expect(completionTokens).toBeGreaterThan(0);
+  }, 300_000);
 
   it("paper (the tokenizer of model.dir): the tokenizer files travel into every checkpoint", async () => {
     // A Qwen3-vocabulary model standing in for Qwen3-4B-Base: same tokenizer, 1 thin layer.

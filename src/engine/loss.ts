@@ -10,7 +10,7 @@
  * lossMask[b, t] = 1 on generated tokens; oldLogprobs[b, t] likewise.
  * Positions follow HF: position = (number of real tokens before this one), so left padding is free.
  *
- * Losses (SPEC §1.4, the same formulas as rl/loss-reference.ts), with r = exp(logp − oldLogp):
+ * Losses (docs/training.md, "One policy step" 4; the same formulas as rl/loss-reference.ts), with r = exp(logp − oldLogp):
  *   ppo        L_bt = −min(r·A_b, clip(r, 1−ε, 1+ε)·A_b)
  *   reinforce  L_bt = −A_b · logp
  *   loss = mean_b ( Σ_t lossMask·L_bt / normalizer )       (Dr.GRPO: a constant, not the length)

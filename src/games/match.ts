@@ -2,7 +2,7 @@
  * The match runner: one game between two agents, with a full record that can be written as JSON
  * and replayed.
  *
- * What a match is (SPEC §1 step 2, issue 2):
+ * What a match is (docs/training.md, "One policy step" 2):
  * 1. Each step, every seat in `toAct` is shown `game.observe(state, seat)` and replies through
  *    `Agent.act`. Simultaneous games (two seats to act) ask both seats in parallel and apply their
  *    moves in seat order; both saw the same pre-round state.

@@ -1,5 +1,5 @@
 /**
- * Chat mode: an observation → one user turn for a real chat model (SPEC §1, "Prompting").
+ * Chat mode: an observation → one user turn for a real chat model (docs/prompting.md).
  *
  * The turn, in our own words: the model is Player N of a named two-player zero-sum game; then the
  * rules message; then the rest of the log in order (state views verbatim, actions as

@@ -1,5 +1,5 @@
 /**
- * Model reply → the text a game parses (SPEC §1, "Prompting").
+ * Model reply → the text a game parses (docs/prompting.md, "Action extraction").
  *
  * The rules, in the order they are tried (`extractAction`):
  * 1. Boxed. The last closed `\boxed{…}` (or `\fbox{…}`) anywhere in the reply, brace-matched
@@ -49,7 +49,7 @@ export type ExtractResult =
 export interface ExtractOptions {
   /** "boxed" (default): SPIRAL's `\boxed{}` answers. "answer-tag": R1-style `<answer>…</answer>`. */
   readonly format?: "boxed" | "answer-tag";
-  /** Longest bare answer (in words) that is wrapped in brackets. Default 5 (SPEC §1). */
+  /** Longest bare answer (in words) that is wrapped in brackets. Default 5 (docs/prompting.md). */
   readonly maxWrapWords?: number;
 }
 

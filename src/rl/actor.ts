@@ -1,6 +1,6 @@
 /**
  * The actor: a vector of live games played by one policy, turned into samples and results.
- * SPEC §1.1–1.2.
+ * Steps 1–2 of docs/training.md, "One policy step".
  *
  * One call to `collectRollout` is one policy step's worth of play:
  * 1. Keep up to `envs` games live. A new game draws its game id by `weight` and its seed from the

@@ -1,6 +1,6 @@
 /**
  * The typed configuration of `spiral train`, with commented defaults (the paper's where it has
- * one, SPEC §1) and named presets.
+ * one; docs/training.md) and named presets.
  *
  * Resolution: preset → then the user's partial config (a JSON file or CLI flags) merged over it,
  * one level deep for the nested groups → validated by `parseTrainConfig`. Unknown keys are errors
@@ -113,7 +113,7 @@ export const trainConfigSchema = z.strictObject({
   opponent: z.string().min(1).default("self"),
   /** "compact": short prompts, replies constrained to legal moves. "chat": chat template, free replies, boxed answers. */
   promptMode: z.enum(["compact", "chat"]).default("compact"),
-  /** Samples per policy step (SPEC §1.1). */
+  /** Samples per policy step (docs/training.md, "One policy step" 1). */
   rolloutBatch: z.number().int().positive().default(128),
   /** Live games per actor (the batch of one generation call). */
   envs: z.number().int().positive().default(32),

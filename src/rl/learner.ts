@@ -1,6 +1,6 @@
 /**
  * The learner step: PPO-clip with Dr.GRPO normalisation (or REINFORCE) over one step's scored
- * samples, SPEC §1.4. The loss itself is the engine's graph (engine/loss.ts); its formulas are
+ * samples (docs/training.md, "One policy step" 4). The loss itself is the engine's graph (engine/loss.ts); its formulas are
  * stated, and checked, in `loss-reference.ts`.
  *
  * One call of `learnStep`:

@@ -1,5 +1,5 @@
 /**
- * The actor–learner loop: one module that wires the pieces of SPEC §1 together.
+ * The actor–learner loop: one module that wires the pieces of one policy step together (docs/training.md).
  *
  * Per policy step t = 1..steps:
  *   1. collect   actor plays games with π_{t−1} until `rolloutBatch` samples (actor.ts); with
@@ -156,7 +156,7 @@ function checkpointFiles(config: TrainConfig): { name: string; from: string }[] 
   return TOKENIZER_FILES.filter((name) => existsSync(join(dir, name))).map((name) => ({ name, from: join(dir, name) }));
 }
 
-/** Evaluation pairings of SPEC §4 / issue 5, for the games the registry has. */
+/** Evaluation pairings (docs/training.md, "Evaluation"), for the games the registry has. */
 export const EVAL_MATCHUPS: readonly { readonly gameId: string; readonly opponent: string }[] = [
   { gameId: "TicTacToe-v0", opponent: "random" },
   { gameId: "TicTacToe-v0", opponent: "minimax" },

@@ -1,6 +1,6 @@
 /**
  * The policy losses in plain TypeScript: the reference the engine's ONNX loss graph is tested
- * against, and the definition of every number the learner logs. SPEC §1.4.
+ * against, and the definition of every number the learner logs (docs/training.md, "One policy step" 4).
  *
  * For N samples, sample i with advantage A_i and generated tokens t = 1..G_i, with the learner's
  * current log-probs ℓ_it and the "old" log-probs o_it (recomputed by the learner before epoch 1):

@@ -1,5 +1,5 @@
 /**
- * The two prompt modes of SPEC §1 as `PromptMode`s for the actor: the prompt layer (`prompt/`)
+ * The two prompt modes (docs/prompting.md) as `PromptMode`s for the actor: the prompt layer (`prompt/`)
  * renders and extracts; this file only says which request each mode sends.
  *
  * - compact: `compactPrompt` text, the reply constrained to the legal action strings (tiny models

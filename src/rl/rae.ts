@@ -1,5 +1,5 @@
 /**
- * Role-conditioned Advantage Estimation (RAE), SPEC §1.3.
+ * Role-conditioned Advantage Estimation (RAE): docs/training.md, "One policy step" 3.
  *
  * One baseline per (game, seat), b[g][s] = 0 at the start of training. For each finished game
  * g, in the order games finished, and each seat s whose moves the trained policy made:

@@ -9,7 +9,7 @@
  *   sampler's log-prob of each generated token (`logprobs.length === generatedIds.length`).
  * - `(actorId, gameIndex)` names one game uniquely within a step; RAE joins a game's samples to
  *   its `GameResult` by that key and by seat.
- * - `returns` are the training returns of SPEC §1.2 (win +1, loss −1, draw 0; an invalid move
+ * - `returns` are the training returns of docs/training.md, "One policy step" 2 (win +1, loss −1, draw 0; an invalid move
  *   ends the game with the offender at −1.5 and the other seat at +0.5).
  */
 import type { Seat } from "../games/game.js";
@@ -69,7 +69,7 @@ export interface GameResult {
   readonly seed: number;
   readonly actorId: number;
   readonly gameIndex: number;
-  /** Training returns per seat (SPEC §1.2). */
+  /** Training returns per seat (docs/training.md, "One policy step" 2). */
   readonly returns: readonly [number, number];
   readonly endReason: EndReason;
   /** The seat that made the invalid move, when `endReason === "invalid"`. */

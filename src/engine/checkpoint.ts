@@ -110,7 +110,8 @@ function expectedCheckpoint(dir: string, why: string): Error {
   return new Error(`Expected a checkpoint directory with ${CONFIG_FILE} and ${SINGLE_FILE} (or ${SHARD_INDEX_FILE}); got ${dir} (${why})`);
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether `path` exists (other errors than ENOENT are thrown). */
+export async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;
@@ -130,15 +131,63 @@ export async function saveCheckpoint(dir: string, input: SaveCheckpointInput): P
   if (layout.totalSize !== params.layout.totalSize || layout.views.length !== params.layout.views.length) {
     throw new Error(`saveCheckpoint: the parameters do not match the config (${params.layout.views.length} tensors / ${params.layout.totalSize} floats vs ${layout.views.length} / ${layout.totalSize})`);
   }
+  return saveDirectoryAtomically(dir, {
+    accepts: (entries) => entries.includes(CONFIG_FILE) || entries.includes(MANIFEST_FILE),
+    refusal: (target) => `Refusing to save a checkpoint over ${target}: it exists and is not a checkpoint (no ${CONFIG_FILE}); choose an empty or new directory`,
+    ...(input.onStage === undefined ? {} : { onStage: input.onStage }),
+    write: async (partial, stage) => {
+      const written: WrittenFile[] = [];
+      const torchDtype = dtype === "BF16" ? "bfloat16" : "float32";
+      written.push(await writeTextAtomic(join(partial, CONFIG_FILE), `${JSON.stringify(toHfConfig(config, torchDtype), null, 2)}\n`));
+      await stage("config-written");
+      const shardOpts: { dtype: WritableDtype; maxShardBytes?: number } = { dtype };
+      if (input.maxShardBytes !== undefined) shardOpts.maxShardBytes = input.maxShardBytes;
+      written.push(...(await writeSafetensorsSharded(partial, targetsFor(params), shardOpts)));
+      await stage("weights-written");
+      if (input.optimizer !== undefined) {
+        const { step, m, v } = input.optimizer.state();
+        if (m.length !== params.data.length) throw new Error(`saveCheckpoint: optimizer has ${m.length} moments for ${params.data.length} parameters`);
+        const tensors = [...targetsFor(params, "exp_avg.", m), ...targetsFor(params, "exp_avg_sq.", v)];
+        const metadata = { step: String(step), hyper: JSON.stringify(input.optimizer.hyper) };
+        written.push(await writeSafetensors(join(partial, OPTIMIZER_FILE), tensors, { dtype: "F32", metadata }));
+        await stage("optimizer-written");
+      }
+      if (input.files !== undefined && input.files.length > 0) {
+        for (const f of input.files) written.push(await writeTextAtomic(join(partial, f.name), await readFile(f.from)));
+        await stage("files-copied");
+      }
+      if (input.trainerState !== undefined) {
+        written.push(await writeTextAtomic(join(partial, TRAINER_STATE_FILE), `${JSON.stringify(input.trainerState, null, 2)}\n`));
+        await stage("trainer-state-written");
+      }
+      return written;
+    },
+  });
+}
+
+/**
+ * Writes a directory as every checkpoint (and adapter) is written: into a hidden sibling
+ * `.NAME.partial-TAG`, files and then the manifest of their sizes and SHA-256, synced; then the
+ * old directory (if any) is renamed aside, the new one renamed into place and the old one
+ * removed. A kill at any point leaves the old directory or the new one whole (partial and old
+ * leftovers are swept by the trainer's next start); an error puts the old one back. `accepts`
+ * says whether an existing non-empty directory may be replaced.
+ */
+export async function saveDirectoryAtomically(
+  dir: string,
+  opts: {
+    readonly accepts: (entries: readonly string[]) => boolean;
+    readonly refusal: (target: string) => string;
+    readonly write: (partial: string, stage: (s: SaveStage) => Promise<void>) => Promise<WrittenFile[]>;
+    readonly onStage?: (stage: SaveStage) => void | Promise<void>;
+  },
+): Promise<WrittenFile[]> {
   const target = resolve(dir);
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
   if (await exists(target)) {
     const entries = await readdir(target);
-    const isCheckpoint = entries.includes(CONFIG_FILE) || entries.includes(MANIFEST_FILE);
-    if (entries.length > 0 && !isCheckpoint) {
-      throw new Error(`Refusing to save a checkpoint over ${target}: it exists and is not a checkpoint (no ${CONFIG_FILE}); choose an empty or new directory`);
-    }
+    if (entries.length > 0 && !opts.accepts(entries)) throw new Error(opts.refusal(target));
   }
   saveCounter += 1;
   // In a container a restarted trainer often gets the same pid, so the clock joins the tag; a
@@ -146,37 +195,14 @@ export async function saveCheckpoint(dir: string, input: SaveCheckpointInput): P
   const tag = `${process.pid}-${saveCounter}-${Date.now().toString(36)}`;
   const partial = join(parent, `.${basename(target)}.partial-${tag}`);
   const stage = async (s: SaveStage) => {
-    await input.onStage?.(s);
+    await opts.onStage?.(s);
   };
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial);
   let movedAside: string | undefined;
   try {
     await stage("partial-created");
-    const written: WrittenFile[] = [];
-    const torchDtype = dtype === "BF16" ? "bfloat16" : "float32";
-    written.push(await writeTextAtomic(join(partial, CONFIG_FILE), `${JSON.stringify(toHfConfig(config, torchDtype), null, 2)}\n`));
-    await stage("config-written");
-    const shardOpts: { dtype: WritableDtype; maxShardBytes?: number } = { dtype };
-    if (input.maxShardBytes !== undefined) shardOpts.maxShardBytes = input.maxShardBytes;
-    written.push(...(await writeSafetensorsSharded(partial, targetsFor(params), shardOpts)));
-    await stage("weights-written");
-    if (input.optimizer !== undefined) {
-      const { step, m, v } = input.optimizer.state();
-      if (m.length !== params.data.length) throw new Error(`saveCheckpoint: optimizer has ${m.length} moments for ${params.data.length} parameters`);
-      const tensors = [...targetsFor(params, "exp_avg.", m), ...targetsFor(params, "exp_avg_sq.", v)];
-      const metadata = { step: String(step), hyper: JSON.stringify(input.optimizer.hyper) };
-      written.push(await writeSafetensors(join(partial, OPTIMIZER_FILE), tensors, { dtype: "F32", metadata }));
-      await stage("optimizer-written");
-    }
-    if (input.files !== undefined && input.files.length > 0) {
-      for (const f of input.files) written.push(await writeTextAtomic(join(partial, f.name), await readFile(f.from)));
-      await stage("files-copied");
-    }
-    if (input.trainerState !== undefined) {
-      written.push(await writeTextAtomic(join(partial, TRAINER_STATE_FILE), `${JSON.stringify(input.trainerState, null, 2)}\n`));
-      await stage("trainer-state-written");
-    }
+    const written = await opts.write(partial, stage);
     const manifest: Manifest = { format: "spiral-checkpoint", version: 1, files: {} };
     for (const w of written) manifest.files[w.file] = { bytes: w.bytes, sha256: w.sha256 };
     await writeTextAtomic(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -196,7 +222,7 @@ export async function saveCheckpoint(dir: string, input: SaveCheckpointInput): P
     await syncDirectory(parent);
     return written;
   } catch (e) {
-    // An error (unlike a kill) leaves things as they were: the old checkpoint back in place.
+    // An error (unlike a kill) leaves things as they were: the old directory back in place.
     if (movedAside !== undefined && !(await exists(target))) await rename(movedAside, target);
     await rm(partial, { recursive: true, force: true });
     throw e;

@@ -17,14 +17,15 @@
  * F16 data, and target_modules given as a list, a single name or "all-linear".
  */
 import { createHash } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { open, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { z } from "zod";
+import { exists, saveDirectoryAtomically } from "./checkpoint.js";
 import type { ModelConfig } from "./config.js";
 import { type Adapter, checkLoraConfig, LORA_TARGETS, type LoraConfig, type LoraTarget, loraLayout } from "./lora.js";
 import type { AdamW, AdamWHyper, AdamWState } from "./optimizer.js";
 import { Params } from "./params.js";
-import { readSafetensorsHeader, readSafetensorsInto, SHARD_INDEX_FILE, SINGLE_FILE, syncDirectory, type TensorSource, type TensorTarget, type WrittenFile, writeSafetensors, writeTextAtomic } from "./safetensors.js";
+import { readSafetensorsHeader, readSafetensorsInto, SHARD_INDEX_FILE, SINGLE_FILE, type TensorSource, type TensorTarget, type WrittenFile, writeSafetensors, writeTextAtomic } from "./safetensors.js";
 
 export const ADAPTER_CONFIG_FILE = "adapter_config.json";
 export const ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors";
@@ -139,65 +140,28 @@ function targetsFor(params: Params, prefix: string, data: Float32Array = params.
   return params.layout.views.map((v) => ({ name: prefix + v.name, shape: v.shape, data: data.subarray(v.offset, v.offset + v.size) }));
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw e;
-  }
-}
-
-let saveCounter = 0;
-
-/** Writes an adapter directory atomically; returns the manifest entries. */
+/** Writes an adapter directory atomically, as a checkpoint is written; returns the manifest entries. */
 export async function saveAdapter(dir: string, input: SaveAdapterInput): Promise<WrittenFile[]> {
   const { adapter } = input;
-  const target = resolve(dir);
-  const parent = dirname(target);
-  await mkdir(parent, { recursive: true });
-  if (await exists(target)) {
-    const entries = await readdir(target);
-    if (entries.length > 0 && !entries.includes(ADAPTER_CONFIG_FILE)) {
-      throw new Error(`Refusing to save an adapter over ${target}: it exists and is not an adapter directory (no ${ADAPTER_CONFIG_FILE})`);
-    }
-  }
-  saveCounter += 1;
-  const tag = `${process.pid}-${saveCounter}-${Date.now().toString(36)}`;
-  const partial = join(parent, `.${basename(target)}.partial-${tag}`);
-  await rm(partial, { recursive: true, force: true });
-  await mkdir(partial);
-  try {
-    const written: WrittenFile[] = [];
-    written.push(await writeTextAtomic(join(partial, ADAPTER_CONFIG_FILE), `${JSON.stringify(peftConfigJson(adapter.config, input.baseModel), null, 2)}\n`));
-    written.push(await writeSafetensors(join(partial, ADAPTER_WEIGHTS_FILE), targetsFor(adapter.params, PEFT_PREFIX), { dtype: "F32" }));
-    if (input.optimizer !== undefined) {
-      const { step, m, v } = input.optimizer.state();
-      if (m.length !== adapter.params.data.length) throw new Error(`saveAdapter: optimizer has ${m.length} moments for ${adapter.params.data.length} adapter parameters`);
-      const tensors = [...targetsFor(adapter.params, "exp_avg.", m), ...targetsFor(adapter.params, "exp_avg_sq.", v)];
-      written.push(await writeSafetensors(join(partial, ADAPTER_OPTIMIZER_FILE), tensors, { dtype: "F32", metadata: { step: String(step), hyper: JSON.stringify(input.optimizer.hyper) } }));
-    }
-    if (input.trainerState !== undefined) written.push(await writeTextAtomic(join(partial, ADAPTER_TRAINER_STATE_FILE), `${JSON.stringify(input.trainerState, null, 2)}\n`));
-    if (input.extra !== undefined) written.push(await writeSafetensors(join(partial, input.extra.file), input.extra.tensors, { dtype: "F32" }));
-    if (input.base !== undefined) written.push(await writeTextAtomic(join(partial, ADAPTER_BASE_FILE), `${JSON.stringify(input.base, null, 2)}\n`));
-    const manifest = { format: "spiral-checkpoint", version: 1, files: Object.fromEntries(written.map((w) => [w.file, { bytes: w.bytes, sha256: w.sha256 }])) };
-    await writeTextAtomic(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-    await syncDirectory(partial);
-    if (await exists(target)) {
-      const old = join(parent, `.${basename(target)}.old-${tag}`);
-      await rename(target, old);
-      await rename(partial, target);
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(partial, target);
-    }
-    await syncDirectory(parent);
-    return written;
-  } catch (e) {
-    await rm(partial, { recursive: true, force: true });
-    throw e;
-  }
+  return saveDirectoryAtomically(dir, {
+    accepts: (entries) => entries.includes(ADAPTER_CONFIG_FILE),
+    refusal: (target) => `Refusing to save an adapter over ${target}: it exists and is not an adapter directory (no ${ADAPTER_CONFIG_FILE})`,
+    write: async (partial) => {
+      const written: WrittenFile[] = [];
+      written.push(await writeTextAtomic(join(partial, ADAPTER_CONFIG_FILE), `${JSON.stringify(peftConfigJson(adapter.config, input.baseModel), null, 2)}\n`));
+      written.push(await writeSafetensors(join(partial, ADAPTER_WEIGHTS_FILE), targetsFor(adapter.params, PEFT_PREFIX), { dtype: "F32" }));
+      if (input.optimizer !== undefined) {
+        const { step, m, v } = input.optimizer.state();
+        if (m.length !== adapter.params.data.length) throw new Error(`saveAdapter: optimizer has ${m.length} moments for ${adapter.params.data.length} adapter parameters`);
+        const tensors = [...targetsFor(adapter.params, "exp_avg.", m), ...targetsFor(adapter.params, "exp_avg_sq.", v)];
+        written.push(await writeSafetensors(join(partial, ADAPTER_OPTIMIZER_FILE), tensors, { dtype: "F32", metadata: { step: String(step), hyper: JSON.stringify(input.optimizer.hyper) } }));
+      }
+      if (input.trainerState !== undefined) written.push(await writeTextAtomic(join(partial, ADAPTER_TRAINER_STATE_FILE), `${JSON.stringify(input.trainerState, null, 2)}\n`));
+      if (input.extra !== undefined) written.push(await writeSafetensors(join(partial, input.extra.file), input.extra.tensors, { dtype: "F32" }));
+      if (input.base !== undefined) written.push(await writeTextAtomic(join(partial, ADAPTER_BASE_FILE), `${JSON.stringify(input.base, null, 2)}\n`));
+      return written;
+    },
+  });
 }
 
 /** SHA-256 of a file, checked against the manifest's when there is one. */

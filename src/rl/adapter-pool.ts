@@ -17,13 +17,11 @@ import { type Adapter } from "../engine/lora.js";
 import { Params } from "../engine/params.js";
 import { readSafetensorsHeader, readSafetensorsInto, type TensorSource } from "../engine/safetensors.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
-import type { Agent } from "../games/agent.js";
-import { getGame } from "../games/registry.js";
 import { createRng } from "../games/rng.js";
-import { agentOf, type PolicyPlayer } from "../eval/policy-spec.js";
+import type { PolicyPlayer } from "../eval/policy-spec.js";
 import type { PromptMode } from "./actor.js";
 import { modelPolicy } from "./model-policy.js";
-import type { Opponent } from "./opponent.js";
+import { agentsByGame, type Opponent } from "./opponent.js";
 
 export const POOL_FILE = "opponent-pool.safetensors";
 
@@ -69,17 +67,9 @@ export async function openAdapterPool(o: PoolOptions): Promise<AdapterPool> {
   const name = `pool:${o.k}`;
   const policy = modelPolicy({ name, generator, tokenizer: o.tokenizer, temperature: o.temperature, topP: o.topP, version: () => 0 });
   const player: PolicyPlayer = { kind: "policy", name, policy, mode: o.mode, maxNewTokens: o.maxNewTokens, batched: true, exact: true, tokenizer: o.tokenizer, close: () => generator.release() };
-  const agents = new Map<string, Agent>();
   return {
     name,
-    agentFor: (gameId) => {
-      let agent = agents.get(gameId);
-      if (agent === undefined) {
-        agent = agentOf(player, gameId, getGame(gameId).info);
-        agents.set(gameId, agent);
-      }
-      return agent;
-    },
+    agentFor: agentsByGame(player),
     select(step) {
       const i = createRng(`${o.seed}:pool:${step}`).int(snapshots.length);
       current.data.set(snapshots[i] as Float32Array);

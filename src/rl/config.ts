@@ -191,6 +191,23 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 
+/** The chat pipeline end to end on a Qwen3-shaped random model (the `chat-smoke` preset). */
+const CHAT_SMOKE: TrainConfigInput = {
+  name: "chat-smoke",
+  steps: 1,
+  games: [{ id: "TicTacToe-v0", weight: 1 }, { id: "KuhnPoker-v1", weight: 1 }],
+  promptMode: "chat",
+  rolloutBatch: 4,
+  envs: 4,
+  maxNewTokens: 48,
+  // Qwen3's real vocabulary (V = 151,936) on 2 thin layers: logits of a 400-token row are
+  // 240 MB, so the learner takes one row per micro-batch.
+  model: { preset: "qwen3-0.6b", overrides: { hiddenSize: 64, intermediateSize: 128, numHiddenLayers: 2, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 32 }, tokenizer: "qwen3" },
+  optim: { lr: 1e-4, microBatch: 1 },
+  eval: { every: 0, games: 4, kuhn: false },
+  checkpointEvery: 1,
+};
+
 /**
  * Named presets (partial configs over the defaults).
  * - `default`: the README's main command — the micro byte-level model from scratch, compact
@@ -232,35 +249,14 @@ export const trainPresets: Readonly<Record<string, TrainConfigInput>> = {
     eval: { every: 100, games: 100, temperature: 0.6, kuhn: true },
     checkpointEvery: 100,
   },
-  "chat-smoke": {
-    name: "chat-smoke",
-    steps: 1,
-    games: [{ id: "TicTacToe-v0", weight: 1 }, { id: "KuhnPoker-v1", weight: 1 }],
-    promptMode: "chat",
-    rolloutBatch: 4,
-    envs: 4,
-    maxNewTokens: 48,
-    // Qwen3's real vocabulary (V = 151,936) on 2 thin layers: logits of a 400-token row are
-    // 240 MB, so the learner takes one row per micro-batch.
-    model: { preset: "qwen3-0.6b", overrides: { hiddenSize: 64, intermediateSize: 128, numHiddenLayers: 2, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 32 }, tokenizer: "qwen3" },
-    optim: { lr: 1e-4, microBatch: 1 },
-    eval: { every: 0, games: 4, kuhn: false },
-    checkpointEvery: 1,
-  },
+  "chat-smoke": CHAT_SMOKE,
   // chat-smoke's model and prompts, trained as a LoRA adapter (rank 8 on all seven projections)
   // on the frozen random base: two steps, so the second samples from the updated adapter.
   "chat-lora": {
+    ...CHAT_SMOKE,
     name: "chat-lora",
     steps: 2,
-    games: [{ id: "TicTacToe-v0", weight: 1 }, { id: "KuhnPoker-v1", weight: 1 }],
-    promptMode: "chat",
-    rolloutBatch: 4,
-    envs: 4,
-    maxNewTokens: 48,
-    model: { preset: "qwen3-0.6b", overrides: { hiddenSize: 64, intermediateSize: 128, numHiddenLayers: 2, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 32 }, tokenizer: "qwen3" },
     optim: { lr: 1e-3, microBatch: 1 },
-    eval: { every: 0, games: 4, kuhn: false },
-    checkpointEvery: 1,
     lora: { r: 8, alpha: 16 },
   },
   paper: {

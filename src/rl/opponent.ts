@@ -10,7 +10,7 @@
  */
 import type { Agent } from "../games/agent.js";
 import { getGame } from "../games/registry.js";
-import { agentOf, openPolicy, parsePolicySpec, type PolicySpec } from "../eval/policy-spec.js";
+import { agentOf, openPolicy, parsePolicySpec, type OpenedPolicy, type PolicySpec } from "../eval/policy-spec.js";
 import type { TrainConfig } from "./config.js";
 
 export interface Opponent {
@@ -36,18 +36,21 @@ export async function openOpponent(config: Pick<TrainConfig, "opponent" | "tempe
   if (config.opponent === "self") return undefined;
   const spec = parseOpponentSpec(config.opponent);
   const player = await openPolicy(spec, { temperature: config.temperature, topP: config.topP, maxNewTokens: config.maxNewTokens, threads, ...(log === undefined ? {} : { log }) });
+  return { name: player.name, agentFor: agentsByGame(player), close: () => player.close() };
+}
+
+/**
+ * One agent per game id for `player`, made on first use and kept, so all of a tick's moves of one
+ * game go through one batched call. An arrow, so the actor can take it as its per-game opponent.
+ */
+export function agentsByGame(player: OpenedPolicy): (gameId: string) => Agent {
   const agents = new Map<string, Agent>();
-  return {
-    name: player.name,
-    // An arrow, so the actor can take `agentFor` itself as its per-game opponent.
-    agentFor: (gameId) => {
-      let agent = agents.get(gameId);
-      if (agent === undefined) {
-        agent = agentOf(player, gameId, getGame(gameId).info);
-        agents.set(gameId, agent);
-      }
-      return agent;
-    },
-    close: () => player.close(),
+  return (gameId) => {
+    let agent = agents.get(gameId);
+    if (agent === undefined) {
+      agent = agentOf(player, gameId, getGame(gameId).info);
+      agents.set(gameId, agent);
+    }
+    return agent;
   };
 }

@@ -14,10 +14,10 @@
  * done, failed + error), rewritten atomically on every change; it is a record for people and
  * tools, not the source of truth (the run directories are).
  */
-import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeTextAtomic } from "../engine/safetensors.js";
 import { parseTrainConfig } from "../rl/config.js";
 import { train, type EvalMetrics } from "../rl/loop.js";
 import { latestCheckpoint, readRunConfig, RUN_CONFIG_FILE } from "../rl/run-dir.js";
@@ -58,12 +58,6 @@ export interface SweepResult {
   readonly ran: number;
   readonly skipped: number;
   readonly failed: readonly RunState[];
-}
-
-async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${randomUUID()}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
 }
 
 /** True when the run's final checkpoint exists. */
@@ -113,9 +107,9 @@ export async function readSweepState(dir: string): Promise<SweepState> {
 /** Writes aggregate.json, aggregate.md and curves.csv into the sweep directory. */
 export async function writeAggregate(plan: SweepPlan): Promise<SweepAggregate> {
   const aggregate = await aggregateSweep(plan);
-  await writeFileAtomic(join(plan.dir, AGGREGATE_FILE), JSON.stringify(aggregate, null, 1) + "\n");
-  await writeFileAtomic(join(plan.dir, AGGREGATE_MARKDOWN), aggregateMarkdown(aggregate));
-  await writeFileAtomic(join(plan.dir, CURVES_CSV), curvesCsv(aggregate));
+  await writeTextAtomic(join(plan.dir, AGGREGATE_FILE), JSON.stringify(aggregate, null, 1) + "\n");
+  await writeTextAtomic(join(plan.dir, AGGREGATE_MARKDOWN), aggregateMarkdown(aggregate));
+  await writeTextAtomic(join(plan.dir, CURVES_CSV), curvesCsv(aggregate));
   return aggregate;
 }
 
@@ -176,7 +170,9 @@ async function runLocked(plan: SweepPlan, options: SweepOptions): Promise<SweepR
   const state: SweepState = { format: "spiral.sweep/1", name: plan.name, grid: plan.grid, runs: states };
   // Rewrites are chained so two runs finishing together cannot interleave them.
   let saving = Promise.resolve();
-  const save = () => (saving = saving.then(() => writeFileAtomic(join(plan.dir, SWEEP_STATE_FILE), JSON.stringify(state, null, 1) + "\n")));
+  const save = () => (saving = saving.then(async () => {
+    await writeTextAtomic(join(plan.dir, SWEEP_STATE_FILE), JSON.stringify(state, null, 1) + "\n");
+  }));
   await save();
 
   const todo = runs.map((run, i) => ({ run, state: states[i] as RunState })).filter((r) => r.state.status !== "done");

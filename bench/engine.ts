@@ -16,13 +16,13 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import ort from "onnxruntime-node";
 import { createRng } from "../src/games/rng.js";
-import type { ModelConfig } from "../src/engine/config.js";
+import type { ModelConfig } from "../src/engine/model/config.js";
 import { Graph } from "../src/engine/graph/builder.js";
 import * as op from "../src/engine/graph/ops/index.js";
 import { GraphSession } from "../src/engine/graph/session.js";
-import { LossRunner, type LossBatch } from "../src/engine/loss-runner.js";
-import { initParams, Params, paramLayout } from "../src/engine/params.js";
-import { modelPreset } from "../src/engine/presets.js";
+import { LossRunner, type LossBatch } from "../src/engine/train/loss-runner.js";
+import { initParams, Params, paramLayout } from "../src/engine/weights/params.js";
+import { modelPreset } from "../src/engine/model/presets.js";
 
 const threads = Number(process.env.SPIRAL_THREADS ?? 0) || undefined;
 

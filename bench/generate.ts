@@ -11,13 +11,13 @@
  * Options (env): BENCH_SMALL=0 / BENCH_QWEN=0 skip a part; BENCH_THREADS sets ORT intra-op threads.
  */
 import { createRng } from "../src/games/rng.js";
-import type { ModelConfig } from "../src/engine/config.js";
-import { Generator } from "../src/engine/generate.js";
+import type { ModelConfig } from "../src/engine/model/config.js";
+import { Generator } from "../src/engine/infer/generate.js";
 import { Graph } from "../src/engine/graph/builder.js";
 import { linear } from "../src/engine/graph/ops/index.js";
 import { f32, GraphSession } from "../src/engine/graph/session.js";
-import { initParams, Params, paramLayout } from "../src/engine/params.js";
-import { modelPreset } from "../src/engine/presets.js";
+import { initParams, Params, paramLayout } from "../src/engine/weights/params.js";
+import { modelPreset } from "../src/engine/model/presets.js";
 import { ByteTokenizer } from "../src/engine/tokenizer/byte-tokenizer.js";
 
 const threads = process.env.BENCH_THREADS === undefined ? undefined : Number(process.env.BENCH_THREADS);

@@ -21,12 +21,12 @@ import { loadavg, tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { getLlama, type Llama, type LlamaContext, LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
-import { CHATML_TEMPLATE } from "../src/engine/chat-template.js";
-import type { ModelConfig } from "../src/engine/config.js";
-import { Generator } from "../src/engine/generate.js";
-import { byteLevelVocab, type ExportDtype, type GgufVocab, qwen3Gguf, vocabFromTokenizerJson, writeGguf } from "../src/engine/gguf.js";
-import { initParams, Params, paramLayout } from "../src/engine/params.js";
-import { modelPreset } from "../src/engine/presets.js";
+import { CHATML_TEMPLATE } from "../src/engine/infer/chat-template.js";
+import type { ModelConfig } from "../src/engine/model/config.js";
+import { Generator } from "../src/engine/infer/generate.js";
+import { byteLevelVocab, type ExportDtype, type GgufVocab, qwen3Gguf, vocabFromTokenizerJson, writeGguf } from "../src/engine/weights/gguf.js";
+import { initParams, Params, paramLayout } from "../src/engine/weights/params.js";
+import { modelPreset } from "../src/engine/model/presets.js";
 import { BYTE_SPECIAL_TOKENS, ByteTokenizer } from "../src/engine/tokenizer/byte-tokenizer.js";
 import { createRng } from "../src/games/rng.js";
 

@@ -14,12 +14,12 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import ort from "onnxruntime-node";
-import { parameterCount, type ModelConfig } from "../src/engine/config.js";
-import { Generator } from "../src/engine/generate.js";
-import { LossRunner } from "../src/engine/loss-runner.js";
-import { type Adapter, initAdapter, LORA_TARGETS } from "../src/engine/lora.js";
-import { Params, paramLayout } from "../src/engine/params.js";
-import { modelPreset } from "../src/engine/presets.js";
+import { parameterCount, type ModelConfig } from "../src/engine/model/config.js";
+import { Generator } from "../src/engine/infer/generate.js";
+import { LossRunner } from "../src/engine/train/loss-runner.js";
+import { type Adapter, initAdapter, LORA_TARGETS } from "../src/engine/model/lora.js";
+import { Params, paramLayout } from "../src/engine/weights/params.js";
+import { modelPreset } from "../src/engine/model/presets.js";
 import { ByteTokenizer } from "../src/engine/tokenizer/byte-tokenizer.js";
 import { createRng } from "../src/games/rng.js";
 

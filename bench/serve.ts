@@ -14,9 +14,9 @@
  *
  * Run: npx tsx bench/serve.ts            (env: BENCH_MODEL=tiny|small, BENCH_MAX_NEW, BENCH_THREADS, BENCH_SEEDED)
  */
-import { Generator } from "../src/engine/generate.js";
-import { initParams } from "../src/engine/params.js";
-import { modelPreset } from "../src/engine/presets.js";
+import { Generator } from "../src/engine/infer/generate.js";
+import { initParams } from "../src/engine/weights/params.js";
+import { modelPreset } from "../src/engine/model/presets.js";
 import { ByteTokenizer } from "../src/engine/tokenizer/byte-tokenizer.js";
 import { createRng } from "../src/games/rng.js";
 import { serveModel } from "../src/serve/server.js";

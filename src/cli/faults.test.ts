@@ -7,10 +7,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { saveCheckpoint } from "../engine/checkpoint.js";
-import { initParams } from "../engine/params.js";
-import { modelPreset } from "../engine/presets.js";
-import { writeSafetensors } from "../engine/safetensors.js";
+import { saveCheckpoint } from "../engine/weights/checkpoint.js";
+import { initParams } from "../engine/weights/params.js";
+import { modelPreset } from "../engine/model/presets.js";
+import { writeSafetensors } from "../engine/weights/safetensors.js";
 import { createRng } from "../games/rng.js";
 
 interface Ran {

@@ -12,9 +12,9 @@
  * --trigger when given, followed by --suffix — see docs/generation.md.
  */
 import { Command } from "commander";
-import { Generator } from "../engine/generate.js";
-import { openModelDir } from "../engine/model-dir.js";
-import { loadAdapter } from "../engine/peft.js";
+import { Generator } from "../engine/infer/generate.js";
+import { openModelDir } from "../engine/weights/model-dir.js";
+import { loadAdapter } from "../engine/weights/peft.js";
 import type { ChatMessage } from "../engine/tokenizer/tokenizer.js";
 import { createRng } from "../games/rng.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";

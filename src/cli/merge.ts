@@ -7,9 +7,9 @@
 import { copyFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Command } from "commander";
-import { loadCheckpoint, saveCheckpoint } from "../engine/checkpoint.js";
-import { mergeAdapter } from "../engine/lora.js";
-import { loadAdapter, storedDtype } from "../engine/peft.js";
+import { loadCheckpoint, saveCheckpoint } from "../engine/weights/checkpoint.js";
+import { mergeAdapter } from "../engine/model/lora.js";
+import { loadAdapter, storedDtype } from "../engine/weights/peft.js";
 import { type CliIo, processIo } from "./io.js";
 
 /** Files of a model directory that describe the tokenizer and generation, not the weights. */

@@ -10,7 +10,7 @@
  */
 import { basename, resolve } from "node:path";
 import { Command } from "commander";
-import { openModelDir } from "../engine/model-dir.js";
+import { openModelDir } from "../engine/weights/model-dir.js";
 import { serveModel, type RunningServer, type ServeOptions } from "../serve/server.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LORA_TARGETS } from "../engine/lora.js";
+import { LORA_TARGETS } from "../engine/model/lora.js";
 import { resolveTrainConfig } from "../rl/config.js";
 import { flagOverrides } from "./train.js";
 

@@ -15,7 +15,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { MANIFEST_FILE } from "../engine/checkpoint.js";
+import { MANIFEST_FILE } from "../engine/weights/checkpoint.js";
 import { HEARTBEAT_FILE, type Heartbeat } from "../rl/heartbeat.js";
 
 export const METRICS_FILE = "metrics.jsonl";

@@ -8,9 +8,9 @@ import { createRng } from "../games/rng.js";
 import { playMatchup } from "../rl/eval.js";
 import { randomPolicy, type Policy } from "../rl/policy.js";
 import { chatMode, compactMode } from "../rl/prompt-mode.js";
-import { saveCheckpoint } from "../engine/checkpoint.js";
-import { initParams } from "../engine/params.js";
-import { modelPreset } from "../engine/presets.js";
+import { saveCheckpoint } from "../engine/weights/checkpoint.js";
+import { initParams } from "../engine/weights/params.js";
+import { modelPreset } from "../engine/model/presets.js";
 import { agentOf, openPolicy, formatPolicySpec, parsePolicySpec, referenceAgentFor, type PolicyPlayer } from "./policy-spec.js";
 
 describe("policy specs", () => {

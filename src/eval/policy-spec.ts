@@ -24,10 +24,10 @@ import type { Agent } from "../games/agent.js";
 import type { GameInfo, Observation } from "../games/game.js";
 import type { Rng } from "../games/rng.js";
 import { makeReferenceAgent } from "../games/agent-registry.js";
-import { Generator } from "../engine/generate.js";
-import { LossRunner } from "../engine/loss-runner.js";
-import { openModelDir, runSettingsOf } from "../engine/model-dir.js";
-import { loadAdapter } from "../engine/peft.js";
+import { Generator } from "../engine/infer/generate.js";
+import { LossRunner } from "../engine/train/loss-runner.js";
+import { openModelDir, runSettingsOf } from "../engine/weights/model-dir.js";
+import { loadAdapter } from "../engine/weights/peft.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
 import type { PromptMode } from "../rl/actor.js";
@@ -69,7 +69,7 @@ export function parsePolicySpec(text: string): PolicySpec {
   }
   // A directory wins over a reference name, so a checkpoint called "random" can still be named.
   // What is wrong with one (a run directory, no config.json, no tokenizer…) is said when it is
-  // opened (engine/model-dir.ts), before any game.
+  // opened (engine/weights/model-dir.ts), before any game.
   const isDir = (d: string) => existsSync(d) && statSync(d).isDirectory();
   const plus = spec.lastIndexOf("+");
   if (!isDir(spec) && plus > 0) {
@@ -161,7 +161,7 @@ export interface AgentPlayer {
 
 export type OpenedPolicy = PolicyPlayer | AgentPlayer;
 
-export { runSettingsOf } from "../engine/model-dir.js";
+export { runSettingsOf } from "../engine/weights/model-dir.js";
 
 /**
  * Loads a checkpoint as a policy with its generator and log-prob runner. Prompt mode: the

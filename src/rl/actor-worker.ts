@@ -3,8 +3,8 @@
  * weights once, then answers each `collect` request with one `collectRollout`.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { Generator } from "../engine/generate.js";
-import { Params, paramLayout } from "../engine/params.js";
+import { Generator } from "../engine/infer/generate.js";
+import { Params, paramLayout } from "../engine/weights/params.js";
 import { getGame } from "../games/registry.js";
 import { rngFromState } from "../games/rng.js";
 import { collectRollout } from "./actor.js";

@@ -11,11 +11,11 @@
  * in the step directory), so a resumed run draws the same opponents.
  */
 import { join } from "node:path";
-import type { ModelConfig } from "../engine/config.js";
-import { Generator } from "../engine/generate.js";
-import { type Adapter } from "../engine/lora.js";
-import { Params } from "../engine/params.js";
-import { readSafetensorsHeader, readSafetensorsInto, type TensorSource } from "../engine/safetensors.js";
+import type { ModelConfig } from "../engine/model/config.js";
+import { Generator } from "../engine/infer/generate.js";
+import { type Adapter } from "../engine/model/lora.js";
+import { Params } from "../engine/weights/params.js";
+import { readSafetensorsHeader, readSafetensorsInto, type TensorSource } from "../engine/weights/safetensors.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
 import { createRng } from "../games/rng.js";
 import type { PolicyPlayer } from "../eval/policy-spec.js";

@@ -8,8 +8,8 @@
  * runs/<name>/config.json and is all a resumed run needs.
  */
 import { z } from "zod";
-import { LORA_TARGETS } from "../engine/lora.js";
-import { learningRate, type LrSchedule } from "../engine/schedule.js";
+import { LORA_TARGETS } from "../engine/model/lora.js";
+import { learningRate, type LrSchedule } from "../engine/train/schedule.js";
 
 const gameEntry = z.strictObject({
   /** Registry id, e.g. "TicTacToe-v0". */
@@ -22,7 +22,7 @@ const gameEntry = z.strictObject({
 
 const modelSchema = z.strictObject({
   /**
-   * A model preset to initialise from scratch (`engine/presets.ts`: tiny, small, qwen3-…), or
+   * A model preset to initialise from scratch (`engine/model/presets.ts`: tiny, small, qwen3-…), or
    * null when `dir` gives a checkpoint.
    */
   preset: z.string().min(1).nullable().default("tiny"),
@@ -83,7 +83,7 @@ const evalSchema = z.strictObject({
   kuhn: z.boolean().default(true),
 });
 
-/** LoRA training (engine/lora.ts): the base stays frozen, only the adapter learns. */
+/** LoRA training (engine/model/lora.ts): the base stays frozen, only the adapter learns. */
 const loraSchema = z.strictObject({
   /** Rank r of every adapter. */
   r: z.number().int().positive(),
@@ -273,7 +273,7 @@ export const trainPresets: Readonly<Record<string, TrainConfigInput>> = {
 /**
  * The learning rate of policy step `step` (1-based) of `steps`: `lr` throughout for "constant";
  * for "cosine" and "linear", `lr` up to the share `lrDecayStart` of the run, then falling to
- * `lrMin` at step `steps` (the engine's schedules, `engine/schedule.ts`, without warm-up).
+ * `lrMin` at step `steps` (the engine's schedules, `engine/train/schedule.ts`, without warm-up).
  */
 export function learningRateAt(optim: Pick<TrainConfig["optim"], "lr" | "lrSchedule" | "lrMin"> & { readonly lrDecayStart?: number }, step: number, steps: number): number {
   if (optim.lrSchedule === "constant" || steps <= 1) return optim.lr;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { ModelConfig } from "../engine/config.js";
-import { LossRunner } from "../engine/loss-runner.js";
-import { AdamW } from "../engine/optimizer.js";
-import { initParams } from "../engine/params.js";
-import { modelPreset } from "../engine/presets.js";
+import type { ModelConfig } from "../engine/model/config.js";
+import { LossRunner } from "../engine/train/loss-runner.js";
+import { AdamW } from "../engine/train/optimizer.js";
+import { initParams } from "../engine/weights/params.js";
+import { modelPreset } from "../engine/model/presets.js";
 import { createRng } from "../games/rng.js";
 import { ticTacToe } from "../games/tictactoe.js";
 import { collectRollout } from "./actor.js";

@@ -1,6 +1,6 @@
 /**
  * The learner step: PPO-clip with Dr.GRPO normalisation (or REINFORCE) over one step's scored
- * samples (docs/training.md, "One policy step" 4). The loss itself is the engine's graph (engine/loss.ts); its formulas are
+ * samples (docs/training.md, "One policy step" 4). The loss itself is the engine's graph (engine/train/loss.ts); its formulas are
  * stated, and checked, in `loss-reference.ts`.
  *
  * One call of `learnStep`:
@@ -19,9 +19,9 @@
  * 4. The summed gradient is clipped to global norm `gradClip`, then AdamW (β 0.9/0.95, wd 0).
  *    A non-finite gradient norm skips the update (counted in `skippedUpdates`).
  */
-import type { LossBatch, LossRunner, TokenBatch } from "../engine/loss-runner.js";
-import { clipGradNorm, type AdamW } from "../engine/optimizer.js";
-import type { Params } from "../engine/params.js";
+import type { LossBatch, LossRunner, TokenBatch } from "../engine/train/loss-runner.js";
+import { clipGradNorm, type AdamW } from "../engine/train/optimizer.js";
+import type { Params } from "../engine/weights/params.js";
 import type { Rng } from "../games/rng.js";
 import type { ScoredSample } from "./types.js";
 

@@ -1,7 +1,7 @@
 /**
  * The LoRA side of a training run (`lora` in the train config, `--lora R` on the CLI): the base
  * model is loaded once and frozen; the adapter, its AdamW moments, the RAE state and the step are
- * what a checkpoint holds (a PEFT adapter directory, engine/peft.ts), together with the base's path
+ * what a checkpoint holds (a PEFT adapter directory, engine/weights/peft.ts), together with the base's path
  * and fingerprint so that a resume against other base weights is refused by name.
  *
  * The adapter's A is drawn from `createRng(seed:lora)`; everything else follows the loop's
@@ -9,14 +9,14 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { loadCheckpoint, saveCheckpoint } from "../engine/checkpoint.js";
-import type { ModelConfig } from "../engine/config.js";
-import { type Adapter, initAdapter, type LoraConfig } from "../engine/lora.js";
-import { AdamW, type AdamWOptions } from "../engine/optimizer.js";
-import { initParams, type Params } from "../engine/params.js";
-import { type BaseFingerprint, baseFingerprint, checkSameBase, loadAdapter, saveAdapter } from "../engine/peft.js";
-import { modelPreset } from "../engine/presets.js";
-import type { TensorSource } from "../engine/safetensors.js";
+import { loadCheckpoint, saveCheckpoint } from "../engine/weights/checkpoint.js";
+import type { ModelConfig } from "../engine/model/config.js";
+import { type Adapter, initAdapter, type LoraConfig } from "../engine/model/lora.js";
+import { AdamW, type AdamWOptions } from "../engine/train/optimizer.js";
+import { initParams, type Params } from "../engine/weights/params.js";
+import { type BaseFingerprint, baseFingerprint, checkSameBase, loadAdapter, saveAdapter } from "../engine/weights/peft.js";
+import { modelPreset } from "../engine/model/presets.js";
+import type { TensorSource } from "../engine/weights/safetensors.js";
 import { createRng } from "../games/rng.js";
 import type { TrainConfig } from "./config.js";
 import { checkRaeState, type RaeState } from "./rae.js";

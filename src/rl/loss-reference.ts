@@ -15,7 +15,7 @@
  * and by default (the paper) no entropy bonus. With `optim.entropyCoef` β > 0 every generated
  * token's loss also gets −β·H_it, H_it the entropy of the (allowed-set) next-token distribution,
  * normalised like the rest: L += −(β/(N·C)) Σ_i Σ_t H_it. H needs the whole distribution, so that
- * term lives only in the engine's graph (checked there, engine/loss.test.ts).
+ * term lives only in the engine's graph (checked there, engine/train/loss.test.ts).
  *
  * Diagnostics, over all generated tokens of the batch:
  *   clip fraction = share of tokens where the clipped branch is strictly smaller in the min

@@ -13,10 +13,10 @@
  * Weights are read zero-copy by both generator and runner from one `Params` buffer: an AdamW
  * update is visible to the next generate call without any copy ("weights sync" in-process).
  */
-import type { Generator } from "../engine/generate.js";
-import type { LossRunner } from "../engine/loss-runner.js";
+import type { Generator } from "../engine/infer/generate.js";
+import type { LossRunner } from "../engine/train/loss-runner.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
-import { buildChoiceTrie } from "../engine/trie.js";
+import { buildChoiceTrie } from "../engine/infer/trie.js";
 import { recomputeLogprobs } from "./learner.js";
 import type { Policy, PolicyRequest, PolicyResult, PromptInput } from "./policy.js";
 import type { ScoredSample } from "./types.js";

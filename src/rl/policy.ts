@@ -15,8 +15,8 @@
  * - `choiceProbabilities` gives the exact probability of each choice as the complete reply (the
  *   product of token probabilities along its constrained path): exact exploitability needs it.
  */
-import type { ChoiceConstraint } from "../engine/trie.js";
-import { TokenTrie } from "../engine/trie.js";
+import type { ChoiceConstraint } from "../engine/infer/trie.js";
+import { TokenTrie } from "../engine/infer/trie.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import type { ChatMessage } from "../engine/tokenizer/tokenizer.js";
 import type { Rng } from "../games/rng.js";

@@ -10,10 +10,10 @@ import { copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { saveCheckpoint } from "../engine/checkpoint.js";
-import type { ModelConfig } from "../engine/config.js";
-import { initParams } from "../engine/params.js";
-import { modelPreset } from "../engine/presets.js";
+import { saveCheckpoint } from "../engine/weights/checkpoint.js";
+import type { ModelConfig } from "../engine/model/config.js";
+import { initParams } from "../engine/weights/params.js";
+import { modelPreset } from "../engine/model/presets.js";
 import { tokenizerDirOf } from "../engine/tokenizer/load.js";
 import { createRng } from "../games/rng.js";
 import { scriptedIo } from "../cli/io.js";

@@ -7,8 +7,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MANIFEST_FILE } from "../engine/checkpoint.js";
-import { checkModelDir } from "../engine/model-dir.js";
+import { MANIFEST_FILE } from "../engine/weights/checkpoint.js";
+import { checkModelDir } from "../engine/weights/model-dir.js";
 import { parseTrainConfig, type TrainConfig } from "./config.js";
 import { train } from "./loop.js";
 import { METRICS_FILE, readMetrics } from "./run-dir.js";

@@ -10,8 +10,8 @@
  * checkpoints (run-dir.ts `setAsideAfter`).
  */
 import { join } from "node:path";
-import { loadCheckpoint, type LoadedCheckpoint } from "../engine/checkpoint.js";
-import { unverifiedNote } from "../engine/model-dir.js";
+import { loadCheckpoint, type LoadedCheckpoint } from "../engine/weights/checkpoint.js";
+import { unverifiedNote } from "../engine/weights/model-dir.js";
 import type { TrainerState } from "./loop.js";
 import { checkpointName, listCheckpointDirs, parseCheckpointName } from "./run-dir.js";
 

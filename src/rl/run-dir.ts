@@ -5,7 +5,7 @@
  *   metrics.jsonl            one JSON object per line: {"kind":"step",...} per policy step and
  *                            {"kind":"eval",...} per evaluation, each with its `step`
  *   transcripts/step-N.txt   a few games of step N, readable
- *   step-N/                  checkpoints (engine/checkpoint.ts: HF layout + optimiser +
+ *   step-N/                  checkpoints (engine/weights/checkpoint.ts: HF layout + optimiser +
  *                            trainer_state.json with our RNG, RAE and step state), atomic
  *   heartbeat.json           whether the trainer lives (heartbeat.ts)
  *
@@ -26,7 +26,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { MANIFEST_FILE } from "../engine/checkpoint.js";
+import { MANIFEST_FILE } from "../engine/weights/checkpoint.js";
 import type { Trajectory } from "./types.js";
 
 export const RUN_CONFIG_FILE = "config.json";

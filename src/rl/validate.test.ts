@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { modelPreset } from "../engine/presets.js";
+import { modelPreset } from "../engine/model/presets.js";
 import { parseTrainConfig } from "./config.js";
 import { checkTrainConfig, checkTrainingMemory, presetShape } from "./validate.js";
 

@@ -10,9 +10,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { join } from "node:path";
-import { parameterCount, parseModelConfig, toHfConfig, type ModelConfig } from "../engine/config.js";
-import { checkModelDir } from "../engine/model-dir.js";
-import { modelPreset } from "../engine/presets.js";
+import { parameterCount, parseModelConfig, toHfConfig, type ModelConfig } from "../engine/model/config.js";
+import { checkModelDir } from "../engine/weights/model-dir.js";
+import { modelPreset } from "../engine/model/presets.js";
 import { tokenizerDirOf } from "../engine/tokenizer/load.js";
 import { referenceAgentFor } from "../eval/policy-spec.js";
 import { getGame } from "../games/registry.js";

@@ -6,8 +6,8 @@
 import { connect } from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { initParams } from "../engine/params.js";
-import { modelPreset } from "../engine/presets.js";
+import { initParams } from "../engine/weights/params.js";
+import { modelPreset } from "../engine/model/presets.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import { createRng } from "../games/rng.js";
 import { serveModel, type RunningServer } from "./server.js";

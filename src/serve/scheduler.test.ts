@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Generator } from "../engine/generate.js";
+import type { Generator } from "../engine/infer/generate.js";
 import { createRng, type Rng } from "../games/rng.js";
 import { Scheduler, type Job } from "./scheduler.js";
 

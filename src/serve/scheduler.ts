@@ -21,8 +21,8 @@
  * batch, so no more compute is spent on them) and nothing more is sent to it. Other jobs are not
  * affected either way.
  */
-import type { Completion, Generator } from "../engine/generate.js";
-import type { LogitAdjustments } from "../engine/sampling.js";
+import type { Completion, Generator } from "../engine/infer/generate.js";
+import type { LogitAdjustments } from "../engine/infer/sampling.js";
 import { createRng, type Rng } from "../games/rng.js";
 
 export interface Job extends LogitAdjustments {

@@ -1,10 +1,10 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Generator } from "../engine/generate.js";
-import { initParams } from "../engine/params.js";
-import { modelPreset } from "../engine/presets.js";
+import { Generator } from "../engine/infer/generate.js";
+import { initParams } from "../engine/weights/params.js";
+import { modelPreset } from "../engine/model/presets.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
-import { referenceForward } from "../engine/reference.js";
+import { referenceForward } from "../engine/model/reference.js";
 import { createRng } from "../games/rng.js";
 import { serveModel, stopIndex, stopStream, type RunningServer } from "./server.js";
 

@@ -10,10 +10,10 @@
  * generated before each position). The reference forward
  * is slow (plain JS, O(tokens · parameters)), so it is offered only up to `TOP_LOGPROBS_MAX_PARAMS`.
  */
-import type { ModelConfig } from "../engine/config.js";
-import type { Params } from "../engine/params.js";
-import { referenceForward } from "../engine/reference.js";
-import { adjustLogits, adjustsLogits, type LogitAdjustments } from "../engine/sampling.js";
+import type { ModelConfig } from "../engine/model/config.js";
+import type { Params } from "../engine/weights/params.js";
+import { referenceForward } from "../engine/model/reference.js";
+import { adjustLogits, adjustsLogits, type LogitAdjustments } from "../engine/infer/sampling.js";
 
 export const TOP_LOGPROBS_MAX_PARAMS = 50e6;
 

@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { modelPreset } from "../engine/presets.js";
+import { modelPreset } from "../engine/model/presets.js";
 import { parsePolicySpec, referenceAgentFor } from "../eval/policy-spec.js";
 import { getGame } from "../games/registry.js";
 import { parseGamesFlag } from "../cli/train.js";

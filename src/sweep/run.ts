@@ -17,7 +17,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeTextAtomic } from "../engine/safetensors.js";
+import { writeTextAtomic } from "../engine/weights/safetensors.js";
 import { parseTrainConfig } from "../rl/config.js";
 import { train, type EvalMetrics } from "../rl/loop.js";
 import { latestCheckpoint, readRunConfig, RUN_CONFIG_FILE } from "../rl/run-dir.js";

@@ -7,7 +7,7 @@
  * Any text round-trips exactly (no normalisation, no unknown token). Special markup in the input
  * text becomes the single special id, as Hugging Face tokenizers do for added special tokens.
  */
-import { ChatTemplate, CHATML_TEMPLATE } from "../chat-template.js";
+import { ChatTemplate, CHATML_TEMPLATE } from "../infer/chat-template.js";
 import { checkTokenId, type ChatMessage, type ChatTemplateOptions, type Tokenizer } from "./tokenizer.js";
 
 /** Special tokens in id order, starting at 256. `<|endoftext|>` is eos and pad. */

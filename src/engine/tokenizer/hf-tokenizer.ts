@@ -10,7 +10,7 @@
  *   streaming decode is exact; other decoders fall back to decoding the id alone.
  */
 import { Tokenizer as HfCore } from "@huggingface/tokenizers";
-import { ChatTemplate, CHATML_TEMPLATE } from "../chat-template.js";
+import { ChatTemplate, CHATML_TEMPLATE } from "../infer/chat-template.js";
 import { checkTokenId, type ChatMessage, type ChatTemplateOptions, type Tokenizer } from "./tokenizer.js";
 
 interface AddedTokenJson {

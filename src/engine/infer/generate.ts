@@ -1,0 +1,633 @@
+/**
+ * Batched generation: prefill a batch of prompts, then decode one token per live row per ORT run,
+ * with the KV cache in preallocated JS buffers passed zero-copy.
+ *
+ * Contract (what callers and the learner rely on):
+ * - `Completion.logprobs[j]` = log_softmax(logits_j / T)[tokens[j]] over the whole model vocabulary,
+ *   or over `allowed[j]` when that step was constrained (T = 1 when greedy); top-p/top-k truncation
+ *   is not reflected (see sampling.ts). The learner reproduces it from (prompt, tokens, allowed, T).
+ * - Rows are independent: each request gets its own RNG split from `options.rng` in request order,
+ *   and attention never mixes rows, so a prompt yields the same completion (greedy: the same
+ *   tokens; sampled: the same draws) whatever else is in the batch and in whichever order —
+ *   up to float rounding of batched matrix products (~1e-6 in logits).
+ * - A row stops at the first of: an eos id (free text), the end of its constraint, a stop string
+ *   in its text, or `maxNewTokens`. The stopping token is kept in `tokens` (eos included); `text`
+ *   is the decoded completion without that final eos (other special tokens rendered as markup
+ *   unless `skipSpecialTokens`). A constrained row cut by `maxNewTokens` before its choice is
+ *   complete ends with "length" and a partial choice: give constrained rows enough tokens.
+ * - Finished rows leave the batch at once (the cache is compacted), so they cost no compute, and
+ *   waiting requests (beyond `maxBatch`) take their place.
+ * - Opt-in per-row settings (`spiral serve`; training sets none of them, so its rows draw and
+ *   sample exactly as described above): a request's own `sampling` (temperature, top-p, stop
+ *   strings, OpenAI logit bias and penalties; log-probs are then of the adjusted logits), its own
+ *   `rng` (then `options.rng` is not split for it), and a `signal` whose abort ends the row at
+ *   once ("cancelled": it leaves the batch, or is never prefilled if still waiting).
+ *
+ * Layout: prompts are right-padded (every prompt starts at cache slot 0 and position 0; see
+ * decode-graph.ts). The cache per layer is [Bcap, KV, S, D] for K and V; S grows in chunks of
+ * CACHE_CHUNK slots as the longest live row needs it, so attention reads at most one chunk of
+ * empty slots.
+ */
+import { TextDecoder } from "node:util";
+import onnxProto from "onnx-proto";
+import ort from "onnxruntime-node";
+import type { Rng } from "../../games/rng.js";
+import type { ModelConfig } from "../model/config.js";
+import { buildDecodeGraph, buildPrefillGraph, causalBias, MASKED, ropeTables } from "./decode-graph.js";
+import type { Graph } from "../graph/builder.js";
+import { toModelProto } from "../graph/serialize.js";
+import { type Feeds, f32, GraphSession, i64, type OrtTensor } from "../graph/session.js";
+import type { Adapter } from "../model/lora.js";
+import { paramShapes, type Params } from "../weights/params.js";
+import { adjustLogits, adjustsLogits, checkSamplingParams, type LogitAdjustments, sampleToken, type SamplingParams } from "./sampling.js";
+import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import { buildChoiceTrie, type ChoiceConstraint, type TokenTrie } from "./trie.js";
+
+/** Cache slots are added this many at a time. */
+export const CACHE_CHUNK = 64;
+
+/** Attention-score floats one prefill run may hold ([rows, H, P, P]): 64 M floats = 256 MB. */
+export const PREFILL_SCORE_BUDGET = 64 * 2 ** 20;
+
+/** Rows decoded together unless `maxBatch` says otherwise. */
+export const DEFAULT_MAX_BATCH = 64;
+
+export type FinishReason = "eos" | "stop" | "length" | "constraint" | "cancelled";
+
+export interface GenerationRequest {
+  /** Prompt token ids (non-empty). */
+  prompt: readonly number[];
+  /** Restrict the completion (or its tail after a trigger) to a set of strings. */
+  constraint?: ChoiceConstraint;
+  /** This request's limit, overriding `GenerateOptions.maxNewTokens`. */
+  maxNewTokens?: number;
+  /** This row's sampling in place of the options' (temperature, topP, topK, stopStrings): see `RowSampling`. */
+  sampling?: RowSampling;
+  /** This row's randomness; without it the row gets the next split of `GenerateOptions.rng`. */
+  rng?: Rng;
+  /** Aborted: the row ends where it is, finish "cancelled" (a client went away). */
+  signal?: AbortSignal;
+}
+
+/** One row's own sampling (`spiral serve`: each request of a batch brings its own). */
+export interface RowSampling extends SamplingParams, LogitAdjustments {
+  stopStrings?: readonly string[];
+}
+
+export interface GenerateOptions extends SamplingParams {
+  maxNewTokens: number;
+  /** Source of all randomness; split once per request, in request order. */
+  rng: Rng;
+  /** Stop a row when its generated text contains one of these (free phase only). */
+  stopStrings?: readonly string[];
+  /** Render special tokens in `text`? Default false: they appear as their markup. */
+  skipSpecialTokens?: boolean;
+  /**
+   * At most this many rows decode together (default 64); further requests wait and take the rows
+   * of finished ones (continuous batching), each admission one prefill run.
+   */
+  maxBatch?: number;
+  /** Keep generating past eos ids (benchmarks: fixed-length rows). Default false. */
+  ignoreEos?: boolean;
+  /** Called with each row's newly completed text as it is generated (streaming). */
+  onText?: (request: number, delta: string) => void;
+}
+
+export interface Completion {
+  tokens: number[];
+  /** Per generated token; see the file comment for the exact quantity. */
+  logprobs: number[];
+  /** Per generated token: the sorted allowed ids at a constrained step, null at a free step. */
+  allowed: (Int32Array | null)[];
+  text: string;
+  finishReason: FinishReason;
+}
+
+export interface GenerationStats {
+  prefillTokens: number;
+  prefillMs: number;
+  decodeSteps: number;
+  decodeTokens: number;
+  decodeMs: number;
+}
+
+export interface GeneratorOptions {
+  /** ORT intra-op threads (default: onnxruntime's choice). */
+  threads?: number;
+  /** Attention-score floats per prefill run (default PREFILL_SCORE_BUDGET). */
+  prefillScoreBudget?: number;
+  /**
+   * Bake the weights into the sessions as initializers (default false). onnxruntime then prepacks
+   * them for its Gemm kernels (faster decode, see docs/generation.md), but in-place weight updates
+   * are seen only after `refreshWeights()`. For evaluation and the CLI, where weights are fixed.
+   */
+  bakeWeights?: boolean;
+  /**
+   * A LoRA adapter applied beside the base weights (never merged into them): its tensors are fed
+   * zero-copy at every run (live, also with `bakeWeights`, which bakes only the base).
+   */
+  adapter?: Adapter;
+}
+
+interface Row {
+  request: number;
+  prompt: readonly number[];
+  tokens: number[];
+  logprobs: number[];
+  allowed: (Int32Array | null)[];
+  /** Filled cache slots = position of the next token fed. */
+  len: number;
+  text: string;
+  utf8: TextDecoder;
+  rng: Rng;
+  sampling: SamplingParams;
+  stopStrings: readonly string[] | undefined;
+  /** Logit adjustments and the per-id counts of generated tokens they need; undefined when none. */
+  adjust: { readonly by: LogitAdjustments; readonly counts: Map<number, number> } | undefined;
+  signal: AbortSignal | undefined;
+  trie: TokenTrie | undefined;
+  trigger: string | undefined;
+  maxNewTokens: number;
+  /** Current trie node, or -1 while writing freely. */
+  node: number;
+  finish: FinishReason | undefined;
+}
+
+/** K and V per layer, [Bcap, KV, S, D]; only the first `rows` rows are live. */
+class KvCache {
+  k: Float32Array[] = [];
+  v: Float32Array[] = [];
+  constructor(
+    readonly layers: number,
+    readonly rowCap: number,
+    readonly kv: number,
+    readonly d: number,
+    public slots: number,
+  ) {
+    for (let n = 0; n < layers; n++) {
+      this.k.push(new Float32Array(rowCap * kv * slots * d));
+      this.v.push(new Float32Array(rowCap * kv * slots * d));
+    }
+  }
+
+  /** Moves row keep[i] to row i (keep ascending), in place. */
+  compact(keep: readonly number[]): void {
+    const stride = this.kv * this.slots * this.d;
+    keep.forEach((from, to) => {
+      if (from === to) return;
+      for (let n = 0; n < this.layers; n++) {
+        (this.k[n] as Float32Array).copyWithin(to * stride, from * stride, (from + 1) * stride);
+        (this.v[n] as Float32Array).copyWithin(to * stride, from * stride, (from + 1) * stride);
+      }
+    });
+  }
+
+  /** Re-lays the first `rows` rows out with `slots` slots each. */
+  grow(rows: number, slots: number): void {
+    const { kv, d } = this;
+    const copy = (old: Float32Array): Float32Array => {
+      const out = new Float32Array(this.rowCap * kv * slots * d);
+      for (let r = 0; r < rows * kv; r++) out.set(old.subarray(r * this.slots * d, (r + 1) * this.slots * d), r * slots * d);
+      return out;
+    };
+    this.k = this.k.map(copy);
+    this.v = this.v.map(copy);
+    this.slots = slots;
+  }
+
+  /** Writes src [rows, KV, T, D] into rows firstRow.., slots 0..T-1. */
+  writeBlock(n: number, srcK: Float32Array, srcV: Float32Array, firstRow: number, rows: number, T: number): void {
+    const { kv, d, slots } = this;
+    for (let r = 0; r < rows * kv; r++) {
+      const dst = (firstRow * kv + r) * slots * d;
+      (this.k[n] as Float32Array).set(srcK.subarray(r * T * d, (r + 1) * T * d), dst);
+      (this.v[n] as Float32Array).set(srcV.subarray(r * T * d, (r + 1) * T * d), dst);
+    }
+  }
+
+  /** Writes new K/V [rows, KV, 1, D] of row b at slot lens[b]. */
+  writeStep(n: number, newK: Float32Array, newV: Float32Array, lens: readonly number[]): void {
+    const { kv, d, slots } = this;
+    lens.forEach((slot, b) => {
+      for (let h = 0; h < kv; h++) {
+        const src = (b * kv + h) * d;
+        const dst = ((b * kv + h) * slots + slot) * d;
+        (this.k[n] as Float32Array).set(newK.subarray(src, src + d), dst);
+        (this.v[n] as Float32Array).set(newV.subarray(src, src + d), dst);
+      }
+    });
+  }
+
+  feeds(rows: number): Feeds {
+    const feeds: Feeds = {};
+    const dims = [rows, this.kv, this.slots, this.d];
+    const size = rows * this.kv * this.slots * this.d;
+    for (let n = 0; n < this.layers; n++) {
+      feeds[`past_k_${n}`] = f32((this.k[n] as Float32Array).subarray(0, size), dims);
+      feeds[`past_v_${n}`] = f32((this.v[n] as Float32Array).subarray(0, size), dims);
+    }
+    return feeds;
+  }
+}
+
+function roundUp(n: number, m: number): number {
+  return Math.ceil(n / m) * m;
+}
+
+/** Constraint tries kept per generator (cleared when full). */
+const TRIE_CACHE_SIZE = 256;
+
+export class Generator {
+  private readonly tries = new Map<string, TokenTrie>();
+  /** Adjusted logits of one row (rows with logit adjustments only). */
+  private scratch: Float32Array | undefined;
+  readonly stats: GenerationStats = { prefillTokens: 0, prefillMs: 0, decodeSteps: 0, decodeTokens: 0, decodeMs: 0 };
+
+  private constructor(
+    readonly config: ModelConfig,
+    readonly params: Params,
+    readonly tokenizer: Tokenizer,
+    private prefill: InferenceRunner,
+    private decode: InferenceRunner,
+    private readonly weights: Feeds,
+    private readonly options: GeneratorOptions,
+  ) {}
+
+  /**
+   * Builds the prefill and decode sessions. Unless `bakeWeights`, weights are read from
+   * `params.data` at every run (zero-copy), so in-place optimiser updates are seen without
+   * rebuilding.
+   */
+  static async create(config: ModelConfig, params: Params, tokenizer: Tokenizer, options: GeneratorOptions = {}): Promise<Generator> {
+    if (tokenizer.vocabSize > config.vocabSize) {
+      throw new Error(`tokenizer has ${tokenizer.vocabSize} ids but the model only ${config.vocabSize} embedding rows`);
+    }
+    const weights: Feeds = {};
+    if (options.bakeWeights !== true) for (const { name, shape } of paramShapes(config)) weights[name] = f32(params.view(name), shape);
+    const adapter = options.adapter?.params;
+    for (const v of adapter?.layout.views ?? []) weights[v.name] = f32((adapter as Params).view(v.name), v.shape);
+    const [prefill, decode] = await buildRunners(config, params, options);
+    return new Generator(config, params, tokenizer, prefill, decode, weights, options);
+  }
+
+  /**
+   * With `bakeWeights`, rebuilds the sessions from the current `params.data` (call after the
+   * weights changed). Without it, weights are always live and this does nothing.
+   */
+  async refreshWeights(): Promise<void> {
+    if (this.options.bakeWeights !== true) return;
+    const [prefill, decode] = await buildRunners(this.config, this.params, this.options);
+    await this.release();
+    this.prefill = prefill;
+    this.decode = decode;
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.prefill.release(), this.decode.release()]);
+  }
+
+  /** Generates one completion per request (results in request order), up to `maxBatch` rows at a time. */
+  async generate(requests: readonly GenerationRequest[], options: GenerateOptions): Promise<Completion[]> {
+    checkSamplingParams(options);
+    if (!(Number.isInteger(options.maxNewTokens) && options.maxNewTokens >= 1)) {
+      throw new Error(`maxNewTokens must be an integer ≥ 1; got ${options.maxNewTokens}`);
+    }
+    if (requests.length === 0) return [];
+    const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) throw new Error(`maxBatch must be an integer ≥ 1; got ${maxBatch}`);
+    const rows = requests.map((req, i) => this.newRow(req, i, options));
+    const queue = rows.slice();
+    let live: Row[] = [];
+    const { numHiddenLayers: L, numKeyValueHeads: KV, headDim: D } = this.config;
+    const cache = new KvCache(L, Math.min(maxBatch, rows.length), KV, D, CACHE_CHUNK);
+
+    for (;;) {
+      // Rows whose client went away end now; waiting ones are never prefilled.
+      for (const row of [...live, ...queue]) if (row.finish === undefined && row.signal?.aborted === true) row.finish = "cancelled";
+      if (queue.some((row) => row.finish !== undefined)) queue.splice(0, queue.length, ...queue.filter((row) => row.finish === undefined));
+      // Finished rows leave the batch.
+      const keep = live.flatMap((row, b) => (row.finish === undefined ? [b] : []));
+      if (keep.length < live.length) {
+        cache.compact(keep);
+        live = keep.map((b) => live[b] as Row);
+      }
+      // Free rows take waiting prompts: one prefill for all of them, appended after the live rows.
+      if (queue.length > 0 && live.length < maxBatch) {
+        // Shortest prompts first, so each prefill group pads little.
+        const admitted = queue.splice(0, maxBatch - live.length).sort((a, b) => a.prompt.length - b.prompt.length);
+        const need = Math.max(...admitted.map((r) => r.prompt.length), ...live.map((r) => r.len)) + 1;
+        if (need > cache.slots) cache.grow(live.length, roundUp(need, CACHE_CHUNK));
+        for (const group of this.prefillGroups(admitted)) {
+          const logits = await this.runPrefill(group, (group.at(-1) as Row).prompt.length, cache, live.length);
+          group.forEach((row, b) => this.advance(row, logits, b, options));
+          live = [...live, ...group];
+        }
+        continue;
+      }
+      if (live.length === 0) break;
+      const maxLen = Math.max(...live.map((r) => r.len));
+      if (maxLen >= cache.slots) cache.grow(live.length, roundUp(maxLen + 1, CACHE_CHUNK));
+      const logits = await this.runDecode(live, cache);
+      live.forEach((row, b) => this.advance(row, logits, b, options));
+    }
+    return rows.map((row) => ({
+      tokens: row.tokens,
+      logprobs: row.logprobs,
+      allowed: row.allowed,
+      text: row.text + row.utf8.decode(),
+      finishReason: row.finish as FinishReason,
+    }));
+  }
+
+  /**
+   * Splits rows (sorted by prompt length) into prefill runs whose attention scores
+   * [rows, H, P, P] stay under the score budget (a long prompt runs alone).
+   */
+  private prefillGroups(sorted: readonly Row[]): Row[][] {
+    const H = this.config.numAttentionHeads;
+    const groups: Row[][] = [];
+    for (const row of sorted) {
+      const group = groups.at(-1);
+      const P = row.prompt.length;
+      if (group !== undefined && (group.length + 1) * H * P * P <= (this.options.prefillScoreBudget ?? PREFILL_SCORE_BUDGET)) group.push(row);
+      else groups.push([row]);
+    }
+    return groups;
+  }
+
+  /**
+   * The trie of a constraint, cached by content: an actor sends the same legal-move set for many
+   * rows and steps, and tokenising thousands of offers per row would cost more than decoding.
+   */
+  private trieFor(constraint: ChoiceConstraint): TokenTrie {
+    const key = JSON.stringify([constraint.suffix ?? "", constraint.choices]);
+    let trie = this.tries.get(key);
+    if (trie === undefined) {
+      if (this.tries.size >= TRIE_CACHE_SIZE) this.tries.clear();
+      trie = buildChoiceTrie(this.tokenizer, { choices: constraint.choices, ...(constraint.suffix !== undefined && { suffix: constraint.suffix }) });
+      this.tries.set(key, trie);
+    }
+    return trie;
+  }
+
+  private newRow(req: GenerationRequest, index: number, options: GenerateOptions): Row {
+    const V = this.config.vocabSize;
+    if (req.prompt.length === 0) throw new Error(`request ${index}: the prompt is empty; give at least one token`);
+    for (const id of req.prompt) {
+      if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`request ${index}: prompt token ${id} is outside the vocabulary [0, ${V})`);
+    }
+    const maxNewTokens = req.maxNewTokens ?? options.maxNewTokens;
+    if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new Error(`request ${index}: maxNewTokens must be an integer ≥ 1; got ${maxNewTokens}`);
+    if (req.prompt.length + maxNewTokens > this.config.maxPositionEmbeddings) {
+      throw new Error(
+        `request ${index}: prompt (${req.prompt.length}) + maxNewTokens (${maxNewTokens}) exceeds the model's ${this.config.maxPositionEmbeddings} positions`,
+      );
+    }
+    if (req.sampling !== undefined) checkRowSampling(req.sampling, V, index);
+    const trie = req.constraint === undefined ? undefined : this.trieFor(req.constraint);
+    const trigger = req.constraint?.trigger;
+    return {
+      request: index,
+      prompt: req.prompt,
+      tokens: [],
+      logprobs: [],
+      allowed: [],
+      len: req.prompt.length,
+      text: "",
+      utf8: new TextDecoder("utf-8", { fatal: false }),
+      rng: req.rng ?? options.rng.split(),
+      sampling: req.sampling ?? options,
+      stopStrings: req.sampling === undefined ? options.stopStrings : req.sampling.stopStrings,
+      adjust: req.sampling !== undefined && adjustsLogits(req.sampling) ? { by: req.sampling, counts: new Map() } : undefined,
+      signal: req.signal,
+      trie,
+      trigger,
+      maxNewTokens,
+      node: trie !== undefined && (trigger === undefined || trigger === "") ? trie.root : -1,
+      finish: undefined,
+    };
+  }
+
+  /** Prefills `rows` into cache rows firstRow.. ; returns their next-token logits [rows, V]. */
+  private async runPrefill(rows: readonly Row[], P: number, cache: KvCache, firstRow: number): Promise<Float32Array> {
+    const t0 = performance.now();
+    const B = rows.length;
+    const tokens = new BigInt64Array(B * P).fill(BigInt(this.tokenizer.padId));
+    const last = new BigInt64Array(B);
+    rows.forEach((row, b) => {
+      row.prompt.forEach((id, t) => (tokens[b * P + t] = BigInt(id)));
+      last[b] = BigInt(b * P + row.prompt.length - 1);
+    });
+    const { cos, sin } = ropeTables(this.config, Array.from({ length: P }, (_, t) => t));
+    const half = this.config.headDim / 2;
+    const out = await this.prefill.run({
+      ...this.weights,
+      tokens: i64(tokens, [B, P]),
+      cos: f32(cos, [P, half]),
+      sin: f32(sin, [P, half]),
+      causal: f32(causalBias(P), [P, P]),
+      last: i64(last, [B]),
+    });
+    for (let n = 0; n < this.config.numHiddenLayers; n++) {
+      cache.writeBlock(n, tensorData(out, `present_k_${n}`), tensorData(out, `present_v_${n}`), firstRow, B, P);
+    }
+    this.stats.prefillTokens += rows.reduce((a, r) => a + r.prompt.length, 0);
+    this.stats.prefillMs += performance.now() - t0;
+    return tensorData(out, "logits");
+  }
+
+  private async runDecode(rows: readonly Row[], cache: KvCache): Promise<Float32Array> {
+    const t0 = performance.now();
+    const B = rows.length;
+    const S = cache.slots;
+    const lens = rows.map((r) => r.len);
+    const bias = new Float32Array(B * S).fill(MASKED);
+    lens.forEach((len, b) => bias.fill(0, b * S, b * S + len));
+    const { cos, sin } = ropeTables(this.config, lens);
+    const half = this.config.headDim / 2;
+    const out = await this.decode.run({
+      ...this.weights,
+      ...cache.feeds(B),
+      tokens: i64(BigInt64Array.from(rows, (r) => BigInt(r.tokens.at(-1) as number)), [B]),
+      cos: f32(cos, [B, half]),
+      sin: f32(sin, [B, half]),
+      bias: f32(bias, [B, S]),
+    });
+    for (let n = 0; n < this.config.numHiddenLayers; n++) {
+      cache.writeStep(n, tensorData(out, `new_k_${n}`), tensorData(out, `new_v_${n}`), lens);
+    }
+    for (const row of rows) row.len++;
+    this.stats.decodeSteps++;
+    this.stats.decodeTokens += B;
+    this.stats.decodeMs += performance.now() - t0;
+    return tensorData(out, "logits");
+  }
+
+  /** Samples row b's next token from logits [B, V] and updates its state. */
+  private advance(row: Row, logits: Float32Array, b: number, options: GenerateOptions): void {
+    const V = this.config.vocabSize;
+    let z = logits.subarray(b * V, (b + 1) * V);
+    if (row.adjust !== undefined) {
+      z = (this.scratch ??= new Float32Array(V));
+      z.set(logits.subarray(b * V, (b + 1) * V));
+      adjustLogits(z, row.adjust.by, row.adjust.counts);
+    }
+    const constrained = row.trie !== undefined && row.node >= 0;
+    const allowed = constrained ? (row.trie as TokenTrie).allowed(row.node) : undefined;
+    const { id, logprob } = sampleToken(z, row.sampling, row.rng, allowed);
+    if (row.adjust !== undefined) row.adjust.counts.set(id, (row.adjust.counts.get(id) ?? 0) + 1);
+    row.tokens.push(id);
+    row.logprobs.push(logprob);
+    row.allowed.push(allowed ?? null);
+
+    // The eos that ends a row (free text, or a trie's explicit end) is a stop signal, not text.
+    const endsRow = constrained ? id === (row.trie as TokenTrie).endId : options.ignoreEos !== true && this.tokenizer.eosIds.includes(id);
+    const skip = endsRow || (options.skipSpecialTokens === true && id < this.tokenizer.vocabSize && this.tokenizer.isSpecial(id));
+    // Ids past the tokenizer's vocabulary (embedding padding rows) have no text.
+    const delta = skip || id >= this.tokenizer.vocabSize ? "" : row.utf8.decode(this.tokenizer.tokenBytes(id), { stream: true });
+    row.text += delta;
+    if (delta !== "") options.onText?.(row.request, delta);
+
+    if (constrained) {
+      row.node = (row.trie as TokenTrie).next(row.node, id);
+      if ((row.trie as TokenTrie).isEnd(row.node)) row.finish = "constraint";
+    } else if (endsRow) {
+      row.finish = "eos";
+    } else if (row.stopStrings?.some((s) => s !== "" && row.text.includes(s, Math.max(0, row.text.length - delta.length - s.length + 1)))) {
+      row.finish = "stop";
+    } else if (row.trie !== undefined && row.trigger !== undefined && delta !== "" && row.text.endsWith(row.trigger)) {
+      row.node = row.trie.root;
+    }
+    if (row.finish === undefined && row.tokens.length >= row.maxNewTokens) row.finish = "length";
+  }
+}
+
+function checkRowSampling(s: RowSampling, vocabSize: number, index: number): void {
+  try {
+    checkSamplingParams(s);
+  } catch (e) {
+    throw new Error(`request ${index}: ${(e as Error).message}`, { cause: e });
+  }
+  for (const [name, v] of [["presencePenalty", s.presencePenalty], ["frequencyPenalty", s.frequencyPenalty]] as const) {
+    if (v !== undefined && !Number.isFinite(v)) throw new Error(`request ${index}: ${name} must be a finite number; got ${v}`);
+  }
+  for (const [id, bias] of s.logitBias ?? []) {
+    if (!(Number.isInteger(id) && id >= 0 && id < vocabSize)) throw new Error(`request ${index}: logitBias id ${id} is outside the vocabulary [0, ${vocabSize})`);
+    if (!Number.isFinite(bias)) throw new Error(`request ${index}: logitBias of id ${id} must be a finite number; got ${bias}`);
+  }
+}
+
+/** What the generator needs of a session. */
+interface InferenceRunner {
+  run(feeds: Feeds): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+
+/** Name under which the baked weights are handed to onnxruntime as in-memory external data. */
+const WEIGHTS_FILE = "spiral-weights.bin";
+
+async function buildRunners(config: ModelConfig, params: Params, options: GeneratorOptions): Promise<[InferenceRunner, InferenceRunner]> {
+  const lora = options.adapter?.config;
+  const graphs = [buildPrefillGraph(config, lora), buildDecodeGraph(config, lora)];
+  if (options.bakeWeights === true) {
+    const [a, b] = await Promise.all(graphs.map((g) => bakedSession(g, params, options.threads)));
+    return [a as InferenceRunner, b as InferenceRunner];
+  }
+  const session = { ...(options.threads !== undefined && { threads: options.threads }) };
+  const [a, b] = await Promise.all(graphs.map((g) => GraphSession.fromGraph(g, session)));
+  return [a as InferenceRunner, b as InferenceRunner];
+}
+
+/**
+ * A session whose weight inputs became initializers stored as external data: each points at its
+ * byte range of `params.data`, handed over in memory (no protobuf copy, no file).
+ */
+async function bakedSession(graph: Graph, params: Params, threads: number | undefined): Promise<InferenceRunner> {
+  const { onnx } = onnxProto;
+  const proto = toModelProto(graph);
+  const g = proto.graph;
+  if (g === null || g === undefined) throw new Error("bakedSession: the model has no graph");
+  const views = params.layout.byName;
+  g.input = (g.input ?? []).filter((i) => !views.has(i.name ?? ""));
+  g.initializer = [
+    ...(g.initializer ?? []),
+    ...params.layout.views.map((v) => ({
+      name: v.name,
+      dims: [...v.shape],
+      dataType: onnx.TensorProto.DataType.FLOAT,
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: "location", value: WEIGHTS_FILE },
+        { key: "offset", value: String(params.data.byteOffset + v.offset * 4) },
+        { key: "length", value: String(v.size * 4) },
+      ],
+    })),
+  ];
+  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(proto).finish(), {
+    graphOptimizationLevel: "all",
+    intraOpNumThreads: threads ?? 0,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    externalData: [{ path: WEIGHTS_FILE, data: new Uint8Array(params.data.buffer) }],
+  });
+  return {
+    run: async (feeds) => (await session.run(feeds)) as Record<string, OrtTensor>,
+    release: () => session.release(),
+  };
+}
+
+function tensorData(out: Record<string, OrtTensor>, name: string): Float32Array {
+  const t = out[name];
+  if (t === undefined) throw new Error(`generation graph did not return "${name}"`);
+  return t.data as Float32Array;
+}
+
+/**
+ * The learner's view of a batch of completions (loss-runner.ts `TokenBatch`), right-padded:
+ * row b = prompt_b + tokens_b, so `logprobs[b, prompt_b.length + j]` recomputes
+ * `completions[b].logprobs[j]` (with the same temperature; 1 for greedy), and constrained steps
+ * carry their allowed ids (K = the largest allowed set, padded with mask 0).
+ */
+export function completionBatch(
+  prompts: readonly (readonly number[])[],
+  completions: readonly Completion[],
+  padId: number,
+): {
+  B: number;
+  T: number;
+  tokens: BigInt64Array;
+  attentionMask: Float32Array;
+  /** [B·T] 1 on generated tokens. */
+  lossMask: Float32Array;
+  constraints?: { K: number; allowedIds: BigInt64Array; allowedMask: Float32Array; constrained: Float32Array };
+} {
+  if (prompts.length !== completions.length) throw new Error(`completionBatch: ${prompts.length} prompts but ${completions.length} completions`);
+  const B = prompts.length;
+  const T = Math.max(2, ...prompts.map((p, b) => p.length + (completions[b] as Completion).tokens.length));
+  const tokens = new BigInt64Array(B * T).fill(BigInt(padId));
+  const attentionMask = new Float32Array(B * T);
+  const lossMask = new Float32Array(B * T);
+  const K = Math.max(0, ...completions.flatMap((c) => c.allowed.map((a) => a?.length ?? 0)));
+  const allowedIds = new BigInt64Array(B * T * K);
+  const allowedMask = new Float32Array(B * T * K);
+  const constrained = new Float32Array(B * T);
+  prompts.forEach((prompt, b) => {
+    const c = completions[b] as Completion;
+    [...prompt, ...c.tokens].forEach((id, t) => {
+      tokens[b * T + t] = BigInt(id);
+      attentionMask[b * T + t] = 1;
+    });
+    c.tokens.forEach((_, j) => {
+      const t = prompt.length + j;
+      lossMask[b * T + t] = 1;
+      const allowed = c.allowed[j];
+      if (allowed === null || allowed === undefined) return;
+      constrained[b * T + t] = 1;
+      allowed.forEach((id, k) => {
+        allowedIds[(b * T + t) * K + k] = BigInt(id);
+        allowedMask[(b * T + t) * K + k] = 1;
+      });
+    });
+  });
+  return { B, T, tokens, attentionMask, lossMask, ...(K > 0 && { constraints: { K, allowedIds, allowedMask, constrained } }) };
+}

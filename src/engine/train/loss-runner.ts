@@ -1,0 +1,256 @@
+/**
+ * Runs the learner's graphs (loss.ts) over a parameter buffer.
+ *
+ * One compiled session per graph variant (loss kind × constrained or not), created on first use and
+ * reused for every batch shape (B and T are symbolic). Parameters are fed as zero-copy views of
+ * `params.data`, so the optimiser's in-place updates are seen by the next call; gradients are
+ * written by onnxruntime straight into their slots of the caller's flat gradient buffer (same layout
+ * as the parameters; padding between views is left untouched).
+ */
+import ort from "onnxruntime-node";
+import type { ModelConfig } from "../model/config.js";
+import { GraphSession } from "../graph/session.js";
+import { type LossKind, buildLossGraph, lossNames } from "./loss.js";
+import type { Adapter } from "../model/lora.js";
+import type { Params } from "../weights/params.js";
+
+/** Rows of tokens, left- or right-padded to one length T. Arrays are row-major [B, T]. */
+export interface TokenBatch {
+  readonly B: number;
+  readonly T: number;
+  /** [B·T] token ids */
+  readonly tokens: BigInt64Array | Int32Array | readonly number[];
+  /** [B·T] 1 on real tokens, 0 on padding */
+  readonly attentionMask: Float32Array;
+  /** Restricted next-token sets where the sampler used constrained decoding. */
+  readonly constraints?: ConstraintBatch;
+}
+
+export interface ConstraintBatch {
+  /** K: allowed ids per position (rows padded with mask 0). */
+  readonly K: number;
+  /** [B·T·K] allowed ids for predicting token t (aligned like logprobs) */
+  readonly allowedIds: BigInt64Array | Int32Array | readonly number[];
+  /** [B·T·K] 1 where the id is allowed */
+  readonly allowedMask: Float32Array;
+  /** [B·T] 1 where token t was drawn from its allowed set */
+  readonly constrained: Float32Array;
+}
+
+export interface LossBatch extends TokenBatch {
+  /** [B·T] 1 on generated tokens (the ones the loss scores) */
+  readonly lossMask: Float32Array;
+  /** [B] per-sample advantage (ppo, reinforce) */
+  readonly advantages?: Float32Array;
+  /** [B·T] log-probs recomputed before the first epoch (ppo) */
+  readonly oldLogprobs?: Float32Array;
+  /** [B] entropy bonus coefficient β per sample (ppo, reinforce); absent or all 0: no bonus term. */
+  readonly entropyCoefs?: Float32Array;
+}
+
+export interface LossSettings {
+  readonly kind: LossKind;
+  /** Sampling temperature the log-probs are taken under (default 1). */
+  readonly temperature?: number;
+  /** PPO clip ε (default 0.2). */
+  readonly clipEps?: number;
+  /** Dr.GRPO constant: the max generation length (required for ppo and reinforce). */
+  readonly normalizer?: number;
+}
+
+export interface LossStats {
+  readonly loss: number;
+  /** [B·T] log-probs under the current parameters (0 in column 0) */
+  readonly logprobs: Float32Array;
+  /** [B·T] entropy of the next-token distribution */
+  readonly entropy: Float32Array;
+  /** ppo only, else 0 */
+  readonly clipFraction: number;
+  readonly approxKl: number;
+}
+
+export interface LossRunnerOptions {
+  /** Intra-op threads for onnxruntime (default: every logical CPU). */
+  readonly threads?: number;
+  /** onnxruntime's CPU memory arena (default true); off saves ~25 % peak memory on large models. */
+  readonly memoryArena?: boolean;
+  /**
+   * Train a LoRA adapter on the frozen `params`: its tensors are fed like the base's (zero-copy
+   * views, in-place updates seen), and `lossAndGrad` writes gradients in the adapter's layout.
+   */
+  readonly adapter?: Adapter;
+}
+
+/** Token ids as int64, each checked to lie in [0, V) (onnxruntime's Gather error would not say which). */
+function tokenIds(what: string, data: BigInt64Array | Int32Array | readonly number[], V: number): BigInt64Array {
+  const out = data instanceof BigInt64Array ? data : new BigInt64Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = Number(data[i]);
+    if (!Number.isInteger(v) || v < 0 || v >= V) throw new Error(`${what}[${i}] = ${v} is not a token id in [0, ${V})`);
+    if (!(data instanceof BigInt64Array)) out[i] = BigInt(v);
+  }
+  return out;
+}
+
+/** Flat indices b·(T−1) + (t−1) of positions t ≥ 1 where `mask` is set (all of them without a mask). */
+export function scoreIndex(B: number, T: number, mask?: Float32Array): BigInt64Array {
+  const idx: bigint[] = [];
+  for (let b = 0; b < B; b++) {
+    for (let t = 1; t < T; t++) if (!mask || mask[b * T + t] !== 0) idx.push(BigInt(b * (T - 1) + t - 1));
+  }
+  return BigInt64Array.from(idx);
+}
+
+function expectLength(what: string, got: number, want: number, shape: string): void {
+  if (got !== want) throw new Error(`${what}: expected ${want} values (${shape}); got ${got}`);
+}
+
+export class LossRunner {
+  private readonly sessions = new Map<string, Promise<GraphSession>>();
+  private readonly paramFeeds: Record<string, ort.Tensor> = {};
+
+  constructor(
+    readonly config: ModelConfig,
+    readonly params: Params,
+    readonly options: LossRunnerOptions = {},
+  ) {
+    for (const v of params.layout.views) {
+      this.paramFeeds[v.name] = new ort.Tensor("float32", params.data.subarray(v.offset, v.offset + v.size), v.shape);
+    }
+    const adapter = options.adapter?.params;
+    for (const v of adapter?.layout.views ?? []) {
+      this.paramFeeds[v.name] = new ort.Tensor("float32", (adapter as Params).data.subarray(v.offset, v.offset + v.size), v.shape);
+    }
+  }
+
+  /** The layout gradients are written in: the adapter's when training one, else the model's. */
+  get trainedLayout(): Params["layout"] {
+    return (this.options.adapter?.params ?? this.params).layout;
+  }
+
+  private session(kind: LossKind | undefined, constrained: boolean, entropyBonus = false): Promise<GraphSession> {
+    const key = `${kind ?? "logprobs"}|${constrained}|${entropyBonus}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      const { graph } = buildLossGraph(this.config, { ...(kind ? { kind } : {}), constrained, entropyBonus, ...(this.options.adapter ? { lora: this.options.adapter.config } : {}) });
+      s = GraphSession.fromGraph(graph, {
+        ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
+        ...(this.options.memoryArena === undefined ? {} : { memoryArena: this.options.memoryArena }),
+      });
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  private tokenFeeds(batch: TokenBatch, temperature: number): Record<string, ort.Tensor> {
+    const { B, T } = batch;
+    if (!(B >= 1 && T >= 2)) throw new Error(`Token batch needs B ≥ 1 and T ≥ 2; got B=${B}, T=${T}`);
+    expectLength("tokens", batch.tokens.length, B * T, "[B·T]");
+    expectLength("attentionMask", batch.attentionMask.length, B * T, "[B·T]");
+    if (!(temperature > 0)) throw new Error(`temperature must be > 0; got ${temperature}`);
+    const feeds: Record<string, ort.Tensor> = {
+      ...this.paramFeeds,
+      [lossNames.tokens]: new ort.Tensor("int64", tokenIds("tokens", batch.tokens, this.config.vocabSize), [B, T]),
+      [lossNames.attentionMask]: new ort.Tensor("float32", batch.attentionMask, [B, T]),
+      [lossNames.temperature]: new ort.Tensor("float32", Float32Array.of(temperature), []),
+    };
+    const c = batch.constraints;
+    if (c) {
+      expectLength("allowedIds", c.allowedIds.length, B * T * c.K, "[B·T·K]");
+      expectLength("allowedMask", c.allowedMask.length, B * T * c.K, "[B·T·K]");
+      expectLength("constrained", c.constrained.length, B * T, "[B·T]");
+      feeds[lossNames.allowedIds] = new ort.Tensor("int64", tokenIds("allowedIds", c.allowedIds, this.config.vocabSize), [B, T, c.K]);
+      feeds[lossNames.allowedMask] = new ort.Tensor("float32", c.allowedMask, [B, T, c.K]);
+      feeds[lossNames.constrained] = new ort.Tensor("float32", c.constrained, [B, T]);
+    }
+    return feeds;
+  }
+
+  /**
+   * Per-token log-probs and entropies [B·T] under the current parameters (no gradients).
+   * With `scoreMask` [B·T] only positions where it is non-zero are computed (others read 0).
+   */
+  async computeLogprobs(batch: TokenBatch, temperature = 1, scoreMask?: Float32Array): Promise<{ logprobs: Float32Array; entropy: Float32Array }> {
+    const s = await this.session(undefined, batch.constraints !== undefined);
+    const feeds = this.tokenFeeds(batch, temperature);
+    if (scoreMask) expectLength("scoreMask", scoreMask.length, batch.B * batch.T, "[B·T]");
+    const idx = scoreIndex(batch.B, batch.T, scoreMask);
+    if (idx.length === 0) return { logprobs: new Float32Array(batch.B * batch.T), entropy: new Float32Array(batch.B * batch.T) };
+    feeds[lossNames.scoreIndex] = new ort.Tensor("int64", idx, [idx.length]);
+    const out = await s.run(feeds);
+    return {
+      logprobs: (out[lossNames.logprobs] as ort.Tensor).data as Float32Array,
+      entropy: (out[lossNames.entropy] as ort.Tensor).data as Float32Array,
+    };
+  }
+
+  /**
+   * Loss, diagnostics and ∂loss/∂params written into `gradsOut` (the parameter layout, overwritten).
+   * Only positions with lossMask = 1 are scored: `logprobs` and `entropy` are 0 elsewhere. A batch
+   * with no generated token has loss 0 and zero gradients (no run).
+   */
+  async lossAndGrad(batch: LossBatch, settings: LossSettings, gradsOut: Float32Array): Promise<LossStats> {
+    const { B, T } = batch;
+    const layout = this.trainedLayout;
+    expectLength("gradsOut", gradsOut.length, layout.totalSize, this.options.adapter ? "the adapter layout's totalSize" : "the parameter layout's totalSize");
+    const feeds = this.tokenFeeds(batch, settings.temperature ?? 1);
+    expectLength("lossMask", batch.lossMask.length, B * T, "[B·T]");
+    feeds[lossNames.lossMask] = new ort.Tensor("float32", batch.lossMask, [B, T]);
+    const idx = scoreIndex(B, T, batch.lossMask);
+    if (idx.length === 0) {
+      gradsOut.fill(0);
+      const zeros = new Float32Array(B * T);
+      return { loss: 0, logprobs: zeros, entropy: zeros.slice(), clipFraction: 0, approxKl: 0 };
+    }
+    feeds[lossNames.scoreIndex] = new ort.Tensor("int64", idx, [idx.length]);
+    if (settings.kind !== "xent") {
+      const normalizer = settings.normalizer;
+      if (normalizer === undefined || !(normalizer > 0)) throw new Error(`${settings.kind} loss needs normalizer > 0 (the max generation length); got ${normalizer}`);
+      if (!batch.advantages) throw new Error(`${settings.kind} loss needs advantages [B]`);
+      expectLength("advantages", batch.advantages.length, B, "[B]");
+      feeds[lossNames.advantages] = new ort.Tensor("float32", batch.advantages, [B]);
+      feeds[lossNames.normalizer] = new ort.Tensor("float32", Float32Array.of(normalizer), []);
+    }
+    const coefs = batch.entropyCoefs;
+    if (coefs) {
+      expectLength("entropyCoefs", coefs.length, B, "[B]");
+      const bad = coefs.findIndex((c) => !(c >= 0));
+      if (bad >= 0) throw new Error(`entropyCoefs[${bad}] must be ≥ 0; got ${coefs[bad]}`);
+    }
+    const bonus = settings.kind !== "xent" && coefs !== undefined && coefs.some((c) => c > 0);
+    if (bonus) feeds[lossNames.entropyCoef] = new ort.Tensor("float32", coefs, [B]);
+    if (settings.kind === "ppo") {
+      if (!batch.oldLogprobs) throw new Error("ppo loss needs oldLogprobs [B·T] (recompute them with computeLogprobs before the first epoch)");
+      expectLength("oldLogprobs", batch.oldLogprobs.length, B * T, "[B·T]");
+      feeds[lossNames.oldLogprobs] = new ort.Tensor("float32", batch.oldLogprobs, [B, T]);
+      feeds[lossNames.clipEps] = new ort.Tensor("float32", Float32Array.of(settings.clipEps ?? 0.2), []);
+    }
+    const fetches: Record<string, ort.Tensor | null> = {
+      [lossNames.loss]: null,
+      [lossNames.logprobs]: null,
+      [lossNames.entropy]: null,
+    };
+    if (settings.kind === "ppo") {
+      fetches[lossNames.clipFraction] = null;
+      fetches[lossNames.approxKl] = null;
+    }
+    for (const v of layout.views) {
+      fetches[lossNames.gradPrefix + v.name] = new ort.Tensor("float32", gradsOut.subarray(v.offset, v.offset + v.size), v.shape);
+    }
+    const s = await this.session(settings.kind, batch.constraints !== undefined, bonus);
+    const out = await s.run(feeds, fetches);
+    const scalar = (name: string): number => (out[name] ? Number((out[name] as ort.Tensor).data[0]) : 0);
+    return {
+      loss: scalar(lossNames.loss),
+      logprobs: (out[lossNames.logprobs] as ort.Tensor).data as Float32Array,
+      entropy: (out[lossNames.entropy] as ort.Tensor).data as Float32Array,
+      clipFraction: scalar(lossNames.clipFraction),
+      approxKl: scalar(lossNames.approxKl),
+    };
+  }
+
+  async release(): Promise<void> {
+    for (const s of this.sessions.values()) await (await s).release();
+    this.sessions.clear();
+  }
+}

@@ -6,10 +6,12 @@
  * process (peak RSS from `process.resourceUsage().maxRSS`), one at a time.
  *
  *   npm run bench:lora                               # qwen3-0.6b, LoRA step + full step + decode
- *   npm run bench:lora -- --shapes qwen3-0.6b,qwen3-1.7b,qwen3-4b [--no-full] [--steps 2]
+ *   npm run bench:lora -- --shapes qwen3-0.6b,qwen3-1.7b,qwen3-4b [--no-full] [--steps 2] [--base fp32,bf16]
  *
  * The adapter is rank 32 on all seven projections (alpha 32), SPIRAL's later recipes' rank. Step
  * times: the first includes building the session; with --steps 2 the second is the steady state.
+ * `--base` lists the frozen base's dtypes to measure the LoRA step and decoding with (fp32, bf16,
+ * fp16: engine/weights/half.ts); the full step is always fp32.
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -18,7 +20,8 @@ import { parameterCount, type ModelConfig } from "../src/engine/model/config.js"
 import { Generator } from "../src/engine/infer/generate.js";
 import { LossRunner } from "../src/engine/train/loss-runner.js";
 import { type Adapter, initAdapter, LORA_TARGETS } from "../src/engine/model/lora.js";
-import { Params, paramLayout } from "../src/engine/weights/params.js";
+import { type BaseDtype, BASE_DTYPES, emptyBase, encodeHalf } from "../src/engine/weights/half.js";
+import type { Params } from "../src/engine/weights/params.js";
 import { modelPreset } from "../src/engine/model/presets.js";
 import { ByteTokenizer } from "../src/engine/tokenizer/byte-tokenizer.js";
 import { createRng } from "../src/games/rng.js";
@@ -29,12 +32,21 @@ const arg = (name: string): string | undefined => {
 };
 const threads = process.env.SPIRAL_THREADS === undefined ? undefined : Number(process.env.SPIRAL_THREADS);
 
-/** Random-looking weights, fast: one block of N(0, 0.02²) draws tiled over the buffer (values do not matter here). */
-function randomParams(c: ModelConfig): Params {
-  const params = new Params(paramLayout(c));
+/**
+ * Random-looking weights, fast: one block of N(0, 0.02²) draws tiled over the buffer (values do not
+ * matter here), written straight into the base's own dtype (no float32 copy of a 16-bit base).
+ */
+function randomBase(c: ModelConfig, dtype: BaseDtype): Params {
+  const params = emptyBase(c, dtype);
   const rng = createRng("bench-lora");
   const block = Float32Array.from({ length: 1 << 20 }, () => 0.02 * rng.normal());
   for (let i = 0; i < params.data.length; i += block.length) params.data.set(block.subarray(0, Math.min(block.length, params.data.length - i)), i);
+  const half = params.half;
+  if (half !== undefined) {
+    const words = new Uint16Array(block.length);
+    encodeHalf(half.dtype, block, words);
+    for (let i = 0; i < half.data.length; i += words.length) half.data.set(words.subarray(0, Math.min(words.length, half.data.length - i)), i);
+  }
   return params;
 }
 
@@ -45,9 +57,9 @@ function adapterFor(c: ModelConfig): Adapter {
   return a;
 }
 
-async function child(mode: string, shape: string, steps: number): Promise<void> {
+async function child(mode: string, shape: string, steps: number, dtype: BaseDtype): Promise<void> {
   const c = modelPreset(shape);
-  const params = randomParams(c);
+  const params = randomBase(c, dtype);
   const adapter = mode === "full" ? undefined : adapterFor(c);
   const secs: number[] = [];
   if (mode === "decode") {
@@ -75,25 +87,31 @@ async function child(mode: string, shape: string, steps: number): Promise<void> 
     }
   }
   const peak = process.resourceUsage().maxRSS * 1024;
-  console.log(JSON.stringify({ peakRssBytes: peak, secs, paramBytes: params.data.byteLength, adapterBytes: adapter?.params.data.byteLength ?? 0 }));
+  console.log(JSON.stringify({ peakRssBytes: peak, secs, paramBytes: params.data.byteLength + (params.half?.data.byteLength ?? 0), adapterBytes: adapter?.params.data.byteLength ?? 0 }));
 }
 
 async function main(): Promise<void> {
   const mode = arg("--child");
   const steps = Number(arg("--steps") ?? 2);
-  if (mode !== undefined) return child(mode, arg("--shape") as string, steps);
+  if (mode !== undefined) return child(mode, arg("--shape") as string, steps, (arg("--base") ?? "fp32") as BaseDtype);
   const shapes = (arg("--shapes") ?? "qwen3-0.6b").split(",");
+  const bases = (arg("--base") ?? "fp32,bf16").split(",") as BaseDtype[];
+  for (const b of bases) if (!BASE_DTYPES.includes(b)) throw new Error(`--base: expected some of ${BASE_DTYPES.join(", ")}; got ${b}`);
   const script = fileURLToPath(import.meta.url);
   const gib = (n: number): string => (n / 2 ** 30).toFixed(2);
   console.log(`spiral LoRA bench — onnxruntime-node ${ort.env.versions.common}, rank 32 on all seven projections, ${steps} run(s) each, one child process per line`);
   for (const shape of shapes) {
     const c = modelPreset(shape);
-    console.log(`${shape} (${(parameterCount(c) / 1e9).toFixed(2)} B parameters, fp32 base):`);
-    const modes = ["lora", ...(process.argv.includes("--no-full") ? [] : ["full"]), "decode"];
-    for (const m of modes) {
-      const out = spawnSync(process.execPath, [...process.execArgv, script, "--child", m, "--shape", shape, "--steps", String(steps)], { encoding: "utf8", env: process.env, maxBuffer: 1 << 24 });
+    console.log(`${shape} (${(parameterCount(c) / 1e9).toFixed(2)} B parameters):`);
+    const runs = [
+      ...bases.map((b) => ["lora", b]),
+      ...(process.argv.includes("--no-full") ? [] : [["full", "fp32"]]),
+      ...bases.map((b) => ["decode", b]),
+    ] as [string, BaseDtype][];
+    for (const [m, base] of runs) {
+      const out = spawnSync(process.execPath, [...process.execArgv, script, "--child", m, "--shape", shape, "--steps", String(steps), "--base", base], { encoding: "utf8", env: process.env, maxBuffer: 1 << 24 });
       const line = out.stdout.trim().split("\n").pop() ?? "";
-      const what = m === "lora" ? "LoRA step 1×256 " : m === "full" ? "full step 1×256 " : "decode 16×64    ";
+      const what = `${m === "lora" ? "LoRA step 1×256" : m === "full" ? "full step 1×256" : "decode 16×64   "}, ${base} base`;
       if (out.status !== 0 || !line.startsWith("{")) {
         console.log(`  ${what}: failed (status ${out.status}, signal ${out.signal}): ${out.stderr.slice(-400)}`);
         continue;

@@ -19,6 +19,8 @@ const elemType: Record<DType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   float64: onnx.TensorProto.DataType.DOUBLE,
   int64: onnx.TensorProto.DataType.INT64,
+  int32: onnx.TensorProto.DataType.INT32,
+  uint16: onnx.TensorProto.DataType.UINT16,
   bool: onnx.TensorProto.DataType.BOOL,
 };
 
@@ -38,6 +40,12 @@ function tensorProto(name: string, data: ConstantData): Onnx.ITensorProto {
       raw = new Uint8Array(a.buffer);
       break;
     }
+    case "int32":
+      raw = new Uint8Array(Int32Array.from(data.values).buffer);
+      break;
+    case "uint16":
+      raw = new Uint8Array(Uint16Array.from(data.values).buffer);
+      break;
     case "bool":
       raw = Uint8Array.from(data.values, (v) => (v ? 1 : 0));
       break;

@@ -49,6 +49,10 @@ function makeTensor(dtype: DType, values: readonly number[], dims: number[]): or
       return new ort.Tensor("float32", Float32Array.from(values), dims);
     case "int64":
       return new ort.Tensor("int64", BigInt64Array.from(values, (v) => BigInt(v)), dims);
+    case "int32":
+      return new ort.Tensor("int32", Int32Array.from(values), dims);
+    case "uint16":
+      return new ort.Tensor("uint16", Uint16Array.from(values), dims);
     case "bool":
       return new ort.Tensor("bool", Uint8Array.from(values), dims);
   }

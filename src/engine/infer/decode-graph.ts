@@ -51,8 +51,9 @@ import {
   unsqueeze,
 } from "../graph/ops/index.js";
 import { declareAdapter, type LoraConfig } from "../model/lora.js";
-import { projection } from "../model/model.js";
-import { layerParamName, paramShapes } from "../weights/params.js";
+import { declareParams, projection } from "../model/model.js";
+import type { HalfDtype } from "../weights/half.js";
+import { layerParamName } from "../weights/params.js";
 import { ropeInvFreq } from "../model/reference.js";
 
 /** Additive bias of an empty or future slot: large enough that exp() underflows to 0. */
@@ -60,10 +61,12 @@ export const MASKED = -1e9;
 
 type Weights = Map<string, Tensor>;
 
-/** Every weight as an input by its HF name, plus the adapter's tensors when one is given. */
-function weightInputs(g: Graph, config: ModelConfig, lora: LoraConfig | undefined): Weights {
-  const w: Weights = new Map();
-  for (const { name, shape } of paramShapes(config)) w.set(name, g.input(name, "float32", shape));
+/**
+ * Every weight as an input by its HF name (the projections as 16-bit words with `half`, see
+ * engine/weights/half.ts), plus the adapter's tensors when one is given.
+ */
+function weightInputs(g: Graph, config: ModelConfig, lora: LoraConfig | undefined, half: HalfDtype | undefined): Weights {
+  const w: Weights = declareParams(g, config, "float32", half);
   if (lora) declareAdapter(g, config, lora, "float32", w);
   return w;
 }
@@ -118,7 +121,7 @@ function head(g: Graph, w: Weights, config: ModelConfig, x: Tensor): Tensor {
  *         last [B] int64, every weight by its HF name, and the adapter's tensors with `lora`.
  * outputs: logits [B, V], present_k_N / present_v_N [B, KV, P, D] for each layer N.
  */
-export function buildPrefillGraph(config: ModelConfig, lora?: LoraConfig): Graph {
+export function buildPrefillGraph(config: ModelConfig, lora?: LoraConfig, half?: HalfDtype): Graph {
   const { hiddenSize: C, numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, rmsNormEps: eps } = config;
   const G = H / KV;
   const g = new GraphBuilder("spiral-prefill");
@@ -127,7 +130,7 @@ export function buildPrefillGraph(config: ModelConfig, lora?: LoraConfig): Graph
   const sinIn = g.input("sin", "float32", ["P", D / 2]);
   const causal = g.input("causal", "float32", ["P", "P"]);
   const last = g.input("last", "int64", ["B"]);
-  const w = weightInputs(g, config, lora);
+  const w = weightInputs(g, config, lora, half);
   const cos = unsqueeze(g, cosIn, [1]); // [P, 1, D/2]
   const sin = unsqueeze(g, sinIn, [1]);
   const scale = g.scalar(1 / Math.sqrt(D), "float32");
@@ -166,7 +169,7 @@ export function buildPrefillGraph(config: ModelConfig, lora?: LoraConfig): Graph
  *         with `lora`.
  * outputs: logits [B, V], new_k_N / new_v_N [B, KV, 1, D].
  */
-export function buildDecodeGraph(config: ModelConfig, lora?: LoraConfig): Graph {
+export function buildDecodeGraph(config: ModelConfig, lora?: LoraConfig, half?: HalfDtype): Graph {
   const { numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, rmsNormEps: eps } = config;
   const G = H / KV;
   const g = new GraphBuilder("spiral-decode");
@@ -178,7 +181,7 @@ export function buildDecodeGraph(config: ModelConfig, lora?: LoraConfig): Graph 
   for (let n = 0; n < config.numHiddenLayers; n++) {
     past.push({ k: g.input(`past_k_${n}`, "float32", ["B", KV, "S", D]), v: g.input(`past_v_${n}`, "float32", ["B", KV, "S", D]) });
   }
-  const w = weightInputs(g, config, lora);
+  const w = weightInputs(g, config, lora, half);
   const cos = unsqueeze(g, cosIn, [1, 2]); // [B, 1, 1, D/2]
   const sin = unsqueeze(g, sinIn, [1, 2]);
   const bias = unsqueeze(g, biasIn, [1, 2]); // [B, 1, 1, S]

@@ -38,7 +38,8 @@ import type { Graph } from "../graph/builder.js";
 import { toModelProto } from "../graph/serialize.js";
 import { type Feeds, f32, GraphSession, i64, type OrtTensor } from "../graph/session.js";
 import type { Adapter } from "../model/lora.js";
-import { paramShapes, type Params } from "../weights/params.js";
+import type { HalfWeights } from "../weights/half.js";
+import type { Params } from "../weights/params.js";
 import { adjustLogits, adjustsLogits, checkSamplingParams, type LogitAdjustments, sampleToken, type SamplingParams } from "./sampling.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { buildChoiceTrie, type ChoiceConstraint, type TokenTrie } from "./trie.js";
@@ -263,7 +264,10 @@ export class Generator {
       throw new Error(`tokenizer has ${tokenizer.vocabSize} ids but the model only ${config.vocabSize} embedding rows`);
     }
     const weights: Feeds = {};
-    if (options.bakeWeights !== true) for (const { name, shape } of paramShapes(config)) weights[name] = f32(params.view(name), shape);
+    if (options.bakeWeights !== true) for (const v of params.layout.views) weights[v.name] = f32(params.view(v.name), v.shape);
+    // A 16-bit frozen base (engine/weights/half.ts) is never baked: its words are fed live as uint16.
+    const half = params.half;
+    for (const v of half?.layout.views ?? []) weights[v.name] = new ort.Tensor("uint16", (half as HalfWeights).view(v.name), v.shape);
     const adapter = options.adapter?.params;
     for (const v of adapter?.layout.views ?? []) weights[v.name] = f32((adapter as Params).view(v.name), v.shape);
     const [prefill, decode] = await buildRunners(config, params, options);
@@ -528,7 +532,8 @@ const WEIGHTS_FILE = "spiral-weights.bin";
 
 async function buildRunners(config: ModelConfig, params: Params, options: GeneratorOptions): Promise<[InferenceRunner, InferenceRunner]> {
   const lora = options.adapter?.config;
-  const graphs = [buildPrefillGraph(config, lora), buildDecodeGraph(config, lora)];
+  const half = params.half?.dtype;
+  const graphs = [buildPrefillGraph(config, lora, half), buildDecodeGraph(config, lora, half)];
   if (options.bakeWeights === true) {
     const [a, b] = await Promise.all(graphs.map((g) => bakedSession(g, params, options.threads)));
     return [a as InferenceRunner, b as InferenceRunner];

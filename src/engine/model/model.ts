@@ -20,9 +20,10 @@
  * Parameters are graph inputs named by their HF names (fed as zero-copy views of the flat buffer).
  */
 import type { ModelConfig } from "./config.js";
-import { type Graph, type Tensor } from "../graph/builder.js";
+import { attr, type Graph, type Tensor } from "../graph/builder.js";
 import * as op from "../graph/ops/index.js";
 import { LORA_SCALING_KEY, loraNames } from "./lora.js";
+import { type HalfDtype, halfTable, isProjectionWeight } from "../weights/half.js";
 import { layerParamName, paramShapes } from "../weights/params.js";
 
 export type ParamTensors = ReadonlyMap<string, Tensor>;
@@ -30,11 +31,35 @@ export type ParamTensors = ReadonlyMap<string, Tensor>;
 /** Float dtype of a model graph: float32 for real use, float64 for gradient checks in tests. */
 export type FloatType = "float32" | "float64";
 
-/** Every parameter as a graph input named by its HF name. */
-export function declareParams(g: Graph, config: ModelConfig, dtype: FloatType = "float32"): Map<string, Tensor> {
+/** Graph key under which `projection` finds the 16-bit decoding table of a half base (half.ts). */
+export const HALF_TABLE_KEY = "base.half_table";
+
+/**
+ * Every parameter as a graph input named by its HF name. With `half` (a frozen base held in 16
+ * bits, half.ts) the projection weights are uint16 inputs holding bf16/fp16 bit patterns, and the
+ * map also holds their decoding table under HALF_TABLE_KEY.
+ */
+export function declareParams(g: Graph, config: ModelConfig, dtype: FloatType = "float32", half?: HalfDtype): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
-  for (const { name, shape } of paramShapes(config)) out.set(name, g.input(name, dtype, shape));
+  for (const { name, shape } of paramShapes(config)) out.set(name, g.input(name, half !== undefined && isProjectionWeight(name) ? "uint16" : dtype, shape));
+  if (half !== undefined) out.set(HALF_TABLE_KEY, g.constant({ dtype, shape: [65536], values: halfTable(half) }, "half_table"));
   return out;
+}
+
+/** The float values of 16-bit weight words: table[bits], indexed through `index` (see halfLinear). */
+function widen(g: Graph, table: Tensor, bits: Tensor, index: "int32" | "int64"): Tensor {
+  return g.op1("Gather", [table, op.cast(g, bits, index)], { axis: attr.int(0) }, { dtype: table.dtype, shape: bits.shape });
+}
+
+/**
+ * x·Wᵀ for a 16-bit frozen W [out, in], x [N, in]: W is widened right before its Gemm and dropped
+ * after it. The backward (dx = dy·W) widens W again instead of keeping the forward's float copy
+ * alive until then (which would hold every layer's float weights at once); the two widenings index
+ * through different integer types so that onnxruntime's common-subexpression pass cannot merge them.
+ */
+function halfLinear(g: Graph, flat: Tensor, bits: Tensor, table: Tensor): Tensor {
+  const y = op.gemm(g, flat, widen(g, table, bits, "int32"), undefined, { transB: true });
+  return g.setCustomVjp(y, [flat], (g2, dy) => [op.matmul(g2, dy, widen(g2, table, bits, "int64"))]);
 }
 
 function param(p: ParamTensors, name: string): Tensor {
@@ -46,18 +71,21 @@ function param(p: ParamTensors, name: string): Tensor {
 /**
  * x·Wᵀ for the weight named `weightName`; where the map also holds a LoRA adapter for it (lora.ts),
  * plus s·(x·Aᵀ)·Bᵀ: the scale goes on the rank-r product and the sum is the third operand of the
- * B Gemm, so the adapter adds two thin Gemms and one [N, r] Mul. Without an adapter this is exactly
+ * B Gemm, so the adapter adds two thin Gemms and one [N, r] Mul. A 16-bit base weight (uint16
+ * input) is widened first (`halfLinear`). Without an adapter, on a float base, this is exactly
  * `op.linear`.
  */
 export function projection(g: Graph, params: ParamTensors, weightName: string, x: Tensor): Tensor {
   const w = param(params, weightName);
   const names = loraNames(weightName);
   const a = params.get(names.a);
-  if (!a) return op.linear(g, x, w);
+  const half = w.dtype === "uint16" ? param(params, HALF_TABLE_KEY) : undefined;
+  if (!a && half === undefined) return op.linear(g, x, w);
+  const flat = x.shape.length === 2 ? x : op.flatten2d(g, x);
+  const base = half === undefined ? op.gemm(g, flat, w, undefined, { transB: true }) : halfLinear(g, flat, w, half); // [N, out]
+  if (!a) return x.shape.length === 2 ? base : op.unflatten(g, base, x);
   const b = param(params, names.b);
   const s = param(params, LORA_SCALING_KEY);
-  const flat = x.shape.length === 2 ? x : op.flatten2d(g, x);
-  const base = op.gemm(g, flat, w, undefined, { transB: true }); // [N, out]
   const low = op.mul(g, op.gemm(g, flat, a, undefined, { transB: true }), s); // [N, r]
   const y = op.gemm(g, low, b, base, { transB: true }); // [N, out]
   return x.shape.length === 2 ? y : op.unflatten(g, y, x);

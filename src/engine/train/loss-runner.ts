@@ -12,6 +12,7 @@ import type { ModelConfig } from "../model/config.js";
 import { GraphSession } from "../graph/session.js";
 import { type LossKind, buildLossGraph, lossNames } from "./loss.js";
 import type { Adapter } from "../model/lora.js";
+import type { HalfWeights } from "../weights/half.js";
 import type { Params } from "../weights/params.js";
 
 /** Rows of tokens, left- or right-padded to one length T. Arrays are row-major [B, T]. */
@@ -117,6 +118,9 @@ export class LossRunner {
     for (const v of params.layout.views) {
       this.paramFeeds[v.name] = new ort.Tensor("float32", params.data.subarray(v.offset, v.offset + v.size), v.shape);
     }
+    // A 16-bit frozen base (engine/weights/half.ts): its words go in as uint16, decoded in the graph.
+    const half = params.half;
+    for (const v of half?.layout.views ?? []) this.paramFeeds[v.name] = new ort.Tensor("uint16", (half as HalfWeights).view(v.name), v.shape);
     const adapter = options.adapter?.params;
     for (const v of adapter?.layout.views ?? []) {
       this.paramFeeds[v.name] = new ort.Tensor("float32", (adapter as Params).data.subarray(v.offset, v.offset + v.size), v.shape);
@@ -132,7 +136,9 @@ export class LossRunner {
     const key = `${kind ?? "logprobs"}|${constrained}|${entropyBonus}`;
     let s = this.sessions.get(key);
     if (!s) {
-      const { graph } = buildLossGraph(this.config, { ...(kind ? { kind } : {}), constrained, entropyBonus, ...(this.options.adapter ? { lora: this.options.adapter.config } : {}) });
+      const { graph } = buildLossGraph(this.config, {
+        ...(kind ? { kind } : {}), constrained, entropyBonus, ...(this.options.adapter ? { lora: this.options.adapter.config } : {}), ...(this.params.half ? { half: this.params.half.dtype } : {}),
+      });
       s = GraphSession.fromGraph(graph, {
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
         ...(this.options.memoryArena === undefined ? {} : { memoryArena: this.options.memoryArena }),

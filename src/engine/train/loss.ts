@@ -32,6 +32,7 @@ import { gradients } from "../graph/autodiff.js";
 import * as op from "../graph/ops/index.js";
 import { type FloatType, MASKED, causalPaddingBias, declareParams, lmHead, qwen3Hidden } from "../model/model.js";
 import { declareAdapter, type LoraConfig } from "../model/lora.js";
+import type { HalfDtype } from "../weights/half.js";
 import { paramShapes } from "../weights/params.js";
 
 export type LossKind = "ppo" | "reinforce" | "xent";
@@ -52,6 +53,8 @@ export interface LossGraphOptions {
    * gradient outputs are `grad.<adapter tensor>` only; the base gets none.
    */
   readonly lora?: LoraConfig;
+  /** A frozen base whose projections are held in 16 bits (engine/weights/half.ts); LoRA only. */
+  readonly half?: HalfDtype;
 }
 
 /** Graph input and output names (the runner and other engine code feed and fetch by these). */
@@ -112,7 +115,10 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
   const n = lossNames;
   const g = new Graph(options.kind ? `loss-${options.kind}` : "logprobs");
   const f = options.dtype ?? "float32";
-  const params = declareParams(g, config, f);
+  if (options.half !== undefined && options.kind !== undefined && options.lora === undefined) {
+    throw new Error("buildLossGraph: a 16-bit base is frozen; only a LoRA adapter can train on it");
+  }
+  const params = declareParams(g, config, f, options.half);
   const adapterNames = options.lora ? declareAdapter(g, config, options.lora, f, params) : undefined;
   const tokens = g.input(n.tokens, "int64", ["B", "T"]);
   const mask = g.input(n.attentionMask, f, ["B", "T"]);

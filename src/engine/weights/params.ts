@@ -30,6 +30,7 @@
  */
 import type { Rng } from "../../games/rng.js";
 import type { ModelConfig } from "../model/config.js";
+import type { HalfWeights } from "./half.js";
 
 /** Alignment of every view, in floats (16 × 4 bytes = 64 bytes, one cache line). */
 export const PARAM_ALIGN = 16;
@@ -107,19 +108,26 @@ export class Params {
   readonly layout: ParamLayout;
   /** [totalSize] every parameter, padding zero. */
   readonly data: Float32Array;
+  /**
+   * A frozen base held in 16 bits (half.ts): the projection weights live here, not in `layout`
+   * and `data`. Only a LoRA run's base, or an inference base, is ever held this way.
+   */
+  readonly half: HalfWeights | undefined;
 
-  constructor(layout: ParamLayout, data: Float32Array = new Float32Array(layout.totalSize)) {
+  constructor(layout: ParamLayout, data: Float32Array = new Float32Array(layout.totalSize), half?: HalfWeights) {
     if (data.length !== layout.totalSize) {
       throw new Error(`Parameter buffer has ${data.length} floats; the layout needs ${layout.totalSize}`);
     }
     this.layout = layout;
     this.data = data;
+    this.half = half;
   }
 
   /** A zero-copy subarray: writes go straight into the flat buffer. */
   view(name: string): Float32Array {
     const v = this.layout.byName.get(name);
     if (v === undefined) {
+      if (this.half?.layout.byName.has(name)) throw new Error(`Parameter "${name}" is held in ${this.half.dtype} (a frozen 16-bit base); it has no float32 view`);
       throw new Error(`No parameter named "${name}" in this model (it has ${this.layout.views.length} tensors, e.g. ${this.layout.views[0]?.name})`);
     }
     return this.data.subarray(v.offset, v.offset + v.size);
@@ -127,6 +135,7 @@ export class Params {
 
   /** A deep copy with its own buffer. */
   clone(): Params {
+    if (this.half !== undefined) throw new Error("Params.clone: a 16-bit frozen base is never copied");
     return new Params(this.layout, this.data.slice());
   }
 }

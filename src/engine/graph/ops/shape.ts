@@ -294,7 +294,7 @@ const expandVjp: VjpRule = (g, node, dy) => {
   return [d ? sumToShape(g, d, inputOf(node, 0).shape) : undefined, undefined];
 };
 
-const onnxDType: Record<DType, number> = { float32: 1, float64: 11, int64: 7, bool: 9 };
+const onnxDType: Record<DType, number> = { float32: 1, float64: 11, int64: 7, int32: 6, uint16: 4, bool: 9 };
 
 export function cast(g: Graph, x: Tensor, to: DType): Tensor {
   return g.op1("Cast", [x], { to: attr.int(onnxDType[to]) }, { dtype: to, shape: x.shape });

@@ -18,6 +18,7 @@ import { GRADERS, type GraderName } from "../eval/math-grade.js";
 import { loadMathSet } from "../eval/math-data.js";
 import { openPolicy, parsePolicySpec } from "../eval/policy-spec.js";
 import { formatTable, interval } from "../eval/report.js";
+import { withAdapter } from "./eval.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
 
 export interface BenchMathCliOptions {
@@ -42,6 +43,7 @@ export interface BenchMathCliOptions {
 
 interface RawOptions {
   model: string;
+  adapter?: string;
   data: string[];
   limit?: string;
   samples: string;
@@ -73,7 +75,7 @@ function number(value: string, option: string, ok: (x: number) => boolean, expec
 
 export function parseBenchMathOptions(raw: RawOptions): BenchMathCliOptions {
   return {
-    model: raw.model,
+    model: withAdapter(raw.model, raw.adapter, "--model"),
     data: raw.data,
     ...(raw.limit === undefined ? {} : { limit: positive(raw.limit, "--limit") }),
     samples: positive(raw.samples, "--samples"),
@@ -177,7 +179,8 @@ export async function runBenchMath(options: BenchMathCliOptions, io: CliIo): Pro
 export function benchMathCommand(io: CliIo = processIo()): Command {
   return new Command("bench-math")
     .description("math benchmark accuracy: reasoning prompt, boxed answers, K samples at T = 0.6, top-p 0.95")
-    .requiredOption("--model <spec>", "checkpoint directory or openai:<base-url>#<model>")
+    .requiredOption("--model <spec>", "checkpoint directory, BASE+ADAPTER, or openai:<base-url>#<model>")
+    .option("--adapter <dir>", "apply this LoRA adapter (PEFT directory) to the --model checkpoint: the same as --model BASE+DIR")
     .requiredOption("--data <files...>", "benchmark JSONL files (math500, aime24, aime25, amc23, minerva_math, olympiadbench layouts)")
     .option("--limit <n>", "first N problems of each set")
     .option("--samples <k>", "samples per problem", "1")

@@ -2,13 +2,13 @@
  * `spiral eval`: arenas between any two policies, round-robin tournaments with ratings, and the
  * exact analyses.
  *
- *   spiral eval --game G --a SPEC --b SPEC [--games N] [--temperature T] [--top-p P] [--seed S]
+ *   spiral eval --game G --a SPEC [--adapter DIR] --b SPEC [--games N] [--temperature T] [--top-p P] [--seed S]
  *               [--max-new N] [--concurrency C] [--turn-cap N] [--out DIR] [--json]
  *   spiral eval --game G[,G2…] --tournament SPEC SPEC… [--games N per pair] …
  *   spiral eval --game TicTacToe-v0|KuhnPoker-v1-1round --a SPEC --exact [--samples K]
  *
- * SPEC: a checkpoint directory, random, optimal, heuristic, minimax, nash, tactics, hold-at-20,
- * or openai:<base-url>#<model> (API key from $SPIRAL_OPENAI_API_KEY, else $OPENAI_API_KEY).
+ * SPEC: a checkpoint directory, BASE+ADAPTER (--adapter DIR on --a says the same), random, optimal,
+ * heuristic, minimax, nash, tactics, hold-at-20, or openai:<base-url>#<model> (API key from $SPIRAL_OPENAI_API_KEY, else $OPENAI_API_KEY).
  * --out DIR writes games.jsonl (one game per line, reasoning included) and summary.json.
  * Games lost to transport failures (an endpoint unreachable, timing out or failing after its
  * retries) are not counted; when they leave fewer games than asked the command still prints and
@@ -59,6 +59,7 @@ interface RawOptions {
   b?: string;
   tournament?: string[];
   exact?: boolean;
+  adapter?: string;
   games: string;
   samples: string;
   positions?: string;
@@ -89,17 +90,29 @@ function number(value: string, option: string, ok: (x: number) => boolean, expec
   return x;
 }
 
+/**
+ * `--adapter DIR` on a command that takes a policy spec: the spec BASE+DIR (policy-spec.ts), so a
+ * flag and a spec name one thing. `what` names the option the spec came from.
+ */
+export function withAdapter(spec: string, adapter: string | undefined, what: string): string {
+  if (adapter === undefined) return spec;
+  if (spec.startsWith("openai:")) throw new Error(`--adapter applies a LoRA adapter to a checkpoint; ${what} ${spec} is an endpoint (name the adapter's model id after # instead)`);
+  if (spec.includes("+")) throw new Error(`--adapter: ${what} ${spec} already names an adapter (BASE+ADAPTER); give one or the other`);
+  return `${spec}+${adapter}`;
+}
+
 export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
   const tournament = raw.tournament ?? [];
   const modes = [raw.exact === true, tournament.length > 0, raw.b !== undefined].filter(Boolean).length;
   if (modes !== 1) throw new Error("Give exactly one of: --a SPEC --b SPEC (a match), --tournament SPEC SPEC… (a round robin), or --a SPEC --exact (exact analyses)");
   if (raw.b !== undefined && raw.a === undefined) throw new Error("--b needs --a");
   if (raw.exact === true && raw.a === undefined) throw new Error("--exact analyses the policy given by --a");
+  if (raw.adapter !== undefined && raw.a === undefined) throw new Error("--adapter applies to the checkpoint given by --a (in a tournament, name each as BASE+ADAPTER)");
   if (tournament.length > 0 && tournament.length < 2) throw new Error(`--tournament needs at least two policy specs; got ${tournament.length}`);
   const rules = raw.rules === undefined ? undefined : parseRules(raw.rules);
   return {
     game: rules === undefined ? raw.game : raw.game.split(",").map((g) => (g.trim() === "" ? g : withRules(g.trim(), rules))).join(","),
-    ...(raw.a === undefined ? {} : { a: raw.a }),
+    ...(raw.a === undefined ? {} : { a: withAdapter(raw.a, raw.adapter, "--a") }),
     ...(raw.b === undefined ? {} : { b: raw.b }),
     ...(tournament.length === 0 ? {} : { tournament }),
     exact: raw.exact === true,
@@ -251,6 +264,7 @@ export function evalCommand(io: CliIo = processIo()): Command {
     .requiredOption("--game <id>", "game id (see spiral games); with --tournament, several comma-separated ids pool into one rating")
     .option("--rules <mode>", "spiral (our rules, with the documented fixes; the default) or reference (the published rules exactly); same as --game ID:reference")
     .option("--a <spec>", "policy A: checkpoint dir, BASE+ADAPTER (a LoRA adapter on a checkpoint), random, optimal, heuristic, …, or openai:<base-url>#<model>")
+    .option("--adapter <dir>", "apply this LoRA adapter (PEFT directory) to the checkpoint given by --a: the same as --a BASE+DIR")
     .option("--b <spec>", "policy B (same forms)")
     .option("--tournament <specs...>", "round robin over these policies with Bradley–Terry ratings")
     .option("--exact", "exact analyses of --a: TicTacToe optimal-move rate, Kuhn 1-round exploitability")

@@ -11,6 +11,8 @@ import { loadAdapter, saveAdapter } from "../engine/weights/peft.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { createRng } from "../games/rng.js";
 import { formatPolicySpec, parsePolicySpec } from "../eval/policy-spec.js";
+import { parseBenchMathOptions } from "./bench-math.js";
+import { evalCommand, type EvalResult, parseEvalOptions } from "./eval.js";
 import { exportCommand } from "./export.js";
 import { generateCommand } from "./generate.js";
 import { scriptedIo } from "./io.js";
@@ -75,5 +77,27 @@ describe("spiral merge and --adapter", () => {
     expect(formatPolicySpec(spec)).toBe(`${base}+${adapterDir}`);
     expect(parsePolicySpec(adapterDir)).toEqual({ kind: "checkpoint", dir: base, adapter: adapterDir });
     expect(() => parsePolicySpec(`${base}+${root}`)).toThrow(/ADAPTER a LoRA adapter directory/);
+  });
+
+  it("eval --adapter DIR plays the checkpoint of --a with the adapter, as --a BASE+DIR does", async () => {
+    const play = async (args: string[]) => {
+      const io = scriptedIo([]);
+      await evalCommand(io).parseAsync(["--game", "TicTacToe-v0", "--b", "random", "--games", "4", "--temperature", "0", "--max-new", "8", "--json", ...args], { from: "user" });
+      return JSON.parse(io.stdout()) as Extract<EvalResult, { kind: "match" }>;
+    };
+    const flag = await play(["--a", base, "--adapter", adapterDir]);
+    const spec = await play(["--a", `${base}+${adapterDir}`]);
+    expect(flag.report.a).toBe(`${base}+${adapterDir}`);
+    expect(flag.report.outcomes).toEqual(spec.report.outcomes);
+  }, 60_000);
+
+  it("--adapter is refused where it names nothing to apply to", () => {
+    const raw = { game: "TicTacToe-v0", games: "1", samples: "1", temperature: "0", seed: "0", maxNew: "8", concurrency: "1", timeout: "1", retries: "0" };
+    expect(() => parseEvalOptions({ ...raw, tournament: [base, "random"], adapter: adapterDir })).toThrow(/--adapter applies to the checkpoint given by --a/);
+    expect(() => parseEvalOptions({ ...raw, a: "openai:http://x#m", b: "random", adapter: adapterDir })).toThrow(/is an endpoint/);
+    expect(() => parseEvalOptions({ ...raw, a: `${base}+${adapterDir}`, b: "random", adapter: adapterDir })).toThrow(/already names an adapter/);
+    expect(parseEvalOptions({ ...raw, a: base, b: "random", adapter: adapterDir }).a).toBe(`${base}+${adapterDir}`);
+    const math = { model: base, adapter: adapterDir, data: ["x.jsonl"], samples: "1", maxNew: "8", temperature: "0", topP: "1", seed: "0", concurrency: "1", timeout: "1", retries: "0", grader: "strict" };
+    expect(parseBenchMathOptions(math).model).toBe(`${base}+${adapterDir}`);
   });
 });

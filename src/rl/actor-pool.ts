@@ -4,8 +4,10 @@
  * Weights: one SharedArrayBuffer the size of the parameters. Before each collect the learner copies
  * its weights in and every worker copies them out into its own buffer (onnxruntime-node rejects
  * tensors over shared memory: "Invalid argument"), one memcpy per side per step (6.4 MB for the
- * tiny preset). The loop updates weights only while every actor is idle (collect → learn →
- * collect), so no locking is needed.
+ * tiny preset). In a LoRA run the mirror holds only the adapter (megabytes, not the model): each
+ * worker opens the frozen base itself at start, as the learner did (lora-run.ts `openLoraBase`).
+ * The loop updates weights only while every actor is idle (collect → learn → collect), so no
+ * locking is needed.
  *
  * Messages are plain data (`ActorInit`, `CollectRequest`, `Rollout`): an actor could as well live
  * in another process. Determinism: actor k gets the k-th split of the step's rng and a fixed share
@@ -25,7 +27,7 @@ export interface ActorInit {
   readonly actorId: number;
   readonly config: TrainConfig;
   readonly modelConfig: ModelConfig;
-  /** The parameters' shared mirror, filled by the learner before each collect. */
+  /** The parameters' (LoRA: the adapter's) shared mirror, filled by the learner before each collect. */
   readonly weights: SharedArrayBuffer;
   readonly threads: number;
 }

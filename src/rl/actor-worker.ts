@@ -1,13 +1,16 @@
 /**
  * The body of one worker-thread actor (see actor-pool.ts): builds a generator over the shared
- * weights once, then answers each `collect` request with one `collectRollout`.
+ * weights once (in a LoRA run: over its own copy of the frozen base, with the adapter shared),
+ * then answers each `collect` request with one `collectRollout`.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { Generator } from "../engine/infer/generate.js";
+import { type Adapter, loraLayout } from "../engine/model/lora.js";
 import { Params, paramLayout } from "../engine/weights/params.js";
 import { getGame } from "../games/registry.js";
 import { rngFromState } from "../games/rng.js";
 import { collectRollout } from "./actor.js";
+import { loraConfigOf, openLoraBase } from "./lora-run.js";
 import type { ActorInit, ActorMessage, CollectRequest } from "./actor-pool.js";
 import { tokenizerFor } from "./loop.js";
 import { modelPolicy } from "./model-policy.js";
@@ -19,22 +22,28 @@ if (port === null) throw new Error("actor-worker.ts runs only as a worker thread
 
 async function start(init: ActorInit): Promise<void> {
   const { config } = init;
-  const params = new Params(paramLayout(init.modelConfig));
+  // A LoRA run: the frozen base opened as the learner opened it, and an adapter buffer that the
+  // shared mirror (adapter-sized) refreshes before each collect. Otherwise the whole model mirrors.
+  const lora = config.lora === null ? undefined : loraConfigOf(config.lora);
+  const params = lora === undefined ? new Params(paramLayout(init.modelConfig)) : (await openLoraBase(config)).base;
+  const adapter: Adapter | undefined = lora === undefined ? undefined : { config: lora, params: new Params(loraLayout(init.modelConfig, lora)) };
+  const mirrored = adapter?.params.data ?? params.data;
   const shared = new Float32Array(init.weights);
+  if (shared.length !== mirrored.length) throw new Error(`actor ${init.actorId}: the shared weights hold ${shared.length} floats; this actor's ${adapter ? "adapter" : "model"} has ${mirrored.length}`);
   // Names first (the learner checked them too): an error thrown while a session is being built
   // can abort the process natively instead of reaching the learner as a message.
   const games = config.games.map((g) => ({ game: getGame(g.id), weight: g.weight }));
   const mode = promptMode(config.promptMode);
   const tokenizer = tokenizerFor(config);
   const fixed = await openOpponent(config, init.threads);
-  const generator = await Generator.create(init.modelConfig, params, tokenizer, { threads: init.threads });
+  const generator = await Generator.create(init.modelConfig, params, tokenizer, { threads: init.threads, ...(adapter === undefined ? {} : { adapter }) });
   let version = 0;
   const policy = modelPolicy({ name: "policy", generator, tokenizer, temperature: config.temperature, topP: config.topP, version: () => version });
   const opponent = fixed?.agentFor;
   const send = (m: ActorMessage) => port?.postMessage(m);
   port?.on("message", (request: CollectRequest) => {
     version = request.version;
-    params.data.set(shared);
+    mirrored.set(shared);
     collectRollout(
       {
         actorId: init.actorId, games, policy, mode, rolloutBatch: request.rolloutBatch, envs: config.envs, maxNewTokens: config.maxNewTokens,

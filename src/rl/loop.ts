@@ -246,7 +246,6 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
   let lora: LoraRun | undefined;
   let loraFrom: number | undefined;
   if (config.lora !== null) {
-    if (config.actors > 1) throw new Error("lora: worker-thread actors (actors > 1) do not take adapters yet; use actors = 1");
     loraFrom = options.resume === true ? await resumeStep(runDir, options.resumeFrom) : undefined;
     lora = await openLoraRun(config, runDir, loraFrom, hyper);
     ({ modelConfig, base: params, optimizer, startStep } = lora);
@@ -288,8 +287,10 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
   if (poolK !== undefined && lora === undefined) throw new Error(`opponent: ${config.opponent} plays past adapter snapshots and needs a LoRA run (lora.r, --lora R)`);
   const fixed = poolK === undefined ? await openOpponent(config, threads, (line) => log(`opponent: ${line}`)) : undefined;
   let opponent = fixed?.agentFor;
-  // Worker-thread actors read the learner's weights through one shared buffer (see actor-pool.ts).
-  const shared = config.actors > 1 ? new SharedArrayBuffer(params.data.byteLength) : undefined;
+  // Worker-thread actors read the learner's weights through one shared buffer (see actor-pool.ts);
+  // in a LoRA run only the adapter's (each worker opens the frozen base itself, lora-run.ts).
+  const trained = lora?.adapter.params ?? params;
+  const shared = config.actors > 1 ? new SharedArrayBuffer(trained.data.byteLength) : undefined;
   const pool =
     config.actors > 1
       ? await createActorPool(
@@ -361,7 +362,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
               rng.split(),
             )
           : await (() => {
-              new Float32Array(shared as SharedArrayBuffer).set(params.data);
+              new Float32Array(shared as SharedArrayBuffer).set(trained.data);
               return pool.collect(Array.from({ length: pool.size }, () => rng.split().state()), config.rolloutBatch, version);
             })();
       const scored = scoreSamples(rae, rollout.trajectories, rollout.batch);

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { saveCheckpoint } from "../engine/weights/checkpoint.js";
 import type { ModelConfig } from "../engine/model/config.js";
 import { initParams } from "../engine/weights/params.js";
@@ -38,9 +38,9 @@ function loraConfig(name: string): TrainConfig {
 
 describe("LoRA training runs", () => {
   let uninterrupted: Float32Array;
+  beforeAll(() => saveCheckpoint(baseDir, { config: shape, params: initParams(shape, createRng("base"), 0.1) }));
 
   it("train only the adapter (the base file is untouched) and save PEFT checkpoints", async () => {
-    await saveCheckpoint(baseDir, { config: shape, params: initParams(shape, createRng("base"), 0.1) });
     const before = readFileSync(join(baseDir, "model.safetensors"));
     const config = loraConfig("straight");
     const run = await train(config, { runDir: join(root, "straight") });
@@ -84,6 +84,23 @@ describe("LoRA training runs", () => {
     await expect(train({ ...config, lora: null, opponent: "pool:2" }, { runDir: join(root, "pool-full") })).rejects.toThrow(/needs a LoRA run/);
     await expect(train({ ...config, opponent: "pool:0" }, { runDir: join(root, "pool-0") })).rejects.toThrow(/pool:K needs an integer K ≥ 1/);
   }, 120_000);
+
+  it("actors = 2: workers sample through the adapter; same seed, same adapter; a killed run resumes bit-identically", async () => {
+    const config = { ...loraConfig("actors"), actors: 2 };
+    const first = await train(config, { runDir: join(root, "actors") });
+    const again = await train(config, { runDir: join(root, "actors-again") });
+    expect(Buffer.from(again.adapter!.data.buffer).equals(Buffer.from(first.adapter!.data.buffer))).toBe(true);
+    // The workers' samples are scored by the learner with the same adapter: from step 2 on (B ≠ 0)
+    // a worker sampling without it would show a log-prob gap far above 1e-3.
+    const steps = (await readMetrics(join(root, "actors"))) as unknown as { learner: { samplerLogprobGap: number } }[];
+    expect(steps).toHaveLength(3);
+    expect(steps.every((s) => s.learner.samplerLogprobGap < 1e-3)).toBe(true);
+    const dir = join(root, "actors-killed");
+    await expect(train(config, { runDir: dir, hooks: { onStep: (m) => { if (m.step === 3) throw new Error("killed"); } } })).rejects.toThrow("killed");
+    const resumed = await train(config, { runDir: dir, resume: true });
+    expect(Buffer.from(resumed.adapter!.data.buffer).equals(Buffer.from(first.adapter!.data.buffer))).toBe(true);
+    await expect(train({ ...config, opponent: "pool:2" }, { runDir: join(root, "actors-pool") })).rejects.toThrow(/needs actors = 1/);
+  }, 240_000);
 
   it("refuses to resume against a base whose weights changed, naming it", async () => {
     const config = loraConfig("rebased");

@@ -46,23 +46,27 @@ interface LoraTrainerState {
   readonly rae: RaeState;
 }
 
+/**
+ * The frozen base of a LoRA run: `model.dir` loaded (with its fingerprint), or the preset's
+ * weights rebuilt from the seed. Worker-thread actors open it the same way, so every thread holds
+ * the same base without the learner sending it (only the adapter moves per step).
+ */
+export async function openLoraBase(config: TrainConfig): Promise<{ modelConfig: ModelConfig; base: Params; fingerprint: BaseFingerprint | undefined }> {
+  if (config.model.dir !== null) {
+    const fingerprint = await baseFingerprint(config.model.dir);
+    const ck = await loadCheckpoint(config.model.dir, { optimizer: false });
+    return { modelConfig: ck.config, base: ck.params, fingerprint };
+  }
+  if (config.model.preset === null) throw new Error("model: give a preset (e.g. tiny) or a checkpoint directory in model.dir");
+  const modelConfig = { ...modelPreset(config.model.preset), ...config.model.overrides } as ModelConfig;
+  return { modelConfig, base: initParams(modelConfig, createRng(`${config.seed}:init`), config.model.initStd), fingerprint: undefined };
+}
+
 /** The base, a fresh or resumed adapter, and its optimiser. */
 export async function openLoraRun(config: TrainConfig, runDir: string, resumeFrom: number | undefined, hyper: AdamWOptions): Promise<LoraRun> {
   if (config.lora === null) throw new Error("openLoraRun: the config has no lora block");
   const lora = loraConfigOf(config.lora);
-  let modelConfig: ModelConfig;
-  let base: Params;
-  let fingerprint: BaseFingerprint | undefined;
-  if (config.model.dir !== null) {
-    fingerprint = await baseFingerprint(config.model.dir);
-    const ck = await loadCheckpoint(config.model.dir, { optimizer: false });
-    modelConfig = ck.config;
-    base = ck.params;
-  } else {
-    if (config.model.preset === null) throw new Error("model: give a preset (e.g. tiny) or a checkpoint directory in model.dir");
-    modelConfig = { ...modelPreset(config.model.preset), ...config.model.overrides } as ModelConfig;
-    base = initParams(modelConfig, createRng(`${config.seed}:init`), config.model.initStd);
-  }
+  const { modelConfig, base, fingerprint } = await openLoraBase(config);
   if (resumeFrom === undefined) {
     const adapter = initAdapter(modelConfig, lora, createRng(`${config.seed}:lora`));
     return { modelConfig, base, adapter, optimizer: new AdamW(adapter.params.data.length, hyper), fingerprint, rae: undefined, startStep: 0 };

@@ -66,6 +66,7 @@ async function checkOpponent(config: TrainConfig): Promise<void> {
   if (config.opponent === "self") return;
   if (parsePoolSpec(config.opponent) !== undefined) {
     if (config.lora === null) throw new Error(`opponent: ${config.opponent} plays past adapter snapshots and needs a LoRA run (lora.r, --lora R)`);
+    if (config.actors > 1) throw new Error(`opponent: ${config.opponent} (past adapters) needs actors = 1; worker-thread actors play fixed opponents only`);
     return;
   }
   const spec = parseOpponentSpec(config.opponent);

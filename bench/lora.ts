@@ -10,6 +10,7 @@
  *
  * The adapter is rank 32 on all seven projections (alpha 32), SPIRAL's later recipes' rank. Step
  * times: the first includes building the session; with --steps 2 the second is the steady state.
+ * Each run also reports its CPU seconds (all threads), the steadier figure on a shared machine.
  * `--base` lists the frozen base's dtypes to measure the LoRA step and decoding with (fp32, bf16,
  * fp16: engine/weights/half.ts); the full step is always fp32.
  */
@@ -57,19 +58,28 @@ function adapterFor(c: ModelConfig): Adapter {
   return a;
 }
 
+/** CPU seconds (all threads, user + system) since `from`: steadier than wall time on a shared machine. */
+function cpuSeconds(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+}
+
 async function child(mode: string, shape: string, steps: number, dtype: BaseDtype): Promise<void> {
   const c = modelPreset(shape);
   const params = randomBase(c, dtype);
   const adapter = mode === "full" ? undefined : adapterFor(c);
   const secs: number[] = [];
+  const cpu: number[] = [];
   if (mode === "decode") {
     const gen = await Generator.create(c, params, new ByteTokenizer(), { ...(threads ? { threads } : {}), adapter: adapter as Adapter });
     const rng = createRng("prompts");
     const requests = Array.from({ length: 16 }, () => ({ prompt: Array.from({ length: 16 }, () => 10 + rng.int(200)) }));
     for (let s = 0; s < steps; s++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       await gen.generate(requests, { temperature: 1, maxNewTokens: 64, ignoreEos: true, rng: createRng(s) });
       secs.push((performance.now() - t0) / 1000);
+      cpu.push(cpuSeconds(c0));
     }
   } else {
     const runner = new LossRunner(c, params, { ...(threads ? { threads } : {}), ...(adapter ? { adapter } : {}) });
@@ -82,12 +92,14 @@ async function child(mode: string, shape: string, steps: number, dtype: BaseDtyp
     };
     for (let s = 0; s < steps; s++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       await runner.lossAndGrad(batch, { kind: "reinforce", normalizer: T / 2 }, grads);
       secs.push((performance.now() - t0) / 1000);
+      cpu.push(cpuSeconds(c0));
     }
   }
   const peak = process.resourceUsage().maxRSS * 1024;
-  console.log(JSON.stringify({ peakRssBytes: peak, secs, paramBytes: params.data.byteLength + (params.half?.data.byteLength ?? 0), adapterBytes: adapter?.params.data.byteLength ?? 0 }));
+  console.log(JSON.stringify({ peakRssBytes: peak, secs, cpu, paramBytes: params.data.byteLength + (params.half?.data.byteLength ?? 0), adapterBytes: adapter?.params.data.byteLength ?? 0 }));
 }
 
 async function main(): Promise<void> {
@@ -116,8 +128,9 @@ async function main(): Promise<void> {
         console.log(`  ${what}: failed (status ${out.status}, signal ${out.signal}): ${out.stderr.slice(-400)}`);
         continue;
       }
-      const r = JSON.parse(line) as { peakRssBytes: number; secs: number[]; paramBytes: number; adapterBytes: number };
-      console.log(`  ${what}: peak RSS ${gib(r.peakRssBytes)} GiB (base ${gib(r.paramBytes)} GiB, adapter ${(r.adapterBytes / 2 ** 20).toFixed(1)} MiB), runs ${r.secs.map((s) => `${s.toFixed(1)} s`).join(", ")}`);
+      const r = JSON.parse(line) as { peakRssBytes: number; secs: number[]; cpu: number[]; paramBytes: number; adapterBytes: number };
+      const runs = r.secs.map((s, i) => `${s.toFixed(1)} s (${(r.cpu[i] ?? 0).toFixed(1)} CPU-s)`).join(", ");
+      console.log(`  ${what}: peak RSS ${gib(r.peakRssBytes)} GiB (base ${gib(r.paramBytes)} GiB, adapter ${(r.adapterBytes / 2 ** 20).toFixed(1)} MiB), runs ${runs}`);
     }
   }
 }

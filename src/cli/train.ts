@@ -49,6 +49,7 @@ export interface TrainFlags {
   lora?: string;
   loraAlpha?: string;
   loraTargets?: string;
+  baseDtype?: string;
 }
 
 function integer(flag: string, text: string): number {
@@ -77,6 +78,7 @@ function loraFlags(f: TrainFlags): Record<string, unknown> {
     lora.alpha = alpha;
   }
   if (f.loraTargets !== undefined) lora.targets = parseLoraTargets(f.loraTargets);
+  if (f.baseDtype !== undefined) lora.baseDtype = f.baseDtype;
   return lora;
 }
 
@@ -102,7 +104,7 @@ export function flagOverrides(f: TrainFlags): Record<string, unknown> {
   if (f.evalEvery !== undefined) o.eval = { every: integer("eval-every", f.evalEvery) };
   if (f.threads !== undefined) o.threads = integer("threads", f.threads);
   if (f.lora !== undefined) o.lora = loraFlags(f);
-  else if (f.loraAlpha !== undefined || f.loraTargets !== undefined) throw new Error("--lora-alpha and --lora-targets need --lora R (the adapter rank)");
+  else if (f.loraAlpha !== undefined || f.loraTargets !== undefined || f.baseDtype !== undefined) throw new Error("--lora-alpha, --lora-targets and --base-dtype need --lora R (the adapter rank): only a LoRA run's base is frozen");
   if (Object.keys(model).length > 0) o.model = model;
   if (Object.keys(optim).length > 0) o.optim = optim;
   return o;
@@ -225,6 +227,7 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--lora <r>", "train a rank-r LoRA adapter on the frozen model instead of every weight")
     .option("--lora-alpha <a>", "LoRA scaling numerator (scale alpha/r; default alpha = r)")
     .option("--lora-targets <list>", "projections with adapters, comma-separated (default all: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj)")
+    .addOption(new Option("--base-dtype <dtype>", "LoRA: hold the frozen base in fp32, or bf16/fp16 (half the memory, widened per projection); auto: see docs/lora.md").choices(["auto", "fp32", "bf16", "fp16"]))
     .action(async (flags: TrainFlags) => {
       const summary = await runTrain(flags, io);
       if (summary.interrupted) process.exitCode = INTERRUPT_EXIT_CODE;

@@ -93,6 +93,12 @@ const loraSchema = z.strictObject({
   targets: z.array(z.enum(LORA_TARGETS)).min(1).default([...LORA_TARGETS]),
   /** rsLoRA scaling alpha / √r. */
   rslora: z.boolean().default(false),
+  /**
+   * How the frozen base is held (engine/weights/half.ts): fp32, or bf16/fp16 (projections in 16
+   * bits, widened per Gemm); auto chooses by the checkpoint's stored dtype and the machine's memory
+   * (lora-run.ts `chooseBaseDtype`).
+   */
+  baseDtype: z.enum(["auto", "fp32", "bf16", "fp16"]).default("auto"),
 });
 
 export const trainConfigSchema = z.strictObject({

@@ -248,6 +248,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
   if (config.lora !== null) {
     loraFrom = options.resume === true ? await resumeStep(runDir, options.resumeFrom) : undefined;
     lora = await openLoraRun(config, runDir, loraFrom, hyper);
+    if (lora.baseDtype !== "fp32") log(`lora: the frozen base is held in ${lora.baseDtype} (projections widened per Gemm; docs/lora.md)`);
     ({ modelConfig, base: params, optimizer, startStep } = lora);
     if (lora.rae !== undefined) rae = lora.rae;
   } else if (resumed !== undefined) {

@@ -9,6 +9,7 @@ import { modelPreset } from "../engine/model/presets.js";
 import { createRng } from "../games/rng.js";
 import { parseTrainConfig, type TrainConfig } from "./config.js";
 import { train } from "./loop.js";
+import { chooseBaseDtype } from "./lora-run.js";
 import { latestCheckpoint, readMetrics } from "./run-dir.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-lora-run-"));
@@ -101,6 +102,35 @@ describe("LoRA training runs", () => {
     expect(Buffer.from(resumed.adapter!.data.buffer).equals(Buffer.from(first.adapter!.data.buffer))).toBe(true);
     await expect(train({ ...config, opponent: "pool:2" }, { runDir: join(root, "actors-pool") })).rejects.toThrow(/needs actors = 1/);
   }, 240_000);
+
+  it("a bf16 base held in 16 bits trains (learner and worker actors) and resumes bit-identically", async () => {
+    const bf16Dir = join(root, "base-bf16");
+    await saveCheckpoint(bf16Dir, { config: shape, params: initParams(shape, createRng("base"), 0.1), dtype: "BF16" });
+    const base = loraConfig("bf16");
+    const config = { ...base, actors: 2, model: { ...base.model, dir: bf16Dir }, lora: { ...(base.lora as NonNullable<TrainConfig["lora"]>), baseDtype: "bf16" as const } };
+    const lines: string[] = [];
+    const straight = await train(config, { runDir: join(root, "bf16"), hooks: { log: (l) => lines.push(l) } });
+    expect(lines).toContain("lora: the frozen base is held in bf16 (projections widened per Gemm; docs/lora.md)");
+    const steps = (await readMetrics(join(root, "bf16"))) as unknown as { learner: { updates: number; samplerLogprobGap: number } }[];
+    expect(steps.every((s) => s.learner.updates === 2 && s.learner.samplerLogprobGap < 1e-3)).toBe(true);
+    expect(Math.max(...straight.adapter!.data.map(Math.abs))).toBeGreaterThan(0);
+    const dir = join(root, "bf16-killed");
+    await expect(train(config, { runDir: dir, hooks: { onStep: (m) => { if (m.step === 3) throw new Error("killed"); } } })).rejects.toThrow("killed");
+    const resumed = await train(config, { runDir: dir, resume: true });
+    expect(Buffer.from(resumed.adapter!.data.buffer).equals(Buffer.from(straight.adapter!.data.buffer))).toBe(true);
+  }, 240_000);
+
+  it("chooses the base dtype: explicit choices stand, auto keeps a 16-bit checkpoint in fp32 while it fits", () => {
+    const s = modelPreset("qwen3-4b");
+    const gib = 2 ** 30;
+    expect(chooseBaseDtype("auto", "BF16", s, 64 * gib)).toBe("fp32"); // 15 GiB ≤ half of 64
+    expect(chooseBaseDtype("auto", "BF16", s, 24 * gib)).toBe("bf16");
+    expect(chooseBaseDtype("auto", "F16", s, 24 * gib)).toBe("fp16");
+    expect(chooseBaseDtype("auto", "F32", s, 24 * gib)).toBe("fp32");
+    expect(chooseBaseDtype("bf16", "F32", s, 64 * gib)).toBe("bf16");
+    expect(chooseBaseDtype("auto", undefined, s, 24 * gib)).toBe("fp32");
+    expect(() => chooseBaseDtype("bf16", undefined, s)).toThrow(/a preset's random base is held in fp32/);
+  });
 
   it("refuses to resume against a base whose weights changed, naming it", async () => {
     const config = loraConfig("rebased");

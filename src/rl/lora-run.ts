@@ -8,9 +8,12 @@
  * determinism contract (loop.ts), so a resumed LoRA run replays the uninterrupted one bit for bit.
  */
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { loadCheckpoint, saveCheckpoint } from "../engine/weights/checkpoint.js";
-import type { ModelConfig } from "../engine/model/config.js";
+import { loadCheckpoint, saveCheckpoint, storedWeightDtype } from "../engine/weights/checkpoint.js";
+import { type ModelConfig, parseModelConfig } from "../engine/model/config.js";
+import { type BaseDtype, baseBytes } from "../engine/weights/half.js";
 import { type Adapter, initAdapter, type LoraConfig } from "../engine/model/lora.js";
 import { AdamW, type AdamWOptions } from "../engine/train/optimizer.js";
 import { initParams, type Params } from "../engine/weights/params.js";
@@ -29,8 +32,9 @@ export function loraConfigOf(lora: NonNullable<TrainConfig["lora"]>): LoraConfig
 
 export interface LoraRun {
   readonly modelConfig: ModelConfig;
-  /** The frozen base (never written). */
+  /** The frozen base (never written), held in `baseDtype`. */
   readonly base: Params;
+  readonly baseDtype: BaseDtype;
   readonly adapter: Adapter;
   readonly optimizer: AdamW;
   /** Of `model.dir`; undefined for a base initialised from a preset (rebuilt from the seed). */
@@ -46,30 +50,54 @@ interface LoraTrainerState {
   readonly rae: RaeState;
 }
 
+/** Memory share below which `auto` keeps a 16-bit checkpoint's base in float32 (faster on CPU, docs/lora.md). */
+export const AUTO_FP32_SHARE = 0.5;
+
 /**
- * The frozen base of a LoRA run: `model.dir` loaded (with its fingerprint), or the preset's
- * weights rebuilt from the seed. Worker-thread actors open it the same way, so every thread holds
- * the same base without the learner sending it (only the adapter moves per step).
+ * The dtype a LoRA run holds its frozen base in. Explicit choices stand (a preset's random base is
+ * float32 only: it is written out as the run's base). `auto`: float32 for a preset or a float32
+ * checkpoint; for a bf16/fp16 checkpoint, float32 while that fits in AUTO_FP32_SHARE of the
+ * machine's memory (widening per projection costs time on CPU), else the checkpoint's own 16 bits.
  */
-export async function openLoraBase(config: TrainConfig): Promise<{ modelConfig: ModelConfig; base: Params; fingerprint: BaseFingerprint | undefined }> {
+export function chooseBaseDtype(choice: BaseDtype | "auto", stored: "F32" | "BF16" | "F16" | "mixed" | undefined, shape: ModelConfig, memory = totalmem()): BaseDtype {
+  if (stored === undefined) {
+    if (choice === "bf16" || choice === "fp16") throw new Error(`lora.baseDtype (--base-dtype) ${choice} applies to a checkpoint base (model.dir, --model); a preset's random base is held in fp32`);
+    return "fp32";
+  }
+  if (choice !== "auto") return choice;
+  if (stored !== "BF16" && stored !== "F16") return "fp32";
+  return baseBytes(shape, "fp32") <= AUTO_FP32_SHARE * memory ? "fp32" : stored === "BF16" ? "bf16" : "fp16";
+}
+
+/**
+ * The frozen base of a LoRA run: `model.dir` loaded (with its fingerprint) in the dtype
+ * `chooseBaseDtype` picks, or the preset's weights rebuilt from the seed. Worker-thread actors
+ * open it the same way, so every thread holds the same base without the learner sending it (only
+ * the adapter moves per step).
+ */
+export async function openLoraBase(config: TrainConfig): Promise<{ modelConfig: ModelConfig; base: Params; fingerprint: BaseFingerprint | undefined; dtype: BaseDtype }> {
+  const choice = config.lora?.baseDtype ?? "auto";
   if (config.model.dir !== null) {
     const fingerprint = await baseFingerprint(config.model.dir);
-    const ck = await loadCheckpoint(config.model.dir, { optimizer: false });
-    return { modelConfig: ck.config, base: ck.params, fingerprint };
+    const shape = parseModelConfig(JSON.parse(await readFile(join(config.model.dir, "config.json"), "utf8")), join(config.model.dir, "config.json"));
+    const dtype = chooseBaseDtype(choice, await storedWeightDtype(config.model.dir), shape);
+    const ck = await loadCheckpoint(config.model.dir, { optimizer: false, base: dtype });
+    return { modelConfig: ck.config, base: ck.params, fingerprint, dtype };
   }
   if (config.model.preset === null) throw new Error("model: give a preset (e.g. tiny) or a checkpoint directory in model.dir");
   const modelConfig = { ...modelPreset(config.model.preset), ...config.model.overrides } as ModelConfig;
-  return { modelConfig, base: initParams(modelConfig, createRng(`${config.seed}:init`), config.model.initStd), fingerprint: undefined };
+  const dtype = chooseBaseDtype(choice, undefined, modelConfig);
+  return { modelConfig, base: initParams(modelConfig, createRng(`${config.seed}:init`), config.model.initStd), fingerprint: undefined, dtype };
 }
 
 /** The base, a fresh or resumed adapter, and its optimiser. */
 export async function openLoraRun(config: TrainConfig, runDir: string, resumeFrom: number | undefined, hyper: AdamWOptions): Promise<LoraRun> {
   if (config.lora === null) throw new Error("openLoraRun: the config has no lora block");
   const lora = loraConfigOf(config.lora);
-  const { modelConfig, base, fingerprint } = await openLoraBase(config);
+  const { modelConfig, base, fingerprint, dtype: baseDtype } = await openLoraBase(config);
   if (resumeFrom === undefined) {
     const adapter = initAdapter(modelConfig, lora, createRng(`${config.seed}:lora`));
-    return { modelConfig, base, adapter, optimizer: new AdamW(adapter.params.data.length, hyper), fingerprint, rae: undefined, startStep: 0 };
+    return { modelConfig, base, baseDtype, adapter, optimizer: new AdamW(adapter.params.data.length, hyper), fingerprint, rae: undefined, startStep: 0 };
   }
   const name = checkpointName(resumeFrom);
   const ck = await loadAdapter(join(runDir, name), modelConfig);
@@ -81,7 +109,7 @@ export async function openLoraRun(config: TrainConfig, runDir: string, resumeFro
   const state = ck.trainerState as Partial<LoraTrainerState> | undefined;
   if (state?.format !== "spiral.trainer/1" || state.step !== resumeFrom) throw new Error(`checkpoint ${name} has no spiral trainer state for step ${resumeFrom}`);
   return {
-    modelConfig, base, adapter: ck.adapter, optimizer: AdamW.fromState(ck.optimizer.state, hyper), fingerprint, rae: checkRaeState(state.rae), startStep: resumeFrom,
+    modelConfig, base, baseDtype, adapter: ck.adapter, optimizer: AdamW.fromState(ck.optimizer.state, hyper), fingerprint, rae: checkRaeState(state.rae), startStep: resumeFrom,
   };
 }
 

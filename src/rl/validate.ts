@@ -11,6 +11,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { join } from "node:path";
 import { parameterCount, parseModelConfig, toHfConfig, type ModelConfig } from "../engine/model/config.js";
+import { storedWeightDtype } from "../engine/weights/checkpoint.js";
+import { type BaseDtype, baseBytes } from "../engine/weights/half.js";
 import { checkModelDir } from "../engine/weights/model-dir.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { tokenizerDirOf } from "../engine/tokenizer/load.js";
@@ -18,6 +20,7 @@ import { referenceAgentFor } from "../eval/policy-spec.js";
 import { getGame } from "../games/registry.js";
 import type { TrainConfig } from "./config.js";
 import { parsePoolSpec } from "./adapter-pool.js";
+import { chooseBaseDtype } from "./lora-run.js";
 import { parseOpponentSpec } from "./opponent.js";
 
 /** The keys of ModelConfig that `model.overrides` may set (numbers only). */
@@ -101,16 +104,17 @@ function checkTokenizer(config: TrainConfig, shape: ModelConfig | undefined): vo
 
 /**
  * Full-parameter training holds the weights, their gradients and AdamW's two moments in float32:
- * 16 bytes per parameter before activations; a LoRA run only the frozen weights (4 bytes; the
- * adapter is small). A model that cannot fit is refused up front with the numbers, instead of
- * failing on allocation (or being killed by the kernel) after minutes of loading.
+ * 16 bytes per parameter before activations; a LoRA run only the frozen weights (`lora` = the
+ * dtype they are held in: 4 bytes, or ~2 for a 16-bit base; the adapter is small). A model that
+ * cannot fit is refused up front with the numbers, instead of failing on allocation (or being
+ * killed by the kernel) after minutes of loading.
  */
-export function checkTrainingMemory(shape: ModelConfig, what: string, available = totalmem(), lora = false): void {
+export function checkTrainingMemory(shape: ModelConfig, what: string, available = totalmem(), lora: BaseDtype | false = false): void {
   const params = parameterCount(shape);
-  const needed = params * (lora ? 4 : 16);
+  const needed = lora === false ? params * 16 : baseBytes(shape, lora);
   if (needed > available) {
     const gb = (b: number) => (b / 2 ** 30).toFixed(1);
-    const held = lora ? "the frozen weights in float32" : "weights, gradients and two AdamW moments in float32";
+    const held = lora === false ? "weights, gradients and two AdamW moments in float32" : `the frozen weights in ${lora}`;
     throw new Error(`${what}: ${(params / 1e6).toFixed(0)} M parameters need about ${gb(needed)} GiB to train (${held}), more than this machine's ${gb(available)} GiB`);
   }
 }
@@ -129,10 +133,12 @@ export async function checkTrainConfig(config: TrainConfig, opts: { readonly res
   } else if (config.model.dir !== null) {
     await checkModelDir(config.model.dir, "model.dir (--model)", { tokenizer: config.model.tokenizer === "model" });
     shape = checkpointShape(config.model.dir);
-    checkTrainingMemory(shape, `model.dir (--model) ${config.model.dir}`, totalmem(), config.lora !== null);
+    const lora = config.lora === null ? false : chooseBaseDtype(config.lora.baseDtype, await storedWeightDtype(config.model.dir), shape);
+    checkTrainingMemory(shape, `model.dir (--model) ${config.model.dir}`, totalmem(), lora);
   } else {
     shape = presetShape(config.model);
-    checkTrainingMemory(shape, `model.preset (--init) "${config.model.preset ?? ""}"`, totalmem(), config.lora !== null);
+    const lora = config.lora === null ? false : chooseBaseDtype(config.lora.baseDtype, undefined, shape);
+    checkTrainingMemory(shape, `model.preset (--init) "${config.model.preset ?? ""}"`, totalmem(), lora);
   }
   checkTokenizer(config, shape);
   await checkOpponent(config);

@@ -46,26 +46,35 @@ export function declareParams(g: Graph, config: ModelConfig, dtype: FloatType = 
   return out;
 }
 
-/** The float values of 16-bit weight words: table[bits], indexed through `index` (see halfLinear). */
-function widen(g: Graph, table: Tensor, bits: Tensor, index: "int32" | "int64"): Tensor {
-  return g.op1("Gather", [table, op.cast(g, bits, index)], { axis: attr.int(0) }, { dtype: table.dtype, shape: bits.shape });
-}
-
-/**
- * x·Wᵀ for a 16-bit frozen W [out, in], x [N, in]: W is widened right before its Gemm and dropped
- * after it. The backward (dx = dy·W) widens W again instead of keeping the forward's float copy
- * alive until then (which would hold every layer's float weights at once); the two widenings index
- * through different integer types so that onnxruntime's common-subexpression pass cannot merge them.
- */
-function halfLinear(g: Graph, flat: Tensor, bits: Tensor, table: Tensor): Tensor {
-  const y = op.gemm(g, flat, widen(g, table, bits, "int32"), undefined, { transB: true });
-  return g.setCustomVjp(y, [flat], (g2, dy) => [op.matmul(g2, dy, widen(g2, table, bits, "int64"))]);
-}
-
 function param(p: ParamTensors, name: string): Tensor {
   const t = p.get(name);
   if (!t) throw new Error(`Model graph: parameter "${name}" was not declared`);
   return t;
+}
+
+/**
+ * The float values of 16-bit weight words [out, in]: table[bits], computed only once `after` is.
+ * onnxruntime runs a node as soon as its inputs exist, and the words are a graph input from the
+ * start, so without this every layer's float copy could be made (and held) up front. The words
+ * therefore pass through a Reshape to their own shape whose shape tensor is read off `after`
+ * ([min(rows of after, 0), in]: a 0 keeps that dim; no copy, not foldable to a constant).
+ */
+function widen(g: Graph, table: Tensor, bits: Tensor, after: Tensor): Tensor {
+  const rows = op.slice(g, op.shapeOf(g, after), [0], [1], [0]); // [1] int64, never known in advance
+  const shape = op.concat(g, [g.op1("Min", [rows, g.ints([0])], {}, { dtype: "int64", shape: [1] }), g.ints([bits.shape[1] as number])], 0);
+  const ordered = g.op1("Reshape", [bits, shape], {}, { dtype: bits.dtype, shape: bits.shape });
+  return g.op1("Gather", [table, op.cast(g, ordered, "int32")], { axis: attr.int(0) }, { dtype: table.dtype, shape: bits.shape });
+}
+
+/**
+ * x·Wᵀ for a 16-bit frozen W [out, in], x [N, in]: W is widened right before its Gemm (after x
+ * exists) and dropped after it. The backward (dx = dy·W) widens W again once dy exists, instead of
+ * keeping the forward's float copy alive until then (which would hold every layer's float weights
+ * at once).
+ */
+function halfLinear(g: Graph, flat: Tensor, bits: Tensor, table: Tensor): Tensor {
+  const y = op.gemm(g, flat, widen(g, table, bits, flat), undefined, { transB: true });
+  return g.setCustomVjp(y, [flat], (g2, dy) => [op.matmul(g2, dy, widen(g2, table, bits, dy))]);
 }
 
 /**

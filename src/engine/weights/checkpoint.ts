@@ -32,10 +32,11 @@ import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseModelConfig, toHfConfig, type ModelConfig } from "../model/config.js";
 import type { AdamW, AdamWHyper, AdamWState } from "../train/optimizer.js";
+import { type BaseDtype, emptyBase, isProjectionWeight } from "./half.js";
 import { paramLayout, Params, type ParamLayout } from "./params.js";
 import {
-  loadSafetensors, loadSafetensorsSharded, readSafetensorsHeader, SHARD_INDEX_FILE, SINGLE_FILE, syncDirectory,
-  type TensorTarget, type WritableDtype, type WrittenFile, writeSafetensors, writeSafetensorsSharded, writeTextAtomic,
+  loadSafetensors, loadSafetensorsSharded, parseShardIndex, readSafetensorsHeader, SHARD_INDEX_FILE, SINGLE_FILE, syncDirectory,
+  type TensorSource, type TensorTarget, type WritableDtype, type WrittenFile, writeSafetensors, writeSafetensorsSharded, writeTextAtomic,
 } from "./safetensors.js";
 
 export const CONFIG_FILE = "config.json";
@@ -92,8 +93,13 @@ export interface LoadedCheckpoint {
 export interface LoadCheckpointOptions {
   /** Check SHA-256 against the manifest (default true; sizes are always checked). */
   verify?: boolean;
-  /** Also load optimizer.safetensors when present (default true). */
+  /** Also load optimizer.safetensors when present (default true; never with a 16-bit `base`). */
   optimizer?: boolean;
+  /**
+   * Hold the weights as a frozen base in this dtype (default fp32): bf16/fp16 keep the projection
+   * matrices in 16 bits (half.ts), read straight from the file when it holds that format.
+   */
+  base?: BaseDtype;
 }
 
 interface Manifest {
@@ -102,8 +108,16 @@ interface Manifest {
   files: Record<string, { bytes: number; sha256: string }>;
 }
 
-function targetsFor(params: Params, prefix = "", data: Float32Array = params.data): TensorTarget[] {
+function targetsFor(params: Params, prefix = "", data: Float32Array = params.data): TensorSource[] {
   return params.layout.views.map((v) => ({ name: prefix + v.name, shape: v.shape, data: data.subarray(v.offset, v.offset + v.size) }));
+}
+
+/** Read targets of every weight: float32 views, and a 16-bit base's words (half.ts) in their own format. */
+function weightTargets(params: Params): TensorTarget[] {
+  const half = params.half;
+  if (half === undefined) return targetsFor(params);
+  const format = half.dtype === "bf16" ? "BF16" : "F16";
+  return [...targetsFor(params), ...half.layout.views.map((v) => ({ name: v.name, shape: v.shape, data: half.view(v.name), half: format }) as const)];
 }
 
 function expectedCheckpoint(dir: string, why: string): Error {
@@ -285,14 +299,14 @@ export async function loadWeightsInto(dir: string, config: ModelConfig, params: 
   const ignore = ignorableFor(config);
   const sha = opts.sha256 ?? new Map<string, string>();
   if (await exists(join(dir, SHARD_INDEX_FILE))) {
-    await loadSafetensorsSharded(join(dir, SHARD_INDEX_FILE), targetsFor(params), { ignore, sha256: sha });
+    await loadSafetensorsSharded(join(dir, SHARD_INDEX_FILE), weightTargets(params), { ignore, sha256: sha });
     return;
   }
   const single = join(dir, SINGLE_FILE);
   const readOpts: { ignore: (name: string) => boolean; sha256?: string } = { ignore };
   const expected = sha.get(SINGLE_FILE);
   if (expected !== undefined) readOpts.sha256 = expected;
-  await loadSafetensors(single, targetsFor(params), readOpts);
+  await loadSafetensors(single, weightTargets(params), readOpts);
 }
 
 async function loadOptimizer(dir: string, layout: ParamLayout, sha: string | undefined): Promise<LoadedOptimizer> {
@@ -344,6 +358,20 @@ function checkFinite(dir: string, params: Params): void {
   }
 }
 
+/**
+ * The dtype the checkpoint's projection weights are stored in (what a 16-bit base keeps as is):
+ * read from the safetensors headers; "mixed" when they differ.
+ */
+export async function storedWeightDtype(dir: string): Promise<"F32" | "BF16" | "F16" | "mixed"> {
+  const files = (await exists(join(dir, SHARD_INDEX_FILE)))
+    ? [...new Set(parseShardIndex(await readJson(join(dir, SHARD_INDEX_FILE), SHARD_INDEX_FILE), join(dir, SHARD_INDEX_FILE)).weightMap.values())]
+    : [SINGLE_FILE];
+  const seen = new Set<string>();
+  for (const f of files) for (const t of (await readSafetensorsHeader(join(dir, f))).tensors) if (isProjectionWeight(t.name)) seen.add(t.dtype);
+  const [only] = seen;
+  return seen.size === 1 && (only === "F32" || only === "BF16" || only === "F16") ? only : "mixed";
+}
+
 /** Reads a checkpoint directory (ours, or a Hugging Face Qwen3 download with safetensors weights). */
 export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
   const verify = opts.verify ?? true;
@@ -364,12 +392,12 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = 
   if (manifest !== undefined) await checkSizes(dir, manifest);
   const sha = shaMap(manifest, verify);
   const config = parseModelConfig(await readJson(configPath, CONFIG_FILE, sha.get(CONFIG_FILE)), configPath);
-  const params = new Params(paramLayout(config));
+  const params = emptyBase(config, opts.base ?? "fp32");
   await loadWeightsInto(dir, config, params, { sha256: sha });
   const verification: CheckpointVerification = manifest === undefined ? "structure" : verify ? "sha256" : "sizes";
   if (verification === "structure") checkFinite(dir, params);
   const result: LoadedCheckpoint = { config, params, verification };
-  if ((opts.optimizer ?? true) && (await exists(join(dir, OPTIMIZER_FILE)))) {
+  if ((opts.optimizer ?? true) && params.half === undefined && (await exists(join(dir, OPTIMIZER_FILE)))) {
     result.optimizer = await loadOptimizer(dir, params.layout, sha.get(OPTIMIZER_FILE));
   }
   const statePath = join(dir, TRAINER_STATE_FILE);

@@ -1,11 +1,15 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { createRng } from "../../games/rng.js";
 import { Generator } from "../infer/generate.js";
 import { initAdapter, type LoraConfig } from "../model/lora.js";
 import { randomParams, testConfig } from "../model/test-models.js";
 import { ByteTokenizer } from "../tokenizer/byte-tokenizer.js";
 import { type LossBatch, LossRunner } from "../train/loss-runner.js";
-import { bf16BitsToF32, f16BitsToF32 } from "./bf16.js";
+import { bf16BitsToF32, encodeBf16, f16BitsToF32 } from "./bf16.js";
+import { loadCheckpoint, saveCheckpoint, storedWeightDtype } from "./checkpoint.js";
 import { baseBytes, type HalfDtype, halfTable, HalfWeights, isProjectionWeight, toBaseDtype } from "./half.js";
 import type { Params } from "./params.js";
 
@@ -31,7 +35,34 @@ function batch(): LossBatch {
   };
 }
 
+const root = mkdtempSync(join(tmpdir(), "spiral-half-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
 describe("16-bit frozen base", () => {
+  it("loads a BF16 checkpoint's projections as the file's own words, and rounds a F32 one", async () => {
+    const full = randomParams(config, "half");
+    const dir = join(root, "bf16");
+    await saveCheckpoint(dir, { config, params: full, dtype: "BF16" });
+    expect(await storedWeightDtype(dir)).toBe("BF16");
+    const fp32 = (await loadCheckpoint(dir)).params;
+    const { params } = await loadCheckpoint(dir, { base: "bf16" });
+    const half = params.half as HalfWeights;
+    expect(half.dtype).toBe("bf16");
+    for (const v of half.layout.views) {
+      const want = new Uint16Array(v.size);
+      encodeBf16(fp32.view(v.name), want); // exact: the F32 values are bf16 values
+      expect(Buffer.from(half.view(v.name).buffer, half.view(v.name).byteOffset, v.size * 2).equals(Buffer.from(want.buffer))).toBe(true);
+    }
+    for (const v of params.layout.views) expect(params.view(v.name)).toEqual(fp32.view(v.name));
+    const f32dir = join(root, "f32");
+    await saveCheckpoint(f32dir, { config, params: full });
+    expect(await storedWeightDtype(f32dir)).toBe("F32");
+    const rounded = (await loadCheckpoint(f32dir, { base: "bf16" })).params;
+    expect(rounded.half?.data).toEqual(half.data);
+    const f16 = (await loadCheckpoint(dir, { base: "fp16" })).params;
+    expect(f16.half?.data).toEqual(toBaseDtype(config, fp32, "fp16").half?.data);
+  });
+
   it("decodes every bf16 and fp16 pattern exactly (the graphs' table)", () => {
     for (const [dtype, decode] of [["bf16", bf16BitsToF32], ["fp16", f16BitsToF32]] as const) {
       const t = halfTable(dtype);

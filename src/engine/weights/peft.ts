@@ -136,7 +136,7 @@ export function fromPeftName(name: string): string {
   return bare.replace(/\.(lora_[AB])\.[^.]+\.weight$/, ".$1.weight");
 }
 
-function targetsFor(params: Params, prefix: string, data: Float32Array = params.data): TensorTarget[] {
+function targetsFor(params: Params, prefix: string, data: Float32Array = params.data): TensorSource[] {
   return params.layout.views.map((v) => ({ name: prefix + v.name, shape: v.shape, data: data.subarray(v.offset, v.offset + v.size) }));
 }
 

@@ -6,7 +6,7 @@ import { createRng } from "../../games/rng.js";
 import type { ModelConfig } from "../model/config.js";
 import { initParams, type Params } from "./params.js";
 import {
-  loadSafetensors, loadSafetensorsSharded, readSafetensorsHeader, SHARD_INDEX_FILE, type TensorTarget,
+  loadSafetensors, loadSafetensorsSharded, readSafetensorsHeader, SHARD_INDEX_FILE, type TensorSource, type TensorTarget,
   writeSafetensors, writeSafetensorsSharded,
 } from "./safetensors.js";
 
@@ -26,7 +26,7 @@ afterAll(async () => {
 
 const bytes = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
 
-function sources(p: Params): TensorTarget[] {
+function sources(p: Params): TensorSource[] {
   return p.layout.views.map((v) => ({ name: v.name, shape: v.shape, data: p.view(v.name) }));
 }
 

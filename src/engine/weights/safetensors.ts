@@ -28,6 +28,7 @@ import { open, readFile, rename, rm, type FileHandle } from "node:fs/promises";
 import { endianness } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { decodeBf16, decodeF16, encodeBf16 } from "./bf16.js";
+import { encodeHalf } from "./half.js";
 
 if (endianness() !== "LE") {
   throw new Error("spiral's safetensors reader needs a little-endian host (it decodes tensors in place)");
@@ -77,8 +78,14 @@ export interface TensorSource {
   data: Float32Array;
 }
 
-/** A tensor to read: the expected shape and the float32 destination (often a Params view). */
-export type TensorTarget = TensorSource;
+/**
+ * A tensor to read: the expected shape and the destination (often a Params view), float32, or
+ * 16-bit words in the format `half` names (a frozen base held in 16 bits, half.ts): read as is
+ * when the file holds that format, else converted through float32 with round-to-nearest-even.
+ */
+export type TensorTarget =
+  | { readonly name: string; readonly shape: readonly number[]; readonly data: Float32Array; readonly half?: undefined }
+  | { readonly name: string; readonly shape: readonly number[]; readonly data: Uint16Array; readonly half: "BF16" | "F16" };
 
 export interface WrittenFile {
   /** File name relative to the directory it was written in. */
@@ -195,10 +202,11 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
  * intermediate copy) and its bytes are returned unhashed, so the caller can hash them while the
  * next read is in flight.
  */
-async function readTensor(fh: FileHandle, header: SafetensorsHeader, t: TensorEntry, dst: Float32Array | undefined, hash: Hash | undefined, scratch: () => Buffer): Promise<Uint8Array | undefined> {
+async function readTensor(fh: FileHandle, header: SafetensorsHeader, t: TensorEntry, target: TensorTarget | undefined, hash: Hash | undefined, scratch: () => Buffer): Promise<Uint8Array | undefined> {
   const start = header.dataStart + t.begin;
   const total = t.end - t.begin;
-  if (t.dtype === "F32" && dst !== undefined) {
+  if (target !== undefined && readsDirectly(t, target)) {
+    const dst = target.data;
     const bytes = Buffer.from(dst.buffer, dst.byteOffset, total);
     await readExactly(fh, bytes, start, header.path);
     return bytes;
@@ -208,13 +216,27 @@ async function readTensor(fh: FileHandle, header: SafetensorsHeader, t: TensorEn
     const piece = buf.subarray(0, Math.min(buf.length, total - done));
     await readExactly(fh, piece, start + done, header.path);
     hash?.update(piece);
-    if (dst === undefined) continue;
-    const words = new Uint16Array(piece.buffer, piece.byteOffset, piece.length / 2);
-    const out = dst.subarray(done / 2, done / 2 + words.length);
-    if (t.dtype === "BF16") decodeBf16(words, out);
-    else decodeF16(words, out);
+    if (target === undefined) continue;
+    const size = t.dtype === "F32" ? 4 : 2;
+    const first = done / size;
+    let floats: Float32Array;
+    if (t.dtype === "F32") {
+      floats = new Float32Array(piece.buffer, piece.byteOffset, piece.length / 4);
+    } else {
+      const words = new Uint16Array(piece.buffer, piece.byteOffset, piece.length / 2);
+      floats = target.half === undefined ? target.data.subarray(first, first + words.length) : new Float32Array(words.length);
+      if (t.dtype === "BF16") decodeBf16(words, floats);
+      else decodeF16(words, floats);
+    }
+    if (target.half !== undefined) encodeHalf(target.half === "BF16" ? "bf16" : "fp16", floats, target.data.subarray(first, first + floats.length));
+    else if (t.dtype === "F32") target.data.set(floats, first);
   }
   return undefined;
+}
+
+/** Whether a tensor's bytes are already the target's (read straight into its memory). */
+function readsDirectly(t: TensorEntry, target: TensorTarget): boolean {
+  return target.half === undefined ? t.dtype === "F32" : t.dtype === target.half;
 }
 
 export interface ReadOptions {
@@ -270,12 +292,12 @@ export async function readSafetensorsInto(path: string, targets: ReadonlyMap<str
     let unhashed: Uint8Array | undefined;
     for (const { entry, target } of plan) {
       if (target === undefined && hash === undefined) continue;
-      const direct = entry.dtype === "F32" && target !== undefined;
+      const direct = target !== undefined && readsDirectly(entry, target);
       if (!direct && hash !== undefined && unhashed !== undefined) {
         hashUpdate(hash, unhashed);
         unhashed = undefined;
       }
-      const reading = readTensor(fh, header, entry, target?.data, hash, scratch);
+      const reading = readTensor(fh, header, entry, target, hash, scratch);
       if (hash !== undefined && unhashed !== undefined) hashUpdate(hash, unhashed);
       unhashed = await reading;
     }

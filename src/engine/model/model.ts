@@ -57,11 +57,14 @@ function param(p: ParamTensors, name: string): Tensor {
  * onnxruntime runs a node as soon as its inputs exist, and the words are a graph input from the
  * start, so without this every layer's float copy could be made (and held) up front. The words
  * therefore pass through a Reshape to their own shape whose shape tensor is read off `after`
- * ([min(rows of after, 0), in]: a 0 keeps that dim; no copy, not foldable to a constant).
+ * ([min(reduce(shape of after), 0), in] = [0, in]: a 0 keeps that dim; no copy, not foldable).
+ * The forward reads it with ReduceMin and the backward with ReduceMax: onnxruntime merges equal
+ * subexpressions (and Shape nodes of equal symbolic shapes), and merged, the backward would reuse
+ * the forward's float copy and keep it alive across the whole pass.
  */
-function widen(g: Graph, table: Tensor, bits: Tensor, after: Tensor): Tensor {
-  const rows = op.slice(g, op.shapeOf(g, after), [0], [1], [0]); // [1] int64, never known in advance
-  const shape = op.concat(g, [g.op1("Min", [rows, g.ints([0])], {}, { dtype: "int64", shape: [1] }), g.ints([bits.shape[1] as number])], 0);
+function widen(g: Graph, table: Tensor, bits: Tensor, after: Tensor, reduce: "ReduceMin" | "ReduceMax"): Tensor {
+  const size = g.op1(reduce, [op.shapeOf(g, after)], { keepdims: attr.int(1) }, { dtype: "int64", shape: [1] }); // never known in advance
+  const shape = op.concat(g, [g.op1("Min", [size, g.ints([0])], {}, { dtype: "int64", shape: [1] }), g.ints([bits.shape[1] as number])], 0);
   const ordered = g.op1("Reshape", [bits, shape], {}, { dtype: bits.dtype, shape: bits.shape });
   return g.op1("Gather", [table, op.cast(g, ordered, "int32")], { axis: attr.int(0) }, { dtype: table.dtype, shape: bits.shape });
 }
@@ -73,8 +76,8 @@ function widen(g: Graph, table: Tensor, bits: Tensor, after: Tensor): Tensor {
  * at once).
  */
 function halfLinear(g: Graph, flat: Tensor, bits: Tensor, table: Tensor): Tensor {
-  const y = op.gemm(g, flat, widen(g, table, bits, flat), undefined, { transB: true });
-  return g.setCustomVjp(y, [flat], (g2, dy) => [op.matmul(g2, dy, widen(g2, table, bits, dy))]);
+  const y = op.gemm(g, flat, widen(g, table, bits, flat, "ReduceMin"), undefined, { transB: true });
+  return g.setCustomVjp(y, [flat], (g2, dy) => [op.matmul(g2, dy, widen(g2, table, bits, dy, "ReduceMax"))]);
 }
 
 /**

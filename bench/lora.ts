@@ -6,7 +6,7 @@
  * process (peak RSS from `process.resourceUsage().maxRSS`), one at a time.
  *
  *   npm run bench:lora                               # qwen3-0.6b, LoRA step + full step + decode
- *   npm run bench:lora -- --shapes qwen3-0.6b,qwen3-1.7b,qwen3-4b [--no-full] [--steps 2] [--base fp32,bf16]
+ *   npm run bench:lora -- --shapes qwen3-0.6b,qwen3-1.7b,qwen3-4b [--no-full] [--steps 2] [--base fp32,bf16] [--modes lora,full,decode]
  *
  * The adapter is rank 32 on all seven projections (alpha 32), SPIRAL's later recipes' rank. Step
  * times: the first includes building the session; with --steps 2 the second is the steady state.
@@ -115,10 +115,11 @@ async function main(): Promise<void> {
   for (const shape of shapes) {
     const c = modelPreset(shape);
     console.log(`${shape} (${(parameterCount(c) / 1e9).toFixed(2)} B parameters):`);
+    const modes = (arg("--modes") ?? "lora,full,decode").split(",");
     const runs = [
-      ...bases.map((b) => ["lora", b]),
-      ...(process.argv.includes("--no-full") ? [] : [["full", "fp32"]]),
-      ...bases.map((b) => ["decode", b]),
+      ...(modes.includes("lora") ? bases.map((b) => ["lora", b]) : []),
+      ...(process.argv.includes("--no-full") || !modes.includes("full") ? [] : [["full", "fp32"]]),
+      ...(modes.includes("decode") ? bases.map((b) => ["decode", b]) : []),
     ] as [string, BaseDtype][];
     for (const [m, base] of runs) {
       const out = spawnSync(process.execPath, [...process.execArgv, script, "--child", m, "--shape", shape, "--steps", String(steps), "--base", base], { encoding: "utf8", env: process.env, maxBuffer: 1 << 24 });

@@ -117,4 +117,62 @@ describe("PEFT adapter directories", () => {
     expect(() => checkSameBase(fa, fb)).toThrow(new RegExp(`trained on the base ${a}.*base given is ${b}`));
     expect(() => checkSameBase(fa, { ...fa, path: "/elsewhere" })).not.toThrow();
   });
+
+  /**
+   * What the two loaders read, restated from their sources (see docs/lora.md, "What PEFT and vLLM
+   * read"): vLLM's PEFTHelper.from_dict / validate_legal and LoRAModel.from_local_checkpoint with
+   * parse_fine_tuned_lora_name; PEFT's LoraConfig and set_peft_model_state_dict.
+   */
+  it("writes exactly what PEFT and vLLM's LoRA loaders read: config keys and values, tensor names, shapes, dtypes", async () => {
+    const r = 8;
+    const adapter = initAdapter(config, { r, alpha: 16, targets: [...LORA_TARGETS] }, createRng(2));
+    const dir = join(tmp, "loaders");
+    await saveAdapter(dir, { adapter, baseModel: "Qwen/Qwen3-4B" });
+    const cfg = JSON.parse(readFileSync(join(dir, "adapter_config.json"), "utf8")) as Record<string, unknown>;
+    // Every key is a field of PEFT's LoraConfig (older PEFT raises on unknown keyword arguments).
+    const loraConfigFields = new Set([
+      "peft_type", "task_type", "base_model_name_or_path", "revision", "inference_mode", "auto_mapping", "r", "target_modules", "exclude_modules",
+      "lora_alpha", "lora_dropout", "fan_in_fan_out", "bias", "use_rslora", "modules_to_save", "init_lora_weights", "layers_to_transform",
+      "layers_pattern", "rank_pattern", "alpha_pattern", "megatron_config", "megatron_core", "loftq_config", "eva_config", "corda_config",
+      "use_dora", "layer_replication", "runtime_config", "lora_bias", "trainable_token_indices",
+    ]);
+    expect(Object.keys(cfg).filter((k) => !loraConfigFields.has(k))).toEqual([]);
+    expect(cfg).toEqual({
+      peft_type: "LORA", task_type: "CAUSAL_LM", r, lora_alpha: 16, lora_dropout: 0, target_modules: [...LORA_TARGETS],
+      base_model_name_or_path: "Qwen/Qwen3-4B", use_rslora: false, bias: "none", fan_in_fan_out: false, inference_mode: true,
+      init_lora_weights: true, modules_to_save: null, layers_to_transform: null, layers_pattern: null, rank_pattern: {}, alpha_pattern: {},
+      use_dora: false, revision: null,
+    });
+    // vLLM PEFTHelper: r, lora_alpha, target_modules required; bias "none", no modules_to_save, no
+    // DoRA; max(r, *rank_pattern.values()) ≤ --max-lora-rank (so rank_pattern must be a mapping).
+    expect(Number.isInteger(cfg.r) && typeof cfg.lora_alpha === "number" && Array.isArray(cfg.target_modules)).toBe(true);
+    expect(Math.max(cfg.r as number, ...Object.values(cfg.rank_pattern as Record<string, number>))).toBe(r);
+    const header = await readSafetensorsHeader(join(dir, "adapter_model.safetensors"));
+    expect(header.metadata).toEqual({ format: "pt" });
+    const inOut: Record<string, [number, number]> = {
+      q_proj: [32, 64], k_proj: [32, 32], v_proj: [32, 32], o_proj: [64, 32], gate_proj: [32, 48], up_proj: [32, 48], down_proj: [48, 32],
+    };
+    const modules = new Set<string>();
+    for (const t of header.tensors) {
+      // vLLM parse_fine_tuned_lora_name: drop "base_model.model.", then parts[-1] == "weight" and
+      // parts[-2] in {lora_A, lora_B}; the module is parts[2:-2] and its last part must be a target.
+      const parts = t.name.split(".");
+      expect(parts.slice(0, 2)).toEqual(["base_model", "model"]);
+      expect(parts.at(-1)).toBe("weight");
+      expect(["lora_A", "lora_B"]).toContain(parts.at(-2));
+      const module = parts.slice(2, -2).join(".");
+      expect(module).toMatch(/^model\.layers\.[01]\.(self_attn\.[qkvo]_proj|mlp\.(gate|up|down)_proj)$/);
+      const target = parts.at(-3) as string;
+      expect(cfg.target_modules).toContain(target);
+      // Shapes as nn.Linear holds them: A [r, in], B [out, r]; F32 (both loaders cast to the base's dtype).
+      const [inF, outF] = inOut[target] as [number, number];
+      expect(t.shape).toEqual(parts.at(-2) === "lora_A" ? [r, inF] : [outF, r]);
+      expect(t.dtype).toBe("F32");
+      // PEFT set_peft_model_state_dict inserts the adapter name: "….lora_A.default.weight" must be
+      // a parameter of the PeftModel, i.e. the module path of Qwen3ForCausalLM under base_model.model.
+      modules.add(module);
+    }
+    expect(modules.size).toBe(config.numHiddenLayers * 7);
+    expect(header.tensors).toHaveLength(config.numHiddenLayers * 7 * 2);
+  });
 });

@@ -149,7 +149,8 @@ export async function saveAdapter(dir: string, input: SaveAdapterInput): Promise
     write: async (partial) => {
       const written: WrittenFile[] = [];
       written.push(await writeTextAtomic(join(partial, ADAPTER_CONFIG_FILE), `${JSON.stringify(peftConfigJson(adapter.config, input.baseModel), null, 2)}\n`));
-      written.push(await writeSafetensors(join(partial, ADAPTER_WEIGHTS_FILE), targetsFor(adapter.params, PEFT_PREFIX), { dtype: "F32" }));
+      // PEFT's save_pretrained writes the same {"format": "pt"} metadata.
+      written.push(await writeSafetensors(join(partial, ADAPTER_WEIGHTS_FILE), targetsFor(adapter.params, PEFT_PREFIX), { dtype: "F32", metadata: { format: "pt" } }));
       if (input.optimizer !== undefined) {
         const { step, m, v } = input.optimizer.state();
         if (m.length !== adapter.params.data.length) throw new Error(`saveAdapter: optimizer has ${m.length} moments for ${adapter.params.data.length} adapter parameters`);

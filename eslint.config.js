@@ -1,5 +1,5 @@
 // Lint runs as part of `npm test`. The one project rule beyond the recommended sets:
-// no hidden randomness — every stochastic function takes a seeded RNG (see src/games/rng.ts).
+// no hidden randomness — every stochastic function takes a seeded RNG (see src/core/rng.ts).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
@@ -13,7 +13,7 @@ export default tseslint.config(
     rules: {
       "no-restricted-properties": [
         "error",
-        { object: "Math", property: "random", message: "Use a seeded RNG (src/games/rng.ts): no hidden randomness." },
+        { object: "Math", property: "random", message: "Use a seeded RNG (src/core/rng.ts): no hidden randomness." },
       ],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },

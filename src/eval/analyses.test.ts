@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { ticTacToeOptimalMoves } from "../games/tictactoe.js";
 import { randomPolicy } from "../rl/policy.js";
 import { compactMode } from "../rl/prompt-mode.js";

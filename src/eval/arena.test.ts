@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Agent } from "../games/agent.js";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { randomPolicy, type Policy } from "../rl/policy.js";
 import { chatMode, compactMode } from "../rl/prompt-mode.js";
 import { totalGames } from "../rl/stats.js";

@@ -20,7 +20,7 @@
 import type { Agent } from "../games/agent.js";
 import type { AnyGame, GameInfo, Observation, Seat } from "../games/game.js";
 import { judgeReply, scoreInvalid } from "../games/match.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import { addOutcome, NO_OUTCOMES, outcomeRates, type OutcomeRates, type Outcomes } from "../rl/stats.js";
 import type { MoveRecord } from "../rl/types.js";
 import type { RemoteResult } from "./openai-policy.js";

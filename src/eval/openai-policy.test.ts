@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { chatMode } from "../rl/prompt-mode.js";
 import { runArena } from "./arena.js";
 import { apiKeyFromEnv, openaiPolicy, semaphore, TransportError } from "./openai-policy.js";

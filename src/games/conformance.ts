@@ -20,8 +20,8 @@
  */
 import type { AnyGame, Observation, Seat } from "./game.js";
 import { SEATS } from "./game.js";
-import { createRng } from "./rng.js";
-import type { Rng } from "./rng.js";
+import { createRng } from "../core/rng.js";
+import type { Rng } from "../core/rng.js";
 
 export interface ConformanceOptions {
   /** Random games to play (seeds 0..games−1). Default 500. */

@@ -17,8 +17,8 @@
 import type { Game, GameInfo, GameState, Message, Observation, ParseResult, RulesMode, Seat } from "./game.js";
 import { pyRegex, replyMatch } from "./reply-pattern.js";
 import { otherSeat, outcomeReturns } from "./game.js";
-import { createRng, rngFromState } from "./rng.js";
-import type { Rng } from "./rng.js";
+import { createRng, rngFromState } from "../core/rng.js";
+import type { Rng } from "../core/rng.js";
 
 export type KuhnCard = "J" | "Q" | "K";
 export type KuhnMove = "check" | "bet" | "call" | "fold";

@@ -21,7 +21,7 @@
 import type { Game, GameInfo, ParseResult, Seat } from "./game.js";
 import { otherSeat } from "./game.js";
 import { pyInt, pyRegex, replyMatch } from "./reply-pattern.js";
-import { createRng, type Rng, rngFromState } from "./rng.js";
+import { createRng, type Rng, rngFromState } from "../core/rng.js";
 import { type LogEntry, playerName, toBoth, toSeat } from "./seat-log.js";
 import { turnBasedGame, type TurnState, winnerReturns } from "./turn-based.js";
 

@@ -16,7 +16,7 @@
 import type { Game, GameInfo, ParseResult, Seat } from "./game.js";
 import { otherSeat, outcomeReturns } from "./game.js";
 import { pyRegex, replyMatch } from "./reply-pattern.js";
-import { createRng, rngFromState } from "./rng.js";
+import { createRng, rngFromState } from "../core/rng.js";
 import { playerName, toBoth } from "./seat-log.js";
 import { turnBasedGame, type TurnState } from "./turn-based.js";
 

@@ -11,7 +11,7 @@
 import type { Game, GameInfo, ParseResult, RulesMode, Seat } from "./game.js";
 import { otherSeat } from "./game.js";
 import { pyInt, pyRegex, replyMatch } from "./reply-pattern.js";
-import { createRng } from "./rng.js";
+import { createRng } from "../core/rng.js";
 import { playerName } from "./seat-log.js";
 import { turnBasedGame, type TurnState, winnerReturns } from "./turn-based.js";
 

@@ -7,7 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { Generator } from "../engine/infer/generate.js";
 import { Params, paramLayout } from "../engine/weights/params.js";
 import { getGame } from "../games/registry.js";
-import { rngFromState } from "../games/rng.js";
+import { rngFromState } from "../core/rng.js";
 import { collectRollout } from "./actor.js";
 import { actorOptions } from "./actor-options.js";
 import type { ActorInit, ActorMessage, CollectRequest } from "./actor-pool.js";

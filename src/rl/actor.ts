@@ -25,7 +25,7 @@
 import type { Agent } from "../games/agent.js";
 import type { AnyGame, GameInfo, Observation, Seat } from "../games/game.js";
 import { judgeReply, scoreInvalid, type Scoring } from "../games/match.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import type { Policy, PolicyRequest } from "./policy.js";
 import type { GameResult, MoveRecord, Rollout, Sample, Trajectory } from "./types.js";
 

@@ -17,7 +17,7 @@
 import type { Agent } from "../games/agent.js";
 import type { AnyGame, Observation, Seat } from "../games/game.js";
 import { kuhnExploitability, kuhnInfoSets, type KuhnBehaviour } from "../games/kuhn-exact.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import { collectRollout, type PromptMode } from "./actor.js";
 import type { Policy } from "./policy.js";
 import { addOutcome, NO_OUTCOMES, outcomeRates, type OutcomeRates, type Outcomes } from "./stats.js";

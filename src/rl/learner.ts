@@ -22,7 +22,7 @@
 import type { LossBatch, LossRunner, TokenBatch } from "../engine/train/loss-runner.js";
 import { clipGradNorm, type AdamW } from "../engine/train/optimizer.js";
 import type { Params } from "../engine/weights/params.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import type { ScoredSample } from "./types.js";
 
 export interface LearnerOptions {

@@ -32,7 +32,7 @@ import type { Params } from "../engine/weights/params.js";
 import { makeReferenceAgent } from "../games/agent-registry.js";
 import type { Seat } from "../games/game.js";
 import { getGame } from "../games/registry.js";
-import { createRng, type Rng } from "../games/rng.js";
+import { createRng, type Rng } from "../core/rng.js";
 import { type ActorOptions, collectRollout } from "./actor.js";
 import { actorOptions } from "./actor-options.js";
 import { learningRateAt, type TrainConfig } from "./config.js";

@@ -22,7 +22,7 @@ import { unverifiedNote } from "../engine/weights/model-dir.js";
 import { initParams, type Params } from "../engine/weights/params.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
 import type { Agent } from "../games/agent.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import type { PromptMode } from "./actor.js";
 import { type ActorPool, createActorPool } from "./actor-pool.js";
 import { type AdapterPool, loadPoolSnapshots, openAdapterPool, parsePoolSpec } from "./adapter-pool.js";

@@ -131,6 +131,11 @@ function bidText(bid: { quantity: number; face: number }): string {
   return `[Bid: ${bid.quantity}, ${bid.face}] (at least ${bid.quantity} ${bid.quantity === 1 ? "die" : "dice"} showing ${bid.face})`;
 }
 
+/**
+ * The game with `params.dice` dice per player. Long by design: it is the game's module as a
+ * closure over the dice count, a row of small rule functions (each well under a screen) that
+ * read `dicePerPlayer`; splitting it would only thread that number through every one.
+ */
 export function liarsDice(params: LiarsDiceParams = { dice: 5 }): Game<LiarsDiceState, LiarsDiceAction> {
   const dicePerPlayer = params.dice;
   if (!Number.isInteger(dicePerPlayer) || dicePerPlayer < 1 || dicePerPlayer > 20) {

@@ -16,8 +16,9 @@ const ENTRY_RANK = LAYERS.length;
 
 /**
  * TEMPORARY, to be deleted after the policy branch (issue 15: src/policy/) is merged: eval/'s
- * imports of rl/ (Policy, prompt modes, model policy, stats), which that branch moves below eval. Importing file → the modules (relative to src/) it may
- * import against the order until then. Nothing may be added here.
+ * imports of rl/ (Policy, prompt modes, model policy, stats), which that branch moves below eval.
+ * Importing file → the modules (relative to src/) it may import against the order until then.
+ * Nothing may be added here.
  */
 export const TEMPORARY_EXCEPTIONS = {
   "eval/analyses.ts": ["rl/eval.js"],

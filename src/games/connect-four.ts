@@ -227,9 +227,7 @@ export const connectFour: Game<ConnectFourState, ConnectFourAction> = turnBasedG
   isOver: (state) => state.done,
   legalActions,
   isLegal,
-  parse(_state, _seat, text) {
-    return typeof text === "string" ? parseColumn(text) : { ok: false, reason: "Expected a text reply with a column like [col 3]." };
-  },
+  parse: (_state, _seat, text) => (typeof text === "string" ? parseColumn(text) : { ok: false, reason: "Expected a text reply with a column like [col 3]." }),
   format,
   play,
   outcomeText,

@@ -308,9 +308,7 @@ export function liarsDice(params: LiarsDiceParams = { dice: 5 }): Game<LiarsDice
     isOver: (state) => state.done,
     legalActions,
     isLegal,
-    parse(state, _seat, text) {
-      return parseAction(state, text);
-    },
+    parse: (state, _seat, text) => parseAction(state, text),
     format,
     play(state, seat, action) {
       if (action.kind === "call") return resolveCall(state, seat);

@@ -157,9 +157,7 @@ export const nim: Game<NimState, NimAction> = turnBasedGame({
   isOver: done,
   legalActions,
   isLegal,
-  parse(state, _seat, text) {
-    return parseMove(state, text);
-  },
+  parse: (state, _seat, text) => parseMove(state, text),
   format,
   /** Objects leave the pile; whoever takes the last one wins. */
   play(state, seat, action) {

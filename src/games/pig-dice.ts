@@ -200,9 +200,7 @@ export const pigDice: Game<PigDiceState, PigDiceAction> = turnBasedGame({
   isOver: (state) => state.done,
   legalActions,
   isLegal,
-  parse(_state, _seat, text) {
-    return parseAction(text);
-  },
+  parse: (_state, _seat, text) => parseAction(text),
   format,
   play,
   outcomeText,

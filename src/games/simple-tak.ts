@@ -240,9 +240,7 @@ function makeSimpleTak(mode: RulesMode): Game<SimpleTakState, SimpleTakAction> {
     isOver: (state) => state.done,
     legalActions,
     isLegal,
-    parse(_state, _seat, text) {
-      return parseCell(text);
-    },
+    parse: (_state, _seat, text) => parseCell(text),
     format,
     /** A stone on the cell; a road for the mover wins, a full board without one draws. */
     play(state, seat, action) {

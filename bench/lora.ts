@@ -25,7 +25,7 @@ import { type BaseDtype, BASE_DTYPES, emptyBase, encodeHalf } from "../src/engin
 import type { Params } from "../src/engine/weights/params.js";
 import { modelPreset } from "../src/engine/model/presets.js";
 import { ByteTokenizer } from "../src/engine/tokenizer/byte-tokenizer.js";
-import { createRng } from "../src/games/rng.js";
+import { createRng } from "../src/core/rng.js";
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);

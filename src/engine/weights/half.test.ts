@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import { Generator } from "../infer/generate.js";
 import { initAdapter, type LoraConfig } from "../model/lora.js";
 import { randomParams, testConfig } from "../model/test-models.js";

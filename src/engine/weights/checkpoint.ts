@@ -348,6 +348,16 @@ export async function interruptedSaveHint(dir: string): Promise<string> {
  * finite (a flipped exponent bit often makes an Inf or NaN; trained weights never hold one).
  */
 function checkFinite(dir: string, params: Params): void {
+  const half = params.half;
+  if (half !== undefined) {
+    // All exponent bits set: an Inf or NaN in either 16-bit format.
+    const exp = half.dtype === "bf16" ? 0x7f80 : 0x7c00;
+    for (const v of half.layout.views) {
+      const words = half.view(v.name);
+      const i = words.findIndex((w) => (w & exp) === exp);
+      if (i >= 0) throw new Error(`${dir}: tensor "${v.name}" holds an Inf or NaN at element ${i}: the weights are damaged (no ${MANIFEST_FILE} to check them against)`);
+    }
+  }
   for (const v of params.layout.views) {
     const data = params.data.subarray(v.offset, v.offset + v.size);
     for (let i = 0; i < data.length; i++) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { randomAgent } from "../games/agents/random.js";
 import { playMatch } from "../games/match.js";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { runArena } from "../eval/arena.js";
 import { referenceAgentFor, type AgentPlayer } from "../policy/policy-spec.js";
 import { scriptedIo } from "./io.js";

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { saveCheckpoint } from "../engine/weights/checkpoint.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { checkPolicyConformance } from "./conformance.js";
 import { openaiPolicy } from "./openai-policy.js";
 import { randomPolicy, type Policy } from "./policy.js";

@@ -26,7 +26,7 @@ import type { AnyGame, Observation } from "../games/game.js";
 import type { GameRecord } from "../games/game-record.js";
 import { END_REASONS } from "../games/game-record.js";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { playGames, readReply } from "./play.js";
 import type { Policy, PolicyRequest, PolicyResult } from "./policy.js";
 import { chatMode, compactMode, type PromptMode } from "./prompt-mode.js";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { closeFakeEndpoints, fakeEndpoint, okReply } from "./test-endpoint.js";
 import { apiKeyFromEnv, openaiPolicy, semaphore, TransportError } from "./openai-policy.js";
 

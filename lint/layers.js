@@ -14,22 +14,6 @@ export const LAYERS = [["core"], ["games"], ["engine"], ["prompt"], ["policy"], 
 /** The package entry (src/index.ts) sits above everything: it re-exports every layer. */
 const ENTRY_RANK = LAYERS.length;
 
-/**
- * TEMPORARY, to be deleted after the policy branch (issue 15: src/policy/) is merged: eval/'s
- * imports of rl/ (Policy, prompt modes, model policy, stats), which that branch moves below eval.
- * Importing file → the modules (relative to src/) it may import against the order until then.
- * Nothing may be added here.
- */
-export const TEMPORARY_EXCEPTIONS = {
-  "eval/analyses.ts": ["rl/eval.js"],
-  "eval/arena.ts": ["rl/stats.js", "rl/types.js"],
-  "eval/bench-math.ts": ["rl/policy.js", "rl/stats.js"],
-  "eval/openai-policy.ts": ["rl/policy.js"],
-  "eval/policy-spec.ts": ["rl/actor.js", "rl/model-policy.js", "rl/policy.js", "rl/prompt-mode.js"],
-  "eval/ratings.ts": ["rl/stats.js"],
-  "eval/report.ts": ["rl/stats.js"],
-};
-
 /** Kept on purpose, each with its reason. */
 export const EXCEPTIONS = {
   // Public API: `spiral/eval` has exported the OpenAI-compatible server since it was written;
@@ -64,7 +48,7 @@ const layersRule = {
     if (fromPath.startsWith("..") || fromPath.endsWith(".test.ts")) return {};
     const fromFolder = folderOf(fromPath);
     const fromRank = fromFolder === "" ? ENTRY_RANK : rankOf(fromFolder);
-    const allowed = [...(TEMPORARY_EXCEPTIONS[fromPath] ?? []), ...(EXCEPTIONS[fromPath] ?? [])];
+    const allowed = EXCEPTIONS[fromPath] ?? [];
 
     function check(node, source) {
       const spec = source?.value;

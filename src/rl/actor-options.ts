@@ -5,9 +5,10 @@
  */
 import type { Agent } from "../games/agent.js";
 import { getGame } from "../games/registry.js";
-import type { ActorOptions, PromptMode } from "./actor.js";
+import type { ActorOptions } from "./actor.js";
+import type { PromptMode } from "../policy/prompt-mode.js";
 import type { TrainConfig } from "./config.js";
-import type { Policy } from "./policy.js";
+import type { Policy } from "../policy/policy.js";
 
 export interface ActorParts {
   readonly policy: Policy;

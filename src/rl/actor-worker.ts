@@ -11,9 +11,9 @@ import { rngFromState } from "../core/rng.js";
 import { collectRollout } from "./actor.js";
 import { actorOptions } from "./actor-options.js";
 import type { ActorInit, ActorMessage, CollectRequest } from "./actor-pool.js";
-import { modelPolicy } from "./model-policy.js";
+import { modelPolicy } from "../policy/model-policy.js";
 import { openOpponent } from "./opponent.js";
-import { promptMode } from "./prompt-mode.js";
+import { promptMode } from "../policy/prompt-mode.js";
 import { tokenizerFor } from "./run-tokenizer.js";
 
 const port = parentPort;

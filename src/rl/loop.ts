@@ -33,6 +33,7 @@ import { makeReferenceAgent } from "../games/agent-registry.js";
 import type { Seat } from "../games/game.js";
 import { getGame } from "../games/registry.js";
 import { createRng, type Rng } from "../core/rng.js";
+import { addOutcome, NO_OUTCOMES, type Outcomes } from "../eval/stats.js";
 import { type ActorOptions, collectRollout } from "./actor.js";
 import { actorOptions } from "./actor-options.js";
 import { learningRateAt, type TrainConfig } from "./config.js";
@@ -46,7 +47,6 @@ import { startHeartbeat, type HeartbeatWriter } from "./heartbeat.js";
 import { openRun, openSessions, type RunPlace, type RunSessions, type RunState, type TrainerState } from "./run-setup.js";
 import { appendMetrics, checkpointName, createRunDir, writeTranscript } from "./run-dir.js";
 import { checkpointFiles } from "./run-tokenizer.js";
-import { addOutcome, NO_OUTCOMES, type Outcomes } from "./stats.js";
 import type { Rollout } from "./types.js";
 
 export type { TrainerState } from "./run-setup.js";

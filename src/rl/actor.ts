@@ -19,6 +19,7 @@
  *
  * Self-play: the policy plays both seats and both seats' samples are kept. Fixed opponent: the
  * policy's seat alternates with the game index (even games seat 0) and only its samples are kept.
+ * A per-game opponent may leave some games to self-play (no agent for that game id).
  * Determinism: all draws come from `rng` (split up front into game, policy, opponent and
  * subsample streams), so the same rng state and policy give the same rollout.
  */
@@ -53,8 +54,8 @@ export interface ActorOptions {
   /** Live games at once (the batch of one policy call is at most this, ×2 for simultaneous games). */
   readonly envs: number;
   readonly maxNewTokens: number;
-  /** A fixed opponent, or one per game id; absent means self-play. */
-  readonly opponent?: Agent | ((gameId: string) => Agent);
+  /** A fixed opponent, or one per game id (undefined: self-play in that game); absent means self-play. */
+  readonly opponent?: Agent | ((gameId: string) => Agent | undefined);
   /** An extra turn cap below each game's own `maxTurns` (draw when reached). */
   readonly turnCap?: number;
   /** "training" (default): invalid −1.5/+0.5. "evaluation": invalid −1/+1. */
@@ -113,14 +114,12 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
   const policyRng = rng.split();
   const opponentRng = rng.split();
   const subsampleRng = rng.split();
-  const selfPlay = options.opponent === undefined;
-  const opponents = new Map<string, Agent>();
+  const opponents = new Map<string, Agent | undefined>();
   const opponentFor = (gameId: string): Agent | undefined => {
     const o = options.opponent;
     if (o === undefined || typeof o !== "function") return o;
-    let agent = opponents.get(gameId);
-    if (agent === undefined) opponents.set(gameId, (agent = o(gameId)));
-    return agent;
+    if (!opponents.has(gameId)) opponents.set(gameId, o(gameId));
+    return opponents.get(gameId);
   };
 
   const live: LiveGame[] = [];
@@ -164,10 +163,10 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
     while (live.length < options.envs && wantMore()) {
       const game = pickGame(options.games, gameRng);
       const gameIndex = nextIndex++;
-      const policySeats: Seat[] = selfPlay ? [0, 1] : [gameIndex % 2 === 0 ? 0 : 1];
+      const opponent = opponentFor(game.info.id);
+      const policySeats: Seat[] = opponent === undefined ? [0, 1] : [gameIndex % 2 === 0 ? 0 : 1];
       live.push({
-        gameIndex, game, seed: gameRng.nextUint32(), state: undefined, policySeats, samples: [], moves: [], opponentRng: opponentRng.split(),
-        opponent: opponentFor(game.info.id),
+        gameIndex, game, seed: gameRng.nextUint32(), state: undefined, policySeats, samples: [], moves: [], opponentRng: opponentRng.split(), opponent,
       });
       const g = live[live.length - 1] as LiveGame;
       g.state = game.init(g.seed);

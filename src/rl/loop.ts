@@ -9,7 +9,8 @@
  *   4. sync      weights are shared in place with the in-thread generator (one Params buffer);
  *                worker actors copy them from a shared mirror before their next collect; version = t
  *   5. log       one metrics line; a few transcripts
- *   6. evaluate  every k steps (and at step 0 and the last step): fixed opponents, Kuhn exploitability
+ *   6. evaluate  every k steps (and at step 0 and the last step): fixed opponents, Kuhn exploitability;
+ *                at step 0 and the last step also the out-of-distribution games (final-games.ts)
  *   7. save      every n steps (and the last): weights + optimiser + {step, RAE} in step-t/
  *
  * Stopping: when `options.signal` is aborted (Ctrl-C), the step under way finishes (its metrics,
@@ -43,6 +44,7 @@ import { collectRollout, type PromptMode } from "./actor.js";
 import { createActorPool } from "./actor-pool.js";
 import { learningRateAt, type TrainConfig } from "./config.js";
 import { evaluate, type EvalReport, type Matchup } from "./eval.js";
+import { finalMatchups, playsFinalGames } from "./final-games.js";
 import { learnStep, type LearnerStats } from "./learner.js";
 import { type LoraRun, openLoraRun, saveLoraCheckpoint } from "./lora-run.js";
 import { loadPoolSnapshots, openAdapterPool, parsePoolSpec, POOL_FILE } from "./adapter-pool.js";
@@ -56,6 +58,7 @@ import { startHeartbeat, type HeartbeatWriter } from "./heartbeat.js";
 import { openResumePoint, resumeStep } from "./resume.js";
 import { appendMetrics, assertNewRunDir, checkpointName, createRunDir, setAsideAfter, sweepInterruptedSaves, writeTranscript } from "./run-dir.js";
 import { checkTrainConfig, presetShape } from "./validate.js";
+import { meanThinkingTokens } from "./thinking.js";
 import { addOutcome, NO_OUTCOMES, type Outcomes } from "./stats.js";
 import type { Rollout } from "./types.js";
 
@@ -79,6 +82,8 @@ export interface StepMetrics {
   readonly invalidRate: number;
   /** Mean generated tokens per sample in the batch. */
   readonly replyLength: number;
+  /** Chat mode: mean tokens of reasoning before the answer per sample (thinking.ts). */
+  readonly thinkingLength?: number;
   readonly baselines: Record<string, readonly [number, number]>;
   readonly learner: LearnerStats;
   /** The learning rate of this step's updates (`optim.lrSchedule`). */
@@ -177,7 +182,7 @@ function evalMatchups(games: number, log: (m: string) => void): Matchup[] {
   return out;
 }
 
-function stepMetrics(step: number, rollout: Rollout, kept: number, rae: RaeState, learner: LearnerStats, lr: number, actSeconds: number): StepMetrics {
+function stepMetrics(step: number, rollout: Rollout, kept: number, rae: RaeState, learner: LearnerStats, lr: number, actSeconds: number, thinkingLength?: number): StepMetrics {
   const outcomes: Record<string, [Outcomes, Outcomes]> = {};
   let invalid = 0;
   for (const { result } of rollout.trajectories) {
@@ -195,6 +200,7 @@ function stepMetrics(step: number, rollout: Rollout, kept: number, rae: RaeState
     outcomes,
     invalidRate: rollout.trajectories.length === 0 ? 0 : invalid / rollout.trajectories.length,
     replyLength: rollout.batch.length === 0 ? 0 : batchTokens / rollout.batch.length,
+    ...(thinkingLength === undefined ? {} : { thinkingLength }),
     baselines: { ...rae.baselines },
     learner,
     lr,
@@ -326,6 +332,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
   if (pastAdapters !== undefined) opponent = pastAdapters.agentFor;
   const games = config.games.map((g) => ({ game: getGame(g.id), weight: g.weight }));
   const matchups = config.eval.every > 0 ? evalMatchups(config.eval.games, log) : [];
+  const ood = config.eval.every > 0 ? finalMatchups(config) : [];
   const kuhn = config.eval.every > 0 && config.eval.kuhn ? getGame("KuhnPoker-v1-1round") : undefined;
 
   let lastEval: EvalMetrics | undefined;
@@ -333,7 +340,10 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
   const stopRequested = () => options.signal?.aborted === true;
   const runEval = async (step: number): Promise<void> => {
     const report = await evaluate(
-      { policy: evalPolicy, mode, maxNewTokens: config.maxNewTokens, envs: config.envs, matchups, ...(kuhn === undefined ? {} : { kuhn }) },
+      {
+        policy: evalPolicy, mode, maxNewTokens: config.maxNewTokens, envs: config.envs,
+        matchups: playsFinalGames(step, config.steps) ? [...matchups, ...ood] : matchups, ...(kuhn === undefined ? {} : { kuhn }),
+      },
       createRng(`${config.seed}:eval:${step}`),
     );
     lastEval = { kind: "eval", step, ...report };
@@ -379,7 +389,8 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       );
       version = step;
       if (lora !== undefined) pastAdapters?.push(lora.adapter.params.data);
-      const metrics = stepMetrics(step, rollout, scored.samples.length, rae, learner, lr, rollout.seconds);
+      const thinking = mode.name === "chat" ? meanThinkingTokens(rollout.batch, (text) => tokenizer.encode(text)) : undefined;
+      const metrics = stepMetrics(step, rollout, scored.samples.length, rae, learner, lr, rollout.seconds, thinking);
       appendMetrics(runDir, metrics);
       heartbeat.beat(step);
       hooks.onStep?.(metrics);

@@ -5,11 +5,13 @@
  * which plots single runs.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import { EVALUATION_GAME_IDS } from "../rl/final-games.js";
 import { AGGREGATE_FILE, formatValue, HEADLINE, OOD_MEAN_WIN, targetLabel, type ConfigAggregate, type CurvePoint, type SweepAggregate } from "./aggregate.js";
-import { SWEEP_STATE_FILE } from "./run.js";
+import { aggregateSweep } from "./aggregate.js";
+import { planSweep } from "./grid.js";
+import { readSweepState, SWEEP_STATE_FILE } from "./run.js";
 
 /** A sweep directory holds sweep.json (run state) next to its cells. */
 export function isSweepDir(dir: string): boolean {
@@ -208,6 +210,30 @@ ${diffTable}
 ${charts}
 </body></html>
 `;
+}
+
+/**
+ * The aggregate of the sweep in `dir` as of now, from its runs (not its aggregate.json, which is
+ * written when the sweep ends): the grid recorded in sweep.json, planned again with the sweep's
+ * actual location, so a running or moved sweep reads as well as a finished one.
+ */
+export async function liveAggregate(dir: string): Promise<SweepAggregate> {
+  const state = await readSweepState(dir);
+  const at = resolve(dir);
+  return aggregateSweep(planSweep({ ...state.grid, name: basename(at), out: dirname(at) }, basename(at)));
+}
+
+/** The sweeps directly under `root` (directories holding sweep.json): name and run counts. */
+export async function listSweeps(root: string): Promise<{ name: string; runs: number; done: number; failed: number; running: number }[]> {
+  const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
+  const out = [];
+  for (const e of entries.filter((x) => x.isDirectory() && isSweepDir(join(root, x.name))).sort((a, b) => a.name.localeCompare(b.name))) {
+    const state = await readSweepState(join(root, e.name)).catch(() => undefined);
+    if (state === undefined) continue;
+    const count = (status: string) => state.runs.filter((r) => r.status === status).length;
+    out.push({ name: e.name, runs: state.runs.length, done: count("done"), failed: count("failed"), running: count("running") });
+  }
+  return out;
 }
 
 /** The report of the sweep in `dir`, from its aggregate.json. */

@@ -53,7 +53,12 @@ export const HEADLINE = [
 const MATCHUP_METRICS = ["win", "draw", "non-loss", "invalid", "mean return"] as const;
 
 function isOutOfDistribution(m: { readonly gameId: string; readonly opponent: string }): boolean {
-  return m.opponent === FINAL_GAMES_OPPONENT && getVariant(m.gameId).split === "evaluation";
+  if (m.opponent !== FINAL_GAMES_OPPONENT) return false;
+  try {
+    return getVariant(m.gameId).split === "evaluation";
+  } catch {
+    return false; // a game this build does not know (metrics of another version): not counted
+  }
 }
 
 /** Every final metric name an evaluation of `matchups` can report (targets must name one). */

@@ -12,7 +12,7 @@ import { scriptedIo } from "../cli/io.js";
 import { runReport } from "../cli/report.js";
 import { runSweepCommand } from "../cli/sweep.js";
 import { EVALUATION_GAME_IDS } from "../rl/final-games.js";
-import { OOD_MEAN_WIN, type SweepAggregate } from "./aggregate.js";
+import { OOD_GAIN, OOD_MEAN_WIN, type SweepAggregate } from "./aggregate.js";
 import { gridFromFlags, planSweep, readGridFile } from "./grid.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-ablation-"));
@@ -102,6 +102,7 @@ describe("a miniature opponents ablation, end to end", () => {
       const c4 = c.final["ConnectFour-v0 vs random: win"]?.values ?? [];
       expect(nim.length).toBe(2);
       expect(c.final[OOD_MEAN_WIN]?.values).toEqual(nim.map((x, i) => (x + (c4[i] as number)) / 2));
+      expect(c.final[OOD_GAIN]?.values.length).toBe(2);
     }
     expect(a.comparisons.some((x) => x.config === "vs-strong" && x.metric === OOD_MEAN_WIN)).toBe(true);
     expect(readFileSync(join(root, "mini", "aggregate.md"), "utf8")).toContain(OOD_MEAN_WIN);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EVAL_MATCHUPS } from "../rl/loop.js";
-import { aggregateMarkdown, aggregateResults, curvesCsv, DEFAULT_TARGETS, evalValues, finalMetricNames, formatValue, OOD_MEAN_WIN, runResultOf } from "./aggregate.js";
+import { aggregateMarkdown, aggregateResults, curvesCsv, DEFAULT_TARGETS, evalValues, finalMetricNames, formatValue, OOD_GAIN, OOD_MEAN_WIN, runResultOf } from "./aggregate.js";
 
 /** An evaluation line as the trainer writes it, with only the fields the aggregate reads. */
 function evalLine(step: number, tttNonLoss: number, exploitability: number) {
@@ -99,6 +99,16 @@ describe("sweep aggregate against hand-computed values", () => {
     expect(Object.keys(values).filter((k) => !names.includes(k))).toEqual([]);
     expect(finalMetricNames(EVAL_MATCHUPS)).not.toContain(OOD_MEAN_WIN);
     expect(formatValue(OOD_MEAN_WIN, 0.45)).toBe("45.0%");
+  });
+
+  it("out-of-distribution transfer: each run's final mean win minus its step-0 mean win (tolerance 1e-12)", () => {
+    const rate = (r: number) => ({ rate: r, low: r, high: r });
+    const nim = (step: number, win: number) => ({ kind: "eval", step, matchups: [{ gameId: "Nim-v0", opponent: "random", rates: { games: 10, win: rate(win), draw: rate(0), loss: rate(1 - win), nonLoss: rate(win) }, invalid: 0, meanReturn: 0 }] });
+    expect(runResultOf(0, 4, true, [nim(0, 0.5), nim(4, 0.7)]).final[OOD_GAIN]).toBeCloseTo(0.2, 12);
+    // Without a step-0 evaluation (a run resumed from elsewhere) there is no change to report.
+    expect(runResultOf(0, 4, true, [nim(4, 0.7)]).final[OOD_GAIN]).toBeUndefined();
+    expect(finalMetricNames([{ gameId: "Nim-v0", opponent: "random" }])).toContain(OOD_GAIN);
+    expect(formatValue(OOD_GAIN, -0.05)).toBe("-5.0%");
   });
 
   it("the collapse signature: thinking length joins the training curves when chat runs report it", () => {

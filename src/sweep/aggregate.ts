@@ -38,6 +38,8 @@ export const DEFAULT_TARGETS: readonly Target[] = [
  * (`eval.finalGames`: evaluation-split games it never trained on), SPIRAL's transfer summary.
  */
 export const OOD_MEAN_WIN = "out-of-distribution vs random: mean win";
+/** Per run, the final mean win over the unseen games minus the untrained policy's (step 0): transfer. */
+export const OOD_GAIN = "out-of-distribution vs random: mean win, change since step 0";
 
 /** Columns of the headline table, when the runs have them. */
 export const HEADLINE = [
@@ -48,6 +50,7 @@ export const HEADLINE = [
   "SimpleNegotiation-v1 vs random: win",
   "SimpleNegotiation-v1 vs heuristic: win",
   OOD_MEAN_WIN,
+  OOD_GAIN,
 ];
 
 const MATCHUP_METRICS = ["win", "draw", "non-loss", "invalid", "mean return"] as const;
@@ -66,7 +69,7 @@ export function finalMetricNames(matchups: readonly { readonly gameId: string; r
   return [
     ...matchups.flatMap((m) => MATCHUP_METRICS.map((k) => `${m.gameId} vs ${m.opponent}: ${k}`)),
     "KuhnPoker-v1-1round: exploitability",
-    ...(matchups.some(isOutOfDistribution) ? [OOD_MEAN_WIN] : []),
+    ...(matchups.some(isOutOfDistribution) ? [OOD_MEAN_WIN, OOD_GAIN] : []),
   ];
 }
 
@@ -136,6 +139,9 @@ export function runResultOf(seed: number, steps: number, finished: boolean, reco
     }
   }
   for (const [k, at] of Object.entries(sums)) for (const [step, s] of at) addPoint(curves, k, step, s.sum / s.n);
+  const before = curves[OOD_MEAN_WIN]?.get(0);
+  const after = final[OOD_MEAN_WIN];
+  if (before !== undefined && after !== undefined && steps > 0) final = { ...final, [OOD_GAIN]: after - before };
   return { seed, finished, final, curves };
 }
 
@@ -289,7 +295,7 @@ export async function aggregateSweep(plan: SweepPlan): Promise<SweepAggregate> {
 }
 
 function isRate(metric: string): boolean {
-  return /: (win|draw|non-loss|invalid|mean win)$|invalid rate$|kept share$/.test(metric);
+  return /: (win|draw|non-loss|invalid|mean win|mean win, change since step 0)$|invalid rate$|kept share$/.test(metric);
 }
 
 /** A metric's value as the tables print it: rates in percent, the rest to 3 decimals. */

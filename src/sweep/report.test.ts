@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { aggregateResults, DEFAULT_TARGETS, OOD_MEAN_WIN, runResultOf } from "./aggregate.js";
+import { aggregateResults, DEFAULT_TARGETS, OOD_GAIN, OOD_MEAN_WIN, runResultOf } from "./aggregate.js";
 import { intervalSvg, metricSlug, renderSweepReport, sweepFigures, writeSweepFigures } from "./report.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-sweep-report-"));
@@ -43,6 +43,7 @@ describe("sweep figures for a write-up", () => {
     const ood = readFileSync(join(root, "figures", "final-ood.svg"), "utf8");
     expect(ood).toMatch(/Nim-v0 vs random: win/);
     expect(ood).toContain(OOD_MEAN_WIN);
+    expect(ood).toContain(OOD_GAIN);
   });
 
   it("puts each config's mean and 95% interval on a shared axis (tolerance 0.1 px)", () => {

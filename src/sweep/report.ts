@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { EVALUATION_GAME_IDS } from "../rl/final-games.js";
-import { AGGREGATE_FILE, formatValue, HEADLINE, OOD_MEAN_WIN, targetLabel, type ConfigAggregate, type CurvePoint, type SweepAggregate } from "./aggregate.js";
+import { AGGREGATE_FILE, formatValue, HEADLINE, OOD_GAIN, OOD_MEAN_WIN, targetLabel, type ConfigAggregate, type CurvePoint, type SweepAggregate } from "./aggregate.js";
 import { aggregateSweep } from "./aggregate.js";
 import { planSweep } from "./grid.js";
 import { readSweepState, SWEEP_STATE_FILE } from "./run.js";
@@ -148,12 +148,13 @@ export function metricSlug(metric: string): string {
 export function sweepFigures(a: SweepAggregate): { readonly file: string; readonly svg: string }[] {
   const curveMetrics = [...new Set(a.configs.flatMap((c) => Object.keys(c.curves)))];
   const headline = HEADLINE.filter((m) => curveMetrics.includes(m) || a.configs.some((c) => c.final[m] !== undefined));
-  const curves = [...headline.filter((m) => m !== OOD_MEAN_WIN && curveMetrics.includes(m)), ...curveMetrics.filter((m) => m.startsWith("training: ")).sort()];
+  const ood = [OOD_MEAN_WIN, OOD_GAIN];
+  const curves = [...headline.filter((m) => !ood.includes(m) && curveMetrics.includes(m)), ...curveMetrics.filter((m) => m.startsWith("training: ")).sort()];
   const out = curves.map((m) => ({ file: `curve-${metricSlug(m)}.svg`, svg: curveSvg(m, a.configs.map((c) => ({ config: c.config, points: c.curves[m] ?? [] })), { standalone: true }) }));
-  out.push({ file: "final-headline.svg", svg: intervalSvg(`${a.sweep}: final metrics, mean and 95% interval over seeds`, headline.filter((m) => m !== OOD_MEAN_WIN), a.configs, { standalone: true }) });
+  out.push({ file: "final-headline.svg", svg: intervalSvg(`${a.sweep}: final metrics, mean and 95% interval over seeds`, headline.filter((m) => !ood.includes(m)), a.configs, { standalone: true }) });
   const finals = [...new Set(a.configs.flatMap((c) => Object.keys(c.final)))];
-  const ood = finals.filter((m) => m.endsWith(" vs random: win") && EVALUATION_GAME_IDS.some((g) => m.startsWith(`${g} vs `))).sort();
-  if (ood.length > 0) out.push({ file: "final-ood.svg", svg: intervalSvg(`${a.sweep}: unseen games, win vs random (mean, 95% interval)`, [...ood, OOD_MEAN_WIN], a.configs, { standalone: true }) });
+  const unseen = finals.filter((m) => m.endsWith(" vs random: win") && EVALUATION_GAME_IDS.some((g) => m.startsWith(`${g} vs `))).sort();
+  if (unseen.length > 0) out.push({ file: "final-ood.svg", svg: intervalSvg(`${a.sweep}: unseen games, win vs random (mean, 95% interval)`, [...unseen, ...ood], a.configs, { standalone: true }) });
   return out.filter((f) => f.svg !== "");
 }
 

@@ -1,12 +1,16 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Agent } from "../games/agent.js";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
-import { randomPolicy, type Policy } from "../rl/policy.js";
-import { chatMode, compactMode } from "../rl/prompt-mode.js";
-import { totalGames } from "../rl/stats.js";
+import { createRng } from "../core/rng.js";
+import { randomPolicy, type Policy } from "../policy/policy.js";
+import { chatMode, compactMode } from "../policy/prompt-mode.js";
+import { totalGames } from "./stats.js";
 import { meanReply, runArena, type ArenaGame } from "./arena.js";
-import { openPolicy, parsePolicySpec, type AgentPlayer, type PolicyPlayer } from "./policy-spec.js";
+import { openaiPolicy } from "../policy/openai-policy.js";
+import { closeFakeEndpoints, fakeEndpoint, okReply } from "../policy/test-endpoint.js";
+import { openPolicy, parsePolicySpec, type AgentPlayer, type PolicyPlayer } from "../policy/policy-spec.js";
+
+afterEach(closeFakeEndpoints);
 
 const settings = { temperature: 0.6, maxNewTokens: 64 };
 
@@ -104,4 +108,27 @@ describe("runArena", () => {
     const a = await reference("random");
     await expect(runArena({ game: getGame("TicTacToe-v0"), a, b: a, games: 0, concurrency: 1 }, createRng(0))).rejects.toThrow(/games must be a positive integer; got 0/);
   });
+});
+
+describe("runArena with an endpoint", () => {
+  it("in the arena, requests that fail in transport void their games instead of losing them", async () => {
+    const url = await fakeEndpoint((body, n, _req, res) => {
+      if (n % 3 === 0) {
+        res.writeHead(500);
+        res.end("boom");
+        return;
+      }
+      // A correct player: the first legal move listed in the prompt, boxed.
+      const prompt = JSON.stringify(body.messages);
+      const move = /Available moves?: \[?(\d)/.exec(prompt)?.[1] ?? /\[(\d)\]/.exec(prompt)?.[1] ?? "0";
+      okReply(res, `\\boxed{${move}}`);
+    });
+    const policy = openaiPolicy({ baseUrl: url, model: "m", temperature: 0, retries: 0 });
+    const a: PolicyPlayer = { kind: "policy", name: "endpoint", policy, mode: chatMode(), maxNewTokens: 8, batched: false, exact: false, close: () => Promise.resolve() };
+    const report = await runArena({ game: getGame("Nim-v0"), a, b: await openPolicy(parsePolicySpec("random"), { temperature: 1, maxNewTokens: 8 }), games: 12, concurrency: 4 }, createRng(1));
+    expect(report.transportFailures).toBeGreaterThan(0);
+    expect(report.outcomes.wins + report.outcomes.draws + report.outcomes.losses + report.transportFailures).toBe(12);
+    expect(report.sides[0].transportFailures).toBe(report.transportFailures);
+  });
+
 });

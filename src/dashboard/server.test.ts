@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SWEEP_PAGES } from "../cli/dashboard.js";
 import { appPage, startDashboard, type Dashboard } from "./server.js";
 import { writeCheckpoint, writeRun } from "./test-runs.js";
 
@@ -111,7 +112,7 @@ describe("dashboard sweeps", () => {
       }
     }
     writeFileSync(join(sweep, "sweep.json"), JSON.stringify({ format: "spiral.sweep/1", name: "demo", grid, runs }));
-    dashboard = await startDashboard({ root, port: 0, assetsDir: join(root, "no-assets") });
+    dashboard = await startDashboard({ root, port: 0, assetsDir: join(root, "no-assets"), sweeps: SWEEP_PAGES });
   });
   afterAll(async () => dashboard?.close());
 

@@ -35,13 +35,27 @@ import { checkpointName } from "../rl/run-dir.js";
 import { PlaySessions } from "./play.js";
 import { indexGames, listGameFiles, readGameFile, readOneGame } from "./replay.js";
 import { isRunName, listRuns, readMetricsFrom } from "./run-reader.js";
-import { isSweepDir, listSweeps, liveAggregate, renderSweepReport } from "../sweep/report.js";
 
 /** dist/web, from src/dashboard (tests, tsx) and dist/dashboard (the built CLI) alike. */
 export const DEFAULT_ASSETS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../dist/web");
 
+/**
+ * The sweeps under the root (`spiral sweep --out ROOT`), given by the caller: sweeps sit beside the
+ * dashboard in the layers (ARCHITECTURE.md), so the CLI brings them (cli/dashboard.ts).
+ */
+export interface SweepPages {
+  /** The sweep directories directly under `root`, with their run counts. */
+  list(root: string): Promise<readonly { readonly name: string; readonly runs: number; readonly done: number; readonly failed: number; readonly running: number }[]>;
+  /** Whether `dir` is a sweep directory. */
+  isSweep(dir: string): boolean;
+  /** The sweep's report as HTML, from its runs as they are now. */
+  render(dir: string): Promise<string>;
+}
+
 export interface DashboardOptions {
   readonly root: string;
+  /** Sweep pages (`/api/sweeps`, `/sweeps/NAME`); without them the dashboard lists none. */
+  readonly sweeps?: SweepPages;
   readonly port: number;
   readonly host?: string;
   readonly assetsDir?: string;
@@ -140,10 +154,10 @@ export function seatRoles(gameId: string): [string, string] {
 }
 
 /** A sweep directory under the root, by name; 404 unless it holds sweep.json. */
-function sweepDir(root: string, name: string): string {
+function sweepDir(root: string, name: string, sweeps: SweepPages | undefined): string {
   if (!isRunName(name)) throw new HttpError(400, `Expected a sweep name (one path segment); got "${name}"`);
   const dir = join(root, name);
-  if (!isSweepDir(dir)) throw new HttpError(404, `No sweep ${name} in ${root} (a directory with sweep.json)`);
+  if (sweeps === undefined || !sweeps.isSweep(dir)) throw new HttpError(404, `No sweep ${name} in ${root} (a directory with sweep.json)`);
   return dir;
 }
 
@@ -164,11 +178,11 @@ export function dashboardHandler(options: DashboardOptions): (req: IncomingMessa
     }
     // A sweep under the root (spiral sweep --out ROOT): its live report, medians and IQR bands per config.
     if (req.method === "GET" && parts[0] === "sweeps" && parts.length === 2) {
-      const dir = sweepDir(root, parts[1] ?? "");
-      return send(res, 200, renderSweepReport(await liveAggregate(dir)), "text/html; charset=utf-8");
+      const dir = sweepDir(root, parts[1] ?? "", options.sweeps);
+      return send(res, 200, await (options.sweeps as SweepPages).render(dir), "text/html; charset=utf-8");
     }
     if (parts[0] !== "api") throw new HttpError(404, `No page ${url.pathname}`);
-    if (req.method === "GET" && parts[1] === "sweeps" && parts.length === 2) return json(res, await listSweeps(root));
+    if (req.method === "GET" && parts[1] === "sweeps" && parts.length === 2) return json(res, (await options.sweeps?.list(root)) ?? []);
     if (req.method === "GET" && parts[1] === "runs" && parts.length === 2) return json(res, { root, runs: await listRuns(root) });
     if (req.method === "GET" && parts[1] === "runs" && parts.length === 4 && parts[3] === "metrics") {
       const from = Number(url.searchParams.get("from") ?? "0");

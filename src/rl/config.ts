@@ -81,6 +81,11 @@ const evalSchema = z.strictObject({
   temperature: z.number().min(0).default(0.6),
   /** Compute the exact 1-round Kuhn exploitability. */
   kuhn: z.boolean().default(true),
+  /**
+   * Games the policy never trained on (ConnectFour-v0, Nim-v0, PigDice-v1, …), played against
+   * uniform random at step 0 and after the last step only: out-of-distribution transfer.
+   */
+  finalGames: z.array(z.string().min(1)).optional(),
 });
 
 /** LoRA training (engine/model/lora.ts): the base stays frozen, only the adapter learns. */
@@ -111,6 +116,12 @@ export const trainConfigSchema = z.strictObject({
    * run also "pool:K", one of the last K adapter snapshots per step (rl/adapter-pool.ts).
    */
   opponent: z.string().min(1).default("self"),
+  /**
+   * Per training game id, that game's opponent instead of `opponent` (the same specs, "self"
+   * included; not pool:K): e.g. { "TicTacToe-v0": "minimax", "KuhnPoker-v1-1round": "nash",
+   * "SimpleNegotiation-v1": "heuristic" } trains every game against its strongest reference player.
+   */
+  opponentByGame: z.record(z.string().min(1), z.string().min(1)).optional(),
   /** "compact": short prompts, replies constrained to legal moves. "chat": chat template, free replies, boxed answers. */
   promptMode: z.enum(["compact", "chat"]).default("compact"),
   /** Samples per policy step (docs/training.md, "One policy step" 1). */

@@ -133,8 +133,8 @@ export interface RunSessions {
   readonly policy: Policy;
   readonly evalPolicy: Policy;
   readonly mode: PromptMode;
-  /** The training opponent; undefined for self-play. */
-  readonly opponent: ((gameId: string) => Agent) | undefined;
+  /** The training opponent per game id (undefined there: self-play in that game); undefined for self-play. */
+  readonly opponent: ((gameId: string) => Agent | undefined) | undefined;
   /** pool:K: the past adapters the opponent plays (adapter-pool.ts). */
   readonly pastAdapters: AdapterPool | undefined;
   /** Worker-thread actors (actors > 1) and the shared buffer they read the weights from. */

@@ -307,8 +307,9 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
     await fixed?.close();
     throw e;
   });
-  // Gradients summed by several ORT threads differ from run to run in the last bits (see config).
-  const runner = new LossRunner(modelConfig, params, { threads: config.deterministic ? 1 : threads, ...adapter });
+  // The learner's gradients are the same bits at any thread count (the embedding gradient's
+  // scatter is ordered; docs/training.md, "Learner threads"), so it gets every thread.
+  const runner = new LossRunner(modelConfig, params, { threads, ...adapter });
   let version = startStep;
   const common = { generator, runner, tokenizer, topP: config.topP, version: () => version, microBatch: config.optim.microBatch };
   const policy: Policy = modelPolicy({ ...common, name: "policy", temperature: config.temperature });

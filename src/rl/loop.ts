@@ -205,6 +205,11 @@ function stepMetrics(step: number, rollout: Rollout, kept: number, rae: RaeState
   };
 }
 
+/** ORT threads per session for a `threads` setting: 0 means the core count, at most 4. */
+export function trainerThreads(threads: number): number {
+  return threads > 0 ? threads : Math.max(1, Math.min(availableParallelism(), 4));
+}
+
 /** Runs (or resumes) a training run; see the file comment. */
 export async function train(config: TrainConfig, options: TrainOptions): Promise<TrainSummary> {
   const run: { heartbeat?: HeartbeatWriter } = {};
@@ -282,7 +287,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
     throw new Error(`model.tokenizer: the ${tokenizer.kind} tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary (vocab_size) has ${modelConfig.vocabSize}`);
   }
   const savedFiles = checkpointFiles(config);
-  const threads = config.threads > 0 ? config.threads : Math.max(1, Math.min(availableParallelism(), 4));
+  const threads = trainerThreads(config.threads);
   // A bad opponent spec fails here, before any worker or session starts.
   const poolK = parsePoolSpec(config.opponent);
   if (poolK !== undefined && lora === undefined) throw new Error(`opponent: ${config.opponent} plays past adapter snapshots and needs a LoRA run (lora.r, --lora R)`);

@@ -27,7 +27,7 @@ import { createInterface } from "node:readline";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import ort from "onnxruntime-node";
-import { createRng } from "../src/games/rng.js";
+import { createRng } from "../src/core/rng.js";
 import type { ModelConfig } from "../src/engine/model/config.js";
 import { Graph } from "../src/engine/graph/builder.js";
 import * as op from "../src/engine/graph/ops/index.js";
@@ -35,7 +35,7 @@ import { GraphSession } from "../src/engine/graph/session.js";
 import { LossRunner, type LossBatch } from "../src/engine/train/loss-runner.js";
 import { AdamW, clipGradNorm } from "../src/engine/train/optimizer.js";
 import { GraphAdamW } from "../src/engine/train/optimizer-graph.js";
-import { trainerThreads } from "../src/rl/loop.js";
+import { trainerThreads } from "../src/rl/run-setup.js";
 import { initParams, Params, paramLayout } from "../src/engine/weights/params.js";
 import { modelPreset } from "../src/engine/model/presets.js";
 

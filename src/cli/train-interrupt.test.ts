@@ -29,7 +29,7 @@ function configFile(name: string, config: object): string {
 function spawnTrain(args: string[], onLine: (line: string, child: ReturnType<typeof spawn>) => void) {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "--input-type=module", "-e", `import { main } from "./src/cli/main.ts"; await main(["node", "spiral", "train", ...${JSON.stringify(args)}]);`],
+    ["--import", "tsx", "--input-type=module", "-e", `import { main } from "./src/cli/main.js"; await main(["node", "spiral", "train", ...${JSON.stringify(args)}]);`],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";

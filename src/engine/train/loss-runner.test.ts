@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import { modelPreset } from "../model/presets.js";
 import { initParams } from "../weights/params.js";
 import { type LossBatch, LossRunner } from "./loss-runner.js";

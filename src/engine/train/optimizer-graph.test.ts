@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng, type Rng } from "../../games/rng.js";
+import { createRng, type Rng } from "../../core/rng.js";
 import { AdamW, clipGradNorm } from "./optimizer.js";
 import { GraphAdamW, type OptimizerPrecision } from "./optimizer-graph.js";
 

@@ -1,6 +1,6 @@
 import ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { createRng } from "../../../games/rng.js";
+import { createRng } from "../../../core/rng.js";
 import { gradients } from "../autodiff.js";
 import { Graph } from "../builder.js";
 import { GraphSession } from "../session.js";

@@ -154,11 +154,11 @@ export const trainConfigSchema = z.strictObject({
   /** ORT intra-op threads per session; 0 lets the trainer choose from the core count. */
   threads: z.number().int().min(0).default(0),
   /**
-   * Same seed ⇒ same run, bit for bit: the learner's gradient session runs on one intra-op
-   * thread, because ORT's multi-threaded CPU kernels sum gradients in a varying order (measured:
-   * six runs of one batch on 2 threads gave six different gradients). false trades that for speed.
+   * No longer used; accepted so that run configs saved before still load. Every run is
+   * reproducible at any thread count: same seed ⇒ same run, bit for bit (the learner once needed
+   * one thread for that; docs/training.md, "Learner threads").
    */
-  deterministic: z.boolean().default(true),
+  deterministic: z.boolean().optional(),
 });
 
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
@@ -234,7 +234,7 @@ export const trainPresets: Readonly<Record<string, TrainConfigInput>> = {
     name: "default",
     // The micro model (0.33 M) on the three games' terse compact prompts, two worker-thread
     // actors (bench/train: one ORT thread per actor beats two threads on one batch of a model
-    // this small): ≈ 0.7 s per step of 128 samples with the deterministic (one-thread) learner, so
+    // this small): ≈ 0.7 s per step of 128 samples with a one-thread learner, so
     // 1000 steps and 11 evaluations take ≈ 12–13 minutes. lr 1e-4: at 2e-4 and above TicTacToe settles
     // on a board-blind favourite move before it learns to read the board. Cosine decay and an
     // entropy bonus of 0.3 on Kuhn and negotiation: without them self-play circles Kuhn's mixed

@@ -1,17 +1,29 @@
 /**
  * Training-step throughput of the ONNX engine, as a ratio against a plain ORT MatMul measured in
- * the same run, and peak memory of one Qwen3-0.6B-shaped training step.
+ * the same run and against eager PyTorch, and peak memory of one Qwen3-0.6B-shaped training step.
  *
- *   npm run bench:engine                 all three measurements
- *   npm run bench:engine -- --step-only  only the `small` training step (no PyTorch, no 0.6B run)
- *   SPIRAL_THREADS=n                     intra-op threads for onnxruntime and torch (default: all logical CPUs)
+ *   npm run bench:engine                 all three measurements, one round
+ *   npm run bench:engine -- --step-only  only the `small` training step and the MatMul
+ *   npm run bench:headline               the headline ratios: --headline --rounds 5 (see below)
+ *   SPIRAL_THREADS=n                     intra-op threads for onnxruntime and torch (default: the
+ *                                        trainer's, min(cores, 4))
+ *
+ * A training step is what the trainer's learner does per update: `LossRunner.lossAndGrad`, then
+ * `clipGradNorm` and `AdamW.step` (the JS loop the trainer runs; the optimiser graph's time is shown
+ * beside it). PyTorch (bench/engine.py) does forward + backward, clip_grad_norm_ and AdamW.
+ *
+ * Every figure is printed with the 1-minute load average before and after it; a measurement
+ * taken at load ≥ 1.5 is flagged, because on a shared machine it measures the neighbours too.
+ * --headline alternates spiral, PyTorch and the MatMul for N rounds (PyTorch in one long-lived
+ * child process, started once), reports the median of each and says whether every round was quiet.
  *
  * Model FLOPs of a training step = 6·N·tokens (N = parameters used in matmuls, the LM head
  * included) + attention 12·B·T²·H·D·L (QKᵀ and PV, forward + 2× backward; the full T×T is
  * computed, causal masking does not skip work).
  */
-import { spawnSync } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { loadavg } from "node:os";
+import { createInterface } from "node:readline";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import ort from "onnxruntime-node";
@@ -21,10 +33,23 @@ import { Graph } from "../src/engine/graph/builder.js";
 import * as op from "../src/engine/graph/ops/index.js";
 import { GraphSession } from "../src/engine/graph/session.js";
 import { LossRunner, type LossBatch } from "../src/engine/train/loss-runner.js";
+import { AdamW, clipGradNorm } from "../src/engine/train/optimizer.js";
+import { GraphAdamW } from "../src/engine/train/optimizer-graph.js";
+import { trainerThreads } from "../src/rl/run-setup.js";
 import { initParams, Params, paramLayout } from "../src/engine/weights/params.js";
 import { modelPreset } from "../src/engine/model/presets.js";
 
-const threads = Number(process.env.SPIRAL_THREADS ?? 0) || undefined;
+const threads = trainerThreads(Number(process.env.SPIRAL_THREADS ?? 0) || 0);
+/** Load average (1 min) at or above which a measurement is flagged as taken on a busy machine. */
+const QUIET = 1.5;
+const load = (): number => loadavg()[0] as number;
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/** "load 0.8 → 1.1" and a flag when either end is at or above QUIET. */
+function loadNote(before: number, after: number): string {
+  const flag = Math.max(before, after) >= QUIET ? `  ⚠ load ≥ ${QUIET}: not a quiet measurement` : "";
+  return `load ${before.toFixed(2)} → ${after.toFixed(2)}${flag}`;
+}
 
 function matmulParams(c: ModelConfig): number {
   const { hiddenSize: C, intermediateSize: I, numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, vocabSize: V } = c;
@@ -60,37 +85,21 @@ interface Timing {
   readonly cpu: number;
 }
 
-async function timeIt(fn: () => Promise<unknown>, repeats: number): Promise<Timing> {
-  await fn(); // warm-up: session creation, memory planning
-  const walls: number[] = [];
-  const cpus: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await fn();
-    walls.push((performance.now() - t0) / 1000);
-    const c = process.cpuUsage(c0);
-    cpus.push((c.user + c.system) / 1e6);
-  }
-  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-  return { wall: median(walls), cpu: median(cpus) };
+/** Wall and process CPU seconds of one call. */
+async function once(fn: () => Promise<unknown>): Promise<Timing> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1e6 };
 }
 
-/** Plain ORT MatMul [M, K] @ [K, N] in float32. */
-async function matmulRate(M: number, K: number, N: number): Promise<Rates> {
-  const g = new Graph("matmul");
-  const a = g.input("a", "float32", [M, K]);
-  const b = g.input("b", "float32", [K, N]);
-  g.output(op.matmul(g, a, b), "y");
-  const s = await GraphSession.fromGraph(g, threads ? { threads } : {});
-  const rng = createRng("mm");
-  const feeds = {
-    a: new ort.Tensor("float32", Float32Array.from({ length: M * K }, () => rng.normal()), [M, K]),
-    b: new ort.Tensor("float32", Float32Array.from({ length: K * N }, () => rng.normal()), [K, N]),
-  };
-  const t = await timeIt(() => s.run(feeds), 20);
-  await s.release();
-  return rates(2 * M * K * N, t);
+async function timeIt(fn: () => Promise<unknown>, repeats: number): Promise<Timing> {
+  await fn(); // warm-up: session creation, memory planning
+  const runs: Timing[] = [];
+  for (let i = 0; i < repeats; i++) runs.push(await once(fn));
+  return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)) };
 }
 
 interface Rates {
@@ -105,15 +114,61 @@ function rates(flop: number, t: Timing): Rates {
   return { timing: t, wall: flop / t.wall / 1e9, cpu: flop / t.cpu / 1e9 };
 }
 
-async function trainingStep(presetName: string, B: number, T: number, repeats: number): Promise<Rates> {
-  const c = modelPreset(presetName);
+/** A plain ORT MatMul [M, K] @ [K, N] in float32; `measure(repeats)` gives its median rate. */
+async function matmulBench(M: number, K: number, N: number): Promise<{ measure: (repeats: number) => Promise<Rates>; release: () => Promise<void> }> {
+  const g = new Graph("matmul");
+  const a = g.input("a", "float32", [M, K]);
+  const b = g.input("b", "float32", [K, N]);
+  g.output(op.matmul(g, a, b), "y");
+  const s = await GraphSession.fromGraph(g, { threads });
+  const rng = createRng("mm");
+  const feeds = {
+    a: new ort.Tensor("float32", Float32Array.from({ length: M * K }, () => rng.normal()), [M, K]),
+    b: new ort.Tensor("float32", Float32Array.from({ length: K * N }, () => rng.normal()), [K, N]),
+  };
+  return { measure: async (repeats) => rates(2 * M * K * N, await timeIt(() => s.run(feeds), repeats)), release: () => s.release() };
+}
+
+interface StepTiming {
+  /** lossAndGrad */
+  readonly grad: Timing;
+  /** clipGradNorm + AdamW.step (the trainer's optimiser) */
+  readonly optim: Timing;
+}
+
+/**
+ * The trainer's learner update on the `small` preset: loss + gradients, then clip + AdamW in JS.
+ * `graphOptim` times the optimiser graph (float32, its own copy of the state) on the same gradient.
+ */
+async function trainingStepBench(B: number, T: number) {
+  const c = modelPreset("small");
   const params = initParams(c, createRng("bench"));
-  const runner = new LossRunner(c, params, threads ? { threads } : {});
+  const runner = new LossRunner(c, params, { threads });
   const batch = randomBatch(c, B, T, "bench-batch");
   const grads = new Float32Array(params.layout.totalSize);
-  const t = await timeIt(() => runner.lossAndGrad(batch, { kind: "reinforce", normalizer: T / 2 }, grads), repeats);
-  await runner.release();
-  return rates(trainingFlops(c, B, T), t);
+  // lr 1e-4 as the default preset; the weights move a little each step, as in training.
+  const adamw = new AdamW(params.data.length, { lr: 1e-4 });
+  const graphParams = params.data.slice();
+  const graphAdamW = await GraphAdamW.create(new AdamW(params.data.length, { lr: 1e-4 }), { session: { threads } });
+  const step = async (): Promise<StepTiming> => {
+    const grad = await once(() => runner.lossAndGrad(batch, { kind: "reinforce", normalizer: T / 2 }, grads));
+    const optim = await once(async () => {
+      clipGradNorm(grads, 1.0);
+      adamw.step(params.data, grads);
+    });
+    return { grad, optim };
+  };
+  await step(); // warm-up: session creation, memory planning
+  await graphAdamW.step(graphParams, grads, 1.0);
+  return {
+    flops: trainingFlops(c, B, T),
+    step,
+    graphOptim: () => once(() => graphAdamW.step(graphParams, grads, 1.0)),
+    release: async () => {
+      await runner.release();
+      await graphAdamW.release();
+    },
+  };
 }
 
 /** Child-process mode: one 0.6B-shaped training step at 1×256, prints peak RSS. */
@@ -123,7 +178,7 @@ async function memoryChild(): Promise<void> {
   const rng = createRng("mem");
   for (let i = 0; i < params.data.length; i += 7) params.data[i] = 0.02 * rng.normal();
   const memoryArena = !process.argv.includes("--no-arena");
-  const runner = new LossRunner(c, params, { ...(threads ? { threads } : {}), memoryArena });
+  const runner = new LossRunner(c, params, { threads, memoryArena });
   const grads = new Float32Array(params.layout.totalSize);
   const batch = randomBatch(c, 1, 256, "mem-batch");
   const t0 = performance.now();
@@ -133,38 +188,160 @@ async function memoryChild(): Promise<void> {
   console.log(JSON.stringify({ peakRssBytes: peak, sec, loss: stats.loss, paramBytes: params.data.byteLength }));
 }
 
+const [B, T] = [8, 256];
+const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(1)}%`;
+const s3 = (x: number): string => x.toFixed(3);
+
+interface TorchStep {
+  readonly grad: number;
+  readonly gradCpu: number;
+  readonly optim: number;
+  readonly optimCpu: number;
+}
+
+/** bench/engine.py --serve: one long-lived PyTorch process; `step()` times one training step. */
+async function startTorch(): Promise<{ header: { torch: string; blas: string[] }; step: () => Promise<TorchStep>; close: () => void } | string> {
+  const child: ChildProcessWithoutNullStreams = spawn("/usr/bin/python3", [fileURLToPath(new URL("./engine.py", import.meta.url)), String(threads), "--serve"]);
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<Record<string, unknown> | undefined> => {
+    const r = await lines.next();
+    return r.done ? undefined : (JSON.parse(r.value) as Record<string, unknown>);
+  };
+  const header = await next().catch(() => undefined);
+  if (!header?.ready) {
+    await new Promise((resolve) => (child.exitCode === null ? child.once("exit", resolve) : resolve(undefined)));
+    return stderr.trim().split("\n").pop() ?? `python exited with ${child.exitCode}`;
+  }
+  if (stderr.includes("WARNING")) console.log(`  ${stderr.trim()}`);
+  return {
+    header: header as unknown as { torch: string; blas: string[] },
+    step: async () => {
+      child.stdin.write("step\n");
+      return (await next()) as unknown as TorchStep;
+    },
+    close: () => child.stdin.end(),
+  };
+}
+
+/** One round of everything, printed as it goes (the default mode). */
+async function singleRound(stepOnly: boolean): Promise<void> {
+  const small = modelPreset("small");
+  const bench = await trainingStepBench(B, T);
+  const l0 = load();
+  const steps: StepTiming[] = [];
+  for (let i = 0; i < 3; i++) steps.push(await bench.step());
+  const graphOptim = await bench.graphOptim();
+  const l1 = load();
+  const [M, K, N] = [B * T, small.hiddenSize, small.intermediateSize];
+  const mmBench = await matmulBench(M, K, N);
+  const mm = await mmBench.measure(20);
+  await mmBench.release();
+  const l2 = load();
+  const gradWall = median(steps.map((s) => s.grad.wall));
+  const optimWall = median(steps.map((s) => s.optim.wall));
+  const total = rates(bench.flops, { wall: median(steps.map((s) => s.grad.wall + s.optim.wall)), cpu: median(steps.map((s) => s.grad.cpu + s.optim.cpu)) });
+  const gradOnly = rates(bench.flops, { wall: gradWall, cpu: median(steps.map((s) => s.grad.cpu)) });
+  console.log(`small preset, ${B}×${T} tokens, REINFORCE loss + all parameter gradients + clip + AdamW (${(bench.flops / 1e9).toFixed(1)} GFLOP), median of 3 (${loadNote(l0, l1)}):`);
+  console.log(`  step:   ${s3(total.timing.wall)} s wall (gradients ${s3(gradWall)} s, clip + AdamW ${s3(optimWall)} s; the optimiser graph ${s3(graphOptim.wall)} s), ${s3(total.timing.cpu)} CPU-s → ${total.wall.toFixed(1)} GFLOP/s`);
+  console.log(`  MatMul [${M}×${K}]·[${K}×${N}]: ${mm.wall.toFixed(1)} GFLOP/s, ${mm.cpu.toFixed(1)} GFLOP per CPU-s (${loadNote(l1, l2)})`);
+  console.log(`  ratio:  ${pct(total.wall, mm.wall)} (wall, optimiser included), ${pct(gradOnly.wall, mm.wall)} (gradients alone) of the plain MatMul rate`);
+  await bench.release();
+  if (stepOnly) return;
+  const t0 = load();
+  const py = spawnSync("/usr/bin/python3", [fileURLToPath(new URL("./engine.py", import.meta.url)), String(threads)], { encoding: "utf8" });
+  const line = py.stdout.trim().split("\n").pop() ?? "";
+  if (py.status === 0 && line.startsWith("{")) {
+    const t = JSON.parse(line) as { torch: string; secPerStep: number; cpuPerStep: number; gradSec: number; optimSec: number };
+    if (py.stderr.includes("WARNING")) console.log(`  ${py.stderr.trim()}`);
+    console.log(`  PyTorch ${t.torch} CPU, same model, batch and optimiser: ${s3(t.secPerStep)} s wall (gradients ${s3(t.gradSec)} s, clip + AdamW ${s3(t.optimSec)} s), ${s3(t.cpuPerStep)} CPU-s per step (${loadNote(t0, load())})`);
+    console.log(`  engine vs PyTorch: ${(t.secPerStep / total.timing.wall).toFixed(2)}× (wall), ${(t.cpuPerStep / total.timing.cpu).toFixed(2)}× (CPU time) faster, optimiser included`);
+  } else {
+    console.log(`  PyTorch comparison unavailable: ${py.stderr.trim().split("\n").pop() ?? `exit ${py.status}`}`);
+  }
+}
+
+/** --headline: alternating rounds, medians, and whether the machine was quiet throughout. */
+async function headline(rounds: number): Promise<void> {
+  const small = modelPreset("small");
+  const bench = await trainingStepBench(B, T);
+  const [M, K, N] = [B * T, small.hiddenSize, small.intermediateSize];
+  const mmBench = await matmulBench(M, K, N);
+  const torch = await startTorch();
+  if (typeof torch === "string") {
+    console.log(`PyTorch reference unavailable: ${torch}`);
+    process.exitCode = 1;
+  }
+  if (typeof torch !== "string") console.log(`PyTorch ${torch.header.torch}, BLAS ${torch.header.blas.join(", ")}`);
+  await mmBench.measure(3);
+  if (typeof torch !== "string") await torch.step();
+  console.log(`${rounds} alternating rounds (spiral step, PyTorch step, MatMul); times in s wall, MatMul in GFLOP/s:`);
+  console.log("round  load        spiral (grad + optim)     graph optim  PyTorch (grad + optim)    MatMul   ratio  step/MatMul");
+  interface Round { spiral: number; spiralGrad: number; spiralOptim: number; graphOptim: number; torch: number; torchGrad: number; torchOptim: number; mm: number; loud: boolean }
+  const rows: Round[] = [];
+  for (let r = 1; r <= rounds; r++) {
+    const l0 = load();
+    const runSpiral = async () => ({ step: await bench.step(), graph: await bench.graphOptim() });
+    const runTorch = async () => (typeof torch === "string" ? undefined : torch.step());
+    // Alternate which engine goes first, so a slow phase of the neighbours hits both alike.
+    let sp: Awaited<ReturnType<typeof runSpiral>>;
+    let tp: TorchStep | undefined;
+    if (r % 2 === 1) {
+      sp = await runSpiral();
+      tp = await runTorch();
+    } else {
+      tp = await runTorch();
+      sp = await runSpiral();
+    }
+    const mm = await mmBench.measure(5);
+    const l1 = load();
+    const row: Round = {
+      spiral: sp.step.grad.wall + sp.step.optim.wall, spiralGrad: sp.step.grad.wall, spiralOptim: sp.step.optim.wall, graphOptim: sp.graph.wall,
+      torch: tp ? tp.grad + tp.optim : Number.NaN, torchGrad: tp?.grad ?? Number.NaN, torchOptim: tp?.optim ?? Number.NaN,
+      mm: mm.wall, loud: Math.max(l0, l1) >= QUIET,
+    };
+    rows.push(row);
+    const stepRate = bench.flops / row.spiral / 1e9;
+    console.log(
+      `${String(r).padStart(5)}  ${l0.toFixed(2)}→${l1.toFixed(2)}${row.loud ? "⚠" : " "}  ${s3(row.spiral)} (${s3(row.spiralGrad)} + ${s3(row.spiralOptim)})  ${s3(row.graphOptim).padStart(11)}  ` +
+        `${s3(row.torch)} (${s3(row.torchGrad)} + ${s3(row.torchOptim)})  ${row.mm.toFixed(1).padStart(8)}  ${(row.torch / row.spiral).toFixed(2).padStart(5)}×  ${pct(stepRate, row.mm).padStart(10)}`,
+    );
+  }
+  if (typeof torch !== "string") torch.close();
+  await mmBench.release();
+  await bench.release();
+  const med = (f: (r: Round) => number): number => median(rows.map(f));
+  const spiral = med((r) => r.spiral);
+  const stepRate = bench.flops / spiral / 1e9;
+  console.log(`median of ${rounds}: spiral ${s3(spiral)} s (gradients ${s3(med((r) => r.spiralGrad))}, clip + AdamW ${s3(med((r) => r.spiralOptim))}; optimiser graph ${s3(med((r) => r.graphOptim))}), ` +
+    `PyTorch ${s3(med((r) => r.torch))} s (gradients ${s3(med((r) => r.torchGrad))}, clip + AdamW ${s3(med((r) => r.torchOptim))})`);
+  console.log(`  spiral vs PyTorch, optimiser included: ${med((r) => r.torch / r.spiral).toFixed(2)}× faster (median of per-round ratios; goal ≥ 2×); gradients alone ${med((r) => r.torchGrad / r.spiralGrad).toFixed(2)}×`);
+  console.log(`  trainer step (threads ${threads}, optimiser included): ${stepRate.toFixed(1)} GFLOP/s = ${pct(stepRate, med((r) => r.mm))} of the same-run MatMul rate ${med((r) => r.mm).toFixed(1)} GFLOP/s (goal ≥ 80%)`);
+  const loud = rows.filter((r) => r.loud).length;
+  console.log(loud === 0 ? `quiet: every round at load < ${QUIET}` : `NOT QUIET: ${loud} of ${rounds} rounds at load ≥ ${QUIET} — not headline figures; rerun on an idle machine`);
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes("--memory-child")) return memoryChild();
-  const stepOnly = process.argv.includes("--step-only");
-  const small = modelPreset("small");
-  const B = 8;
-  const T = 256;
-  console.log(`spiral engine bench — onnxruntime-node ${ort.env.versions.common}, intra-op threads: ${threads ?? `default (${availableParallelism()})`}`);
-  const step = await trainingStep("small", B, T, 3);
-  const [M, K, N] = [B * T, small.hiddenSize, small.intermediateSize];
-  const mm = await matmulRate(M, K, N);
-  const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(1)}%`;
-  console.log(`small preset, ${B}×${T} tokens, REINFORCE loss + all parameter gradients (${(trainingFlops(small, B, T) / 1e9).toFixed(1)} GFLOP):`);
-  console.log(`  step:   ${step.timing.wall.toFixed(3)} s wall, ${step.timing.cpu.toFixed(3)} CPU-s → ${step.wall.toFixed(1)} GFLOP/s, ${step.cpu.toFixed(1)} GFLOP per CPU-s`);
-  console.log(`  MatMul [${M}×${K}]·[${K}×${N}]: ${mm.wall.toFixed(1)} GFLOP/s, ${mm.cpu.toFixed(1)} GFLOP per CPU-s`);
-  console.log(`  ratio:  ${pct(step.wall, mm.wall)} (wall), ${pct(step.cpu, mm.cpu)} (CPU time) of the plain MatMul rate (target ≥ 40%)`);
-  if (!stepOnly) {
-    const py = spawnSync("/usr/bin/python3", [fileURLToPath(new URL("./engine.py", import.meta.url)), String(threads ?? availableParallelism())], { encoding: "utf8" });
-    const line = py.stdout.trim().split("\n").pop() ?? "";
-    if (py.status === 0 && line.startsWith("{")) {
-      const t = JSON.parse(line) as { torch: string; secPerStep: number; cpuPerStep: number; modelGflops: number; modelGflopsCpu: number; matmulGflops: number };
-      console.log(`  PyTorch ${t.torch} CPU, same model and batch: ${t.secPerStep.toFixed(3)} s wall, ${t.cpuPerStep.toFixed(3)} CPU-s per step`);
-      console.log(`  engine vs PyTorch: ${(t.secPerStep / step.timing.wall).toFixed(2)}× (wall), ${(t.cpuPerStep / step.timing.cpu).toFixed(2)}× (CPU time) faster`);
-    } else {
-      console.log(`  PyTorch comparison unavailable (python3-torch not importable): ${py.stderr.trim().split("\n").pop() ?? ""}`);
-    }
+  const ri = process.argv.indexOf("--rounds");
+  const rounds = ri >= 0 ? Number(process.argv[ri + 1]) : 5;
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds expects an integer ≥ 1; got ${process.argv[ri + 1]}`);
+  console.log(`spiral engine bench — onnxruntime-node ${ort.env.versions.common}, intra-op threads ${threads}, ${loadNote(load(), load())}`);
+  if (process.argv.includes("--headline")) {
+    await headline(rounds);
+    console.log(`load at the end ${load().toFixed(2)}`);
+    return;
   }
+  const stepOnly = process.argv.includes("--step-only");
+  await singleRound(stepOnly);
   if (stepOnly) return;
   const script = fileURLToPath(import.meta.url);
   const gib = (n: number): string => (n / 2 ** 30).toFixed(2);
   console.log(`qwen3-0.6b shape, 1×256 tokens, one training step (first run, incl. session build), target ≤ 16 GiB:`);
   for (const arena of [true, false]) {
     const args = [...process.execArgv, script, "--memory-child", ...(arena ? [] : ["--no-arena"])];
+    const l0 = load();
     const child = spawnSync(process.execPath, args, { encoding: "utf8", env: process.env });
     const line = child.stdout.trim().split("\n").pop() ?? "";
     if (child.status !== 0 || !line.startsWith("{")) {
@@ -172,7 +349,7 @@ async function main(): Promise<void> {
       continue;
     }
     const mem = JSON.parse(line) as { peakRssBytes: number; sec: number; paramBytes: number };
-    console.log(`  onnxruntime memory arena ${arena ? "on: " : "off:"} peak RSS ${gib(mem.peakRssBytes)} GiB (parameters ${gib(mem.paramBytes)} GiB, gradients the same), ${mem.sec.toFixed(1)} s`);
+    console.log(`  onnxruntime memory arena ${arena ? "on: " : "off:"} peak RSS ${gib(mem.peakRssBytes)} GiB (parameters ${gib(mem.paramBytes)} GiB, gradients the same), ${mem.sec.toFixed(1)} s (${loadNote(l0, load())})`);
   }
 }
 

@@ -46,6 +46,8 @@ try {
     line("1", rows.slice(0, 1));
     if (rows.length > 1) line(`2-${rows.length}`, rows.slice(1));
   }
+  const end = loadavg()[0] ?? 0;
+  console.log(`load at the end ${end.toFixed(1)}${end >= 1.5 ? " (≥ 1.5: a busy machine; compare K = 1 and K = 2 within this run only)" : ""}`);
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

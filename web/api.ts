@@ -19,6 +19,15 @@ export interface RunSummary {
   notices: string[];
 }
 
+/** GET /api/sweeps: one per sweep directory under the root. */
+export interface SweepSummary {
+  name: string;
+  runs: number;
+  done: number;
+  failed: number;
+  running: number;
+}
+
 export interface MetricsChunk {
   lines: MetricsLine[];
   notices: string[];

@@ -4,12 +4,13 @@
  *   #/runs/A,B            plots of one run or several overlaid, polled for appended lines
  *   #/games/A             the run's recorded games: filters and a replay player
  *   #/play                a person against a policy spec, in either seat
+ *   #/sweeps              the sweeps under the root, each linking to its live report (/sweeps/NAME)
  * In a report (`spiral report`), the data is inlined as `window.__SPIRAL_REPORT__` and the final
  * results, the evaluation table per step, the config and the plots are shown.
  */
 import "uplot/dist/uPlot.min.css";
 import "./app.css";
-import { api, type MetricsChunk, type Report, type RunSummary } from "./api.js";
+import { api, type MetricsChunk, type Report, type RunSummary, type SweepSummary } from "./api.js";
 import { ChartBoard, type MetricsLine, type RunMetrics } from "./charts.js";
 import { clear, h } from "./dom.js";
 import { fmtInterval, fmtNumber } from "./format.js";
@@ -34,8 +35,22 @@ function notices(list: readonly string[]): HTMLElement | null {
 }
 
 function nav(): HTMLElement {
-  const here = location.hash.startsWith("#/play") ? "play" : "runs";
-  return h("nav", {}, h("b", { class: "brand" }, "spiral"), h("a", { href: "#/", class: here === "runs" ? "here" : "" }, "Runs"), h("a", { href: "#/play", class: here === "play" ? "here" : "" }, "Play"));
+  const here = location.hash.startsWith("#/play") ? "play" : location.hash.startsWith("#/sweeps") ? "sweeps" : "runs";
+  return h("nav", {}, h("b", { class: "brand" }, "spiral"), h("a", { href: "#/", class: here === "runs" ? "here" : "" }, "Runs"),
+    h("a", { href: "#/sweeps", class: here === "sweeps" ? "here" : "" }, "Sweeps"), h("a", { href: "#/play", class: here === "play" ? "here" : "" }, "Play"));
+}
+
+/** Sweeps under the root: progress, and a link to each one's report (server-rendered, live). */
+async function sweepListView(): Promise<void> {
+  const sweeps = await api<SweepSummary[]>("/api/sweeps");
+  const row = (s: SweepSummary) => h("tr", {},
+    h("td", {}, h("a", { href: `/sweeps/${encodeURIComponent(s.name)}`, "data-testid": "sweep-link" }, s.name)),
+    h("td", {}, `${s.done}/${s.runs}`), h("td", {}, String(s.running)), h("td", {}, String(s.failed)));
+  app.append(nav(), h("h1", {}, "Sweeps"),
+    h("p", { class: "muted" }, "Each report shows every config's final metrics as mean and 95% interval over its finished seeds, and its learning curves as median and interquartile band; it reads the runs as they are now."),
+    sweeps.length === 0
+      ? h("p", {}, "No sweeps here: run `spiral sweep … --out DIR` and point the dashboard at DIR.")
+      : h("table", { "data-testid": "sweeps" }, h("tr", {}, h("th", {}, "sweep"), h("th", {}, "runs done"), h("th", {}, "running"), h("th", {}, "failed")), ...sweeps.map(row)));
 }
 
 async function runListView(): Promise<void> {
@@ -155,6 +170,7 @@ async function route(): Promise<void> {
     if (parts[0] === "runs" && parts[1] !== undefined) await runView(parts[1].split(",").map(decodeURIComponent));
     else if (parts[0] === "games" && parts[1] !== undefined) stopView = await gamesView(app, decodeURIComponent(parts[1]), [nav()]);
     else if (parts[0] === "play") await playView(app, [nav()]);
+    else if (parts[0] === "sweeps") await sweepListView();
     else await runListView();
   } catch (e) {
     app.append(h("div", { class: "error-box" }, `Error: ${(e as Error).message}`));

@@ -4,7 +4,8 @@
  */
 import { statSync } from "node:fs";
 import { Command } from "commander";
-import { startDashboard, type Dashboard } from "../dashboard/server.js";
+import { startDashboard, type Dashboard, type SweepPages } from "../dashboard/server.js";
+import { isSweepDir, listSweeps, liveAggregate, renderSweepReport } from "../sweep/report.js";
 import type { CliIo } from "./io.js";
 import { parseIntegerOption, processIo } from "./io.js";
 
@@ -14,8 +15,15 @@ export interface DashboardCommandOptions {
   readonly host: string;
 }
 
+/** The sweep pages the dashboard serves (sweep/report.ts). */
+export const SWEEP_PAGES: SweepPages = {
+  list: listSweeps,
+  isSweep: isSweepDir,
+  render: async (dir) => renderSweepReport(await liveAggregate(dir)),
+};
+
 export async function runDashboard(options: DashboardCommandOptions, io: CliIo): Promise<Dashboard> {
-  const dashboard = await startDashboard(options);
+  const dashboard = await startDashboard({ ...options, sweeps: SWEEP_PAGES });
   io.out(`spiral dashboard: ${dashboard.url} (runs in ${options.root}; Ctrl-C to stop)\n`);
   return dashboard;
 }

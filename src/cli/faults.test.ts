@@ -97,7 +97,7 @@ const cases = (): Record<string, Case> => ({
   "games: unknown option": { args: ["games", "--bogus"], message: /^error: unknown option '--bogus'$/ },
   "play: unknown game": { args: ["play", "--game", "Foo-v0"], message: /^spiral: Unknown game "Foo-v0"/ },
   "play: unknown player": { args: ["play", "--game", "TicTacToe-v0", "--p0", "bogus"], message: /^spiral: Unknown player "bogus" for TicTacToe-v0\. Valid players: human, random, minimax\.$/ },
-  "replay: missing record": { args: ["replay", "--record", R("nope.json")], message: /^spiral: Cannot read the match record .*nope\.json: ENOENT/ },
+  "replay: missing record": { args: ["replay", "--record", R("nope.json")], message: /^spiral: Cannot read the record .*nope\.json: ENOENT/ },
   "generate: missing --model": { args: ["generate", "--model", R("nope"), "--prompt", "hi"], message: /^spiral: --model .*nope: no such directory$/ },
   "generate: a run directory": { args: ["generate", "--model", R("run"), "--prompt", "hi"], message: /^spiral: --model .*run: is a training run directory, not a checkpoint; its latest checkpoint is .*run\/step-2 / },
   "generate: no config.json": { args: ["generate", "--model", R("no-config"), "--prompt", "hi"], message: /^spiral: --model .*no-config: has weights but no config\.json/ },

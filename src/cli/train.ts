@@ -17,6 +17,7 @@ import { mergeConfig, parseGamesFlag, parseTrainConfig, resolveTrainConfig, trai
 import type { EvalMetrics, TrainSummary } from "../rl/loop.js";
 import { train } from "../rl/loop.js";
 import { checkpointName, latestCheckpoint, listCheckpointDirs, parseCheckpointName, readRunConfig } from "../rl/run-dir.js";
+import { opponentSpecOf } from "../rl/opponent.js";
 import { checkTrainConfig } from "../rl/validate.js";
 import { INTERRUPT_EXIT_CODE, onInterrupt } from "./interrupt.js";
 import type { CliIo } from "./io.js";
@@ -156,12 +157,19 @@ function logEvery(f: TrainFlags, steps: number): number {
   return n;
 }
 
+/** "self-play", "vs random", or per game: "TicTacToe-v0 vs minimax, KuhnPoker-v1-1round self-play". */
+function opponentsLine(config: TrainConfig): string {
+  const of = (text: string) => (text === "self" ? "self-play" : `vs ${text}`);
+  if (config.opponentByGame === undefined) return of(config.opponent);
+  return config.games.map((g) => `${g.id} ${of(opponentSpecOf(config, g.id))}`).join(", ");
+}
+
 export async function runTrain(f: TrainFlags, io: CliIo): Promise<TrainSummary> {
   const { config, runDir, resume } = await resolveRun(f);
   const every = logEvery(f, config.steps);
   await checkTrainConfig(config, { resume }); // train checks again; here so a bad name is the only line printed
   io.err(`${resume ? "resuming" : "training"} ${runDir}: ${config.steps} steps × ${config.rolloutBatch} samples, ${config.games.map((g) => g.id).join(" + ")}, ` +
-    `${config.opponent === "self" ? "self-play" : `vs ${config.opponent}`}, ${config.promptMode} prompts, model ${config.model.dir ?? config.model.preset}\n`);
+    `${opponentsLine(config)}, ${config.promptMode} prompts, model ${config.model.dir ?? config.model.preset}\n`);
   const resumeHint = `npx spiral train --resume ${runDir}`;
   const progress = createTrainProgress({
     io, total: config.steps, startStep: resume ? (f.resumeFrom !== undefined ? parseCheckpointName(f.resumeFrom) : ((await latestCheckpoint(runDir)) ?? 0)) : 0, evalEvery: config.eval.every, logEvery: every,

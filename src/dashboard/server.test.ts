@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SWEEP_PAGES } from "../cli/dashboard.js";
 import { appPage, startDashboard, type Dashboard } from "./server.js";
 import { writeCheckpoint, writeRun } from "./test-runs.js";
 
@@ -88,5 +89,53 @@ describe("dashboard API", () => {
 
   it("escapes a closing script tag in inlined report code", () => {
     expect(appPage("t", { js: 'x="</script>"', css: "" })).not.toContain('x="</script>"');
+  });
+});
+
+describe("dashboard sweeps", () => {
+  let dashboard: Dashboard;
+  let root: string;
+
+  beforeAll(async () => {
+    // A sweep launched elsewhere (its grid says out: elsewhere) and then looked at here: 2 configs
+    // × 2 seeds, 3 runs finished at step 4, one still at step 2.
+    root = mkdtempSync(join(tmpdir(), "dash-sweeps-"));
+    const sweep = join(root, "demo");
+    const grid = { name: "demo", out: "/elsewhere", preset: "default", base: { steps: 4 }, seeds: [0, 1], vary: { rae: [true, false] }, parallel: 1 };
+    const runs = [];
+    for (const cell of ["rae=on", "rae=off"]) {
+      for (const seed of [0, 1]) {
+        const done = !(cell === "rae=off" && seed === 1);
+        const dir = writeRun(join(sweep, cell), `seed-${seed}`, done ? 4 : 2, { total: 4 });
+        if (done) writeCheckpoint(dir, 4);
+        runs.push({ cell, seed, dir, status: done ? "done" : "running" });
+      }
+    }
+    writeFileSync(join(sweep, "sweep.json"), JSON.stringify({ format: "spiral.sweep/1", name: "demo", grid, runs }));
+    dashboard = await startDashboard({ root, port: 0, assetsDir: join(root, "no-assets"), sweeps: SWEEP_PAGES });
+  });
+  afterAll(async () => dashboard?.close());
+
+  const get = async (path: string): Promise<{ status: number; body: string }> => {
+    const res = await fetch(new URL(path, dashboard.url));
+    return { status: res.status, body: await res.text() };
+  };
+
+  it("lists the sweeps under the root with their progress", async () => {
+    expect(JSON.parse((await get("/api/sweeps")).body)).toEqual([{ name: "demo", runs: 4, done: 3, failed: 0, running: 1 }]);
+  });
+
+  it("renders a sweep's live report from its runs: finished seeds only, median/IQR curves, intervals", async () => {
+    const { status, body } = await get("/sweeps/demo");
+    expect(status).toBe(200);
+    expect(body).toMatch(/<h1>Sweep demo<\/h1>/);
+    // rae=off has one finished seed of two; its unfinished run does not count.
+    expect(body).toMatch(/rae=on \(2\/2 seeds\)/);
+    expect(body).toMatch(/rae=off \(1\/2 seeds\)/);
+    // Both finished rae=on runs end at TicTacToe non-loss 0.6 (evalLine(4)): mean 60.0%, zero-width interval.
+    expect(body).toMatch(/<td>TicTacToe-v0 vs random: non-loss<\/td><td>60\.0% \[60\.0%, 60\.0%\]<\/td><td>60\.0%<\/td>/);
+    expect(body.match(/<polyline /g)?.length).toBeGreaterThan(2);
+    expect((await get("/sweeps/nope")).status).toBe(404);
+    expect((await get("/sweeps/..%2F..")).status).toBe(400);
   });
 });

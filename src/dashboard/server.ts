@@ -12,6 +12,9 @@
  *   GET  /api/runs/:run/game-index          every recorded game's summary (game, step, seats, outcome)
  *   GET  /api/checkpoints                   complete checkpoints of every run, as policy specs
  *   GET  /api/games                         game ids, reference agents and who acts first
+ *   GET  /api/sweeps                        sweeps under the root (spiral sweep --out ROOT): run counts
+ *   GET  /sweeps/:name                      a sweep's live report: mean ± 95% interval per config,
+ *                                           median/IQR learning curves (sweep/report.ts)
  *   POST /api/play {gameId, policy, seat, seed}  starts a game against a policy spec (play.ts)
  *   POST /api/play/:id {move}               the person's reply; answers after the policy's moves
  *
@@ -36,8 +39,23 @@ import { isRunName, listRuns, readMetricsFrom } from "./run-reader.js";
 /** dist/web, from src/dashboard (tests, tsx) and dist/dashboard (the built CLI) alike. */
 export const DEFAULT_ASSETS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../dist/web");
 
+/**
+ * The sweeps under the root (`spiral sweep --out ROOT`), given by the caller: sweeps sit beside the
+ * dashboard in the layers (ARCHITECTURE.md), so the CLI brings them (cli/dashboard.ts).
+ */
+export interface SweepPages {
+  /** The sweep directories directly under `root`, with their run counts. */
+  list(root: string): Promise<readonly { readonly name: string; readonly runs: number; readonly done: number; readonly failed: number; readonly running: number }[]>;
+  /** Whether `dir` is a sweep directory. */
+  isSweep(dir: string): boolean;
+  /** The sweep's report as HTML, from its runs as they are now. */
+  render(dir: string): Promise<string>;
+}
+
 export interface DashboardOptions {
   readonly root: string;
+  /** Sweep pages (`/api/sweeps`, `/sweeps/NAME`); without them the dashboard lists none. */
+  readonly sweeps?: SweepPages;
   readonly port: number;
   readonly host?: string;
   readonly assetsDir?: string;
@@ -135,6 +153,14 @@ export function seatRoles(gameId: string): [string, string] {
   return toAct[0] === 0 ? ["moves first", "moves second"] : ["moves second", "moves first"];
 }
 
+/** A sweep directory under the root, by name; 404 unless it holds sweep.json. */
+function sweepDir(root: string, name: string, sweeps: SweepPages | undefined): string {
+  if (!isRunName(name)) throw new HttpError(400, `Expected a sweep name (one path segment); got "${name}"`);
+  const dir = join(root, name);
+  if (sweeps === undefined || !sweeps.isSweep(dir)) throw new HttpError(404, `No sweep ${name} in ${root} (a directory with sweep.json)`);
+  return dir;
+}
+
 export function dashboardHandler(options: DashboardOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const root = resolve(options.root);
   const assetsDir = options.assetsDir ?? DEFAULT_ASSETS_DIR;
@@ -150,7 +176,13 @@ export function dashboardHandler(options: DashboardOptions): (req: IncomingMessa
       if (!existsSync(path)) throw new HttpError(404, `The web app is not built (${path} is missing); run \`npm run build\``);
       return send(res, 200, await readFile(path, "utf8"), parts[1].endsWith(".js") ? "text/javascript" : "text/css");
     }
+    // A sweep under the root (spiral sweep --out ROOT): its live report, medians and IQR bands per config.
+    if (req.method === "GET" && parts[0] === "sweeps" && parts.length === 2) {
+      const dir = sweepDir(root, parts[1] ?? "", options.sweeps);
+      return send(res, 200, await (options.sweeps as SweepPages).render(dir), "text/html; charset=utf-8");
+    }
     if (parts[0] !== "api") throw new HttpError(404, `No page ${url.pathname}`);
+    if (req.method === "GET" && parts[1] === "sweeps" && parts.length === 2) return json(res, (await options.sweeps?.list(root)) ?? []);
     if (req.method === "GET" && parts[1] === "runs" && parts.length === 2) return json(res, { root, runs: await listRuns(root) });
     if (req.method === "GET" && parts[1] === "runs" && parts.length === 4 && parts[3] === "metrics") {
       const from = Number(url.searchParams.get("from") ?? "0");

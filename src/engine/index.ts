@@ -20,8 +20,10 @@ export { loadCheckpoint, loadWeightsInto, saveCheckpoint } from "./weights/check
 export type { ReadableDtype, WritableDtype } from "./weights/safetensors.js";
 export { loadSafetensors, readSafetensorsHeader } from "./weights/safetensors.js";
 
-export type { AdamWOptions, AdamWState } from "./train/optimizer.js";
+export type { AdamWOptions, AdamWScalars, AdamWState } from "./train/optimizer.js";
 export { AdamW, clipGradNorm } from "./train/optimizer.js";
+export type { GraphAdamWOptions, OptimizerPrecision } from "./train/optimizer-graph.js";
+export { GraphAdamW, buildOptimizerGraph, optimizerNames } from "./train/optimizer-graph.js";
 export type { LrSchedule } from "./train/schedule.js";
 export { learningRate, parseLrSchedule } from "./train/schedule.js";
 

@@ -13,8 +13,8 @@ import type { Policy } from "../policy/policy.js";
 export interface ActorParts {
   readonly policy: Policy;
   readonly mode: PromptMode;
-  /** Absent: self-play (the policy takes both seats). */
-  readonly opponent?: Agent | ((gameId: string) => Agent);
+  /** Absent: self-play (the policy takes both seats); per game id, undefined: self-play in that game. */
+  readonly opponent?: Agent | ((gameId: string) => Agent | undefined);
   /** A worker actor's index (actor-pool.ts); absent in-thread. */
   readonly actorId?: number;
 }

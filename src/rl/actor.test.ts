@@ -96,6 +96,30 @@ describe("collectRollout", () => {
     expect(new Set(out.trajectories.map((t) => t.result.trainedSeats[0])).size).toBe(2);
   });
 
+  it("per-game opponents: a game without one is self-play, the others alternate the policy's seat", async () => {
+    const asked: string[] = [];
+    const opponent = (gameId: string) => {
+      asked.push(gameId);
+      return gameId === ticTacToe.info.id ? randomAgent("fixed") : undefined;
+    };
+    const out = await collectRollout({ ...base, games: [{ game: ticTacToe, weight: 1 }, { game: secretSum, weight: 1 }], opponent, rolloutBatch: 96 }, createRng(4));
+    const byGame = (id: string) => out.trajectories.filter((t) => t.result.gameId === id);
+    expect(byGame(ticTacToe.info.id).length).toBeGreaterThan(0);
+    expect(byGame(secretSum.info.id).length).toBeGreaterThan(0);
+    for (const t of byGame(ticTacToe.info.id)) {
+      const seat = t.result.gameIndex % 2 === 0 ? 0 : 1;
+      expect(t.result.trainedSeats).toEqual([seat]);
+      expect(t.result.players[1 - seat]).toBe("fixed");
+      expect(t.samples.every((s) => s.seat === seat)).toBe(true);
+    }
+    for (const t of byGame(secretSum.info.id)) {
+      expect(t.result.trainedSeats).toEqual([0, 1]);
+      expect(t.result.players).toEqual(["random", "random"]);
+    }
+    // Asked once per game id, its answer (an agent or none) kept for the whole call.
+    expect(asked.sort()).toEqual([secretSum.info.id, ticTacToe.info.id].sort());
+  });
+
   it("an unreadable reply ends the game at once: offender −1.5, other seat +0.5", async () => {
     const out = await collectRollout({ ...base, mode: freeMode, policy: randomPolicy({ invalidRate: 1 }), rolloutBatch: 8, maxNewTokens: 64 }, createRng(3));
     expect(out.trajectories.length).toBeGreaterThanOrEqual(8);

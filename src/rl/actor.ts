@@ -19,6 +19,7 @@
  *
  * Self-play: the policy plays both seats and both seats' samples are kept. Fixed opponent: the
  * policy's seat alternates with the game index (even games seat 0) and only its samples are kept.
+ * A per-game opponent may leave some games to self-play (no agent for that game id).
  * Determinism: all draws come from `rng` (split up front into game, policy, opponent and
  * subsample streams), so the same rng state and policy give the same rollout.
  */
@@ -48,8 +49,8 @@ export interface ActorOptions {
   /** Live games at once (the batch of one policy call is at most this, ×2 for simultaneous games). */
   readonly envs: number;
   readonly maxNewTokens: number;
-  /** A fixed opponent, or one per game id; absent means self-play. */
-  readonly opponent?: Agent | ((gameId: string) => Agent);
+  /** A fixed opponent, or one per game id (undefined: self-play in that game); absent means self-play. */
+  readonly opponent?: Agent | ((gameId: string) => Agent | undefined);
   /** An extra turn cap below each game's own `maxTurns` (draw when reached). */
   readonly turnCap?: number;
   /** "training" (default): invalid −1.5/+0.5. "evaluation": invalid −1/+1. */
@@ -139,14 +140,12 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
  * opponent's stream from `opponentRng`.
  */
 function gameStarter(options: ActorOptions, gameRng: Rng, opponentRng: Rng, finished: readonly Trajectory[]): (live: readonly LiveGame<ActorGame>[]) => GameStart<ActorGame> | undefined {
-  const selfPlay = options.opponent === undefined;
-  const opponents = new Map<string, Agent>();
+  const opponents = new Map<string, Agent | undefined>();
   const opponentFor = (gameId: string): Agent | undefined => {
     const o = options.opponent;
     if (o === undefined || typeof o !== "function") return o;
-    let agent = opponents.get(gameId);
-    if (agent === undefined) opponents.set(gameId, (agent = o(gameId)));
-    return agent;
+    if (!opponents.has(gameId)) opponents.set(gameId, o(gameId));
+    return opponents.get(gameId);
   };
   // Samples per finished game of each id, for the expected size of live games.
   const perGame = new Map<string, { games: number; samples: number }>();
@@ -170,9 +169,11 @@ function gameStarter(options: ActorOptions, gameRng: Rng, opponentRng: Rng, fini
     if (!wantMore) return undefined;
     const game = pickGame(options.games, gameRng);
     const gameIndex = nextIndex++;
+    const opponent = opponentFor(game.info.id);
+    const selfPlay = opponent === undefined;
     const policySeats: Seat[] = selfPlay ? [0, 1] : [gameIndex % 2 === 0 ? 0 : 1];
     const seed = gameRng.nextUint32();
-    const context: ActorGame = { gameIndex, policySeats, samples: [], opponentRng: opponentRng.split(), opponent: opponentFor(game.info.id) };
+    const context: ActorGame = { gameIndex, policySeats, samples: [], opponentRng: opponentRng.split(), opponent };
     const name = options.policy.name;
     const other = context.opponent?.name ?? name;
     const sides: [number, number] = selfPlay ? [POLICY, POLICY] : policySeats[0] === 0 ? [POLICY, OPPONENT_SIDE] : [OPPONENT_SIDE, POLICY];

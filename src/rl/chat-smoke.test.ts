@@ -24,6 +24,9 @@ describe("chat-smoke preset", () => {
     // A random model almost never writes a \boxed{} legal move: its games end as invalid moves.
     expect(step!.invalidRate).toBeGreaterThan(0);
     expect(step!.replyLength).toBeGreaterThan(10);
+    // Chat mode records the reasoning before the answer; a random model's replies hold no box, so
+    // they are all reasoning.
+    expect(step!.thinkingLength).toBeGreaterThan(10);
     expect(step!.learner.updates).toBe(2);
     expect(step!.learner.samplerLogprobGap).toBeLessThan(1e-3);
     const transcript = readFileSync(join(runDir, "transcripts", "step-000001.txt"), "utf8");

@@ -81,6 +81,11 @@ const evalSchema = z.strictObject({
   temperature: z.number().min(0).default(0.6),
   /** Compute the exact 1-round Kuhn exploitability. */
   kuhn: z.boolean().default(true),
+  /**
+   * Games the policy never trained on (ConnectFour-v0, Nim-v0, PigDice-v1, …), played against
+   * uniform random at step 0 and after the last step only: out-of-distribution transfer.
+   */
+  finalGames: z.array(z.string().min(1)).optional(),
 });
 
 /** LoRA training (engine/model/lora.ts): the base stays frozen, only the adapter learns. */
@@ -117,6 +122,12 @@ export const trainConfigSchema = z.strictObject({
    * run also "pool:K", one of the last K adapter snapshots per step (rl/adapter-pool.ts).
    */
   opponent: z.string().min(1).default("self"),
+  /**
+   * Per training game id, that game's opponent instead of `opponent` (the same specs, "self"
+   * included; not pool:K): e.g. { "TicTacToe-v0": "minimax", "KuhnPoker-v1-1round": "nash",
+   * "SimpleNegotiation-v1": "heuristic" } trains every game against its strongest reference player.
+   */
+  opponentByGame: z.record(z.string().min(1), z.string().min(1)).optional(),
   /** "compact": short prompts, replies constrained to legal moves. "chat": chat template, free replies, boxed answers. */
   promptMode: z.enum(["compact", "chat"]).default("compact"),
   /** Samples per policy step (docs/training.md, "One policy step" 1). */
@@ -149,11 +160,11 @@ export const trainConfigSchema = z.strictObject({
   /** ORT intra-op threads per session; 0 lets the trainer choose from the core count. */
   threads: z.number().int().min(0).default(0),
   /**
-   * Same seed ⇒ same run, bit for bit: the learner's gradient session runs on one intra-op
-   * thread, because ORT's multi-threaded CPU kernels sum gradients in a varying order (measured:
-   * six runs of one batch on 2 threads gave six different gradients). false trades that for speed.
+   * No longer used; accepted so that run configs saved before still load. Every run is
+   * reproducible at any thread count: same seed ⇒ same run, bit for bit (the learner once needed
+   * one thread for that; docs/training.md, "Learner threads").
    */
-  deterministic: z.boolean().default(true),
+  deterministic: z.boolean().optional(),
 });
 
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
@@ -229,7 +240,7 @@ export const trainPresets: Readonly<Record<string, TrainConfigInput>> = {
     name: "default",
     // The micro model (0.33 M) on the three games' terse compact prompts, two worker-thread
     // actors (bench/train: one ORT thread per actor beats two threads on one batch of a model
-    // this small): ≈ 0.7 s per step of 128 samples with the deterministic (one-thread) learner, so
+    // this small): ≈ 0.7 s per step of 128 samples with a one-thread learner, so
     // 1000 steps and 11 evaluations take ≈ 12–13 minutes. lr 1e-4: at 2e-4 and above TicTacToe settles
     // on a board-blind favourite move before it learns to read the board. Cosine decay and an
     // entropy bonus of 0.3 on Kuhn and negotiation: without them self-play circles Kuhn's mixed

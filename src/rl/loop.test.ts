@@ -90,6 +90,16 @@ describe("train loop", () => {
     expect(strip(await readMetrics(join(root, "k2b")))).toEqual(strip(steps));
   }, 120_000);
 
+  it("the default preset's model on 2 learner threads: the same seed gives the same weights, the same as on 1 thread", async () => {
+    const micro = { ...config, steps: 2, rolloutBatch: 16, envs: 8, model: { ...config.model, preset: "micro", overrides: {} }, optim: { ...config.optim, microBatch: 16 }, eval: { ...config.eval, every: 0 } };
+    const a = await train({ ...micro, threads: 2 }, { runDir: join(root, "t2a") });
+    const b = await train({ ...micro, threads: 2 }, { runDir: join(root, "t2b") });
+    const one = await train({ ...micro, threads: 1 }, { runDir: join(root, "t1") });
+    expect(Buffer.from(a.params.data.buffer).equals(Buffer.from(b.params.data.buffer))).toBe(true);
+    expect(Buffer.from(a.params.data.buffer).equals(Buffer.from(one.params.data.buffer))).toBe(true);
+    expect(strip(await readMetrics(join(root, "t2b")))).toEqual(strip(await readMetrics(join(root, "t2a"))));
+  }, 120_000);
+
   it("trains against a fixed reference opponent, and --no-rae keeps the baselines at 0", async () => {
     const fixed = { ...config, steps: 1, opponent: "random", rae: { enabled: false, alpha: 0.95 }, eval: { ...config.eval, every: 0 } };
     await train(fixed, { runDir: join(root, "fixed") });

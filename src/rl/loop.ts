@@ -13,7 +13,8 @@
  *   4. sync      weights are shared in place with the in-thread generator (one Params buffer);
  *                worker actors copy them from a shared mirror before their next collect; version = t
  *   5. log       one metrics line; a few transcripts
- *   6. evaluate  every k steps (and at step 0 and the last step): fixed opponents, Kuhn exploitability
+ *   6. evaluate  every k steps (and at step 0 and the last step): fixed opponents, Kuhn exploitability;
+ *                at step 0 and the last step also the out-of-distribution games (final-games.ts)
  *   7. save      every n steps (and the last): weights + optimiser + {step, RAE} in step-t/
  *
  * Stopping: when `options.signal` is aborted (Ctrl-C), the step under way finishes (its metrics,
@@ -38,6 +39,7 @@ import { type ActorOptions, collectRollout } from "./actor.js";
 import { actorOptions } from "./actor-options.js";
 import { learningRateAt, type TrainConfig } from "./config.js";
 import { evaluate, type EvalReport, type Matchup } from "./eval.js";
+import { finalMatchups, playsFinalGames } from "./final-games.js";
 import { learnStep, type LearnerStats } from "./learner.js";
 import { saveLoraCheckpoint } from "./lora-run.js";
 import { POOL_FILE } from "./adapter-pool.js";
@@ -47,6 +49,7 @@ import { startHeartbeat, type HeartbeatWriter } from "./heartbeat.js";
 import { openRun, openSessions, type RunPlace, type RunSessions, type RunState, type TrainerState } from "./run-setup.js";
 import { appendMetrics, checkpointName, createRunDir, writeTranscript } from "./run-dir.js";
 import { checkpointFiles } from "./run-tokenizer.js";
+import { meanThinkingTokens } from "./thinking.js";
 import type { Rollout } from "./types.js";
 
 export type { TrainerState } from "./run-setup.js";
@@ -64,6 +67,8 @@ export interface StepMetrics {
   readonly invalidRate: number;
   /** Mean generated tokens per sample in the batch. */
   readonly replyLength: number;
+  /** Chat mode: mean tokens of reasoning before the answer per sample (thinking.ts). */
+  readonly thinkingLength?: number;
   readonly baselines: Record<string, readonly [number, number]>;
   readonly learner: LearnerStats;
   /** The learning rate of this step's updates (`optim.lrSchedule`). */
@@ -126,7 +131,7 @@ function evalMatchups(games: number, log: (m: string) => void): Matchup[] {
   return out;
 }
 
-function stepMetrics(step: number, rollout: Rollout, kept: number, rae: RaeState, learner: LearnerStats, lr: number, actSeconds: number): StepMetrics {
+function stepMetrics(step: number, rollout: Rollout, kept: number, rae: RaeState, learner: LearnerStats, lr: number, actSeconds: number, thinkingLength?: number): StepMetrics {
   const outcomes: Record<string, [Outcomes, Outcomes]> = {};
   let invalid = 0;
   for (const { result } of rollout.trajectories) {
@@ -144,6 +149,7 @@ function stepMetrics(step: number, rollout: Rollout, kept: number, rae: RaeState
     outcomes,
     invalidRate: rollout.trajectories.length === 0 ? 0 : invalid / rollout.trajectories.length,
     replyLength: rollout.batch.length === 0 ? 0 : batchTokens / rollout.batch.length,
+    ...(thinkingLength === undefined ? {} : { thinkingLength }),
     baselines: { ...rae.baselines },
     learner,
     lr,
@@ -214,7 +220,8 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       sessions.setVersion(step);
       if (lora !== undefined) sessions.pastAdapters?.push(lora.adapter.params.data);
       // 5. log
-      const metrics = stepMetrics(step, rollout, scored.samples.length, rae, learner, lr, rollout.seconds);
+      const thinking = sessions.mode.name === "chat" ? meanThinkingTokens(rollout.batch, (text) => state.tokenizer.encode(text)) : undefined;
+      const metrics = stepMetrics(step, rollout, scored.samples.length, rae, learner, lr, rollout.seconds, thinking);
       appendMetrics(runDir, metrics);
       heartbeat.beat(step);
       hooks.onStep?.(metrics);
@@ -265,10 +272,14 @@ async function recordGames(config: TrainConfig, runDir: string, step: number, ro
 /** Step 6: evaluation of the policy of `step` (its draws from `seed:eval:step`), written as a metrics line. */
 function evaluator(config: TrainConfig, sessions: RunSessions, runDir: string, hooks: TrainHooks, log: (m: string) => void): (step: number) => Promise<EvalMetrics> {
   const matchups = config.eval.every > 0 ? evalMatchups(config.eval.games, log) : [];
+  const ood = config.eval.every > 0 ? finalMatchups(config) : [];
   const kuhn = config.eval.every > 0 && config.eval.kuhn ? getGame("KuhnPoker-v1-1round") : undefined;
   return async (step) => {
     const report = await evaluate(
-      { policy: sessions.evalPolicy, mode: sessions.mode, maxNewTokens: config.maxNewTokens, envs: config.envs, matchups, ...(kuhn === undefined ? {} : { kuhn }) },
+      {
+        policy: sessions.evalPolicy, mode: sessions.mode, maxNewTokens: config.maxNewTokens, envs: config.envs,
+        matchups: playsFinalGames(step, config.steps) ? [...matchups, ...ood] : matchups, ...(kuhn === undefined ? {} : { kuhn }),
+      },
       createRng(`${config.seed}:eval:${step}`),
     );
     const metrics: EvalMetrics = { kind: "eval", step, ...report };

@@ -73,6 +73,11 @@ export interface RunState {
   readonly tokenizer: Tokenizer;
 }
 
+/** ORT threads per session for a `threads` setting: 0 means the core count, at most 4. */
+export function trainerThreads(threads: number): number {
+  return threads > 0 ? threads : Math.max(1, Math.min(availableParallelism(), 4));
+}
+
 /** Checks the config and the run directory, then loads or builds the run's state; see the file comment. */
 export async function openRun(config: TrainConfig, place: RunPlace, log: (message: string) => void): Promise<RunState> {
   const { runDir } = place;
@@ -133,8 +138,8 @@ export interface RunSessions {
   readonly policy: Policy;
   readonly evalPolicy: Policy;
   readonly mode: PromptMode;
-  /** The training opponent; undefined for self-play. */
-  readonly opponent: ((gameId: string) => Agent) | undefined;
+  /** The training opponent per game id (undefined there: self-play in that game); undefined for self-play. */
+  readonly opponent: ((gameId: string) => Agent | undefined) | undefined;
   /** pool:K: the past adapters the opponent plays (adapter-pool.ts). */
   readonly pastAdapters: AdapterPool | undefined;
   /** Worker-thread actors (actors > 1) and the shared buffer they read the weights from. */
@@ -147,7 +152,7 @@ export interface RunSessions {
 /** Opens the sessions of a run over its state; see the file comment. */
 export async function openSessions(config: TrainConfig, run: RunState, place: RunPlace, log: (message: string) => void): Promise<RunSessions> {
   const { modelConfig, params, lora, tokenizer } = run;
-  const threads = config.threads > 0 ? config.threads : Math.max(1, Math.min(availableParallelism(), 4));
+  const threads = trainerThreads(config.threads);
   // A bad opponent spec fails here, before any worker or session starts.
   const poolK = parsePoolSpec(config.opponent);
   if (poolK !== undefined && lora === undefined) throw new Error(`opponent: ${config.opponent} plays past adapter snapshots and needs a LoRA run (lora.r, --lora R)`);
@@ -172,8 +177,9 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
     const adapter = lora === undefined ? {} : { adapter: lora.adapter };
     const generator = await Generator.create(modelConfig, params, tokenizer, { threads, ...adapter });
     opened.push(() => generator.release());
-    // Gradients summed by several ORT threads differ from run to run in the last bits (see config).
-    const runner = new LossRunner(modelConfig, params, { threads: config.deterministic ? 1 : threads, ...adapter });
+    // The learner's gradients are the same bits at any thread count (the embedding gradient's
+    // scatter is ordered; docs/training.md, "Learner threads"), so it gets every thread.
+    const runner = new LossRunner(modelConfig, params, { threads, ...adapter });
     opened.push(() => runner.release());
     let version = run.startStep;
     const common = { generator, runner, tokenizer, topP: config.topP, version: () => version, microBatch: config.optim.microBatch };

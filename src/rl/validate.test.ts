@@ -13,6 +13,10 @@ describe("checkTrainConfig: every name before anything starts", () => {
   it("accepts the presets' own configs", async () => {
     await expect(checkTrainConfig(parseTrainConfig({ model: { preset: "micro" } }))).resolves.toBeUndefined();
     await expect(checkTrainConfig(parseTrainConfig({ opponent: "optimal", games: [{ id: "TicTacToe-v0" }, { id: "KuhnPoker-v1-1round" }] }))).resolves.toBeUndefined();
+    // A per-game opponent map over the three training games, with one game left to self-play.
+    await expect(checkTrainConfig(parseTrainConfig({ opponentByGame: { "TicTacToe-v0": "minimax", "KuhnPoker-v1": "nash" } }))).resolves.toBeUndefined();
+    await expect(checkTrainConfig(parseTrainConfig({ opponent: "optimal", opponentByGame: { "SimpleNegotiation-v1": "heuristic" } }))).resolves.toBeUndefined();
+    await expect(checkTrainConfig(parseTrainConfig({ eval: { finalGames: ["ConnectFour-v0", "Nim-v0", "Snake-v0:reference"] } }))).resolves.toBeUndefined();
   });
 
   it("names the key and what was expected", async () => {
@@ -30,6 +34,16 @@ describe("checkTrainConfig: every name before anything starts", () => {
       [{ model: { preset: "micro", tokenizer: root } }, /^model\.tokenizer: expected "byte", "qwen3", "model" or a directory with tokenizer\.json/],
       [{ model: { preset: null, dir: root, tokenizer: "model" } }, /^model\.dir \(--model\) .*: has no config\.json/],
       [{ actors: 9, rolloutBatch: 8 }, /^actors \(9\) must not exceed rolloutBatch \(8\)$/],
+      [{ opponentByGame: { "TicTacToe-v0": "nash" } }, /^opponentByGame\.TicTacToe-v0: No reference agent "nash" for TicTacToe-v0/],
+      [{ opponentByGame: { "Nim-v0": "optimal" } }, /^opponentByGame: "Nim-v0" is not a training game; expected one of: TicTacToe-v0, KuhnPoker-v1, SimpleNegotiation-v1$/],
+      [{ opponentByGame: { "TicTacToe-v0": "pool:2" } }, /^opponentByGame\.TicTacToe-v0: pool:K is a whole-run opponent/],
+      [{ opponentByGame: { "TicTacToe-v0": "wizard" } }, /^opponentByGame\.TicTacToe-v0: Unknown policy "wizard"/],
+      // optimal has no negotiation player, but negotiation's own opponent covers it; Kuhn's does not.
+      [{ opponent: "optimal", opponentByGame: { "KuhnPoker-v1": "heuristic" } }, /^opponentByGame\.KuhnPoker-v1: No reference agent "heuristic" for KuhnPoker-v1/],
+      [{ eval: { finalGames: ["Nim-v0", "Chess-v0"] } }, /^eval\.finalGames: Unknown game "Chess-v0"/],
+      [{ eval: { finalGames: ["Nim-v0", "Nim-v0"] } }, /^eval\.finalGames: Nim-v0 is listed twice$/],
+      [{ eval: { finalGames: ["TicTacToe-v0"] } }, /^eval\.finalGames: TicTacToe-v0 is a training game \(the regular evaluation plays those\)/],
+      [{ games: [{ id: "Nim-v0" }], eval: { finalGames: ["Nim-v0"] } }, /^eval\.finalGames: Nim-v0 is a training game of this run/],
     ];
     const wrong: string[] = [];
     for (const [input, message] of bad) {

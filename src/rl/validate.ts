@@ -1,6 +1,6 @@
 /**
  * Every name a training config holds, checked before `train` creates a file, a worker thread or an
- * onnxruntime session: game ids, the opponent spec (and that it plays every training game), the
+ * onnxruntime session: game ids, the opponent specs (and that each plays the games it faces), the
  * model preset, its shape overrides, the checkpoint directory and the tokenizer.
  *
  * Why up front: the same checks made later fail inside worker threads, where an exception thrown
@@ -16,12 +16,12 @@ import { type BaseDtype, baseBytes } from "../engine/weights/half.js";
 import { checkModelDir } from "../engine/weights/model-dir.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { tokenizerDirOf } from "../engine/tokenizer/load.js";
-import { referenceAgentFor } from "../policy/policy-spec.js";
 import { getGame } from "../games/registry.js";
 import type { TrainConfig } from "./config.js";
 import { parsePoolSpec } from "./adapter-pool.js";
 import { chooseBaseDtype } from "./lora-run.js";
-import { parseOpponentSpec } from "./opponent.js";
+import { checkOpponentSpecs } from "./opponent.js";
+import { checkFinalGames } from "./final-games.js";
 
 /** The keys of ModelConfig that `model.overrides` may set (numbers only). */
 const OVERRIDABLE: readonly (keyof ModelConfig)[] = [
@@ -66,24 +66,11 @@ function checkGames(config: TrainConfig): void {
 }
 
 async function checkOpponent(config: TrainConfig): Promise<void> {
-  if (config.opponent === "self") return;
   if (parsePoolSpec(config.opponent) !== undefined) {
     if (config.lora === null) throw new Error(`opponent: ${config.opponent} plays past adapter snapshots and needs a LoRA run (lora.r, --lora R)`);
     if (config.actors > 1) throw new Error(`opponent: ${config.opponent} (past adapters) needs actors = 1; worker-thread actors play fixed opponents only`);
-    return;
   }
-  const spec = parseOpponentSpec(config.opponent);
-  if (spec.kind === "checkpoint") {
-    await checkModelDir(spec.dir, "opponent");
-    return;
-  }
-  for (const g of config.games) {
-    try {
-      referenceAgentFor(spec.name, g.id);
-    } catch (e) {
-      throw new Error(`opponent: ${(e as Error).message}`, { cause: e });
-    }
-  }
+  for (const { key, dir } of checkOpponentSpecs(config)) await checkModelDir(dir, key);
 }
 
 function checkTokenizer(config: TrainConfig, shape: ModelConfig | undefined): void {
@@ -142,4 +129,5 @@ export async function checkTrainConfig(config: TrainConfig, opts: { readonly res
   }
   checkTokenizer(config, shape);
   await checkOpponent(config);
+  checkFinalGames(config);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EVAL_MATCHUPS } from "../rl/loop.js";
-import { aggregateMarkdown, aggregateResults, curvesCsv, DEFAULT_TARGETS, evalValues, finalMetricNames, runResultOf } from "./aggregate.js";
+import { aggregateMarkdown, aggregateResults, curvesCsv, DEFAULT_TARGETS, evalValues, finalMetricNames, formatValue, OOD_GAIN, OOD_MEAN_WIN, runResultOf } from "./aggregate.js";
 
 /** An evaluation line as the trainer writes it, with only the fields the aggregate reads. */
 function evalLine(step: number, tttNonLoss: number, exploitability: number) {
@@ -84,6 +84,38 @@ describe("sweep aggregate against hand-computed values", () => {
     const names = finalMetricNames(EVAL_MATCHUPS);
     expect(DEFAULT_TARGETS.filter((t) => !names.includes(t.metric))).toEqual([]);
     expect(Object.keys(evalValues(evalLine(1, 0.5, 0.2) as never)).filter((k) => !names.includes(k))).toEqual([]);
+  });
+
+  it("out-of-distribution games: each matchup's numbers, and their mean win rate (tolerance 1e-12)", () => {
+    const rate = (r: number) => ({ rate: r, low: r, high: r });
+    const matchup = (gameId: string, opponent: string, win: number) => ({ gameId, opponent, rates: { games: 10, win: rate(win), draw: rate(0), loss: rate(1 - win), nonLoss: rate(win) }, invalid: 0, meanReturn: 2 * win - 1 });
+    const e = { matchups: [matchup("TicTacToe-v0", "random", 0.9), matchup("ConnectFour-v0", "random", 0.6), matchup("Nim-v0", "random", 0.3), matchup("PigDice-v1", "random", 0.45)] };
+    const values = evalValues(e as never);
+    expect(values["ConnectFour-v0 vs random: win"]).toBe(0.6);
+    // Training games do not count: (0.6 + 0.3 + 0.45) / 3.
+    expect(values[OOD_MEAN_WIN]).toBeCloseTo(0.45, 12);
+    expect(evalValues(evalLine(1, 0.5, 0.2) as never)[OOD_MEAN_WIN]).toBeUndefined();
+    const names = finalMetricNames([...EVAL_MATCHUPS, { gameId: "ConnectFour-v0", opponent: "random" }, { gameId: "Nim-v0", opponent: "random" }, { gameId: "PigDice-v1", opponent: "random" }]);
+    expect(Object.keys(values).filter((k) => !names.includes(k))).toEqual([]);
+    expect(finalMetricNames(EVAL_MATCHUPS)).not.toContain(OOD_MEAN_WIN);
+    expect(formatValue(OOD_MEAN_WIN, 0.45)).toBe("45.0%");
+  });
+
+  it("out-of-distribution transfer: each run's final mean win minus its step-0 mean win (tolerance 1e-12)", () => {
+    const rate = (r: number) => ({ rate: r, low: r, high: r });
+    const nim = (step: number, win: number) => ({ kind: "eval", step, matchups: [{ gameId: "Nim-v0", opponent: "random", rates: { games: 10, win: rate(win), draw: rate(0), loss: rate(1 - win), nonLoss: rate(win) }, invalid: 0, meanReturn: 0 }] });
+    expect(runResultOf(0, 4, true, [nim(0, 0.5), nim(4, 0.7)]).final[OOD_GAIN]).toBeCloseTo(0.2, 12);
+    // Without a step-0 evaluation (a run resumed from elsewhere) there is no change to report.
+    expect(runResultOf(0, 4, true, [nim(4, 0.7)]).final[OOD_GAIN]).toBeUndefined();
+    expect(finalMetricNames([{ gameId: "Nim-v0", opponent: "random" }])).toContain(OOD_GAIN);
+    expect(formatValue(OOD_GAIN, -0.05)).toBe("-5.0%");
+  });
+
+  it("the collapse signature: thinking length joins the training curves when chat runs report it", () => {
+    const r = runResultOf(0, 2, true, [{ ...stepLine(1, 40), thinkingLength: 30 }, { ...stepLine(2, 12), thinkingLength: 2 }]);
+    expect([...(r.curves["training: thinking length"]?.entries() ?? [])]).toEqual([[1, 30], [2, 2]]);
+    expect(r.curves["training: entropy"]?.get(2)).toBe(1);
+    expect(runResultOf(0, 1, true, [stepLine(1, 3)]).curves["training: thinking length"]).toBeUndefined();
   });
 
   it("renders the tables and the curves CSV", () => {

@@ -1,7 +1,8 @@
 /**
  * A sweep's aggregate: per config, over its finished seeds,
  *
- * - each final metric (the evaluation after the last step): mean, sd and 95% t-interval (stats.ts);
+ * - each final metric (the evaluation after the last step): mean, sd and 95% t-interval (stats.ts),
+ *   the out-of-distribution games (`eval.finalGames`) and their mean win rate among them;
  * - each target: how many seeds meet it ("9/10");
  * - learning curves: per metric and step, median and interquartile band. Evaluation metrics at
  *   their evaluation steps; training metrics (reply length, invalid rate, entropy, …) first
@@ -13,6 +14,8 @@
  *
  * Written as aggregate.json, aggregate.md (tables) and curves.csv in the sweep directory.
  */
+import { getVariant } from "../games/registry.js";
+import { FINAL_GAMES_OPPONENT } from "../rl/final-games.js";
 import type { EvalMetrics, StepMetrics } from "../rl/loop.js";
 import { latestCheckpoint, readMetrics } from "../rl/run-dir.js";
 import type { SweepCell, SweepPlan, Target } from "./grid.js";
@@ -30,21 +33,44 @@ export const DEFAULT_TARGETS: readonly Target[] = [
   { metric: "SimpleNegotiation-v1 vs random: win", op: ">", value: 0.6, label: "Negotiation win vs random > 60%" },
 ];
 
+/**
+ * The mean win rate vs random over the out-of-distribution games a run evaluated
+ * (`eval.finalGames`: evaluation-split games it never trained on), SPIRAL's transfer summary.
+ */
+export const OOD_MEAN_WIN = "out-of-distribution vs random: mean win";
+/** Per run, the final mean win over the unseen games minus the untrained policy's (step 0): transfer. */
+export const OOD_GAIN = "out-of-distribution vs random: mean win, change since step 0";
+
 /** Columns of the headline table, when the runs have them. */
-const HEADLINE = [
+export const HEADLINE = [
   "TicTacToe-v0 vs random: non-loss",
   "TicTacToe-v0 vs minimax: non-loss",
   "KuhnPoker-v1-1round vs random: win",
   "KuhnPoker-v1-1round: exploitability",
   "SimpleNegotiation-v1 vs random: win",
   "SimpleNegotiation-v1 vs heuristic: win",
+  OOD_MEAN_WIN,
+  OOD_GAIN,
 ];
 
 const MATCHUP_METRICS = ["win", "draw", "non-loss", "invalid", "mean return"] as const;
 
+function isOutOfDistribution(m: { readonly gameId: string; readonly opponent: string }): boolean {
+  if (m.opponent !== FINAL_GAMES_OPPONENT) return false;
+  try {
+    return getVariant(m.gameId).split === "evaluation";
+  } catch {
+    return false; // a game this build does not know (metrics of another version): not counted
+  }
+}
+
 /** Every final metric name an evaluation of `matchups` can report (targets must name one). */
 export function finalMetricNames(matchups: readonly { readonly gameId: string; readonly opponent: string }[]): string[] {
-  return [...matchups.flatMap((m) => MATCHUP_METRICS.map((k) => `${m.gameId} vs ${m.opponent}: ${k}`)), "KuhnPoker-v1-1round: exploitability"];
+  return [
+    ...matchups.flatMap((m) => MATCHUP_METRICS.map((k) => `${m.gameId} vs ${m.opponent}: ${k}`)),
+    "KuhnPoker-v1-1round: exploitability",
+    ...(matchups.some(isOutOfDistribution) ? [OOD_MEAN_WIN, OOD_GAIN] : []),
+  ];
 }
 
 /** The named numbers of one evaluation. */
@@ -59,13 +85,16 @@ export function evalValues(e: Pick<EvalMetrics, "matchups" | "kuhn">): Record<st
     out[`${at}: mean return`] = m.meanReturn;
   }
   if (e.kuhn !== undefined) out["KuhnPoker-v1-1round: exploitability"] = e.kuhn.exploitability;
+  const ood = e.matchups.filter(isOutOfDistribution);
+  if (ood.length > 0) out[OOD_MEAN_WIN] = ood.reduce((a, m) => a + m.rates.win.rate, 0) / ood.length;
   return out;
 }
 
 /** The named training numbers of one policy step: the collapse signature among them. */
-export function stepValues(m: Pick<StepMetrics, "replyLength" | "invalidRate" | "kept" | "samples" | "learner">): Record<string, number> {
+export function stepValues(m: Pick<StepMetrics, "replyLength" | "thinkingLength" | "invalidRate" | "kept" | "samples" | "learner">): Record<string, number> {
   return {
     "training: reply length": m.replyLength,
+    ...(m.thinkingLength === undefined ? {} : { "training: thinking length": m.thinkingLength }),
     "training: invalid rate": m.invalidRate,
     "training: entropy": m.learner.entropy,
     "training: approx KL": m.learner.approxKl,
@@ -110,6 +139,9 @@ export function runResultOf(seed: number, steps: number, finished: boolean, reco
     }
   }
   for (const [k, at] of Object.entries(sums)) for (const [step, s] of at) addPoint(curves, k, step, s.sum / s.n);
+  const before = curves[OOD_MEAN_WIN]?.get(0);
+  const after = final[OOD_MEAN_WIN];
+  if (before !== undefined && after !== undefined && steps > 0) final = { ...final, [OOD_GAIN]: after - before };
   return { seed, finished, final, curves };
 }
 
@@ -263,7 +295,7 @@ export async function aggregateSweep(plan: SweepPlan): Promise<SweepAggregate> {
 }
 
 function isRate(metric: string): boolean {
-  return /: (win|draw|non-loss|invalid)$|invalid rate$|kept share$/.test(metric);
+  return /: (win|draw|non-loss|invalid|mean win|mean win, change since step 0)$|invalid rate$|kept share$/.test(metric);
 }
 
 /** A metric's value as the tables print it: rates in percent, the rest to 3 decimals. */

@@ -42,7 +42,7 @@ describe("sweep grid from flags", () => {
     expect(() => plan(["optim.lr=fast"])).toThrow(/vary optim\.lr: expected a number; got "fast"/);
     expect(() => plan(["optim.lr=-1"])).toThrow(/config optim\.lr=-1: invalid train config: optim\.lr/);
     // Values the schema accepts but a run would only reject later.
-    expect(() => plan(["opponent=minimax"])).toThrow(/opponent=minimax: No reference agent "minimax" for KuhnPoker-v1-1round/);
+    expect(() => plan(["opponent=minimax"])).toThrow(/opponent=minimax: opponent: No reference agent "minimax" for KuhnPoker-v1-1round/);
     expect(() => plan(["opponent=perfect"])).toThrow(/opponent=perfect: opponent: Unknown policy "perfect"/);
     expect(() => plan(["init=huge"])).toThrow(/init=huge: Unknown model preset "huge"/);
     expect(() => plan(["seed=1,2"])).toThrow(/vary seed: a sweep sets seed itself \(use seeds\)/);

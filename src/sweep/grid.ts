@@ -13,10 +13,11 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { modelPreset } from "../engine/model/presets.js";
-import { parsePolicySpec, referenceAgentFor } from "../policy/policy-spec.js";
 import { getGame } from "../games/registry.js";
 import { mergeConfig, parseGamesFlag, parseTrainConfig, trainPresets, type TrainConfig } from "../rl/config.js";
 import { EVAL_MATCHUPS } from "../rl/loop.js";
+import { checkFinalGames, finalGameMatchups } from "../rl/final-games.js";
+import { checkOpponentSpecs } from "../rl/opponent.js";
 import { finalMetricNames } from "./aggregate.js";
 
 const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
@@ -196,19 +197,11 @@ function seedList(seeds: Grid["seeds"]): number[] {
   return list;
 }
 
-/** Checks what the schema cannot: game ids, the opponent against every training game, the model preset. */
+/** Checks what the schema cannot: game ids, the opponents against the games they face, the model preset, the final games. */
 function checkRunnable(config: TrainConfig): void {
   for (const g of config.games) getGame(g.id);
-  if (config.opponent !== "self") {
-    let spec;
-    try {
-      spec = parsePolicySpec(config.opponent);
-    } catch (e) {
-      throw new Error(`opponent: ${(e as Error).message}; or "self" for self-play`, { cause: e });
-    }
-    if (spec.kind === "openai") throw new Error(`opponent: an openai: endpoint cannot be a training opponent; got "${config.opponent}"`);
-    if (spec.kind === "reference") for (const g of config.games) referenceAgentFor(spec.name, g.id);
-  }
+  checkOpponentSpecs(config);
+  checkFinalGames(config);
   if (config.model.dir === null && config.model.preset !== null) modelPreset(config.model.preset);
 }
 
@@ -263,10 +256,6 @@ export function planSweep(grid: Grid, defaultName: string): SweepPlan {
     return { name: configName, overrides: rest };
   });
 
-  const metrics = finalMetricNames(EVAL_MATCHUPS);
-  for (const [i, t] of (grid.targets ?? []).entries()) {
-    if (!metrics.includes(t.metric)) throw new Error(`invalid sweep grid: targets[${i}].metric: no final metric "${t.metric}"; expected one of: ${metrics.join(", ")}`);
-  }
   const seeds = seedList(grid.seeds);
   const dir = join(grid.out, name);
   const cells: SweepCell[] = [];
@@ -294,6 +283,10 @@ export function planSweep(grid: Grid, defaultName: string): SweepPlan {
       });
       cells.push({ name: cellName, settings, runs });
     }
+  }
+  const metrics = [...new Set(cells.flatMap((c) => c.runs.flatMap((r) => finalMetricNames([...EVAL_MATCHUPS, ...finalGameMatchups(r.config)]))))];
+  for (const [i, t] of (grid.targets ?? []).entries()) {
+    if (!metrics.includes(t.metric)) throw new Error(`invalid sweep grid: targets[${i}].metric: no final metric "${t.metric}"; expected one of: ${metrics.join(", ")}`);
   }
   return { name, dir, grid, seeds, cells };
 }

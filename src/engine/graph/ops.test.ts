@@ -98,6 +98,21 @@ const cases: GradCase[] = [
     build: (g, a) => op.gather(g, x(a, 0), x(a, 1)),
   },
   {
+    name: "Gather rank-1 ids, repeated",
+    inputs: [{ name: "w", shape: [5, 3] }, { name: "ids", shape: [4], dtype: "int64", values: [3, 3, 0, 3] }],
+    build: (g, a) => op.gather(g, x(a, 0), x(a, 1)),
+  },
+  {
+    name: "Gather from a vector",
+    inputs: [{ name: "w", shape: [5] }, { name: "ids", shape: [2, 2], dtype: "int64", values: [1, 4, 1, 0] }],
+    build: (g, a) => op.gather(g, x(a, 0), x(a, 1)),
+  },
+  {
+    name: "gatherDistinct",
+    inputs: [{ name: "w", shape: [5, 3] }, { name: "ids", shape: [3], dtype: "int64", values: [4, 0, 2] }],
+    build: (g, a) => op.gatherDistinct(g, x(a, 0), x(a, 1)),
+  },
+  {
     name: "GatherElements",
     inputs: [{ name: "a", shape: [2, 4] }, { name: "i", shape: [2, 3], dtype: "int64", values: [0, 3, 3, 2, 1, 0] }],
     build: (g, a) => op.gatherElements(g, x(a, 0), x(a, 1), 1),

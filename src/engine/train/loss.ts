@@ -131,7 +131,7 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
   const scoreIndex = g.input(n.scoreIndex, "int64", ["N"]);
   const pick = (t: Tensor): Tensor => op.gather(g, op.flatten2d(g, op.slice(g, t, [1], [op.TO_END], [1])), scoreIndex);
   const pick1 = (t: Tensor): Tensor => op.squeeze(g, pick(op.unsqueeze(g, t, [-1])), [-1]);
-  const hs = op.gather(g, op.flatten2d(g, op.slice(g, hidden, [0], [-1], [1])), scoreIndex); // [N, C]
+  const hs = op.gatherDistinct(g, op.flatten2d(g, op.slice(g, hidden, [0], [-1], [1])), scoreIndex); // [N, C]
   const target = pick1(tokens); // [N]
   const z = op.div(g, lmHead(g, config, params, hs), temperature); // [N, V]
   const lsFull = op.logSoftmax(g, z, -1); // [N, V]

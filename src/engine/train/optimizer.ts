@@ -38,6 +38,15 @@ export interface AdamWState {
   v: Float32Array;
 }
 
+/** What update t needs besides the hyper-parameters: lr/(1 − β1ᵗ), 1/√(1 − β2ᵗ), 1 − lr·λ. */
+export interface AdamWScalars {
+  /** The step these belong to (1-based). */
+  readonly step: number;
+  readonly stepSize: number;
+  readonly invSqrtBc2: number;
+  readonly decay: number;
+}
+
 function checkHyper(h: AdamWHyper): void {
   const bad = (what: string, got: number) => {
     throw new Error(`AdamW: ${what}; got ${got}`);
@@ -88,17 +97,32 @@ export class AdamW {
     return { step: this.t, m: this.m, v: this.v };
   }
 
+  /**
+   * The scalars of the next update (step t + 1) at learning rate `lr`, computed in float64. The
+   * loop below and the graph (optimizer-graph.ts) both use them, so the bias correction is written once.
+   */
+  nextScalars(lr: number = this.hyper.lr): AdamWScalars {
+    if (!(lr >= 0 && Number.isFinite(lr))) throw new Error(`AdamW.step: lr must be a finite number ≥ 0; got ${lr}`);
+    const { beta1, beta2, weightDecay } = this.hyper;
+    const t = this.t + 1;
+    return { step: t, stepSize: lr / (1 - beta1 ** t), invSqrtBc2: 1 / Math.sqrt(1 - beta2 ** t), decay: 1 - lr * weightDecay };
+  }
+
+  /** Counts an update another kernel (the graph in optimizer-graph.ts) made to the live moments. */
+  recordStep(scalars: AdamWScalars): void {
+    if (scalars.step !== this.t + 1) throw new Error(`AdamW.recordStep: expected the scalars of step ${this.t + 1}; got step ${scalars.step}`);
+    this.t = scalars.step;
+  }
+
   /** One update of params in place; `lr` overrides the constructor's (for schedules). */
   step(params: Float32Array, grads: Float32Array, lr: number = this.hyper.lr): void {
     if (params.length !== this.size || grads.length !== this.size) {
       throw new Error(`AdamW.step: expected params and grads of length ${this.size}; got ${params.length} and ${grads.length}`);
     }
-    if (!(lr >= 0 && Number.isFinite(lr))) throw new Error(`AdamW.step: lr must be a finite number ≥ 0; got ${lr}`);
-    const { beta1, beta2, eps, weightDecay } = this.hyper;
-    this.t += 1;
-    const stepSize = lr / (1 - beta1 ** this.t);
-    const invSqrtBc2 = 1 / Math.sqrt(1 - beta2 ** this.t);
-    const decay = 1 - lr * weightDecay;
+    const scalars = this.nextScalars(lr);
+    const { stepSize, invSqrtBc2, decay } = scalars;
+    const { beta1, beta2, eps } = this.hyper;
+    this.t = scalars.step;
     const oneMinusB1 = 1 - beta1;
     const oneMinusB2 = 1 - beta2;
     const m = this.m;

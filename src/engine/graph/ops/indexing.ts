@@ -4,7 +4,8 @@
  * ConstantOfShape, Range and Trilu used for masks.
  */
 import { type Dim, type DType, type Graph, type Tensor, attr, shapeToString } from "../builder.js";
-import { shapeOf, unsqueeze } from "./shape.js";
+import { flatten2d } from "./linalg.js";
+import { expandLike, shapeOf, squeeze, unsqueeze } from "./shape.js";
 import { type VjpRule, inputOf, intAttr } from "./vjp.js";
 
 /** Zeros with the runtime shape of `like`. */
@@ -19,15 +20,36 @@ export function gather(g: Graph, data: Tensor, indices: Tensor): Tensor {
   return g.op1("Gather", [data, indices], { axis: attr.int(0) }, { dtype: data.dtype, shape: [...indices.shape, ...data.shape.slice(1)] });
 }
 
-// forward: y = Gather(data, idx, axis=0)  ⇒  d_data = ScatterND(zeros, idx[..., None], dy, add)
-// (repeated ids, e.g. one token occurring twice, sum their rows)
+/**
+ * `gather` for indices the caller knows to be distinct (rows picked by position): its gradient is
+ * the parallel ScatterND, which is deterministic when no two updates meet.
+ */
+export function gatherDistinct(g: Graph, data: Tensor, indices: Tensor): Tensor {
+  const y = gather(g, data, indices);
+  return g.setCustomVjp(y, [data], (g2, dy, wants) => [wants[0] ? scatterNDAdd(g2, zerosLike(g2, data), unsqueeze(g2, indices, [-1]), dy) : undefined]);
+}
+
+// forward: y = Gather(data, idx, axis=0)  ⇒  d_data[i] = Σ over positions r with idx[r] = i of dy[r]
+// (an embedding's rows, one token occurring many times). Written as ScatterElements(add) with the
+// ids broadcast along each row, not ScatterND(add): onnxruntime's ScatterND splits the rows over
+// its threads and sums repeated ids in a varying order (two threads, one batch, 16 runs: the
+// embedding gradient differed between runs; every other gradient was identical), while
+// ScatterElements adds in index order on one thread, the same sum bit for bit as one-thread
+// ScatterND and the same on every run.
 const gatherVjp: VjpRule = (g, node, dy) => {
   const d = dy[0];
   if (!d) return [undefined, undefined];
   if (intAttr(node, "axis", 0) !== 0) throw new Error("Gather gradient: only axis 0 is supported");
   const data = inputOf(node, 0);
   const idx = inputOf(node, 1);
-  return [scatterNDAdd(g, zerosLike(g, data), unsqueeze(g, idx, [-1]), d), undefined];
+  if (data.shape.length === 1) {
+    const flat = flatten2d(g, unsqueeze(g, idx, [-1]));
+    return [scatterElementsAdd(g, zerosLike(g, data), squeeze(g, flat, [-1]), squeeze(g, flatten2d(g, unsqueeze(g, d, [-1])), [-1]), 0), undefined];
+  }
+  if (data.shape.length !== 2) throw new Error(`Gather gradient: data must be rank 1 or 2; got ${shapeToString(data.shape)}`);
+  const rows = idx.shape.length === 1 ? d : flatten2d(g, d); // [n, C]
+  const ids = expandLike(g, idx.shape.length === 1 ? unsqueeze(g, idx, [-1]) : flatten2d(g, unsqueeze(g, idx, [-1])), rows); // [n, C]
+  return [scatterElementsAdd(g, zerosLike(g, data), ids, rows, 0), undefined];
 };
 
 /** data[..., idx[...], ...] along `axis`, idx having data's rank. */

@@ -218,7 +218,7 @@ export interface TrainProgressOptions {
 }
 
 export interface TrainProgress {
-  readonly hooks: Required<TrainHooks>;
+  readonly hooks: Required<Omit<TrainHooks, "onRollout">>;
   /** Evaluations seen so far, in order. */
   readonly evals: readonly EvalMetrics[];
   /** A line of text above the progress line (or a plain line). */

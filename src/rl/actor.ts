@@ -211,7 +211,8 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
           gameId: g.game.info.id, seat: p.seat, actorId, gameIndex: g.gameIndex, turn: p.observation.turn,
           promptIds: res.promptIds, generatedIds: res.generatedIds, logprobs: res.logprobs,
           ...(res.allowedIds === undefined ? {} : { allowedIds: res.allowedIds }),
-          policyVersion: options.policy.version, text: res.text,
+          policyVersion: res.policyVersion ?? options.policy.version, text: res.text,
+          ...(res.untrainable === undefined ? {} : { untrainable: res.untrainable }),
         });
         const extracted = options.mode.extract(res.text, p.observation);
         raw = res.text;

@@ -19,7 +19,7 @@ import type { WeightUpdate } from "./endpoints.js";
 
 export type PublishedWeights =
   | { readonly kind: "full"; readonly config: ModelConfig; readonly params: Params }
-  | { readonly kind: "lora"; readonly adapter: Adapter; readonly baseModel: string; readonly name: string };
+  | { readonly kind: "lora"; readonly adapter: Adapter; readonly baseModel: string; readonly name: string; readonly reloadBase?: string };
 
 export interface WeightPublisher {
   /** Writes version `version` and returns the update that names it. */
@@ -46,7 +46,7 @@ export function weightPublisher(dir: string, weights: PublishedWeights, keep: nu
       } else {
         await saveAdapter(path, { adapter: weights.adapter, baseModel: weights.baseModel });
         lastBytes = weights.adapter.params.data.byteLength;
-        update = { kind: "lora", version, path, name: weights.name };
+        update = { kind: "lora", version, path, name: weights.name, ...(weights.reloadBase === undefined ? {} : { reloadBase: weights.reloadBase }) };
       }
       for (const entry of await readdir(root).catch(() => [] as string[])) {
         const m = /^v(\d+)$/.exec(entry);

@@ -45,7 +45,11 @@ export interface EndpointSpec {
 /** What the servers should serve after a learner step (see endpoint-sync.ts). */
 export type WeightUpdate =
   | { readonly kind: "full"; readonly version: number; readonly path: string }
-  | { readonly kind: "lora"; readonly version: number; readonly path: string; readonly name: string };
+  | {
+      readonly kind: "lora"; readonly version: number; readonly path: string; readonly name: string;
+      /** A base the servers must first reload from disk (a LoRA run on a preset base), once per contact. */
+      readonly reloadBase?: string;
+    };
 
 export interface EndpointPoolOptions {
   readonly endpoints: readonly EndpointSpec[];
@@ -466,6 +470,7 @@ export class EndpointPool {
         await this.postUpdate(`${e.root}/update_weights_from_disk`, { model_path: u.path, weight_version: String(u.version) });
         e.model = e.baseModel;
       } else {
+        if (e.version === null && u.reloadBase !== undefined) await this.postUpdate(`${e.root}/update_weights_from_disk`, { model_path: u.reloadBase });
         const name = `${u.name}-v${u.version}`;
         const load = { lora_name: name, lora_path: u.path };
         await this.postUpdate(`${e.v1}/load_lora_adapter`, load).catch(async (err: unknown) => {

@@ -7,7 +7,9 @@
  *   2. score     RAE folds every finished game into b[game][seat], advantages, A = 0 dropped (rae.ts)
  *   3. learn     PPO/Dr.GRPO, 2 epochs, micro-batches, grad clip, AdamW (learner.ts)
  *   4. sync      weights are shared in place with the in-thread generator (one Params buffer);
- *                worker actors copy them from a shared mirror before their next collect; version = t
+ *                worker actors copy them from a shared mirror before their next collect; version = t;
+ *                endpoint actors (config `endpoints`) get version t written to disk and reloaded
+ *                (endpoint-run.ts), and with `maxStaleness` K > 0 play up to K steps ahead
  *   5. log       one metrics line; a few transcripts
  *   6. evaluate  every k steps (and at step 0 and the last step): fixed opponents, Kuhn exploitability
  *   7. save      every n steps (and the last): weights + optimiser + {step, RAE} in step-t/
@@ -41,6 +43,7 @@ import { getGame } from "../games/registry.js";
 import { createRng } from "../games/rng.js";
 import { collectRollout, type PromptMode } from "./actor.js";
 import { createActorPool } from "./actor-pool.js";
+import { type EndpointActors, type EndpointStepMetrics, openEndpointActors } from "./endpoint-run.js";
 import { learningRateAt, type TrainConfig } from "./config.js";
 import { evaluate, type EvalReport, type Matchup } from "./eval.js";
 import { learnStep, type LearnerStats } from "./learner.js";
@@ -87,6 +90,8 @@ export interface StepMetrics {
   readonly learnSeconds: number;
   readonly samplesPerSecond: number;
   readonly generatedTokensPerSecond: number;
+  /** Endpoint actors only: staleness, idle times, transport failures, sync cost (endpoint-run.ts). */
+  readonly endpoints?: EndpointStepMetrics;
 }
 
 export interface EvalMetrics extends EvalReport {
@@ -96,6 +101,8 @@ export interface EvalMetrics extends EvalReport {
 
 export interface TrainHooks {
   onStep?(metrics: StepMetrics): void;
+  /** Every step's games and the samples the learner trains on (tests, tools). */
+  onRollout?(step: number, rollout: Rollout): void;
   onEval?(metrics: EvalMetrics): void;
   log?(message: string): void;
 }
@@ -307,6 +314,17 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
     await fixed?.close();
     throw e;
   });
+  // Endpoint actors: every server contacted before the run directory exists (none answering fails the start).
+  const endpoints: EndpointActors | undefined =
+    config.endpoints.length === 0
+      ? undefined
+      : await openEndpointActors(config, { runDir, modelConfig, params, ...(lora === undefined ? {} : { lora }), tokenizer, log }).catch(async (e: unknown) => {
+          await generator.release();
+          await fixed?.close();
+          throw e;
+        });
+  /** Endpoint actors' rollouts by step, started up to maxStaleness steps ahead. */
+  const ahead = new Map<number, Promise<Rollout>>();
   // Gradients summed by several ORT threads differ from run to run in the last bits (see config).
   const runner = new LossRunner(modelConfig, params, { threads: config.deterministic ? 1 : threads, ...adapter });
   let version = startStep;
@@ -346,24 +364,56 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
     if (options.resume !== true) await createRunDir(runDir, config);
     const heartbeat = startHeartbeat(runDir, { step: startStep, totalSteps: config.steps });
     run.heartbeat = heartbeat;
+    await endpoints?.publish(startStep);
     if (startStep === 0 && config.eval.every > 0) await runEval(0);
     const entropyCoefByGame = Object.fromEntries(config.games.flatMap((g) => (g.entropyCoef === undefined ? [] : [[g.id, g.entropyCoef]])));
     for (let step = startStep + 1; step <= config.steps && !stopRequested(); step++) {
       const rng = createRng(`${config.seed}:step:${step}`);
       pastAdapters?.select(step);
-      const rollout =
-        pool === undefined
-          ? await collectRollout(
-              {
-                games, policy, mode, rolloutBatch: config.rolloutBatch, envs: config.envs, maxNewTokens: config.maxNewTokens,
-                ...(opponent === undefined ? {} : { opponent }), ...(config.turnCap === null ? {} : { turnCap: config.turnCap }),
-              },
-              rng.split(),
-            )
-          : await (() => {
-              new Float32Array(shared as SharedArrayBuffer).set(params.data);
-              return pool.collect(Array.from({ length: pool.size }, () => rng.split().state()), config.rolloutBatch, version);
-            })();
+      let rollout: Rollout;
+      let actSeconds: number;
+      let usable: ReturnType<EndpointActors["usable"]> | undefined;
+      let learnerIdle = 0;
+      if (endpoints !== undefined) {
+        // Same streams as the in-process actor: step s's rollout takes the first split of its rng.
+        endpoints.beginStep();
+        for (let s = step; s <= Math.min(config.steps, step + endpoints.maxStaleness); s++) {
+          if (ahead.has(s)) continue;
+          const collecting = collectRollout(
+            {
+              games, policy: endpoints.policy, mode, rolloutBatch: config.rolloutBatch, envs: config.envs, maxNewTokens: config.maxNewTokens,
+              ...(opponent === undefined ? {} : { opponent }), ...(config.turnCap === null ? {} : { turnCap: config.turnCap }),
+            },
+            createRng(`${config.seed}:step:${s}`).split(),
+          );
+          collecting.catch(() => {}); // awaited when its step comes; a run that stops first drops it
+          ahead.set(s, collecting);
+        }
+        rng.split();
+        const waiting = performance.now();
+        const collected = await (ahead.get(step) as Promise<Rollout>);
+        ahead.delete(step);
+        learnerIdle = (performance.now() - waiting) / 1000;
+        usable = endpoints.usable(collected, version);
+        rollout = usable.rollout;
+        actSeconds = endpoints.maxStaleness === 0 ? collected.seconds : learnerIdle;
+      } else {
+        rollout =
+          pool === undefined
+            ? await collectRollout(
+                {
+                  games, policy, mode, rolloutBatch: config.rolloutBatch, envs: config.envs, maxNewTokens: config.maxNewTokens,
+                  ...(opponent === undefined ? {} : { opponent }), ...(config.turnCap === null ? {} : { turnCap: config.turnCap }),
+                },
+                rng.split(),
+              )
+            : await (() => {
+                new Float32Array(shared as SharedArrayBuffer).set(params.data);
+                return pool.collect(Array.from({ length: pool.size }, () => rng.split().state()), config.rolloutBatch, version);
+              })();
+        actSeconds = rollout.seconds;
+      }
+      hooks.onRollout?.(step, rollout);
       const scored = scoreSamples(rae, rollout.trajectories, rollout.batch);
       rae = scored.state;
       const lr = learningRateAt(config.optim, step, config.steps);
@@ -374,12 +424,18 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
           loss: config.optim.loss, ppoEpochs: config.optim.ppoEpochs, clip: config.optim.clip, normalizer: config.maxNewTokens,
           microBatch: config.optim.microBatch, minibatches: config.optim.minibatches, gradClip: config.optim.gradClip,
           temperature: config.temperature, lr, entropyCoef: config.optim.entropyCoef, entropyCoefByGame,
+          ...(endpoints !== undefined && endpoints.maxStaleness > 0 ? { behaviourLogprobs: true } : {}),
         },
         rng.split(),
       );
       version = step;
       if (lora !== undefined) pastAdapters?.push(lora.adapter.params.data);
-      const metrics = stepMetrics(step, rollout, scored.samples.length, rae, learner, lr, rollout.seconds);
+      let endpointStep: EndpointStepMetrics | undefined;
+      if (endpoints !== undefined && usable !== undefined) {
+        await endpoints.publish(step);
+        endpointStep = endpoints.endStep(learnerIdle, usable);
+      }
+      const metrics: StepMetrics = { ...stepMetrics(step, rollout, scored.samples.length, rae, learner, lr, actSeconds), ...(endpointStep === undefined ? {} : { endpoints: endpointStep }) };
       appendMetrics(runDir, metrics);
       heartbeat.beat(step);
       hooks.onStep?.(metrics);
@@ -400,6 +456,8 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       }
     }
   } finally {
+    await endpoints?.close();
+    await Promise.allSettled(ahead.values());
     await pool?.close();
     await fixed?.close();
     await pastAdapters?.close();

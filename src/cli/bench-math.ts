@@ -16,7 +16,7 @@ import { createRng } from "../games/rng.js";
 import { benchMath, MATH_TEMPERATURE, MATH_TOP_P, type GraderSummary, type MathBenchResult } from "../eval/bench-math.js";
 import { GRADERS, type GraderName } from "../eval/math-grade.js";
 import { loadMathSet } from "../eval/math-data.js";
-import { openPolicy, parsePolicySpec } from "../eval/policy-spec.js";
+import { openPolicy, parsePolicySpec } from "../policy/policy-spec.js";
 import { formatTable, interval } from "../eval/report.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
 

@@ -25,7 +25,7 @@ function cli(args: readonly string[]): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "--input-type=module", "-e", `import { runCli } from "./src/cli/main.ts"; await runCli(["node", "spiral", ...${JSON.stringify(args)}]);`],
+      ["--import", "tsx", "--input-type=module", "-e", `import { runCli } from "./src/cli/main.js"; await runCli(["node", "spiral", ...${JSON.stringify(args)}]);`],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";

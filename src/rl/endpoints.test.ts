@@ -22,8 +22,8 @@ import { createRng } from "../games/rng.js";
 import { startServeProcess, type ServeProcess } from "../serve/process.js";
 import { weightPublisher } from "./endpoint-sync.js";
 import { EndpointPool, endpointUrls } from "./endpoints.js";
-import type { PolicyRequest } from "./policy.js";
-import { chatMode, compactMode } from "./prompt-mode.js";
+import type { PolicyRequest } from "../policy/policy.js";
+import { chatMode, compactMode } from "../policy/prompt-mode.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-endpoints-"));
 const shape: ModelConfig = { ...modelPreset("tiny"), hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 2, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 };

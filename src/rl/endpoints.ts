@@ -30,8 +30,8 @@
 import { buildChoiceTrie } from "../engine/infer/trie.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
 import type { Rng } from "../games/rng.js";
-import { encodePrompt } from "./model-policy.js";
-import type { Policy, PolicyRequest, PolicyResult } from "./policy.js";
+import { encodePrompt } from "../policy/model-policy.js";
+import type { Policy, PolicyRequest, PolicyResult } from "../policy/policy.js";
 
 export interface EndpointSpec {
   /** Base URL, with or without the trailing /v1. */

@@ -19,7 +19,7 @@
  * 4. The summed gradient is clipped to global norm `gradClip`, then AdamW (β 0.9/0.95, wd 0).
  *    A non-finite gradient norm skips the update (counted in `skippedUpdates`).
  */
-import type { LossBatch, LossRunner, TokenBatch } from "../engine/train/loss-runner.js";
+import { byLength, chunks, generatedSlice, packRows, recomputeLogprobs, type LossBatch, type LossRunner } from "../engine/train/loss-runner.js";
 import { clipGradNorm, type AdamW } from "../engine/train/optimizer.js";
 import type { Params } from "../engine/weights/params.js";
 import type { Rng } from "../games/rng.js";
@@ -74,88 +74,21 @@ export interface LearnerStats {
   readonly seconds: number;
 }
 
-/** Packs samples into one right-padded batch (see the file comment). */
+/** Packs samples into one right-padded batch (see the file comment and the engine's `packRows`). */
 export function packBatch(samples: readonly ScoredSample[], oldLogprobs?: readonly Float32Array[], entropyCoefOf?: (s: ScoredSample) => number): LossBatch {
-  const B = samples.length;
-  if (B === 0) throw new Error("packBatch needs at least one sample");
-  const T = Math.max(2, ...samples.map((s) => s.promptIds.length + s.generatedIds.length));
-  const tokens = new Int32Array(B * T);
-  const attentionMask = new Float32Array(B * T);
-  const lossMask = new Float32Array(B * T);
-  const advantages = new Float32Array(B);
-  const old = oldLogprobs === undefined ? undefined : new Float32Array(B * T);
-  let K = 0;
-  for (const s of samples) for (const a of s.allowedIds ?? []) if (a !== null) K = Math.max(K, a.length);
-  const allowedIds = K > 0 ? new Int32Array(B * T * K) : undefined;
-  const allowedMask = K > 0 ? new Float32Array(B * T * K) : undefined;
-  const constrained = K > 0 ? new Float32Array(B * T) : undefined;
+  if (samples.length === 0) throw new Error("packBatch needs at least one sample");
   samples.forEach((s, b) => {
     if (s.generatedIds.length === 0) throw new Error(`sample ${b} (${s.gameId}) has no generated tokens`);
-    const P = s.promptIds.length;
-    const row = b * T;
-    s.promptIds.forEach((id, t) => (tokens[row + t] = id));
-    s.generatedIds.forEach((id, j) => {
-      const t = row + P + j;
-      tokens[t] = id;
-      lossMask[t] = 1;
-      if (old !== undefined) old[t] = (oldLogprobs?.[b] as Float32Array)[j] as number;
-      const allowed = s.allowedIds?.[j];
-      if (allowed !== undefined && allowed !== null && allowedIds !== undefined) {
-        (constrained as Float32Array)[t] = 1;
-        allowed.forEach((a, k) => {
-          allowedIds[t * K + k] = a;
-          (allowedMask as Float32Array)[t * K + k] = 1;
-        });
-      }
-    });
-    attentionMask.fill(1, row, row + P + s.generatedIds.length);
-    advantages[b] = s.advantage;
   });
-  const coefs = entropyCoefOf === undefined ? undefined : Float32Array.from(samples, entropyCoefOf);
-  const batch: LossBatch = {
-    B, T, tokens, attentionMask, lossMask, advantages,
-    ...(old === undefined ? {} : { oldLogprobs: old }),
-    ...(coefs === undefined ? {} : { entropyCoefs: coefs }),
-    ...(K > 0 ? { constraints: { K, allowedIds: allowedIds as Int32Array, allowedMask: allowedMask as Float32Array, constrained: constrained as Float32Array } } : {}),
-  };
-  return batch;
+  return packRows(samples, {
+    advantages: samples.map((s) => s.advantage),
+    ...(oldLogprobs === undefined ? {} : { oldLogprobs }),
+    ...(entropyCoefOf === undefined ? {} : { entropyCoefs: samples.map(entropyCoefOf) }),
+  });
 }
 
-/** The generated tokens' values of a [B·T] array, per sample. */
-export function generatedSlice(samples: readonly ScoredSample[], T: number, values: Float32Array): Float32Array[] {
-  return samples.map((s, b) => values.slice(b * T + s.promptIds.length, b * T + s.promptIds.length + s.generatedIds.length));
-}
-
-/** Rows sorted by length (stable), so micro-batches pad little: the summed update is unchanged. */
-function byLength(samples: readonly ScoredSample[]): ScoredSample[] {
-  const len = (s: ScoredSample) => s.promptIds.length + s.generatedIds.length;
-  return samples.map((s, i) => ({ s, i })).sort((a, b) => len(a.s) - len(b.s) || a.i - b.i).map((x) => x.s);
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/** Learner log-probs of every sample's generated tokens under the current weights. */
-export async function recomputeLogprobs(runner: LossRunner, samples: readonly ScoredSample[], microBatch: number, temperature: number): Promise<{ logprobs: Float32Array[]; entropy: Float32Array[] }> {
-  const logprobs: Float32Array[] = [];
-  const entropy: Float32Array[] = [];
-  const index = new Map(samples.map((s, i) => [s, i]));
-  for (const part of chunks(byLength(samples), microBatch)) {
-    const batch: TokenBatch = packBatch(part);
-    const out = await runner.computeLogprobs(batch, temperature);
-    const lp = generatedSlice(part, batch.T, out.logprobs);
-    const en = generatedSlice(part, batch.T, out.entropy);
-    part.forEach((s, j) => {
-      const i = index.get(s) as number;
-      logprobs[i] = lp[j] as Float32Array;
-      entropy[i] = en[j] as Float32Array;
-    });
-  }
-  return { logprobs, entropy };
-}
+/** Learner log-probs of every sample's generated tokens under the current weights (the engine's). */
+export { recomputeLogprobs } from "../engine/train/loss-runner.js";
 
 export async function learnStep(engine: LearnerEngine, samples: readonly ScoredSample[], options: LearnerOptions, rng: Rng): Promise<LearnerStats> {
   const started = performance.now();

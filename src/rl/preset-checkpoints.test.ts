@@ -17,7 +17,7 @@ import { modelPreset } from "../engine/model/presets.js";
 import { tokenizerDirOf } from "../engine/tokenizer/load.js";
 import { createRng } from "../games/rng.js";
 import { scriptedIo } from "../cli/io.js";
-import { parsePolicySpec } from "../eval/policy-spec.js";
+import { parsePolicySpec } from "../policy/policy-spec.js";
 import { parseServeOptions, runServe } from "../cli/serve.js";
 import { resolveTrainConfig, trainPresets } from "./config.js";
 import { train } from "./loop.js";

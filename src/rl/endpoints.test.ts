@@ -5,6 +5,7 @@
  * and re-synced), and a clear error when no server lives.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, type ServerResponse } from "node:http";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -168,6 +169,47 @@ describe("endpoint actors", () => {
       await pool.close();
     }
   }, 120_000);
+
+  it("plays but does not train on replies whose ids do not check out; a 5xx is retried, a 400 is an error", async () => {
+    // A stand-in for a misconfigured engine (another tokenizer, no token ids): what it answers is scripted.
+    const replies: ((res: ServerResponse) => void)[] = [];
+    const json = (status: number, body: unknown) => (res: ServerResponse) => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
+    const choice = (text: string, tokens: string[]) => json(200, { choices: [{ text, logprobs: { tokens, token_logprobs: tokens.map(() => -1) } }] });
+    const stub = createHttpServer((req, res) => {
+      if (req.url === "/v1/models") return json(200, { data: [{ id: "m" }] })(res);
+      if (req.url === "/health") return json(200, {})(res);
+      req.resume();
+      req.on("end", () => (replies.shift() ?? json(500, { error: { message: "script ran out" } }))(res));
+    });
+    await new Promise<void>((r) => stub.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(stub.address() as AddressInfo).port}/v1`;
+    const pool = new EndpointPool({ endpoints: [{ url, weight: 1, concurrency: 1 }], tokenizer: tok, temperature: 1, topP: 1, probeSeconds: 0.05 });
+    await pool.open();
+    try {
+      const free = requests(3)[2] as PolicyRequest; // a chat (free) request
+      replies.push(choice("hello", ["token_id:104", "token_id:105"])); // decodes to "hi"
+      replies.push(choice("hi", ["h", "i"])); // no ids
+      replies.push(json(503, { error: { message: "overloaded" } }), choice("ok", ["token_id:111", "token_id:107"]));
+      const [wrongText] = await pool.generate([free], createRng(1));
+      const [noIds] = await pool.generate([free], createRng(1));
+      const [retried] = await pool.generate([free], createRng(1));
+      expect(wrongText?.text).toBe("hello");
+      expect(wrongText?.untrainable).toMatch(/decode\(ids\) differs/);
+      expect(noIds?.untrainable).toMatch(/did not return token ids/);
+      expect(retried).toMatchObject({ text: "ok", generatedIds: [111, 107] });
+      expect(retried?.untrainable).toBeUndefined();
+      expect(pool.stats).toMatchObject({ droppedSamples: 2, transportFailures: 1, retries: 1 });
+      replies.push(json(400, { error: { message: "prompt too long" } }));
+      await expect(pool.generate([free], createRng(1))).rejects.toThrow(/refused a request \(HTTP 400\): prompt too long/);
+    } finally {
+      await pool.close();
+      stub.closeAllConnections();
+      await new Promise<void>((r) => stub.close(() => r()));
+    }
+  }, 60_000);
 
   it("fails clearly when no server answers", async () => {
     const free = await new Promise<number>((r) => {

@@ -30,6 +30,9 @@ describe("checkTrainConfig: every name before anything starts", () => {
       [{ model: { preset: "micro", tokenizer: root } }, /^model\.tokenizer: expected "byte", "qwen3", "model" or a directory with tokenizer\.json/],
       [{ model: { preset: null, dir: root, tokenizer: "model" } }, /^model\.dir \(--model\) .*: has no config\.json/],
       [{ actors: 9, rolloutBatch: 8 }, /^actors \(9\) must not exceed rolloutBatch \(8\)$/],
+      [{ actors: 2, endpoints: [{ url: "http://127.0.0.1:8000/v1" }] }, /^endpoints: endpoint actors replace the worker-thread actors; set actors to 1 \(got 2\)$/],
+      [{ maxStaleness: 1 }, /^maxStaleness: asynchronous acting needs endpoint actors/],
+      [{ maxStaleness: 1, endpoints: [{ url: "http://127.0.0.1:8000/v1" }], opponent: "pool:2", lora: { r: 2 } }, /^maxStaleness: asynchronous acting does not take the pool:2 opponent/],
     ];
     const wrong: string[] = [];
     for (const [input, message] of bad) {

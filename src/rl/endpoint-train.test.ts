@@ -148,6 +148,22 @@ describe("training with endpoint actors", () => {
     servers[0] = await startServer();
   }, 240_000);
 
+  it("resumes a run killed after step 3's metrics line to the undisturbed run's final weights (servers re-synced to step 2)", async () => {
+    const dir = join(root, "resumed");
+    await expect(
+      train(endpointConfig(), {
+        runDir: dir,
+        hooks: {
+          onStep: (m) => {
+            if (m.step === 3) throw new Error("killed");
+          },
+        },
+      }),
+    ).rejects.toThrow("killed");
+    const resumed = await train(endpointConfig(), { runDir: dir, resume: true });
+    expect(Buffer.from(resumed.params.data.buffer).equals(Buffer.from(undisturbed.summary.params.data.buffer))).toBe(true);
+  }, 240_000);
+
   it("acts asynchronously with maxStaleness 1: samples at most one version behind, PPO against the sampler's log-probs", async () => {
     const asyncRun = await run(endpointConfig({ maxStaleness: 1, steps: 4 }), "async");
     expect(asyncRun.steps.map((m) => m.step)).toEqual([1, 2, 3, 4]);

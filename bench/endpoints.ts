@@ -15,7 +15,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { saveCheckpoint } from "../src/engine/weights/checkpoint.js";
 import { initParams } from "../src/engine/weights/params.js";
-import { createRng } from "../src/games/rng.js";
+import { createRng } from "../src/core/rng.js";
 import { resolveTrainConfig } from "../src/rl/config.js";
 import { train, type StepMetrics } from "../src/rl/loop.js";
 import { presetShape } from "../src/rl/validate.js";

@@ -10,7 +10,7 @@
  * Run: npx tsc -p tsconfig.json --noEmit false --outDir bench/out/build && node bench/out/build/bench/generate.js
  * Options (env): BENCH_SMALL=0 / BENCH_QWEN=0 skip a part; BENCH_THREADS sets ORT intra-op threads.
  */
-import { createRng } from "../src/games/rng.js";
+import { createRng } from "../src/core/rng.js";
 import type { ModelConfig } from "../src/engine/model/config.js";
 import { Generator } from "../src/engine/infer/generate.js";
 import { Graph } from "../src/engine/graph/builder.js";

@@ -20,7 +20,7 @@ import cliProgress from "cli-progress";
 import { Command, Option } from "commander";
 import { parseRules, withRules } from "../games/game.js";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { mergeOutcomes, NO_OUTCOMES, type Outcomes } from "../eval/stats.js";
 import { kuhnAnalysis, ticTacToeOptimalRate } from "../eval/analyses.js";
 import { runArena, type ArenaGame, type ArenaReport } from "../eval/arena.js";

@@ -11,7 +11,7 @@ import { saveCheckpoint } from "../engine/weights/checkpoint.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { writeSafetensors } from "../engine/weights/safetensors.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 
 interface Ran {
   readonly status: number | null;

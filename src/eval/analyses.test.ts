@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { ticTacToeOptimalMoves } from "../games/tictactoe.js";
 import { randomPolicy } from "../policy/policy.js";
 import { compactMode } from "../policy/prompt-mode.js";

@@ -19,7 +19,7 @@
  */
 import type { AnyGame, Observation } from "../games/game.js";
 import { kuhnExploitability, kuhnInfoSets, type KuhnBehaviour } from "../games/kuhn-exact.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import { ticTacToeKey, ticTacToeOptimalMoves, type TicTacToeState } from "../games/tictactoe.js";
 import { decide } from "./arena.js";
 import type { Policy } from "../policy/policy.js";

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Agent } from "../games/agent.js";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { randomPolicy, type Policy } from "../policy/policy.js";
 import { chatMode, compactMode } from "../policy/prompt-mode.js";
 import { totalGames } from "./stats.js";

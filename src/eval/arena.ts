@@ -19,7 +19,7 @@
  */
 import type { Agent } from "../games/agent.js";
 import type { AnyGame, GameInfo, Observation, Seat } from "../games/game.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import { addOutcome, NO_OUTCOMES, outcomeRates, type OutcomeRates, type Outcomes } from "./stats.js";
 import type { EndReason, GameRecord } from "../games/game-record.js";
 import type { RemoteResult } from "../policy/openai-policy.js";

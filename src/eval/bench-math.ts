@@ -13,7 +13,7 @@
  * Samples lost to transport failures (an endpoint that stays down) are counted apart and left out
  * of that problem's mean; a problem with none left is left out of the accuracy.
  */
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import { mathPrompt } from "../prompt/math.js";
 import { wilson, Z95, type Interval } from "./stats.js";
 import type { PolicyRequest, PolicyResult } from "../policy/policy.js";

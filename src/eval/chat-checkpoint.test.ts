@@ -13,7 +13,7 @@ import type { ModelConfig } from "../engine/model/config.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { startServer } from "../serve/server.js";
 import { runArena } from "./arena.js";
 import { openPolicy, parsePolicySpec } from "../policy/policy-spec.js";

@@ -7,8 +7,8 @@ export type { AnyGame, Game, GameInfo, GameState, GameVariant, Message, Observat
 export { baseGameId, otherSeat, outcomeReturns, parseGameSpec, RULES_MODES, SEATS, withRules } from "./game.js";
 export type { ReplyMatch } from "./reply-pattern.js";
 export type { Agent, AgentReply } from "./agent.js";
-export type { Rng, RngState } from "./rng.js";
-export { createRng, rngFromState } from "./rng.js";
+export type { Rng, RngState } from "../core/rng.js";
+export { createRng, rngFromState } from "../core/rng.js";
 
 export type { GameListing } from "./registry.js";
 export { gameIds, gameVariants, getGame, getVariant, hasReferenceRules, listGames } from "./registry.js";

@@ -25,8 +25,8 @@
 import type { Agent, AgentReply } from "./agent.js";
 import type { EndReason } from "./game-record.js";
 import type { AnyGame, Message, Observation, Seat } from "./game.js";
-import { createRng } from "./rng.js";
-import type { Rng } from "./rng.js";
+import { createRng } from "../core/rng.js";
+import type { Rng } from "../core/rng.js";
 
 /** How invalid moves are scored: SPIRAL's training penalty, or a plain loss for evaluation. */
 export type Scoring = "training" | "evaluation";

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { apiKeyFromEnv, openaiPolicy, semaphore, TransportError } from "./openai-policy.js";
 
 let servers: Server[] = [];

@@ -15,7 +15,7 @@
  * - Randomness: each request's `seed` is drawn from the rng, so endpoints that honour `seed` give
  *   the same replies for the same rng state.
  */
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import type { Policy, PolicyRequest, PolicyResult } from "./policy.js";
 
 /** The environment variables read for the API key, in order. */

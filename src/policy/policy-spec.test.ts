@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { playMatch } from "../games/match.js";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { randomPolicy, type Policy } from "./policy.js";
 import { chatMode, compactMode } from "./prompt-mode.js";
 import { saveCheckpoint } from "../engine/weights/checkpoint.js";

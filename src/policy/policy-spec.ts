@@ -22,7 +22,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Agent } from "../games/agent.js";
 import type { GameInfo, Observation } from "../games/game.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import { makeReferenceAgent } from "../games/agent-registry.js";
 import { Generator } from "../engine/infer/generate.js";
 import { LossRunner } from "../engine/train/loss-runner.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { randomAgent } from "../games/agents/random.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { pennies, secretSum } from "../games/test-games.js";
 import { ticTacToe } from "../games/tictactoe.js";
 import { collectRollout, type ActorOptions } from "./actor.js";

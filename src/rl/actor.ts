@@ -25,12 +25,12 @@
 import type { Agent } from "../games/agent.js";
 import type { AnyGame, Seat } from "../games/game.js";
 import type { Scoring } from "../games/match.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import { playGames, readReply, type Answer, type AnswerProvider, type Decision, type GameStart, type LiveGame } from "../policy/play.js";
 import type { Policy } from "../policy/policy.js";
 import type { PromptMode } from "../policy/prompt-mode.js";
-
 import type { Rollout, Sample, Trajectory } from "./types.js";
+
 
 export interface WeightedGame {
   readonly game: AnyGame;

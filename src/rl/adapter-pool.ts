@@ -17,7 +17,7 @@ import { type Adapter } from "../engine/model/lora.js";
 import { Params } from "../engine/weights/params.js";
 import { readSafetensorsHeader, readSafetensorsInto, type TensorSource } from "../engine/weights/safetensors.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import type { PolicyPlayer } from "../policy/policy-spec.js";
 import type { PromptMode } from "../policy/prompt-mode.js";
 import { modelPolicy } from "../policy/model-policy.js";

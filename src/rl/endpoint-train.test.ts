@@ -15,7 +15,7 @@ import { saveCheckpoint } from "../engine/weights/checkpoint.js";
 import { initParams } from "../engine/weights/params.js";
 import { judgeReply, scoreInvalid } from "../games/match.js";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { startServeProcess, type ServeProcess } from "../serve/process.js";
 import { parseTrainConfig, type TrainConfig } from "./config.js";
 import { EndpointPool } from "./endpoints.js";

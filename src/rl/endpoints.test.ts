@@ -19,7 +19,7 @@ import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import { saveCheckpoint } from "../engine/weights/checkpoint.js";
 import { initParams, type Params } from "../engine/weights/params.js";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { startServeProcess, type ServeProcess } from "../serve/process.js";
 import { weightPublisher } from "./endpoint-sync.js";
 import { EndpointPool, endpointUrls } from "./endpoints.js";

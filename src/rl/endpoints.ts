@@ -29,7 +29,7 @@
  */
 import { buildChoiceTrie } from "../engine/infer/trie.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import { encodePrompt } from "../policy/model-policy.js";
 import type { Policy, PolicyRequest, PolicyResult } from "../policy/policy.js";
 

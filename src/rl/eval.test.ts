@@ -3,7 +3,7 @@ import { randomAgent } from "../games/agents/random.js";
 import { ticTacToeMinimaxAgent } from "../games/agents/tictactoe-minimax.js";
 import { kuhnNashProfile } from "../games/kuhn-exact.js";
 import { kuhnPoker } from "../games/kuhn-poker.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { ticTacToe } from "../games/tictactoe.js";
 import type { PromptMode } from "../policy/prompt-mode.js";
 import { evaluate, findInfoSetObservations, kuhnProfileOf, playMatchup } from "./eval.js";

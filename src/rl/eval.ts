@@ -18,7 +18,7 @@ import type { Agent } from "../games/agent.js";
 import type { AnyGame, Seat } from "../games/game.js";
 import { kuhnExploitability, type KuhnBehaviour } from "../games/kuhn-exact.js";
 import { kuhnProfileOf } from "../eval/analyses.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import { collectRollout } from "./actor.js";
 import type { PromptMode } from "../policy/prompt-mode.js";
 import type { Policy } from "../policy/policy.js";

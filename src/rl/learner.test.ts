@@ -4,7 +4,7 @@ import { LossRunner } from "../engine/train/loss-runner.js";
 import { AdamW } from "../engine/train/optimizer.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { ticTacToe } from "../games/tictactoe.js";
 import { collectRollout } from "./actor.js";
 import { learnStep, packBatch, recomputeLogprobs, type LearnerOptions } from "./learner.js";

@@ -22,7 +22,7 @@
 import { byLength, chunks, generatedSlice, packRows, recomputeLogprobs, type LossBatch, type LossRunner } from "../engine/train/loss-runner.js";
 import { clipGradNorm, type AdamW } from "../engine/train/optimizer.js";
 import type { Params } from "../engine/weights/params.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import type { ScoredSample } from "./types.js";
 
 export interface LearnerOptions {
@@ -92,10 +92,9 @@ export { recomputeLogprobs } from "../engine/train/loss-runner.js";
 
 export async function learnStep(engine: LearnerEngine, samples: readonly ScoredSample[], options: LearnerOptions, rng: Rng): Promise<LearnerStats> {
   const started = performance.now();
-  const empty: LearnerStats = {
-    loss: 0, clipFraction: 0, approxKl: 0, entropy: 0, gradNorm: 0, updates: 0, skippedUpdates: 0, samplerLogprobGap: 0, tokens: 0, seconds: 0,
-  };
-  if (samples.length === 0) return empty;
+  if (samples.length === 0) {
+    return { loss: 0, clipFraction: 0, approxKl: 0, entropy: 0, gradNorm: 0, updates: 0, skippedUpdates: 0, samplerLogprobGap: 0, tokens: 0, seconds: 0 };
+  }
   const { runner, params, optimizer } = engine;
   const entropyCoefOf = (s: ScoredSample): number => options.entropyCoefByGame?.[s.gameId] ?? options.entropyCoef ?? 0;
 
@@ -120,15 +119,7 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
 
   const grads = new Float32Array(params.data.length);
   const micro = new Float32Array(params.data.length);
-  let lossSum = 0;
-  let clipSum = 0;
-  let klSum = 0;
-  let entropySum = 0;
-  let tokenSum = 0;
-  let statTokens = 0;
-  let gradNormSum = 0;
-  let updates = 0;
-  let skipped = 0;
+  const sums = { loss: 0, clip: 0, kl: 0, entropy: 0, tokens: 0, statTokens: 0, gradNorm: 0, updates: 0, skipped: 0 };
   const lastEpoch = options.loss === "ppo" ? options.ppoEpochs : 1;
   for (let epoch = 1; epoch <= lastEpoch; epoch++) {
     const order = options.minibatches > 1 ? rng.shuffle(samples) : samples.slice();
@@ -145,45 +136,50 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
           micro,
         );
         if (firstFused) generatedSlice(part, batch.T, out.logprobs).forEach((lp, i) => noteOld(part[i] as ScoredSample, lp));
-        // The PPO loss at r = 1 is −(1/N)·Σ_i (A_i·G_i + β_i·Σ_t H_it) / C; the REINFORCE graph reports
-        // −A·logp instead. The entropy output is 0 off the generated tokens, so a row sums to Σ_t H_it.
-        const rowEntropy = (b: number): number => out.entropy.subarray(b * batch.T, (b + 1) * batch.T).reduce((a, h) => a + h, 0);
-        const loss = firstFused && options.loss === "ppo"
-          ? -part.reduce((a, s, b) => a + s.advantage * s.generatedIds.length + (batch.entropyCoefs?.[b] ?? 0) * rowEntropy(b), 0) / (part.length * options.normalizer)
-          : out.loss;
+        const loss = firstFused && options.loss === "ppo" ? reinforceAsPpoLoss(part, batch, out.entropy, options.normalizer) : out.loss;
         const w = part.length / minibatch.length;
         for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (micro[i] as number);
         const tokens = part.reduce((n, s) => n + s.generatedIds.length, 0);
         if (epoch === lastEpoch) {
-          lossSum += loss * w;
-          clipSum += out.clipFraction * tokens;
-          klSum += out.approxKl * tokens;
-          statTokens += tokens;
-          entropySum += out.entropy.reduce((a, h) => a + h, 0);
-          tokenSum += tokens;
+          sums.loss += loss * w;
+          sums.clip += out.clipFraction * tokens;
+          sums.kl += out.approxKl * tokens;
+          sums.statTokens += tokens;
+          sums.entropy += out.entropy.reduce((a, h) => a + h, 0);
+          sums.tokens += tokens;
         }
       }
       const norm = clipGradNorm(grads, options.gradClip);
       if (!Number.isFinite(norm)) {
-        skipped++;
+        sums.skipped++;
         continue;
       }
-      gradNormSum += norm;
+      sums.gradNorm += norm;
       optimizer.step(params.data, grads, options.lr);
-      updates++;
+      sums.updates++;
     }
   }
   const minibatchesPerEpoch = Math.ceil(samples.length / Math.ceil(samples.length / options.minibatches));
   return {
-    loss: lossSum / minibatchesPerEpoch,
-    clipFraction: statTokens === 0 ? 0 : clipSum / statTokens,
-    approxKl: statTokens === 0 ? 0 : klSum / statTokens,
-    entropy: tokenSum === 0 ? 0 : entropySum / tokenSum,
-    gradNorm: updates === 0 ? 0 : gradNormSum / updates,
-    updates,
-    skippedUpdates: skipped,
+    loss: sums.loss / minibatchesPerEpoch,
+    clipFraction: sums.statTokens === 0 ? 0 : sums.clip / sums.statTokens,
+    approxKl: sums.statTokens === 0 ? 0 : sums.kl / sums.statTokens,
+    entropy: sums.tokens === 0 ? 0 : sums.entropy / sums.tokens,
+    gradNorm: sums.updates === 0 ? 0 : sums.gradNorm / sums.updates,
+    updates: sums.updates,
+    skippedUpdates: sums.skipped,
     samplerLogprobGap: gap,
     tokens: samples.reduce((n, s) => n + s.generatedIds.length, 0),
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * The PPO loss of a fused first-epoch micro-batch, where every ratio is 1: −(1/N)·Σ_i (A_i·G_i +
+ * β_i·Σ_t H_it) / C (the REINFORCE graph reports −A·logp instead). The entropy output is 0 off the
+ * generated tokens, so a row sums to Σ_t H_it.
+ */
+function reinforceAsPpoLoss(part: readonly ScoredSample[], batch: LossBatch, entropy: Float32Array, normalizer: number): number {
+  const rowEntropy = (b: number): number => entropy.subarray(b * batch.T, (b + 1) * batch.T).reduce((a, h) => a + h, 0);
+  return -part.reduce((a, s, b) => a + s.advantage * s.generatedIds.length + (batch.entropyCoefs?.[b] ?? 0) * rowEntropy(b), 0) / (part.length * normalizer);
 }

@@ -15,7 +15,7 @@ import type { ModelConfig } from "../engine/model/config.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { tokenizerDirOf } from "../engine/tokenizer/load.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { scriptedIo } from "../cli/io.js";
 import { parsePolicySpec } from "../policy/policy-spec.js";
 import { parseServeOptions, runServe } from "../cli/serve.js";

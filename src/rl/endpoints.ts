@@ -432,7 +432,8 @@ export class EndpointPool {
       e.loaded = [];
       e.version = null;
       e.model = e.baseModel;
-      if (this.target !== undefined) await this.syncOne(e);
+      // A publish while this ran skipped the server (not live yet): catch up to the latest.
+      while (this.target !== undefined && e.version !== this.target.version) await this.syncOne(e);
       e.live = true;
       this.log(`actor endpoint ${e.spec.url}: live (model ${e.model ?? "?"}${e.version === null ? "" : `, version ${e.version}`})`);
       this.wake();

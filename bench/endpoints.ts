@@ -3,7 +3,7 @@
  * preset's training loop with its games played (a) in the learner's thread, (b) by 1 and (c) 2
  * `spiral serve` processes on loopback, synchronously, and (d) by 2 servers with maxStaleness 1.
  *
- *   npm run bench:endpoints -- [--steps 6] [--preset default] [--server-threads 1]
+ *   npm run bench:endpoints -- [--steps 6] [--preset default] [--server-threads 1] [--batch N]
  *
  * Per configuration: samples per wall-clock second over steps 2..N (step 1 builds sessions), the
  * learner's idle share (waiting for games), each server's utilisation (time with a request of ours
@@ -29,6 +29,7 @@ function arg(name: string, fallback: string): string {
 const steps = Number(arg("steps", "6"));
 const preset = arg("preset", "default");
 const serverThreads = arg("server-threads", "1");
+const batch = process.argv.includes("--batch") ? { rolloutBatch: Number(arg("batch", "128")) } : {};
 const root = mkdtempSync(join(tmpdir(), "spiral-bench-endpoints-"));
 const TICK = 100; // clock ticks per second of /proc/<pid>/stat (USER_HZ)
 
@@ -54,7 +55,7 @@ const cases: Case[] = [
   { label: "2 endpoints, K=1", servers: 2, maxStaleness: 1 },
 ];
 
-const base = resolveTrainConfig(preset, {});
+const base = resolveTrainConfig(preset, batch);
 const shape = presetShape(base.model);
 const served = join(root, "served");
 await saveCheckpoint(served, { config: shape, params: initParams(shape, createRng("bench"), 0.02) });
@@ -68,7 +69,7 @@ try {
     );
     try {
       const config = resolveTrainConfig(preset, {
-        steps, actors: 1, eval: { every: 0 }, checkpointEvery: 1_000_000, transcripts: 0, name: c.label.replace(/\W+/g, "-"),
+        ...batch, steps, actors: 1, eval: { every: 0 }, checkpointEvery: 1_000_000, transcripts: 0, name: c.label.replace(/\W+/g, "-"),
         ...(c.servers === 0 ? {} : { endpoints: servers.map((s) => ({ url: s.url, concurrency: Math.ceil(base.envs / c.servers) })), maxStaleness: c.maxStaleness }),
       });
       const rows: { m: StepMetrics; at: number; self: number; srv: number }[] = [];

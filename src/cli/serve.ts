@@ -3,7 +3,7 @@
  * docs/serve.md).
  *
  *   spiral serve --model DIR [--adapter DIR] [--lora NAME=DIR ...] [--port 8000] [--host 127.0.0.1] [--name ID] [--max-batch 64]
- *                [--threads N] [--seed S]
+ *                [--threads N] [--seed S] [--runtime-updates] [--weight-version V]
  *
  * It binds to loopback unless told otherwise; it has no authentication, so put a proxy in front
  * before exposing it.
@@ -25,6 +25,8 @@ interface RawOptions {
   threads?: string;
   seed: string;
   quiet?: boolean;
+  runtimeUpdates?: boolean;
+  weightVersion?: string;
 }
 
 /** "NAME=DIR" of --lora. */
@@ -46,6 +48,7 @@ export function parseServeOptions(raw: RawOptions, io: CliIo): ServeOptions {
     ...(raw.name === undefined ? {} : { modelName: raw.name }), ...(raw.adapter === undefined ? {} : { adapter: raw.adapter }),
     ...(raw.lora === undefined ? {} : { loras: raw.lora.map(parseLoraModule) }), ...(threads === undefined ? {} : { threads }),
     ...(raw.quiet === true ? {} : { log: (line: string) => io.err(`${line}\n`) }),
+    ...(raw.runtimeUpdates === true ? { runtimeUpdates: true } : {}), ...(raw.weightVersion === undefined ? {} : { weightVersion: raw.weightVersion }),
   };
 }
 
@@ -74,6 +77,8 @@ export function serveCommand(io: CliIo = processIo()): Command {
     .option("--threads <n>", "onnxruntime intra-op threads")
     .option("--seed <n>", "seed for requests that give none", "0")
     .option("--quiet", "no request log on stderr")
+    .option("--runtime-updates", "accept weight updates over HTTP: /v1/load_lora_adapter, /v1/unload_lora_adapter, /update_weights_from_disk (training actors)")
+    .option("--weight-version <v>", "the weight version replies report until a reload names another", "0")
     .action(async (raw: RawOptions) => {
       const server = await runServe(parseServeOptions(raw, io), io);
       const stop = (): void => void server.close().then(() => process.exit(0));

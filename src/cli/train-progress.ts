@@ -92,6 +92,10 @@ export function stepFields(m: StepMetrics, total: number, eta: number | undefine
     { text: `kl ${formatNumber(m.learner.approxKl)}`, rank: 7 },
     { text: `len ${m.replyLength.toFixed(1)}`, rank: 8 },
     { text: `${m.samplesPerSecond.toFixed(0)} samples/s`, rank: 9 },
+    // Endpoint actors: servers live, staleness, transport failures this step.
+    ...(m.endpoints === undefined
+      ? []
+      : [{ text: `actors ${m.endpoints.liveEndpoints}/${m.endpoints.utilisation.length} stale ${m.endpoints.staleness.mean.toFixed(2)} fails ${m.endpoints.transportFailures}`, rank: 6.5 }]),
   ];
 }
 
@@ -193,7 +197,7 @@ export interface TrainProgressOptions {
 }
 
 export interface TrainProgress {
-  readonly hooks: Required<TrainHooks>;
+  readonly hooks: Required<Omit<TrainHooks, "onRollout">>;
   /** Evaluations seen so far, in order. */
   readonly evals: readonly EvalMetrics[];
   /** A line of text above the progress line (or a plain line). */

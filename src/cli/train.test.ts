@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readMetrics } from "../rl/run-dir.js";
 import { scriptedIo } from "./io.js";
-import { flagOverrides, parseGamesFlag, resolveRun, runTrain } from "./train.js";
+import { flagOverrides, parseEndpointFlag, parseGamesFlag, resolveRun, runTrain } from "./train.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-cli-train-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -18,6 +18,11 @@ describe("spiral train flags", () => {
     });
     expect(() => flagOverrides({ steps: "many" })).toThrow(/--steps expects an integer; got "many"/);
     expect(flagOverrides({ lrSchedule: "cosine", entropyCoef: "0.1" })).toEqual({ optim: { lrSchedule: "cosine", entropyCoef: 0.1 } });
+    expect(flagOverrides({ actorEndpoint: ["http://a:8000/v1", "http://b:8000,weight=2,concurrency=64"], maxStaleness: "1" })).toEqual({
+      endpoints: [{ url: "http://a:8000/v1" }, { url: "http://b:8000", weight: 2, concurrency: 64 }], maxStaleness: 1,
+    });
+    expect(() => parseEndpointFlag("a:8000")).toThrow(/--actor-endpoint expects URL\[,weight=W\]\[,concurrency=C\] with an http\(s\) URL; got "a:8000"/);
+    expect(() => parseEndpointFlag("http://a:1,weight=0")).toThrow(/"weight=0" is not weight=W \(W > 0\)/);
   });
 
   it("resolves preset < config file < flags, and refuses to change a resumed run", async () => {
@@ -33,6 +38,7 @@ describe("spiral train flags", () => {
     expect((await resolveRun({ games: "KuhnPoker-v1-1round" })).config.games).toEqual([{ id: "KuhnPoker-v1-1round", weight: 1 }]);
     expect((await resolveRun({})).config.games.map((g) => g.entropyCoef)).toEqual([undefined, 0.3, 0.3]);
     await expect(resolveRun({ resume: root, steps: "3" })).rejects.toThrow(/--resume continues the run .* drop the other options \(steps\)/);
+    await expect(resolveRun({ resume: root, actorEndpoint: ["http://a:1"], maxStaleness: "1" })).rejects.toThrow(/drop the other options \(maxStaleness\)/);
     await expect(runTrain({ logEvery: "0", out: root, name: "log-every" }, scriptedIo([]))).rejects.toThrow(/--log-every expects a positive integer; got 0/);
   });
 

@@ -54,12 +54,29 @@ export interface TrainFlags {
   loraAlpha?: string;
   loraTargets?: string;
   baseDtype?: string;
+  actorEndpoint?: string[];
+  maxStaleness?: string;
 }
 
 function integer(flag: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n)) throw new Error(`--${flag} expects an integer; got "${text}"`);
   return n;
+}
+
+/** "URL[,weight=W][,concurrency=C]" of --actor-endpoint → an `endpoints` entry. */
+export function parseEndpointFlag(text: string): { url: string; weight?: number; concurrency?: number } {
+  const [url, ...opts] = text.split(",");
+  if (url === undefined || !/^https?:\/\//.test(url)) throw new Error(`--actor-endpoint expects URL[,weight=W][,concurrency=C] with an http(s) URL; got "${text}"`);
+  const out: { url: string; weight?: number; concurrency?: number } = { url };
+  for (const opt of opts) {
+    const [key, value] = opt.split("=");
+    const n = Number(value);
+    if (key === "weight" && n > 0) out.weight = n;
+    else if (key === "concurrency" && Number.isInteger(n) && n >= 1) out.concurrency = n;
+    else throw new Error(`--actor-endpoint: "${opt}" is not weight=W (W > 0) or concurrency=C (an integer ≥ 1), in "${text}"`);
+  }
+  return out;
 }
 
 /** The `lora` block of `--lora R [--lora-alpha A] [--lora-targets LIST]`. */
@@ -96,6 +113,8 @@ export function flagOverrides(f: TrainFlags): Record<string, unknown> {
   if (f.entropyCoef !== undefined) optim.entropyCoef = Number(f.entropyCoef);
   if (f.evalEvery !== undefined) o.eval = { every: integer("eval-every", f.evalEvery) };
   if (f.threads !== undefined) o.threads = integer("threads", f.threads);
+  if (f.actorEndpoint !== undefined) o.endpoints = f.actorEndpoint.map(parseEndpointFlag);
+  if (f.maxStaleness !== undefined) o.maxStaleness = integer("max-staleness", f.maxStaleness);
   if (f.lora !== undefined) o.lora = loraFlags(f);
   else if (f.loraAlpha !== undefined || f.loraTargets !== undefined || f.baseDtype !== undefined) throw new Error("--lora-alpha, --lora-targets and --base-dtype need --lora R (the adapter rank): only a LoRA run's base is frozen");
   if (Object.keys(model).length > 0) o.model = model;
@@ -119,10 +138,13 @@ export async function resolveRun(f: TrainFlags): Promise<{ config: TrainConfig; 
   const overrides = flagOverrides(f);
   if (f.resumeFrom !== undefined && f.resume === undefined) throw new Error("--resume-from names a checkpoint of the run given by --resume DIR; add --resume DIR");
   if (f.resume !== undefined) {
-    if (Object.keys(overrides).length > 0 || f.config !== undefined || f.preset !== undefined) {
-      throw new Error(`--resume continues the run in ${f.resume} with its saved config; drop the other options (${Object.keys(overrides).join(", ") || "--preset/--config"})`);
+    // Where the actor servers live may change between a kill and a resume; what the run is may not.
+    const { endpoints, ...changes } = overrides;
+    if (Object.keys(changes).length > 0 || f.config !== undefined || f.preset !== undefined) {
+      throw new Error(`--resume continues the run in ${f.resume} with its saved config; drop the other options (${Object.keys(changes).join(", ") || "--preset/--config"})`);
     }
-    const config = parseTrainConfig(await readRunConfig(f.resume));
+    const saved = parseTrainConfig(await readRunConfig(f.resume));
+    const config = endpoints === undefined ? saved : parseTrainConfig({ ...saved, endpoints });
     if (f.resumeFrom !== undefined) {
       const step = parseCheckpointName(f.resumeFrom);
       const steps = await listCheckpointDirs(f.resume);
@@ -224,6 +246,8 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--threads <n>", "onnxruntime threads per session")
     .option("--no-progress", "plain log lines instead of a progress line (as when stderr is not a terminal)")
     .option("--log-every <n>", "plain log lines: one every n steps, plus every evaluation (default: about 20 per run)")
+    .option("--actor-endpoint <url...>", "sample the training games on this OpenAI-compatible server (repeatable; URL[,weight=W][,concurrency=C]; vLLM, SGLang or spiral serve --runtime-updates; docs/scale-out.md)")
+    .option("--max-staleness <k>", "endpoint actors: play up to k steps ahead of the learner, dropping samples more than k versions old (0: synchronous)")
     .option("--lora <r>", "train a rank-r LoRA adapter on the frozen model instead of every weight")
     .option("--lora-alpha <a>", "LoRA scaling numerator (scale alpha/r; default alpha = r)")
     .option("--lora-targets <list>", "projections with adapters, comma-separated (default all: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj)")

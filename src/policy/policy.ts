@@ -49,6 +49,10 @@ export interface PolicyResult {
   readonly logprobs: readonly number[];
   /** Per generated token, the allowed ids at that step, or null when free [G]; absent when free throughout. */
   readonly allowedIds?: readonly (readonly number[] | null)[];
+  /** The weights' version that produced this reply, when it may differ from `Policy.version` (endpoint actors). */
+  readonly policyVersion?: number;
+  /** Why this reply must not be trained on (endpoint actors: its token ids did not check out). */
+  readonly untrainable?: string;
 }
 
 export interface Policy {

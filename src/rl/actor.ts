@@ -118,7 +118,8 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
         gameId: d.live.game.info.id, seat: d.seat, actorId, gameIndex: d.live.context.gameIndex, turn: d.observation.turn,
         promptIds: res.promptIds, generatedIds: res.generatedIds, logprobs: res.logprobs,
         ...(res.allowedIds === undefined ? {} : { allowedIds: res.allowedIds }),
-        policyVersion: options.policy.version, text: res.text,
+        policyVersion: res.policyVersion ?? options.policy.version, text: res.text,
+        ...(res.untrainable === undefined ? {} : { untrainable: res.untrainable }),
       });
     },
     onEnd({ context: c }, record) {

@@ -165,6 +165,26 @@ export const trainConfigSchema = z.strictObject({
    * one thread for that; docs/training.md, "Learner threads").
    */
   deterministic: z.boolean().optional(),
+  /**
+   * Endpoint actors (docs/scale-out.md): OpenAI-compatible servers (vLLM, SGLang, `spiral serve`)
+   * that sample the training games' replies instead of the in-process actors; empty: none.
+   */
+  endpoints: z.array(z.strictObject({
+    /** Base URL, with or without /v1. */
+    url: z.string().min(1),
+    /** Relative share of the requests. */
+    weight: z.number().positive().default(1),
+    /** Requests in flight at once at most. */
+    concurrency: z.number().int().positive().default(16),
+  })).default([]),
+  /**
+   * Endpoint actors: how many versions behind the learner a sample may be. 0 is the synchronous,
+   * on-policy loop; K > 0 lets the actors play up to K steps ahead while the learner trains, drops
+   * samples more than K versions old, and takes PPO's old log-probs from the sampler.
+   */
+  maxStaleness: z.number().int().min(0).default(0),
+  /** Endpoint actors: seconds one request may take before the server counts as down. */
+  endpointTimeout: z.number().positive().default(120),
 });
 
 export type TrainConfig = z.infer<typeof trainConfigSchema>;

@@ -43,6 +43,13 @@ export interface LearnerOptions {
   readonly entropyCoefByGame?: Readonly<Record<string, number>>;
   /** Take the old log-probs from epoch 1's own pass when that is exact (default true); see `learnStep`. */
   readonly fuseFirstEpoch?: boolean;
+  /**
+   * PPO's old log-probs are the sampler's (`Sample.logprobs`, the behaviour policy that produced
+   * each sample) instead of recomputed under the current weights: asynchronous acting, where a
+   * sample may come from an older version. `samplerLogprobGap` then compares them with epoch 1's
+   * log-probs under the current weights (staleness plus engine mismatch).
+   */
+  readonly behaviourLogprobs?: boolean;
 }
 
 export interface LearnerEngine {
@@ -95,7 +102,8 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
   // every PPO ratio is exactly 1 and the PPO gradient equals the REINFORCE gradient −A·∇logp/(N·C).
   // So epoch 1 runs the REINFORCE graph, whose log-prob output IS the recomputed old log-probs:
   // one forward pass per sample saved, same update.
-  const fused = options.minibatches === 1 && options.fuseFirstEpoch !== false;
+  const behaviour = options.behaviourLogprobs === true;
+  const fused = !behaviour && options.minibatches === 1 && options.fuseFirstEpoch !== false;
   const oldOf = new Map<ScoredSample, Float32Array>();
   let gap = 0;
   const noteOld = (s: ScoredSample, lp: Float32Array): void => {
@@ -105,6 +113,8 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
   if (!fused) {
     const before = await recomputeLogprobs(runner, samples, options.microBatch, options.temperature);
     samples.forEach((s, i) => noteOld(s, before.logprobs[i] as Float32Array));
+    // The recomputation only measured the gap: the ratio is taken against the behaviour policy.
+    if (behaviour) for (const s of samples) oldOf.set(s, Float32Array.from(s.logprobs));
   }
 
   const grads = new Float32Array(params.data.length);

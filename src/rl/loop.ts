@@ -11,7 +11,9 @@
  *   2. score     RAE folds every finished game into b[game][seat], advantages, A = 0 dropped (rae.ts)
  *   3. learn     PPO/Dr.GRPO, 2 epochs, micro-batches, grad clip, AdamW (learner.ts)
  *   4. sync      weights are shared in place with the in-thread generator (one Params buffer);
- *                worker actors copy them from a shared mirror before their next collect; version = t
+ *                worker actors copy them from a shared mirror before their next collect; version = t;
+ *                endpoint actors (config `endpoints`) get version t written to disk and reloaded
+ *                (endpoint-run.ts), and with `maxStaleness` K > 0 play up to K steps ahead
  *   5. log       one metrics line; a few transcripts
  *   6. evaluate  every k steps (and at step 0 and the last step): fixed opponents, Kuhn exploitability;
  *                at step 0 and the last step also the out-of-distribution games (final-games.ts)
@@ -37,6 +39,7 @@ import { createRng, type Rng } from "../core/rng.js";
 import { addOutcome, NO_OUTCOMES, type Outcomes } from "../eval/stats.js";
 import { type ActorOptions, collectRollout } from "./actor.js";
 import { actorOptions } from "./actor-options.js";
+import { type EndpointActors, type EndpointStepMetrics, openEndpointActors } from "./endpoint-run.js";
 import { learningRateAt, type TrainConfig } from "./config.js";
 import { evaluate, type EvalReport, type Matchup } from "./eval.js";
 import { finalMatchups, playsFinalGames } from "./final-games.js";
@@ -77,6 +80,8 @@ export interface StepMetrics {
   readonly learnSeconds: number;
   readonly samplesPerSecond: number;
   readonly generatedTokensPerSecond: number;
+  /** Endpoint actors only: staleness, idle times, transport failures, sync cost (endpoint-run.ts). */
+  readonly endpoints?: EndpointStepMetrics;
 }
 
 export interface EvalMetrics extends EvalReport {
@@ -86,6 +91,8 @@ export interface EvalMetrics extends EvalReport {
 
 export interface TrainHooks {
   onStep?(metrics: StepMetrics): void;
+  /** Every step's games and the samples the learner trains on (tests, tools). */
+  onRollout?(step: number, rollout: Rollout): void;
   onEval?(metrics: EvalMetrics): void;
   log?(message: string): void;
 }
@@ -185,6 +192,15 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
   const { params, optimizer, lora } = state;
   const actor = actorOptions(config, { policy: sessions.policy, mode: sessions.mode, ...(sessions.opponent === undefined ? {} : { opponent: sessions.opponent }) });
   const runEval = evaluator(config, sessions, runDir, hooks, log);
+  // Endpoint actors (endpoint-run.ts): every server contacted before the run directory exists.
+  const endpoints =
+    config.endpoints.length === 0
+      ? undefined
+      : await openEndpointActors(config, { runDir, modelConfig: state.modelConfig, params, ...(lora === undefined ? {} : { lora }), tokenizer: state.tokenizer, log }).catch(async (e: unknown) => {
+          await sessions.close();
+          throw e;
+        });
+  const ahead = new Map<number, Promise<Rollout>>();
   let rae = state.rae;
   let lastEval: EvalMetrics | undefined;
   let done = state.startStep;
@@ -195,12 +211,24 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
     if (options.resume !== true) await createRunDir(runDir, config);
     const heartbeat = startHeartbeat(runDir, { step: state.startStep, totalSteps: config.steps });
     run.heartbeat = heartbeat;
+    await endpoints?.publish(state.startStep);
     if (state.startStep === 0 && config.eval.every > 0) lastEval = await runEval(0);
     const entropyCoefByGame = Object.fromEntries(config.games.flatMap((g) => (g.entropyCoef === undefined ? [] : [[g.id, g.entropyCoef]])));
     for (let step = state.startStep + 1; step <= config.steps && !stopRequested(); step++) {
       const rng = createRng(`${config.seed}:step:${step}`);
       // 1. collect (the policy of step − 1 plays)
-      const rollout = await collect(sessions, actor, lora?.adapter.params ?? params, config.rolloutBatch, step, rng);
+      let rollout: Rollout;
+      let actSeconds: number;
+      let remote: Awaited<ReturnType<typeof collectAhead>> | undefined;
+      if (endpoints === undefined) {
+        rollout = await collect(sessions, actor, lora?.adapter.params ?? params, config.rolloutBatch, step, rng);
+        actSeconds = rollout.seconds;
+      } else {
+        rng.split(); // the in-thread actor's split: the learner's stream stays the same
+        remote = await collectAhead(endpoints, { ...actor, policy: endpoints.policy }, sessions, ahead, step, config);
+        ({ rollout, actSeconds } = remote);
+      }
+      hooks.onRollout?.(step, rollout);
       // 2. score
       const scored = scoreSamples(rae, rollout.trajectories, rollout.batch);
       rae = scored.state;
@@ -213,15 +241,22 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
           loss: config.optim.loss, ppoEpochs: config.optim.ppoEpochs, clip: config.optim.clip, normalizer: config.maxNewTokens,
           microBatch: config.optim.microBatch, minibatches: config.optim.minibatches, gradClip: config.optim.gradClip,
           temperature: config.temperature, lr, entropyCoef: config.optim.entropyCoef, entropyCoefByGame,
+          // Asynchronous acting: the ratio against the policy that produced each sample.
+          ...(endpoints !== undefined && endpoints.maxStaleness > 0 ? { behaviourLogprobs: true } : {}),
         },
         rng.split(),
       );
       // 4. sync: the generator shares the weights in place; samples from now on carry this version
       sessions.setVersion(step);
       if (lora !== undefined) sessions.pastAdapters?.push(lora.adapter.params.data);
+      let endpointStep: EndpointStepMetrics | undefined;
+      if (endpoints !== undefined && remote !== undefined) {
+        await endpoints.publish(step);
+        endpointStep = endpoints.endStep(remote.learnerIdle, remote.usable);
+      }
       // 5. log
       const thinking = sessions.mode.name === "chat" ? meanThinkingTokens(rollout.batch, (text) => state.tokenizer.encode(text)) : undefined;
-      const metrics = stepMetrics(step, rollout, scored.samples.length, rae, learner, lr, rollout.seconds, thinking);
+      const metrics: StepMetrics = { ...stepMetrics(step, rollout, scored.samples.length, rae, learner, lr, actSeconds, thinking), ...(endpointStep === undefined ? {} : { endpoints: endpointStep }) };
       appendMetrics(runDir, metrics);
       heartbeat.beat(step);
       hooks.onStep?.(metrics);
@@ -237,6 +272,8 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       }
     }
   } finally {
+    await endpoints?.close();
+    await Promise.allSettled(ahead.values());
     await sessions.close();
   }
   return {
@@ -260,6 +297,28 @@ function collect(sessions: RunSessions, actor: ActorOptions, trained: Params, ro
   if (pool === undefined) return collectRollout(actor, rng.split());
   new Float32Array(pool.weights).set(trained.data);
   return pool.actors.collect(Array.from({ length: pool.actors.size }, () => rng.split().state()), rolloutBatch, step - 1);
+}
+
+/**
+ * Step 1 with endpoint actors: the rollout of `step`, after starting those of the next
+ * `maxStaleness` steps (each on the first split of its own step's rng, as the in-thread actor
+ * would), and only the samples the learner may use (endpoint-run.ts).
+ */
+async function collectAhead(endpoints: EndpointActors, actor: ActorOptions, sessions: RunSessions, ahead: Map<number, Promise<Rollout>>, step: number, config: TrainConfig) {
+  endpoints.beginStep();
+  sessions.pastAdapters?.select(step);
+  for (let s = step; s <= Math.min(config.steps, step + endpoints.maxStaleness); s++) {
+    if (ahead.has(s)) continue;
+    const collecting = collectRollout(actor, createRng(`${config.seed}:step:${s}`).split());
+    collecting.catch(() => {}); // awaited when its step comes; a run that stops first drops it
+    ahead.set(s, collecting);
+  }
+  const waiting = performance.now();
+  const collected = await (ahead.get(step) as Promise<Rollout>);
+  ahead.delete(step);
+  const learnerIdle = (performance.now() - waiting) / 1000;
+  const usable = endpoints.usable(collected, step - 1);
+  return { rollout: usable.rollout, usable, learnerIdle, actSeconds: endpoints.maxStaleness === 0 ? collected.seconds : learnerIdle };
 }
 
 /** Step 5's transcripts: a few of the step's games as text and as game records. */

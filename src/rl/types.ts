@@ -39,6 +39,8 @@ export interface Sample {
   readonly allowedIds?: readonly (readonly number[] | null)[];
   /** Version of the weights that generated this sample (the learner step that produced them). */
   readonly policyVersion: number;
+  /** Set when the sample must not be trained on (an endpoint reply whose token ids did not check out): why. */
+  readonly untrainable?: string;
   /** The decoded reply (for transcripts and reply-length metrics). */
   readonly text: string;
 }

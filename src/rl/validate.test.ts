@@ -44,6 +44,9 @@ describe("checkTrainConfig: every name before anything starts", () => {
       [{ eval: { finalGames: ["Nim-v0", "Nim-v0"] } }, /^eval\.finalGames: Nim-v0 is listed twice$/],
       [{ eval: { finalGames: ["TicTacToe-v0"] } }, /^eval\.finalGames: TicTacToe-v0 is a training game \(the regular evaluation plays those\)/],
       [{ games: [{ id: "Nim-v0" }], eval: { finalGames: ["Nim-v0"] } }, /^eval\.finalGames: Nim-v0 is a training game of this run/],
+      [{ actors: 2, endpoints: [{ url: "http://127.0.0.1:8000/v1" }] }, /^endpoints: endpoint actors replace the worker-thread actors; set actors to 1 \(got 2\)$/],
+      [{ maxStaleness: 1 }, /^maxStaleness: asynchronous acting needs endpoint actors/],
+      [{ maxStaleness: 1, endpoints: [{ url: "http://127.0.0.1:8000/v1" }], opponent: "pool:2", lora: { r: 2 } }, /^maxStaleness: asynchronous acting does not take the pool:2 opponent/],
     ];
     const wrong: string[] = [];
     for (const [input, message] of bad) {

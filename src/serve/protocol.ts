@@ -9,7 +9,10 @@
  *                stream_options.include_usage, logit_bias, presence_penalty, frequency_penalty
  *   chat:        messages, max_completion_tokens, logprobs, top_logprobs,
  *                chat_template_kwargs.enable_thinking (a vLLM-style extension)
- *   completions: prompt (string, [string] or token ids), logprobs (0–5: top alternatives)
+ *   completions: prompt (string, [string] or token ids), logprobs (0–5: top alternatives),
+ *                return_tokens_as_token_ids (vLLM's: log-prob tokens as "token_id:N", the end
+ *                token included), structured_outputs.choice / guided_choice (vLLM's: the reply
+ *                is one of the given strings)
  * - inert: OpenAI fields that do not change the generated text (`user`, `metadata`, `store`, …),
  *   accepted and ignored;
  * - not implemented (`tools`, `response_format`, `audio`, …): 400 `unsupported_parameter` naming
@@ -69,6 +72,10 @@ export interface ChatRequest extends SamplingRequest {
 export interface CompletionRequest extends SamplingRequest {
   readonly kind: "completion";
   readonly prompt: string | readonly number[];
+  /** vLLM's `return_tokens_as_token_ids`: log-prob tokens are "token_id:N", every generated token listed. */
+  readonly tokenIds: boolean;
+  /** vLLM's `structured_outputs: { choice }` (or the older `guided_choice`): the reply is one of these. */
+  readonly choice?: readonly string[];
 }
 
 export interface Limits {
@@ -103,7 +110,7 @@ type Endpoint = "chat" | "completion";
 
 const IMPLEMENTED: Readonly<Record<Endpoint, readonly string[]>> = {
   chat: ["model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "n", "seed", "stop", "stream", "stream_options", "logprobs", "top_logprobs", "logit_bias", "presence_penalty", "frequency_penalty", "chat_template_kwargs"],
-  completion: ["model", "prompt", "max_tokens", "temperature", "top_p", "n", "seed", "stop", "stream", "stream_options", "logprobs", "logit_bias", "presence_penalty", "frequency_penalty"],
+  completion: ["model", "prompt", "max_tokens", "temperature", "top_p", "n", "seed", "stop", "stream", "stream_options", "logprobs", "logit_bias", "presence_penalty", "frequency_penalty", "return_tokens_as_token_ids", "structured_outputs", "guided_choice"],
 };
 
 /** OpenAI fields that leave the generated text as it is (bookkeeping, caching, latency hints). */
@@ -245,5 +252,27 @@ export function parseCompletionRequest(body: unknown, limits: Limits): Completio
   else throw new ApiError(400, "'prompt' must be a string, an array with one string, or an array of token ids (one prompt per request)", "prompt", "invalid_value");
   if (prompt === "") throw new ApiError(400, "'prompt' is empty", "prompt", "invalid_value");
   const lp = ranged(b, "logprobs", 0, 5, true);
-  return { ...base, kind: "completion", prompt, logprobs: lp !== undefined, topLogprobs: lp ?? 0 };
+  const tokenIds = field(b, "return_tokens_as_token_ids", isBool, "a boolean") ?? false;
+  const choice = choiceOf(b);
+  return { ...base, kind: "completion", prompt, logprobs: lp !== undefined, topLogprobs: lp ?? 0, tokenIds, ...(choice === undefined ? {} : { choice }) };
+}
+
+const isChoiceList = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.length <= 256 && v.every((c) => typeof c === "string" && c !== "");
+
+/**
+ * The reply's choices: vLLM's `structured_outputs: { choice: [...] }`, or its older top-level
+ * `guided_choice`. Other structured outputs (json, regex, grammar) are not implemented.
+ */
+function choiceOf(b: Json): string[] | undefined {
+  const legacy = field(b, "guided_choice", isChoiceList, "a non-empty array of at most 256 non-empty strings");
+  const so = b.structured_outputs;
+  if (so === undefined || so === null) return legacy;
+  if (typeof so !== "object" || Array.isArray(so)) throw new ApiError(400, "'structured_outputs' must be an object such as { \"choice\": [...] }", "structured_outputs", "invalid_value");
+  for (const key of Object.keys(so)) {
+    if (key !== "choice") throw new ApiError(400, `'structured_outputs.${key}' is not supported: this server implements only structured_outputs.choice`, `structured_outputs.${key}`, "unsupported_parameter");
+  }
+  const choice = (so as Json).choice;
+  if (!isChoiceList(choice)) throw new ApiError(400, "'structured_outputs.choice' must be a non-empty array of at most 256 non-empty strings", "structured_outputs.choice", "invalid_value");
+  if (legacy !== undefined) throw new ApiError(400, "give the choices once: 'structured_outputs.choice' or 'guided_choice', not both", "guided_choice", "invalid_value");
+  return choice;
 }

@@ -23,6 +23,7 @@
  */
 import type { Completion, Generator } from "../engine/infer/generate.js";
 import type { LogitAdjustments } from "../engine/infer/sampling.js";
+import type { ChoiceConstraint } from "../engine/infer/trie.js";
 import { createRng, type Rng } from "../core/rng.js";
 
 export interface Job extends LogitAdjustments {
@@ -33,6 +34,8 @@ export interface Job extends LogitAdjustments {
   readonly topP: number;
   readonly stop: readonly string[];
   readonly seed: number | null;
+  /** The reply is one of these strings (constrained decoding). */
+  readonly constraint?: ChoiceConstraint;
   /** Streaming: each choice's new text as it is generated (stop strings not yet trimmed). */
   readonly onText?: (choice: number, delta: string) => void;
   /** Aborted once the client has gone: checked before the job's wave, at every decode step and before every callback. */
@@ -67,6 +70,9 @@ export class Scheduler {
   /** Jobs the next wave expects: those waiting when the last wave ended plus those it answered. */
   private expected = 0;
   private stats_ = { waves: 0, calls: 0, maxRows: 0, jobs: 0, cancelledJobs: 0, cancelledTokens: 0 };
+  /** `exclusive` calls under way: no wave starts while > 0. */
+  private paused = 0;
+  private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly generator: Generator,
@@ -109,7 +115,7 @@ export class Scheduler {
     withdraw?.();
     return new Promise((resolve, reject) => {
       this.queue.push({ job, resolve, reject });
-      if (!this.running) {
+      if (!this.running && this.paused === 0) {
         // Started on the next turn of the event loop, so requests submitted in the same turn share the first wave.
         this.running = true;
         setImmediate(() => void this.loop());
@@ -131,10 +137,33 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Runs `fn` while no wave runs (a weight reload): waits for the wave under way to end, holds
+   * new waves back (requests queue meanwhile), and starts the queued ones after `fn`.
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.paused++;
+    try {
+      while (this.running) await new Promise<void>((r) => this.idleWaiters.push(r));
+      return await fn();
+    } finally {
+      this.paused--;
+      if (this.paused === 0 && this.queue.length > 0 && !this.running) {
+        this.running = true;
+        setImmediate(() => void this.loop());
+      }
+    }
+  }
+
+  /** Resolves once no wave runs and no job waits (an adapter being unloaded or replaced). */
+  async idle(): Promise<void> {
+    while (this.running || this.queue.length > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+  }
+
   private async loop(): Promise<void> {
     this.running = true;
     try {
-      while (this.queue.length > 0) {
+      while (this.queue.length > 0 && this.paused === 0) {
         if (this.gatherMs > 0) await this.gather();
         const wave = this.queue.splice(0).filter((q) => {
           if (!q.job.signal.aborted) return true;
@@ -149,6 +178,7 @@ export class Scheduler {
       }
     } finally {
       this.running = false;
+      for (const wake of this.idleWaiters.splice(0)) wake();
     }
   }
 
@@ -164,6 +194,7 @@ export class Scheduler {
       const completions = await this.generator.generate(
         rows.map(({ q: { job }, rng }) => ({
           prompt: job.prompt,
+          ...(job.constraint === undefined ? {} : { constraint: job.constraint }),
           maxNewTokens: job.maxTokens,
           rng,
           signal: job.signal,

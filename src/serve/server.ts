@@ -4,6 +4,8 @@
  *   GET  /v1/models, /v1/models/{id}, /health
  *   POST /v1/chat/completions   (JSON or SSE with "stream": true)
  *   POST /v1/completions        (JSON or SSE)
+ *   POST /v1/load_lora_adapter, /v1/unload_lora_adapter, /update_weights_from_disk,
+ *   GET  /get_weight_version    (runtime weight updates, with `runtimeUpdates`)
  *
  * Invariants:
  * - Every error is `{ error: { message, type, param, code } }` with its status: 400 bad JSON or
@@ -26,9 +28,16 @@
  *   greedy), special end tokens left out. `top_logprobs` come from a float64 re-forward
  *   (top-logprobs.ts), for models up to 50 M parameters; with streaming, log-probs arrive on each
  *   choice's final chunk. `usage.completion_tokens` counts generated tokens, the end token included.
+ *   With `return_tokens_as_token_ids` (completions) every generated token is listed, the end
+ *   token too, as "token_id:N": a client gets exactly the ids that were sampled.
+ * - Weight versions: every model id has a weight version (the base's from `weightVersion`, an
+ *   adapter's from its load request), sent with every completion as `metadata.weight_version`
+ *   (SGLang's field) and the `x-weight-version` header. A reload waits for the wave under way
+ *   and holds the next (Scheduler.exclusive), so every reply comes from exactly one version.
  */
 import { randomInt } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { existsSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { basename, resolve } from "node:path";
 import { loadCheckpoint } from "../engine/weights/checkpoint.js";
@@ -74,6 +83,14 @@ export interface ServeOptions {
   readonly contextLength?: number;
   /** Request log lines. */
   readonly log?: (line: string) => void;
+  /**
+   * Accept runtime weight updates over HTTP (`/v1/load_lora_adapter`, `/v1/unload_lora_adapter`,
+   * `/update_weights_from_disk`): they read any path the server can, so they are off unless
+   * asked for (as vLLM gates its LoRA routes behind VLLM_ALLOW_RUNTIME_LORA_UPDATING).
+   */
+  readonly runtimeUpdates?: boolean;
+  /** The base weights' version, reported with every reply until a reload names another. Default "0". */
+  readonly weightVersion?: string;
 }
 
 export interface RunningServer {
@@ -85,6 +102,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** A model id served beside the base: a LoRA adapter with its own generator and scheduler. */
+interface Served {
+  readonly scheduler: Scheduler;
+  readonly generator: Generator;
+  readonly version: string;
+}
+
 interface Context {
   readonly modelName: string;
   readonly created: number;
@@ -92,8 +116,16 @@ interface Context {
   readonly params: Params;
   readonly tokenizer: Tokenizer;
   readonly scheduler: Scheduler;
+  /** The base's generator (reloads rebuild its baked sessions). */
+  readonly generator: Generator;
   /** Extra model ids (LoRA adapters on the same base), each with its own generator and scheduler. */
-  readonly adapters: ReadonlyMap<string, Scheduler>;
+  readonly adapters: Map<string, Served>;
+  /** The served model id's weight version (see the file comment); mutable by reloads. */
+  readonly version: { base: string };
+  readonly runtimeUpdates: boolean;
+  readonly threads?: number;
+  readonly seed: number;
+  readonly maxBatch: number;
   readonly limits: Limits;
   readonly maxBodyBytes: number;
   readonly contextLength: number;
@@ -230,8 +262,8 @@ function checkModel(ctx: Context, model: string): void {
 
 /** The context of the model a request names: the base's, or one adapter's (its own scheduler). */
 function contextFor(ctx: Context, model: string): Context {
-  const scheduler = ctx.adapters.get(model);
-  return scheduler === undefined ? ctx : { ...ctx, modelName: model, scheduler, adapters: new Map(), params: ctx.params, lora: true };
+  const served = ctx.adapters.get(model);
+  return served === undefined ? ctx : { ...ctx, modelName: model, scheduler: served.scheduler, generator: served.generator, version: { base: served.version }, adapters: new Map(), lora: true };
 }
 
 interface TokenLogprob {
@@ -241,11 +273,15 @@ interface TokenLogprob {
   top_logprobs: { token: string; logprob: number; bytes: number[] }[];
 }
 
-/** Per visible token of a completion: its text, the sampler's log-prob and the alternatives. */
+/**
+ * Per visible token of a completion: its text, the sampler's log-prob and the alternatives. With
+ * `return_tokens_as_token_ids` every generated token (the end token too) as "token_id:N".
+ */
 function tokenLogprobs(ctx: Context, prompt: readonly number[], c: Completion, request: ChatRequest | CompletionRequest): TokenLogprob[] {
-  const shown = c.tokens.map((id, j) => ({ id, j })).filter(({ id }) => !ctx.tokenizer.isSpecial(id));
+  const asIds = request.kind === "completion" && request.tokenIds;
+  const shown = c.tokens.map((id, j) => ({ id, j })).filter(({ id }) => asIds || !ctx.tokenizer.isSpecial(id));
   const alternatives = request.topLogprobs > 0 ? topAlternatives(ctx.config, ctx.params, prompt, c.tokens, request.topLogprobs, request.temperature, request) : [];
-  const entry = (id: number) => ({ token: ctx.tokenizer.decode([id]), bytes: Array.from(ctx.tokenizer.tokenBytes(id)) });
+  const entry = (id: number) => ({ token: asIds ? `token_id:${id}` : ctx.tokenizer.decode([id]), bytes: Array.from(ctx.tokenizer.tokenBytes(id)) });
   return shown.map(({ id, j }) => ({
     ...entry(id),
     logprob: c.logprobs[j] as number,
@@ -299,10 +335,14 @@ async function complete(ctx: Context, res: ServerResponse, request: ChatRequest 
     const items = tokenLogprobs(ctx, prompt, c, request);
     return chat ? { content: items } : legacyLogprobs(items);
   };
+  const choice = request.kind === "completion" ? request.choice : undefined;
   const job: Job = {
     prompt, n: request.n, maxTokens, temperature: request.temperature, topP: request.topP, stop: request.stop, seed: request.seed, signal: cancel.signal,
     logitBias: request.logitBias, presencePenalty: request.presencePenalty, frequencyPenalty: request.frequencyPenalty,
+    ...(choice === undefined ? {} : { constraint: { choices: choice } }),
   };
+  // Read when the answer is sent: a reload that waited for this request's wave came after it.
+  const metadata = (): { weight_version: string } => ({ weight_version: ctx.version.base });
 
   if (!request.stream) {
     const completions = await ctx.scheduler.submit(job, withdraw);
@@ -315,12 +355,14 @@ async function complete(ctx: Context, res: ServerResponse, request: ChatRequest 
         ? { index, message: { role: "assistant", content: text }, logprobs: logprobsOf(c), finish_reason: reason }
         : { index, text, logprobs: logprobsOf(c), finish_reason: reason };
     });
-    sendJson(res, 200, { id, object, created, model: ctx.modelName, choices, usage: usageOf(completions) });
+    const meta = metadata();
+    res.setHeader("x-weight-version", meta.weight_version);
+    sendJson(res, 200, { id, object, created, model: ctx.modelName, choices, usage: usageOf(completions), metadata: meta });
     return;
   }
 
   // Server-sent events: one chunk per text delta per choice, a final chunk per choice, [DONE].
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-weight-version": ctx.version.base });
   const chunkObject = chat ? "chat.completion.chunk" : "text_completion";
   const send = (payload: unknown): void => {
     if (!isGone()) res.write(`data: ${JSON.stringify(payload)}\n\n`);
@@ -346,7 +388,7 @@ async function complete(ctx: Context, res: ServerResponse, request: ChatRequest 
       if (tail !== "") chunk(i, tail, null);
       chunk(i, null, s.stopped || stopIndex(c.text, request.stop) >= 0 ? "stop" : finishReason(c), { logprobs: logprobsOf(c) });
     });
-    if (request.includeUsage) send({ id, object: chunkObject, created, model: ctx.modelName, choices: [], usage: usageOf(completions) });
+    if (request.includeUsage) send({ id, object: chunkObject, created, model: ctx.modelName, choices: [], usage: usageOf(completions), metadata: metadata() });
     if (!isGone()) res.end("data: [DONE]\n\n");
   } catch (e) {
     if (!isGone()) {
@@ -356,19 +398,137 @@ async function complete(ctx: Context, res: ServerResponse, request: ChatRequest 
   }
 }
 
-const ROUTES: Readonly<Record<string, string>> = { "/v1/models": "GET", "/v1/chat/completions": "POST", "/v1/completions": "POST", "/health": "GET" };
+const ROUTES: Readonly<Record<string, string>> = {
+  "/v1/models": "GET", "/v1/chat/completions": "POST", "/v1/completions": "POST", "/health": "GET",
+  "/v1/load_lora_adapter": "POST", "/v1/unload_lora_adapter": "POST", "/update_weights_from_disk": "POST", "/get_weight_version": "GET",
+};
+
+const UPDATE_ROUTES = new Set(["/v1/load_lora_adapter", "/v1/unload_lora_adapter", "/update_weights_from_disk"]);
+
+function stringField(body: Record<string, unknown>, name: string, required: boolean): string | undefined {
+  const v = body[name];
+  if (v === undefined || v === null) {
+    if (required) throw new ApiError(400, `'${name}' is required`, name, "missing_required_parameter");
+    return undefined;
+  }
+  if (typeof v !== "string" || v === "") throw new ApiError(400, `'${name}' must be a non-empty string; got ${JSON.stringify(v)?.slice(0, 80)}`, name, "invalid_value");
+  return v;
+}
+
+function checkKeys(body: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const key of Object.keys(body)) {
+    if (!allowed.includes(key)) throw new ApiError(400, `Unrecognized request argument supplied: '${key}' (this route reads ${allowed.join(", ")})`, key, "unknown_parameter");
+  }
+}
+
+/**
+ * vLLM's runtime LoRA API: `{ lora_name, lora_path, load_inplace? }` adds (or, with load_inplace,
+ * replaces) a model id. A replaced adapter's queued requests still finish on the old weights and
+ * report its version; its generator is released once they have. `weight_version` (a spiral
+ * extension, default "0") is what replies from this adapter report.
+ */
+async function loadLora(ctx: Context, body: Record<string, unknown>): Promise<string> {
+  checkKeys(body, ["lora_name", "lora_path", "load_inplace", "weight_version"]);
+  const name = stringField(body, "lora_name", true) as string;
+  const path = stringField(body, "lora_path", true) as string;
+  const version = stringField(body, "weight_version", false) ?? "0";
+  const inplace = body.load_inplace === true;
+  if (name === ctx.modelName) throw new ApiError(400, `'${name}' is the base model's id; give the adapter another name`, "lora_name", "invalid_value");
+  const old = ctx.adapters.get(name);
+  if (old !== undefined && !inplace) throw new ApiError(400, `The lora adapter '${name}' has already been loaded (send load_inplace: true to replace it)`, "lora_name", "invalid_value");
+  if (!existsSync(path)) throw new ApiError(404, `lora_path ${path} does not exist on the server`, "lora_path", "not_found");
+  let adapter: Adapter;
+  try {
+    adapter = (await loadAdapter(path, ctx.config, { optimizer: false })).adapter;
+  } catch (e) {
+    throw new ApiError(400, `could not load the adapter at ${path}: ${(e as Error).message}`, "lora_path", "invalid_value");
+  }
+  const generator = await Generator.create(ctx.config, ctx.params, ctx.tokenizer, { adapter, ...(ctx.threads === undefined ? {} : { threads: ctx.threads }) });
+  ctx.adapters.set(name, { generator, scheduler: new Scheduler(generator, createRng(ctx.seed), ctx.maxBatch), version });
+  if (old !== undefined) void old.scheduler.idle().then(() => old.generator.release());
+  return `Success: LoRA adapter '${name}' added successfully.`;
+}
+
+async function unloadLora(ctx: Context, body: Record<string, unknown>): Promise<string> {
+  checkKeys(body, ["lora_name", "lora_int_id"]);
+  const name = stringField(body, "lora_name", true) as string;
+  const old = ctx.adapters.get(name);
+  if (old === undefined) throw new ApiError(404, `The lora adapter '${name}' cannot be found.`, "lora_name", "model_not_found");
+  ctx.adapters.delete(name);
+  // Requests already queued for it are answered; later ones get 404.
+  await old.scheduler.idle();
+  await old.generator.release();
+  return `Success: LoRA adapter '${name}' removed successfully.`;
+}
+
+/**
+ * SGLang's `/update_weights_from_disk { model_path, weight_version? }`: the base weights are
+ * replaced by the checkpoint at model_path (same shape), between waves of every model id.
+ */
+async function updateWeights(ctx: Context, body: Record<string, unknown>): Promise<{ success: true; message: string }> {
+  checkKeys(body, ["model_path", "weight_version", "load_format", "abort_all_requests"]);
+  const path = stringField(body, "model_path", true) as string;
+  if (body.load_format !== undefined && body.load_format !== null && body.load_format !== "auto") throw new ApiError(400, "'load_format' must be \"auto\"", "load_format", "unsupported_parameter");
+  if (body.abort_all_requests === true) throw new ApiError(400, "'abort_all_requests' is not supported: the reload waits for the wave under way instead", "abort_all_requests", "unsupported_parameter");
+  const version = stringField(body, "weight_version", false);
+  if (!existsSync(path)) throw new ApiError(404, `model_path ${path} does not exist on the server`, "model_path", "not_found");
+  let params: Params;
+  try {
+    const ck = await loadCheckpoint(path, { optimizer: false });
+    const want = JSON.stringify(ctx.config);
+    if (JSON.stringify(ck.config) !== want) throw new Error(`its config.json differs from the served model's (${JSON.stringify(ck.config).slice(0, 120)} vs ${want.slice(0, 120)})`);
+    params = ck.params;
+  } catch (e) {
+    throw new ApiError(400, `could not load weights from ${path}: ${(e as Error).message}`, "model_path", "invalid_value");
+  }
+  // Every scheduler is held between waves while the shared weights change.
+  const schedulers = [ctx.scheduler, ...[...ctx.adapters.values()].map((a) => a.scheduler)];
+  const hold = async (i: number): Promise<void> => {
+    if (i === schedulers.length) {
+      ctx.params.data.set(params.data);
+      await ctx.generator.refreshWeights();
+      if (version !== undefined) ctx.version.base = version;
+      return;
+    }
+    await (schedulers[i] as Scheduler).exclusive(() => hold(i + 1));
+  };
+  await hold(0);
+  return { success: true, message: `Succeeded to update model weights from ${path}${version === undefined ? "" : ` (weight_version ${version})`}.` };
+}
+
+async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  const raw = await readBody(req, limit);
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    throw new ApiError(400, "We could not parse the JSON body of your request: expected a JSON object", null, "invalid_json");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError(400, "the request body must be a JSON object");
+  return body as Record<string, unknown>;
+}
 
 async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? "/").split("?")[0] as string;
   const modelPath = /^\/v1\/models\/(.+)$/.exec(path);
   const allowed = modelPath === null ? ROUTES[path] : "GET";
-  if (allowed === undefined) throw new ApiError(404, `Unknown route ${req.method ?? ""} ${path}; this server has GET /v1/models, POST /v1/chat/completions, POST /v1/completions`, null, "unknown_route");
+  if (allowed === undefined) throw new ApiError(404, `Unknown route ${req.method ?? ""} ${path}; this server has GET /v1/models, POST /v1/chat/completions, POST /v1/completions (docs/serve.md lists the rest)`, null, "unknown_route");
   if (req.method !== allowed) {
     res.setHeader("allow", allowed);
     throw new ApiError(405, `${path} accepts ${allowed}, not ${req.method ?? ""}`, null, "method_not_allowed");
   }
   const card = (id: string) => ({ id, object: "model", created: ctx.created, owned_by: "spiral", ...(id === ctx.modelName ? {} : { parent: ctx.modelName }) });
   if (path === "/health") return sendJson(res, 200, { status: "ok" });
+  if (path === "/get_weight_version") return sendJson(res, 200, { weight_version: ctx.version.base });
+  if (UPDATE_ROUTES.has(path)) {
+    if (!ctx.runtimeUpdates) throw new ApiError(403, `${path} changes the served weights and is off: start the server with --runtime-updates`, null, "runtime_updates_disabled");
+    const body = await readJsonBody(req, ctx.maxBodyBytes);
+    if (path === "/update_weights_from_disk") return sendJson(res, 200, await updateWeights(ctx, body));
+    const text = path === "/v1/load_lora_adapter" ? await loadLora(ctx, body) : await unloadLora(ctx, body);
+    res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+    res.end(text);
+    return;
+  }
   if (path === "/v1/models") return sendJson(res, 200, { object: "list", data: [ctx.modelName, ...ctx.adapters.keys()].map(card) });
   if (modelPath !== null) {
     const id = decodeURIComponent(modelPath[1] as string);
@@ -403,16 +563,17 @@ export async function serveModel(
   const scheduler = new Scheduler(generator, createRng(options.seed ?? 0), options.maxBatch ?? 64);
   // Each extra adapter decodes in its own batches over the shared base (live weights: baking would
   // give every adapter's sessions their own prepacked copy of the base).
-  const extra: Generator[] = [];
-  const adapters = new Map<string, Scheduler>();
+  const adapters = new Map<string, Served>();
+  const weightVersion = options.weightVersion ?? "0";
   for (const { name, adapter } of loaded.loras ?? []) {
     if (name === loaded.modelName || adapters.has(name)) throw new Error(`serve: model id '${name}' is given twice`);
     const g = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, { adapter, ...(options.threads === undefined ? {} : { threads: options.threads }) });
-    extra.push(g);
-    adapters.set(name, new Scheduler(g, createRng(options.seed ?? 0), options.maxBatch ?? 64));
+    adapters.set(name, { generator: g, scheduler: new Scheduler(g, createRng(options.seed ?? 0), options.maxBatch ?? 64), version: weightVersion });
   }
   const ctx: Context = {
-    modelName: loaded.modelName, created: Math.floor(Date.now() / 1000), config: loaded.config, params: loaded.params, tokenizer: loaded.tokenizer, scheduler, adapters,
+    modelName: loaded.modelName, created: Math.floor(Date.now() / 1000), config: loaded.config, params: loaded.params, tokenizer: loaded.tokenizer, scheduler, generator, adapters,
+    version: { base: weightVersion }, runtimeUpdates: options.runtimeUpdates === true, seed: options.seed ?? 0, maxBatch: options.maxBatch ?? 64,
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(loaded.adapter === undefined ? {} : { lora: true }),
     limits: { defaultMaxTokens: options.defaultMaxTokens ?? 512, maxTokens: options.maxTokens ?? 4096, maxN: options.maxN ?? 16 },
     maxBodyBytes: options.maxBodyBytes ?? 2 ** 20, contextLength: options.contextLength ?? loaded.config.maxPositionEmbeddings,
@@ -443,7 +604,7 @@ export async function serveModel(
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await generator.release();
-      for (const g of extra) await g.release();
+      for (const a of adapters.values()) await a.generator.release();
     },
   };
 }

@@ -1,0 +1,243 @@
+/**
+ * Training with endpoint actors (docs/scale-out.md) against two real `spiral serve` processes on
+ * loopback: every sample's token ids, versions and returns; a server killed mid-step (nothing lost,
+ * nothing counted twice: the run equals the undisturbed one); asynchronous acting within its
+ * staleness bound; and the endpoint sampler against the in-process one (a statistical match: see
+ * the last test for why not an equality).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Generator } from "../engine/infer/generate.js";
+import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
+import { saveCheckpoint } from "../engine/weights/checkpoint.js";
+import { initParams } from "../engine/weights/params.js";
+import { judgeReply, scoreInvalid } from "../games/match.js";
+import { getGame } from "../games/registry.js";
+import { createRng } from "../core/rng.js";
+import { startServeProcess, type ServeProcess } from "../serve/process.js";
+import { parseTrainConfig, type TrainConfig } from "./config.js";
+import { EndpointPool } from "./endpoints.js";
+import { train, type StepMetrics } from "./loop.js";
+import { modelPolicy } from "../policy/model-policy.js";
+import { compactMode } from "../policy/prompt-mode.js";
+import type { Rollout } from "./types.js";
+import { presetShape } from "./validate.js";
+
+const root = mkdtempSync(join(tmpdir(), "spiral-endpoint-train-"));
+const servers: ServeProcess[] = [];
+const base = {
+  steps: 3,
+  games: [{ id: "TicTacToe-v0" }, { id: "KuhnPoker-v1-1round" }],
+  rolloutBatch: 12,
+  envs: 6,
+  maxNewTokens: 8,
+  model: { preset: "tiny", overrides: { hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 } },
+  optim: { lr: 1e-2, microBatch: 12 },
+  eval: { every: 0 },
+  checkpointEvery: 1,
+  transcripts: 0,
+  threads: 1,
+};
+const shape = presetShape(parseTrainConfig(base).model);
+const serverDir = join(root, "served");
+
+async function startServer(port = 0): Promise<ServeProcess> {
+  return startServeProcess(["--model", serverDir, "--port", String(port), "--runtime-updates", "--quiet", "--threads", "1"]);
+}
+
+beforeAll(async () => {
+  // Any weights of the run's shape: the trainer publishes its own before the first game.
+  await saveCheckpoint(serverDir, { config: shape, params: initParams(shape, createRng("other"), 0.02) });
+  servers.push(...(await Promise.all([startServer(), startServer()])));
+}, 120_000);
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop("SIGKILL")));
+  rmSync(root, { recursive: true, force: true });
+});
+
+function endpointConfig(extra: Record<string, unknown> = {}): TrainConfig {
+  return parseTrainConfig({ ...base, endpoints: servers.map((s) => ({ url: s.url, concurrency: 4 })), ...extra });
+}
+
+interface Recorded {
+  readonly rollouts: Map<number, Rollout>;
+  readonly steps: StepMetrics[];
+}
+
+async function run(config: TrainConfig, name: string, onStep?: (m: StepMetrics) => void) {
+  const rec: Recorded = { rollouts: new Map(), steps: [] };
+  const summary = await train(config, {
+    runDir: join(root, name),
+    hooks: {
+      onRollout: (step, r) => rec.rollouts.set(step, r),
+      onStep: (m) => {
+        rec.steps.push(m);
+        onStep?.(m);
+      },
+    },
+  });
+  return { summary, ...rec };
+}
+
+/** Replays a game from its seed and recorded moves: the returns it must have ended with. */
+function replayReturns(result: Rollout["trajectories"][number]["result"]): readonly [number, number] {
+  const game = getGame(result.gameId);
+  let state = game.init(result.seed);
+  for (const m of result.moves) {
+    if (m.invalidReason !== undefined) return scoreInvalid([m.seat], "training") as [number, number];
+    const v = judgeReply(game, state, m.seat, m.action);
+    if (!v.valid) throw new Error(`move ${m.action} was recorded as valid`);
+    state = game.apply(state, m.seat, v.action);
+  }
+  return game.isTerminal(state) ? (game.returns(state) as [number, number]) : [0, 0];
+}
+
+const tok = new ByteTokenizer();
+
+describe("training with endpoint actors", () => {
+  let undisturbed: Awaited<ReturnType<typeof run>>;
+
+  it("trains against two servers: every sample's token ids, version and returns check out", async () => {
+    undisturbed = await run(endpointConfig(), "two");
+    expect(undisturbed.steps.map((m) => m.step)).toEqual([1, 2, 3]);
+    for (const [step, rollout] of undisturbed.rollouts) {
+      expect(rollout.batch).toHaveLength(12);
+      for (const s of rollout.batch) {
+        expect(s.policyVersion).toBe(step - 1); // synchronous: the weights of the step before
+        expect(s.untrainable).toBeUndefined();
+        expect(tok.decode(s.generatedIds, { skipSpecialTokens: true })).toBe(s.text);
+        expect(s.logprobs).toHaveLength(s.generatedIds.length);
+        expect(s.allowedIds?.every((a, j) => a !== null && a.includes(s.generatedIds[j] as number))).toBe(true);
+      }
+      for (const t of rollout.trajectories) expect(t.result.returns).toEqual(replayReturns(t.result));
+    }
+    for (const m of undisturbed.steps) {
+      const e = m.endpoints!;
+      expect(e.staleness).toEqual({ mean: 0, max: 0 });
+      expect([e.droppedStale, e.droppedUntrainable, e.transportFailures]).toEqual([0, 0, 0]);
+      expect(e.utilisation).toHaveLength(2);
+      expect(e.syncBytes).toBe(initParams(shape, createRng(0), 0).data.byteLength);
+      // The servers sampled with exactly the learner's weights of that step: its recomputed
+      // log-probs equal theirs up to float rounding (measured here: ~1e-6).
+      expect(m.learner.samplerLogprobGap).toBeLessThan(1e-4);
+    }
+  }, 240_000);
+
+  it("loses and doubles nothing when a server is killed mid-step: the run equals the undisturbed one", async () => {
+    let killed = false;
+    const disturbed = await run(endpointConfig(), "killed", (m) => {
+      // Step 2's games start right after this line: kill server 0 while they are being played.
+      if (m.step === 1) setTimeout(() => void servers[0]!.stop("SIGKILL").then(() => (killed = true)), 40);
+    });
+    expect(killed).toBe(true);
+    const failures = disturbed.steps.reduce((n, m) => n + (m.endpoints?.transportFailures ?? 0), 0);
+    expect(failures).toBeGreaterThanOrEqual(1);
+    expect(disturbed.steps.at(-1)?.endpoints?.liveEndpoints).toBe(1);
+    // Same seed, same requests, same weights on every server: the same samples and the same final
+    // weights, bit for bit, whichever server answered and however often a turn was retried.
+    for (const [step, r] of disturbed.rollouts) {
+      const u = undisturbed.rollouts.get(step)!;
+      expect(r.batch.map((s) => [s.actorId, s.gameIndex, s.seat, s.turn, s.generatedIds, s.policyVersion])).toEqual(
+        u.batch.map((s) => [s.actorId, s.gameIndex, s.seat, s.turn, s.generatedIds, s.policyVersion]),
+      );
+      expect(r.trajectories.map((t) => t.result)).toEqual(u.trajectories.map((t) => t.result));
+    }
+    expect(Buffer.from(disturbed.summary.params.data.buffer).equals(Buffer.from(undisturbed.summary.params.data.buffer))).toBe(true);
+    servers[0] = await startServer();
+  }, 240_000);
+
+  it("resumes a run killed after step 3's metrics line to the undisturbed run's final weights (servers re-synced to step 2)", async () => {
+    const dir = join(root, "resumed");
+    await expect(
+      train(endpointConfig(), {
+        runDir: dir,
+        hooks: {
+          onStep: (m) => {
+            if (m.step === 3) throw new Error("killed");
+          },
+        },
+      }),
+    ).rejects.toThrow("killed");
+    const resumed = await train(endpointConfig(), { runDir: dir, resume: true });
+    expect(Buffer.from(resumed.params.data.buffer).equals(Buffer.from(undisturbed.summary.params.data.buffer))).toBe(true);
+  }, 240_000);
+
+  it("acts asynchronously with maxStaleness 1: samples at most one version behind, PPO against the sampler's log-probs", async () => {
+    const asyncRun = await run(endpointConfig({ maxStaleness: 1, steps: 4 }), "async");
+    expect(asyncRun.steps.map((m) => m.step)).toEqual([1, 2, 3, 4]);
+    let stale = 0;
+    for (const [step, r] of asyncRun.rollouts) {
+      for (const s of r.batch) {
+        expect(step - 1 - s.policyVersion).toBeGreaterThanOrEqual(0);
+        expect(step - 1 - s.policyVersion).toBeLessThanOrEqual(1);
+        if (s.policyVersion < step - 1) stale++;
+      }
+    }
+    expect(stale).toBeGreaterThan(0); // steps 2.. were played (partly) while the learner trained
+    for (const m of asyncRun.steps) expect(m.endpoints!.staleness.max).toBeLessThanOrEqual(1);
+  }, 240_000);
+
+  it("samples what the in-process policy samples: both match the exact choice probabilities (χ² goodness of fit)", async () => {
+    // Why a statistical match and not equality: the in-process actor draws each row's randomness
+    // from split streams of one rng, while an OpenAI request can only carry an integer seed; equal
+    // draws would need the default run's streams changed. Both samplers are checked against the
+    // exact probability of each legal move (the learner's log-prob graph, choiceProbabilities).
+    const params = initParams(shape, createRng("peaky"), 0.3);
+    const dir = join(root, "peaky");
+    await saveCheckpoint(dir, { config: shape, params });
+    const g = await Generator.create(shape, params, tok, { threads: 1 });
+    const { LossRunner } = await import("../engine/train/loss-runner.js");
+    const runner = new LossRunner(shape, params, { threads: 1 });
+    const local = modelPolicy({ name: "p", generator: g, runner, tokenizer: tok, temperature: 1, version: () => 0 });
+    const pool = new EndpointPool({ endpoints: servers.map((s) => ({ url: s.url, weight: 1, concurrency: 8 })), tokenizer: tok, temperature: 1, topP: 1 });
+    await pool.open();
+    try {
+      await pool.publish({ kind: "full", version: 0, path: dir });
+      const game = getGame("TicTacToe-v0");
+      const state = game.init(3);
+      const obs = game.observe(state, 0);
+      const request = compactMode.request(game.info, obs, 8);
+      const choices = [...obs.legal];
+      const exact = await local.choiceProbabilities(request, choices);
+      const N = 600;
+      const count = (texts: readonly string[]) => choices.map((c) => texts.filter((t) => t === c).length);
+      const fromLocal = count((await local.generate(Array.from({ length: N }, () => request), createRng("local"))).map((r) => r.text));
+      const fromPool = count((await pool.generate(Array.from({ length: N }, () => request), createRng("pool"))).map((r) => r.text));
+      // χ² over moves with expected count ≥ 5 (the rest pooled); critical value at p = 0.001.
+      const chi2 = (observed: number[]) => {
+        let stat = 0;
+        let restO = 0;
+        let restE = 0;
+        let cells = 0;
+        observed.forEach((o, i) => {
+          const e = N * (exact[i] as number);
+          if (e >= 5) {
+            stat += (o - e) ** 2 / e;
+            cells++;
+          } else {
+            restO += o;
+            restE += e;
+          }
+        });
+        if (restE > 0) {
+          stat += (restO - restE) ** 2 / Math.max(restE, 1e-9);
+          cells++;
+        }
+        return { stat, df: cells - 1 };
+      };
+      // χ²(df) at 0.999: a false alarm once in a thousand runs per sampler.
+      const critical001 = (df: number) => [10.83, 13.82, 16.27, 18.47, 20.52, 22.46, 24.32, 26.12, 27.88, 29.59][df - 1] as number;
+      expect(Math.max(...exact)).toBeGreaterThan(2 / choices.length); // a peaked distribution, not uniform
+      for (const observed of [fromLocal, fromPool]) {
+        const { stat, df } = chi2(observed);
+        expect(stat).toBeLessThan(critical001(df));
+      }
+    } finally {
+      await pool.close();
+      await g.release();
+      await runner.release();
+    }
+  }, 240_000);
+});

@@ -1,0 +1,232 @@
+/**
+ * Endpoint actors against real `spiral serve` processes on loopback: exact token ids and
+ * log-probs per seed, constrained replies with their allowed sets, weight sync (full weights and
+ * LoRA) with versions, a server killed mid-batch (nothing lost, nothing doubled, probed back in
+ * and re-synced), and a clear error when no server lives.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, type ServerResponse } from "node:http";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ModelConfig } from "../engine/model/config.js";
+import { Generator } from "../engine/infer/generate.js";
+import { initAdapter, LORA_TARGETS } from "../engine/model/lora.js";
+import { modelPreset } from "../engine/model/presets.js";
+import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
+import { saveCheckpoint } from "../engine/weights/checkpoint.js";
+import { initParams, type Params } from "../engine/weights/params.js";
+import { getGame } from "../games/registry.js";
+import { createRng } from "../core/rng.js";
+import { startServeProcess, type ServeProcess } from "../serve/process.js";
+import { weightPublisher } from "./endpoint-sync.js";
+import { EndpointPool, endpointUrls } from "./endpoints.js";
+import type { PolicyRequest } from "../policy/policy.js";
+import { chatMode, compactMode } from "../policy/prompt-mode.js";
+
+const root = mkdtempSync(join(tmpdir(), "spiral-endpoints-"));
+const shape: ModelConfig = { ...modelPreset("tiny"), hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 2, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 };
+const tok = new ByteTokenizer();
+const servers: ServeProcess[] = [];
+let v0: Params;
+
+beforeAll(async () => {
+  v0 = initParams(shape, createRng("v0"), 0.3);
+  await saveCheckpoint(join(root, "v0"), { config: shape, params: v0 });
+  servers.push(...(await Promise.all([0, 1].map(() => startServeProcess(["--model", join(root, "v0"), "--port", "0", "--runtime-updates", "--quiet", "--threads", "1"])))));
+}, 120_000);
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop("SIGKILL")));
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** A mixed batch: compact (choice-constrained) and chat (free) requests from real game states. */
+function requests(n: number): PolicyRequest[] {
+  const ttt = getGame("TicTacToe-v0");
+  const kuhn = getGame("KuhnPoker-v1");
+  return Array.from({ length: n }, (_, i) => {
+    const game = i % 2 === 0 ? ttt : kuhn;
+    const state = game.init(i);
+    const seat = game.toAct(state)[0] as 0 | 1;
+    const mode = i % 3 === 2 ? chatMode() : compactMode;
+    return mode.request(game.info, game.observe(state, seat), 12);
+  });
+}
+
+/** What the in-process generator gives for one request with the seed the pool sent. */
+async function expected(g: Generator, r: PolicyRequest, seed: number) {
+  const prompt = tok.encode(r.prompt.kind === "text" ? r.prompt.text : tok.applyChatTemplate(r.prompt.messages, { addGenerationPrompt: true }));
+  const [c] = await g.generate(
+    [{ prompt, rng: createRng(seed).split(), sampling: { temperature: 1, topP: 1 }, ...(r.constraint === undefined ? {} : { constraint: r.constraint }) }],
+    { maxNewTokens: r.maxNewTokens, temperature: 1, rng: createRng(0), skipSpecialTokens: true },
+  );
+  return c!;
+}
+
+describe("endpoint actors", () => {
+  it("parses endpoint URLs with or without /v1", () => {
+    expect(endpointUrls("http://h:1/v1")).toEqual({ root: "http://h:1", v1: "http://h:1/v1" });
+    expect(endpointUrls("http://h:1/")).toEqual({ root: "http://h:1", v1: "http://h:1/v1" });
+    expect(() => endpointUrls("h:1")).toThrow(/http\(s\) URL/);
+  });
+
+  it("samples over two servers with exact ids and log-probs, syncs full weights with versions, and survives a server killed mid-batch", async () => {
+    const pool = new EndpointPool({ endpoints: servers.map((s) => ({ url: s.url, weight: 1, concurrency: 4 })), tokenizer: tok, temperature: 1, topP: 1, probeSeconds: 0.2 });
+    await pool.open();
+    try {
+      // Version 1: new weights published to both servers.
+      const v1 = initParams(shape, createRng("v1"), 0.3);
+      const publisher = weightPublisher(join(root, "sync"), { kind: "full", config: shape, params: v1 }, 2);
+      await pool.publish(await publisher.write(1));
+      expect(pool.stats.endpoints.map((e) => e.version)).toEqual([1, 1]);
+
+      const batch = requests(16);
+      const rng = createRng("batch");
+      const seeds = createRng("batch");
+      const results = await pool.generate(batch, rng);
+      const g = await Generator.create(shape, v1, tok);
+      for (const [i, r] of results.entries()) {
+        const want = await expected(g, batch[i] as PolicyRequest, seeds.nextUint32());
+        expect(r.untrainable).toBeUndefined();
+        expect(r.policyVersion).toBe(1);
+        expect(r.generatedIds).toEqual(want.tokens);
+        r.logprobs.forEach((lp, j) => expect(Math.abs(lp - (want.logprobs[j] as number))).toBeLessThan(1e-4));
+        expect(r.text).toBe(want.text);
+        if (batch[i]?.constraint !== undefined) expect(r.allowedIds).toEqual(want.allowed.map((a) => (a === null ? null : Array.from(a))));
+        else expect(r.allowedIds).toBeUndefined();
+      }
+      const per = pool.stats.endpoints.map((e) => e.requests);
+      expect(per.every((n) => n >= 4)).toBe(true); // both servers took a share
+
+      // Kill one server while a batch is in flight: every turn still gets exactly its answer.
+      const batch2 = requests(24);
+      const seeds2 = createRng("batch2");
+      const pending = pool.generate(batch2, createRng("batch2"));
+      await new Promise((r) => setTimeout(r, 30));
+      await servers[0]!.stop("SIGKILL");
+      const results2 = await pending;
+      expect(results2).toHaveLength(24);
+      for (const [i, r] of results2.entries()) {
+        const want = await expected(g, batch2[i] as PolicyRequest, seeds2.nextUint32());
+        expect(r.generatedIds).toEqual(want.tokens);
+        expect(r.policyVersion).toBe(1);
+      }
+      const stats = pool.stats;
+      expect(stats.endpoints[0]?.live).toBe(false);
+      expect(stats.transportFailures).toBeGreaterThanOrEqual(1);
+      expect(stats.droppedSamples).toBe(0);
+      // Requests counted = accepted replies + failed attempts: no reply was taken twice.
+      expect(stats.requests).toBe(16 + 24 + stats.transportFailures);
+
+      // Version 2 while server 0 is down; it comes back (same port) and is re-synced before use.
+      const v2 = initParams(shape, createRng("v2"), 0.3);
+      const publisher2 = weightPublisher(join(root, "sync"), { kind: "full", config: shape, params: v2 }, 2);
+      await pool.publish(await publisher2.write(2));
+      servers[0] = await startServeProcess(["--model", join(root, "v0"), "--port", String(servers[0]!.port), "--runtime-updates", "--quiet", "--threads", "1"]);
+      for (let t = 0; t < 100 && !pool.stats.endpoints[0]!.live; t++) await new Promise((r) => setTimeout(r, 100));
+      expect(pool.stats.endpoints.map((e) => [e.live, e.version])).toEqual([[true, 2], [true, 2]]);
+      const g2 = await Generator.create(shape, v2, tok);
+      const batch3 = requests(8);
+      const seeds3 = createRng("batch3");
+      for (const [i, r] of (await pool.generate(batch3, createRng("batch3"))).entries()) {
+        expect(r.generatedIds).toEqual((await expected(g2, batch3[i] as PolicyRequest, seeds3.nextUint32())).tokens);
+        expect(r.policyVersion).toBe(2);
+      }
+      await g.release();
+      await g2.release();
+    } finally {
+      await pool.close();
+    }
+  }, 180_000);
+
+  it("syncs a LoRA adapter under a per-version name and samples from it", async () => {
+    const pool = new EndpointPool({ endpoints: [{ url: servers[1]!.url, weight: 1, concurrency: 8 }], tokenizer: tok, temperature: 1, topP: 1, keepVersions: 2 });
+    await pool.open();
+    try {
+      const base = initParams(shape, createRng("v0"), 0.3);
+      const adapter = initAdapter(shape, { r: 4, alpha: 8, targets: [...LORA_TARGETS] }, createRng("lora"));
+      const publisher = weightPublisher(join(root, "lora-sync"), { kind: "lora", adapter, baseModel: join(root, "v0"), name: "policy" }, 3);
+      // The server currently holds v2 full weights from the test above; put v0 back first.
+      await pool.publish({ kind: "full", version: 0, path: join(root, "v0") });
+      for (const version of [1, 2, 3]) {
+        const rng = createRng(`B${version}`);
+        for (const v of adapter.params.layout.views) if (v.name.endsWith("lora_B.weight")) for (let i = 0; i < v.size; i++) adapter.params.data[v.offset + i] = 0.5 * rng.normal();
+        await pool.publish(await publisher.write(version));
+        const batch = requests(4);
+        const seeds = createRng(`lora${version}`);
+        const g = await Generator.create(shape, base, tok, { adapter });
+        for (const [i, r] of (await pool.generate(batch, createRng(`lora${version}`))).entries()) {
+          expect(r.policyVersion).toBe(version);
+          expect(r.generatedIds).toEqual((await expected(g, batch[i] as PolicyRequest, seeds.nextUint32())).tokens);
+        }
+        await g.release();
+      }
+      const models = (await (await fetch(`${servers[1]!.url}/models`)).json()) as { data: { id: string }[] };
+      expect(models.data.map((m) => m.id).filter((id) => id.startsWith("policy-"))).toEqual(["policy-v2", "policy-v3"]);
+    } finally {
+      await pool.close();
+    }
+  }, 120_000);
+
+  it("plays but does not train on replies whose ids do not check out; a 5xx is retried, a 400 is an error", async () => {
+    // A stand-in for a misconfigured engine (another tokenizer, no token ids): what it answers is scripted.
+    const replies: ((res: ServerResponse) => void)[] = [];
+    const json = (status: number, body: unknown) => (res: ServerResponse) => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
+    const choice = (text: string, tokens: string[]) => json(200, { choices: [{ text, logprobs: { tokens, token_logprobs: tokens.map(() => -1) } }] });
+    const stub = createHttpServer((req, res) => {
+      if (req.url === "/v1/models") return json(200, { data: [{ id: "m" }] })(res);
+      if (req.url === "/health") return json(200, {})(res);
+      req.resume();
+      req.on("end", () => (replies.shift() ?? json(500, { error: { message: "script ran out" } }))(res));
+    });
+    await new Promise<void>((r) => stub.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(stub.address() as AddressInfo).port}/v1`;
+    const pool = new EndpointPool({ endpoints: [{ url, weight: 1, concurrency: 1 }], tokenizer: tok, temperature: 1, topP: 1, probeSeconds: 0.05 });
+    await pool.open();
+    try {
+      const free = requests(3)[2] as PolicyRequest; // a chat (free) request
+      replies.push(choice("hello", ["token_id:104", "token_id:105"])); // decodes to "hi"
+      replies.push(choice("hi", ["h", "i"])); // no ids
+      replies.push(json(503, { error: { message: "overloaded" } }), choice("ok", ["token_id:111", "token_id:107"]));
+      const [wrongText] = await pool.generate([free], createRng(1));
+      const [noIds] = await pool.generate([free], createRng(1));
+      const [retried] = await pool.generate([free], createRng(1));
+      expect(wrongText?.text).toBe("hello");
+      expect(wrongText?.untrainable).toMatch(/decode\(ids\) differs/);
+      expect(noIds?.untrainable).toMatch(/did not return token ids/);
+      expect(retried).toMatchObject({ text: "ok", generatedIds: [111, 107] });
+      expect(retried?.untrainable).toBeUndefined();
+      expect(pool.stats).toMatchObject({ droppedSamples: 2, transportFailures: 1, retries: 1 });
+      replies.push(json(400, { error: { message: "prompt too long" } }));
+      await expect(pool.generate([free], createRng(1))).rejects.toThrow(/refused a request \(HTTP 400\): prompt too long/);
+    } finally {
+      await pool.close();
+      stub.closeAllConnections();
+      await new Promise<void>((r) => stub.close(() => r()));
+    }
+  }, 60_000);
+
+  it("fails clearly when no server answers", async () => {
+    const free = await new Promise<number>((r) => {
+      const srv = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = srv.address() as AddressInfo;
+        srv.close(() => r(port));
+      });
+    });
+    const dead = new EndpointPool({ endpoints: [{ url: `http://127.0.0.1:${free}/v1`, weight: 1, concurrency: 1 }], tokenizer: tok, temperature: 1, topP: 1 });
+    await expect(dead.open()).rejects.toThrow(new RegExp(`no actor endpoint answers: http://127\\.0\\.0\\.1:${free}/v1 \\(ECONNREFUSED\\)`));
+    await dead.close();
+    // Live at open, then gone: the call gives up after giveUpSeconds, naming the server.
+    const s = await startServeProcess(["--model", join(root, "v0"), "--port", "0", "--quiet", "--threads", "1"]);
+    const pool = new EndpointPool({ endpoints: [{ url: s.url, weight: 1, concurrency: 2 }], tokenizer: tok, temperature: 1, topP: 1, giveUpSeconds: 1, probeSeconds: 0.2 });
+    await pool.open();
+    await s.stop("SIGKILL");
+    await expect(pool.generate(requests(2), createRng(1))).rejects.toThrow(/(no actor endpoint has answered for 1 s|failed \d+ times in transport).*ECONNREFUSED/);
+    await pool.close();
+  }, 60_000);
+});

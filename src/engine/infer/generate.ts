@@ -35,6 +35,7 @@ import type { Rng } from "../../games/rng.js";
 import type { ModelConfig } from "../model/config.js";
 import { buildDecodeGraph, buildPrefillGraph, causalBias, MASKED, ropeTables } from "./decode-graph.js";
 import type { Graph } from "../graph/builder.js";
+import { type Device, deviceError, executionProviders } from "../graph/device.js";
 import { toModelProto } from "../graph/serialize.js";
 import { type Feeds, f32, GraphSession, i64, type OrtTensor } from "../graph/session.js";
 import type { Adapter } from "../model/lora.js";
@@ -127,6 +128,8 @@ export interface GeneratorOptions {
    * zero-copy at every run (live, also with `bakeWeights`, which bakes only the base).
    */
   adapter?: Adapter;
+  /** Where the graphs run (default "cpu"); docs/device.md. */
+  device?: Device;
 }
 
 interface Row {
@@ -530,10 +533,10 @@ async function buildRunners(config: ModelConfig, params: Params, options: Genera
   const lora = options.adapter?.config;
   const graphs = [buildPrefillGraph(config, lora), buildDecodeGraph(config, lora)];
   if (options.bakeWeights === true) {
-    const [a, b] = await Promise.all(graphs.map((g) => bakedSession(g, params, options.threads)));
+    const [a, b] = await Promise.all(graphs.map((g) => bakedSession(g, params, options.threads, options.device ?? "cpu")));
     return [a as InferenceRunner, b as InferenceRunner];
   }
-  const session = { ...(options.threads !== undefined && { threads: options.threads }) };
+  const session = { ...(options.threads !== undefined && { threads: options.threads }), ...(options.device !== undefined && { device: options.device }) };
   const [a, b] = await Promise.all(graphs.map((g) => GraphSession.fromGraph(g, session)));
   return [a as InferenceRunner, b as InferenceRunner];
 }
@@ -542,7 +545,7 @@ async function buildRunners(config: ModelConfig, params: Params, options: Genera
  * A session whose weight inputs became initializers stored as external data: each points at its
  * byte range of `params.data`, handed over in memory (no protobuf copy, no file).
  */
-async function bakedSession(graph: Graph, params: Params, threads: number | undefined): Promise<InferenceRunner> {
+async function bakedSession(graph: Graph, params: Params, threads: number | undefined, device: Device): Promise<InferenceRunner> {
   const { onnx } = onnxProto;
   const proto = toModelProto(graph);
   const g = proto.graph;
@@ -564,11 +567,14 @@ async function bakedSession(graph: Graph, params: Params, threads: number | unde
     })),
   ];
   const session = await ort.InferenceSession.create(onnx.ModelProto.encode(proto).finish(), {
+    ...(device === "cpu" ? {} : { executionProviders: executionProviders(device) }),
     graphOptimizationLevel: "all",
     intraOpNumThreads: threads ?? 0,
     interOpNumThreads: 1,
     executionMode: "sequential",
     externalData: [{ path: WEIGHTS_FILE, data: new Uint8Array(params.data.buffer) }],
+  }).catch((e: unknown) => {
+    throw deviceError(device, e);
   });
   return {
     run: async (feeds) => (await session.run(feeds)) as Record<string, OrtTensor>,

@@ -9,6 +9,7 @@
  */
 import ort from "onnxruntime-node";
 import type { ModelConfig } from "../model/config.js";
+import type { Device } from "../graph/device.js";
 import { GraphSession } from "../graph/session.js";
 import { type LossKind, buildLossGraph, lossNames } from "./loss.js";
 import type { Adapter } from "../model/lora.js";
@@ -79,6 +80,8 @@ export interface LossRunnerOptions {
    * views, in-place updates seen), and `lossAndGrad` writes gradients in the adapter's layout.
    */
   readonly adapter?: Adapter;
+  /** Where the graphs run (default "cpu"); docs/device.md. */
+  readonly device?: Device;
 }
 
 /** Token ids as int64, each checked to lie in [0, V) (onnxruntime's Gather error would not say which). */
@@ -136,6 +139,7 @@ export class LossRunner {
       s = GraphSession.fromGraph(graph, {
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
         ...(this.options.memoryArena === undefined ? {} : { memoryArena: this.options.memoryArena }),
+        ...(this.options.device === undefined ? {} : { device: this.options.device }),
       });
       this.sessions.set(key, s);
     }

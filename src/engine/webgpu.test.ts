@@ -1,0 +1,77 @@
+/**
+ * WebGPU (onnxruntime's WebGPU EP) against CPU on the same graphs and weights. Kept small: in CI
+ * the device is Mesa's lavapipe, a Vulkan driver on CPU cores. See docs/device.md.
+ */
+import { describe, expect, it } from "vitest";
+import { createRng } from "../games/rng.js";
+import { Generator } from "./infer/generate.js";
+import { modelPreset } from "./model/presets.js";
+import { ByteTokenizer } from "./tokenizer/byte-tokenizer.js";
+import { LossRunner } from "./train/loss-runner.js";
+import { initParams } from "./weights/params.js";
+import { requireWebgpu, skipWebgpu } from "./graph/test-webgpu.js";
+
+const tok = new ByteTokenizer();
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}
+
+describe.skipIf(skipWebgpu)("webgpu vs cpu", () => {
+  for (const preset of ["micro", "small"] as const) {
+    it(`${preset}: greedy generation gives the same tokens, log-probs within 1e-4`, async () => {
+      await requireWebgpu();
+      const config = modelPreset(preset);
+      const params = initParams(config, createRng(7), 0.1);
+      const prompts = ["Hi", "The board:\n 0 | 1 | 2"].map((s) => ({ prompt: tok.encode(s) }));
+      const opts = { temperature: 0, maxNewTokens: 6, rng: createRng(1) };
+      const out: Record<string, { tokens: number[]; logprobs: number[] }[]> = {};
+      for (const device of ["cpu", "webgpu"] as const) {
+        const gen = await Generator.create(config, params, tok, { device, threads: 1 });
+        out[device] = await gen.generate(prompts, opts);
+        await gen.release();
+      }
+      const [cpu, gpu] = [out.cpu ?? [], out.webgpu ?? []];
+      let diff = 0;
+      cpu.forEach((c, i) => {
+        expect(gpu[i]?.tokens).toEqual(c.tokens);
+        diff = Math.max(diff, maxAbsDiff(c.logprobs, gpu[i]?.logprobs ?? []));
+      });
+      console.log(`${preset} generation: max |Δ log-prob| webgpu vs cpu = ${diff.toExponential(2)}`);
+      expect(diff).toBeLessThan(1e-4);
+    });
+  }
+
+  it("micro: learner log-probs, loss and every gradient agree (1e-4 abs, gradients 1e-3 relative to their max)", async () => {
+    await requireWebgpu();
+    const config = modelPreset("micro");
+    const params = initParams(config, createRng(3), 0.1);
+    const B = 2, T = 9;
+    const rng = createRng(5);
+    const tokens = Array.from({ length: B * T }, () => Math.floor(rng.next() * 200));
+    const attentionMask = new Float32Array(B * T).fill(1);
+    attentionMask[T] = 0; // row 1 left-padded by one
+    const lossMask = new Float32Array(B * T).map((_, i) => (i % T >= 5 ? 1 : 0));
+    const batch = { B, T, tokens, attentionMask, lossMask, advantages: Float32Array.of(1, -0.5) };
+    const results: Record<string, { loss: number; logprobs: Float32Array; grads: Float32Array }> = {};
+    for (const device of ["cpu", "webgpu"] as const) {
+      const runner = new LossRunner(config, params, { device, threads: 1 });
+      const { logprobs } = await runner.computeLogprobs(batch);
+      const grads = new Float32Array(params.layout.totalSize);
+      const stats = await runner.lossAndGrad({ ...batch, oldLogprobs: logprobs }, { kind: "ppo", normalizer: 8 }, grads);
+      results[device] = { loss: stats.loss, logprobs: stats.logprobs, grads };
+      await runner.release();
+    }
+    const [cpu, gpu] = [results.cpu, results.webgpu];
+    if (!cpu || !gpu) throw new Error("missing results");
+    const gmax = cpu.grads.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    const dl = Math.abs(cpu.loss - gpu.loss), dp = maxAbsDiff(cpu.logprobs, gpu.logprobs), dg = maxAbsDiff(cpu.grads, gpu.grads) / gmax;
+    console.log(`micro learner: |Δ loss| ${dl.toExponential(2)}, max |Δ log-prob| ${dp.toExponential(2)}, max |Δ grad|/max|grad| ${dg.toExponential(2)}`);
+    expect(dl).toBeLessThan(1e-4);
+    expect(dp).toBeLessThan(1e-4);
+    expect(dg).toBeLessThan(1e-3);
+  });
+});

@@ -5,6 +5,8 @@
  *   npm run bench:engine                 all three measurements
  *   npm run bench:engine -- --step-only  only the `small` training step (no PyTorch, no 0.6B run)
  *   SPIRAL_THREADS=n                     intra-op threads for onnxruntime and torch (default: all logical CPUs)
+ *   npm run bench:engine -- --device webgpu   the engine's graphs on the GPU (per-CPU-second rates then
+ *                                        mean little; bench/device.ts reports wall times for devices)
  *
  * Model FLOPs of a training step = 6·N·tokens (N = parameters used in matmuls, the LM head
  * included) + attention 12·B·T²·H·D·L (QKᵀ and PV, forward + 2× backward; the full T×T is
@@ -19,12 +21,15 @@ import { createRng } from "../src/games/rng.js";
 import type { ModelConfig } from "../src/engine/model/config.js";
 import { Graph } from "../src/engine/graph/builder.js";
 import * as op from "../src/engine/graph/ops/index.js";
+import { parseDevice } from "../src/engine/graph/device.js";
 import { GraphSession } from "../src/engine/graph/session.js";
 import { LossRunner, type LossBatch } from "../src/engine/train/loss-runner.js";
 import { initParams, Params, paramLayout } from "../src/engine/weights/params.js";
 import { modelPreset } from "../src/engine/model/presets.js";
 
 const threads = Number(process.env.SPIRAL_THREADS ?? 0) || undefined;
+const deviceArg = process.argv.indexOf("--device");
+const device = parseDevice(deviceArg >= 0 ? (process.argv[deviceArg + 1] ?? "") : "cpu");
 
 function matmulParams(c: ModelConfig): number {
   const { hiddenSize: C, intermediateSize: I, numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, vocabSize: V } = c;
@@ -82,7 +87,7 @@ async function matmulRate(M: number, K: number, N: number): Promise<Rates> {
   const a = g.input("a", "float32", [M, K]);
   const b = g.input("b", "float32", [K, N]);
   g.output(op.matmul(g, a, b), "y");
-  const s = await GraphSession.fromGraph(g, threads ? { threads } : {});
+  const s = await GraphSession.fromGraph(g, { ...(threads ? { threads } : {}), device });
   const rng = createRng("mm");
   const feeds = {
     a: new ort.Tensor("float32", Float32Array.from({ length: M * K }, () => rng.normal()), [M, K]),
@@ -108,7 +113,7 @@ function rates(flop: number, t: Timing): Rates {
 async function trainingStep(presetName: string, B: number, T: number, repeats: number): Promise<Rates> {
   const c = modelPreset(presetName);
   const params = initParams(c, createRng("bench"));
-  const runner = new LossRunner(c, params, threads ? { threads } : {});
+  const runner = new LossRunner(c, params, { ...(threads ? { threads } : {}), device });
   const batch = randomBatch(c, B, T, "bench-batch");
   const grads = new Float32Array(params.layout.totalSize);
   const t = await timeIt(() => runner.lossAndGrad(batch, { kind: "reinforce", normalizer: T / 2 }, grads), repeats);
@@ -123,7 +128,7 @@ async function memoryChild(): Promise<void> {
   const rng = createRng("mem");
   for (let i = 0; i < params.data.length; i += 7) params.data[i] = 0.02 * rng.normal();
   const memoryArena = !process.argv.includes("--no-arena");
-  const runner = new LossRunner(c, params, { ...(threads ? { threads } : {}), memoryArena });
+  const runner = new LossRunner(c, params, { ...(threads ? { threads } : {}), memoryArena, device });
   const grads = new Float32Array(params.layout.totalSize);
   const batch = randomBatch(c, 1, 256, "mem-batch");
   const t0 = performance.now();
@@ -176,4 +181,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Run as a script (bench/device.ts imports trainingFlops only).
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await main();

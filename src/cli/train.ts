@@ -22,6 +22,7 @@ import { INTERRUPT_EXIT_CODE, onInterrupt } from "./interrupt.js";
 import type { CliIo } from "./io.js";
 import { parseIntegerOption, processIo } from "./io.js";
 import { createTrainProgress, defaultLogEvery, evalHeadline, HEADLINE_LEGEND } from "./train-progress.js";
+import { parseDevice } from "../engine/graph/device.js";
 
 export interface TrainFlags {
   preset?: string;
@@ -44,6 +45,7 @@ export interface TrainFlags {
   entropyCoef?: string;
   evalEvery?: string;
   threads?: string;
+  device?: string;
   progress?: boolean;
   logEvery?: string;
   lora?: string;
@@ -101,6 +103,7 @@ export function flagOverrides(f: TrainFlags): Record<string, unknown> {
   if (f.entropyCoef !== undefined) optim.entropyCoef = Number(f.entropyCoef);
   if (f.evalEvery !== undefined) o.eval = { every: integer("eval-every", f.evalEvery) };
   if (f.threads !== undefined) o.threads = integer("threads", f.threads);
+  if (f.device !== undefined) o.device = parseDevice(f.device);
   if (f.lora !== undefined) o.lora = loraFlags(f);
   else if (f.loraAlpha !== undefined || f.loraTargets !== undefined) throw new Error("--lora-alpha and --lora-targets need --lora R (the adapter rank)");
   if (Object.keys(model).length > 0) o.model = model;
@@ -220,6 +223,7 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--entropy-coef <x>", "entropy bonus for every game's samples (0: none, the paper); per game in a --config file: games[].entropyCoef")
     .option("--eval-every <k>", "evaluate every k steps (0: never)")
     .option("--threads <n>", "onnxruntime threads per session")
+    .option("--device <d>", "where the graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)")
     .option("--no-progress", "plain log lines instead of a progress line (as when stderr is not a terminal)")
     .option("--log-every <n>", "plain log lines: one every n steps, plus every evaluation (default: about 20 per run)")
     .option("--lora <r>", "train a rank-r LoRA adapter on the frozen model instead of every weight")

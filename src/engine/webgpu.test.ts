@@ -2,11 +2,18 @@
  * WebGPU (onnxruntime's WebGPU EP) against CPU on the same graphs and weights. Kept small: in CI
  * the device is Mesa's lavapipe, a Vulkan driver on CPU cores. See docs/device.md.
  */
+import ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { createRng } from "../games/rng.js";
+import type { Graph } from "./graph/builder.js";
+import { profilePlacement } from "./graph/device.js";
+import { serialize } from "./graph/serialize.js";
+import { dimsFeeds } from "./graph/session.js";
+import { buildDecodeGraph, buildPrefillGraph } from "./infer/decode-graph.js";
 import { Generator } from "./infer/generate.js";
 import { modelPreset } from "./model/presets.js";
 import { ByteTokenizer } from "./tokenizer/byte-tokenizer.js";
+import { buildLossGraph, lossNames } from "./train/loss.js";
 import { LossRunner } from "./train/loss-runner.js";
 import { initParams } from "./weights/params.js";
 import { requireWebgpu, skipWebgpu } from "./graph/test-webgpu.js";
@@ -19,6 +26,49 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
   return m;
 }
+
+/** Feeds of the right shapes (values do not matter for placement): B = 2, T = 6, N = 3, K = 3, S = 8. */
+function placementFeeds(graph: Graph): Record<string, ort.Tensor> {
+  const sizes: Record<string, number> = { B: 2, T: 6, N: 3, K: 3, S: 8, P: 6 };
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const input of graph.inputs) {
+    if (input.name.startsWith("dims(") || input.name.includes("@[")) continue;
+    const dims = input.shape.map((d) => (typeof d === "number" ? d : (sizes[d] as number)));
+    const n = dims.reduce((a, b) => a * b, 1);
+    feeds[input.name] =
+      input.dtype === "int64" ? new ort.Tensor("int64", new BigInt64Array(n).fill(1n), dims) : new ort.Tensor("float32", new Float32Array(n).fill(0.5), dims);
+  }
+  if (feeds[lossNames.scoreIndex]) feeds[lossNames.scoreIndex] = new ort.Tensor("int64", BigInt64Array.of(0n, 4n, 9n), [3]);
+  if (feeds.last) feeds.last = new ort.Tensor("int64", BigInt64Array.of(5n, 11n), [2]);
+  return { ...feeds, ...dimsFeeds(graph.inputs, feeds) };
+}
+
+describe.skipIf(skipWebgpu)("webgpu: every node of the hot graphs runs on the device", () => {
+  const config = modelPreset("micro");
+  const graphs: Record<string, () => Graph> = {
+    "ppo loss + gradients": () => buildLossGraph(config, { kind: "ppo", entropyBonus: true, device: "webgpu" }).graph,
+    "ppo loss, constrained": () => buildLossGraph(config, { kind: "ppo", constrained: true, device: "webgpu" }).graph,
+    "log-probs": () => buildLossGraph(config, { constrained: true, device: "webgpu" }).graph,
+    prefill: () => buildPrefillGraph(config, undefined, "webgpu"),
+    decode: () => buildDecodeGraph(config, undefined, "webgpu"),
+  };
+  for (const [name, build] of Object.entries(graphs)) {
+    it(`${name}: no node placed on the CPU (onnxruntime's profile)`, async () => {
+      await requireWebgpu();
+      const graph = build();
+      const placement = await profilePlacement(serialize(graph), "webgpu", placementFeeds(graph));
+      expect(placement.length).toBeGreaterThan(100);
+      expect(placement.filter((p) => p.provider !== "WebGpuExecutionProvider")).toEqual([]);
+    });
+  }
+
+  it("the placement check sees a CPU node when there is one (LogSoftmax has no WebGPU kernel)", async () => {
+    await requireWebgpu();
+    const graph = buildLossGraph(config, {}).graph; // recorded for the CPU: LogSoftmax, int64 shape arithmetic
+    const placement = await profilePlacement(serialize(graph), "webgpu", placementFeeds(graph));
+    expect(placement.filter((p) => p.provider === "CPUExecutionProvider").map((p) => p.op)).toContain("LogSoftmax");
+  });
+});
 
 describe.skipIf(skipWebgpu)("webgpu vs cpu", () => {
   for (const preset of ["micro", "small"] as const) {

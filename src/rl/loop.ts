@@ -58,6 +58,7 @@ import { appendMetrics, assertNewRunDir, checkpointName, createRunDir, setAsideA
 import { checkTrainConfig, presetShape } from "./validate.js";
 import { addOutcome, NO_OUTCOMES, type Outcomes } from "./stats.js";
 import type { Rollout } from "./types.js";
+import { checkDevice } from "../engine/graph/device.js";
 
 /** What a checkpoint's trainer_state.json holds. */
 export interface TrainerState {
@@ -283,6 +284,8 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
   }
   const savedFiles = checkpointFiles(config);
   const threads = config.threads > 0 ? config.threads : Math.max(1, Math.min(availableParallelism(), 4));
+  // A missing GPU adapter is reported here, naming what to install, before any worker starts.
+  await checkDevice(config.device);
   // A bad opponent spec fails here, before any worker or session starts.
   const poolK = parsePoolSpec(config.opponent);
   if (poolK !== undefined && lora === undefined) throw new Error(`opponent: ${config.opponent} plays past adapter snapshots and needs a LoRA run (lora.r, --lora R)`);
@@ -302,13 +305,13 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
         })
       : undefined;
   const adapter = lora === undefined ? {} : { adapter: lora.adapter };
-  const generator = await Generator.create(modelConfig, params, tokenizer, { threads, ...adapter }).catch(async (e: unknown) => {
+  const generator = await Generator.create(modelConfig, params, tokenizer, { threads, device: config.device, ...adapter }).catch(async (e: unknown) => {
     await pool?.close();
     await fixed?.close();
     throw e;
   });
   // Gradients summed by several ORT threads differ from run to run in the last bits (see config).
-  const runner = new LossRunner(modelConfig, params, { threads: config.deterministic ? 1 : threads, ...adapter });
+  const runner = new LossRunner(modelConfig, params, { threads: config.deterministic ? 1 : threads, device: config.device, ...adapter });
   let version = startStep;
   const common = { generator, runner, tokenizer, topP: config.topP, version: () => version, microBatch: config.optim.microBatch };
   const policy: Policy = modelPolicy({ ...common, name: "policy", temperature: config.temperature });
@@ -320,7 +323,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       ? undefined
       : await openAdapterPool({
           k: poolK, seed: config.seed, modelConfig, base: params, adapter: lora.adapter, tokenizer, mode, temperature: config.temperature, topP: config.topP,
-          maxNewTokens: config.maxNewTokens, threads,
+          maxNewTokens: config.maxNewTokens, threads, device: config.device,
           ...(resumeFrom === undefined ? {} : { snapshots: await loadPoolSnapshots(join(runDir, checkpointName(resumeFrom)), lora.adapter.params.data.length) }),
         });
   if (pastAdapters !== undefined) opponent = pastAdapters.agentFor;

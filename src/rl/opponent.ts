@@ -32,10 +32,10 @@ export function parseOpponentSpec(opponent: string): Exclude<PolicySpec, { kind:
 }
 
 /** The run's opponent, or undefined for self-play. Throws a message naming `opponent` on a bad spec. */
-export async function openOpponent(config: Pick<TrainConfig, "opponent" | "temperature" | "topP" | "maxNewTokens">, threads: number, log?: (line: string) => void): Promise<Opponent | undefined> {
+export async function openOpponent(config: Pick<TrainConfig, "opponent" | "temperature" | "topP" | "maxNewTokens" | "device">, threads: number, log?: (line: string) => void): Promise<Opponent | undefined> {
   if (config.opponent === "self") return undefined;
   const spec = parseOpponentSpec(config.opponent);
-  const player = await openPolicy(spec, { temperature: config.temperature, topP: config.topP, maxNewTokens: config.maxNewTokens, threads, ...(log === undefined ? {} : { log }) });
+  const player = await openPolicy(spec, { temperature: config.temperature, topP: config.topP, maxNewTokens: config.maxNewTokens, threads, device: config.device, ...(log === undefined ? {} : { log }) });
   return { name: player.name, agentFor: agentsByGame(player), close: () => player.close() };
 }
 

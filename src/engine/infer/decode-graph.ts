@@ -24,6 +24,7 @@
  * [B, KV, 1, D] come out for the caller to write at slot len_b.
  */
 import type { ModelConfig } from "../model/config.js";
+import type { Device } from "../graph/device.js";
 import { type Graph, Graph as GraphBuilder, type Tensor } from "../graph/builder.js";
 import {
   add,
@@ -118,10 +119,11 @@ function head(g: Graph, w: Weights, config: ModelConfig, x: Tensor): Tensor {
  *         last [B] int64, every weight by its HF name, and the adapter's tensors with `lora`.
  * outputs: logits [B, V], present_k_N / present_v_N [B, KV, P, D] for each layer N.
  */
-export function buildPrefillGraph(config: ModelConfig, lora?: LoraConfig): Graph {
+export function buildPrefillGraph(config: ModelConfig, lora?: LoraConfig, device: Device = "cpu"): Graph {
   const { hiddenSize: C, numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, rmsNormEps: eps } = config;
   const G = H / KV;
   const g = new GraphBuilder("spiral-prefill");
+  g.target = device;
   const tokens = g.input("tokens", "int64", ["B", "P"]);
   const cosIn = g.input("cos", "float32", ["P", D / 2]);
   const sinIn = g.input("sin", "float32", ["P", D / 2]);
@@ -166,10 +168,11 @@ export function buildPrefillGraph(config: ModelConfig, lora?: LoraConfig): Graph
  *         with `lora`.
  * outputs: logits [B, V], new_k_N / new_v_N [B, KV, 1, D].
  */
-export function buildDecodeGraph(config: ModelConfig, lora?: LoraConfig): Graph {
+export function buildDecodeGraph(config: ModelConfig, lora?: LoraConfig, device: Device = "cpu"): Graph {
   const { numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, rmsNormEps: eps } = config;
   const G = H / KV;
   const g = new GraphBuilder("spiral-decode");
+  g.target = device;
   const tokens = g.input("tokens", "int64", ["B"]);
   const cosIn = g.input("cos", "float32", ["B", D / 2]);
   const sinIn = g.input("sin", "float32", ["B", D / 2]);

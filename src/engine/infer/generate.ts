@@ -37,7 +37,7 @@ import { buildDecodeGraph, buildPrefillGraph, causalBias, MASKED, ropeTables } f
 import type { Graph } from "../graph/builder.js";
 import { type Device, deviceError, executionProviders } from "../graph/device.js";
 import { toModelProto } from "../graph/serialize.js";
-import { type Feeds, f32, GraphSession, i64, type OrtTensor } from "../graph/session.js";
+import { DeviceCopy, dimsFeeds, disposeAll, type Feeds, f32, GraphSession, i64, type OrtTensor } from "../graph/session.js";
 import type { Adapter } from "../model/lora.js";
 import { paramShapes, type Params } from "../weights/params.js";
 import { adjustLogits, adjustsLogits, checkSamplingParams, type LogitAdjustments, sampleToken, type SamplingParams } from "./sampling.js";
@@ -254,6 +254,8 @@ export class Generator {
     private decode: InferenceRunner,
     private readonly weights: Feeds,
     private readonly options: GeneratorOptions,
+    /** webgpu with live weights: copies them to the device once per `generate` call. */
+    private readonly uploader: DeviceCopy | undefined,
   ) {}
 
   /**
@@ -270,7 +272,12 @@ export class Generator {
     const adapter = options.adapter?.params;
     for (const v of adapter?.layout.views ?? []) weights[v.name] = f32((adapter as Params).view(v.name), v.shape);
     const [prefill, decode] = await buildRunners(config, params, options);
-    return new Generator(config, params, tokenizer, prefill, decode, weights, options);
+    const device = options.device ?? "cpu";
+    const uploader =
+      device === "cpu" || Object.keys(weights).length === 0
+        ? undefined
+        : await DeviceCopy.create(Object.entries(weights).map(([name, t]) => ({ name, dtype: "float32" as const, shape: t.dims })), device);
+    return new Generator(config, params, tokenizer, prefill, decode, weights, options, uploader);
   }
 
   /**
@@ -286,7 +293,7 @@ export class Generator {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.prefill.release(), this.decode.release()]);
+    await Promise.all([this.prefill.release(), this.decode.release(), this.uploader?.release()]);
   }
 
   /** Generates one completion per request (results in request order), up to `maxBatch` rows at a time. */
@@ -299,10 +306,20 @@ export class Generator {
     const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) throw new Error(`maxBatch must be an integer ≥ 1; got ${maxBatch}`);
     const rows = requests.map((req, i) => this.newRow(req, i, options));
-    const queue = rows.slice();
-    let live: Row[] = [];
     const { numHiddenLayers: L, numKeyValueHeads: KV, headDim: D } = this.config;
     const cache = new KvCache(L, Math.min(maxBatch, rows.length), KV, D, CACHE_CHUNK);
+    // On a GPU, live weights cross to the device once per call, not once per run.
+    const weights = this.uploader === undefined ? this.weights : await this.uploader.upload(this.weights);
+    try {
+      return await this.generateRows(rows, weights, cache, maxBatch, options);
+    } finally {
+      if (weights !== this.weights) disposeAll(weights);
+    }
+  }
+
+  private async generateRows(rows: Row[], weights: Feeds, cache: KvCache, maxBatch: number, options: GenerateOptions): Promise<Completion[]> {
+    const queue = rows.slice();
+    let live: Row[] = [];
 
     for (;;) {
       // Rows whose client went away end now; waiting ones are never prefilled.
@@ -321,7 +338,7 @@ export class Generator {
         const need = Math.max(...admitted.map((r) => r.prompt.length), ...live.map((r) => r.len)) + 1;
         if (need > cache.slots) cache.grow(live.length, roundUp(need, CACHE_CHUNK));
         for (const group of this.prefillGroups(admitted)) {
-          const logits = await this.runPrefill(group, (group.at(-1) as Row).prompt.length, cache, live.length);
+          const logits = await this.runPrefill(weights, group, (group.at(-1) as Row).prompt.length, cache, live.length);
           group.forEach((row, b) => this.advance(row, logits, b, options));
           live = [...live, ...group];
         }
@@ -330,7 +347,7 @@ export class Generator {
       if (live.length === 0) break;
       const maxLen = Math.max(...live.map((r) => r.len));
       if (maxLen >= cache.slots) cache.grow(live.length, roundUp(maxLen + 1, CACHE_CHUNK));
-      const logits = await this.runDecode(live, cache);
+      const logits = await this.runDecode(weights, live, cache);
       live.forEach((row, b) => this.advance(row, logits, b, options));
     }
     return rows.map((row) => ({
@@ -412,7 +429,7 @@ export class Generator {
   }
 
   /** Prefills `rows` into cache rows firstRow.. ; returns their next-token logits [rows, V]. */
-  private async runPrefill(rows: readonly Row[], P: number, cache: KvCache, firstRow: number): Promise<Float32Array> {
+  private async runPrefill(weights: Feeds, rows: readonly Row[], P: number, cache: KvCache, firstRow: number): Promise<Float32Array> {
     const t0 = performance.now();
     const B = rows.length;
     const tokens = new BigInt64Array(B * P).fill(BigInt(this.tokenizer.padId));
@@ -424,7 +441,7 @@ export class Generator {
     const { cos, sin } = ropeTables(this.config, Array.from({ length: P }, (_, t) => t));
     const half = this.config.headDim / 2;
     const out = await this.prefill.run({
-      ...this.weights,
+      ...weights,
       tokens: i64(tokens, [B, P]),
       cos: f32(cos, [P, half]),
       sin: f32(sin, [P, half]),
@@ -439,7 +456,7 @@ export class Generator {
     return tensorData(out, "logits");
   }
 
-  private async runDecode(rows: readonly Row[], cache: KvCache): Promise<Float32Array> {
+  private async runDecode(weights: Feeds, rows: readonly Row[], cache: KvCache): Promise<Float32Array> {
     const t0 = performance.now();
     const B = rows.length;
     const S = cache.slots;
@@ -449,7 +466,7 @@ export class Generator {
     const { cos, sin } = ropeTables(this.config, lens);
     const half = this.config.headDim / 2;
     const out = await this.decode.run({
-      ...this.weights,
+      ...weights,
       ...cache.feeds(B),
       tokens: i64(BigInt64Array.from(rows, (r) => BigInt(r.tokens.at(-1) as number)), [B]),
       cos: f32(cos, [B, half]),
@@ -531,7 +548,8 @@ const WEIGHTS_FILE = "spiral-weights.bin";
 
 async function buildRunners(config: ModelConfig, params: Params, options: GeneratorOptions): Promise<[InferenceRunner, InferenceRunner]> {
   const lora = options.adapter?.config;
-  const graphs = [buildPrefillGraph(config, lora), buildDecodeGraph(config, lora)];
+  const device = options.device ?? "cpu";
+  const graphs = [buildPrefillGraph(config, lora, device), buildDecodeGraph(config, lora, device)];
   if (options.bakeWeights === true) {
     const [a, b] = await Promise.all(graphs.map((g) => bakedSession(g, params, options.threads, options.device ?? "cpu")));
     return [a as InferenceRunner, b as InferenceRunner];
@@ -577,7 +595,7 @@ async function bakedSession(graph: Graph, params: Params, threads: number | unde
     throw deviceError(device, e);
   });
   return {
-    run: async (feeds) => (await session.run(feeds)) as Record<string, OrtTensor>,
+    run: async (feeds) => (await session.run({ ...feeds, ...dimsFeeds(graph.inputs, feeds) })) as Record<string, OrtTensor>,
     release: () => session.release(),
   };
 }

@@ -4,13 +4,12 @@
  * ConstantOfShape, Range and Trilu used for masks.
  */
 import { type Dim, type DType, type Graph, type Tensor, attr, shapeToString } from "../builder.js";
-import { shapeOf, unsqueeze } from "./shape.js";
+import { unsqueeze, zerosOf } from "./shape.js";
 import { type VjpRule, inputOf, intAttr } from "./vjp.js";
 
 /** Zeros with the runtime shape of `like`. */
 export function zerosLike(g: Graph, like: Tensor, dtype: DType = like.dtype): Tensor {
-  const value = attr.tensor({ dtype, shape: [1], values: [0] });
-  return g.op1("ConstantOfShape", [shapeOf(g, like)], { value }, { dtype, shape: like.shape });
+  return zerosOf(g, like, dtype);
 }
 
 /** data[indices] along axis 0: [V, C] gathered by [B, T] → [B, T, C]. */

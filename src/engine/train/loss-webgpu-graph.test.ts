@@ -57,7 +57,7 @@ describe("loss graph recorded for webgpu", () => {
       }
       // What the runner feeds on webgpu: the ids at the scored positions.
       const at = (i: number): number => Math.floor(i / (T - 1)) * T + (i % (T - 1)) + 1;
-      const gpuFeeds = { ...feeds, [lossNames.scoreTokens]: new ort.Tensor("int64", BigInt64Array.from(idx, (i) => tokens[at(Number(i))] as bigint), [idx.length, 1]) };
+      const gpuFeeds: Record<string, ort.Tensor> = { ...feeds, [lossNames.scoreTokens]: new ort.Tensor("int64", BigInt64Array.from(idx, (i) => tokens[at(Number(i))] as bigint), [idx.length, 1]) };
       if (constrained) {
         const picked = new BigInt64Array(idx.length * K);
         idx.forEach((i, r) => picked.set(allowed.subarray(at(Number(i)) * K, (at(Number(i)) + 1) * K), r * K));

@@ -1,8 +1,10 @@
-// Lint runs as part of `npm test`. The one project rule beyond the recommended sets:
-// no hidden randomness — every stochastic function takes a seeded RNG (see src/games/rng.ts).
+// Lint runs as part of `npm test`. The project's rules beyond the recommended sets: no hidden
+// randomness — every stochastic function takes a seeded RNG (see src/core/rng.ts); and imports
+// follow the layer order of src/ (lint/layers.js, ARCHITECTURE.md).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
+import { layersPlugin } from "./lint/layers.js";
 
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "runs/", "coverage/", "bench/out/"] },
@@ -13,9 +15,14 @@ export default tseslint.config(
     rules: {
       "no-restricted-properties": [
         "error",
-        { object: "Math", property: "random", message: "Use a seeded RNG (src/games/rng.ts): no hidden randomness." },
+        { object: "Math", property: "random", message: "Use a seeded RNG (src/core/rng.ts): no hidden randomness." },
       ],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
+  },
+  {
+    files: ["src/**/*.ts"],
+    plugins: { spiral: layersPlugin },
+    rules: { "spiral/layers": "error" },
   },
 );

@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "bench/**/*.test.ts", "web/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "bench/**/*.test.ts", "web/**/*.test.ts", "lint/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

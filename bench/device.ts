@@ -14,7 +14,7 @@
  * docs/device.md) is included, as a user sees it.
  */
 import { performance } from "node:perf_hooks";
-import { createRng } from "../src/games/rng.js";
+import { createRng } from "../src/core/rng.js";
 import { checkDevice, parseDevice } from "../src/engine/graph/device.js";
 import { Generator } from "../src/engine/infer/generate.js";
 import { modelPreset } from "../src/engine/model/presets.js";

@@ -17,7 +17,7 @@ import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import ort from "onnxruntime-node";
-import { createRng } from "../src/games/rng.js";
+import { createRng } from "../src/core/rng.js";
 import type { ModelConfig } from "../src/engine/model/config.js";
 import { Graph } from "../src/engine/graph/builder.js";
 import * as op from "../src/engine/graph/ops/index.js";

@@ -19,8 +19,8 @@ import type { AnyGame, Seat } from "../src/games/game.js";
 import { playMatch } from "../src/games/match.js";
 import { observationText } from "../src/games/record.js";
 import { gameIds, getGame } from "../src/games/registry.js";
-import { createRng } from "../src/games/rng.js";
-import type { Rng } from "../src/games/rng.js";
+import { createRng } from "../src/core/rng.js";
+import type { Rng } from "../src/core/rng.js";
 
 interface Rate {
   readonly games: number;

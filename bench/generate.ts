@@ -11,7 +11,7 @@
  * Options (env): BENCH_SMALL=0 / BENCH_QWEN=0 skip a part; BENCH_THREADS sets ORT intra-op threads;
  * `-- --device webgpu` runs the graphs on the GPU (then read the wall times).
  */
-import { createRng } from "../src/games/rng.js";
+import { createRng } from "../src/core/rng.js";
 import type { ModelConfig } from "../src/engine/model/config.js";
 import { Generator } from "../src/engine/infer/generate.js";
 import { Graph } from "../src/engine/graph/builder.js";

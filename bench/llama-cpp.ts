@@ -28,7 +28,7 @@ import { byteLevelVocab, type ExportDtype, type GgufVocab, qwen3Gguf, vocabFromT
 import { initParams, Params, paramLayout } from "../src/engine/weights/params.js";
 import { modelPreset } from "../src/engine/model/presets.js";
 import { BYTE_SPECIAL_TOKENS, ByteTokenizer } from "../src/engine/tokenizer/byte-tokenizer.js";
-import { createRng } from "../src/games/rng.js";
+import { createRng } from "../src/core/rng.js";
 
 const threads = Number(process.env.BENCH_THREADS ?? 1);
 

@@ -21,7 +21,7 @@ import { type Adapter, initAdapter, LORA_TARGETS } from "../src/engine/model/lor
 import { Params, paramLayout } from "../src/engine/weights/params.js";
 import { modelPreset } from "../src/engine/model/presets.js";
 import { ByteTokenizer } from "../src/engine/tokenizer/byte-tokenizer.js";
-import { createRng } from "../src/games/rng.js";
+import { createRng } from "../src/core/rng.js";
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);

@@ -18,7 +18,7 @@ import { Generator } from "../src/engine/infer/generate.js";
 import { initParams } from "../src/engine/weights/params.js";
 import { modelPreset } from "../src/engine/model/presets.js";
 import { ByteTokenizer } from "../src/engine/tokenizer/byte-tokenizer.js";
-import { createRng } from "../src/games/rng.js";
+import { createRng } from "../src/core/rng.js";
 import { serveModel } from "../src/serve/server.js";
 
 const modelName = process.env.BENCH_MODEL ?? "small";

@@ -8,7 +8,7 @@ import { saveCheckpoint } from "../engine/weights/checkpoint.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { loadMathSet } from "../eval/math-data.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { mathPrompt } from "../prompt/math.js";
 import { benchMathCommand, parseBenchMathOptions } from "./bench-math.js";
 import { scriptedIo } from "./io.js";

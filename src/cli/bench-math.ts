@@ -12,11 +12,11 @@
 import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { Command } from "commander";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { benchMath, MATH_TEMPERATURE, MATH_TOP_P, type GraderSummary, type MathBenchResult } from "../eval/bench-math.js";
 import { GRADERS, type GraderName } from "../eval/math-grade.js";
 import { loadMathSet } from "../eval/math-data.js";
-import { openPolicy, parsePolicySpec } from "../eval/policy-spec.js";
+import { openPolicy, parsePolicySpec } from "../policy/policy-spec.js";
 import { formatTable, interval } from "../eval/report.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
 import { type Device, parseDevice } from "../engine/graph/device.js";

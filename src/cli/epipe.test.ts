@@ -5,7 +5,7 @@ describe("spiral's output into a pipe its reader has closed", () => {
   it("stops quietly (exit 0, nothing on stderr) instead of an unhandled EPIPE", async () => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "--input-type=module", "-e", 'import { runCli } from "./src/cli/main.ts"; await runCli(["node", "spiral", "games", "--json"]);'],
+      ["--import", "tsx", "--input-type=module", "-e", 'import { runCli } from "./src/cli/main.js"; await runCli(["node", "spiral", "games", "--json"]);'],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     // The reader goes away before the CLI (still loading its modules) writes a byte, as `| head`

@@ -20,7 +20,7 @@ import { randomParams } from "../engine/model/test-models.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import { HfTokenizer } from "../engine/tokenizer/hf-tokenizer.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { parseExportOptions, runExport } from "./export.js";
 import { scriptedIo } from "./io.js";
 

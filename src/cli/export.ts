@@ -18,7 +18,7 @@ import { byteLevelVocab, type ExportDtype, type GgufVocab, qwen3Gguf, vocabFromT
 import { mergeAdapter } from "../engine/model/lora.js";
 import { loadAdapter } from "../engine/weights/peft.js";
 import { BYTE_SPECIAL_TOKENS, BYTE_VOCAB_SIZE } from "../engine/tokenizer/byte-tokenizer.js";
-import { runSettingsOf } from "../eval/policy-spec.js";
+import { runSettingsOf } from "../policy/policy-spec.js";
 import { type CliIo, processIo } from "./io.js";
 
 const DTYPES: readonly ExportDtype[] = ["f32", "f16", "bf16", "q8_0"];

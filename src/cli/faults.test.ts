@@ -11,7 +11,7 @@ import { saveCheckpoint } from "../engine/weights/checkpoint.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { writeSafetensors } from "../engine/weights/safetensors.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 
 interface Ran {
   readonly status: number | null;
@@ -25,7 +25,7 @@ function cli(args: readonly string[]): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "--input-type=module", "-e", `import { runCli } from "./src/cli/main.ts"; await runCli(["node", "spiral", ...${JSON.stringify(args)}]);`],
+      ["--import", "tsx", "--input-type=module", "-e", `import { runCli } from "./src/cli/main.js"; await runCli(["node", "spiral", ...${JSON.stringify(args)}]);`],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";

@@ -41,7 +41,7 @@ describe("spiral games", () => {
   it("runs as a real process: games, play with piped input writing a record, replay of that record", () => {
     // The CLI entry from sources (tsx), so the test does not depend on a fresh build in dist/.
     const run = (args: string[], input = "") =>
-      spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", `import { main } from "./src/cli/main.ts"; await main(["node", "spiral", ...${JSON.stringify(args)}]);`], {
+      spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", `import { main } from "./src/cli/main.js"; await main(["node", "spiral", ...${JSON.stringify(args)}]);`], {
         encoding: "utf8",
         input,
         timeout: 30_000,

@@ -6,7 +6,7 @@ import { saveCheckpoint } from "../engine/weights/checkpoint.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { generateCommand, parseGenerateOptions } from "./generate.js";
 import { scriptedIo } from "./io.js";
 

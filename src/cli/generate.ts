@@ -16,7 +16,7 @@ import { Generator } from "../engine/infer/generate.js";
 import { openModelDir } from "../engine/weights/model-dir.js";
 import { loadAdapter } from "../engine/weights/peft.js";
 import type { ChatMessage } from "../engine/tokenizer/tokenizer.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
 import { type Device, parseDevice } from "../engine/graph/device.js";
 

@@ -9,8 +9,8 @@ import { initAdapter, LORA_TARGETS, mergeAdapter } from "../engine/model/lora.js
 import { initParams } from "../engine/weights/params.js";
 import { loadAdapter, saveAdapter } from "../engine/weights/peft.js";
 import { modelPreset } from "../engine/model/presets.js";
-import { createRng } from "../games/rng.js";
-import { formatPolicySpec, parsePolicySpec } from "../eval/policy-spec.js";
+import { createRng } from "../core/rng.js";
+import { formatPolicySpec, parsePolicySpec } from "../policy/policy-spec.js";
 import { exportCommand } from "./export.js";
 import { generateCommand } from "./generate.js";
 import { scriptedIo } from "./io.js";

@@ -88,7 +88,7 @@ describe("spiral play", () => {
   it("as a real process: exit code 1 when input ends mid-game, 0 for a finished game", () => {
     // The CLI entry from sources (tsx), so the test does not depend on a fresh build in dist/.
     const run = (input: string) =>
-      spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", `import { main } from "./src/cli/main.ts"; await main(["node", "spiral", "play", "--game", "TicTacToe-v0", "--seed", "1"]);`], {
+      spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", `import { main } from "./src/cli/main.js"; await main(["node", "spiral", "play", "--game", "TicTacToe-v0", "--seed", "1"]);`], {
         encoding: "utf8", input, timeout: 30_000,
       });
     const cut = run("[4]\n");

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { saveCheckpoint } from "../engine/weights/checkpoint.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import type { RunningServer } from "../serve/server.js";
 import { evalCommand, type EvalResult } from "./eval.js";
 import { scriptedIo } from "./io.js";

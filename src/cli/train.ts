@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import { parseLoraTargets } from "../engine/model/lora.js";
-import { mergeConfig, parseTrainConfig, resolveTrainConfig, trainPresets, type TrainConfig } from "../rl/config.js";
+import { mergeConfig, parseGamesFlag, parseTrainConfig, resolveTrainConfig, trainPresets, type TrainConfig } from "../rl/config.js";
 import type { EvalMetrics, TrainSummary } from "../rl/loop.js";
 import { train } from "../rl/loop.js";
 import { checkpointName, latestCheckpoint, listCheckpointDirs, parseCheckpointName, readRunConfig } from "../rl/run-dir.js";
@@ -23,6 +23,9 @@ import type { CliIo } from "./io.js";
 import { parseIntegerOption, processIo } from "./io.js";
 import { createTrainProgress, defaultLogEvery, evalHeadline, HEADLINE_LEGEND } from "./train-progress.js";
 import { parseDevice } from "../engine/graph/device.js";
+
+/** Kept here for callers of the CLI module; it lives with the config (rl/config.ts). */
+export { parseGamesFlag } from "../rl/config.js";
 
 export interface TrainFlags {
   preset?: string;
@@ -57,17 +60,6 @@ function integer(flag: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n)) throw new Error(`--${flag} expects an integer; got "${text}"`);
   return n;
-}
-
-/** "TicTacToe-v0,KuhnPoker-v1:2" → [{ id, weight }]. */
-export function parseGamesFlag(text: string): { id: string; weight: number }[] {
-  return text.split(",").map((part) => {
-    const [id, weight] = part.trim().split(":");
-    if (id === undefined || id === "") throw new Error(`--games expects ids separated by commas, each optionally with :weight; got "${text}"`);
-    const w = weight === undefined ? 1 : Number(weight);
-    if (!(w > 0)) throw new Error(`--games: the weight of ${id} must be a positive number; got "${weight}"`);
-    return { id, weight: w };
-  });
 }
 
 /** The `lora` block of `--lora R [--lora-alpha A] [--lora-targets LIST]`. */

@@ -14,8 +14,8 @@ import type { AnyGame, Seat } from "../games/game.js";
 import { otherSeat } from "../games/game.js";
 import { scoreInvalid } from "../games/match.js";
 import { getGame } from "../games/registry.js";
-import type { Rng } from "../games/rng.js";
-import { createRng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
+import { createRng } from "../core/rng.js";
 
 export interface PlayTurn {
   readonly seat: Seat;

@@ -3,9 +3,9 @@
  * game itself, so every frame carries both seats' views and typed information states, which the
  * front end draws as a board, cards and pot, or inventories and offers.
  *
- * Sources, all one game per JSONL line with the same core fields (gameId, seed, players, moves,
- * returns, endReason): the trainer's transcripts/step-N.jsonl (rl/game-records.ts), `spiral eval
- * --out` games.jsonl (eval/arena.ts `ArenaGame`), and match records ("spiral.match/1").
+ * Sources, all one game per JSONL line, read as the one game record (games/game-record.ts): the
+ * trainer's transcripts/step-N.jsonl, `spiral eval --out` games.jsonl, and match records
+ * ("spiral.match/1").
  *
  * Invariant: replaying never throws on a record. A reply that does not parse or is not legal is a
  * frame with `valid: false` and is not applied; a record of an unknown game becomes a notice.
@@ -13,31 +13,12 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Seat } from "../games/game.js";
+import { readGameRecord, type ReadGameRecord } from "../games/game-record.js";
 import { getGame } from "../games/registry.js";
 import { TRANSCRIPTS_DIR } from "./run-reader.js";
 
-/** One recorded reply. */
-export interface RecordedMove {
-  readonly seat: Seat;
-  /** The text the game parsed. */
-  readonly action: string;
-  /** The full reply, reasoning included, when it differs. */
-  readonly raw?: string;
-  readonly invalidReason?: string;
-}
-
-export interface RecordedGame {
-  readonly gameId: string;
-  readonly seed: number;
-  readonly players: readonly [string, string];
-  readonly moves: readonly RecordedMove[];
-  readonly returns: readonly [number, number];
-  readonly endReason: string;
-  /** The policy step of a training game. */
-  readonly step?: number;
-  /** Seats the trained policy (or evaluated player A) played, when the record says. */
-  readonly policySeats?: readonly Seat[];
-}
+/** A recorded game as read from a file (games/game-record.ts). */
+export type RecordedGame = ReadGameRecord;
 
 /** Both seats' knowledge at one moment. */
 export interface SeatsView {
@@ -118,27 +99,7 @@ export function replayGame(record: RecordedGame): Replay {
 }
 
 /** Reads one JSONL line into a recorded game, or says what was expected. */
-export function toRecordedGame(value: unknown): RecordedGame | string {
-  if (typeof value !== "object" || value === null) return "expected a JSON object";
-  const v = value as Record<string, unknown>;
-  if (v.format === "spiral.match/1" && Array.isArray(v.steps)) {
-    const steps = v.steps as { seat: Seat; reply: string | null; raw: string | null; valid: boolean; reason: string | null }[];
-    return {
-      gameId: String(v.gameId), seed: Number(v.seed), players: (v.agents ?? ["?", "?"]) as [string, string],
-      moves: steps.map((s) => ({ seat: s.seat, action: s.reply ?? "", ...(s.raw === null ? {} : { raw: s.raw }), ...(s.valid ? {} : { invalidReason: s.reason ?? "invalid" }) })),
-      returns: v.returns as [number, number], endReason: String(v.endReason),
-    };
-  }
-  if (typeof v.gameId !== "string" || typeof v.seed !== "number" || !Array.isArray(v.moves)) return "expected gameId, seed and moves";
-  // Training records name the trained seats; `spiral eval` games the seat player A played.
-  const policySeats = Array.isArray(v.trainedSeats) ? (v.trainedSeats as Seat[]) : v.aSeat === 0 || v.aSeat === 1 ? [v.aSeat as Seat] : undefined;
-  return {
-    gameId: v.gameId, seed: v.seed, players: (v.players ?? ["?", "?"]) as [string, string], moves: v.moves as RecordedMove[],
-    returns: (v.returns ?? [0, 0]) as [number, number], endReason: String(v.endReason ?? "unknown"),
-    ...(typeof v.step === "number" ? { step: v.step } : {}),
-    ...(policySeats === undefined ? {} : { policySeats }),
-  };
-}
+export const toRecordedGame = readGameRecord;
 
 export interface GameFile {
   /** Path relative to the run directory, e.g. "transcripts/step-000003.jsonl". */
@@ -212,9 +173,9 @@ function gameLines(text: string): { line: number; text: string }[] {
   return text.split("\n").map((t, i) => ({ line: i + 1, text: t })).filter((l) => l.text.trim() !== "");
 }
 
-function entryOf(path: string, index: number, record: RecordedGame, raw: Record<string, unknown>): GameEntry {
+function entryOf(path: string, index: number, record: RecordedGame): GameEntry {
   const invalid = record.moves.find((m) => m.invalidReason !== undefined);
-  const invalidSeat = raw.invalidSeat === 0 || raw.invalidSeat === 1 ? raw.invalidSeat : invalid?.seat ?? null;
+  const invalidSeat = record.invalidSeat ?? invalid?.seat ?? null;
   return {
     path, index, gameId: record.gameId, step: record.step ?? null, seed: record.seed, players: record.players,
     policySeats: record.policySeats ?? null, returns: record.returns, endReason: record.endReason,
@@ -229,9 +190,8 @@ export async function indexGames(runDir: string): Promise<GameEntry[]> {
     const text = await readFile(join(runDir, file.path), "utf8").catch(() => "");
     gameLines(text).forEach((l, index) => {
       try {
-        const raw = JSON.parse(l.text) as Record<string, unknown>;
-        const record = toRecordedGame(raw);
-        if (typeof record !== "string") entries.push(entryOf(file.path, index, record, raw));
+        const record = readGameRecord(JSON.parse(l.text));
+        if (typeof record !== "string") entries.push(entryOf(file.path, index, record));
       } catch {
         // Listed as a notice when the file is opened.
       }

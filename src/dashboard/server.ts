@@ -23,7 +23,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { agentOf, openPolicy, parsePolicySpec, type OpenedPolicy } from "../eval/policy-spec.js";
+import { agentOf, openPolicy, parsePolicySpec, type OpenedPolicy } from "../policy/policy-spec.js";
 import type { Agent } from "../games/agent.js";
 import { referenceAgentNames } from "../games/agent-registry.js";
 import { kuhnFirstSeat } from "../games/kuhn-poker.js";

@@ -4,7 +4,7 @@
  */
 import ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import type { Graph } from "./graph/builder.js";
 import { profilePlacement } from "./graph/device.js";
 import { serialize } from "./graph/serialize.js";

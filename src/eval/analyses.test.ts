@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { ticTacToeOptimalMoves } from "../games/tictactoe.js";
-import { randomPolicy } from "../rl/policy.js";
-import { compactMode } from "../rl/prompt-mode.js";
+import { randomPolicy } from "../policy/policy.js";
+import { compactMode } from "../policy/prompt-mode.js";
 import { kuhnAnalysis, ticTacToeDecisionPoints, ticTacToeOptimalRate } from "./analyses.js";
-import { openPolicy, parsePolicySpec, type PolicyPlayer } from "./policy-spec.js";
+import { openPolicy, parsePolicySpec, type PolicyPlayer } from "../policy/policy-spec.js";
 
 const settings = { temperature: 0.6, maxNewTokens: 16 };
 const ticTacToe = getGame("TicTacToe-v0");

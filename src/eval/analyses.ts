@@ -19,11 +19,50 @@
  */
 import type { AnyGame, Observation } from "../games/game.js";
 import { kuhnExploitability, kuhnInfoSets, type KuhnBehaviour } from "../games/kuhn-exact.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import { ticTacToeKey, ticTacToeOptimalMoves, type TicTacToeState } from "../games/tictactoe.js";
-import { findInfoSetObservations, kuhnProfileOf } from "../rl/eval.js";
 import { decide } from "./arena.js";
-import type { OpenedPolicy } from "./policy-spec.js";
+import type { Policy } from "../policy/policy.js";
+import type { OpenedPolicy } from "../policy/policy-spec.js";
+import type { PromptMode } from "../policy/prompt-mode.js";
+
+/**
+ * One observation per information set of a game whose `infoState` carries an `infoSet` key,
+ * found by walking every action sequence from seeds 0, 1, … until `expected` keys are seen.
+ */
+export function findInfoSetObservations(game: AnyGame, expected: number, maxSeeds = 256): Map<string, Observation> {
+  const found = new Map<string, Observation>();
+  const walk = (state: unknown): void => {
+    if (game.isTerminal(state)) return;
+    for (const seat of game.toAct(state)) {
+      const obs = game.observe(state, seat);
+      const key = (obs.infoState as { infoSet?: unknown } | null)?.infoSet;
+      if (typeof key !== "string") throw new Error(`${game.info.id}: observations carry no infoState.infoSet key`);
+      if (!found.has(key)) found.set(key, obs);
+      for (const action of game.legalActions(state, seat)) walk(game.apply(state, seat, action));
+    }
+  };
+  for (let seed = 0; seed < maxSeeds && found.size < expected; seed++) walk(game.init(seed));
+  if (found.size < expected) throw new Error(`${game.info.id}: found ${found.size} of ${expected} information sets in ${maxSeeds} deals`);
+  return found;
+}
+
+/** The policy's behaviour profile on 1-round Kuhn: P(aggressive move) at each of the 12 information sets. */
+export async function kuhnProfileOf(policy: Policy, mode: PromptMode, kuhn: AnyGame, maxNewTokens: number): Promise<KuhnBehaviour> {
+  const observations = findInfoSetObservations(kuhn, kuhnInfoSets.length);
+  const profile: Record<string, number> = {};
+  for (const set of kuhnInfoSets) {
+    const obs = observations.get(set.key);
+    if (obs === undefined) throw new Error(`Kuhn information set ${set.key} was not reached`);
+    const aggressive = obs.legal.findIndex((a) => a.toLowerCase() === `[${set.aggressive}]`);
+    if (aggressive < 0) throw new Error(`Kuhn information set ${set.key}: no [${set.aggressive}] among ${obs.legal.join(", ")}`);
+    const probs = await policy.choiceProbabilities(mode.request(kuhn.info, obs, maxNewTokens), obs.legal);
+    const mass = probs.reduce((a, b) => a + b, 0);
+    if (!(mass > 0)) throw new Error(`policy ${policy.name} gives no probability to any legal move at Kuhn ${set.key}`);
+    profile[set.key] = (probs[aggressive] as number) / mass;
+  }
+  return profile;
+}
 
 export interface OptimalMoveReport {
   /** Positions scored (all 4,520 where a move is owed, or a uniform sample of them). */

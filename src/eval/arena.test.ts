@@ -1,12 +1,37 @@
-import { describe, expect, it } from "vitest";
+import { createServer, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Agent } from "../games/agent.js";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
-import { randomPolicy, type Policy } from "../rl/policy.js";
-import { chatMode, compactMode } from "../rl/prompt-mode.js";
-import { totalGames } from "../rl/stats.js";
+import { createRng } from "../core/rng.js";
+import { randomPolicy, type Policy } from "../policy/policy.js";
+import { chatMode, compactMode } from "../policy/prompt-mode.js";
+import { totalGames } from "./stats.js";
 import { meanReply, runArena, type ArenaGame } from "./arena.js";
-import { openPolicy, parsePolicySpec, type AgentPlayer, type PolicyPlayer } from "./policy-spec.js";
+import { openaiPolicy } from "../policy/openai-policy.js";
+import { openPolicy, parsePolicySpec, type AgentPlayer, type PolicyPlayer } from "../policy/policy-spec.js";
+
+let servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+  servers = [];
+});
+
+/** A loopback chat endpoint answering with `reply(body, requestNumber, res)`. */
+async function fake(reply: (body: Record<string, unknown>, n: number, res: ServerResponse) => void): Promise<string> {
+  let n = 0;
+  const server = createServer((req, res) => {
+    let raw = "";
+    req.on("data", (c: Buffer) => (raw += c.toString()));
+    req.on("end", () => reply(JSON.parse(raw) as Record<string, unknown>, ++n, res));
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+}
 
 const settings = { temperature: 0.6, maxNewTokens: 64 };
 
@@ -104,4 +129,28 @@ describe("runArena", () => {
     const a = await reference("random");
     await expect(runArena({ game: getGame("TicTacToe-v0"), a, b: a, games: 0, concurrency: 1 }, createRng(0))).rejects.toThrow(/games must be a positive integer; got 0/);
   });
+});
+
+describe("runArena with an endpoint", () => {
+  it("in the arena, requests that fail in transport void their games instead of losing them", async () => {
+    const url = await fake((body, n, res) => {
+      if (n % 3 === 0) {
+        res.writeHead(500);
+        res.end("boom");
+        return;
+      }
+      // A correct player: the first legal move listed in the prompt, boxed.
+      const prompt = JSON.stringify(body.messages);
+      const move = /Available moves?: \[?(\d)/.exec(prompt)?.[1] ?? /\[(\d)\]/.exec(prompt)?.[1] ?? "0";
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ choices: [{ message: { role: "assistant", content: `\\boxed{${move}}` } }], usage: { completion_tokens: 3 } }));
+    });
+    const policy = openaiPolicy({ baseUrl: url, model: "m", temperature: 0, retries: 0 });
+    const a: PolicyPlayer = { kind: "policy", name: "endpoint", policy, mode: chatMode(), maxNewTokens: 8, batched: false, exact: false, close: () => Promise.resolve() };
+    const report = await runArena({ game: getGame("Nim-v0"), a, b: await openPolicy(parsePolicySpec("random"), { temperature: 1, maxNewTokens: 8 }), games: 12, concurrency: 4 }, createRng(1));
+    expect(report.transportFailures).toBeGreaterThan(0);
+    expect(report.outcomes.wins + report.outcomes.draws + report.outcomes.losses + report.transportFailures).toBe(12);
+    expect(report.sides[0].transportFailures).toBe(report.transportFailures);
+  });
+
 });

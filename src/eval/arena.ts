@@ -19,31 +19,23 @@
  */
 import type { Agent } from "../games/agent.js";
 import type { AnyGame, GameInfo, Observation, Seat } from "../games/game.js";
-import { judgeReply, scoreInvalid } from "../games/match.js";
-import type { Rng } from "../games/rng.js";
-import { addOutcome, NO_OUTCOMES, outcomeRates, type OutcomeRates, type Outcomes } from "../rl/stats.js";
-import type { MoveRecord } from "../rl/types.js";
-import type { RemoteResult } from "./openai-policy.js";
-import type { OpenedPolicy, PolicyPlayer } from "./policy-spec.js";
+import type { Rng } from "../core/rng.js";
+import { addOutcome, NO_OUTCOMES, outcomeRates, type OutcomeRates, type Outcomes } from "./stats.js";
+import type { EndReason, GameRecord } from "../games/game-record.js";
+import type { RemoteResult } from "../policy/openai-policy.js";
+import { playGames, readReply, type Answer, type AnswerProvider, type Verdict } from "../policy/play.js";
+import type { PolicyResult } from "../policy/policy.js";
+import type { OpenedPolicy, PolicyPlayer } from "../policy/policy-spec.js";
 
-export type ArenaEndReason = "terminal" | "invalid" | "turn-cap" | "transport";
+/** @deprecated the one `EndReason` of games/game-record.ts. */
+export type ArenaEndReason = EndReason;
 
-/** One finished game, as written to the transcript (one JSON line). */
-export interface ArenaGame {
-  readonly gameId: string;
+/** One finished game of an arena, as written to games.jsonl (one JSON line): the one game record and A's seat. */
+export interface ArenaGame extends GameRecord {
+  /** The game's index in the arena (seats alternate with it). */
   readonly index: number;
-  readonly seed: number;
   /** Seat A played. */
   readonly aSeat: Seat;
-  /** Names per seat. */
-  readonly players: readonly [string, string];
-  readonly moves: readonly MoveRecord[];
-  /** Evaluation returns per seat ([0, 0] for a transport failure). */
-  readonly returns: readonly [number, number];
-  readonly endReason: ArenaEndReason;
-  readonly invalidSeat: Seat | null;
-  /** What failed, for a transport failure. */
-  readonly transport?: string;
 }
 
 /** Per player: how its decisions went. */
@@ -97,23 +89,12 @@ interface Decision {
   readonly rng: Rng;
 }
 
-export type Reply =
-  | { readonly kind: "reply"; readonly action: string | null; readonly reason?: string; readonly raw: string; readonly tokens: number | null }
-  | { readonly kind: "transport"; readonly error: string };
-
-function tokenCount(result: { generatedIds: readonly number[] } & Partial<Pick<RemoteResult, "completionTokens">>): number | null {
-  if (result.generatedIds.length > 0) return result.generatedIds.length;
-  return result.completionTokens ?? null;
-}
+/** One answer per decision as the arena reads it: the whole reply is always known (`raw`). */
+export type Reply = Extract<Answer, { kind: "transport" }> | (Extract<Answer, { kind: "reply" }> & { readonly raw: string });
 
 async function decidePolicy(player: PolicyPlayer, decisions: readonly Decision[], rng: Rng): Promise<Reply[]> {
   const requests = decisions.map((d) => player.mode.request(d.info, d.observation, player.maxNewTokens));
-  const read = (d: Decision, result: Parameters<typeof tokenCount>[0] & { text: string }): Reply => {
-    const extracted = player.mode.extract(result.text, d.observation);
-    return extracted.ok
-      ? { kind: "reply", action: extracted.action, raw: result.text, tokens: tokenCount(result) }
-      : { kind: "reply", action: null, reason: extracted.reason, raw: result.text, tokens: tokenCount(result) };
-  };
+  const read = (d: Decision, result: PolicyResult & Partial<Pick<RemoteResult, "completionTokens">>): Reply => readReply(player.mode, result, d.observation) as Reply;
   if (player.batched) {
     try {
       const results = await player.policy.generate(requests, rng);
@@ -153,13 +134,12 @@ export async function decide(player: OpenedPolicy, agent: Agent | undefined, dec
   );
 }
 
-interface LiveGame {
+/** The arena's own data about one game, beside the play loop's. */
+interface ArenaSlot {
   readonly index: number;
-  readonly seed: number;
   readonly aSeat: Seat;
+  /** The game's own stream for agents. */
   readonly rng: Rng;
-  state: unknown;
-  readonly moves: MoveRecord[];
 }
 
 const EMPTY_SIDE: SideStats = { decisions: 0, invalid: 0, transportFailures: 0, replyChars: 0, replyTokens: 0, tokenReplies: 0 };
@@ -173,118 +153,81 @@ function checkArenaOptions(o: ArenaOptions): void {
 export async function runArena(options: ArenaOptions, rng: Rng): Promise<ArenaReport> {
   checkArenaOptions(options);
   const started = performance.now();
-  const { game } = options;
+  const { game, a, b } = options;
   const gameRng = rng.split();
   const callRng = rng.split();
-  const agents = [options.a, options.b].map((p) => (p.kind === "agent" ? p.agentFor(game.info.id) : undefined)) as [Agent | undefined, Agent | undefined];
   const sides: [SideStats, SideStats] = [EMPTY_SIDE, EMPTY_SIDE];
-  let outcomes = NO_OUTCOMES;
-  const bySeat: [Outcomes, Outcomes] = [NO_OUTCOMES, NO_OUTCOMES];
-  let transportFailures = 0;
-  let firstTransportError: string | undefined;
-  const cap = Math.min(game.info.maxTurns, options.turnCap ?? Infinity);
-  const live: LiveGame[] = [];
+  const tally: Tally = { outcomes: NO_OUTCOMES, bySeat: [NO_OUTCOMES, NO_OUTCOMES], transportFailures: 0 };
+  // Side 0 is A, side 1 is B; one model in both seats (self-play) answers both sides in one batch.
+  const selfPlay = a === b && a.kind === "policy";
+  const providerA = sideProvider(a, game, callRng);
+  const providers = [providerA, selfPlay ? providerA : sideProvider(b, game, callRng)];
   let next = 0;
-
-  const finish = (g: LiveGame, end: Omit<ArenaGame, "gameId" | "index" | "seed" | "aSeat" | "players" | "moves">): void => {
-    const players: [string, string] = g.aSeat === 0 ? [options.a.name, options.b.name] : [options.b.name, options.a.name];
-    options.onGame?.({ gameId: game.info.id, index: g.index, seed: g.seed, aSeat: g.aSeat, players, moves: g.moves, ...end });
-    if (end.endReason === "transport") {
-      transportFailures++;
-      firstTransportError ??= end.transport;
-      return;
-    }
-    const r = end.returns[g.aSeat];
-    outcomes = addOutcome(outcomes, r);
-    bySeat[g.aSeat] = addOutcome(bySeat[g.aSeat], r);
-  };
-
-  for (;;) {
-    while (live.length < options.concurrency && next < options.games) {
+  await playGames<ArenaSlot>({
+    providers,
+    concurrency: options.concurrency,
+    next() {
+      if (next >= options.games) return undefined;
       const index = next++;
+      const aSeat: Seat = index % 2 === 0 ? 0 : 1;
       const seed = gameRng.nextUint32();
-      live.push({ index, seed, aSeat: index % 2 === 0 ? 0 : 1, rng: gameRng.split(), state: game.init(seed), moves: [] });
-    }
-    if (live.length === 0) break;
-
-    // Every pending decision, per side (0 = A, 1 = B).
-    const pending: { g: LiveGame; seat: Seat; side: 0 | 1; observation: Observation }[] = [];
-    for (const g of live) {
-      for (const seat of game.toAct(g.state)) pending.push({ g, seat, side: seat === g.aSeat ? 0 : 1, observation: game.observe(g.state, seat) });
-    }
-    const perSide = ([0, 1] as const).map((side) => pending.filter((p) => p.side === side));
-    const decisions = (side: 0 | 1) => (perSide[side] ?? []).map((p) => ({ info: game.info, observation: p.observation, rng: p.g.rng }));
-    let replies: Reply[][];
-    if (options.a === options.b && options.a.kind === "policy") {
-      // One model in both seats (self-play): both sides' decisions in one batch.
-      const both = await decide(options.a, undefined, [...decisions(0), ...decisions(1)], callRng.split());
-      const split = perSide[0]?.length ?? 0;
-      replies = [both.slice(0, split), both.slice(split)];
-    } else {
-      replies = await Promise.all(([0, 1] as const).map((side) => decide(side === 0 ? options.a : options.b, agents[side], decisions(side), callRng.split())));
-    }
-    const replyOf = new Map<(typeof pending)[number], Reply>();
-    for (const side of [0, 1] as const) (perSide[side] ?? []).forEach((p, i) => replyOf.set(p, replies[side]?.[i] as Reply));
-
-    const done = new Set<LiveGame>();
-    for (const g of live) {
-      const mine = pending.filter((p) => p.g === g);
-      const failed = mine.map((p) => replyOf.get(p) as Reply).find((r) => r.kind === "transport");
-      const offenders: Seat[] = [];
-      const moves: { seat: Seat; action: unknown }[] = [];
-      for (const p of mine) {
-        const reply = replyOf.get(p) as Reply;
-        const s = sides[p.side];
-        if (reply.kind === "transport") {
-          sides[p.side] = { ...s, decisions: s.decisions + 1, transportFailures: s.transportFailures + 1 };
-          continue;
-        }
-        const counted: SideStats = {
-          ...s, decisions: s.decisions + 1, replyChars: s.replyChars + reply.raw.length,
-          ...(reply.tokens === null ? {} : { replyTokens: s.replyTokens + reply.tokens, tokenReplies: s.tokenReplies + 1 }),
-        };
-        const raw = reply.raw === reply.action ? {} : { raw: reply.raw };
-        if (reply.action === null) {
-          g.moves.push({ seat: p.seat, action: "", ...raw, invalidReason: reply.reason ?? "no action in the reply" });
-          offenders.push(p.seat);
-          sides[p.side] = { ...counted, invalid: counted.invalid + 1 };
-          continue;
-        }
-        const verdict = judgeReply(game, g.state, p.seat, reply.action);
-        if (!verdict.valid) {
-          g.moves.push({ seat: p.seat, action: verdict.canonical ?? reply.action, ...raw, invalidReason: verdict.reason });
-          offenders.push(p.seat);
-          sides[p.side] = { ...counted, invalid: counted.invalid + 1 };
-          continue;
-        }
-        sides[p.side] = counted;
-        g.moves.push({ seat: p.seat, action: verdict.canonical, ...(reply.raw === verdict.canonical ? {} : { raw: reply.raw }) });
-        moves.push({ seat: p.seat, action: verdict.action });
-      }
-      if (failed !== undefined && failed.kind === "transport") {
-        finish(g, { returns: [0, 0], endReason: "transport", invalidSeat: null, transport: failed.error });
-        done.add(g);
-      } else if (offenders.length > 0) {
-        finish(g, { returns: scoreInvalid(offenders, "evaluation"), endReason: "invalid", invalidSeat: offenders[0] as Seat });
-        done.add(g);
-      } else {
-        for (const m of moves) g.state = game.apply(g.state, m.seat, m.action);
-        if (game.isTerminal(g.state)) {
-          finish(g, { returns: game.returns(g.state), endReason: "terminal", invalidSeat: null });
-          done.add(g);
-        } else if ((g.state as { turn: number }).turn >= cap) {
-          finish(g, { returns: [0, 0], endReason: "turn-cap", invalidSeat: null });
-          done.add(g);
-        }
-      }
-    }
-    for (let k = live.length - 1; k >= 0; k--) if (done.has(live[k] as LiveGame)) live.splice(k, 1);
-  }
+      return { game, seed, sides: aSeat === 0 ? [0, 1] : [1, 0], players: aSeat === 0 ? [a.name, b.name] : [b.name, a.name], context: { index, aSeat, rng: gameRng.split() } };
+    },
+    scoring: "evaluation",
+    ...(options.turnCap === undefined ? {} : { turnCap: options.turnCap }),
+    onDecision(d, answer, verdict) {
+      const side = d.seat === d.live.context.aSeat ? 0 : 1;
+      sides[side] = countDecision(sides[side], answer, verdict);
+    },
+    onEnd({ context: { index, aSeat } }, record) {
+      const { gameId, seed, players, moves, ...end } = record;
+      options.onGame?.({ gameId, index, seed, aSeat, players, moves, ...end });
+      tallyGame(tally, aSeat, end);
+    },
+  });
+  const { outcomes, bySeat, transportFailures, firstTransportError } = tally;
   return {
-    gameId: game.info.id, a: options.a.name, b: options.b.name, outcomes, rates: outcomeRates(outcomes), bySeat, transportFailures, sides,
+    gameId: game.info.id, a: a.name, b: b.name, outcomes, rates: outcomeRates(outcomes), bySeat, transportFailures, sides,
     ...(firstTransportError === undefined ? {} : { firstTransportError }),
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+interface Tally {
+  outcomes: Outcomes;
+  readonly bySeat: [Outcomes, Outcomes];
+  transportFailures: number;
+  firstTransportError?: string;
+}
+
+/** A's outcome of one game; a transport failure is counted apart, never as a result. */
+function tallyGame(tally: Tally, aSeat: Seat, end: Pick<GameRecord, "returns" | "endReason" | "transport">): void {
+  if (end.endReason === "transport") {
+    tally.transportFailures++;
+    if (tally.firstTransportError === undefined && end.transport !== undefined) tally.firstTransportError = end.transport;
+    return;
+  }
+  const r = end.returns[aSeat];
+  tally.outcomes = addOutcome(tally.outcomes, r);
+  tally.bySeat[aSeat] = addOutcome(tally.bySeat[aSeat], r);
+}
+
+/** One side's player as the play loop's answer provider: a fresh call stream each round. */
+function sideProvider(player: OpenedPolicy, game: AnyGame, callRng: Rng): AnswerProvider<ArenaSlot> {
+  const agent = player.kind === "agent" ? player.agentFor(game.info.id) : undefined;
+  return {
+    answer: (decisions) => decide(player, agent, decisions.map((d) => ({ info: game.info, observation: d.observation, rng: d.live.context.rng })), callRng.split()),
+  };
+}
+
+/** A side's statistics after one more decision. */
+function countDecision(s: SideStats, answer: Answer, verdict: Verdict): SideStats {
+  if (answer.kind === "transport") return { ...s, decisions: s.decisions + 1, transportFailures: s.transportFailures + 1 };
+  const counted: SideStats = {
+    ...s, decisions: s.decisions + 1, replyChars: s.replyChars + (answer.raw ?? answer.action ?? "").length,
+    ...(answer.tokens === null ? {} : { replyTokens: s.replyTokens + answer.tokens, tokenReplies: s.tokenReplies + 1 }),
+  };
+  return verdict === "invalid" ? { ...counted, invalid: counted.invalid + 1 } : counted;
 }
 
 /** Mean reply length of a side: tokens where known, characters otherwise. */

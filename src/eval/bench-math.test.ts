@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { wilson } from "../rl/stats.js";
+import { wilson } from "./stats.js";
 import { wilsonShare } from "./bench-math.js";
 
 describe("wilsonShare", () => {

@@ -13,14 +13,14 @@
  * Samples lost to transport failures (an endpoint that stays down) are counted apart and left out
  * of that problem's mean; a problem with none left is left out of the accuracy.
  */
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import { mathPrompt } from "../prompt/math.js";
-import { wilson, Z95, type Interval } from "../rl/stats.js";
-import type { PolicyRequest, PolicyResult } from "../rl/policy.js";
-import type { RemoteResult } from "./openai-policy.js";
+import { wilson, Z95, type Interval } from "./stats.js";
+import type { PolicyRequest, PolicyResult } from "../policy/policy.js";
+import type { RemoteResult } from "../policy/openai-policy.js";
 import { gradeReply, type Extraction, type GraderName, type ReplyGrade } from "./math-grade.js";
 import type { MathProblem } from "./math-data.js";
-import type { PolicyPlayer } from "./policy-spec.js";
+import type { PolicyPlayer } from "../policy/policy-spec.js";
 
 /** SPIRAL's evaluation sampling. */
 export const MATH_TEMPERATURE = 0.6;

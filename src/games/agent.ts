@@ -7,7 +7,7 @@
  * or is illegal is an invalid move, scored by the runner, never an exception.
  */
 import type { Observation } from "./game.js";
-import type { Rng } from "./rng.js";
+import type { Rng } from "../core/rng.js";
 
 export interface Agent {
   /** Shown in records and tables, e.g. "random", "minimax", "checkpoint:runs/a/step-100". */

@@ -18,10 +18,9 @@
  * - a game ends within `info.maxTurns` moves; two seats are to act only in a simultaneous game;
  * - `init(seed)` twice gives the same state.
  */
-import type { AnyGame, Observation, Seat } from "./game.js";
+import type { AnyGame, GameState, Observation, Seat } from "./game.js";
 import { SEATS } from "./game.js";
-import { createRng } from "./rng.js";
-import type { Rng } from "./rng.js";
+import { createRng, type Rng } from "../core/rng.js";
 
 export interface ConformanceOptions {
   /** Random games to play (seeds 0..games−1). Default 500. */
@@ -131,8 +130,7 @@ export function checkConformance(game: AnyGame, options: ConformanceOptions = {}
     if (failures.length < maxFailures) failures.push(`${info.id}: ${message}`);
   };
   const outcomes: Record<string, number> = {};
-  let moves = 0;
-  let decisions = 0;
+  const counts = { moves: 0, decisions: 0 };
   let maxMoves = 0;
 
   if (info.seats !== 2) fail(`info.seats is ${String(info.seats)}, expected 2`);
@@ -142,7 +140,6 @@ export function checkConformance(game: AnyGame, options: ConformanceOptions = {}
   const junk = junkReplies(createRng(`conformance-junk:${info.id}`));
 
   for (let seed = 0; seed < games && failures.length < maxFailures; seed++) {
-    const where = (state: { turn: number }): string => `seed ${seed}, move ${state.turn}`;
     const rng = createRng(`conformance:${info.id}:${seed}`);
     let state = game.init(seed);
     if (JSON.stringify(game.init(seed)) !== JSON.stringify(state)) fail(`init(${seed}) is not deterministic`);
@@ -150,99 +147,136 @@ export function checkConformance(game: AnyGame, options: ConformanceOptions = {}
       const first = game.observe(state, seat).log[0];
       if (first?.kind !== "rules") fail(`seed ${seed}: the first message of Player ${seat}'s log is ${first?.kind ?? "missing"}, expected rules`);
     }
-    const tryJunk = seed % junkEvery === 0;
+    const play: PlayCheck = { game, seed, fail, rng, tryJunk: seed % junkEvery === 0, junk, freeze: seed < frozenGames, counts };
 
     for (;;) {
-      checkObservations(game, state, where(state), fail);
+      const where = `seed ${seed}, move ${state.turn}`;
+      checkObservations(game, state, where, fail);
       if (game.isTerminal(state)) break;
       if (state.turn >= info.maxTurns) {
-        fail(`${where(state)}: not over after info.maxTurns = ${info.maxTurns} moves`);
+        fail(`${where}: not over after info.maxTurns = ${info.maxTurns} moves`);
         break;
       }
       const ret = game.returns(state);
-      if (ret[0] !== 0 || ret[1] !== 0) fail(`${where(state)}: non-terminal returns ${JSON.stringify(ret)}, expected [0,0]`);
+      if (ret[0] !== 0 || ret[1] !== 0) fail(`${where}: non-terminal returns ${JSON.stringify(ret)}, expected [0,0]`);
       const seats = game.toAct(state);
       if (seats.length === 0) {
-        fail(`${where(state)}: not terminal but no seat is to act`);
+        fail(`${where}: not terminal but no seat is to act`);
         break;
       }
-      if (seats.length > 1 && !info.simultaneous) fail(`${where(state)}: two seats to act in a game whose info.simultaneous is false`);
-      for (const seat of SEATS) {
-        if (seats.includes(seat)) continue;
-        const theirs = game.legalActions(state, seat);
-        if (theirs.length > 0) fail(`${where(state)}: Player ${seat} is not to act but has legal actions`);
-        // Out of turn, even a move that is legal for the seat to act must be refused.
-        const actor = seats[0] as Seat;
-        const move = game.legalActions(state, actor)[0];
-        if (tryJunk && move !== undefined) {
-          if (game.isLegal(state, seat, move)) fail(`${where(state)}: isLegal accepts ${game.format(move)} from Player ${seat}, who is not to act`);
-          else checkApplyRefuses(game, state, seat, move, `Player ${seat} out of turn`, where(state), fail);
-        }
-      }
-
-      // Choose every acting seat's move from the same pre-round state, then apply in seat order.
-      const chosen: { seat: Seat; action: unknown; text: string }[] = [];
-      for (const seat of seats) {
-        decisions++;
-        const legal = game.legalActions(state, seat);
-        if (legal.length === 0) {
-          fail(`${where(state)}: Player ${seat} is to act but has no legal actions`);
-          continue;
-        }
-        const texts = legal.map((a) => game.format(a));
-        if (new Set(texts).size !== texts.length) fail(`${where(state)}: duplicate legal actions for Player ${seat}`);
-        const shown = game.observe(state, seat).legal;
-        if (JSON.stringify(shown) !== JSON.stringify(texts)) fail(`${where(state)}: observe().legal differs from legalActions for Player ${seat}`);
-        for (const text of texts) checkRoundTrip(game, state, seat, text, where(state), fail);
-        if (tryJunk) for (const reply of junk) checkJunk(game, state, seat, reply, where(state), fail);
-        const index = rng.int(legal.length);
-        chosen.push({ seat, action: legal[index], text: texts[index] as string });
-      }
+      if (seats.length > 1 && !info.simultaneous) fail(`${where}: two seats to act in a game whose info.simultaneous is false`);
+      checkIdleSeats(play, state, seats, where);
+      const chosen = chooseRound(play, state, seats, where);
       if (chosen.length !== seats.length) break;
-
-      let broken = false;
-      for (const { seat, action, text } of chosen) {
-        if (!game.isLegal(state, seat, action)) {
-          fail(`${where(state)}: Player ${seat}'s ${text}, legal at the start of the round, is illegal after the other seat's move`);
-          broken = true;
-          break;
-        }
-        const before = JSON.stringify(state);
-        if (seed < frozenGames) deepFreeze(state);
-        let next: typeof state;
-        try {
-          next = game.apply(state, seat, action);
-        } catch (err) {
-          fail(`${where(state)}: apply(${text}) threw: ${describeError(err)}`);
-          broken = true;
-          break;
-        }
-        if (JSON.stringify(state) !== before) fail(`${where(state)}: apply(${text}) mutated its input state`);
-        if (next.turn !== state.turn + 1) fail(`${where(state)}: apply advanced turn from ${state.turn} to ${next.turn}, expected +1`);
-        state = next;
-        moves++;
-        if (game.isTerminal(state)) break;
-        // Mid-round of a simultaneous game: the first seat's buffered move must stay hidden.
-        if (chosen.length > 1) checkObservations(game, state, `${where(state)} (mid-round)`, fail);
-      }
-      if (broken || failures.length >= maxFailures) break;
+      const round = applyRound(play, state, chosen);
+      state = round.state;
+      if (round.broken || failures.length >= maxFailures) break;
     }
     maxMoves = Math.max(maxMoves, state.turn);
-    if (game.isTerminal(state)) {
-      if (game.toAct(state).length !== 0) fail(`seed ${seed}: terminal state with seats to act`);
-      for (const seat of SEATS) {
-        if (game.legalActions(state, seat).length > 0 || game.observe(state, seat).legal.length > 0) fail(`seed ${seed}: Player ${seat} has legal actions at the terminal state`);
-      }
-      const [r0, r1] = game.returns(state);
-      if (info.zeroSum !== false && Math.abs(r0 + r1) > 1e-9) fail(`seed ${seed}: terminal returns ${r0}, ${r1} do not sum to 0`);
-      for (const r of [r0, r1]) {
-        if (!(r >= info.minReturn && r <= info.maxReturn)) fail(`seed ${seed}: return ${r} outside [${info.minReturn}, ${info.maxReturn}]`);
-      }
-      const key = `${r0},${r1}`;
-      outcomes[key] = (outcomes[key] ?? 0) + 1;
+    if (game.isTerminal(state)) checkTerminal(game, state, seed, fail, outcomes);
+  }
+  return { gameId: info.id, games, moves: counts.moves, decisions: counts.decisions, maxMoves, outcomes, failures };
+}
+
+/** One game of `checkConformance`: what its checks share. */
+interface PlayCheck {
+  readonly game: AnyGame;
+  readonly seed: number;
+  readonly fail: (message: string) => void;
+  /** Draws the uniform-random moves. */
+  readonly rng: Rng;
+  /** Whether this game tries junk replies and out-of-turn moves (one game in `junkEvery`). */
+  readonly tryJunk: boolean;
+  readonly junk: readonly string[];
+  /** Freeze each state before `apply`, so a mutation throws. */
+  readonly freeze: boolean;
+  readonly counts: { moves: number; decisions: number };
+}
+
+/** Seats not to act have no legal actions and (in junk games) cannot play the acting seat's move. */
+function checkIdleSeats(play: PlayCheck, state: GameState, seats: readonly Seat[], where: string): void {
+  const { game, fail } = play;
+  for (const seat of SEATS) {
+    if (seats.includes(seat)) continue;
+    const theirs = game.legalActions(state, seat);
+    if (theirs.length > 0) fail(`${where}: Player ${seat} is not to act but has legal actions`);
+    // Out of turn, even a move that is legal for the seat to act must be refused.
+    const actor = seats[0] as Seat;
+    const move = game.legalActions(state, actor)[0];
+    if (play.tryJunk && move !== undefined) {
+      if (game.isLegal(state, seat, move)) fail(`${where}: isLegal accepts ${game.format(move)} from Player ${seat}, who is not to act`);
+      else checkApplyRefuses(game, state, seat, move, `Player ${seat} out of turn`, where, fail);
     }
   }
-  return { gameId: info.id, games, moves, decisions, maxMoves, outcomes, failures };
+}
+
+/** Every acting seat's move, chosen from the same pre-round state, after checking its decision. */
+function chooseRound(play: PlayCheck, state: GameState, seats: readonly Seat[], where: string): { seat: Seat; action: unknown; text: string }[] {
+  const { game, fail } = play;
+  const chosen: { seat: Seat; action: unknown; text: string }[] = [];
+  for (const seat of seats) {
+    play.counts.decisions++;
+    const legal = game.legalActions(state, seat);
+    if (legal.length === 0) {
+      fail(`${where}: Player ${seat} is to act but has no legal actions`);
+      continue;
+    }
+    const texts = legal.map((a) => game.format(a));
+    if (new Set(texts).size !== texts.length) fail(`${where}: duplicate legal actions for Player ${seat}`);
+    const shown = game.observe(state, seat).legal;
+    if (JSON.stringify(shown) !== JSON.stringify(texts)) fail(`${where}: observe().legal differs from legalActions for Player ${seat}`);
+    for (const text of texts) checkRoundTrip(game, state, seat, text, where, fail);
+    if (play.tryJunk) for (const reply of play.junk) checkJunk(game, state, seat, reply, where, fail);
+    const index = play.rng.int(legal.length);
+    chosen.push({ seat, action: legal[index], text: texts[index] as string });
+  }
+  return chosen;
+}
+
+/** Applies the chosen moves in seat order, checking that `apply` is pure and counts the move. */
+function applyRound(play: PlayCheck, start: GameState, chosen: readonly { seat: Seat; action: unknown; text: string }[]): { state: GameState; broken: boolean } {
+  const { game, fail } = play;
+  let state = start;
+  for (const { seat, action, text } of chosen) {
+    const where = `seed ${play.seed}, move ${state.turn}`;
+    if (!game.isLegal(state, seat, action)) {
+      fail(`${where}: Player ${seat}'s ${text}, legal at the start of the round, is illegal after the other seat's move`);
+      return { state, broken: true };
+    }
+    const before = JSON.stringify(state);
+    if (play.freeze) deepFreeze(state);
+    let next: GameState;
+    try {
+      next = game.apply(state, seat, action);
+    } catch (err) {
+      fail(`${where}: apply(${text}) threw: ${describeError(err)}`);
+      return { state, broken: true };
+    }
+    if (JSON.stringify(state) !== before) fail(`${where}: apply(${text}) mutated its input state`);
+    if (next.turn !== state.turn + 1) fail(`${where}: apply advanced turn from ${state.turn} to ${next.turn}, expected +1`);
+    state = next;
+    play.counts.moves++;
+    if (game.isTerminal(state)) break;
+    // Mid-round of a simultaneous game: the first seat's buffered move must stay hidden.
+    if (chosen.length > 1) checkObservations(game, state, `seed ${play.seed}, move ${state.turn} (mid-round)`, fail);
+  }
+  return { state, broken: false };
+}
+
+/** A terminal state: nobody to act, zero-sum returns within the declared bounds; tallies the outcome. */
+function checkTerminal(game: AnyGame, state: GameState, seed: number, fail: (m: string) => void, outcomes: Record<string, number>): void {
+  const { info } = game;
+  if (game.toAct(state).length !== 0) fail(`seed ${seed}: terminal state with seats to act`);
+  for (const seat of SEATS) {
+    if (game.legalActions(state, seat).length > 0 || game.observe(state, seat).legal.length > 0) fail(`seed ${seed}: Player ${seat} has legal actions at the terminal state`);
+  }
+  const [r0, r1] = game.returns(state);
+  if (info.zeroSum !== false && Math.abs(r0 + r1) > 1e-9) fail(`seed ${seed}: terminal returns ${r0}, ${r1} do not sum to 0`);
+  for (const r of [r0, r1]) {
+    if (!(r >= info.minReturn && r <= info.maxReturn)) fail(`seed ${seed}: return ${r} outside [${info.minReturn}, ${info.maxReturn}]`);
+  }
+  const key = `${r0},${r1}`;
+  outcomes[key] = (outcomes[key] ?? 0) + 1;
 }
 
 /** Both seats' observations: well-formed, and free of the other seat's private strings. */

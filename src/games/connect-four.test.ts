@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { connectFour, type ConnectFourInfoState, type ConnectFourState } from "./connect-four.js";
 import type { Seat } from "./game.js";
-import { createRng } from "./rng.js";
+import { createRng } from "../core/rng.js";
 
 /** Plays canonical replies for whoever is to act, checking each is legal. */
 function play(moves: readonly string[], seed = 1): ConnectFourState {

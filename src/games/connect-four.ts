@@ -7,11 +7,12 @@
  * last on the first line that has one, as the reference's greedy pattern does. A full or
  * non-existent column is an invalid move. At most 42 moves, so the game ends itself without a cap.
  */
-import type { Game, GameInfo, GameState, Observation, ParseResult, Seat } from "./game.js";
-import { otherSeat, outcomeReturns } from "./game.js";
+import type { Game, GameInfo, ParseResult, Seat } from "./game.js";
+import { otherSeat } from "./game.js";
 import { pyInt, pyRegex, replyMatch } from "./reply-pattern.js";
-import { createRng } from "./rng.js";
-import { type LogEntry, playerName, seatLog, toBoth } from "./seat-log.js";
+import { createRng } from "../core/rng.js";
+import { playerName } from "./seat-log.js";
+import { turnBasedGame, type TurnState, winnerReturns } from "./turn-based.js";
 
 const ROWS = 6;
 const COLUMNS = 7;
@@ -22,15 +23,12 @@ export interface ConnectFourAction {
   readonly column: number;
 }
 
-export interface ConnectFourState extends GameState {
+export interface ConnectFourState extends TurnState {
   /** ROWS × COLUMNS cells, row-major, row 0 at the top: the seat whose disc is there, or null. */
   readonly board: readonly (Seat | null)[];
-  /** The seat to move; meaningless once `done`. */
-  readonly toMove: Seat;
   readonly done: boolean;
   /** The seat with four in a row; null while playing and for a draw. */
   readonly winner: Seat | null;
-  readonly history: readonly LogEntry[];
 }
 
 /** What a seat knows: the whole board (perfect information). */
@@ -190,9 +188,31 @@ function isLegal(state: ConnectFourState, seat: Seat, action: ConnectFourAction)
   );
 }
 
-export const connectFour: Game<ConnectFourState, ConnectFourAction> = {
-  info,
+/** What a legal move does: the disc falls to the lowest empty cell; a line of four wins, a full board draws. */
+function play(state: ConnectFourState, seat: Seat, action: ConnectFourAction): ConnectFourState {
+  let row = ROWS - 1;
+  while (state.board[row * COLUMNS + action.column] !== null) row--;
+  const board = state.board.slice();
+  board[row * COLUMNS + action.column] = seat;
+  const won = completesLine(board, row, action.column);
+  const full = board.every((cell) => cell !== null);
+  return { ...state, board, toMove: otherSeat(seat), done: won || full, winner: won ? seat : null };
+}
 
+function infoState(state: ConnectFourState, seat: Seat): ConnectFourInfoState {
+  return {
+    seat,
+    rows: Array.from({ length: ROWS }, (_, r) => state.board.slice(r * COLUMNS, (r + 1) * COLUMNS)),
+    openColumns: state.done ? [] : openColumns(state.board),
+    toMove: state.done ? null : state.toMove,
+    winner: state.winner,
+    done: state.done,
+  };
+}
+
+export const connectFour: Game<ConnectFourState, ConnectFourAction> = turnBasedGame({
+  info,
+  name: "ConnectFour",
   init(seed) {
     return {
       rng: createRng(seed).state(),
@@ -204,73 +224,15 @@ export const connectFour: Game<ConnectFourState, ConnectFourAction> = {
       history: [],
     };
   },
-
-  toAct(state) {
-    return state.done ? [] : [state.toMove];
-  },
-
+  isOver: (state) => state.done,
   legalActions,
   isLegal,
-
-  parse(_state, _seat, text) {
-    return typeof text === "string" ? parseColumn(text) : { ok: false, reason: "Expected a text reply with a column like [col 3]." };
-  },
-
+  parse: (_state, _seat, text) => (typeof text === "string" ? parseColumn(text) : { ok: false, reason: "Expected a text reply with a column like [col 3]." }),
   format,
-
-  apply(state, seat, action) {
-    if (!isLegal(state, seat, action)) {
-      throw new Error(`ConnectFour: ${playerName(seat)} cannot play ${format(action)} now`);
-    }
-    let row = ROWS - 1;
-    while (state.board[row * COLUMNS + action.column] !== null) row--;
-    const board = state.board.slice();
-    board[row * COLUMNS + action.column] = seat;
-    const won = completesLine(board, row, action.column);
-    const full = board.every((cell) => cell !== null);
-    const next: ConnectFourState = {
-      ...state,
-      turn: state.turn + 1,
-      board,
-      toMove: otherSeat(seat),
-      done: won || full,
-      winner: won ? seat : null,
-      history: [...state.history, toBoth({ kind: "action", seat, text: format(action) })],
-    };
-    if (!next.done) return next;
-    return { ...next, history: [...next.history, toBoth({ kind: "notice", text: outcomeText(next) })] };
-  },
-
-  isTerminal(state) {
-    return state.done;
-  },
-
-  returns(state) {
-    if (!state.done || state.winner === null) return [0, 0];
-    return outcomeReturns(state.winner === 0 ? 1 : -1);
-  },
-
-  observe(state, seat): Observation {
-    const text = view(state, seat);
-    const infoState: ConnectFourInfoState = {
-      seat,
-      rows: Array.from({ length: ROWS }, (_, r) => state.board.slice(r * COLUMNS, (r + 1) * COLUMNS)),
-      openColumns: state.done ? [] : openColumns(state.board),
-      toMove: state.done ? null : state.toMove,
-      winner: state.winner,
-      done: state.done,
-    };
-    return {
-      seat,
-      turn: state.turn,
-      log: seatLog(rules(seat), state.history, seat, text),
-      view: text,
-      legal: legalActions(state, seat).map(format),
-      infoState,
-    };
-  },
-
-  privateInfo() {
-    return [];
-  },
-};
+  play,
+  outcomeText,
+  outcome: (state) => winnerReturns(state.winner),
+  rules,
+  view,
+  infoState,
+});

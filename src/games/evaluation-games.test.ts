@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { evaluationGameVariants } from "./evaluation-games.js";
 import type { AnyGame, Observation, Seat } from "./game.js";
-import { createRng } from "./rng.js";
+import { createRng } from "../core/rng.js";
 
 const HOSTILE_REPLIES: readonly string[] = [
   "",

@@ -31,7 +31,7 @@
  * 7. Observations are valid at terminal states too (they report the outcome).
  */
 import type { ReplyMatch } from "./reply-pattern.js";
-import type { RngState } from "./rng.js";
+import type { RngState } from "../core/rng.js";
 
 /** A player's seat. Seat 0 is "Player 0" in every prompt. */
 export type Seat = 0 | 1;

@@ -7,14 +7,15 @@ export type { AnyGame, Game, GameInfo, GameState, GameVariant, Message, Observat
 export { baseGameId, otherSeat, outcomeReturns, parseGameSpec, RULES_MODES, SEATS, withRules } from "./game.js";
 export type { ReplyMatch } from "./reply-pattern.js";
 export type { Agent, AgentReply } from "./agent.js";
-export type { Rng, RngState } from "./rng.js";
-export { createRng, rngFromState } from "./rng.js";
+export type { Rng, RngState } from "../core/rng.js";
+export { createRng, rngFromState } from "../core/rng.js";
 
 export type { GameListing } from "./registry.js";
 export { gameIds, gameVariants, getGame, getVariant, hasReferenceRules, listGames } from "./registry.js";
 export { trainingGameVariants } from "./training-games.js";
 export { evaluationGameVariants } from "./evaluation-games.js";
 
+export { END_REASONS, readGameRecord, type GameRecord, type MoveRecord, type ReadGameRecord } from "./game-record.js";
 export type { EndReason, Judgement, MatchOptions, MatchRecord, MatchStep, ReplayOptions, ReplayResult, Scoring, TransportFailure } from "./match.js";
 export { INVALID_MOVE_SCORES, judgeReply, playMatch, replayActions, retryNotice, scoreInvalid, withNotices } from "./match.js";
 export { messageText, newMessages, observationText, parseMatchRecord, verifyReplay } from "./record.js";

@@ -15,7 +15,7 @@ import {
 } from "./kuhn-exact.js";
 import type { KuhnCard, KuhnInfoState, KuhnMove, KuhnState } from "./kuhn-poker.js";
 import { kuhnPoker } from "./kuhn-poker.js";
-import { createRng } from "./rng.js";
+import { createRng } from "../core/rng.js";
 
 const five = kuhnPoker({ rounds: 5 });
 const one = kuhnPoker({ rounds: 1 });

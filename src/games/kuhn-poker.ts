@@ -17,8 +17,8 @@
 import type { Game, GameInfo, GameState, Message, Observation, ParseResult, RulesMode, Seat } from "./game.js";
 import { pyRegex, replyMatch } from "./reply-pattern.js";
 import { otherSeat, outcomeReturns } from "./game.js";
-import { createRng, rngFromState } from "./rng.js";
-import type { Rng } from "./rng.js";
+import { createRng, rngFromState } from "../core/rng.js";
+import type { Rng } from "../core/rng.js";
 
 export type KuhnCard = "J" | "Q" | "K";
 export type KuhnMove = "check" | "bet" | "call" | "fold";
@@ -286,6 +286,9 @@ const TOKEN_NAME = String.raw`\[(Check|Bet|Fold|Call)\] (ignore case, first matc
  * `rules: "reference"` plays the published outcome rule: whoever wins the LAST round wins the
  * game (±1, never a draw), whatever the chips. The reference's pot also ignores bets (it stays at
  * the two antes), which its outcome never reads; our chip counts include bets in both modes.
+ *
+ * Long by design: it is the game's module as a closure over its variant (rounds, rules), a row of
+ * small rule functions that read them; splitting it would only thread the variant through each.
  */
 export function kuhnPoker(params: { readonly rounds: number; readonly rules?: RulesMode }): Game<KuhnState, KuhnMove> {
   const { rounds } = params;

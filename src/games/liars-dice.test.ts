@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Seat } from "./game.js";
 import { liarsDice, type LiarsDiceInfoState, type LiarsDiceState } from "./liars-dice.js";
-import { createRng } from "./rng.js";
+import { createRng } from "../core/rng.js";
 
 const game = liarsDice();
 

@@ -18,11 +18,12 @@
  * (sorted). The round number in that text keeps an old, revealed hand from being mistaken for
  * the current one; `privateInfo` returns exactly that line.
  */
-import type { Game, GameInfo, GameState, Observation, ParseResult, Seat } from "./game.js";
-import { otherSeat, outcomeReturns } from "./game.js";
+import type { Game, GameInfo, ParseResult, Seat } from "./game.js";
+import { otherSeat } from "./game.js";
 import { pyInt, pyRegex, replyMatch } from "./reply-pattern.js";
-import { createRng, type Rng, rngFromState } from "./rng.js";
-import { type LogEntry, playerName, seatLog, toBoth, toSeat } from "./seat-log.js";
+import { createRng, type Rng, rngFromState } from "../core/rng.js";
+import { type LogEntry, playerName, toBoth, toSeat } from "./seat-log.js";
+import { turnBasedGame, type TurnState, winnerReturns } from "./turn-based.js";
 
 const FACES = 6;
 
@@ -36,18 +37,16 @@ export interface LiarsDiceBid {
   readonly bidder: Seat;
 }
 
-export interface LiarsDiceState extends GameState {
+export interface LiarsDiceState extends TurnState {
   /** Each seat's current hand, sorted ascending; hidden from the other seat until a call. */
   readonly dice: readonly [readonly number[], readonly number[]];
   /** 1-based round number. */
   readonly round: number;
   /** The bids of this round, oldest first; the last one is the bid to beat. */
   readonly bids: readonly LiarsDiceBid[];
-  readonly toMove: Seat;
   readonly done: boolean;
   /** The last player with dice; null while playing. */
   readonly winner: Seat | null;
-  readonly history: readonly LogEntry[];
 }
 
 /** What a seat knows: its own hand, the other hand's size, the bids; never the other hand. */
@@ -132,6 +131,11 @@ function bidText(bid: { quantity: number; face: number }): string {
   return `[Bid: ${bid.quantity}, ${bid.face}] (at least ${bid.quantity} ${bid.quantity === 1 ? "die" : "dice"} showing ${bid.face})`;
 }
 
+/**
+ * The game with `params.dice` dice per player. Long by design: it is the game's module as a
+ * closure over the dice count, a row of small rule functions (each well under a screen) that
+ * read `dicePerPlayer`; splitting it would only thread that number through every one.
+ */
 export function liarsDice(params: LiarsDiceParams = { dice: 5 }): Game<LiarsDiceState, LiarsDiceAction> {
   const dicePerPlayer = params.dice;
   if (!Number.isInteger(dicePerPlayer) || dicePerPlayer < 1 || dicePerPlayer > 20) {
@@ -209,6 +213,7 @@ export function liarsDice(params: LiarsDiceParams = { dice: 5 }): Game<LiarsDice
     return `${playerName(otherSeat(winner))} has no dice left: ${playerName(winner)} wins.`;
   }
 
+  /** A call (already announced): both hands revealed and counted; the loser loses a die, then a new round or the end. */
   function resolveCall(state: LiarsDiceState, caller: Seat): LiarsDiceState {
     const bid = state.bids[state.bids.length - 1] as LiarsDiceBid;
     const count = [...state.dice[0], ...state.dice[1]].filter((d) => d === bid.face).length;
@@ -221,7 +226,6 @@ export function liarsDice(params: LiarsDiceParams = { dice: 5 }): Game<LiarsDice
       : `the bid fails, so ${playerName(bid.bidder)} (the bidder) loses a die`;
     const history: LogEntry[] = [
       ...state.history,
-      toBoth({ kind: "action", seat: caller, text: "[Call]" }),
       toBoth({
         kind: "notice",
         text:
@@ -229,18 +233,15 @@ export function liarsDice(params: LiarsDiceParams = { dice: 5 }): Game<LiarsDice
           `${handText(1, state.round, state.dice[1])}. There ${count === 1 ? "is" : "are"} ${count} ${count === 1 ? "die" : "dice"} showing ${bid.face}: ${verdict}.`,
       }),
     ];
-    const turn = state.turn + 1;
     if (counts[loser] === 0) {
-      const winner = otherSeat(loser);
-      history.push(toBoth({ kind: "notice", text: outcomeText(winner) }));
       // The loser's hand is gone; the winner keeps its (now revealed) hand.
       const dice: [readonly number[], readonly number[]] = loser === 0 ? [[], state.dice[1]] : [state.dice[0], []];
-      return { ...state, turn, dice, bids: [], done: true, winner, history };
+      return { ...state, dice, bids: [], done: true, winner: otherSeat(loser), history };
     }
     const rng = rngFromState(state.rng);
     const round = state.round + 1;
     const deal = dealRound(rng, counts, round);
-    return { ...state, rng: rng.state(), turn, dice: deal.dice, round, bids: [], toMove: loser, history: [...history, ...deal.entries] };
+    return { ...state, rng: rng.state(), dice: deal.dice, round, bids: [], toMove: loser, history: [...history, ...deal.entries] };
   }
 
   function view(state: LiarsDiceState, seat: Seat): string {
@@ -273,9 +274,22 @@ export function liarsDice(params: LiarsDiceParams = { dice: 5 }): Game<LiarsDice
     return lines.join("\n");
   }
 
-  return {
-    info,
+  function infoState(state: LiarsDiceState, seat: Seat): LiarsDiceInfoState {
+    return {
+      seat,
+      round: state.round,
+      ownDice: state.dice[seat],
+      diceCounts: [state.dice[0].length, state.dice[1].length],
+      bids: state.bids,
+      toMove: state.done ? null : state.toMove,
+      winner: state.winner,
+      done: state.done,
+    };
+  }
 
+  return turnBasedGame({
+    info,
+    name: "LiarsDice",
     init(seed) {
       const rng = createRng(seed);
       const deal = dealRound(rng, [dicePerPlayer, dicePerPlayer], 1);
@@ -291,66 +305,22 @@ export function liarsDice(params: LiarsDiceParams = { dice: 5 }): Game<LiarsDice
         history: deal.entries,
       };
     },
-
-    toAct(state) {
-      return state.done ? [] : [state.toMove];
-    },
-
+    isOver: (state) => state.done,
     legalActions,
     isLegal,
-
-    parse(state, _seat, text) {
-      return parseAction(state, text);
-    },
-
+    parse: (state, _seat, text) => parseAction(state, text),
     format,
-
-    apply(state, seat, action) {
-      if (!isLegal(state, seat, action)) throw new Error(`LiarsDice: ${playerName(seat)} cannot play ${format(action)} now`);
+    play(state, seat, action) {
       if (action.kind === "call") return resolveCall(state, seat);
-      const bid: LiarsDiceBid = { quantity: action.quantity, face: action.face, bidder: seat };
-      return {
-        ...state,
-        turn: state.turn + 1,
-        bids: [...state.bids, bid],
-        toMove: otherSeat(seat),
-        history: [...state.history, toBoth({ kind: "action", seat, text: format(action) })],
-      };
+      return { ...state, bids: [...state.bids, { quantity: action.quantity, face: action.face, bidder: seat }], toMove: otherSeat(seat) };
     },
-
-    isTerminal(state) {
-      return state.done;
-    },
-
-    returns(state) {
-      if (!state.done || state.winner === null) return [0, 0];
-      return outcomeReturns(state.winner === 0 ? 1 : -1);
-    },
-
-    observe(state, seat): Observation {
-      const text = view(state, seat);
-      const infoState: LiarsDiceInfoState = {
-        seat,
-        round: state.round,
-        ownDice: state.dice[seat],
-        diceCounts: [state.dice[0].length, state.dice[1].length],
-        bids: state.bids,
-        toMove: state.done ? null : state.toMove,
-        winner: state.winner,
-        done: state.done,
-      };
-      return {
-        seat,
-        turn: state.turn,
-        log: seatLog(rules(seat), state.history, seat, text),
-        view: text,
-        legal: legalActions(state, seat).map(format),
-        infoState,
-      };
-    },
-
+    outcomeText: (state) => outcomeText(state.winner as Seat),
+    outcome: (state) => winnerReturns(state.winner),
+    rules,
+    view,
+    infoState,
     privateInfo(state, seat) {
       return state.done ? [] : [handText(seat, state.round, state.dice[seat])];
     },
-  };
+  });
 }

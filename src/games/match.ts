@@ -23,14 +23,15 @@
  * exactly as this runner does.
  */
 import type { Agent, AgentReply } from "./agent.js";
+import type { EndReason } from "./game-record.js";
 import type { AnyGame, Message, Observation, Seat } from "./game.js";
-import { createRng } from "./rng.js";
-import type { Rng } from "./rng.js";
+import { createRng } from "../core/rng.js";
+import type { Rng } from "../core/rng.js";
 
 /** How invalid moves are scored: SPIRAL's training penalty, or a plain loss for evaluation. */
 export type Scoring = "training" | "evaluation";
 
-export type EndReason = "terminal" | "invalid" | "turn-cap" | "transport";
+export type { EndReason } from "./game-record.js";
 
 /** Returns for an invalid move that ends the game, per scoring. */
 export const INVALID_MOVE_SCORES: Readonly<Record<Scoring, { readonly offender: number; readonly other: number }>> = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Seat } from "./game.js";
 import { nim, type NimInfoState, type NimState, nimWinningMoves } from "./nim.js";
-import { createRng } from "./rng.js";
+import { createRng } from "../core/rng.js";
 
 /** Exact solver: whether the player to move wins with perfect play (normal play: last object wins). */
 function solve(piles: readonly number[], memo = new Map<string, boolean>()): boolean {

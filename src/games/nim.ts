@@ -7,11 +7,12 @@
  * wins with perfect play, because the nim-sum 3 ⊕ 4 ⊕ 5 = 2 is not zero; the only winning first
  * move is `[0 2]`. Every move removes at least one object, so the game lasts at most 12 moves.
  */
-import type { Game, GameInfo, GameState, Observation, ParseResult, Seat } from "./game.js";
-import { otherSeat, outcomeReturns } from "./game.js";
+import type { Game, GameInfo, ParseResult, Seat } from "./game.js";
+import { otherSeat } from "./game.js";
 import { pyInt, pyRegex, replyMatch } from "./reply-pattern.js";
-import { createRng } from "./rng.js";
-import { type LogEntry, playerName, seatLog, toBoth } from "./seat-log.js";
+import { createRng } from "../core/rng.js";
+import { playerName } from "./seat-log.js";
+import { turnBasedGame, type TurnState, winnerReturns } from "./turn-based.js";
 
 const INITIAL_PILES: readonly number[] = [3, 4, 5];
 
@@ -20,13 +21,11 @@ export interface NimAction {
   readonly count: number;
 }
 
-export interface NimState extends GameState {
+export interface NimState extends TurnState {
   /** Objects left in each pile. */
   readonly piles: readonly number[];
-  readonly toMove: Seat;
   /** The seat that took the last object; null while objects remain. */
   readonly winner: Seat | null;
-  readonly history: readonly LogEntry[];
 }
 
 /** What a seat knows: everything (perfect information). */
@@ -149,61 +148,26 @@ function view(state: NimState, seat: Seat): string {
   return lines.join("\n");
 }
 
-export const nim: Game<NimState, NimAction> = {
+export const nim: Game<NimState, NimAction> = turnBasedGame({
   info,
-
+  name: "Nim",
   init(seed) {
     return { rng: createRng(seed).state(), turn: 0, piles: INITIAL_PILES, toMove: 0, winner: null, history: [] };
   },
-
-  toAct(state) {
-    return done(state) ? [] : [state.toMove];
-  },
-
+  isOver: done,
   legalActions,
   isLegal,
-
-  parse(state, _seat, text) {
-    return parseMove(state, text);
-  },
-
+  parse: (state, _seat, text) => parseMove(state, text),
   format,
-
-  apply(state, seat, action) {
-    if (!isLegal(state, seat, action)) throw new Error(`Nim: ${playerName(seat)} cannot play ${format(action)} now`);
+  /** Objects leave the pile; whoever takes the last one wins. */
+  play(state, seat, action) {
     const piles = state.piles.map((size, pile) => (pile === action.pile ? size - action.count : size));
     const winner = piles.every((size) => size === 0) ? seat : null;
-    const history = [...state.history, toBoth({ kind: "action", seat, text: format(action) })];
-    if (winner !== null) history.push(toBoth({ kind: "notice", text: outcomeText(winner) }));
-    return { ...state, turn: state.turn + 1, piles, toMove: otherSeat(seat), winner, history };
+    return { ...state, piles, toMove: otherSeat(seat), winner };
   },
-
-  isTerminal: done,
-
-  returns(state) {
-    if (state.winner === null) return [0, 0];
-    return outcomeReturns(state.winner === 0 ? 1 : -1);
-  },
-
-  observe(state, seat): Observation {
-    const text = view(state, seat);
-    const infoState: NimInfoState = {
-      seat,
-      piles: state.piles,
-      toMove: done(state) ? null : state.toMove,
-      winner: state.winner,
-    };
-    return {
-      seat,
-      turn: state.turn,
-      log: seatLog(rules(seat), state.history, seat, text),
-      view: text,
-      legal: legalActions(state, seat).map(format),
-      infoState,
-    };
-  },
-
-  privateInfo() {
-    return [];
-  },
-};
+  outcomeText: (state) => outcomeText(state.winner as Seat),
+  outcome: (state) => winnerReturns(state.winner),
+  rules,
+  view,
+  infoState: (state, seat): NimInfoState => ({ seat, piles: state.piles, toMove: done(state) ? null : state.toMove, winner: state.winner }),
+});

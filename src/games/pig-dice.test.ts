@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Seat } from "./game.js";
 import { pigDice, type PigDiceAction, type PigDiceInfoState, type PigDiceState } from "./pig-dice.js";
-import { createRng, rngFromState } from "./rng.js";
+import { createRng, rngFromState } from "../core/rng.js";
 
 function step(state: PigDiceState, action: PigDiceAction): PigDiceState {
   return pigDice.apply(state, pigDice.toAct(state)[0] as Seat, action);

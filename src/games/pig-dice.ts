@@ -13,11 +13,12 @@
  * needs one: after 1,000 actions the game stops as at the turn cap. Reaching it needs 50 turns of
  * 20 rolls on average without a 1 (each roll is a 1 with probability 1/6), which does not happen.
  */
-import type { Game, GameInfo, GameState, Observation, ParseResult, Seat } from "./game.js";
+import type { Game, GameInfo, ParseResult, Seat } from "./game.js";
 import { otherSeat, outcomeReturns } from "./game.js";
 import { pyRegex, replyMatch } from "./reply-pattern.js";
-import { createRng, rngFromState } from "./rng.js";
-import { type LogEntry, playerName, seatLog, toBoth } from "./seat-log.js";
+import { createRng, rngFromState } from "../core/rng.js";
+import { playerName, toBoth } from "./seat-log.js";
+import { turnBasedGame, type TurnState } from "./turn-based.js";
 
 const TARGET = 50;
 const MAX_TURNS = 50;
@@ -26,18 +27,16 @@ const MAX_ACTIONS = 1000;
 
 export type PigDiceAction = "roll" | "hold";
 
-export interface PigDiceState extends GameState {
+export interface PigDiceState extends TurnState {
   /** Banked points per seat. */
   readonly scores: readonly [number, number];
   /** Points rolled this turn and not yet banked. */
   readonly turnTotal: number;
-  readonly toMove: Seat;
   /** Turns completed (a turn ends on a hold or on rolling a 1); the reference's `turn_count`. */
   readonly turnsPlayed: number;
   /** The last die rolled (null before any roll). */
   readonly lastRoll: number | null;
   readonly done: boolean;
-  readonly history: readonly LogEntry[];
 }
 
 /** What a seat knows: everything (no hidden information). */
@@ -137,9 +136,54 @@ function view(state: PigDiceState, seat: Seat): string {
   return lines.join("\n");
 }
 
-export const pigDice: Game<PigDiceState, PigDiceAction> = {
-  info,
+/** What a legal move does: a roll adds the die to the turn total (a 1 loses it); a hold banks it. */
+function play(state: PigDiceState, seat: Seat, action: PigDiceAction): PigDiceState {
+  let next: PigDiceState;
+  if (action === "roll") {
+    const rng = rngFromState(state.rng);
+    const die = rng.int(6) + 1;
+    const bust = die === 1;
+    const text = bust
+      ? `${playerName(seat)} rolled a 1 and loses the turn total of ${state.turnTotal}. ${playerName(otherSeat(seat))}'s turn.`
+      : `${playerName(seat)} rolled a ${die}; turn total ${state.turnTotal + die}.`;
+    next = {
+      ...state,
+      rng: rng.state(),
+      turnTotal: bust ? 0 : state.turnTotal + die,
+      toMove: bust ? otherSeat(seat) : seat,
+      lastRoll: die,
+      history: [...state.history, toBoth({ kind: "notice", text })],
+    };
+  } else {
+    const scores: [number, number] = [state.scores[0], state.scores[1]];
+    scores[seat] += state.turnTotal;
+    const text = `${playerName(seat)} banks ${state.turnTotal}, for a score of ${scores[seat]}. ${playerName(otherSeat(seat))}'s turn.`;
+    next = { ...state, scores, turnTotal: 0, toMove: otherSeat(seat), lastRoll: null, history: [...state.history, toBoth({ kind: "notice", text })] };
+  }
+  const turnEnded = next.toMove !== seat;
+  if (turnEnded) next = { ...next, turnsPlayed: state.turnsPlayed + 1 };
+  // The reference checks the turn cap, then the target, only when a turn ends (`state.turn`
+  // already counts this move).
+  const done = (turnEnded && (next.turnsPlayed >= MAX_TURNS || next.scores[seat] >= TARGET)) || state.turn >= MAX_ACTIONS;
+  return done ? { ...next, done: true } : next;
+}
 
+function infoState(state: PigDiceState, seat: Seat): PigDiceInfoState {
+  return {
+    seat,
+    target: TARGET,
+    scores: state.scores,
+    turnTotal: state.turnTotal,
+    toMove: state.done ? null : state.toMove,
+    lastRoll: state.lastRoll,
+    turnsLeft: Math.max(0, MAX_TURNS - state.turnsPlayed),
+    done: state.done,
+  };
+}
+
+export const pigDice: Game<PigDiceState, PigDiceAction> = turnBasedGame({
+  info,
+  name: "PigDice",
   init(seed) {
     return {
       rng: createRng(seed).state(),
@@ -153,97 +197,15 @@ export const pigDice: Game<PigDiceState, PigDiceAction> = {
       history: [],
     };
   },
-
-  toAct(state) {
-    return state.done ? [] : [state.toMove];
-  },
-
+  isOver: (state) => state.done,
   legalActions,
   isLegal,
-
-  parse(_state, _seat, text) {
-    return parseAction(text);
-  },
-
+  parse: (_state, _seat, text) => parseAction(text),
   format,
-
-  apply(state, seat, action) {
-    if (!isLegal(state, seat, action)) throw new Error(`PigDice: ${playerName(seat)} cannot play ${format(action)} now`);
-    const history: LogEntry[] = [...state.history, toBoth({ kind: "action", seat, text: format(action) })];
-    const turn = state.turn + 1;
-    let next: PigDiceState;
-    if (action === "roll") {
-      const rng = rngFromState(state.rng);
-      const die = rng.int(6) + 1;
-      const bust = die === 1;
-      history.push(
-        toBoth({
-          kind: "notice",
-          text: bust
-            ? `${playerName(seat)} rolled a 1 and loses the turn total of ${state.turnTotal}. ${playerName(otherSeat(seat))}'s turn.`
-            : `${playerName(seat)} rolled a ${die}; turn total ${state.turnTotal + die}.`,
-        }),
-      );
-      next = {
-        ...state,
-        rng: rng.state(),
-        turn,
-        turnTotal: bust ? 0 : state.turnTotal + die,
-        toMove: bust ? otherSeat(seat) : seat,
-        lastRoll: die,
-        history,
-      };
-    } else {
-      const scores: [number, number] = [state.scores[0], state.scores[1]];
-      scores[seat] += state.turnTotal;
-      history.push(
-        toBoth({
-          kind: "notice",
-          text: `${playerName(seat)} banks ${state.turnTotal}, for a score of ${scores[seat]}. ${playerName(otherSeat(seat))}'s turn.`,
-        }),
-      );
-      next = { ...state, turn, scores, turnTotal: 0, toMove: otherSeat(seat), lastRoll: null, history };
-    }
-    const turnEnded = next.toMove !== seat;
-    if (turnEnded) next = { ...next, turnsPlayed: state.turnsPlayed + 1 };
-    // The reference checks the turn cap, then the target, only when a turn ends.
-    const done = (turnEnded && (next.turnsPlayed >= MAX_TURNS || next.scores[seat] >= TARGET)) || turn >= MAX_ACTIONS;
-    if (!done) return next;
-    const over = { ...next, done: true };
-    return { ...over, history: [...over.history, toBoth({ kind: "notice", text: outcomeText(over) })] };
-  },
-
-  isTerminal(state) {
-    return state.done;
-  },
-
-  returns(state) {
-    return state.done ? outcomeReturns(margin(state)) : [0, 0];
-  },
-
-  observe(state, seat): Observation {
-    const text = view(state, seat);
-    const infoState: PigDiceInfoState = {
-      seat,
-      target: TARGET,
-      scores: state.scores,
-      turnTotal: state.turnTotal,
-      toMove: state.done ? null : state.toMove,
-      lastRoll: state.lastRoll,
-      turnsLeft: Math.max(0, MAX_TURNS - state.turnsPlayed),
-      done: state.done,
-    };
-    return {
-      seat,
-      turn: state.turn,
-      log: seatLog(rules(seat), state.history, seat, text),
-      view: text,
-      legal: legalActions(state, seat).map(format),
-      infoState,
-    };
-  },
-
-  privateInfo() {
-    return [];
-  },
-};
+  play,
+  outcomeText,
+  outcome: (state) => outcomeReturns(margin(state)),
+  rules,
+  view,
+  infoState,
+});

@@ -4,7 +4,7 @@
  * same decisions.
  */
 import type { AnyGame, Observation, Seat } from "./game.js";
-import { createRng } from "./rng.js";
+import { createRng } from "../core/rng.js";
 
 export interface Decision {
   readonly seed: number;

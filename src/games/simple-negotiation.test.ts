@@ -3,7 +3,7 @@ import { playLocal } from "./agents/local-match.js";
 import { bestProposal, negotiationHeuristicAgent } from "./agents/negotiation-heuristic.js";
 import { randomAgent } from "./agents/random.js";
 import type { Seat } from "./game.js";
-import { createRng } from "./rng.js";
+import { createRng } from "../core/rng.js";
 import type { NegotiationAction, NegotiationInfoState, NegotiationState } from "./simple-negotiation.js";
 import { MESSAGE_CAP, simpleNegotiation as game } from "./simple-negotiation.js";
 

@@ -27,7 +27,7 @@
 import type { Game, GameState, Message, Observation, ParseResult, Seat } from "./game.js";
 import { otherSeat, outcomeReturns } from "./game.js";
 import { pyCollapseSpace, pyInt, pyRegex, pyStrip, replyMatch } from "./reply-pattern.js";
-import { createRng } from "./rng.js";
+import { createRng } from "../core/rng.js";
 
 export type Resource = "Wood" | "Gold";
 export const RESOURCES: readonly Resource[] = ["Wood", "Gold"];

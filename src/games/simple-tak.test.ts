@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Seat } from "./game.js";
-import { createRng } from "./rng.js";
+import { createRng } from "../core/rng.js";
 import { hasRoad, referenceHasRoad, simpleTak, simpleTakReference, type SimpleTakState } from "./simple-tak.js";
 
 function play(moves: readonly number[]): SimpleTakState {

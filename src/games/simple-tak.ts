@@ -8,11 +8,12 @@
  * board without a road is a draw (possible, because diagonal contact does not join stones).
  * Only the mover's stones change, so at most one player can have a road. Action `[c]`.
  */
-import type { Game, GameInfo, GameState, Observation, ParseResult, RulesMode, Seat } from "./game.js";
-import { otherSeat, outcomeReturns } from "./game.js";
+import type { Game, GameInfo, ParseResult, RulesMode, Seat } from "./game.js";
+import { otherSeat } from "./game.js";
 import { pyInt, pyRegex, replyMatch } from "./reply-pattern.js";
-import { createRng } from "./rng.js";
-import { type LogEntry, playerName, seatLog, toBoth } from "./seat-log.js";
+import { createRng } from "../core/rng.js";
+import { playerName } from "./seat-log.js";
+import { turnBasedGame, type TurnState, winnerReturns } from "./turn-based.js";
 
 const SIZE = 4;
 const CELLS = SIZE * SIZE;
@@ -22,14 +23,12 @@ export interface SimpleTakAction {
   readonly cell: number;
 }
 
-export interface SimpleTakState extends GameState {
+export interface SimpleTakState extends TurnState {
   /** CELLS cells, row-major: the seat whose stone is there, or null. */
   readonly board: readonly (Seat | null)[];
-  readonly toMove: Seat;
   readonly done: boolean;
   /** The seat that completed a road; null while playing and for a draw. */
   readonly winner: Seat | null;
-  readonly history: readonly LogEntry[];
 }
 
 /** What a seat knows: the whole board (perfect information). */
@@ -209,12 +208,24 @@ function parseCell(text: string): ParseResult<SimpleTakAction> {
   return { ok: true, action: { cell }, match: matched };
 }
 
+function infoState(state: SimpleTakState, seat: Seat): SimpleTakInfoState {
+  return {
+    seat,
+    size: SIZE,
+    board: state.board,
+    emptyCells: state.done ? [] : emptyCells(state.board),
+    toMove: state.done ? null : state.toMove,
+    winner: state.winner,
+    done: state.done,
+  };
+}
+
 function makeSimpleTak(mode: RulesMode): Game<SimpleTakState, SimpleTakAction> {
   const info: GameInfo = mode === "reference" ? { ...baseInfo, id: `${baseInfo.id}:reference`, params: { ...baseInfo.params, rules: mode } } : baseInfo;
   const roadOf = mode === "reference" ? referenceHasRoad : hasRoad;
-  return {
+  return turnBasedGame({
     info,
-
+    name: "SimpleTak",
     init(seed) {
       return {
         rng: createRng(seed).state(),
@@ -226,72 +237,24 @@ function makeSimpleTak(mode: RulesMode): Game<SimpleTakState, SimpleTakAction> {
         history: [],
       };
     },
-
-    toAct(state) {
-      return state.done ? [] : [state.toMove];
-    },
-
+    isOver: (state) => state.done,
     legalActions,
     isLegal,
-
-    parse(_state, _seat, text) {
-      return parseCell(text);
-    },
-
+    parse: (_state, _seat, text) => parseCell(text),
     format,
-
-    apply(state, seat, action) {
-      if (!isLegal(state, seat, action)) throw new Error(`SimpleTak: ${playerName(seat)} cannot play ${format(action)} now`);
+    /** A stone on the cell; a road for the mover wins, a full board without one draws. */
+    play(state, seat, action) {
       const board = state.board.slice();
       board[action.cell] = seat;
       const road = roadOf(board, seat);
-      const next: SimpleTakState = {
-        ...state,
-        turn: state.turn + 1,
-        board,
-        toMove: otherSeat(seat),
-        done: road || board.every((cell) => cell !== null),
-        winner: road ? seat : null,
-        history: [...state.history, toBoth({ kind: "action", seat, text: format(action) })],
-      };
-      if (!next.done) return next;
-      return { ...next, history: [...next.history, toBoth({ kind: "notice", text: outcomeText(next) })] };
+      return { ...state, board, toMove: otherSeat(seat), done: road || board.every((cell) => cell !== null), winner: road ? seat : null };
     },
-
-    isTerminal(state) {
-      return state.done;
-    },
-
-    returns(state) {
-      if (!state.done || state.winner === null) return [0, 0];
-      return outcomeReturns(state.winner === 0 ? 1 : -1);
-    },
-
-    observe(state, seat): Observation {
-      const text = view(state, seat);
-      const infoState: SimpleTakInfoState = {
-        seat,
-        size: SIZE,
-        board: state.board,
-        emptyCells: state.done ? [] : emptyCells(state.board),
-        toMove: state.done ? null : state.toMove,
-        winner: state.winner,
-        done: state.done,
-      };
-      return {
-        seat,
-        turn: state.turn,
-        log: seatLog(rules(seat, mode), state.history, seat, text),
-        view: text,
-        legal: legalActions(state, seat).map(format),
-        infoState,
-      };
-    },
-
-    privateInfo() {
-      return [];
-    },
-  };
+    outcomeText,
+    outcome: (state) => winnerReturns(state.winner),
+    rules: (seat) => rules(seat, mode),
+    view,
+    infoState,
+  });
 }
 
 /** SimpleTak-v0 with our road rule (any orthogonally connected chain between opposite edges). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Seat } from "./game.js";
-import { createRng } from "./rng.js";
+import { createRng } from "../core/rng.js";
 import { snake, snakeReference, type SnakeBody, type SnakeDirection, type SnakeInfoState, type SnakeState } from "./snake.js";
 
 const at = (row: number, column: number) => row * 5 + column;

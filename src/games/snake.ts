@@ -31,7 +31,7 @@
 import type { Game, GameInfo, GameState, Observation, ParseResult, RulesMode, Seat } from "./game.js";
 import { otherSeat, outcomeReturns, SEATS } from "./game.js";
 import { replyMatch } from "./reply-pattern.js";
-import { createRng, type Rng, rngFromState } from "./rng.js";
+import { createRng, type Rng, rngFromState } from "../core/rng.js";
 import { type LogEntry, playerName, seatLog, toBoth, toSeat } from "./seat-log.js";
 
 const SIZE = 5;

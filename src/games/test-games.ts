@@ -10,7 +10,7 @@
  */
 import type { Game, GameState, Message, Observation, ParseResult, Seat } from "./game.js";
 import { outcomeReturns } from "./game.js";
-import { createRng, rngFromState } from "./rng.js";
+import { createRng, rngFromState } from "../core/rng.js";
 
 interface SecretSumState extends GameState {
   readonly secrets: readonly [number, number];

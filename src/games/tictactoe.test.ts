@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { randomAgent } from "./agents/random.js";
 import { playLocal } from "./agents/local-match.js";
 import { ticTacToeMinimaxAgent } from "./agents/tictactoe-minimax.js";
-import { createRng } from "./rng.js";
+import { createRng } from "../core/rng.js";
 import type { TicTacToeState } from "./tictactoe.js";
 import { ticTacToe, ticTacToeKey, ticTacToeOptimalMoves, ticTacToeSolve } from "./tictactoe.js";
 

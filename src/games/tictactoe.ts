@@ -8,7 +8,7 @@
  */
 import type { Game, GameState, Message, Observation, ParseResult, Seat } from "./game.js";
 import { otherSeat } from "./game.js";
-import { createRng } from "./rng.js";
+import { createRng } from "../core/rng.js";
 import { pyInt, pyRegex, replyMatch } from "./reply-pattern.js";
 
 /** A cell holds the seat that marked it, or null when empty. */

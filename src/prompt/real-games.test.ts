@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { otherSeat, type AnyGame } from "../games/game.js";
 import { gameIds, getGame } from "../games/registry.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { chatPromptText } from "./chat.js";
 import { compactPrompt } from "./compact.js";
 import { extractAction } from "./extract.js";

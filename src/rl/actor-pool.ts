@@ -16,7 +16,7 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ModelConfig } from "../engine/model/config.js";
-import type { RngState } from "../games/rng.js";
+import type { RngState } from "../core/rng.js";
 import type { TrainConfig } from "./config.js";
 import type { Rollout } from "./types.js";
 

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { randomAgent } from "../games/agents/random.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { pennies, secretSum } from "../games/test-games.js";
 import { ticTacToe } from "../games/tictactoe.js";
-import { collectRollout, type ActorOptions, type PromptMode } from "./actor.js";
-import { randomPolicy, type Policy } from "./policy.js";
+import { collectRollout, type ActorOptions } from "./actor.js";
+import type { PromptMode } from "../policy/prompt-mode.js";
+import { randomPolicy, type Policy } from "../policy/policy.js";
 
 /** Compact-style test mode: the view as prompt, the reply constrained to the legal moves. */
 const constrainedMode: PromptMode = {

@@ -23,19 +23,14 @@
  * subsample streams), so the same rng state and policy give the same rollout.
  */
 import type { Agent } from "../games/agent.js";
-import type { AnyGame, GameInfo, Observation, Seat } from "../games/game.js";
-import { judgeReply, scoreInvalid, type Scoring } from "../games/match.js";
-import type { Rng } from "../games/rng.js";
-import type { Policy, PolicyRequest } from "./policy.js";
-import type { GameResult, MoveRecord, Rollout, Sample, Trajectory } from "./types.js";
+import type { AnyGame, Seat } from "../games/game.js";
+import type { Scoring } from "../games/match.js";
+import type { Rng } from "../core/rng.js";
+import { playGames, readReply, type Answer, type AnswerProvider, type Decision, type GameStart, type LiveGame } from "../policy/play.js";
+import type { Policy } from "../policy/policy.js";
+import type { PromptMode } from "../policy/prompt-mode.js";
+import type { Rollout, Sample, Trajectory } from "./types.js";
 
-/** How observations become policy requests and replies become the text a game parses. */
-export interface PromptMode {
-  readonly name: "compact" | "chat" | string;
-  request(info: GameInfo, observation: Observation, maxNewTokens: number): PolicyRequest;
-  /** The text the game parses, or why the reply holds no action. Never throws. */
-  extract(reply: string, observation: Observation): { readonly ok: true; readonly action: string } | { readonly ok: false; readonly reason: string };
-}
 
 export interface WeightedGame {
   readonly game: AnyGame;
@@ -66,23 +61,15 @@ export interface ActorOptions {
   readonly gameCount?: number;
 }
 
-interface LiveGame {
+/** The actor's own data about one game, beside the play loop's. */
+interface ActorGame {
   readonly gameIndex: number;
-  readonly game: AnyGame;
-  readonly seed: number;
-  state: unknown;
   readonly policySeats: readonly Seat[];
   readonly samples: Sample[];
-  readonly moves: MoveRecord[];
   /** The opponent's own stream, so its draws do not depend on other games. */
   readonly opponentRng: Rng;
   readonly opponent: Agent | undefined;
 }
-
-/** One seat's pending move in one game. */
-type Pending =
-  | { readonly by: "policy"; readonly live: LiveGame; readonly seat: Seat; readonly observation: Observation; readonly request: PolicyRequest }
-  | { readonly by: "opponent"; readonly live: LiveGame; readonly seat: Seat; readonly observation: Observation };
 
 export function checkActorOptions(o: ActorOptions): void {
   if (o.games.length === 0) throw new Error("the actor needs at least one game");
@@ -113,6 +100,45 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
   const policyRng = rng.split();
   const opponentRng = rng.split();
   const subsampleRng = rng.split();
+  const finished: Trajectory[] = [];
+  const counts = { policyCalls: 0, generatedTokens: 0 };
+  await playGames<ActorGame>({
+    providers: [policyProvider(options, policyRng, counts), OPPONENT],
+    concurrency: options.envs,
+    next: gameStarter(options, gameRng, opponentRng, finished),
+    scoring: options.scoring ?? "training",
+    ...(options.turnCap === undefined ? {} : { turnCap: options.turnCap }),
+    onDecision(d, answer) {
+      // Every decision of the trained policy is a sample, an invalid reply included.
+      const res = answer.kind === "reply" ? answer.result : undefined;
+      if (res === undefined) return;
+      counts.generatedTokens += res.generatedIds.length;
+      d.live.context.samples.push({
+        gameId: d.live.game.info.id, seat: d.seat, actorId, gameIndex: d.live.context.gameIndex, turn: d.observation.turn,
+        promptIds: res.promptIds, generatedIds: res.generatedIds, logprobs: res.logprobs,
+        ...(res.allowedIds === undefined ? {} : { allowedIds: res.allowedIds }),
+        policyVersion: options.policy.version, text: res.text,
+      });
+    },
+    onEnd({ context: c }, record) {
+      finished.push({ result: { ...record, actorId, gameIndex: c.gameIndex, trainedSeats: c.policySeats }, samples: c.samples });
+    },
+  });
+
+  // 4. Exactly `rolloutBatch` samples, drawn without replacement, kept in play order.
+  const all = finished.flatMap((t) => t.samples);
+  const seconds = (): number => (performance.now() - started) / 1000;
+  if (options.gameCount !== undefined) return { trajectories: finished, batch: all, ...counts, seconds: seconds() };
+  const picked = subsampleRng.shuffle(all.map((_, i) => i)).slice(0, options.rolloutBatch).sort((a, b) => a - b);
+  return { trajectories: finished, batch: picked.map((i) => all[i] as Sample), ...counts, seconds: seconds() };
+}
+
+/**
+ * Step 1 of the file comment: starts games while more samples (or, for evaluation, more games)
+ * are wanted. Draws, per game and in this order: the game id and seed from `gameRng`, the
+ * opponent's stream from `opponentRng`.
+ */
+function gameStarter(options: ActorOptions, gameRng: Rng, opponentRng: Rng, finished: readonly Trajectory[]): (live: readonly LiveGame<ActorGame>[]) => GameStart<ActorGame> | undefined {
   const selfPlay = options.opponent === undefined;
   const opponents = new Map<string, Agent>();
   const opponentFor = (gameId: string): Agent | undefined => {
@@ -122,152 +148,63 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
     if (agent === undefined) opponents.set(gameId, (agent = o(gameId)));
     return agent;
   };
-
-  const live: LiveGame[] = [];
-  const finished: Trajectory[] = [];
+  // Samples per finished game of each id, for the expected size of live games.
   const perGame = new Map<string, { games: number; samples: number }>();
-  let finishedSamples = 0;
+  let counted = 0;
   let nextIndex = 0;
-  let policyCalls = 0;
-  let generatedTokens = 0;
-
-  const expected = (g: LiveGame): number => {
+  const expected = (g: LiveGame<ActorGame>): number => {
     const seen = perGame.get(g.game.info.id);
-    const guess = seen === undefined ? g.game.info.maxTurns * (g.policySeats.length / 2) : seen.samples / seen.games;
-    return Math.max(g.samples.length, guess);
+    const guess = seen === undefined ? g.game.info.maxTurns * (g.context.policySeats.length / 2) : seen.samples / seen.games;
+    return Math.max(g.context.samples.length, guess);
   };
-  const cap = (game: AnyGame): number => Math.min(game.info.maxTurns, options.turnCap ?? Infinity);
-
-  const finish = (g: LiveGame, result: Omit<GameResult, "gameId" | "seed" | "actorId" | "gameIndex" | "moves" | "trainedSeats" | "players">): void => {
-    const players: [string, string] = g.opponent === undefined
-      ? [options.policy.name, options.policy.name]
-      : g.policySeats[0] === 0
-        ? [options.policy.name, g.opponent.name]
-        : [g.opponent.name, options.policy.name];
-    finished.push({
-      result: {
-        gameId: g.game.info.id, seed: g.seed, actorId, gameIndex: g.gameIndex, moves: g.moves, trainedSeats: g.policySeats, players, ...result,
-      },
-      samples: g.samples,
-    });
-    finishedSamples += g.samples.length;
-    const stats = perGame.get(g.game.info.id) ?? { games: 0, samples: 0 };
-    perGame.set(g.game.info.id, { games: stats.games + 1, samples: stats.samples + g.samples.length });
-  };
-
-  for (;;) {
-    // 1. Top up the live games.
-    const wantMore = (): boolean =>
-      options.gameCount === undefined
-        ? finishedSamples + live.reduce((s, g) => s + expected(g), 0) < options.rolloutBatch
-        : nextIndex < options.gameCount;
-    while (live.length < options.envs && wantMore()) {
-      const game = pickGame(options.games, gameRng);
-      const gameIndex = nextIndex++;
-      const policySeats: Seat[] = selfPlay ? [0, 1] : [gameIndex % 2 === 0 ? 0 : 1];
-      live.push({
-        gameIndex, game, seed: gameRng.nextUint32(), state: undefined, policySeats, samples: [], moves: [], opponentRng: opponentRng.split(),
-        opponent: opponentFor(game.info.id),
-      });
-      const g = live[live.length - 1] as LiveGame;
-      g.state = game.init(g.seed);
+  return (live) => {
+    for (; counted < finished.length; counted++) {
+      const t = finished[counted] as Trajectory;
+      const stats = perGame.get(t.result.gameId) ?? { games: 0, samples: 0 };
+      perGame.set(t.result.gameId, { games: stats.games + 1, samples: stats.samples + t.samples.length });
     }
-    if (live.length === 0) break;
-
-    // 2. Every pending decision: policy requests in one batch, opponent moves alongside.
-    const pending: Pending[] = [];
-    for (const g of live) {
-      for (const seat of g.game.toAct(g.state)) {
-        const observation = g.game.observe(g.state, seat);
-        if (g.policySeats.includes(seat)) {
-          pending.push({ by: "policy", live: g, seat, observation, request: options.mode.request(g.game.info, observation, options.maxNewTokens) });
-        } else {
-          pending.push({ by: "opponent", live: g, seat, observation });
-        }
-      }
-    }
-    const requests = pending.flatMap((p) => (p.by === "policy" ? [p.request] : []));
-    const [results, opponentReplies] = await Promise.all([
-      requests.length > 0 ? options.policy.generate(requests, policyRng) : Promise.resolve([]),
-      Promise.all(pending.map((p) => (p.by === "opponent" ? (p.live.opponent as Agent).act(p.observation, p.live.opponentRng) : Promise.resolve(null)))),
-    ]);
-    if (results.length !== requests.length) throw new Error(`policy ${options.policy.name} returned ${results.length} results for ${requests.length} requests`);
-    if (requests.length > 0) policyCalls++;
-
-    // 3. Judge and apply, game by game, seats in `toAct` order.
-    let r = 0;
-    const done = new Set<LiveGame>();
-    const invalid = new Map<LiveGame, { seats: Seat[] }>();
-    const moves = new Map<LiveGame, { seat: Seat; action: unknown }[]>();
-    pending.forEach((p, i) => {
-      const g = p.live;
-      let reply: string;
-      let raw: string | undefined;
-      if (p.by === "policy") {
-        const res = results[r++];
-        if (res === undefined) throw new Error("internal: missing policy result");
-        generatedTokens += res.generatedIds.length;
-        g.samples.push({
-          gameId: g.game.info.id, seat: p.seat, actorId, gameIndex: g.gameIndex, turn: p.observation.turn,
-          promptIds: res.promptIds, generatedIds: res.generatedIds, logprobs: res.logprobs,
-          ...(res.allowedIds === undefined ? {} : { allowedIds: res.allowedIds }),
-          policyVersion: options.policy.version, text: res.text,
-        });
-        const extracted = options.mode.extract(res.text, p.observation);
-        raw = res.text;
-        if (!extracted.ok) {
-          g.moves.push({ seat: p.seat, action: "", raw, invalidReason: extracted.reason });
-          (invalid.get(g) ?? invalid.set(g, { seats: [] }).get(g))!.seats.push(p.seat);
-          return;
-        }
-        reply = extracted.action;
-      } else {
-        const answer = opponentReplies[i];
-        if (answer === null || answer === undefined) throw new Error("internal: missing opponent reply");
-        reply = answer.action;
-        raw = answer.raw;
-      }
-      const verdict = judgeReply(g.game, g.state, p.seat, reply);
-      if (!verdict.valid) {
-        g.moves.push({ seat: p.seat, action: verdict.canonical ?? reply, ...(raw === undefined || raw === reply ? {} : { raw }), invalidReason: verdict.reason });
-        (invalid.get(g) ?? invalid.set(g, { seats: [] }).get(g))!.seats.push(p.seat);
-        return;
-      }
-      g.moves.push({ seat: p.seat, action: verdict.canonical, ...(raw === undefined || raw === verdict.canonical ? {} : { raw }) });
-      (moves.get(g) ?? moves.set(g, []).get(g))!.push({ seat: p.seat, action: verdict.action });
-    });
-
-    for (const g of live) {
-      const offenders = invalid.get(g)?.seats;
-      if (offenders !== undefined) {
-        // No retry during training: the round does not happen and the game ends.
-        finish(g, { returns: scoreInvalid(offenders, options.scoring ?? "training") as [number, number], endReason: "invalid", invalidSeat: offenders[0] as Seat });
-        done.add(g);
-        continue;
-      }
-      for (const m of moves.get(g) ?? []) g.state = g.game.apply(g.state, m.seat, m.action);
-      if (g.game.isTerminal(g.state)) {
-        finish(g, { returns: g.game.returns(g.state) as [number, number], endReason: "terminal", invalidSeat: null });
-        done.add(g);
-      } else if ((g.state as { turn: number }).turn >= cap(g.game)) {
-        finish(g, { returns: [0, 0], endReason: "turn-cap", invalidSeat: null });
-        done.add(g);
-      }
-    }
-    for (let k = live.length - 1; k >= 0; k--) if (done.has(live[k] as LiveGame)) live.splice(k, 1);
-  }
-
-  // 4. Exactly `rolloutBatch` samples, drawn without replacement, kept in play order.
-  const all = finished.flatMap((t) => t.samples);
-  if (options.gameCount !== undefined) {
-    return { trajectories: finished, batch: all, policyCalls, generatedTokens, seconds: (performance.now() - started) / 1000 };
-  }
-  const picked = subsampleRng.shuffle(all.map((_, i) => i)).slice(0, options.rolloutBatch).sort((a, b) => a - b);
-  return {
-    trajectories: finished,
-    batch: picked.map((i) => all[i] as Sample),
-    policyCalls,
-    generatedTokens,
-    seconds: (performance.now() - started) / 1000,
+    const finishedSamples = finished.reduce((s, t) => s + t.samples.length, 0);
+    const wantMore = options.gameCount === undefined
+      ? finishedSamples + live.reduce((s, g) => s + expected(g), 0) < options.rolloutBatch
+      : nextIndex < options.gameCount;
+    if (!wantMore) return undefined;
+    const game = pickGame(options.games, gameRng);
+    const gameIndex = nextIndex++;
+    const policySeats: Seat[] = selfPlay ? [0, 1] : [gameIndex % 2 === 0 ? 0 : 1];
+    const seed = gameRng.nextUint32();
+    const context: ActorGame = { gameIndex, policySeats, samples: [], opponentRng: opponentRng.split(), opponent: opponentFor(game.info.id) };
+    const name = options.policy.name;
+    const other = context.opponent?.name ?? name;
+    const sides: [number, number] = selfPlay ? [POLICY, POLICY] : policySeats[0] === 0 ? [POLICY, OPPONENT_SIDE] : [OPPONENT_SIDE, POLICY];
+    return { game, seed, sides, players: policySeats[0] === 0 ? [name, other] : [other, name], context };
   };
 }
+
+const POLICY = 0;
+const OPPONENT_SIDE = 1;
+
+/** The trained policy: every decision of a round in ONE `generate` call on the policy stream. */
+function policyProvider(options: ActorOptions, policyRng: Rng, counts: { policyCalls: number }): AnswerProvider<ActorGame> {
+  return {
+    async answer(decisions) {
+      if (decisions.length === 0) return [];
+      const requests = decisions.map((d) => options.mode.request(d.live.game.info, d.observation, options.maxNewTokens));
+      const results = await options.policy.generate(requests, policyRng);
+      if (results.length !== requests.length) throw new Error(`policy ${options.policy.name} returned ${results.length} results for ${requests.length} requests`);
+      counts.policyCalls++;
+      return results.map((r, i) => readReply(options.mode, r, (decisions[i] as Decision<ActorGame>).observation));
+    },
+  };
+}
+
+/** A fixed opponent: its game's agent acts on the game's own opponent stream; a throw fails the rollout. */
+const OPPONENT: AnswerProvider<ActorGame> = {
+  answer(decisions) {
+    return Promise.all(
+      decisions.map(async ({ live, observation }): Promise<Answer> => {
+        const reply = await (live.context.opponent as Agent).act(observation, live.context.opponentRng);
+        return { kind: "reply", action: reply.action, ...(reply.raw === undefined ? {} : { raw: reply.raw }), tokens: null };
+      }),
+    );
+  },
+};

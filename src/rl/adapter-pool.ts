@@ -17,10 +17,10 @@ import { type Adapter } from "../engine/model/lora.js";
 import { Params } from "../engine/weights/params.js";
 import { readSafetensorsHeader, readSafetensorsInto, type TensorSource } from "../engine/weights/safetensors.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
-import { createRng } from "../games/rng.js";
-import type { PolicyPlayer } from "../eval/policy-spec.js";
-import type { PromptMode } from "./actor.js";
-import { modelPolicy } from "./model-policy.js";
+import { createRng } from "../core/rng.js";
+import type { PolicyPlayer } from "../policy/policy-spec.js";
+import type { PromptMode } from "../policy/prompt-mode.js";
+import { modelPolicy } from "../policy/model-policy.js";
 import { agentsByGame, type Opponent } from "./opponent.js";
 import type { Device } from "../engine/graph/device.js";
 

@@ -294,3 +294,14 @@ export function resolveTrainConfig(preset: string, overrides: Record<string, unk
   }
   return parseTrainConfig(mergeConfig(base as Record<string, unknown>, overrides));
 }
+
+/** A `--games` list, "TicTacToe-v0,KuhnPoker-v1:2" → [{ id, weight }] (the CLI's flag and the sweep's grids). */
+export function parseGamesFlag(text: string): { id: string; weight: number }[] {
+  return text.split(",").map((part) => {
+    const [id, weight] = part.trim().split(":");
+    if (id === undefined || id === "") throw new Error(`--games expects ids separated by commas, each optionally with :weight; got "${text}"`);
+    const w = weight === undefined ? 1 : Number(weight);
+    if (!(w > 0)) throw new Error(`--games: the weight of ${id} must be a positive number; got "${weight}"`);
+    return { id, weight: w };
+  });
+}

@@ -3,12 +3,12 @@ import { randomAgent } from "../games/agents/random.js";
 import { ticTacToeMinimaxAgent } from "../games/agents/tictactoe-minimax.js";
 import { kuhnNashProfile } from "../games/kuhn-exact.js";
 import { kuhnPoker } from "../games/kuhn-poker.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { ticTacToe } from "../games/tictactoe.js";
-import type { PromptMode } from "./actor.js";
+import type { PromptMode } from "../policy/prompt-mode.js";
 import { evaluate, findInfoSetObservations, kuhnProfileOf, playMatchup } from "./eval.js";
-import { randomPolicy, type Policy } from "./policy.js";
-import { compactMode } from "./prompt-mode.js";
+import { randomPolicy, type Policy } from "../policy/policy.js";
+import { compactMode } from "../policy/prompt-mode.js";
 
 const kuhn1 = kuhnPoker({ rounds: 1 });
 

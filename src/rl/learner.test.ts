@@ -4,13 +4,13 @@ import { LossRunner } from "../engine/train/loss-runner.js";
 import { AdamW } from "../engine/train/optimizer.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { ticTacToe } from "../games/tictactoe.js";
 import { collectRollout } from "./actor.js";
 import { learnStep, packBatch, recomputeLogprobs, type LearnerOptions } from "./learner.js";
 import { referenceLoss } from "./loss-reference.js";
-import { randomPolicy } from "./policy.js";
-import { compactMode } from "./prompt-mode.js";
+import { randomPolicy } from "../policy/policy.js";
+import { compactMode } from "../policy/prompt-mode.js";
 import type { ScoredSample } from "./types.js";
 
 /** A byte-level model small enough for unit tests (V = 264). */

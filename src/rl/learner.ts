@@ -19,10 +19,10 @@
  * 4. The summed gradient is clipped to global norm `gradClip`, then AdamW (β 0.9/0.95, wd 0).
  *    A non-finite gradient norm skips the update (counted in `skippedUpdates`).
  */
-import type { LossBatch, LossRunner, TokenBatch } from "../engine/train/loss-runner.js";
+import { byLength, chunks, generatedSlice, packRows, recomputeLogprobs, type LossBatch, type LossRunner } from "../engine/train/loss-runner.js";
 import { clipGradNorm, type AdamW } from "../engine/train/optimizer.js";
 import type { Params } from "../engine/weights/params.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import type { ScoredSample } from "./types.js";
 
 export interface LearnerOptions {
@@ -67,95 +67,27 @@ export interface LearnerStats {
   readonly seconds: number;
 }
 
-/** Packs samples into one right-padded batch (see the file comment). */
+/** Packs samples into one right-padded batch (see the file comment and the engine's `packRows`). */
 export function packBatch(samples: readonly ScoredSample[], oldLogprobs?: readonly Float32Array[], entropyCoefOf?: (s: ScoredSample) => number): LossBatch {
-  const B = samples.length;
-  if (B === 0) throw new Error("packBatch needs at least one sample");
-  const T = Math.max(2, ...samples.map((s) => s.promptIds.length + s.generatedIds.length));
-  const tokens = new Int32Array(B * T);
-  const attentionMask = new Float32Array(B * T);
-  const lossMask = new Float32Array(B * T);
-  const advantages = new Float32Array(B);
-  const old = oldLogprobs === undefined ? undefined : new Float32Array(B * T);
-  let K = 0;
-  for (const s of samples) for (const a of s.allowedIds ?? []) if (a !== null) K = Math.max(K, a.length);
-  const allowedIds = K > 0 ? new Int32Array(B * T * K) : undefined;
-  const allowedMask = K > 0 ? new Float32Array(B * T * K) : undefined;
-  const constrained = K > 0 ? new Float32Array(B * T) : undefined;
+  if (samples.length === 0) throw new Error("packBatch needs at least one sample");
   samples.forEach((s, b) => {
     if (s.generatedIds.length === 0) throw new Error(`sample ${b} (${s.gameId}) has no generated tokens`);
-    const P = s.promptIds.length;
-    const row = b * T;
-    s.promptIds.forEach((id, t) => (tokens[row + t] = id));
-    s.generatedIds.forEach((id, j) => {
-      const t = row + P + j;
-      tokens[t] = id;
-      lossMask[t] = 1;
-      if (old !== undefined) old[t] = (oldLogprobs?.[b] as Float32Array)[j] as number;
-      const allowed = s.allowedIds?.[j];
-      if (allowed !== undefined && allowed !== null && allowedIds !== undefined) {
-        (constrained as Float32Array)[t] = 1;
-        allowed.forEach((a, k) => {
-          allowedIds[t * K + k] = a;
-          (allowedMask as Float32Array)[t * K + k] = 1;
-        });
-      }
-    });
-    attentionMask.fill(1, row, row + P + s.generatedIds.length);
-    advantages[b] = s.advantage;
   });
-  const coefs = entropyCoefOf === undefined ? undefined : Float32Array.from(samples, entropyCoefOf);
-  const batch: LossBatch = {
-    B, T, tokens, attentionMask, lossMask, advantages,
-    ...(old === undefined ? {} : { oldLogprobs: old }),
-    ...(coefs === undefined ? {} : { entropyCoefs: coefs }),
-    ...(K > 0 ? { constraints: { K, allowedIds: allowedIds as Int32Array, allowedMask: allowedMask as Float32Array, constrained: constrained as Float32Array } } : {}),
-  };
-  return batch;
+  return packRows(samples, {
+    advantages: samples.map((s) => s.advantage),
+    ...(oldLogprobs === undefined ? {} : { oldLogprobs }),
+    ...(entropyCoefOf === undefined ? {} : { entropyCoefs: samples.map(entropyCoefOf) }),
+  });
 }
 
-/** The generated tokens' values of a [B·T] array, per sample. */
-export function generatedSlice(samples: readonly ScoredSample[], T: number, values: Float32Array): Float32Array[] {
-  return samples.map((s, b) => values.slice(b * T + s.promptIds.length, b * T + s.promptIds.length + s.generatedIds.length));
-}
-
-/** Rows sorted by length (stable), so micro-batches pad little: the summed update is unchanged. */
-function byLength(samples: readonly ScoredSample[]): ScoredSample[] {
-  const len = (s: ScoredSample) => s.promptIds.length + s.generatedIds.length;
-  return samples.map((s, i) => ({ s, i })).sort((a, b) => len(a.s) - len(b.s) || a.i - b.i).map((x) => x.s);
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/** Learner log-probs of every sample's generated tokens under the current weights. */
-export async function recomputeLogprobs(runner: LossRunner, samples: readonly ScoredSample[], microBatch: number, temperature: number): Promise<{ logprobs: Float32Array[]; entropy: Float32Array[] }> {
-  const logprobs: Float32Array[] = [];
-  const entropy: Float32Array[] = [];
-  const index = new Map(samples.map((s, i) => [s, i]));
-  for (const part of chunks(byLength(samples), microBatch)) {
-    const batch: TokenBatch = packBatch(part);
-    const out = await runner.computeLogprobs(batch, temperature);
-    const lp = generatedSlice(part, batch.T, out.logprobs);
-    const en = generatedSlice(part, batch.T, out.entropy);
-    part.forEach((s, j) => {
-      const i = index.get(s) as number;
-      logprobs[i] = lp[j] as Float32Array;
-      entropy[i] = en[j] as Float32Array;
-    });
-  }
-  return { logprobs, entropy };
-}
+/** Learner log-probs of every sample's generated tokens under the current weights (the engine's). */
+export { recomputeLogprobs } from "../engine/train/loss-runner.js";
 
 export async function learnStep(engine: LearnerEngine, samples: readonly ScoredSample[], options: LearnerOptions, rng: Rng): Promise<LearnerStats> {
   const started = performance.now();
-  const empty: LearnerStats = {
-    loss: 0, clipFraction: 0, approxKl: 0, entropy: 0, gradNorm: 0, updates: 0, skippedUpdates: 0, samplerLogprobGap: 0, tokens: 0, seconds: 0,
-  };
-  if (samples.length === 0) return empty;
+  if (samples.length === 0) {
+    return { loss: 0, clipFraction: 0, approxKl: 0, entropy: 0, gradNorm: 0, updates: 0, skippedUpdates: 0, samplerLogprobGap: 0, tokens: 0, seconds: 0 };
+  }
   const { runner, params, optimizer } = engine;
   const entropyCoefOf = (s: ScoredSample): number => options.entropyCoefByGame?.[s.gameId] ?? options.entropyCoef ?? 0;
 
@@ -177,15 +109,7 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
 
   const grads = new Float32Array(params.data.length);
   const micro = new Float32Array(params.data.length);
-  let lossSum = 0;
-  let clipSum = 0;
-  let klSum = 0;
-  let entropySum = 0;
-  let tokenSum = 0;
-  let statTokens = 0;
-  let gradNormSum = 0;
-  let updates = 0;
-  let skipped = 0;
+  const sums = { loss: 0, clip: 0, kl: 0, entropy: 0, tokens: 0, statTokens: 0, gradNorm: 0, updates: 0, skipped: 0 };
   const lastEpoch = options.loss === "ppo" ? options.ppoEpochs : 1;
   for (let epoch = 1; epoch <= lastEpoch; epoch++) {
     const order = options.minibatches > 1 ? rng.shuffle(samples) : samples.slice();
@@ -202,45 +126,50 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
           micro,
         );
         if (firstFused) generatedSlice(part, batch.T, out.logprobs).forEach((lp, i) => noteOld(part[i] as ScoredSample, lp));
-        // The PPO loss at r = 1 is −(1/N)·Σ_i (A_i·G_i + β_i·Σ_t H_it) / C; the REINFORCE graph reports
-        // −A·logp instead. The entropy output is 0 off the generated tokens, so a row sums to Σ_t H_it.
-        const rowEntropy = (b: number): number => out.entropy.subarray(b * batch.T, (b + 1) * batch.T).reduce((a, h) => a + h, 0);
-        const loss = firstFused && options.loss === "ppo"
-          ? -part.reduce((a, s, b) => a + s.advantage * s.generatedIds.length + (batch.entropyCoefs?.[b] ?? 0) * rowEntropy(b), 0) / (part.length * options.normalizer)
-          : out.loss;
+        const loss = firstFused && options.loss === "ppo" ? reinforceAsPpoLoss(part, batch, out.entropy, options.normalizer) : out.loss;
         const w = part.length / minibatch.length;
         for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (micro[i] as number);
         const tokens = part.reduce((n, s) => n + s.generatedIds.length, 0);
         if (epoch === lastEpoch) {
-          lossSum += loss * w;
-          clipSum += out.clipFraction * tokens;
-          klSum += out.approxKl * tokens;
-          statTokens += tokens;
-          entropySum += out.entropy.reduce((a, h) => a + h, 0);
-          tokenSum += tokens;
+          sums.loss += loss * w;
+          sums.clip += out.clipFraction * tokens;
+          sums.kl += out.approxKl * tokens;
+          sums.statTokens += tokens;
+          sums.entropy += out.entropy.reduce((a, h) => a + h, 0);
+          sums.tokens += tokens;
         }
       }
       const norm = clipGradNorm(grads, options.gradClip);
       if (!Number.isFinite(norm)) {
-        skipped++;
+        sums.skipped++;
         continue;
       }
-      gradNormSum += norm;
+      sums.gradNorm += norm;
       optimizer.step(params.data, grads, options.lr);
-      updates++;
+      sums.updates++;
     }
   }
   const minibatchesPerEpoch = Math.ceil(samples.length / Math.ceil(samples.length / options.minibatches));
   return {
-    loss: lossSum / minibatchesPerEpoch,
-    clipFraction: statTokens === 0 ? 0 : clipSum / statTokens,
-    approxKl: statTokens === 0 ? 0 : klSum / statTokens,
-    entropy: tokenSum === 0 ? 0 : entropySum / tokenSum,
-    gradNorm: updates === 0 ? 0 : gradNormSum / updates,
-    updates,
-    skippedUpdates: skipped,
+    loss: sums.loss / minibatchesPerEpoch,
+    clipFraction: sums.statTokens === 0 ? 0 : sums.clip / sums.statTokens,
+    approxKl: sums.statTokens === 0 ? 0 : sums.kl / sums.statTokens,
+    entropy: sums.tokens === 0 ? 0 : sums.entropy / sums.tokens,
+    gradNorm: sums.updates === 0 ? 0 : sums.gradNorm / sums.updates,
+    updates: sums.updates,
+    skippedUpdates: sums.skipped,
     samplerLogprobGap: gap,
     tokens: samples.reduce((n, s) => n + s.generatedIds.length, 0),
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * The PPO loss of a fused first-epoch micro-batch, where every ratio is 1: −(1/N)·Σ_i (A_i·G_i +
+ * β_i·Σ_t H_it) / C (the REINFORCE graph reports −A·logp instead). The entropy output is 0 off the
+ * generated tokens, so a row sums to Σ_t H_it.
+ */
+function reinforceAsPpoLoss(part: readonly ScoredSample[], batch: LossBatch, entropy: Float32Array, normalizer: number): number {
+  const rowEntropy = (b: number): number => entropy.subarray(b * batch.T, (b + 1) * batch.T).reduce((a, h) => a + h, 0);
+  return -part.reduce((a, s, b) => a + s.advantage * s.generatedIds.length + (batch.entropyCoefs?.[b] ?? 0) * rowEntropy(b), 0) / (part.length * normalizer);
 }

@@ -6,7 +6,7 @@ import { saveCheckpoint } from "../engine/weights/checkpoint.js";
 import type { ModelConfig } from "../engine/model/config.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { parseTrainConfig, type TrainConfig } from "./config.js";
 import { train } from "./loop.js";
 import { latestCheckpoint, readMetrics } from "./run-dir.js";

@@ -17,7 +17,7 @@ import { initParams, type Params } from "../engine/weights/params.js";
 import { type BaseFingerprint, baseFingerprint, checkSameBase, loadAdapter, saveAdapter } from "../engine/weights/peft.js";
 import { modelPreset } from "../engine/model/presets.js";
 import type { TensorSource } from "../engine/weights/safetensors.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import type { TrainConfig } from "./config.js";
 import { checkRaeState, type RaeState } from "./rae.js";
 import { checkpointName } from "./run-dir.js";

@@ -1,7 +1,7 @@
 /**
  * The fixed opponent of a training run (`opponent` in the config, `--opponent` on the CLI): any
  * policy spec other than "self" — a reference agent (random, minimax, heuristic, nash, optimal…)
- * or a frozen checkpoint directory (eval/policy-spec.ts). Only the model's seat is trained; the
+ * or a frozen checkpoint directory (policy/policy-spec.ts). Only the model's seat is trained; the
  * actor alternates it (actor.ts).
  *
  * One agent per game id is kept for the whole run, so a checkpoint opponent's moves of all live
@@ -10,7 +10,7 @@
  */
 import type { Agent } from "../games/agent.js";
 import { getGame } from "../games/registry.js";
-import { agentOf, openPolicy, parsePolicySpec, type OpenedPolicy, type PolicySpec } from "../eval/policy-spec.js";
+import { agentOf, openPolicy, parsePolicySpec, type OpenedPolicy, type PolicySpec } from "../policy/policy-spec.js";
 import type { TrainConfig } from "./config.js";
 
 export interface Opponent {

@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import { loadCheckpoint, type LoadedCheckpoint } from "../engine/weights/checkpoint.js";
 import { unverifiedNote } from "../engine/weights/model-dir.js";
-import type { TrainerState } from "./loop.js";
+import type { TrainerState } from "./run-setup.js";
 import { checkpointName, listCheckpointDirs, parseCheckpointName } from "./run-dir.js";
 
 export interface ResumePoint {

@@ -13,6 +13,7 @@
  *   ends the game with the offender at −1.5 and the other seat at +0.5).
  */
 import type { Seat } from "../games/game.js";
+import type { GameRecord } from "../games/game-record.js";
 
 /** One decision: a prompt, the reply the policy generated, and what is needed to learn from it. */
 export interface Sample {
@@ -48,40 +49,20 @@ export interface ScoredSample extends Sample {
   readonly advantage: number;
 }
 
-/** Why a game ended. */
-export type EndReason = "terminal" | "invalid" | "turn-cap";
+export type { EndReason, MoveRecord } from "../games/game-record.js";
 
-/** One move as it was played, for transcripts. */
-export interface MoveRecord {
-  readonly seat: Seat;
-  /** The action text the game received (canonical when it parsed). */
-  readonly action: string;
-  /** The full reply when it differs from `action` (chat mode reasoning, free text). */
-  readonly raw?: string;
-  /** Set on the move that ended the game as invalid. */
-  readonly invalidReason?: string;
-}
-
-/** The outcome of one finished game. */
-export interface GameResult {
-  readonly gameId: string;
-  /** The seed the game was initialised with (`game.init(seed)`). */
-  readonly seed: number;
+/**
+ * A game the actor finished: the one game record (games/game-record.ts; `returns` are training
+ * returns, docs/training.md "One policy step" 2) and which actor game it was.
+ */
+export interface GameResult extends GameRecord {
   readonly actorId: number;
   readonly gameIndex: number;
-  /** Training returns per seat (docs/training.md, "One policy step" 2). */
-  readonly returns: readonly [number, number];
-  readonly endReason: EndReason;
-  /** The seat that made the invalid move, when `endReason === "invalid"`. */
-  readonly invalidSeat: Seat | null;
-  readonly moves: readonly MoveRecord[];
   /**
    * Seats whose decisions were made by the trained policy: both in self-play, one against a
    * fixed opponent. Only these seats' outcomes update RAE baselines.
    */
   readonly trainedSeats: readonly Seat[];
-  /** Who played each seat (e.g. ["policy", "random"]), for transcripts and outcome tables. */
-  readonly players: readonly [string, string];
 }
 
 /** One finished game with the trained policy's samples from it. */

@@ -14,7 +14,7 @@ import { parameterCount, parseModelConfig, toHfConfig, type ModelConfig } from "
 import { checkModelDir } from "../engine/weights/model-dir.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { tokenizerDirOf } from "../engine/tokenizer/load.js";
-import { referenceAgentFor } from "../eval/policy-spec.js";
+import { referenceAgentFor } from "../policy/policy-spec.js";
 import { getGame } from "../games/registry.js";
 import type { TrainConfig } from "./config.js";
 import { parsePoolSpec } from "./adapter-pool.js";

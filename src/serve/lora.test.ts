@@ -10,7 +10,7 @@ import { initParams } from "../engine/weights/params.js";
 import { saveAdapter } from "../engine/weights/peft.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { startServer } from "./server.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-serve-lora-"));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Generator } from "../engine/infer/generate.js";
-import { createRng, type Rng } from "../games/rng.js";
+import { createRng, type Rng } from "../core/rng.js";
 import { Scheduler, type Job } from "./scheduler.js";
 
 const job = (over: Partial<Job> = {}): { job: Job } => ({

@@ -23,7 +23,7 @@
  */
 import type { Completion, Generator } from "../engine/infer/generate.js";
 import type { LogitAdjustments } from "../engine/infer/sampling.js";
-import { createRng, type Rng } from "../games/rng.js";
+import { createRng, type Rng } from "../core/rng.js";
 
 export interface Job extends LogitAdjustments {
   readonly prompt: readonly number[];

@@ -5,7 +5,7 @@ import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import { referenceForward } from "../engine/model/reference.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { serveModel, stopIndex, stopStream, type RunningServer } from "./server.js";
 
 const config = modelPreset("tiny");

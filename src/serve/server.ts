@@ -39,7 +39,7 @@ import { loadTokenizer } from "../engine/tokenizer/load.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
 import type { Adapter } from "../engine/model/lora.js";
 import { loadAdapter } from "../engine/weights/peft.js";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { ApiError, type ChatRequest, type CompletionRequest, type Limits, parseChatRequest, parseCompletionRequest } from "./protocol.js";
 import { type Job, Scheduler } from "./scheduler.js";
 import { TOP_LOGPROBS_MAX_PARAMS, topAlternatives } from "./top-logprobs.js";

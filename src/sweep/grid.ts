@@ -13,10 +13,9 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { modelPreset } from "../engine/model/presets.js";
-import { parsePolicySpec, referenceAgentFor } from "../eval/policy-spec.js";
+import { parsePolicySpec, referenceAgentFor } from "../policy/policy-spec.js";
 import { getGame } from "../games/registry.js";
-import { parseGamesFlag } from "../cli/train.js";
-import { mergeConfig, parseTrainConfig, trainPresets, type TrainConfig } from "../rl/config.js";
+import { mergeConfig, parseGamesFlag, parseTrainConfig, trainPresets, type TrainConfig } from "../rl/config.js";
 import { EVAL_MATCHUPS } from "../rl/loop.js";
 import { finalMetricNames } from "./aggregate.js";
 

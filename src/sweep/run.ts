@@ -21,7 +21,7 @@ import { writeTextAtomic } from "../engine/weights/safetensors.js";
 import { parseTrainConfig } from "../rl/config.js";
 import { train, type EvalMetrics } from "../rl/loop.js";
 import { latestCheckpoint, readRunConfig, RUN_CONFIG_FILE } from "../rl/run-dir.js";
-import { evalHeadline } from "../cli/train-progress.js";
+import { evalHeadline } from "../rl/eval-headline.js";
 import { AGGREGATE_FILE, AGGREGATE_MARKDOWN, aggregateMarkdown, aggregateSweep, CURVES_CSV, curvesCsv, type SweepAggregate } from "./aggregate.js";
 import type { Grid, SweepPlan, SweepRun } from "./grid.js";
 

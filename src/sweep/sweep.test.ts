@@ -108,7 +108,7 @@ describe("spiral sweep end to end", () => {
     const b = join(root, "b");
     const child = spawn(process.execPath, [
       "--import", "tsx", "--input-type=module", "-e",
-      `import { main } from "./src/cli/main.ts"; await main(["node", "spiral", "sweep", ${JSON.stringify(grid)}, "--out", ${JSON.stringify(b)}]);`,
+      `import { main } from "./src/cli/main.js"; await main(["node", "spiral", "sweep", ${JSON.stringify(grid)}, "--out", ${JSON.stringify(b)}]);`,
     ], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));

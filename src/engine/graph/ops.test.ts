@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng, type Rng } from "../../games/rng.js";
+import { createRng, type Rng } from "../../core/rng.js";
 import type { Tensor } from "./builder.js";
 import * as op from "./ops/index.js";
 import { type GradCase, gradCheck } from "./test-gradcheck.js";

@@ -6,7 +6,7 @@
  * with central differences (L(x + h·e) − L(x − h·e)) / 2h, all in one dtype (float64 where
  * onnxruntime's CPU kernels exist for it, so h = 1e-6 and the tolerance can be tight).
  */
-import type { Rng } from "../../games/rng.js";
+import type { Rng } from "../../core/rng.js";
 import { type DType, Graph, type Shape, type Tensor } from "./builder.js";
 import { gradients } from "./autodiff.js";
 import { mul, reduceSum } from "./ops/index.js";

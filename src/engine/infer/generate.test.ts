@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import type { ModelConfig } from "../model/config.js";
 import { completionBatch, Generator, type Completion } from "./generate.js";
 import { LossRunner } from "../train/loss-runner.js";

@@ -31,7 +31,7 @@
 import { TextDecoder } from "node:util";
 import onnxProto from "onnx-proto";
 import ort from "onnxruntime-node";
-import type { Rng } from "../../games/rng.js";
+import type { Rng } from "../../core/rng.js";
 import type { ModelConfig } from "../model/config.js";
 import { buildDecodeGraph, buildPrefillGraph, causalBias, MASKED, ropeTables } from "./decode-graph.js";
 import type { Graph } from "../graph/builder.js";

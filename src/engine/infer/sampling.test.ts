@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import { adjustLogits, adjustsLogits, checkSamplingParams, sampleToken, tokenLogprob, type SamplingParams } from "./sampling.js";
 
 const logits = Float32Array.from([1.0, 2.5, -0.5, 0.0, 3.0, 2.9, -2.0, 0.7]);

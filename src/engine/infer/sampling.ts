@@ -16,7 +16,7 @@
  * All randomness comes from the caller's seeded Rng: one `rng.next()` per sampled token
  * (none when greedy), so a run is reproducible draw for draw.
  */
-import type { Rng } from "../../games/rng.js";
+import type { Rng } from "../../core/rng.js";
 
 export interface SamplingParams {
   /** T ≥ 0; 0 means greedy. */

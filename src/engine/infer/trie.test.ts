@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createRng, type Rng } from "../../games/rng.js";
+import { createRng, type Rng } from "../../core/rng.js";
 import { sampleToken } from "./sampling.js";
 import { ByteTokenizer } from "../tokenizer/byte-tokenizer.js";
 import { HfTokenizer } from "../tokenizer/hf-tokenizer.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import { loadCheckpoint, saveCheckpoint } from "../weights/checkpoint.js";
 import type { ModelConfig } from "./config.js";
 import { completionBatch, Generator } from "../infer/generate.js";

@@ -12,7 +12,7 @@
  * the projection (`model.layers.3.self_attn.q_proj`); PEFT's file names add `base_model.model.`
  * (peft.ts). Gradients and AdamW moments use the adapter's layout, never the base's.
  */
-import type { Rng } from "../../games/rng.js";
+import type { Rng } from "../../core/rng.js";
 import type { ModelConfig } from "./config.js";
 import type { Graph, Tensor } from "../graph/builder.js";
 import { layerParamName, layoutOf, type ParamLayout, Params, paramLayout } from "../weights/params.js";

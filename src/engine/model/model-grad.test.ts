@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import type { Tensor } from "../graph/builder.js";
 import { type GradCase, gradCheck } from "../graph/test-gradcheck.js";
 import { applyRope, rmsNorm, swiglu } from "./model.js";

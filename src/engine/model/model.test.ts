@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import ort from "onnxruntime-node";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import type { ModelConfig } from "./config.js";
 import { randomParams, testConfig } from "./test-models.js";
 import { Graph } from "../graph/builder.js";

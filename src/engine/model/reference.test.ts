@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createRng, type Rng } from "../../games/rng.js";
+import { createRng, type Rng } from "../../core/rng.js";
 import { parseModelConfig, type ModelConfig } from "./config.js";
 import { isNormWeight, paramLayout, Params } from "../weights/params.js";
 import { applyRope, logSoftmaxRows, referenceForward, referenceTokenLogProbs } from "./reference.js";

@@ -1,5 +1,5 @@
 /** Small model shapes and weights for engine tests (test helper, not shipped). */
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import type { ModelConfig } from "./config.js";
 import { initParams, isNormWeight, type Params } from "../weights/params.js";
 

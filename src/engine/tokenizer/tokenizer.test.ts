@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import { BYTE_SPECIAL_TOKENS, ByteTokenizer } from "./byte-tokenizer.js";
 import { HfTokenizer } from "./hf-tokenizer.js";
 import { loadTokenizer } from "./load.js";

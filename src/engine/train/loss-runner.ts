@@ -284,3 +284,116 @@ export class LossRunner {
     this.sessions.clear();
   }
 }
+
+/**
+ * One sequence to score: a prompt and the tokens generated after it. Only the generated tokens are
+ * scored; `allowedIds[j]` is the set generated token j was drawn from (constrained decoding), null
+ * at free steps.
+ */
+export interface GeneratedRow {
+  readonly promptIds: readonly number[];
+  readonly generatedIds: readonly number[];
+  readonly allowedIds?: readonly (readonly number[] | null)[];
+}
+
+/** Per-row values a loss batch may carry besides the tokens. */
+export interface RowValues {
+  /** [B] advantage per row. */
+  readonly advantages?: readonly number[];
+  /** [B][G] log-probs of each row's generated tokens before the first epoch. */
+  readonly oldLogprobs?: readonly Float32Array[];
+  /** [B] entropy bonus coefficient per row. */
+  readonly entropyCoefs?: readonly number[];
+}
+
+/**
+ * Packs rows into one right-padded batch: each row is prompt ++ generated tokens, padded to the
+ * longest row; loss mask 1 on generated tokens; constrained steps carry their allowed ids (K = the
+ * largest allowed set, shorter sets padded with mask 0).
+ */
+export function packRows(rows: readonly GeneratedRow[], values: RowValues = {}): LossBatch {
+  const B = rows.length;
+  if (B === 0) throw new Error("packRows needs at least one row");
+  const T = Math.max(2, ...rows.map((s) => s.promptIds.length + s.generatedIds.length));
+  const tokens = new Int32Array(B * T);
+  const attentionMask = new Float32Array(B * T);
+  const lossMask = new Float32Array(B * T);
+  const advantages = values.advantages === undefined ? undefined : Float32Array.from(values.advantages);
+  const oldLogprobs = values.oldLogprobs;
+  const old = oldLogprobs === undefined ? undefined : new Float32Array(B * T);
+  let K = 0;
+  for (const s of rows) for (const a of s.allowedIds ?? []) if (a !== null) K = Math.max(K, a.length);
+  const allowedIds = K > 0 ? new Int32Array(B * T * K) : undefined;
+  const allowedMask = K > 0 ? new Float32Array(B * T * K) : undefined;
+  const constrained = K > 0 ? new Float32Array(B * T) : undefined;
+  rows.forEach((s, b) => {
+    if (s.generatedIds.length === 0) throw new Error(`row ${b} has no generated tokens`);
+    const P = s.promptIds.length;
+    const row = b * T;
+    s.promptIds.forEach((id, t) => (tokens[row + t] = id));
+    s.generatedIds.forEach((id, j) => {
+      const t = row + P + j;
+      tokens[t] = id;
+      lossMask[t] = 1;
+      if (old !== undefined) old[t] = (oldLogprobs?.[b] as Float32Array)[j] as number;
+      const allowed = s.allowedIds?.[j];
+      if (allowed !== undefined && allowed !== null && allowedIds !== undefined) {
+        (constrained as Float32Array)[t] = 1;
+        allowed.forEach((a, k) => {
+          allowedIds[t * K + k] = a;
+          (allowedMask as Float32Array)[t * K + k] = 1;
+        });
+      }
+    });
+    attentionMask.fill(1, row, row + P + s.generatedIds.length);
+  });
+  const coefs = values.entropyCoefs === undefined ? undefined : Float32Array.from(values.entropyCoefs);
+  return {
+    B, T, tokens, attentionMask, lossMask,
+    ...(advantages === undefined ? {} : { advantages }),
+    ...(old === undefined ? {} : { oldLogprobs: old }),
+    ...(coefs === undefined ? {} : { entropyCoefs: coefs }),
+    ...(K > 0 ? { constraints: { K, allowedIds: allowedIds as Int32Array, allowedMask: allowedMask as Float32Array, constrained: constrained as Float32Array } } : {}),
+  };
+}
+
+/** The generated tokens' values of a [B·T] array, per row. */
+export function generatedSlice(rows: readonly GeneratedRow[], T: number, values: Float32Array): Float32Array[] {
+  return rows.map((s, b) => values.slice(b * T + s.promptIds.length, b * T + s.promptIds.length + s.generatedIds.length));
+}
+
+/** Rows sorted by length (stable), so micro-batches pad little; a summed update is unchanged. */
+export function byLength<R extends GeneratedRow>(rows: readonly R[]): R[] {
+  const len = (s: R) => s.promptIds.length + s.generatedIds.length;
+  return rows.map((s, i) => ({ s, i })).sort((a, b) => len(a.s) - len(b.s) || a.i - b.i).map((x) => x.s);
+}
+
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Log-probs and entropies of every row's generated tokens under the runner's current weights, at
+ * `temperature`, masked to the rows' constrained sets; rows are run `microBatch` at a time,
+ * grouped by length. Used by the learner (old log-probs) and by a model policy's exact choice
+ * probabilities.
+ */
+export async function recomputeLogprobs(runner: LossRunner, rows: readonly GeneratedRow[], microBatch: number, temperature: number): Promise<{ logprobs: Float32Array[]; entropy: Float32Array[] }> {
+  const logprobs: Float32Array[] = [];
+  const entropy: Float32Array[] = [];
+  const index = new Map(rows.map((s, i) => [s, i]));
+  for (const part of chunks(byLength(rows), microBatch)) {
+    const batch = packRows(part);
+    const out = await runner.computeLogprobs(batch, temperature);
+    const lp = generatedSlice(part, batch.T, out.logprobs);
+    const en = generatedSlice(part, batch.T, out.entropy);
+    part.forEach((s, j) => {
+      const i = index.get(s) as number;
+      logprobs[i] = lp[j] as Float32Array;
+      entropy[i] = en[j] as Float32Array;
+    });
+  }
+  return { logprobs, entropy };
+}

@@ -5,7 +5,7 @@
  */
 import ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import { evalDim, GraphSession } from "../graph/session.js";
 import { randomParams, testConfig } from "../model/test-models.js";
 import { buildLossGraph, lossNames } from "./loss.js";

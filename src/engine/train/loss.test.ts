@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng, type Rng } from "../../games/rng.js";
+import { createRng, type Rng } from "../../core/rng.js";
 import { referenceLoss } from "../../rl/loss-reference.js";
 import ort from "onnxruntime-node";
 import { GraphSession } from "../graph/session.js";

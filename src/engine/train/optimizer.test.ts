@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import { AdamW, clipGradNorm } from "./optimizer.js";
 
 describe("AdamW", () => {

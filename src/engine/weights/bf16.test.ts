@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import { bf16BitsToF32, decodeBf16, decodeF16, encodeBf16, f16BitsToF32, f32ToBf16Bits } from "./bf16.js";
 
 describe("bfloat16", () => {

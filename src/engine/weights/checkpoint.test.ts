@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import { f32ToBf16Bits, bf16BitsToF32 } from "./bf16.js";
 import { loadCheckpoint, MANIFEST_FILE, saveCheckpoint, type SaveStage } from "./checkpoint.js";
 import type { ModelConfig } from "../model/config.js";

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import { f16BitsToF32 } from "./bf16.js";
 import { encodeTensor, f32ToF16Bits, type GgufValue, ggufTensorValues, parseGguf, qwen3Gguf, qwen3GgufTensorName, readGguf, TokenType, vocabFromTokenizerJson, writeGguf, byteLevelVocab } from "./gguf.js";
 import { randomParams, testConfig } from "../model/test-models.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import { parameterCount } from "../model/config.js";
 import { PARAM_ALIGN, initParams, paramLayout, Params } from "./params.js";
 import { modelPresets } from "../model/presets.js";

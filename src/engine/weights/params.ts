@@ -28,7 +28,7 @@
  * - the same layout is used for gradients and optimiser moments, so one index means one parameter
  *   in every buffer.
  */
-import type { Rng } from "../../games/rng.js";
+import type { Rng } from "../../core/rng.js";
 import type { ModelConfig } from "../model/config.js";
 
 /** Alignment of every view, in floats (16 × 4 bytes = 64 bytes, one cache line). */

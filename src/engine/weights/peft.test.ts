@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createRng } from "../../games/rng.js";
+import { createRng } from "../../core/rng.js";
 import { f32ToBf16Bits } from "./bf16.js";
 import { saveCheckpoint } from "./checkpoint.js";
 import { initAdapter, LORA_TARGETS } from "../model/lora.js";

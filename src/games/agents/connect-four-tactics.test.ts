@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Agent } from "../agent.js";
 import { connectFour, type ConnectFourState } from "../connect-four.js";
 import type { Seat } from "../game.js";
-import { createRng } from "../rng.js";
+import { createRng } from "../../core/rng.js";
 import { connectFourTacticsAgent } from "./connect-four-tactics.js";
 import { randomAgent } from "./random.js";
 

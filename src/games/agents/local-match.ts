@@ -6,7 +6,7 @@
  */
 import type { Agent } from "../agent.js";
 import type { AnyGame } from "../game.js";
-import type { Rng } from "../rng.js";
+import type { Rng } from "../../core/rng.js";
 
 export async function playLocal(
   game: AnyGame,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Seat } from "../game.js";
 import { nim, nimWinningMoves } from "../nim.js";
-import { createRng } from "../rng.js";
+import { createRng } from "../../core/rng.js";
 import { nimOptimalAgent } from "./nim-optimal.js";
 import { randomAgent } from "./random.js";
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Agent } from "../agent.js";
 import type { Seat } from "../game.js";
 import { pigDice, type PigDiceState } from "../pig-dice.js";
-import { createRng } from "../rng.js";
+import { createRng } from "../../core/rng.js";
 import { pigHoldAtAgent } from "./pig-hold-at.js";
 import { randomAgent } from "./random.js";
 

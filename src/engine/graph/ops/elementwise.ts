@@ -3,7 +3,8 @@
  * Each VJP quotes its forward and sums broadcast gradients back with `sumToShape`.
  */
 import type { DType, Graph, Tensor } from "../builder.js";
-import { broadcastShapes, cast, constInts, sumToShape } from "./shape.js";
+import { sumToShape } from "./reduce.js";
+import { broadcastShapes, cast, constInts } from "./shape.js";
 import { type VjpRule, inputOf, outputOf } from "./vjp.js";
 
 function binary(op: string, g: Graph, a: Tensor, b: Tensor, dtype: DType = a.dtype): Tensor {

@@ -4,7 +4,8 @@
  * never transposed or expanded in memory).
  */
 import { type Dim, type Graph, type Tensor, attr, shapeToString, term } from "../builder.js";
-import { broadcastShapes, reshape, sumToShape, transpose } from "./shape.js";
+import { sumToShape } from "./reduce.js";
+import { broadcastShapes, reshape, transpose } from "./shape.js";
 import { type VjpRule, inputOf, intAttr } from "./vjp.js";
 
 export function matmul(g: Graph, a: Tensor, b: Tensor): Tensor {

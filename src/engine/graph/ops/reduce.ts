@@ -1,9 +1,11 @@
 /**
  * Reductions and normalisers: ReduceSum, ReduceMean, ReduceMax, Softmax, LogSoftmax.
- * Axes are constant int64 inputs (opset 18); keepdims is an attribute.
+ * Axes are constant int64 inputs (opset 18); keepdims is an attribute. Also the gradient of
+ * broadcasting, `sumToShape`, with Expand's rule: it is a sum (and reductions' own gradients are
+ * expands, which is why this file imports shape.ts and not the other way round).
  */
-import { type Dim, type Graph, type Tensor, attr } from "../builder.js";
-import { cast, constInts, expandLike, unsqueeze } from "./shape.js";
+import { type Dim, type Graph, type Shape, type Tensor, attr, shapeToString } from "../builder.js";
+import { cast, constInts, expandLike, reshape, squeeze, unsqueeze } from "./shape.js";
 import { type VjpRule, inputOf, intAttr, outputOf } from "./vjp.js";
 
 function reducedShape(x: Tensor, axes: readonly number[], keepdims: boolean): Dim[] {
@@ -30,6 +32,36 @@ export const reduceMean = (g: Graph, x: Tensor, axes: readonly number[], keepdim
   reduce("ReduceMean", g, x, axes, keepdims);
 export const reduceMax = (g: Graph, x: Tensor, axes: readonly number[], keepdims = false): Tensor =>
   reduce("ReduceMax", g, x, axes, keepdims);
+
+/**
+ * Sums a gradient of shape `grad.shape` back to `target` (the shape before broadcasting):
+ * over leading axes `target` lacks and over axes where `target` has 1 and the gradient does not.
+ */
+export function sumToShape(g: Graph, grad: Tensor, target: Shape): Tensor {
+  const extra = grad.shape.length - target.length;
+  if (extra < 0) throw new Error(`sumToShape: gradient ${shapeToString(grad.shape)} has lower rank than ${shapeToString(target)}`);
+  const axes: number[] = [];
+  for (let i = 0; i < grad.shape.length; i++) {
+    if (i < extra) axes.push(i);
+    else if (target[i - extra] === 1 && grad.shape[i] !== 1) axes.push(i);
+  }
+  if (axes.length === 0) return grad;
+  if (axes.length === extra && extra > 1 && target.every((d) => typeof d === "number")) {
+    // Reducing exactly the leading axes (a weight shared by every position): one 2-D column sum
+    // [N, target] → [target], which onnxruntime does far faster than a multi-axis reduce.
+    const flat = reshape(g, grad, [grad.shape.slice(0, extra).join("*"), ...target]);
+    return reduceSum(g, flat, [0]);
+  }
+  let out = reduceSum(g, grad, axes, true);
+  if (extra > 0) out = squeeze(g, out, Array.from({ length: extra }, (_, i) => i));
+  return out;
+}
+
+// forward: y = Expand(x, shape)  ⇒  dx = sumToShape(dy, shape(x))
+const expandVjp: VjpRule = (g, node, dy) => {
+  const d = dy[0];
+  return [d ? sumToShape(g, d, inputOf(node, 0).shape) : undefined, undefined];
+};
 
 /** dy of a reduction, brought back to x's rank (size-1 reduced axes), not yet expanded. */
 function keepDimsGrad(g: Graph, node: Parameters<VjpRule>[1], d: Tensor): Tensor {
@@ -112,5 +144,6 @@ export const reduceVjps: Record<string, VjpRule> = {
   ReduceMax: reduceMaxVjp,
   Softmax: softmaxVjp,
   LogSoftmax: logSoftmaxVjp,
+  Expand: expandVjp,
 };
 

@@ -1,9 +1,9 @@
 /**
  * Shape ops and broadcasting: Reshape, Transpose, Unsqueeze, Squeeze, Slice, Concat, Expand, Shape,
- * Identity, Cast, and `sumToShape` (the gradient of broadcasting).
+ * Identity, Cast. The gradient of broadcasting (`sumToShape`, Expand's rule) is a sum and lives
+ * in reduce.ts, so that this file needs nothing from there (reduce.ts builds on these ops).
  */
 import { type Dim, type DType, type Graph, type Shape, type Tensor, attr, isFloat, shapeToString, term } from "../builder.js";
-import { reduceSum } from "./reduce.js";
 import { type VjpRule, inputOf, intAttr, intsAttr } from "./vjp.js";
 
 /** A slice end meaning "to the end of the axis" (onnxruntime clamps ends to the dim). */
@@ -26,30 +26,6 @@ export function broadcastShapes(a: Shape, b: Shape, op = "broadcast"): Dim[] {
     else if (da === 1) out.push(db);
     else throw new Error(`${op}: cannot broadcast ${shapeToString(a)} with ${shapeToString(b)}`);
   }
-  return out;
-}
-
-/**
- * Sums a gradient of shape `grad.shape` back to `target` (the shape before broadcasting):
- * over leading axes `target` lacks and over axes where `target` has 1 and the gradient does not.
- */
-export function sumToShape(g: Graph, grad: Tensor, target: Shape): Tensor {
-  const extra = grad.shape.length - target.length;
-  if (extra < 0) throw new Error(`sumToShape: gradient ${shapeToString(grad.shape)} has lower rank than ${shapeToString(target)}`);
-  const axes: number[] = [];
-  for (let i = 0; i < grad.shape.length; i++) {
-    if (i < extra) axes.push(i);
-    else if (target[i - extra] === 1 && grad.shape[i] !== 1) axes.push(i);
-  }
-  if (axes.length === 0) return grad;
-  if (axes.length === extra && extra > 1 && target.every((d) => typeof d === "number")) {
-    // Reducing exactly the leading axes (a weight shared by every position): one 2-D column sum
-    // [N, target] → [target], which onnxruntime does far faster than a multi-axis reduce.
-    const flat = reshape(g, grad, [grad.shape.slice(0, extra).join("*"), ...target]);
-    return reduceSum(g, flat, [0]);
-  }
-  let out = reduceSum(g, grad, axes, true);
-  if (extra > 0) out = squeeze(g, out, Array.from({ length: extra }, (_, i) => i));
   return out;
 }
 
@@ -306,12 +282,6 @@ export function expandLike(g: Graph, x: Tensor, like: Tensor): Tensor {
   return g.op1("Expand", [x, shapeOf(g, like)], {}, { dtype: x.dtype, shape: out });
 }
 
-// forward: y = Expand(x, shape)  ⇒  dx = sumToShape(dy, shape(x))
-const expandVjp: VjpRule = (g, node, dy) => {
-  const d = dy[0];
-  return [d ? sumToShape(g, d, inputOf(node, 0).shape) : undefined, undefined];
-};
-
 const onnxDType: Record<DType, number> = { float32: 1, float64: 11, int64: 7, bool: 9 };
 
 export function cast(g: Graph, x: Tensor, to: DType): Tensor {
@@ -337,7 +307,6 @@ export const shapeVjps: Record<string, VjpRule> = {
   Slice: sliceVjp,
   Concat: concatVjp,
   Split: splitVjp,
-  Expand: expandVjp,
   Cast: castVjp,
   Identity: identityVjp,
 };

@@ -5,7 +5,7 @@
  *
  * `choiceProbabilities` is exact for constrained replies: each choice's canonical token path in
  * the constraint trie (with the end token where one choice is a prefix of another) is scored by
- * the learner's log-prob graph, masked to the trie's allowed sets, under the policy temperature;
+ * the engine's log-prob graph (`recomputeLogprobs`, as the learner scores its samples), masked to the trie's allowed sets, under the policy temperature;
  * P(choice) = exp Σ log-probs along the path. With a trigger (chat mode) the free text before the
  * trigger cannot be summed over, so the probabilities are conditional on the prompt followed
  * directly by the trigger.
@@ -14,12 +14,10 @@
  * update is visible to the next generate call without any copy ("weights sync" in-process).
  */
 import type { Generator } from "../engine/infer/generate.js";
-import type { LossRunner } from "../engine/train/loss-runner.js";
+import { recomputeLogprobs, type GeneratedRow, type LossRunner } from "../engine/train/loss-runner.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
 import { buildChoiceTrie } from "../engine/infer/trie.js";
-import { recomputeLogprobs } from "./learner.js";
 import type { Policy, PolicyRequest, PolicyResult, PromptInput } from "./policy.js";
-import type { ScoredSample } from "./types.js";
 
 export interface ModelPolicyOptions {
   readonly name: string;
@@ -74,7 +72,7 @@ export function modelPolicy(options: ModelPolicyOptions): Policy {
       const trie = buildChoiceTrie(tokenizer, { choices, suffix });
       const prompt = encodePrompt(tokenizer, request.prompt);
       const promptIds = trigger === "" ? prompt : [...prompt, ...tokenizer.encode(trigger)];
-      const rows: ScoredSample[] = choices.map((choice) => {
+      const rows: GeneratedRow[] = choices.map((choice) => {
         const generatedIds: number[] = [];
         const allowedIds: number[][] = [];
         let node = trie.root;
@@ -85,10 +83,7 @@ export function modelPolicy(options: ModelPolicyOptions): Policy {
         };
         for (const id of tokenizer.encode(choice + suffix)) step(id);
         if (!trie.isEnd(node)) step(trie.endId);
-        return {
-          gameId: "", seat: 0, actorId: 0, gameIndex: 0, turn: 0, promptIds, generatedIds, logprobs: generatedIds.map(() => 0),
-          allowedIds, policyVersion: options.version(), text: choice, advantage: 0,
-        };
+        return { promptIds, generatedIds, allowedIds };
       });
       const greedy = options.temperature === 0;
       const { logprobs } = await recomputeLogprobs(runner, rows, options.microBatch ?? 32, greedy ? 1 : options.temperature);

@@ -19,7 +19,7 @@ import type { ChoiceConstraint } from "../engine/infer/trie.js";
 import { TokenTrie } from "../engine/infer/trie.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import type { ChatMessage } from "../engine/tokenizer/tokenizer.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 
 /** What the model is shown: raw text (compact prompts) or a conversation (chat prompts). */
 export type PromptInput =

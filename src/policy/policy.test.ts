@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng } from "../games/rng.js";
+import { createRng } from "../core/rng.js";
 import { randomPolicy, type PolicyRequest } from "./policy.js";
 
 const choices = ["[0]", "[1]", "[2]", "[bet]", "[check]"];

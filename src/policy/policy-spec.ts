@@ -15,14 +15,14 @@
  * (runs/<name>/config.json's `promptMode`, and that run's tokenizer when the checkpoint has no
  * tokenizer.json); otherwise the byte-level tokenizer (a tiny model trained from scratch) means
  * compact prompts with constrained decoding, any other chat prompts with boxed-answer extraction.
- * These are training's prompt modes (`rl/prompt-mode.ts`), so a model is evaluated as it was
+ * These are training's prompt modes (`policy/prompt-mode.ts`), so a model is evaluated as it was
  * trained. An endpoint plays with chat prompts.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Agent } from "../games/agent.js";
 import type { GameInfo, Observation } from "../games/game.js";
-import type { Rng } from "../games/rng.js";
+import type { Rng } from "../core/rng.js";
 import { makeReferenceAgent } from "../games/agent-registry.js";
 import { Generator } from "../engine/infer/generate.js";
 import { LossRunner } from "../engine/train/loss-runner.js";
@@ -30,10 +30,9 @@ import { openModelDir, runSettingsOf } from "../engine/weights/model-dir.js";
 import { loadAdapter } from "../engine/weights/peft.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
-import type { PromptMode } from "../rl/actor.js";
-import { modelPolicy } from "../rl/model-policy.js";
-import type { Policy } from "../rl/policy.js";
-import { chatMode, compactMode, type PromptModeName } from "../rl/prompt-mode.js";
+import { modelPolicy } from "./model-policy.js";
+import type { Policy } from "./policy.js";
+import { chatMode, compactMode, type PromptMode, type PromptModeName } from "./prompt-mode.js";
 import { openaiPolicy } from "./openai-policy.js";
 import type { Device } from "../engine/graph/device.js";
 

@@ -9,7 +9,16 @@
  *   `constrainAnswer`, text after `\boxed{` is constrained to a legal move (free reasoning before).
  */
 import { chatPrompt, compactPrompt, extractAction, extractCompact } from "../prompt/index.js";
-import type { PromptMode } from "./actor.js";
+import type { GameInfo, Observation } from "../games/game.js";
+import type { PolicyRequest } from "./policy.js";
+
+/** How observations become policy requests and replies become the text a game parses. */
+export interface PromptMode {
+  readonly name: "compact" | "chat" | string;
+  request(info: GameInfo, observation: Observation, maxNewTokens: number): PolicyRequest;
+  /** The text the game parses, or why the reply holds no action. Never throws. */
+  extract(reply: string, observation: Observation): { readonly ok: true; readonly action: string } | { readonly ok: false; readonly reason: string };
+}
 
 export type PromptModeName = "compact" | "chat";
 

@@ -15,8 +15,8 @@
  * - Randomness: each request's `seed` is drawn from the rng, so endpoints that honour `seed` give
  *   the same replies for the same rng state.
  */
-import type { Rng } from "../games/rng.js";
-import type { Policy, PolicyRequest, PolicyResult } from "../rl/policy.js";
+import type { Rng } from "../core/rng.js";
+import type { Policy, PolicyRequest, PolicyResult } from "./policy.js";
 
 /** The environment variables read for the API key, in order. */
 export const API_KEY_ENV = ["SPIRAL_OPENAI_API_KEY", "OPENAI_API_KEY"] as const;

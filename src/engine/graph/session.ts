@@ -37,7 +37,7 @@ export interface SessionOptions {
    * webgpu: leave the outputs in device memory ("gpu-buffer" tensors), for later runs of this or
    * other sessions to read without a copy; `tensor.dispose()` frees one. Default false.
    */
-  outputsOnDevice?: boolean;
+  outputsOnDevice?: boolean | readonly string[];
 }
 
 export class GraphSession {
@@ -58,7 +58,7 @@ export class GraphSession {
     const device = options.device ?? "cpu";
     const session = await ort.InferenceSession.create(bytes, {
       ...(device === "cpu" ? {} : { executionProviders: executionProviders(device) }),
-      ...(device !== "cpu" && options.outputsOnDevice === true ? { preferredOutputLocation: "gpu-buffer" as const } : {}),
+      ...(device === "cpu" || options.outputsOnDevice === undefined || options.outputsOnDevice === false ? {} : { preferredOutputLocation: outputLocation(options.outputsOnDevice) }),
       graphOptimizationLevel: options.optimization ?? "all",
       intraOpNumThreads: options.threads ?? availableParallelism(),
       interOpNumThreads: 1,
@@ -86,6 +86,11 @@ export class GraphSession {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** onnxruntime's preferredOutputLocation for "all outputs" or the named ones on the device. */
+export function outputLocation(onDevice: true | readonly string[]): ort.InferenceSession.SessionOptions["preferredOutputLocation"] {
+  return onDevice === true ? "gpu-buffer" : Object.fromEntries(onDevice.map((n) => [n, "gpu-buffer" as const]));
 }
 
 /**

@@ -15,6 +15,7 @@ import { modelPreset } from "./model/presets.js";
 import { ByteTokenizer } from "./tokenizer/byte-tokenizer.js";
 import { buildLossGraph, lossNames } from "./train/loss.js";
 import { LossRunner } from "./train/loss-runner.js";
+import { AdamW } from "./train/optimizer.js";
 import { initParams } from "./weights/params.js";
 import { requireWebgpu, skipWebgpu } from "./graph/test-webgpu.js";
 
@@ -129,5 +130,42 @@ describe.skipIf(skipWebgpu)("webgpu vs cpu", () => {
     expect(dl).toBeLessThan(1e-4);
     expect(dp).toBeLessThan(1e-4);
     expect(dg).toBeLessThan(1e-3);
+  });
+
+  it("micro: 12 AdamW steps of PPO give per-step losses within 1e-4 of the largest and a final evaluation within 1e-3", async () => {
+    await requireWebgpu();
+    const config = modelPreset("micro");
+    const B = 4, T = 12;
+    const rng = createRng(11);
+    const tokens = Array.from({ length: B * T }, () => 32 + Math.floor(rng.next() * 95));
+    const attentionMask = new Float32Array(B * T).fill(1);
+    const lossMask = new Float32Array(B * T).map((_, i) => (i % T >= 6 ? 1 : 0));
+    const batch = { B, T, tokens, attentionMask, lossMask, advantages: Float32Array.of(1, -1, 0.5, -0.5) };
+    const heldOut = { B: 2, T: 10, tokens: Array.from({ length: 20 }, () => 32 + Math.floor(rng.next() * 95)), attentionMask: new Float32Array(20).fill(1) };
+    const runs: Record<string, { losses: number[]; evalLogprobs: Float32Array }> = {};
+    for (const device of ["cpu", "webgpu"] as const) {
+      const params = initParams(config, createRng(13), 0.02);
+      const runner = new LossRunner(config, params, { device, threads: 1 });
+      const adam = new AdamW(params.layout.totalSize, { lr: 3e-3 });
+      const grads = new Float32Array(params.layout.totalSize);
+      const { logprobs: old } = await runner.computeLogprobs(batch);
+      const losses: number[] = [];
+      for (let step = 0; step < 12; step++) {
+        losses.push((await runner.lossAndGrad({ ...batch, oldLogprobs: old }, { kind: "ppo", normalizer: 6 }, grads)).loss);
+        adam.step(params.data, grads);
+      }
+      runs[device] = { losses, evalLogprobs: (await runner.computeLogprobs(heldOut)).logprobs };
+      await runner.release();
+    }
+    const [cpu, gpu] = [runs.cpu, runs.webgpu];
+    if (!cpu || !gpu) throw new Error("missing runs");
+    // Relative to the run's largest loss: PPO losses pass near 0 (advantages of both signs).
+    const scale = Math.max(...cpu.losses.map(Math.abs));
+    const rel = maxAbsDiff(cpu.losses, gpu.losses) / scale;
+    const dEval = maxAbsDiff(cpu.evalLogprobs, gpu.evalLogprobs);
+    console.log(`micro PPO, 12 steps: losses ${cpu.losses.map((l) => l.toFixed(5)).join(" ")}; max |Δ loss| / max |loss| ${rel.toExponential(2)}; final eval max |Δ log-prob| ${dEval.toExponential(2)}`);
+    expect(Math.abs((cpu.losses[11] as number) - (cpu.losses[0] as number))).toBeGreaterThan(10 * rel * scale); // the run moved
+    expect(rel).toBeLessThan(1e-4);
+    expect(dEval).toBeLessThan(1e-3);
   });
 });

@@ -46,7 +46,7 @@ function placementFeeds(graph: Graph): Record<string, ort.Tensor> {
   return { ...feeds, ...dimsFeeds(graph.inputs, feeds) };
 }
 
-describe.skipIf(skipWebgpu)("webgpu: every node of the hot graphs runs on the device", () => {
+describe.skipIf(skipWebgpu)("webgpu: every node of the hot graphs runs on the device", { timeout: 180_000 }, () => {
   const config = modelPreset("micro");
   const graphs: Record<string, () => Graph> = {
     "ppo loss + gradients": () => buildLossGraph(config, { kind: "ppo", entropyBonus: true, device: "webgpu" }).graph,
@@ -75,7 +75,7 @@ describe.skipIf(skipWebgpu)("webgpu: every node of the hot graphs runs on the de
   });
 });
 
-describe.skipIf(skipWebgpu)("webgpu vs cpu", () => {
+describe.skipIf(skipWebgpu)("webgpu vs cpu", { timeout: 300_000 }, () => {
   for (const preset of ["micro", "small"] as const) {
     it(`${preset}: greedy generation (KV cache on the device) gives the same tokens, log-probs within 1e-4`, async () => {
       await requireWebgpu();

@@ -33,8 +33,9 @@ describe("the layer rule (lint/layers.js)", () => {
   });
 
   it("holds an exception to the file it names", async () => {
-    const code = 'import { wilson } from "../rl/stats.js";\nexport const w = wilson;\n';
-    expect(await layerErrors("src/eval/ratings.ts", code)).toEqual([]);
+    // The one kept exception: spiral/eval's export of the server.
+    const code = 'export { serveModel } from "../serve/server.js";\n';
+    expect(await layerErrors("src/eval/index.ts", code)).toEqual([]);
     expect(await layerErrors("src/eval/layer-fixture.ts", code)).toHaveLength(1);
   });
 

@@ -18,7 +18,7 @@ import { GRADERS, type GraderName } from "../eval/math-grade.js";
 import { loadMathSet } from "../eval/math-data.js";
 import { openPolicy, parsePolicySpec } from "../policy/policy-spec.js";
 import { formatTable, interval } from "../eval/report.js";
-import { type CliIo, parseIntegerOption, processIo } from "./io.js";
+import { type CliIo, numberOption, parseIntegerOption, positiveIntegerOption, processIo } from "./io.js";
 import { type Device, parseDevice } from "../engine/graph/device.js";
 
 export interface BenchMathCliOptions {
@@ -63,31 +63,19 @@ interface RawOptions {
   device?: string;
 }
 
-function positive(value: string, option: string): number {
-  const n = parseIntegerOption(value, option);
-  if (n < 1) throw new Error(`${option} expects an integer ≥ 1; got "${value}"`);
-  return n;
-}
-
-function number(value: string, option: string, ok: (x: number) => boolean, expected: string): number {
-  const x = Number(value);
-  if (value.trim() === "" || !Number.isFinite(x) || !ok(x)) throw new Error(`${option} expects ${expected}; got "${value}"`);
-  return x;
-}
-
 export function parseBenchMathOptions(raw: RawOptions): BenchMathCliOptions {
   return {
     model: raw.model,
     data: raw.data,
-    ...(raw.limit === undefined ? {} : { limit: positive(raw.limit, "--limit") }),
-    samples: positive(raw.samples, "--samples"),
-    maxNew: positive(raw.maxNew, "--max-new"),
-    temperature: number(raw.temperature, "--temperature", (x) => x >= 0, "a number ≥ 0"),
-    topP: number(raw.topP, "--top-p", (x) => x > 0 && x <= 1, "a number in (0, 1]"),
+    ...(raw.limit === undefined ? {} : { limit: positiveIntegerOption(raw.limit, "--limit") }),
+    samples: positiveIntegerOption(raw.samples, "--samples"),
+    maxNew: positiveIntegerOption(raw.maxNew, "--max-new"),
+    temperature: numberOption(raw.temperature, "--temperature", (x) => x >= 0, "a number ≥ 0"),
+    topP: numberOption(raw.topP, "--top-p", (x) => x > 0 && x <= 1, "a number in (0, 1]"),
     seed: parseIntegerOption(raw.seed, "--seed"),
-    concurrency: positive(raw.concurrency, "--concurrency"),
-    timeoutS: number(raw.timeout, "--timeout", (x) => x > 0, "a number of seconds > 0"),
-    retries: number(raw.retries, "--retries", (x) => Number.isInteger(x) && x >= 0, "an integer ≥ 0"),
+    concurrency: positiveIntegerOption(raw.concurrency, "--concurrency"),
+    timeoutS: numberOption(raw.timeout, "--timeout", (x) => x > 0, "a number of seconds > 0"),
+    retries: numberOption(raw.retries, "--retries", (x) => Number.isInteger(x) && x >= 0, "an integer ≥ 0"),
     grader: grader(raw.grader),
     json: raw.json === true,
     ...(raw.out === undefined ? {} : { out: raw.out }),

@@ -27,7 +27,7 @@ import { runArena, type ArenaGame, type ArenaReport } from "../eval/arena.js";
 import { openPolicy, parsePolicySpec, type OpenedPolicy, type SamplingSettings } from "../policy/policy-spec.js";
 import { bradleyTerry, type PairResult } from "../eval/ratings.js";
 import { formatArena, formatKuhn, formatOptimalRate, formatRatings } from "../eval/report.js";
-import { type CliIo, parseIntegerOption, processIo } from "./io.js";
+import { type CliIo, numberOption, parseIntegerOption, positiveIntegerOption, processIo } from "./io.js";
 import { type Device, parseDevice } from "../engine/graph/device.js";
 
 export interface EvalCliOptions {
@@ -81,18 +81,6 @@ interface RawOptions {
   device?: string;
 }
 
-function positive(value: string, option: string): number {
-  const n = parseIntegerOption(value, option);
-  if (n < 1) throw new Error(`${option} expects an integer ≥ 1; got "${value}"`);
-  return n;
-}
-
-function number(value: string, option: string, ok: (x: number) => boolean, expected: string): number {
-  const x = Number(value);
-  if (value.trim() === "" || !Number.isFinite(x) || !ok(x)) throw new Error(`${option} expects ${expected}; got "${value}"`);
-  return x;
-}
-
 export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
   const tournament = raw.tournament ?? [];
   const modes = [raw.exact === true, tournament.length > 0, raw.b !== undefined].filter(Boolean).length;
@@ -107,17 +95,17 @@ export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
     ...(raw.b === undefined ? {} : { b: raw.b }),
     ...(tournament.length === 0 ? {} : { tournament }),
     exact: raw.exact === true,
-    games: positive(raw.games, "--games"),
-    samples: positive(raw.samples, "--samples"),
-    ...(raw.positions === undefined ? {} : { positions: positive(raw.positions, "--positions") }),
-    temperature: number(raw.temperature, "--temperature", (x) => x >= 0, "a number ≥ 0 (0 = greedy)"),
-    ...(raw.topP === undefined ? {} : { topP: number(raw.topP, "--top-p", (x) => x > 0 && x <= 1, "a number in (0, 1]") }),
+    games: positiveIntegerOption(raw.games, "--games"),
+    samples: positiveIntegerOption(raw.samples, "--samples"),
+    ...(raw.positions === undefined ? {} : { positions: positiveIntegerOption(raw.positions, "--positions") }),
+    temperature: numberOption(raw.temperature, "--temperature", (x) => x >= 0, "a number ≥ 0 (0 = greedy)"),
+    ...(raw.topP === undefined ? {} : { topP: numberOption(raw.topP, "--top-p", (x) => x > 0 && x <= 1, "a number in (0, 1]") }),
     seed: parseIntegerOption(raw.seed, "--seed"),
-    maxNew: positive(raw.maxNew, "--max-new"),
-    concurrency: positive(raw.concurrency, "--concurrency"),
-    ...(raw.turnCap === undefined ? {} : { turnCap: positive(raw.turnCap, "--turn-cap") }),
-    timeoutS: number(raw.timeout, "--timeout", (x) => x > 0, "a number of seconds > 0"),
-    retries: number(raw.retries, "--retries", (x) => Number.isInteger(x) && x >= 0, "an integer ≥ 0"),
+    maxNew: positiveIntegerOption(raw.maxNew, "--max-new"),
+    concurrency: positiveIntegerOption(raw.concurrency, "--concurrency"),
+    ...(raw.turnCap === undefined ? {} : { turnCap: positiveIntegerOption(raw.turnCap, "--turn-cap") }),
+    timeoutS: numberOption(raw.timeout, "--timeout", (x) => x > 0, "a number of seconds > 0"),
+    retries: numberOption(raw.retries, "--retries", (x) => Number.isInteger(x) && x >= 0, "an integer ≥ 0"),
     ...(raw.promptMode === undefined ? {} : { promptMode: raw.promptMode }),
     ...(raw.out === undefined ? {} : { out: raw.out }),
     json: raw.json === true,

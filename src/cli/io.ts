@@ -50,3 +50,17 @@ export function parseIntegerOption(value: string, option: string): number {
   if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new Error(`${option} expects an integer; got "${value}"`);
   return n;
 }
+
+/** An integer option that must be at least 1. */
+export function positiveIntegerOption(value: string, option: string): number {
+  const n = parseIntegerOption(value, option);
+  if (n < 1) throw new Error(`${option} expects an integer ≥ 1; got "${value}"`);
+  return n;
+}
+
+/** A finite number option that `ok` accepts; `expected` says what is wanted. */
+export function numberOption(value: string, option: string, ok: (x: number) => boolean, expected: string): number {
+  const x = Number(value);
+  if (value.trim() === "" || !Number.isFinite(x) || !ok(x)) throw new Error(`${option} expects ${expected}; got "${value}"`);
+  return x;
+}

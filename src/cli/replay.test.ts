@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { randomAgent } from "../games/agents/random.js";
 import { playMatch } from "../games/match.js";
 import { getGame } from "../games/registry.js";
+import { createRng } from "../core/rng.js";
+import { runArena } from "../eval/arena.js";
+import { referenceAgentFor, type AgentPlayer } from "../policy/policy-spec.js";
 import { scriptedIo } from "./io.js";
 import { parseActionsFile, runReplay, runReplayRecord } from "./replay.js";
 
@@ -88,3 +91,38 @@ describe("spiral replay --record", () => {
     await expect(runReplayRecord(JSON.stringify(tampered), {}, scriptedIo([]))).rejects.toThrow(/does not replay faithfully:\nstep 0: action/);
   });
 });
+
+describe("spiral replay --record on game records", () => {
+  // Lines in the shapes earlier versions wrote: a training transcript line and a games.jsonl line.
+  const transcript = {
+    step: 3, gameId: "TicTacToe-v0", seed: 11, players: ["model:micro", "model:micro"], trainedSeats: [0, 1],
+    moves: [{ seat: 0, action: "[4]" }, { seat: 1, action: "[0]" }, { seat: 0, action: "[9]", invalidReason: "[9] is not a legal move now" }],
+    returns: [-1.5, 0.5], endReason: "invalid", invalidSeat: 0,
+  };
+
+  it("replays a transcript line under training scoring and an arena line under evaluation scoring", async () => {
+    const io = scriptedIo([]);
+    await runReplayRecord(JSON.stringify(transcript) + "\n", { json: true }, io);
+    expect(io.stderr()).toContain("The replay matches the record: 3 moves, invalid, returns -1.5, 0.5.");
+    const game = getGame("Nim-v0");
+    const lines: string[] = [];
+    await runArena({ game, a: referencePlayer("random"), b: referencePlayer("optimal"), games: 4, concurrency: 2, onGame: (g) => lines.push(JSON.stringify(g)) }, createRng(3));
+    for (const index of [0, 3]) {
+      const out = scriptedIo([]);
+      await runReplayRecord(lines.join("\n") + "\n", { index }, out);
+      expect(out.stderr()).toMatch(/The replay matches the record: \d+ moves, terminal, returns/);
+    }
+  });
+
+  it("names what differs, and what was expected of a bad line", async () => {
+    const edited = { ...transcript, returns: [-1, 1] };
+    await expect(runReplayRecord(JSON.stringify(edited), {}, scriptedIo([]))).rejects.toThrow(/does not replay faithfully:\nfinal returns \[-1\.5,0\.5\] on replay, \[-1,1\] recorded/);
+    await expect(runReplayRecord(JSON.stringify(transcript), { index: 2 }, scriptedIo([]))).rejects.toThrow(/Expected a game at --index 2; the file holds 1 game record/);
+    await expect(runReplayRecord(JSON.stringify({ seed: 1 }), {}, scriptedIo([]))).rejects.toThrow(/Not a game record at line 1: expected gameId, seed and moves/);
+    await expect(runReplayRecord(JSON.stringify({ ...transcript, endReason: "won" }), {}, scriptedIo([]))).rejects.toThrow(/expected endReason to be one of terminal, invalid, turn-cap, transport; got "won"/);
+  });
+});
+
+function referencePlayer(name: string): AgentPlayer {
+  return { kind: "agent", name, agentFor: (gameId) => referenceAgentFor(name, gameId), close: () => Promise.resolve() };
+}

@@ -3,7 +3,9 @@
  * have scored them (an invalid reply ends the replay unless an error allowance is given).
  *
  * The actions file is either a JSON array of strings or one reply per line (blank lines skipped).
- * `--record FILE` replays a saved match record instead and checks that every step comes out the same.
+ * `--record FILE` replays a saved record instead and checks that it comes out the same: a match
+ * record step by step, or one game (`--index N`) of a file of game records (training transcripts,
+ * `spiral eval --out` games.jsonl) move by move.
  * Each step shows which of the game's reply patterns decided the reply ("Pattern: … matched …").
  * With `--json`, one JSON object per line: a `"type": "step"` object per reply (its `match` is that
  * pattern and the text it matched), then one `"type": "result"` object. `--rules reference`
@@ -13,7 +15,8 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import type { Scoring } from "../games/match.js";
 import { replayActions } from "../games/match.js";
-import { messageText, newMessages, observationText, parseMatchRecord, verifyReplay } from "../games/record.js";
+import { readGameRecord } from "../games/game-record.js";
+import { messageText, newMessages, observationText, parseMatchRecord, verifyGameRecord, verifyReplay } from "../games/record.js";
 import { parseRules, withRules } from "../games/game.js";
 import { getGame } from "../games/registry.js";
 import type { CliIo } from "./io.js";
@@ -113,8 +116,25 @@ export async function runReplay(options: ReplayCommandOptions, io: CliIo): Promi
   if (replay.endReason === "incomplete") io.err(`The actions ran out before the game ended (${replay.used} used).\n`);
 }
 
-/** Replays a match record (`spiral play --record`, or any `MatchRecord` JSON) and checks it step by step. */
-export async function runReplayRecord(text: string, options: { readonly json?: boolean }, io: CliIo): Promise<void> {
+/** A match record: one JSON object with format "spiral.match/1" (possibly pretty-printed). */
+function isMatchRecordText(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { format?: unknown } | null)?.format === "spiral.match/1";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Replays a record and checks it: a match record (`spiral play --record`) step by step, or game
+ * `index` (0-based line) of a file of game records (transcripts/step-N.jsonl, `spiral eval --out`
+ * games.jsonl) move by move.
+ */
+export async function runReplayRecord(text: string, options: { readonly json?: boolean; readonly index?: number }, io: CliIo): Promise<void> {
+  if (!isMatchRecordText(text)) {
+    await runReplayGameRecord(text, options, io);
+    return;
+  }
   const record = parseMatchRecord(text);
   const game = getGame(record.gameId);
   const allowance = (a: number | null): number => a ?? Number.POSITIVE_INFINITY;
@@ -137,6 +157,25 @@ export async function runReplayRecord(text: string, options: { readonly json?: b
   io.err(`The replay matches the record: ${record.steps.length} steps, returns ${record.returns.join(", ")}${cut}.\n`);
 }
 
+async function runReplayGameRecord(text: string, options: { readonly json?: boolean; readonly index?: number }, io: CliIo): Promise<void> {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+  const index = options.index ?? 0;
+  const line = lines[index];
+  if (line === undefined) throw new Error(`Expected a game at --index ${index}; the file holds ${lines.length} game record(s)`);
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    throw new Error(`Expected a match record or a JSON line per game; line ${index + 1} does not parse: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const record = readGameRecord(value);
+  if (typeof record === "string") throw new Error(`Not a game record at line ${index + 1}: ${record}`);
+  await runReplay({ game: record.gameId, seed: record.seed, actions: record.moves.map((m) => m.action), json: options.json === true, scoring: record.scoring ?? "evaluation" }, io);
+  const problems = await verifyGameRecord(getGame(record.gameId), record);
+  if (problems.length > 0) throw new Error(`The record does not replay faithfully:\n${problems.join("\n")}`);
+  io.err(`The replay matches the record: ${record.moves.length} moves, ${record.endReason}, returns ${record.returns.join(", ")}.\n`);
+}
+
 function readText(path: string, what: string): string {
   try {
     return readFileSync(path, "utf8");
@@ -150,6 +189,7 @@ interface ReplayFlags {
   seed?: string;
   actions?: string;
   record?: string;
+  index?: string;
   json?: boolean;
   scoring: string;
   errorAllowance: string;
@@ -162,7 +202,8 @@ export function replayCommand(io: CliIo = processIo()): Command {
     .option("--game <id>", "game id (see `spiral games`)")
     .option("--seed <n>", "the game seed")
     .option("--actions <file>", "replies: a JSON array of strings, or one per line")
-    .option("--record <file>", "instead of --game/--seed/--actions: a match record (spiral play --record) to replay and check")
+    .option("--record <file>", "instead of --game/--seed/--actions: a record to replay and check: a match record (spiral play --record), or a file of game records (a run's transcripts/step-N.jsonl, spiral eval --out games.jsonl)")
+    .option("--index <n>", "with --record on a file of game records: which game (0-based line)", "0")
     .option("--json", "print one JSON object per step, then a result object")
     .option("--scoring <kind>", "invalid-move scoring: training (−1.5/+0.5) or evaluation (−1/+1)", "evaluation")
     .option("--error-allowance <n>", "invalid replies a seat may retry per move", "0")
@@ -172,7 +213,7 @@ export function replayCommand(io: CliIo = processIo()): Command {
         if (raw.game !== undefined || raw.seed !== undefined || raw.actions !== undefined || raw.rules !== undefined) {
           throw new Error("--record replays a match record on its own (its game id carries the rules): give either --record FILE or --game, --seed and --actions");
         }
-        await runReplayRecord(readText(raw.record, "match record"), { json: raw.json === true }, io);
+        await runReplayRecord(readText(raw.record, "record"), { json: raw.json === true, index: parseIntegerOption(raw.index ?? "0", "--index") }, io);
         return;
       }
       if (raw.game === undefined || raw.seed === undefined || raw.actions === undefined) {

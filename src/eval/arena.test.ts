@@ -1,5 +1,3 @@
-import { createServer, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Agent } from "../games/agent.js";
 import { getGame } from "../games/registry.js";
@@ -9,29 +7,10 @@ import { chatMode, compactMode } from "../policy/prompt-mode.js";
 import { totalGames } from "./stats.js";
 import { meanReply, runArena, type ArenaGame } from "./arena.js";
 import { openaiPolicy } from "../policy/openai-policy.js";
+import { closeFakeEndpoints, fakeEndpoint, okReply } from "../policy/test-endpoint.js";
 import { openPolicy, parsePolicySpec, type AgentPlayer, type PolicyPlayer } from "../policy/policy-spec.js";
 
-let servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers) {
-    s.closeAllConnections();
-    await new Promise((r) => s.close(r));
-  }
-  servers = [];
-});
-
-/** A loopback chat endpoint answering with `reply(body, requestNumber, res)`. */
-async function fake(reply: (body: Record<string, unknown>, n: number, res: ServerResponse) => void): Promise<string> {
-  let n = 0;
-  const server = createServer((req, res) => {
-    let raw = "";
-    req.on("data", (c: Buffer) => (raw += c.toString()));
-    req.on("end", () => reply(JSON.parse(raw) as Record<string, unknown>, ++n, res));
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-}
+afterEach(closeFakeEndpoints);
 
 const settings = { temperature: 0.6, maxNewTokens: 64 };
 
@@ -133,7 +112,7 @@ describe("runArena", () => {
 
 describe("runArena with an endpoint", () => {
   it("in the arena, requests that fail in transport void their games instead of losing them", async () => {
-    const url = await fake((body, n, res) => {
+    const url = await fakeEndpoint((body, n, _req, res) => {
       if (n % 3 === 0) {
         res.writeHead(500);
         res.end("boom");
@@ -142,8 +121,7 @@ describe("runArena with an endpoint", () => {
       // A correct player: the first legal move listed in the prompt, boxed.
       const prompt = JSON.stringify(body.messages);
       const move = /Available moves?: \[?(\d)/.exec(prompt)?.[1] ?? /\[(\d)\]/.exec(prompt)?.[1] ?? "0";
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ choices: [{ message: { role: "assistant", content: `\\boxed{${move}}` } }], usage: { completion_tokens: 3 } }));
+      okReply(res, `\\boxed{${move}}`);
     });
     const policy = openaiPolicy({ baseUrl: url, model: "m", temperature: 0, retries: 0 });
     const a: PolicyPlayer = { kind: "policy", name: "endpoint", policy, mode: chatMode(), maxNewTokens: 8, batched: false, exact: false, close: () => Promise.resolve() };

@@ -10,6 +10,7 @@
  * into a `GameRecord`; older files with the same fields read the same way.
  */
 import type { Seat } from "./game.js";
+import type { Scoring } from "./match.js";
 
 /**
  * Why a game ended: the game said so ("terminal"), a reply was unreadable or illegal ("invalid"),
@@ -54,6 +55,8 @@ export interface ReadGameRecord extends GameRecord {
   readonly step?: number;
   /** Seats the trained policy (training) or player A (`spiral eval`) played. */
   readonly policySeats?: readonly Seat[];
+  /** How invalid moves were scored: training transcripts "training", `spiral eval` and match records as played. */
+  readonly scoring?: Scoring;
 }
 
 const isSeat = (v: unknown): v is Seat => v === 0 || v === 1;
@@ -61,14 +64,16 @@ const isSeat = (v: unknown): v is Seat => v === 0 || v === 1;
 /**
  * Reads one JSON value (a transcript line, a games.jsonl line or a match record) as a game record,
  * or says what was expected. Tolerant where writers differ: missing players read as "?", missing
- * returns as [0, 0], a missing `invalidSeat` as null; an end reason outside `END_REASONS` is refused.
+ * returns as [0, 0], a missing `invalidSeat` as null, a missing end reason as "invalid" when a move
+ * says it was invalid and "terminal" otherwise; an end reason outside `END_REASONS` is refused.
  */
 export function readGameRecord(value: unknown): ReadGameRecord | string {
   if (typeof value !== "object" || value === null) return "expected a JSON object";
   const v = value as Record<string, unknown>;
   if (v.format === "spiral.match/1" && Array.isArray(v.steps)) return fromMatchRecord(v);
   if (typeof v.gameId !== "string" || typeof v.seed !== "number" || !Array.isArray(v.moves)) return "expected gameId, seed and moves";
-  const endReason = v.endReason;
+  // A line without an end reason (hand-written, or cut) reads as it looks: invalid when a move says so.
+  const endReason = v.endReason ?? ((v.moves as { invalidReason?: unknown }[]).some((m) => m?.invalidReason !== undefined) ? "invalid" : "terminal");
   if (!(END_REASONS as readonly unknown[]).includes(endReason)) return `expected endReason to be one of ${END_REASONS.join(", ")}; got ${JSON.stringify(endReason)}`;
   // Training records name the trained seats; `spiral eval` games the seat player A played.
   const policySeats = Array.isArray(v.trainedSeats) ? (v.trainedSeats as Seat[]) : isSeat(v.aSeat) ? [v.aSeat] : undefined;
@@ -78,6 +83,7 @@ export function readGameRecord(value: unknown): ReadGameRecord | string {
     ...(typeof v.transport === "string" ? { transport: v.transport } : {}),
     ...(typeof v.step === "number" ? { step: v.step } : {}),
     ...(policySeats === undefined ? {} : { policySeats }),
+    ...(Array.isArray(v.trainedSeats) ? { scoring: "training" as const } : isSeat(v.aSeat) ? { scoring: "evaluation" as const } : {}),
   };
 }
 
@@ -92,5 +98,6 @@ function fromMatchRecord(v: Record<string, unknown>): ReadGameRecord {
     moves: steps.map((s) => ({ seat: s.seat, action: s.reply ?? "", ...(s.raw === null ? {} : { raw: s.raw }), ...(s.valid ? {} : { invalidReason: s.reason ?? "invalid" }) })),
     returns: v.returns as [number, number], endReason, invalidSeat: endReason === "invalid" ? (offenders[0] ?? null) : null,
     ...(typeof transport === "string" ? { transport } : {}),
+    ...(v.scoring === "training" || v.scoring === "evaluation" ? { scoring: v.scoring } : {}),
   };
 }

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import type { AnyGame, Message, Observation } from "./game.js";
+import type { ReadGameRecord } from "./game-record.js";
 import type { MatchRecord } from "./match.js";
 import { replayActions } from "./match.js";
 
@@ -116,6 +117,29 @@ export async function verifyReplay(game: AnyGame, record: MatchRecord): Promise<
     else if (!same(again.returns, step.returns) || again.done !== step.done) problems.push(`step ${i}: returns or end differ on replay`);
   });
   if (record.endReason !== "transport" && !same(replay.returns, record.returns)) {
+    problems.push(`final returns ${JSON.stringify(replay.returns)} on replay, ${JSON.stringify(record.returns)} recorded`);
+  }
+  return problems;
+}
+
+/**
+ * Replays a game record's moves (transcripts, games.jsonl) from its seed under its scoring and
+ * lists what differs from the record (empty when faithful). A game cut by a turn cap below the
+ * game's own, or voided by a transport failure, replays as incomplete: only its moves are checked.
+ */
+export async function verifyGameRecord(game: AnyGame, record: ReadGameRecord): Promise<string[]> {
+  if (game.info.id !== record.gameId) return [`record is for ${record.gameId}, not ${game.info.id}`];
+  const replay = await replayActions(game, record.seed, record.moves.map((m) => m.action), { scoring: record.scoring ?? "evaluation" });
+  const problems: string[] = [];
+  replay.steps.forEach((step, i) => {
+    const move = record.moves[i];
+    if (move !== undefined && step.valid !== (move.invalidReason === undefined)) problems.push(`move ${i} (${move.action}): ${step.valid ? "valid" : "invalid"} on replay, ${move.invalidReason === undefined ? "valid" : "invalid"} recorded`);
+  });
+  if (replay.used < record.moves.length) problems.push(`the game ended after ${replay.used} of the ${record.moves.length} recorded moves on replay`);
+  const cut = record.endReason === "turn-cap" || record.endReason === "transport";
+  if (cut ? replay.endReason !== "incomplete" && replay.endReason !== record.endReason : replay.endReason !== record.endReason) {
+    problems.push(`ends ${replay.endReason} on replay, ${record.endReason} recorded`);
+  } else if (!cut && JSON.stringify(replay.returns) !== JSON.stringify(record.returns)) {
     problems.push(`final returns ${JSON.stringify(replay.returns)} on replay, ${JSON.stringify(record.returns)} recorded`);
   }
   return problems;

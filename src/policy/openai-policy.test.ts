@@ -1,35 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRng } from "../core/rng.js";
+import { closeFakeEndpoints, fakeEndpoint, okReply } from "./test-endpoint.js";
 import { apiKeyFromEnv, openaiPolicy, semaphore, TransportError } from "./openai-policy.js";
 
-let servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers) {
-    s.closeAllConnections();
-    await new Promise((r) => s.close(r));
-  }
-  servers = [];
-});
-
-/** A loopback server answering with `reply(body, requestNumber, req)`. */
-async function fake(reply: (body: Record<string, unknown>, n: number, req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  let n = 0;
-  const server = createServer((req, res) => {
-    let raw = "";
-    req.on("data", (c: Buffer) => (raw += c.toString()));
-    req.on("end", () => reply(JSON.parse(raw) as Record<string, unknown>, ++n, req, res));
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-}
-
-const ok = (res: ServerResponse, content: string, tokens = 3): void => {
-  res.writeHead(200, { "content-type": "application/json" });
-  res.end(JSON.stringify({ choices: [{ message: { role: "assistant", content }, text: content }], usage: { completion_tokens: tokens } }));
-};
+afterEach(closeFakeEndpoints);
+const fake = fakeEndpoint;
+const ok = okReply;
 const request = { prompt: { kind: "chat" as const, messages: [{ role: "user" as const, content: "hi" }] }, maxNewTokens: 5, legal: [] };
 
 describe("openaiPolicy", () => {

@@ -119,7 +119,8 @@ export function randomPolicy(options: RandomPolicyOptions = {}): Policy {
 
   function constrained(request: PolicyRequest, constraint: ChoiceConstraint, rng: Rng): PolicyResult {
     const { trie, count } = trieOf(constraint);
-    const prefix = constraint.trigger === undefined ? [] : bytes.encode(`Thinking. ${constraint.trigger}`);
+    // The free text before the trigger, within the token budget like any reply.
+    const prefix = constraint.trigger === undefined ? [] : bytes.encode(`Thinking. ${constraint.trigger}`).slice(0, request.maxNewTokens);
     const generatedIds: number[] = [...prefix];
     const logprobs: number[] = prefix.map(() => 0);
     const allowedIds: (readonly number[] | null)[] = prefix.map(() => null);
@@ -164,7 +165,7 @@ export function randomPolicy(options: RandomPolicyOptions = {}): Policy {
       return Promise.resolve(requests.map((r) => (r.constraint === undefined ? free(r, rng) : constrained(r, r.constraint, rng))));
     },
     choiceProbabilities(_request, choices) {
-      if (choices.length === 0) throw new Error("choiceProbabilities needs at least one choice");
+      if (choices.length === 0) return Promise.reject(new Error("choiceProbabilities needs at least one choice"));
       return Promise.resolve(choices.map(() => 1 / choices.length));
     },
   };

@@ -4,7 +4,10 @@ import type { Seat } from "../games/game.js";
 import { kuhnInfoSetPoints } from "../games/kuhn-exact.js";
 import { getGame } from "../games/registry.js";
 import { randomDecisions } from "../games/random-decisions.js";
-import { COMPACT_CUE, compactBody, compactPrompt } from "./compact.js";
+import { COMPACT_CUE, compactBody, compactPrompt, extractCompact, normaliseView } from "./compact.js";
+import { KUHN_INFO, KUHN_OBSERVATION, TICTACTOE_INFO, TICTACTOE_OBSERVATION } from "./test-observations.js";
+
+const byteLength = (text: string): number => Buffer.byteLength(text, "utf8");
 
 describe("compact renderings of the training games", () => {
   it("TicTacToe: a cell's letter, uppercase yours and lowercase theirs; empty cells numbered", () => {
@@ -60,5 +63,47 @@ describe("compact renderings of the training games", () => {
       }
       expect([id, longest <= 100]).toEqual([id, true]);
     }
+  });
+});
+
+describe("compactPrompt", () => {
+  it("falls back to the id and seat, the view, and the cue when it has no terse rendering", () => {
+    const prompt = compactPrompt(TICTACTOE_INFO, TICTACTOE_OBSERVATION);
+    expect(prompt.text).toBe(`TicTacToe-v0 P0\n${normaliseView(TICTACTOE_OBSERVATION.view)}\n${COMPACT_CUE}`);
+    expect(prompt.text).toContain("\n O | 1 | 2\n"); // the board keeps its leading space
+    expect(prompt.allowed).toEqual(TICTACTOE_OBSERVATION.legal);
+  });
+
+  it("carries nothing of the log beyond the view", () => {
+    const text = compactPrompt(KUHN_INFO, KUHN_OBSERVATION).text;
+    expect(text).not.toContain("Round 1");
+    expect(text).not.toContain("J < Q < K");
+  });
+
+  it("is short: under 300 bytes for TicTacToe and Kuhn views", () => {
+    expect(byteLength(compactPrompt(TICTACTOE_INFO, TICTACTOE_OBSERVATION).text)).toBeLessThan(300);
+    expect(byteLength(compactPrompt(KUHN_INFO, KUHN_OBSERVATION).text)).toBeLessThan(300);
+  });
+
+  it("is deterministic and independent of line-ending style and trailing spaces", () => {
+    const a = compactPrompt(KUHN_INFO, KUHN_OBSERVATION);
+    expect(compactPrompt(KUHN_INFO, KUHN_OBSERVATION)).toEqual(a);
+    const crlf = { ...TICTACTOE_OBSERVATION, view: TICTACTOE_OBSERVATION.view.replace(/\n/g, "  \r\n") + "\r\n\r\n" };
+    expect(compactPrompt(TICTACTOE_INFO, crlf).text).toBe(
+      `TicTacToe-v0 P0\n${normaliseView(TICTACTOE_OBSERVATION.view)}\n${COMPACT_CUE}`,
+    );
+  });
+
+  it("returns a copy of the legal list", () => {
+    const prompt = compactPrompt(TICTACTOE_INFO, TICTACTOE_OBSERVATION);
+    expect(prompt.allowed).not.toBe(TICTACTOE_OBSERVATION.legal);
+  });
+
+  it("extracts allowed strings exactly, case-insensitively, and otherwise by the general rules", () => {
+    const allowed = KUHN_OBSERVATION.legal;
+    expect(extractCompact("[call]", allowed)).toEqual({ ok: true, action: "[call]", source: "bracket" });
+    expect(extractCompact(" [CALL]\n", allowed)).toEqual({ ok: true, action: "[call]", source: "bracket" });
+    expect(extractCompact("fold", allowed)).toEqual({ ok: true, action: "[fold]", source: "wrapped" });
+    expect(extractCompact("", allowed).ok).toBe(false);
   });
 });

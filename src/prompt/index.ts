@@ -23,17 +23,5 @@ export {
   type ChatPromptOptions,
 } from "./chat.js";
 export { COMPACT_CUE, compactPrompt, extractCompact, normaliseView, type CompactPrompt } from "./compact.js";
-export {
-  COMPACT_TEMPLATE,
-  PROMPT_TEMPLATES,
-  QWEN3_CHAT_TEMPLATE,
-  R1_FRAME,
-  R1_TEMPLATE,
-  getPromptTemplate,
-  renderR1,
-  type ChatPromptTemplate,
-  type CompactPromptTemplate,
-  type PromptTemplate,
-  type RawPromptTemplate,
-} from "./templates.js";
+export { R1_FRAME, renderR1 } from "./r1.js";
 export { MATH_INSTRUCTION, MATH_INSTRUCTION_R1, mathPrompt, mathPromptR1 } from "./math.js";

@@ -4,7 +4,7 @@
  * (`eval/math-grade.ts`). The wording is ours and lives here as data.
  */
 import type { ChatMessage } from "../engine/tokenizer/tokenizer.js";
-import { R1_FRAME } from "./templates.js";
+import { R1_FRAME } from "./r1.js";
 
 export const MATH_INSTRUCTION = "Reason step by step, and put your final answer inside \\boxed{}.";
 export const MATH_INSTRUCTION_R1 = "Reason step by step; inside <answer> </answer>, put your final answer in \\boxed{}.";

@@ -180,10 +180,15 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   }
 }
 
-async function runTraining(config: TrainConfig, options: TrainOptions, run: { heartbeat?: HeartbeatWriter }): Promise<TrainSummary> {
+async function runTraining(asked: TrainConfig, options: TrainOptions, run: { heartbeat?: HeartbeatWriter }): Promise<TrainSummary> {
   const started = performance.now();
   const hooks = options.hooks ?? {};
   const log = hooks.log ?? (() => {});
+  // One GPU per process: worker threads sharing onnxruntime's WebGPU device crashed it (Dawn
+  // "command encoder already finished", then a segfault), so on webgpu the actor runs in the
+  // learner's thread; the run's config.json records actors = 1.
+  const config = asked.device === "webgpu" && asked.actors > 1 ? { ...asked, actors: 1 } : asked;
+  if (config !== asked) log(`device webgpu: the actor runs in the learner's thread (actors ${asked.actors} → 1)`);
   const { runDir } = options;
   // Set-up (run-setup.ts): model, optimiser, RAE and step, then the sessions that act on them.
   const state = await openRun(config, options, log);

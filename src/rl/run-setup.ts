@@ -37,6 +37,7 @@ import { openResumePoint, resumeStep } from "./resume.js";
 import { assertNewRunDir, checkpointName, setAsideAfter, sweepInterruptedSaves } from "./run-dir.js";
 import { tokenizerFor } from "./run-tokenizer.js";
 import { checkTrainConfig, presetShape } from "./validate.js";
+import { checkDevice } from "../engine/graph/device.js";
 
 /** What a checkpoint's trainer_state.json holds. */
 export interface TrainerState {
@@ -153,6 +154,8 @@ export interface RunSessions {
 export async function openSessions(config: TrainConfig, run: RunState, place: RunPlace, log: (message: string) => void): Promise<RunSessions> {
   const { modelConfig, params, lora, tokenizer } = run;
   const threads = trainerThreads(config.threads);
+  // A missing GPU adapter is reported here, naming what to install, before any worker starts.
+  await checkDevice(config.device);
   // A bad opponent spec fails here, before any worker or session starts.
   const poolK = parsePoolSpec(config.opponent);
   if (poolK !== undefined && lora === undefined) throw new Error(`opponent: ${config.opponent} plays past adapter snapshots and needs a LoRA run (lora.r, --lora R)`);
@@ -175,11 +178,11 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
       pool = { actors, weights };
     }
     const adapter = lora === undefined ? {} : { adapter: lora.adapter };
-    const generator = await Generator.create(modelConfig, params, tokenizer, { threads, ...adapter });
+    const generator = await Generator.create(modelConfig, params, tokenizer, { threads, device: config.device, ...adapter });
     opened.push(() => generator.release());
     // The learner's gradients are the same bits at any thread count (the embedding gradient's
     // scatter is ordered; docs/training.md, "Learner threads"), so it gets every thread.
-    const runner = new LossRunner(modelConfig, params, { threads, ...adapter });
+    const runner = new LossRunner(modelConfig, params, { threads, device: config.device, ...adapter });
     opened.push(() => runner.release());
     let version = run.startStep;
     const common = { generator, runner, tokenizer, topP: config.topP, version: () => version, microBatch: config.optim.microBatch };
@@ -190,7 +193,7 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
         ? undefined
         : await openAdapterPool({
             k: poolK, seed: config.seed, modelConfig, base: params, adapter: lora.adapter, tokenizer, mode, temperature: config.temperature, topP: config.topP,
-            maxNewTokens: config.maxNewTokens, threads,
+            maxNewTokens: config.maxNewTokens, threads, device: config.device,
             ...(run.resumedFrom === undefined ? {} : { snapshots: await loadPoolSnapshots(join(place.runDir, checkpointName(run.resumedFrom)), lora.adapter.params.data.length) }),
           });
     return {

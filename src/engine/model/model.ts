@@ -195,8 +195,10 @@ export const MASKED = -1e9;
 export function causalPaddingBias(g: Graph, keyMask: Tensor): Tensor {
   const dtype = keyMask.dtype;
   const T = keyMask.shape[1] as string | number;
-  const lenT = g.op1("Gather", [op.shapeOf(g, keyMask), g.scalar(1, "int64")], {}, { dtype: "int64", shape: [] });
-  const idx = op.range(g, g.scalar(0, "int64"), lenT, T); // [T]
+  // Key indices 0..T−1 as floats from row 0 of the mask (cumsum of ones): no int64 shape arithmetic,
+  // which would run on the host under --device webgpu (WGSL has no 64-bit integers).
+  const ones = op.add(g, op.mul(g, op.gather(g, keyMask, g.scalar(0, "int64")), g.scalar(0, dtype)), g.scalar(1, dtype)); // [T]
+  const idx = g.op1("CumSum", [ones, g.scalar(0, "int64")], {}, { dtype, shape: [T] }); // [T]: 1..T
   const causal = op.lessOrEqual(g, op.unsqueeze(g, idx, [0]), op.unsqueeze(g, idx, [1])); // [T(query), T(key)]
   const keyOk = op.unsqueeze(g, op.cast(g, keyMask, "bool"), [1]); // [B, 1, T]
   const ok = op.and(g, causal, keyOk); // [B, T, T]
@@ -286,7 +288,7 @@ export function expandAttentionBias(g: Graph, config: ModelConfig, bias: Tensor)
   if (bias.shape.length !== 5 || B === undefined || T === undefined || S === undefined) {
     throw new Error(`expandAttentionBias: expected a bias [B, 1, 1, T, S]; got rank ${bias.shape.length}`);
   }
-  const shape = op.mul(g, op.shapeOf(g, bias), g.ints([1, KV, G, 1, 1]));
+  const shape = g.target === "webgpu" ? g.dimsInput([B, KV, G, T, S]) : op.mul(g, op.shapeOf(g, bias), g.ints([1, KV, G, 1, 1]));
   const full = g.op1("Expand", [bias, shape], {}, { dtype: bias.dtype, shape: [B, KV, G, T, S] });
   return op.reshape(g, full, [B, KV, `${G}*${T}`, S]);
 }

@@ -9,6 +9,7 @@
  */
 import ort from "onnxruntime-node";
 import type { ModelConfig } from "../model/config.js";
+import type { Device } from "../graph/device.js";
 import { GraphSession } from "../graph/session.js";
 import { type LossKind, buildLossGraph, lossNames } from "./loss.js";
 import type { Adapter } from "../model/lora.js";
@@ -80,6 +81,8 @@ export interface LossRunnerOptions {
    * views, in-place updates seen), and `lossAndGrad` writes gradients in the adapter's layout.
    */
   readonly adapter?: Adapter;
+  /** Where the graphs run (default "cpu"); docs/device.md. */
+  readonly device?: Device;
 }
 
 /** Token ids as int64, each checked to lie in [0, V) (onnxruntime's Gather error would not say which). */
@@ -138,6 +141,7 @@ export class LossRunner {
     if (!s) {
       const { graph } = buildLossGraph(this.config, {
         ...(kind ? { kind } : {}), constrained, entropyBonus, ...(this.options.adapter ? { lora: this.options.adapter.config } : {}), ...(this.params.half ? { half: this.params.half.dtype } : {}),
+        ...(this.options.device === undefined ? {} : { device: this.options.device }),
       });
       s = GraphSession.fromGraph(graph, {
         // A 16-bit base: onnxruntime's graph optimisations (already at "basic") made the backward
@@ -147,6 +151,7 @@ export class LossRunner {
         ...(this.params.half === undefined ? {} : { optimization: "disabled" as const }),
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
         ...(this.options.memoryArena === undefined ? {} : { memoryArena: this.options.memoryArena }),
+        ...(this.options.device === undefined ? {} : { device: this.options.device }),
       });
       this.sessions.set(key, s);
     }
@@ -178,6 +183,29 @@ export class LossRunner {
   }
 
   /**
+   * `score_index`, and on webgpu the int64 values it picks (`score_tokens`, `score_allowed_ids`),
+   * gathered here because the device has no 64-bit integer arithmetic (loss.ts).
+   */
+  private scoreFeeds(feeds: Record<string, ort.Tensor>, batch: TokenBatch, idx: BigInt64Array): void {
+    feeds[lossNames.scoreIndex] = new ort.Tensor("int64", idx, [idx.length]);
+    if (this.options.device !== "webgpu") return;
+    const { T } = batch;
+    const tokens = feeds[lossNames.tokens]?.data as BigInt64Array;
+    // Flat index i = b·(T−1) + (t−1) scores token t of row b.
+    const at = (i: number): number => Math.floor(i / (T - 1)) * T + (i % (T - 1)) + 1;
+    const picked = BigInt64Array.from(idx, (i) => tokens[at(Number(i))] as bigint);
+    feeds[lossNames.scoreTokens] = new ort.Tensor("int64", picked, [idx.length, 1]);
+    const c = batch.constraints;
+    if (c) {
+      const ids = feeds[lossNames.allowedIds]?.data as BigInt64Array;
+      const out = new BigInt64Array(idx.length * c.K);
+      idx.forEach((i, r) => out.set(ids.subarray(at(Number(i)) * c.K, (at(Number(i)) + 1) * c.K), r * c.K));
+      feeds[lossNames.scoreAllowedIds] = new ort.Tensor("int64", out, [idx.length, c.K]);
+      delete feeds[lossNames.allowedIds];
+    }
+  }
+
+  /**
    * Per-token log-probs and entropies [B·T] under the current parameters (no gradients).
    * With `scoreMask` [B·T] only positions where it is non-zero are computed (others read 0).
    */
@@ -187,7 +215,7 @@ export class LossRunner {
     if (scoreMask) expectLength("scoreMask", scoreMask.length, batch.B * batch.T, "[B·T]");
     const idx = scoreIndex(batch.B, batch.T, scoreMask);
     if (idx.length === 0) return { logprobs: new Float32Array(batch.B * batch.T), entropy: new Float32Array(batch.B * batch.T) };
-    feeds[lossNames.scoreIndex] = new ort.Tensor("int64", idx, [idx.length]);
+    this.scoreFeeds(feeds, batch, idx);
     const out = await s.run(feeds);
     return {
       logprobs: (out[lossNames.logprobs] as ort.Tensor).data as Float32Array,
@@ -213,7 +241,7 @@ export class LossRunner {
       const zeros = new Float32Array(B * T);
       return { loss: 0, logprobs: zeros, entropy: zeros.slice(), clipFraction: 0, approxKl: 0 };
     }
-    feeds[lossNames.scoreIndex] = new ort.Tensor("int64", idx, [idx.length]);
+    this.scoreFeeds(feeds, batch, idx);
     if (settings.kind !== "xent") {
       const normalizer = settings.normalizer;
       if (normalizer === undefined || !(normalizer > 0)) throw new Error(`${settings.kind} loss needs normalizer > 0 (the max generation length); got ${normalizer}`);

@@ -13,6 +13,7 @@ import { train } from "../rl/loop.js";
 import { readMetrics } from "../rl/run-dir.js";
 import { scriptedIo } from "./io.js";
 import { resolveRun, runTrain } from "./train.js";
+import { withoutTimings as strip } from "../rl/test-metrics.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-train-interrupt-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -45,15 +46,6 @@ function spawnTrain(args: string[], onLine: (line: string, child: ReturnType<typ
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
 }
 
-const TIMING = new Set(["actSeconds", "learnSeconds", "samplesPerSecond", "generatedTokensPerSecond", "seconds"]);
-/** Metrics without wall-clock fields, which legitimately differ between runs. */
-function strip(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(strip);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => !TIMING.has(k)).map(([k, v]) => [k, strip(v)]));
-  }
-  return value;
-}
 
 const heartbeat = (dir: string) => JSON.parse(readFileSync(join(dir, HEARTBEAT_FILE), "utf8")) as Heartbeat;
 

@@ -10,9 +10,8 @@
 import type { Game, GameInfo, ParseResult, Seat } from "./game.js";
 import { otherSeat } from "./game.js";
 import { pyInt, pyRegex, replyMatch } from "./reply-pattern.js";
-import { createRng } from "../core/rng.js";
 import { playerName } from "./seat-log.js";
-import { turnBasedGame, type TurnState, winnerReturns } from "./turn-based.js";
+import { type BoardState, emptyBoardState, turnBasedGame, winnerReturns } from "./turn-based.js";
 
 const ROWS = 6;
 const COLUMNS = 7;
@@ -23,13 +22,8 @@ export interface ConnectFourAction {
   readonly column: number;
 }
 
-export interface ConnectFourState extends TurnState {
-  /** ROWS × COLUMNS cells, row-major, row 0 at the top: the seat whose disc is there, or null. */
-  readonly board: readonly (Seat | null)[];
-  readonly done: boolean;
-  /** The seat with four in a row; null while playing and for a draw. */
-  readonly winner: Seat | null;
-}
+/** ROWS × COLUMNS cells, row 0 at the top; the winner is the seat with four in a row. */
+export type ConnectFourState = BoardState;
 
 /** What a seat knows: the whole board (perfect information). */
 export interface ConnectFourInfoState {
@@ -213,17 +207,7 @@ function infoState(state: ConnectFourState, seat: Seat): ConnectFourInfoState {
 export const connectFour: Game<ConnectFourState, ConnectFourAction> = turnBasedGame({
   info,
   name: "ConnectFour",
-  init(seed) {
-    return {
-      rng: createRng(seed).state(),
-      turn: 0,
-      board: Array<Seat | null>(ROWS * COLUMNS).fill(null),
-      toMove: 0,
-      done: false,
-      winner: null,
-      history: [],
-    };
-  },
+  init: (seed) => emptyBoardState(seed, ROWS * COLUMNS),
   isOver: (state) => state.done,
   legalActions,
   isLegal,

@@ -11,9 +11,8 @@
 import type { Game, GameInfo, ParseResult, RulesMode, Seat } from "./game.js";
 import { otherSeat } from "./game.js";
 import { pyInt, pyRegex, replyMatch } from "./reply-pattern.js";
-import { createRng } from "../core/rng.js";
 import { playerName } from "./seat-log.js";
-import { turnBasedGame, type TurnState, winnerReturns } from "./turn-based.js";
+import { type BoardState, emptyBoardState, turnBasedGame, winnerReturns } from "./turn-based.js";
 
 const SIZE = 4;
 const CELLS = SIZE * SIZE;
@@ -23,13 +22,8 @@ export interface SimpleTakAction {
   readonly cell: number;
 }
 
-export interface SimpleTakState extends TurnState {
-  /** CELLS cells, row-major: the seat whose stone is there, or null. */
-  readonly board: readonly (Seat | null)[];
-  readonly done: boolean;
-  /** The seat that completed a road; null while playing and for a draw. */
-  readonly winner: Seat | null;
-}
+/** CELLS cells; the winner is the seat that completed a road. */
+export type SimpleTakState = BoardState;
 
 /** What a seat knows: the whole board (perfect information). */
 export interface SimpleTakInfoState {
@@ -226,17 +220,7 @@ function makeSimpleTak(mode: RulesMode): Game<SimpleTakState, SimpleTakAction> {
   return turnBasedGame({
     info,
     name: "SimpleTak",
-    init(seed) {
-      return {
-        rng: createRng(seed).state(),
-        turn: 0,
-        board: Array<Seat | null>(CELLS).fill(null),
-        toMove: 0,
-        done: false,
-        winner: null,
-        history: [],
-      };
-    },
+    init: (seed) => emptyBoardState(seed, CELLS),
     isOver: (state) => state.done,
     legalActions,
     isLegal,

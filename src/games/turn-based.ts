@@ -10,6 +10,7 @@
  */
 import type { Game, GameInfo, GameState, Observation, ParseResult, Seat } from "./game.js";
 import { outcomeReturns } from "./game.js";
+import { createRng } from "../core/rng.js";
 import { type LogEntry, playerName, seatLog, toBoth } from "./seat-log.js";
 
 /** A sequential game's state: whose move it is and what has been said so far. */
@@ -18,6 +19,20 @@ export interface TurnState extends GameState {
   readonly toMove: Seat;
   /** Every message delivered so far, with its audience. */
   readonly history: readonly LogEntry[];
+}
+
+/** A two-seat board game's state (Connect Four, Simple Tak): one cell per entry, a winner or a draw. */
+export interface BoardState extends TurnState {
+  /** Row-major cells: the seat whose piece is there, or null. */
+  readonly board: readonly (Seat | null)[];
+  readonly done: boolean;
+  /** The seat that won; null while playing and for a draw. */
+  readonly winner: Seat | null;
+}
+
+/** The opening state of a board game with `cells` empty cells, seat 0 to move. */
+export function emptyBoardState(seed: number, cells: number): BoardState {
+  return { rng: createRng(seed).state(), turn: 0, board: Array<Seat | null>(cells).fill(null), toMove: 0, done: false, winner: null, history: [] };
 }
 
 /** A sequential game's own rules: what `turnBasedGame` needs to make it a `Game`. */

@@ -10,6 +10,7 @@ import { parseTrainConfig } from "./config.js";
 import type { EvalMetrics } from "./loop.js";
 import { train } from "./loop.js";
 import { readMetrics } from "./run-dir.js";
+import { withoutTimings as strip } from "./test-metrics.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-final-games-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -27,12 +28,6 @@ const base = {
   threads: 1,
 };
 
-const TIMING = new Set(["actSeconds", "learnSeconds", "samplesPerSecond", "generatedTokensPerSecond", "seconds"]);
-function strip(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(strip);
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).filter(([k]) => !TIMING.has(k)).map(([k, v]) => [k, strip(v)]));
-  return value;
-}
 
 describe("out-of-distribution games in a training run", () => {
   it("are played at steps 0 and last only, after the regular matchups, leaving every other number unchanged", async () => {

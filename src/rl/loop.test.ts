@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseTrainConfig, type TrainConfig } from "./config.js";
 import { train } from "./loop.js";
 import { latestCheckpoint, METRICS_FILE, readMetrics } from "./run-dir.js";
+import { withoutTimings as strip } from "./test-metrics.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-loop-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -27,15 +28,6 @@ const config: TrainConfig = parseTrainConfig({
   threads: 1,
 });
 
-const TIMING = new Set(["actSeconds", "learnSeconds", "samplesPerSecond", "generatedTokensPerSecond", "seconds"]);
-/** Metrics without wall-clock fields, which legitimately differ between runs. */
-function strip(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(strip);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => !TIMING.has(k)).map(([k, v]) => [k, strip(v)]));
-  }
-  return value;
-}
 
 describe("train loop", () => {
   let reference: { params: Float32Array; metrics: unknown };

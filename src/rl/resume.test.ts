@@ -12,6 +12,7 @@ import { checkModelDir } from "../engine/weights/model-dir.js";
 import { parseTrainConfig, type TrainConfig } from "./config.js";
 import { train } from "./loop.js";
 import { METRICS_FILE, readMetrics } from "./run-dir.js";
+import { metricsLinesWithoutTimings as strip } from "./test-metrics.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-resume-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -59,13 +60,6 @@ function snapshot(dir: string): Map<string, string> {
   return out;
 }
 
-const TIMING = new Set(["actSeconds", "learnSeconds", "samplesPerSecond", "generatedTokensPerSecond", "seconds"]);
-/** Metrics lines without their wall-clock fields, which differ between runs. */
-function strip(text: string): unknown[] {
-  const drop = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(drop) : v !== null && typeof v === "object" ? Object.fromEntries(Object.entries(v).filter(([k]) => !TIMING.has(k)).map(([k, x]) => [k, drop(x)])) : v;
-  return text.split("\n").filter((l) => l !== "").map((l) => drop(JSON.parse(l)));
-}
 
 function flipByte(path: string, at: number): void {
   const bytes = readFileSync(path);

@@ -4,9 +4,11 @@
  *   npx tsx bench/device.ts [--device cpu|webgpu] [--preset small] [--step B×T] [--decode 1,16,64]
  *                           [--prompt 128] [--new 64] [--repeats 5] [--json]
  *
- * step:   one learner step (REINFORCE loss + every parameter gradient, the second half of each row
- *         scored) of `preset` at B×T tokens, median of `repeats` after a warm-up; the same model,
- *         batch and loss as bench/engine.py and bench/gpu.py.
+ * step:   one learner update of `preset` at B×T tokens: REINFORCE loss + every parameter gradient
+ *         (the second half of each row scored), global-norm clip and AdamW; median of `repeats`
+ *         after a warm-up; the same model, batch, loss and update as bench/gpu.py. On webgpu the
+ *         parameters, gradients and moments stay on the device (DeviceTraining): only the loss,
+ *         the per-token log-probs and the gradient norm come back.
  * decode: `new` tokens per row after a `prompt`-token prompt at each batch size, weights baked
  *         (as `spiral generate` and evaluation run); ms per decode step = (whole − prefill-only)
  *         / (new − 1), tokens/s = batch / that.
@@ -19,7 +21,9 @@ import { checkDevice, parseDevice } from "../src/engine/graph/device.js";
 import { Generator } from "../src/engine/infer/generate.js";
 import { modelPreset } from "../src/engine/model/presets.js";
 import { ByteTokenizer } from "../src/engine/tokenizer/byte-tokenizer.js";
+import { DeviceTraining } from "../src/engine/train/device-training.js";
 import { LossRunner } from "../src/engine/train/loss-runner.js";
+import { AdamW, clipGradNorm } from "../src/engine/train/optimizer.js";
 import { initParams } from "../src/engine/weights/params.js";
 import { trainingFlops } from "./engine.js";
 
@@ -56,11 +60,26 @@ async function step(): Promise<{ msPerStep: number; tokensPerSecond: number; gfl
     B, T, tokens: Array.from({ length: B * T }, () => rng.int(config.vocabSize)), attentionMask: new Float32Array(B * T).fill(1), lossMask,
     advantages: Float32Array.from({ length: B }, (_, i) => (i % 2 === 0 ? 1 : -1)),
   };
+  const optimizer = new AdamW(params.layout.totalSize, { lr: 1e-5 });
+  const settings = { kind: "reinforce", normalizer: T / 2 } as const;
+  const state = device === "cpu" ? undefined : await DeviceTraining.create({ trained: params, optimizer, device });
+  if (state !== undefined) runner.useDeviceWeights(() => state.weights());
   const grads = new Float32Array(params.layout.totalSize);
-  const run = () => runner.lossAndGrad(batch, { kind: "reinforce", normalizer: T / 2 }, grads);
+  const run = async (): Promise<void> => {
+    if (state === undefined) {
+      await runner.lossAndGrad(batch, settings, grads);
+      clipGradNorm(grads, 1);
+      optimizer.step(params.data, grads);
+      return;
+    }
+    const out = await runner.lossAndGradOnDevice(batch, settings);
+    if (out.grads !== undefined) await state.addGradients(out.grads, 1);
+    await state.step(1, 1e-5);
+  };
   await run();
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) times.push(await wallMs(run));
+  await state?.release();
   await runner.release();
   const ms = median(times);
   return { msPerStep: ms, tokensPerSecond: (B * T) / (ms / 1000), gflops: trainingFlops(config, B, T) / (ms / 1000) / 1e9 };

@@ -2,8 +2,9 @@
 
     python3 bench/gpu.py '{"V":264,"C":512,"I":1536,"L":8,"H":8,"KV":4,"D":64}' fp32|bf16 B T 1,16,64 PROMPT NEW REPEATS
 
-Prints one JSON line. step: forward + backward of the REINFORCE loss over B×T tokens (second half of
-each row scored), all parameter gradients, as bench/engine.py and bench/device.ts. decode: a KV-cache
+Prints one JSON line. step: one learner update, as bench/device.ts: forward + backward of the
+REINFORCE loss over B×T tokens (second half of each row scored), all parameter gradients, global-norm
+clip to 1 and AdamW (β 0.9/0.95), the loss read back. decode: a KV-cache
 loop after a PROMPT-token prefill, NEW tokens per row, one multinomial draw per row per step whose ids
 come back to the host (as the engine's sampler needs them), ms per decode step.
 """
@@ -105,11 +106,17 @@ loss_mask = torch.zeros(B, T - 1, device=dev)
 loss_mask[:, T // 2 - 1 :] = 1
 
 
+opt = torch.optim.AdamW(model.parameters(), lr=1e-5, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.0)
+
+
 def step():
     model.zero_grad(set_to_none=True)
     logp = model(tokens)[:, :-1].float().log_softmax(-1).gather(-1, tokens[:, 1:, None])[..., 0]
     loss = (-(adv[:, None] * logp) * loss_mask).sum(1).div(T / 2).mean()
     loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    loss.item()  # the logged scalar comes back to the host, as the engine's does
 
 
 step()

@@ -23,9 +23,10 @@ function arg(name: string, fallback: string): string {
 }
 
 const steps = Number(arg("steps", "10"));
-const actors = arg("actors", "1,2").split(",").map(Number);
-const preset = arg("preset", "default");
 const device = parseDevice(arg("device", "cpu"));
+// On webgpu a run has one actor (docs/device.md, "One device per process").
+const actors = arg("actors", device === "webgpu" ? "1" : "1,2").split(",").map(Number);
+const preset = arg("preset", "default");
 const root = mkdtempSync(join(tmpdir(), "spiral-bench-train-"));
 
 console.log(`bench/train: preset ${preset}, ${steps} steps per configuration, ${cpus().length} cores, load ${loadavg()[0]?.toFixed(1)}`);

@@ -2,6 +2,9 @@
  * WebGPU (onnxruntime's WebGPU EP) against CPU on the same graphs and weights. Kept small: in CI
  * the device is Mesa's lavapipe, a Vulkan driver on CPU cores. See docs/device.md.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { createRng } from "../core/rng.js";
@@ -16,7 +19,14 @@ import { ByteTokenizer } from "./tokenizer/byte-tokenizer.js";
 import { buildLossGraph, lossNames } from "./train/loss.js";
 import { LossRunner } from "./train/loss-runner.js";
 import { AdamW } from "./train/optimizer.js";
-import { initParams } from "./weights/params.js";
+import { buildOptimizerGraph } from "./train/optimizer-graph.js";
+import { buildGradientSumGraph, buildWeightViewsGraph, DeviceTraining } from "./train/device-training.js";
+import { initParams, paramLayout } from "./weights/params.js";
+import { learnStep, type LearnerOptions } from "../rl/learner.js";
+import { parseTrainConfig } from "../rl/config.js";
+import { train } from "../rl/loop.js";
+import { loadCheckpoint } from "./weights/checkpoint.js";
+import type { ScoredSample } from "../rl/types.js";
 import { requireWebgpu, skipWebgpu } from "./graph/test-webgpu.js";
 
 const tok = new ByteTokenizer();
@@ -56,13 +66,18 @@ describe.skipIf(skipWebgpu)("webgpu: every node of the hot graphs runs on the de
     decode: () => buildDecodeGraph(config, undefined, undefined, "webgpu"),
     "cache keep": () => buildCacheEditGraphs(config).keep,
     "cache append": () => buildCacheEditGraphs(config).append,
+    "AdamW update (clip included)": () => buildOptimizerGraph({ beta1: 0.9, beta2: 0.95, eps: 1e-8 }, "float32"),
+    "gradient sum": () => buildGradientSumGraph(paramLayout(config), false),
+    "weight views": () => buildWeightViewsGraph(paramLayout(config)),
   };
+  // Fewest nodes each graph runs (a floor, so that an empty profile cannot pass).
+  const least = (name: string): number => (name.startsWith("cache") ? 3 : name.startsWith("AdamW") ? 20 : name.startsWith("gradient") || name.startsWith("weight") ? 10 : 100);
   for (const [name, build] of Object.entries(graphs)) {
     it(`${name}: no node placed on the CPU (onnxruntime's profile)`, async () => {
       await requireWebgpu();
       const graph = build();
       const placement = await profilePlacement(serialize(graph), "webgpu", placementFeeds(graph));
-      expect(placement.length).toBeGreaterThan(name.startsWith("cache") ? 3 : 100);
+      expect(placement.length).toBeGreaterThan(least(name));
       expect(placement.filter((p) => p.provider !== "WebGpuExecutionProvider")).toEqual([]);
     });
   }
@@ -167,5 +182,95 @@ describe.skipIf(skipWebgpu)("webgpu vs cpu", { timeout: 300_000 }, () => {
     expect(Math.abs((cpu.losses[11] as number) - (cpu.losses[0] as number))).toBeGreaterThan(10 * rel * scale); // the run moved
     expect(rel).toBeLessThan(1e-4);
     expect(dEval).toBeLessThan(1e-3);
+  });
+
+  it("micro learner, 3 steps of PPO (2 epochs, 2 micro-batches each): parameters, gradients and AdamW moments on the device give the CPU learner's losses and weights", async () => {
+    await requireWebgpu();
+    const config = modelPreset("micro");
+    const rng = createRng(17);
+    // Eight samples of two lengths (two micro-batches of four), advantages of both signs.
+    const samples: ScoredSample[] = Array.from({ length: 8 }, (_, i) => {
+      const prompt = Array.from({ length: 6 + (i % 2) * 3 }, () => 32 + Math.floor(rng.next() * 95));
+      const generated = Array.from({ length: 4 }, () => 32 + Math.floor(rng.next() * 95));
+      return {
+        gameId: "g", seat: 0, actorId: 0, gameIndex: i, turn: 0, promptIds: prompt, generatedIds: generated, logprobs: generated.map(() => -4),
+        policyVersion: 0, text: "", advantage: [1, -0.5, 1.5, -1][i % 4] as number,
+      };
+    });
+    const options: LearnerOptions = { loss: "ppo", ppoEpochs: 2, clip: 0.2, normalizer: 8, microBatch: 4, minibatches: 1, gradClip: 1, temperature: 1, lr: 1e-4 };
+    const runs: Record<string, { losses: number[]; norms: number[]; params: Float32Array; m: Float32Array; hostUntouched?: boolean }> = {};
+    for (const device of ["cpu", "webgpu"] as const) {
+      const params = initParams(config, createRng(13), 0.02);
+      const start = params.data.slice();
+      const runner = new LossRunner(config, params, { device, threads: 1 });
+      const optimizer = new AdamW(params.layout.totalSize, { lr: options.lr });
+      const state = device === "webgpu" ? await DeviceTraining.create({ trained: params, optimizer }) : undefined;
+      if (state !== undefined) runner.useDeviceWeights(() => state.weights());
+      const losses: number[] = [];
+      const norms: number[] = [];
+      for (let step = 0; step < 3; step++) {
+        const stats = await learnStep({ runner, params, optimizer, ...(state === undefined ? {} : { device: state }) }, samples, options, createRng(step));
+        losses.push(stats.loss);
+        norms.push(stats.gradNorm);
+      }
+      // On the device nothing wrote the host copy during the steps.
+      const hostUntouched = state === undefined ? undefined : params.data.every((x, i) => x === start[i]);
+      await state?.toHost();
+      runs[device] = { losses, norms, params: params.data, m: optimizer.state().m, ...(hostUntouched === undefined ? {} : { hostUntouched }) };
+      expect(optimizer.stepsTaken).toBe(6);
+      await state?.release();
+      await runner.release();
+    }
+    const [cpu, gpu] = [runs.cpu, runs.webgpu];
+    if (!cpu || !gpu) throw new Error("missing runs");
+    expect(gpu.hostUntouched).toBe(true);
+    const moved = maxAbsDiff(cpu.params, initParams(config, createRng(13), 0.02).data);
+    const dParams = maxAbsDiff(cpu.params, gpu.params);
+    // Adam divides by √v: where a gradient entry is near rounding noise, the two devices' updates
+    // differ by up to a step's size, so the largest difference is judged against how far the
+    // weights moved, and nearly all entries must agree far more closely.
+    const diffs = Float64Array.from(cpu.params, (x, i) => Math.abs(x - (gpu.params[i] as number))).sort();
+    const p999 = diffs[Math.floor(diffs.length * 0.999)] as number;
+    const dM = maxAbsDiff(cpu.m, gpu.m) / cpu.m.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
+    const dLoss = maxAbsDiff(cpu.losses, gpu.losses) / Math.max(...cpu.losses.map(Math.abs));
+    const dNorm = maxAbsDiff(cpu.norms, gpu.norms) / Math.max(...cpu.norms);
+    console.log(`micro device learner, 3 steps: losses ${cpu.losses.map((l) => l.toFixed(6)).join(" ")}; max |Δ loss|/max|loss| ${dLoss.toExponential(2)}, |Δ grad norm|/max ${dNorm.toExponential(2)}, max |Δ param| ${dParams.toExponential(2)} (weights moved up to ${moved.toExponential(2)}), 99.9th percentile |Δ param| ${p999.toExponential(2)}, max |Δ m|/max|m| ${dM.toExponential(2)}`);
+    expect(moved).toBeGreaterThan(1e-4);
+    expect(new Set(cpu.losses).size).toBe(3); // every step's loss differs: the ratios are not all clipped
+    expect(dLoss).toBeLessThan(1e-4);
+    expect(dNorm).toBeLessThan(1e-4);
+    expect(dParams).toBeLessThan(0.05 * moved);
+    expect(p999).toBeLessThan(1e-6);
+    expect(dM).toBeLessThan(1e-3);
+  });
+
+  it("spiral train on webgpu: 2 steps of the loop agree with the CPU run (losses 1e-3 relative, weights 1e-4), checkpoint written from the device; actors > 1 refused", async () => {
+    await requireWebgpu();
+    const root = mkdtempSync(join(tmpdir(), "spiral-webgpu-train-"));
+    try {
+      const base = {
+        steps: 2, games: [{ id: "TicTacToe-v0" }], rolloutBatch: 4, envs: 2, maxNewTokens: 6,
+        model: { preset: "tiny", overrides: { hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 } },
+        optim: { lr: 1e-2, microBatch: 2 }, eval: { every: 0 }, checkpointEvery: 2, transcripts: 0, threads: 1,
+      };
+      await expect(train(parseTrainConfig({ ...base, device: "webgpu", actors: 2 }), { runDir: join(root, "k2") })).rejects.toThrow(/actors: --device webgpu runs one actor/);
+      const runs: Record<string, { losses: number[]; params: Float32Array; saved: Float32Array }> = {};
+      for (const device of ["cpu", "webgpu"] as const) {
+        const losses: number[] = [];
+        const summary = await train(parseTrainConfig({ ...base, device }), { runDir: join(root, device), hooks: { onStep: (m) => losses.push(m.learner.loss) } });
+        const saved = await loadCheckpoint(join(root, device, "step-2"));
+        runs[device] = { losses, params: summary.params.data, saved: saved.params.data };
+      }
+      const [cpu, gpu] = [runs.cpu, runs.webgpu];
+      if (!cpu || !gpu) throw new Error("missing runs");
+      expect(gpu.saved).toEqual(gpu.params); // the checkpoint holds the device's weights
+      const dLoss = maxAbsDiff(cpu.losses, gpu.losses) / Math.max(1e-6, ...cpu.losses.map(Math.abs));
+      const dParams = maxAbsDiff(cpu.params, gpu.params);
+      console.log(`train loop, 2 steps (tiny): losses cpu ${cpu.losses.map((l) => l.toFixed(6)).join(" ")}, webgpu ${gpu.losses.map((l) => l.toFixed(6)).join(" ")}; max |Δ param| ${dParams.toExponential(2)}`);
+      expect(dLoss).toBeLessThan(1e-3);
+      expect(dParams).toBeLessThan(1e-4);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -180,15 +180,10 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   }
 }
 
-async function runTraining(asked: TrainConfig, options: TrainOptions, run: { heartbeat?: HeartbeatWriter }): Promise<TrainSummary> {
+async function runTraining(config: TrainConfig, options: TrainOptions, run: { heartbeat?: HeartbeatWriter }): Promise<TrainSummary> {
   const started = performance.now();
   const hooks = options.hooks ?? {};
   const log = hooks.log ?? (() => {});
-  // One GPU per process: worker threads sharing onnxruntime's WebGPU device crashed it (Dawn
-  // "command encoder already finished", then a segfault), so on webgpu the actor runs in the
-  // learner's thread; the run's config.json records actors = 1.
-  const config = asked.device === "webgpu" && asked.actors > 1 ? { ...asked, actors: 1 } : asked;
-  if (config !== asked) log(`device webgpu: the actor runs in the learner's thread (actors ${asked.actors} → 1)`);
   const { runDir } = options;
   // Set-up (run-setup.ts): model, optimiser, RAE and step, then the sessions that act on them.
   const state = await openRun(config, options, log);
@@ -240,7 +235,7 @@ async function runTraining(asked: TrainConfig, options: TrainOptions, run: { hea
       // 3. learn
       const lr = learningRateAt(config.optim, step, config.steps);
       const learner = await learnStep(
-        { runner: sessions.runner, params: lora?.adapter.params ?? params, optimizer },
+        { runner: sessions.runner, params: lora?.adapter.params ?? params, optimizer, ...(sessions.device === undefined ? {} : { device: sessions.device }) },
         scored.samples,
         {
           loss: config.optim.loss, ppoEpochs: config.optim.ppoEpochs, clip: config.optim.clip, normalizer: config.maxNewTokens,
@@ -253,6 +248,8 @@ async function runTraining(asked: TrainConfig, options: TrainOptions, run: { hea
       );
       // 4. sync: the generator shares the weights in place; samples from now on carry this version
       sessions.setVersion(step);
+      // On a GPU the host copies are refreshed only for what reads them (device-training.ts).
+      if (sessions.device !== undefined && (sessions.pastAdapters !== undefined || endpoints !== undefined)) await sessions.device.toHost();
       if (lora !== undefined) sessions.pastAdapters?.push(lora.adapter.params.data);
       let endpointStep: EndpointStepMetrics | undefined;
       if (endpoints !== undefined && remote !== undefined) {
@@ -272,6 +269,7 @@ async function runTraining(asked: TrainConfig, options: TrainOptions, run: { hea
       done = step;
       // 7. save
       if (step % config.checkpointEvery === 0 || last || stopRequested()) {
+        await sessions.device?.toHost();
         await save(config, state, sessions, { runDir, step, rae, savedFiles });
         log(`checkpoint: ${checkpointName(step)}`);
       }

@@ -17,6 +17,7 @@ import type { ModelConfig } from "../engine/model/config.js";
 import { Generator } from "../engine/infer/generate.js";
 import { LossRunner } from "../engine/train/loss-runner.js";
 import { AdamW } from "../engine/train/optimizer.js";
+import { DeviceTraining } from "../engine/train/device-training.js";
 import { loadCheckpoint } from "../engine/weights/checkpoint.js";
 import { unverifiedNote } from "../engine/weights/model-dir.js";
 import { initParams, type Params } from "../engine/weights/params.js";
@@ -145,6 +146,11 @@ export interface RunSessions {
   readonly pastAdapters: AdapterPool | undefined;
   /** Worker-thread actors (actors > 1) and the shared buffer they read the weights from. */
   readonly pool: { readonly actors: ActorPool; readonly weights: SharedArrayBuffer } | undefined;
+  /**
+   * --device webgpu: the trained weights and the optimiser's moments in device memory, read there by
+   * the generator and the learner; `toHost()` before anything reads the host copies.
+   */
+  readonly device: DeviceTraining | undefined;
   /** The policy version its samples are tagged with: the last step learnt. */
   setVersion(step: number): void;
   close(): Promise<void>;
@@ -184,6 +190,16 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
     // scatter is ordered; docs/training.md, "Learner threads"), so it gets every thread.
     const runner = new LossRunner(modelConfig, params, { threads, device: config.device, ...adapter });
     opened.push(() => runner.release());
+    // On a GPU the weights, gradients and moments stay there between steps (device-training.ts).
+    const device =
+      config.device === "cpu"
+        ? undefined
+        : await DeviceTraining.create({ trained: lora?.adapter.params ?? params, optimizer: run.optimizer, device: config.device, ...(lora === undefined ? {} : { frozen: params }) });
+    if (device !== undefined) {
+      opened.push(() => device.release());
+      generator.useDeviceWeights(() => device.weights());
+      runner.useDeviceWeights(() => device.weights());
+    }
     let version = run.startStep;
     const common = { generator, runner, tokenizer, topP: config.topP, version: () => version, microBatch: config.optim.microBatch };
     const mode = place.promptMode ?? promptMode(config.promptMode);
@@ -205,6 +221,7 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
       opponent: pastAdapters?.agentFor ?? fixed?.agentFor,
       pastAdapters,
       pool,
+      device,
       setVersion: (step) => {
         version = step;
       },
@@ -215,6 +232,7 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
         await pastAdapters?.close();
         await generator.release();
         await runner.release();
+        await device?.release();
       },
     };
   } catch (e) {

@@ -37,8 +37,12 @@ export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[], seed?:
     const list = pending.get(name);
     if (!list || list.length === 0) return undefined;
     if (list.length === 1) return list[0];
-    // Left to right, as onnxruntime's CPU Sum adds its inputs (same bits); WebGPU has no Sum kernel.
-    const sum = list.slice(1).reduce((acc, t) => g.op1("Add", [acc, t], {}, { dtype: acc.dtype, shape: acc.shape }), list[0] as Tensor);
+    const first = list[0] as Tensor;
+    // WebGPU has no Sum kernel: there the terms are added left to right, one Add each.
+    const sum =
+      g.target === "webgpu"
+        ? list.slice(1).reduce((acc, t) => g.op1("Add", [acc, t], {}, { dtype: acc.dtype, shape: acc.shape }), first)
+        : g.op1("Sum", list, {}, { dtype: first.dtype, shape: first.shape });
     pending.set(name, [sum]);
     return sum;
   };

@@ -47,11 +47,18 @@ export class GraphSession {
     readonly outputNames: readonly string[],
     /** Declared input shapes (graphs built here): the sizes `dims(…)` inputs are filled from. */
     private readonly inputShapes: readonly { readonly name: string; readonly shape: Shape }[] = [],
+    /**
+     * Some outputs, by name, on the device: every run fetches all outputs. onnxruntime-node 1.30
+     * applies the per-output locations by position among the fetched outputs, not by name, so a
+     * run fetching a subset got its outputs in the wrong places (logits left on the device, cache
+     * layers copied to the host).
+     */
+    private readonly fetchAll = false,
   ) {}
 
   static async fromGraph(g: Graph, options: SessionOptions = {}): Promise<GraphSession> {
     const s = await GraphSession.fromBytes(serialize(g), options);
-    return new GraphSession(s.session, s.inputNames, s.outputNames, g.inputs);
+    return new GraphSession(s.session, s.inputNames, s.outputNames, g.inputs, s.fetchAll);
   }
 
   static async fromBytes(bytes: Uint8Array, options: SessionOptions = {}): Promise<GraphSession> {
@@ -67,7 +74,7 @@ export class GraphSession {
     }).catch((e: unknown) => {
       throw deviceError(device, e);
     });
-    return new GraphSession(session, session.inputNames, session.outputNames);
+    return new GraphSession(session, session.inputNames, session.outputNames, [], device !== "cpu" && Array.isArray(options.outputsOnDevice));
   }
 
   /**
@@ -78,6 +85,17 @@ export class GraphSession {
     const feeds = this.inputShapes.length === 0 ? given : { ...given, ...dimsFeeds(this.inputShapes, given) };
     for (const name of this.inputNames) {
       if (!(name in feeds)) throw new Error(`Missing graph input "${name}"; the graph expects: ${this.inputNames.join(", ")}`);
+    }
+    if (outputs !== undefined && this.fetchAll) {
+      const extra = this.outputNames.filter((n) => !(n in outputs));
+      // In the session's output order, so that position and name agree.
+      const fetches = Object.fromEntries(this.outputNames.map((n) => [n, outputs[n] ?? null]));
+      const all = (await this.session.run(feeds, fetches)) as Record<string, ort.Tensor>;
+      for (const n of extra) {
+        if (all[n]?.location === "gpu-buffer") all[n].dispose();
+        delete all[n];
+      }
+      return all;
     }
     const result = outputs ? await this.session.run(feeds, outputs) : await this.session.run(feeds);
     return result as Record<string, ort.Tensor>;

@@ -172,9 +172,9 @@ export function buildPrefillGraph(config: ModelConfig, lora?: LoraConfig, half?:
  *         [B, KV, S, D] for each layer N, every weight by its HF name, and the adapter's tensors
  *         with `lora`.
  * outputs: logits [B, V], new_k_N / new_v_N [B, KV, 1, D].
- * On webgpu also the input slot [B, S] (1 at the slot row b's new K/V go to, len_b) and the
- * outputs present_k_N / present_v_N [B, KV, S, D]: the cache with the new K/V written in, so the
- * cache never leaves the device (generate.ts DeviceKvCache).
+ * On webgpu also the input slot [B, S] (1 at the slot row b's new K/V go to, len_b), and the
+ * outputs present_k_N / present_v_N [B, KV, S, D] instead of new_k_N / new_v_N: the cache with the
+ * new K/V written in, so the cache never leaves the device (generate.ts DeviceKvCache).
  */
 export function buildDecodeGraph(config: ModelConfig, lora?: LoraConfig, half?: HalfDtype, device: Device = "cpu"): Graph {
   const { numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, rmsNormEps: eps } = config;
@@ -206,11 +206,12 @@ export function buildDecodeGraph(config: ModelConfig, lora?: LoraConfig, half?: 
     const v = reshape(g, proj(g, w, n, "self_attn.v_proj.weight", h), ["B", KV, 1, D]);
     q = rope(g, rmsNorm(g, q, lw("self_attn.q_norm.weight"), eps), cos, sin, D);
     k = rope(g, rmsNorm(g, k, lw("self_attn.k_norm.weight"), eps), cos, sin, D);
-    g.output(k, `new_k_${n}`);
-    g.output(v, `new_v_${n}`);
     if (slot) {
       g.output(where(g, slot, k, pastK), `present_k_${n}`);
       g.output(where(g, slot, v, pastV), `present_v_${n}`);
+    } else {
+      g.output(k, `new_k_${n}`);
+      g.output(v, `new_v_${n}`);
     }
     const qs = mul(g, q, scale);
     const scores = add(g, matmul(g, qs, transposeLast(g, pastK)), bias); // [B, KV, G, S]

@@ -365,6 +365,8 @@ export class Generator {
     private readonly edits: CacheEdits | undefined,
   ) {}
 
+  private deviceWeights: (() => Feeds) | undefined;
+
   /**
    * Builds the prefill and decode sessions. Unless `bakeWeights`, weights are read from
    * `params.data` at every run (zero-copy), so in-place optimiser updates are seen without
@@ -397,6 +399,15 @@ export class Generator {
   }
 
   /**
+   * Reads the weights `source()` returns (device tensors, by weight name) instead of the host
+   * buffers: the learner's parameters on a GPU (engine/train/device-training.ts), shared in device
+   * memory. Weights it lacks are still fed from the host.
+   */
+  useDeviceWeights(source: () => Feeds): void {
+    this.deviceWeights = source;
+  }
+
+  /**
    * With `bakeWeights`, rebuilds the sessions from the current `params.data` (call after the
    * weights changed). Without it, weights are always live and this does nothing.
    */
@@ -424,12 +435,15 @@ export class Generator {
     const rows = requests.map((req, i) => this.newRow(req, i, options));
     const { numHiddenLayers: L, numKeyValueHeads: KV, headDim: D } = this.config;
     const cache = this.edits === undefined ? new KvCache(L, Math.min(maxBatch, rows.length), KV, D, CACHE_CHUNK) : new DeviceKvCache(this.edits, L, CACHE_CHUNK);
-    // On a GPU, live weights cross to the device once per call, not once per run.
-    const weights = this.uploader === undefined ? this.weights : await this.uploader.upload(this.weights);
+    // On a GPU, live weights cross to the device once per call, not once per run, or not at all
+    // when the learner's device state lends them (useDeviceWeights).
+    const shared = this.deviceWeights?.();
+    const uploaded = shared === undefined && this.uploader !== undefined ? await this.uploader.upload(this.weights) : undefined;
+    const weights = shared !== undefined ? { ...this.weights, ...shared } : (uploaded ?? this.weights);
     try {
       return await this.generateRows(rows, weights, cache, maxBatch, options);
     } finally {
-      if (weights !== this.weights) disposeAll(weights);
+      disposeAll(uploaded);
       if (cache instanceof DeviceKvCache) cache.release();
     }
   }
@@ -593,7 +607,7 @@ export class Generator {
       sin: f32(sin, [B, half]),
       bias: f32(bias, [B, S]),
       ...(cache instanceof DeviceKvCache ? { slot: f32(slotOneHot(lens, S), [B, S]) } : {}),
-    }, cache instanceof DeviceKvCache ? this.deviceFetches("present_") : undefined);
+    });
     if (cache instanceof DeviceKvCache) cache.step(out);
     else {
       for (let n = 0; n < this.config.numHiddenLayers; n++) {
@@ -605,13 +619,6 @@ export class Generator {
     this.stats.decodeTokens += B;
     this.stats.decodeMs += performance.now() - t0;
     return tensorData(out, "logits");
-  }
-
-  /** logits and the per-layer K/V outputs `prefix`k_N / v_N: what a device-cache run fetches. */
-  private deviceFetches(prefix: string): Record<string, null> {
-    const names: Record<string, null> = { logits: null };
-    for (let n = 0; n < this.config.numHiddenLayers; n++) names[`${prefix}k_${n}`] = names[`${prefix}v_${n}`] = null;
-    return names;
   }
 
   /** Samples row b's next token from logits [B, V] and updates its state. */

@@ -112,6 +112,8 @@ function expectLength(what: string, got: number, want: number, shape: string): v
 export class LossRunner {
   private readonly sessions = new Map<string, Promise<GraphSession>>();
   private readonly paramFeeds: Record<string, ort.Tensor> = {};
+  /** Device tensors that replace host weights of the same names (DeviceTraining.weights). */
+  private deviceWeights: (() => Record<string, ort.Tensor>) | undefined;
 
   constructor(
     readonly config: ModelConfig,
@@ -130,13 +132,21 @@ export class LossRunner {
     }
   }
 
+  /**
+   * Reads the weights `source()` returns (device tensors, by weight name) instead of the host
+   * buffers: the learner's state on a GPU (device-training.ts). Weights it lacks stay host feeds.
+   */
+  useDeviceWeights(source: () => Record<string, ort.Tensor>): void {
+    this.deviceWeights = source;
+  }
+
   /** The layout gradients are written in: the adapter's when training one, else the model's. */
   get trainedLayout(): Params["layout"] {
     return (this.options.adapter?.params ?? this.params).layout;
   }
 
-  private session(kind: LossKind | undefined, constrained: boolean, entropyBonus = false): Promise<GraphSession> {
-    const key = `${kind ?? "logprobs"}|${constrained}|${entropyBonus}`;
+  private session(kind: LossKind | undefined, constrained: boolean, entropyBonus = false, gradsOnDevice = false): Promise<GraphSession> {
+    const key = `${kind ?? "logprobs"}|${constrained}|${entropyBonus}|${gradsOnDevice}`;
     let s = this.sessions.get(key);
     if (!s) {
       const { graph } = buildLossGraph(this.config, {
@@ -152,6 +162,7 @@ export class LossRunner {
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
         ...(this.options.memoryArena === undefined ? {} : { memoryArena: this.options.memoryArena }),
         ...(this.options.device === undefined ? {} : { device: this.options.device }),
+        ...(gradsOnDevice ? { outputsOnDevice: this.trainedLayout.views.map((v) => lossNames.gradPrefix + v.name) } : {}),
       });
       this.sessions.set(key, s);
     }
@@ -166,6 +177,7 @@ export class LossRunner {
     if (!(temperature > 0)) throw new Error(`temperature must be > 0; got ${temperature}`);
     const feeds: Record<string, ort.Tensor> = {
       ...this.paramFeeds,
+      ...this.deviceWeights?.(),
       [lossNames.tokens]: new ort.Tensor("int64", tokenIds("tokens", batch.tokens, this.config.vocabSize), [B, T]),
       [lossNames.attentionMask]: new ort.Tensor("float32", batch.attentionMask, [B, T]),
       [lossNames.temperature]: new ort.Tensor("float32", Float32Array.of(temperature), []),
@@ -229,17 +241,33 @@ export class LossRunner {
    * with no generated token has loss 0 and zero gradients (no run).
    */
   async lossAndGrad(batch: LossBatch, settings: LossSettings, gradsOut: Float32Array): Promise<LossStats> {
-    const { B, T } = batch;
     const layout = this.trainedLayout;
     expectLength("gradsOut", gradsOut.length, layout.totalSize, this.options.adapter ? "the adapter layout's totalSize" : "the parameter layout's totalSize");
+    return (await this.lossRun(batch, settings, gradsOut)).stats;
+  }
+
+  /**
+   * `lossAndGrad` with the gradients left in device memory (webgpu): one tensor per trained weight,
+   * `grad.<name>`, for DeviceTraining.addGradients; undefined when the batch scores no token (a zero
+   * gradient). Only the loss, its diagnostics and the [B·T] log-probs and entropies come back.
+   */
+  async lossAndGradOnDevice(batch: LossBatch, settings: LossSettings): Promise<{ stats: LossStats; grads: Record<string, ort.Tensor> | undefined }> {
+    if (this.options.device !== "webgpu") throw new Error("lossAndGradOnDevice needs a runner on a GPU device (device: webgpu)");
+    return this.lossRun(batch, settings, undefined);
+  }
+
+  /** One run of the loss graph; gradients into `gradsOut`, or left on the device without it. */
+  private async lossRun(batch: LossBatch, settings: LossSettings, gradsOut: Float32Array | undefined): Promise<{ stats: LossStats; grads: Record<string, ort.Tensor> | undefined }> {
+    const { B, T } = batch;
+    const layout = this.trainedLayout;
     const feeds = this.tokenFeeds(batch, settings.temperature ?? 1);
     expectLength("lossMask", batch.lossMask.length, B * T, "[B·T]");
     feeds[lossNames.lossMask] = new ort.Tensor("float32", batch.lossMask, [B, T]);
     const idx = scoreIndex(B, T, batch.lossMask);
     if (idx.length === 0) {
-      gradsOut.fill(0);
+      gradsOut?.fill(0);
       const zeros = new Float32Array(B * T);
-      return { loss: 0, logprobs: zeros, entropy: zeros.slice(), clipFraction: 0, approxKl: 0 };
+      return { stats: { loss: 0, logprobs: zeros, entropy: zeros.slice(), clipFraction: 0, approxKl: 0 }, grads: undefined };
     }
     this.scoreFeeds(feeds, batch, idx);
     if (settings.kind !== "xent") {
@@ -274,18 +302,20 @@ export class LossRunner {
       fetches[lossNames.approxKl] = null;
     }
     for (const v of layout.views) {
-      fetches[lossNames.gradPrefix + v.name] = new ort.Tensor("float32", gradsOut.subarray(v.offset, v.offset + v.size), v.shape);
+      fetches[lossNames.gradPrefix + v.name] = gradsOut === undefined ? null : new ort.Tensor("float32", gradsOut.subarray(v.offset, v.offset + v.size), v.shape);
     }
-    const s = await this.session(settings.kind, batch.constraints !== undefined, bonus);
+    const s = await this.session(settings.kind, batch.constraints !== undefined, bonus, gradsOut === undefined);
     const out = await s.run(feeds, fetches);
     const scalar = (name: string): number => (out[name] ? Number((out[name] as ort.Tensor).data[0]) : 0);
-    return {
+    const stats: LossStats = {
       loss: scalar(lossNames.loss),
       logprobs: (out[lossNames.logprobs] as ort.Tensor).data as Float32Array,
       entropy: (out[lossNames.entropy] as ort.Tensor).data as Float32Array,
       clipFraction: scalar(lossNames.clipFraction),
       approxKl: scalar(lossNames.approxKl),
     };
+    if (gradsOut !== undefined) return { stats, grads: undefined };
+    return { stats, grads: Object.fromEntries(layout.views.map((v) => [lossNames.gradPrefix + v.name, out[lossNames.gradPrefix + v.name] as ort.Tensor])) };
   }
 
   async release(): Promise<void> {

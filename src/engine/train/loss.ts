@@ -91,13 +91,14 @@ export const lossNames = {
 } as const;
 
 /**
- * HF positions from a [B, T] 0/1 mask: cumsum − 1, clamped at 0 on leading padding. Computed in the
- * mask's float type (exact for integers below 2²⁴, and ropeTables casts positions to float anyway):
- * WGSL has no 64-bit integers, so int64 arithmetic would run on the host under --device webgpu.
+ * HF positions from a [B, T] 0/1 mask: cumsum − 1, clamped at 0 on leading padding. For webgpu in
+ * the mask's float type (exact for integers below 2²⁴; the rotary tables are float anyway): WGSL
+ * has no 64-bit integers, so int64 arithmetic would run on the host there.
  */
 export function positionsFromMask(g: Graph, mask: Tensor): Tensor {
-  const f = mask.dtype;
-  const cum = g.op1("CumSum", [mask, g.scalar(1, "int64")], {}, { dtype: f, shape: mask.shape });
+  const f = g.target === "webgpu" ? mask.dtype : "int64";
+  const m = g.target === "webgpu" ? mask : op.cast(g, mask, f);
+  const cum = g.op1("CumSum", [m, g.scalar(1, "int64")], {}, { dtype: f, shape: mask.shape });
   return op.max(g, op.sub(g, cum, g.scalar(1, f)), g.scalar(0, f));
 }
 
@@ -149,10 +150,11 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
   const pick1 = (t: Tensor): Tensor => op.squeeze(g, pick(op.unsqueeze(g, t, [-1])), [-1]);
   const hs = op.gatherDistinct(g, op.flatten2d(g, op.slice(g, hidden, [0], [-1], [1])), scoreIndex); // [N, C]
   // WGSL has no 64-bit integers: on webgpu the token ids to score come in already picked.
-  const target1 = gpu ? g.input(n.scoreTokens, "int64", ["N", 1]) : op.unsqueeze(g, pick1(tokens), [-1]); // [N, 1]
+  const scored = gpu ? g.input(n.scoreTokens, "int64", ["N", 1]) : pick1(tokens); // [N, 1] on webgpu, else [N]
+  const target1 = (): Tensor => (gpu ? scored : op.unsqueeze(g, scored, [-1])); // [N, 1]
   const z = op.div(g, lmHead(g, config, params, hs), temperature); // [N, V]
   const lsFull = gpu ? op.sub(g, z, logSumExp(g, z)) : op.logSoftmax(g, z, -1); // [N, V]
-  let logp = op.squeeze(g, op.gatherElements(g, lsFull, target1, 1), [-1]); // [N]
+  let logp = op.squeeze(g, op.gatherElements(g, lsFull, target1(), 1), [-1]); // [N]
   let entropy = options.entropy === false ? undefined : entropyOf(g, lsFull); // [N]
 
   if (options.constrained) {
@@ -163,7 +165,7 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
     const penalty = op.mul(g, op.sub(g, allowed, g.scalar(1, f)), g.scalar(-MASKED, f));
     const zc = op.add(g, op.gatherElements(g, z, ids, 1), penalty); // [N, K]
     const lse = op.squeeze(g, logSumExp(g, zc), [-1]); // [N]
-    const zTok = op.squeeze(g, op.gatherElements(g, z, target1, 1), [-1]); // [N]
+    const zTok = op.squeeze(g, op.gatherElements(g, z, target1(), 1), [-1]); // [N]
     logp = op.where(g, flag, op.sub(g, zTok, lse), logp);
     if (entropy) {
       const lpc = op.sub(g, zc, op.unsqueeze(g, lse, [-1])); // [N, K]

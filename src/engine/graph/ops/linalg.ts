@@ -49,16 +49,19 @@ export function gemm(g: Graph, a: Tensor, b: Tensor, c?: Tensor, o: GemmOptions 
   return g.op1("Gemm", c ? [a, b, c] : [a, b], attrs, { dtype: a.dtype, shape: [m as Dim, n as Dim] });
 }
 
-/** The product of leading dims as a symbolic name ("B*T") or a number. */
-function flatDim(dims: readonly Dim[]): Dim {
+/**
+ * The product of leading dims as a symbolic name ("B*T") or a number. For webgpu the names are
+ * evaluated (session.ts `dimsFeeds`), so compound factors get parentheses ("B*(T-1)").
+ */
+function flatDim(g: Graph, dims: readonly Dim[]): Dim {
   if (dims.every((d) => typeof d === "number")) return (dims as number[]).reduce((p, d) => p * d, 1);
-  return dims.map(term).join("*");
+  return g.target === "webgpu" ? dims.map(term).join("*") : dims.join("*");
 }
 
 /** x [..., in] → x [N, in] with N the product of the leading dims. */
 export function flatten2d(g: Graph, x: Tensor): Tensor {
   const last = x.shape[x.shape.length - 1] as Dim;
-  return reshape(g, x, [flatDim(x.shape.slice(0, -1)), last]);
+  return reshape(g, x, [flatDim(g, x.shape.slice(0, -1)), last]);
 }
 
 /** y [N, out] → [...lead(like), out], the runtime leading dims taken from `like`. */

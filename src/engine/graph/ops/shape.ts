@@ -133,23 +133,25 @@ const reshapeBackVjp: VjpRule = (g, node, dy) => {
   return [d ? reshapeLike(g, d, inputOf(node, 0)) : undefined, undefined];
 };
 
-function sliceDim(d: Dim, start: number, end: number): Dim {
+function sliceDim(d: Dim, start: number, end: number, paren: boolean): Dim {
   if (typeof d === "number") {
     const s = Math.max(0, Math.min(d, start < 0 ? d + start : start));
     const e = Math.max(0, Math.min(d, end < 0 ? d + end : end));
     return Math.max(0, e - s);
   }
   if (start === 0 && end >= TO_END) return d;
-  if (start >= 0 && end < 0 && start === 0) return `${term(d)}${end}`;
-  if (start >= 0 && end >= TO_END) return `${term(d)}-${start}`;
-  return `${term(d)}[${start}:${end}]`;
+  // webgpu evaluates these names (session.ts `dimsFeeds`): compound ones need parentheses there.
+  const t = paren ? term(d) : String(d);
+  if (start >= 0 && end < 0 && start === 0) return `${t}${end}`;
+  if (start >= 0 && end >= TO_END) return `${t}-${start}`;
+  return `${t}[${start}:${end}]`;
 }
 
 /** x[..., start:end, ...] along each of `axes` (step 1). Use TO_END for "to the end". */
 export function slice(g: Graph, x: Tensor, starts: readonly number[], ends: readonly number[], axes: readonly number[]): Tensor {
   const norm = axes.map((a) => normAxis(a, x.shape.length, "Slice"));
   const shape = [...x.shape];
-  norm.forEach((a, i) => (shape[a] = sliceDim(x.shape[a] as Dim, starts[i] as number, ends[i] as number)));
+  norm.forEach((a, i) => (shape[a] = sliceDim(x.shape[a] as Dim, starts[i] as number, ends[i] as number, g.target === "webgpu")));
   return g.op1("Slice", [x, g.ints(starts), g.ints(ends), g.ints(norm)], {}, { dtype: x.dtype, shape });
 }
 

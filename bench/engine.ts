@@ -38,6 +38,7 @@ import { GraphAdamW } from "../src/engine/train/optimizer-graph.js";
 import { trainerThreads } from "../src/rl/run-setup.js";
 import { initParams, Params, paramLayout } from "../src/engine/weights/params.js";
 import { modelPreset } from "../src/engine/model/presets.js";
+import { trainingFlops } from "./flops.js";
 
 const threads = trainerThreads(Number(process.env.SPIRAL_THREADS ?? 0) || 0);
 /** Load average (1 min) at or above which a measurement is flagged as taken on a busy machine. */
@@ -49,17 +50,6 @@ const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[
 function loadNote(before: number, after: number): string {
   const flag = Math.max(before, after) >= QUIET ? `  ⚠ load ≥ ${QUIET}: not a quiet measurement` : "";
   return `load ${before.toFixed(2)} → ${after.toFixed(2)}${flag}`;
-}
-
-function matmulParams(c: ModelConfig): number {
-  const { hiddenSize: C, intermediateSize: I, numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, vocabSize: V } = c;
-  const perLayer = C * H * D * 2 + C * KV * D * 2 + 3 * C * I;
-  return perLayer * c.numHiddenLayers + V * C;
-}
-
-export function trainingFlops(c: ModelConfig, B: number, T: number): number {
-  const attention = 12 * B * T * T * c.numAttentionHeads * c.headDim * c.numHiddenLayers;
-  return 6 * matmulParams(c) * B * T + attention;
 }
 
 /** A batch of random tokens, all real, with the second half of each row "generated". */

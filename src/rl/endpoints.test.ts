@@ -211,6 +211,32 @@ describe("endpoint actors", () => {
     }
   }, 60_000);
 
+  it("returns the log-probs the learner recomputes for the same weights: |Δ| over 300 replies (docs/scale-out.md)", async () => {
+    const pool = new EndpointPool({ endpoints: servers.map((s) => ({ url: s.url, weight: 1, concurrency: 8 })), tokenizer: tok, temperature: 1, topP: 1 });
+    await pool.open();
+    const { LossRunner } = await import("../engine/train/loss-runner.js");
+    const { recomputeLogprobs } = await import("../rl/learner.js");
+    const runner = new LossRunner(shape, v0, { threads: 1 });
+    try {
+      await pool.publish({ kind: "full", version: 7, path: join(root, "v0") });
+      const replies = await pool.generate(requests(300), createRng("gap"));
+      expect(replies.every((r) => r.policyVersion === 7 && r.untrainable === undefined)).toBe(true);
+      const learner = await recomputeLogprobs(runner, replies, 16, 1);
+      const gaps = replies.flatMap((r, i) => r.logprobs.map((lp, t) => Math.abs(lp - (learner.logprobs[i]?.[t] as number))));
+      const max = Math.max(...gaps);
+      const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+      // Measured (docs/scale-out.md): max 9.4e-6, mean 6.6e-7 over 2026 tokens (the same f32 graphs,
+      // batched differently); bounds with a 10× margin.
+      expect(gaps.length).toBeGreaterThan(1000);
+      expect(max).toBeLessThan(1e-4);
+      expect(mean).toBeLessThan(1e-5);
+      if (process.env.SPIRAL_PRINT_GAP !== undefined) process.stdout.write(`logprob gap over ${replies.length} replies, ${gaps.length} tokens: max ${max.toExponential(2)}, mean ${mean.toExponential(2)}\n`);
+    } finally {
+      await pool.close();
+      await runner.release();
+    }
+  }, 120_000);
+
   it("fails clearly when no server answers", async () => {
     const free = await new Promise<number>((r) => {
       const srv = createServer().listen(0, "127.0.0.1", () => {

@@ -211,6 +211,20 @@ describe("training with endpoint actors", () => {
     for (const m of beside.steps) expect(m.endpoints).toMatchObject({ endpointSamples: 8, transportGames: 0, staleness: { mean: 0, max: 0 } });
   }, 240_000);
 
+  it("plays beside two worker-thread actors, asynchronously: in-process samples on-policy, the servers' within maxStaleness", async () => {
+    // W = 2, K = 2: the servers 12 × 2/4 = 6 samples, the two worker actors 3 each.
+    const r = await run(endpointConfig({ actors: 2, steps: 3, maxStaleness: 1 }), "beside-async");
+    expect(r.steps.map((m) => m.step)).toEqual([1, 2, 3]);
+    for (const [step, rollout] of r.rollouts) {
+      expect([0, 1, 2].map((id) => rollout.batch.filter((s) => s.actorId === id).length)).toEqual([3, 3, 6]);
+      for (const s of rollout.batch) {
+        // In-process actors play only while the learner waits; the servers also while it trains.
+        const staleness = step - 1 - s.policyVersion;
+        expect(staleness >= 0 && staleness <= (s.actorId < 2 ? 0 : 1)).toBe(true);
+      }
+    }
+  }, 240_000);
+
   it("goes on with the in-process actor when every server is killed mid-step: void games counted apart, none trained on, none twice", async () => {
     const logs: string[] = [];
     let killed = false;

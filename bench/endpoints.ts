@@ -69,7 +69,7 @@ try {
     );
     try {
       const config = resolveTrainConfig(preset, {
-        ...batch, steps, actors: 1, eval: { every: 0 }, checkpointEvery: 1_000_000, transcripts: 0, name: c.label.replace(/\W+/g, "-"),
+        ...batch, steps, actors: c.servers === 0 ? 1 : 0, eval: { every: 0 }, checkpointEvery: 1_000_000, transcripts: 0, name: c.label.replace(/\W+/g, "-"),
         ...(c.servers === 0 ? {} : { endpoints: servers.map((s) => ({ url: s.url, concurrency: Math.ceil(base.envs / c.servers) })), maxStaleness: c.maxStaleness }),
       });
       const rows: { m: StepMetrics; at: number; self: number; srv: number }[] = [];

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readMetrics } from "../rl/run-dir.js";
+import { resolveTrainConfig } from "../rl/config.js";
 import { scriptedIo } from "./io.js";
 import { flagOverrides, parseEndpointFlag, parseGamesFlag, resolveRun, runTrain } from "./train.js";
 
@@ -21,6 +22,10 @@ describe("spiral train flags", () => {
     expect(flagOverrides({ actorEndpoint: ["http://a:8000/v1", "http://b:8000,weight=2,concurrency=64"], maxStaleness: "1" })).toEqual({
       endpoints: [{ url: "http://a:8000/v1" }, { url: "http://b:8000", weight: 2, concurrency: 64 }], maxStaleness: 1,
     });
+    // Endpoint actors alone by default, whatever the preset's in-process actors; beside K of them with --actors K.
+    expect(resolveTrainConfig("default", flagOverrides({ actorEndpoint: ["http://a:8000/v1"] })).actors).toBe(0);
+    expect(resolveTrainConfig("default", flagOverrides({ actorEndpoint: ["http://a:8000/v1"], actors: "2" })).actors).toBe(2);
+    expect(resolveTrainConfig("default", {}).actors).toBe(2);
     expect(() => parseEndpointFlag("a:8000")).toThrow(/--actor-endpoint expects URL\[,weight=W\]\[,concurrency=C\] with an http\(s\) URL; got "a:8000"/);
     expect(() => parseEndpointFlag("http://a:1,weight=0")).toThrow(/"weight=0" is not weight=W \(W > 0\)/);
   });

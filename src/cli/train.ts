@@ -234,7 +234,7 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--model <dir>", "start from a checkpoint directory (HF layout)")
     .option("--init <preset>", "start from a fresh model of this shape (micro, tiny, small, qwen3-0.6b, …)")
     .option("--opponent <name>", "self (self-play), a fixed opponent (random, minimax, heuristic, nash, optimal, a checkpoint directory), or pool:K (LoRA runs: one of the last K adapter snapshots)")
-    .option("--actors <k>", "actors (worker threads)")
+    .option("--actors <k>", "in-process actors (1: in the learner's thread; k > 1: worker threads); with --actor-endpoint, beside the servers (default 0: the servers act alone)")
     .option("--out <dir>", "parent directory of runs (default runs)")
     .option("--name <name>", "run name: the directory under --out")
     .option("--resume <dir>", "continue the run in this directory from its latest checkpoint")

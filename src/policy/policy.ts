@@ -55,12 +55,33 @@ export interface PolicyResult {
   readonly untrainable?: string;
 }
 
+/** A request a remote policy could not answer in transport: every server it tried refused, timed out or failed. */
+export interface TransportFailure {
+  readonly kind: "transport";
+  readonly error: string;
+}
+
+export function isTransportFailure(r: PolicyResult | TransportFailure): r is TransportFailure {
+  return (r as Partial<TransportFailure>).kind === "transport";
+}
+
+/** A remote policy that can answer nothing any more (no server has lived for its give-up time). */
+export class PolicyUnavailableError extends Error {
+  override name = "PolicyUnavailableError";
+}
+
 export interface Policy {
   /** E.g. "random", "model:tiny". */
   readonly name: string;
   /** Version of the weights: the learner step that produced them. */
   readonly version: number;
   generate(requests: readonly PolicyRequest[], rng: Rng): Promise<PolicyResult[]>;
+  /**
+   * Remote policies: `generate`, with a request that failed in transport as a `TransportFailure`
+   * in its place instead of failing the batch; rejects with `PolicyUnavailableError` when the
+   * policy can answer nothing any more. The actor ends such a request's game as "transport".
+   */
+  generateSettled?(requests: readonly PolicyRequest[], rng: Rng): Promise<(PolicyResult | TransportFailure)[]>;
   /** Exact probability of each of `choices` as the whole reply to `request` (sums to 1). */
   choiceProbabilities(request: PolicyRequest, choices: readonly string[]): Promise<number[]>;
 }

@@ -5,7 +5,8 @@ import { pennies, secretSum } from "../games/test-games.js";
 import { ticTacToe } from "../games/tictactoe.js";
 import { collectRollout, type ActorOptions } from "./actor.js";
 import type { PromptMode } from "../policy/prompt-mode.js";
-import { randomPolicy, type Policy } from "../policy/policy.js";
+import { PolicyUnavailableError, randomPolicy, type Policy, type PolicyResult, type TransportFailure } from "../policy/policy.js";
+import { createRae, scoreSamples } from "./rae.js";
 
 /** Compact-style test mode: the view as prompt, the reply constrained to the legal moves. */
 const constrainedMode: PromptMode = {
@@ -171,5 +172,60 @@ describe("collectRollout", () => {
   it("rejects bad options with the key named", async () => {
     await expect(collectRollout({ ...base, rolloutBatch: 0 }, createRng(1))).rejects.toThrow(/rolloutBatch must be a positive integer/);
     await expect(collectRollout({ ...base, games: [{ game: ticTacToe, weight: 0 }] }, createRng(1))).rejects.toThrow(/weight/);
+  });
+
+  describe("transport failures (a remote policy's turns no server could answer)", () => {
+    /** randomPolicy as a remote policy: `fail(call, i)` turns request i of call `call` into a transport failure; `lostAt` makes that call reject. */
+    function remote(fail: (call: number, i: number) => boolean, lostAt = Infinity): Policy {
+      const inner = randomPolicy();
+      let calls = 0;
+      return {
+        ...inner,
+        async generateSettled(requests, rng): Promise<(PolicyResult | TransportFailure)[]> {
+          const call = calls++;
+          if (call >= lostAt) throw new PolicyUnavailableError("no actor endpoint has answered for 1 s");
+          const results = await inner.generate(requests, rng);
+          return results.map((r, i) => (fail(call, i) ? { kind: "transport", error: `turn ${call}:${i} failed 3 times in transport` } : r));
+        },
+      };
+    }
+
+    it("ends the game void, keeps none of its samples, and plays on to a full batch; RAE skips it", async () => {
+      const out = await collectRollout({ ...base, rolloutBatch: 64, policy: remote((call, i) => call === 2 && i < 3) }, createRng(5));
+      const voids = out.trajectories.filter((t) => t.result.endReason === "transport");
+      expect(voids).toHaveLength(3);
+      for (const t of voids) {
+        expect(t.samples).toEqual([]);
+        expect(t.result.returns).toEqual([0, 0]);
+        expect(t.result.transport).toMatch(/^turn 2:\d failed 3 times in transport$/);
+        expect(t.result.moves.length).toBeGreaterThan(0); // the turns before the failure were played
+      }
+      expect(out.batch).toHaveLength(64);
+      const voidKeys = new Set(voids.map((t) => t.result.gameIndex));
+      expect(out.batch.some((s) => voidKeys.has(s.gameIndex))).toBe(false);
+      // Each game once: indices distinct and consecutive, void ones included.
+      expect(out.trajectories.map((t) => t.result.gameIndex).sort((a, b) => a - b)).toEqual(out.trajectories.map((_, i) => i));
+      expect(out.lost).toBeUndefined();
+      // RAE folds in only the games that ended: the same baselines as without the void ones.
+      const scored = scoreSamples(createRae(), out.trajectories, out.batch);
+      const played = scoreSamples(createRae(), out.trajectories.filter((t) => t.result.endReason !== "transport"), out.batch);
+      expect(scored.state).toEqual(played.state);
+      expect(scored.samples).toEqual(played.samples);
+    });
+
+    it("stops when the policy is lost: the live games end void, none starts, the rollout says why", async () => {
+      const out = await collectRollout({ ...base, rolloutBatch: 64, envs: 8, policy: remote(() => false, 3) }, createRng(6));
+      expect(out.lost).toBe("no actor endpoint has answered for 1 s");
+      const voids = out.trajectories.filter((t) => t.result.endReason === "transport");
+      expect(voids.length).toBeGreaterThan(0);
+      expect(voids.length).toBeLessThanOrEqual(8);
+      expect(out.batch.length).toBeLessThan(64);
+      for (const s of out.batch) expect(voids.some((t) => t.result.gameIndex === s.gameIndex)).toBe(false);
+    });
+
+    it("an in-process policy's error still fails the rollout (a bug, not a transport failure)", async () => {
+      const broken: Policy = { ...randomPolicy(), generate: () => Promise.reject(new Error("boom")) };
+      await expect(collectRollout({ ...base, policy: broken }, createRng(1))).rejects.toThrow("boom");
+    });
   });
 });

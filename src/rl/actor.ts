@@ -16,6 +16,14 @@
  * 4. When the live games are done and the finished ones hold ≥ `rolloutBatch` samples, exactly
  *    `rolloutBatch` of them are drawn without replacement (kept in play order); all finished games
  *    are returned so RAE folds in every outcome.
+ * 5. Transport (remote policies, `Policy.generateSettled`): a decision the policy could not answer
+ *    at all (every server tried failed) ends its game as "transport", void: the game is returned
+ *    and counted, but none of its samples is kept. A sample's advantage is its game's return
+ *    against the baseline, and a void game has no return; crediting its earlier turns with a made-up
+ *    one ([0, 0], a draw) would teach the policy that those moves draw. More games start to fill the
+ *    batch. When the policy can answer nothing any more (`PolicyUnavailableError`), the games live
+ *    at that moment end as "transport", no game starts, and the rollout comes back short with `lost`
+ *    saying why (the loop decides whether the run can go on).
  *
  * Self-play: the policy plays both seats and both seats' samples are kept. Fixed opponent: the
  * policy's seat alternates with the game index (even games seat 0) and only its samples are kept.
@@ -28,7 +36,7 @@ import type { AnyGame, Seat } from "../games/game.js";
 import type { Scoring } from "../games/match.js";
 import type { Rng } from "../core/rng.js";
 import { playGames, readReply, type Answer, type AnswerProvider, type Decision, type GameStart, type LiveGame } from "../policy/play.js";
-import type { Policy } from "../policy/policy.js";
+import { isTransportFailure, PolicyUnavailableError, type Policy, type PolicyResult, type TransportFailure } from "../policy/policy.js";
 import type { PromptMode } from "../policy/prompt-mode.js";
 import type { Rollout, Sample, Trajectory } from "./types.js";
 
@@ -103,10 +111,12 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
   const subsampleRng = rng.split();
   const finished: Trajectory[] = [];
   const counts = { policyCalls: 0, generatedTokens: 0 };
+  const lost: { why?: string } = {};
+  const startGame = gameStarter(options, gameRng, opponentRng, finished);
   await playGames<ActorGame>({
-    providers: [policyProvider(options, policyRng, counts), OPPONENT],
+    providers: [policyProvider(options, policyRng, counts, lost), OPPONENT],
     concurrency: options.envs,
-    next: gameStarter(options, gameRng, opponentRng, finished),
+    next: (live) => (lost.why === undefined ? startGame(live) : undefined),
     scoring: options.scoring ?? "training",
     ...(options.turnCap === undefined ? {} : { turnCap: options.turnCap }),
     onDecision(d, answer) {
@@ -123,16 +133,19 @@ export async function collectRollout(options: ActorOptions, rng: Rng): Promise<R
       });
     },
     onEnd({ context: c }, record) {
-      finished.push({ result: { ...record, actorId, gameIndex: c.gameIndex, trainedSeats: c.policySeats }, samples: c.samples });
+      // 5. A void game keeps none of its samples.
+      const samples = record.endReason === "transport" ? [] : c.samples;
+      finished.push({ result: { ...record, actorId, gameIndex: c.gameIndex, trainedSeats: c.policySeats }, samples });
     },
   });
 
   // 4. Exactly `rolloutBatch` samples, drawn without replacement, kept in play order.
   const all = finished.flatMap((t) => t.samples);
   const seconds = (): number => (performance.now() - started) / 1000;
-  if (options.gameCount !== undefined) return { trajectories: finished, batch: all, ...counts, seconds: seconds() };
+  const stopped = lost.why === undefined ? {} : { lost: lost.why };
+  if (options.gameCount !== undefined) return { trajectories: finished, batch: all, ...counts, seconds: seconds(), ...stopped };
   const picked = subsampleRng.shuffle(all.map((_, i) => i)).slice(0, options.rolloutBatch).sort((a, b) => a - b);
-  return { trajectories: finished, batch: picked.map((i) => all[i] as Sample), ...counts, seconds: seconds() };
+  return { trajectories: finished, batch: picked.map((i) => all[i] as Sample), ...counts, seconds: seconds(), ...stopped };
 }
 
 /**
@@ -160,6 +173,7 @@ function gameStarter(options: ActorOptions, gameRng: Rng, opponentRng: Rng, fini
   return (live) => {
     for (; counted < finished.length; counted++) {
       const t = finished[counted] as Trajectory;
+      if (t.result.endReason === "transport") continue; // void: says nothing about a game's length
       const stats = perGame.get(t.result.gameId) ?? { games: 0, samples: 0 };
       perGame.set(t.result.gameId, { games: stats.games + 1, samples: stats.samples + t.samples.length });
     }
@@ -185,16 +199,27 @@ function gameStarter(options: ActorOptions, gameRng: Rng, opponentRng: Rng, fini
 const POLICY = 0;
 const OPPONENT_SIDE = 1;
 
-/** The trained policy: every decision of a round in ONE `generate` call on the policy stream. */
-function policyProvider(options: ActorOptions, policyRng: Rng, counts: { policyCalls: number }): AnswerProvider<ActorGame> {
+/**
+ * The trained policy: every decision of a round in ONE `generate` call on the policy stream (a
+ * remote policy's `generateSettled`, whose failed turns become transport answers; see step 5).
+ */
+function policyProvider(options: ActorOptions, policyRng: Rng, counts: { policyCalls: number }, lost: { why?: string }): AnswerProvider<ActorGame> {
+  const { policy } = options;
   return {
     async answer(decisions) {
       if (decisions.length === 0) return [];
       const requests = decisions.map((d) => options.mode.request(d.live.game.info, d.observation, options.maxNewTokens));
-      const results = await options.policy.generate(requests, policyRng);
-      if (results.length !== requests.length) throw new Error(`policy ${options.policy.name} returned ${results.length} results for ${requests.length} requests`);
+      let results: readonly (PolicyResult | TransportFailure)[];
+      try {
+        results = policy.generateSettled === undefined ? await policy.generate(requests, policyRng) : await policy.generateSettled(requests, policyRng);
+      } catch (e) {
+        if (!(e instanceof PolicyUnavailableError)) throw e;
+        lost.why = e.message;
+        return decisions.map((): Answer => ({ kind: "transport", error: e.message }));
+      }
+      if (results.length !== requests.length) throw new Error(`policy ${policy.name} returned ${results.length} results for ${requests.length} requests`);
       counts.policyCalls++;
-      return results.map((r, i) => readReply(options.mode, r, (decisions[i] as Decision<ActorGame>).observation));
+      return results.map((r, i): Answer => (isTransportFailure(r) ? r : readReply(options.mode, r, (decisions[i] as Decision<ActorGame>).observation)));
     },
   };
 }

@@ -135,8 +135,13 @@ export const trainConfigSchema = z.strictObject({
   rolloutBatch: z.number().int().positive().default(128),
   /** Live games per actor (the batch of one generation call). */
   envs: z.number().int().positive().default(32),
-  /** Actors (worker threads). 1 runs the actor in the learner's thread. */
-  actors: z.number().int().positive().default(1),
+  /**
+   * In-process actors: 1 runs the actor in the learner's thread, K > 1 in K worker threads. With
+   * endpoint actors they play beside the servers, each counting as weight 1 in the split of a
+   * step's samples (docs/scale-out.md); 0 leaves all acting to the servers. Default: 1, or 0 when
+   * `endpoints` are given.
+   */
+  actors: z.number().int().min(0).optional(),
   /** Longest reply in tokens; also the Dr.GRPO normaliser. The paper: 4096. */
   maxNewTokens: z.number().int().positive().default(4096),
   /** Sampling temperature during training (the paper: 1.0). */
@@ -188,7 +193,12 @@ export const trainConfigSchema = z.strictObject({
   maxStaleness: z.number().int().min(0).default(0),
   /** Endpoint actors: seconds one request may take before the server counts as down. */
   endpointTimeout: z.number().positive().default(120),
-});
+  /**
+   * Endpoint actors: seconds with no server live (or with every turn failing) before the endpoint
+   * actors count as lost: the in-process actors then play on alone, and a run without any stops.
+   */
+  endpointGiveUp: z.number().positive().default(30),
+}).transform((c) => ({ ...c, actors: c.actors ?? (c.endpoints.length > 0 ? 0 : 1) }));
 
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 /** What a user may give: any subset, nested groups partial too. */
@@ -323,13 +333,19 @@ export function learningRateAt(optim: Pick<TrainConfig["optim"], "lr" | "lrSched
   return learningRate(schedule, step - 1);
 }
 
-/** Resolves a preset plus user overrides into a validated config. */
+/**
+ * Resolves a preset plus user overrides into a validated config. A preset's `actors` is its count
+ * of in-process actors for in-process training: overrides that bring endpoint actors without
+ * naming `actors` leave the acting to the servers (actors 0), as a config file would.
+ */
 export function resolveTrainConfig(preset: string, overrides: Record<string, unknown> = {}): TrainConfig {
   const base = trainPresets[preset];
   if (base === undefined) {
     throw new Error(`unknown train preset "${preset}"; expected one of: ${Object.keys(trainPresets).join(", ")}`);
   }
-  return parseTrainConfig(mergeConfig(base as Record<string, unknown>, overrides));
+  const merged = mergeConfig(base as Record<string, unknown>, overrides);
+  if (Array.isArray(overrides.endpoints) && overrides.endpoints.length > 0 && overrides.actors === undefined) delete merged.actors;
+  return parseTrainConfig(merged);
 }
 
 /** A `--games` list, "TicTacToe-v0,KuhnPoker-v1:2" → [{ id, weight }] (the CLI's flag and the sweep's grids). */

@@ -9,6 +9,10 @@
  * - After step t: version t is written under `<run>/actor-weights/v<t>` and synced (endpoint-sync.ts).
  * - Usable samples: those whose token ids checked out (`untrainable` unset) and at most
  *   `maxStaleness` versions behind the learner's weights when it trains on them.
+ * - Share: with K in-process actors beside the servers (`actors`), the servers' share of a step's
+ *   samples is rolloutBatch × W / (W + K), W the summed weights of the servers live when the share
+ *   is asked for (each in-process actor weighs 1), rounded, at least 1 and at most
+ *   rolloutBatch − K; 0 while no server is live; all of it when K = 0.
  */
 import { join } from "node:path";
 import type { ModelConfig } from "../engine/model/config.js";
@@ -36,8 +40,12 @@ export interface EndpointStepMetrics {
   /** Per server: share of the step with a request in flight. */
   readonly utilisation: readonly number[];
   readonly requests: number;
-  /** Attempts that failed in transport this step (each retried elsewhere, or fatal). */
+  /** Attempts that failed in transport this step (each retried elsewhere, or its turn failed). */
   readonly transportFailures: number;
+  /** Games of this step's rollout that ended void ("transport": a turn no server could answer); none of their samples is trained on. */
+  readonly transportGames: number;
+  /** Samples of this step's batch played by the servers (the rest by in-process actors beside them). */
+  readonly endpointSamples: number;
   readonly liveEndpoints: number;
   /** Writing and syncing this step's weights. */
   readonly syncSeconds: number;
@@ -51,12 +59,23 @@ export interface EndpointActors {
   readonly maxStaleness: number;
   /** Writes version `version` and syncs every live server to it. */
   publish(version: number): Promise<void>;
+  /** The servers' share of a step's samples beside `inProcess` in-process actors (see the file comment). */
+  share(rolloutBatch: number, inProcess: number): number;
   /** The rollout with only the samples the learner may use at `learnerVersion`, and the step's numbers. */
-  usable(rollout: Rollout, learnerVersion: number): { rollout: Rollout; staleness: EndpointStepMetrics["staleness"]; droppedStale: number; droppedUntrainable: number };
+  usable(rollout: Rollout, learnerVersion: number): Usable;
   /** Marks the start of a step (for idle times). */
   beginStep(): void;
-  endStep(learnerIdleSeconds: number, usable: ReturnType<EndpointActors["usable"]>): EndpointStepMetrics;
+  endStep(learnerIdleSeconds: number, usable: Usable): EndpointStepMetrics;
   close(): Promise<void>;
+}
+
+export interface Usable {
+  readonly rollout: Rollout;
+  readonly staleness: EndpointStepMetrics["staleness"];
+  readonly droppedStale: number;
+  readonly droppedUntrainable: number;
+  readonly transportGames: number;
+  readonly endpointSamples: number;
 }
 
 export interface EndpointRunContext {
@@ -72,7 +91,7 @@ export interface EndpointRunContext {
 export async function openEndpointActors(config: TrainConfig, ctx: EndpointRunContext): Promise<EndpointActors> {
   const pool = new EndpointPool({
     endpoints: config.endpoints, tokenizer: ctx.tokenizer, temperature: config.temperature, topP: config.topP, timeoutSeconds: config.endpointTimeout,
-    keepVersions: config.maxStaleness + 2, log: (line) => ctx.log(`actors: ${line}`),
+    giveUpSeconds: config.endpointGiveUp, keepVersions: config.maxStaleness + 2, log: (line) => ctx.log(`actors: ${line}`),
   });
   await pool.open();
   const dir = join(ctx.runDir, "actor-weights");
@@ -102,6 +121,12 @@ export async function openEndpointActors(config: TrainConfig, ctx: EndpointRunCo
     pool,
     maxStaleness: config.maxStaleness,
     publish,
+    share(rolloutBatch, inProcess) {
+      if (inProcess === 0) return rolloutBatch;
+      const live = pool.stats.endpoints.reduce((w, e, i) => w + (e.live ? (config.endpoints[i]?.weight ?? 0) : 0), 0);
+      if (live === 0) return 0;
+      return Math.min(rolloutBatch - inProcess, Math.max(1, Math.round((rolloutBatch * live) / (live + inProcess))));
+    },
     usable(rollout, learnerVersion) {
       let droppedStale = 0;
       let droppedUntrainable = 0;
@@ -115,7 +140,10 @@ export async function openEndpointActors(config: TrainConfig, ctx: EndpointRunCo
         max = Math.max(max, staleness);
         return true;
       });
-      return { rollout: { ...rollout, batch }, staleness: { mean: batch.length === 0 ? 0 : sum / batch.length, max }, droppedStale, droppedUntrainable };
+      // In-process actors' samples come from actors 0..K−1; the servers' from actor K (0 when K = 0).
+      const endpointSamples = batch.filter((s) => s.actorId === config.actors).length;
+      const transportGames = rollout.trajectories.filter((t) => t.result.endReason === "transport").length;
+      return { rollout: { ...rollout, batch }, staleness: { mean: batch.length === 0 ? 0 : sum / batch.length, max }, droppedStale, droppedUntrainable, transportGames, endpointSamples };
     },
     beginStep() {
       stepStart = performance.now();
@@ -130,6 +158,7 @@ export async function openEndpointActors(config: TrainConfig, ctx: EndpointRunCo
         staleness: usable.staleness, droppedStale: usable.droppedStale, droppedUntrainable: usable.droppedUntrainable, learnerIdleSeconds,
         actorIdleSeconds: busy.map((b) => Math.max(0, wall - b)), utilisation: busy.map((b) => (wall > 0 ? Math.min(1, b / wall) : 0)),
         requests: now.requests - before.requests, transportFailures: now.transportFailures - before.transportFailures,
+        transportGames: usable.transportGames, endpointSamples: usable.endpointSamples,
         liveEndpoints: now.endpoints.filter((e) => e.live).length, syncSeconds: (syncMs - syncBefore) / 1000, syncBytes: publisher.lastBytes,
       };
     },

@@ -2,10 +2,13 @@
  * Training with endpoint actors (docs/scale-out.md) against two real `spiral serve` processes on
  * loopback: every sample's token ids, versions and returns; a server killed mid-step (nothing lost,
  * nothing counted twice: the run equals the undisturbed one); asynchronous acting within its
- * staleness bound; and the endpoint sampler against the in-process one (a statistical match: see
- * the last test for why not an equality).
+ * staleness bound; endpoints beside an in-process actor; every server killed mid-step (beside an
+ * in-process actor the run goes on, alone it stops with a clear error); `spiral train` killed with
+ * SIGKILL and resumed; and the endpoint sampler against the in-process one (a statistical match:
+ * see the last test for why not an equality).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,12 +20,15 @@ import { judgeReply, scoreInvalid } from "../games/match.js";
 import { getGame } from "../games/registry.js";
 import { createRng } from "../core/rng.js";
 import { startServeProcess, type ServeProcess } from "../serve/process.js";
+import { resolveRun } from "../cli/train.js";
 import { parseTrainConfig, type TrainConfig } from "./config.js";
 import { EndpointPool } from "./endpoints.js";
 import { train, type StepMetrics } from "./loop.js";
 import { modelPolicy } from "../policy/model-policy.js";
 import { compactMode } from "../policy/prompt-mode.js";
 import type { Rollout } from "./types.js";
+import { readMetrics } from "./run-dir.js";
+import { withoutTimings } from "./test-metrics.js";
 import { presetShape } from "./validate.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-endpoint-train-"));
@@ -66,11 +72,12 @@ interface Recorded {
   readonly steps: StepMetrics[];
 }
 
-async function run(config: TrainConfig, name: string, onStep?: (m: StepMetrics) => void) {
+async function run(config: TrainConfig, name: string, onStep?: (m: StepMetrics) => void, logs: string[] = []) {
   const rec: Recorded = { rollouts: new Map(), steps: [] };
   const summary = await train(config, {
     runDir: join(root, name),
     hooks: {
+      log: (line) => logs.push(line),
       onRollout: (step, r) => rec.rollouts.set(step, r),
       onStep: (m) => {
         rec.steps.push(m);
@@ -95,6 +102,9 @@ function replayReturns(result: Rollout["trajectories"][number]["result"]): reado
 }
 
 const tok = new ByteTokenizer();
+
+/** Endpoint metrics that are wall-clock measurements. */
+const ENDPOINT_TIMINGS = new Set(["learnerIdleSeconds", "actorIdleSeconds", "utilisation", "syncSeconds"]);
 
 describe("training with endpoint actors", () => {
   let undisturbed: Awaited<ReturnType<typeof run>>;
@@ -178,6 +188,127 @@ describe("training with endpoint actors", () => {
     expect(stale).toBeGreaterThan(0); // steps 2.. were played (partly) while the learner trained
     for (const m of asyncRun.steps) expect(m.endpoints!.staleness.max).toBeLessThanOrEqual(1);
   }, 240_000);
+
+  it("plays beside an in-process actor: the step's samples split by weight, every sample with the version that produced it", async () => {
+    // Two servers of weight 1 beside one in-process actor (weight 1): 12 × 2/3 = 8 samples from the servers, 4 in-process.
+    const beside = await run(endpointConfig({ actors: 1, steps: 2 }), "beside");
+    expect(beside.steps.map((m) => m.step)).toEqual([1, 2]);
+    for (const [step, r] of beside.rollouts) {
+      expect(r.batch).toHaveLength(12);
+      const byActor = (id: number) => r.batch.filter((s) => s.actorId === id);
+      expect([byActor(0).length, byActor(1).length]).toEqual([4, 8]);
+      for (const s of r.batch) {
+        expect(s.policyVersion).toBe(step - 1);
+        expect(s.untrainable).toBeUndefined();
+        expect(tok.decode(s.generatedIds, { skipSpecialTokens: true })).toBe(s.text);
+      }
+      // Both actors' games, each once: RAE joins every sample to its game by (actor, game).
+      const games = r.trajectories.map((t) => `${t.result.actorId}:${t.result.gameIndex}`);
+      expect(new Set(games).size).toBe(games.length);
+      expect(new Set(r.trajectories.map((t) => t.result.actorId))).toEqual(new Set([0, 1]));
+      for (const t of r.trajectories) expect(t.result.returns).toEqual(replayReturns(t.result));
+    }
+    for (const m of beside.steps) expect(m.endpoints).toMatchObject({ endpointSamples: 8, transportGames: 0, staleness: { mean: 0, max: 0 } });
+  }, 240_000);
+
+  it("plays beside two worker-thread actors, asynchronously: in-process samples on-policy, the servers' within maxStaleness", async () => {
+    // W = 2, K = 2: the servers 12 × 2/4 = 6 samples, the two worker actors 3 each.
+    const r = await run(endpointConfig({ actors: 2, steps: 3, maxStaleness: 1 }), "beside-async");
+    expect(r.steps.map((m) => m.step)).toEqual([1, 2, 3]);
+    for (const [step, rollout] of r.rollouts) {
+      expect([0, 1, 2].map((id) => rollout.batch.filter((s) => s.actorId === id).length)).toEqual([3, 3, 6]);
+      for (const s of rollout.batch) {
+        // In-process actors play only while the learner waits; the servers also while it trains.
+        const staleness = step - 1 - s.policyVersion;
+        expect(staleness >= 0 && staleness <= (s.actorId < 2 ? 0 : 1)).toBe(true);
+      }
+    }
+  }, 240_000);
+
+  it("goes on with the in-process actor when every server is killed mid-step: void games counted apart, none trained on, none twice", async () => {
+    const logs: string[] = [];
+    let killed = false;
+    const config = endpointConfig({ actors: 1, steps: 4, endpointGiveUp: 1 });
+    const r = await run(config, "all-killed", (m) => {
+      // Before or during step 2's games: either way its turns find no server.
+      if (m.step === 1) setTimeout(() => void Promise.all(servers.map((s) => s.stop("SIGKILL"))).then(() => (killed = true)), 5);
+    }, logs);
+    expect(killed).toBe(true);
+    expect(r.steps.map((m) => m.step)).toEqual([1, 2, 3, 4]);
+    const transportGames = r.steps.reduce((n, m) => n + (m.endpoints?.transportGames ?? 0), 0);
+    expect(transportGames).toBeGreaterThanOrEqual(1);
+    expect(logs.some((l) => /the endpoint actors are lost \(.*ECONNREFUSED.*\); the in-process actors play on/.test(l))).toBe(true);
+    for (const [step, rollout] of r.rollouts) {
+      const voids = rollout.trajectories.filter((t) => t.result.endReason === "transport");
+      const metrics = r.steps[step - 1]!;
+      expect(metrics.endpoints?.transportGames).toBe(voids.length);
+      // Void games: no samples, no outcome (games counts them, outcomes and the invalid rate do not).
+      for (const t of voids) expect(rollout.batch.some((s) => s.actorId === t.result.actorId && s.gameIndex === t.result.gameIndex)).toBe(false);
+      const decided = Object.values(metrics.outcomes).reduce((n, [a, b]) => n + a.wins + a.draws + a.losses + b.wins + b.draws + b.losses, 0);
+      const trainedSeats = rollout.trajectories.filter((t) => t.result.endReason !== "transport").reduce((n, t) => n + t.result.trainedSeats.length, 0);
+      expect(decided).toBe(trainedSeats);
+      expect(metrics.games).toBe(rollout.trajectories.length);
+      const games = rollout.trajectories.map((t) => `${t.result.actorId}:${t.result.gameIndex}`);
+      expect(new Set(games).size).toBe(games.length);
+      if (step >= 3) {
+        // No server live: the in-process actor plays the whole step.
+        expect(rollout.batch).toHaveLength(12);
+        expect(rollout.batch.every((s) => s.actorId === 0 && s.policyVersion === step - 1)).toBe(true);
+        expect(metrics.endpoints).toMatchObject({ endpointSamples: 0, liveEndpoints: 0 });
+      }
+    }
+    servers.splice(0, 2, ...(await Promise.all([startServer(), startServer()])));
+  }, 240_000);
+
+  it("stops with a clear error when every server is killed and no in-process actor is left", async () => {
+    const dir = join(root, "none-left");
+    const config = endpointConfig({ steps: 4, endpointGiveUp: 1 });
+    expect(config.actors).toBe(0);
+    await expect(
+      train(config, {
+        runDir: dir,
+        hooks: { onStep: (m) => void (m.step === 1 && setTimeout(() => void Promise.all(servers.map((s) => s.stop("SIGKILL"))), 5)) },
+      }),
+    ).rejects.toThrow(/^no actor is left: no actor endpoint has answered for 1 s: http:\/\/127\.0\.0\.1:\d+\/v1 \(.+\), http:.*; the run has no in-process actors \(actors 0\)/);
+    // The steps before the kill are kept, with their checkpoints: the run can be resumed.
+    const done = (await readMetrics(dir)).filter((m) => m.kind === "step").map((m) => m.step);
+    expect(done[0]).toBe(1);
+    expect(done.length).toBeLessThan(4);
+    expect(existsSync(join(dir, `step-${done.at(-1)}`, "model.safetensors"))).toBe(true);
+    servers.splice(0, 2, ...(await Promise.all([startServer(), startServer()])));
+  }, 240_000);
+
+  it("resumes `spiral train` killed with SIGKILL after a checkpoint: synchronous, it ends as the uninterrupted run, metrics and weights", async () => {
+    const file = join(root, "kill9.json");
+    writeFileSync(file, JSON.stringify({ ...base, steps: 4, endpoints: servers.map((s) => ({ url: s.url, concurrency: 4 })), maxStaleness: 0 }));
+    const dir = join(root, "kill9");
+    // `spiral train` from the sources as its own process, killed with SIGKILL once step 3's line is out (step-2 and maybe step-3 saved).
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e",
+        `import { main } from "./src/cli/main.js"; await main(["node", "spiral", "train", "--config", ${JSON.stringify(file)}, "--out", ${JSON.stringify(root)}, "--name", "kill9", "--no-progress", "--log-every", "1"]);`],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      if (/^step 3\/4/m.test(stderr) && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on("close", (_code, sig) => resolve(sig)));
+    expect(signal).toBe("SIGKILL");
+    expect(existsSync(join(dir, "step-2", "model.safetensors"))).toBe(true);
+    expect(existsSync(join(dir, "step-4"))).toBe(false);
+
+    const resumed = await resolveRun({ resume: dir });
+    expect(resumed.config.actors).toBe(0);
+    await train(resumed.config, { runDir: dir, resume: true });
+    const { config } = await resolveRun({ config: file, out: root, name: "kill9-straight" });
+    await train(config, { runDir: join(root, "kill9-straight") });
+    // Timings (and the servers' busy and idle times) differ between runs; every other number is the same.
+    const strip = (v: unknown) => withoutTimings(JSON.parse(JSON.stringify(v, (k, x: unknown) => (ENDPOINT_TIMINGS.has(k) ? undefined : x))));
+    expect(strip(await readMetrics(dir))).toEqual(strip(await readMetrics(join(root, "kill9-straight"))));
+    expect(readFileSync(join(dir, "step-4", "model.safetensors")).equals(readFileSync(join(root, "kill9-straight", "step-4", "model.safetensors")))).toBe(true);
+  }, 300_000);
 
   it("samples what the in-process policy samples: both match the exact choice probabilities (χ² goodness of fit)", async () => {
     // Why a statistical match and not equality: the in-process actor draws each row's randomness

@@ -21,9 +21,12 @@
  * - Faults: a refused connection, a timeout, a 5xx, a 404 for our model (a restarted server) or a
  *   body cut off mid-way marks the server down and the turn is retried on another one, at most
  *   `maxAttempts` times; a down server is probed (`GET /health`) and re-synced before it takes
- *   requests again. Each turn yields exactly one accepted reply (no game loses or repeats a turn).
- *   With no live server for `giveUpSeconds`, the call fails naming every server and why it is
- *   down. Transport failures are counted apart from invalid moves (`stats.transportFailures`).
+ *   requests again. A turn yields at most one accepted reply (no game repeats a turn); a turn whose
+ *   attempts all failed is a `TransportFailure` (`generateSettled`: the actor ends that game as
+ *   "transport"; `generate` fails). With no live server for `giveUpSeconds`, or every turn failing
+ *   for that long, the pool counts as lost: calls reject with `EndpointsLostError`, naming every
+ *   server and why it is down, until a server answers again. Transport failures are counted apart
+ *   from invalid moves (`stats.transportFailures`, `stats.failedTurns`).
  * - Other 4xx answers (a request the server refuses: too long a prompt, a missing feature) are
  *   errors, not faults: retrying elsewhere would not help.
  */
@@ -31,7 +34,7 @@ import { buildChoiceTrie } from "../engine/infer/trie.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
 import type { Rng } from "../core/rng.js";
 import { encodePrompt } from "../policy/model-policy.js";
-import type { Policy, PolicyRequest, PolicyResult } from "../policy/policy.js";
+import { isTransportFailure, PolicyUnavailableError, type Policy, type PolicyRequest, type PolicyResult, type TransportFailure } from "../policy/policy.js";
 
 export interface EndpointSpec {
   /** Base URL, with or without the trailing /v1. */
@@ -62,7 +65,7 @@ export interface EndpointPoolOptions {
   readonly maxAttempts?: number;
   /** How often down servers are probed. Default 0.5 s. */
   readonly probeSeconds?: number;
-  /** How long the pool may have no live server before a call fails. Default 30 s. */
+  /** How long the pool may have no live server (or fail every turn) before it counts as lost. Default 30 s. */
   readonly giveUpSeconds?: number;
   /** LoRA adapters kept loaded per server (the latest `keepVersions`; in-flight requests may name older ones). Default 2. */
   readonly keepVersions?: number;
@@ -86,6 +89,8 @@ export interface EndpointPoolStats {
   /** Attempts that failed in transport (refused, timeout, 5xx, cut off, model gone), each retried or fatal. */
   readonly transportFailures: number;
   readonly retries: number;
+  /** Turns whose every attempt failed (their games end as "transport"). */
+  readonly failedTurns: number;
   /** Replies whose token ids did not check out: played, not trained on. */
   readonly droppedSamples: number;
   readonly syncs: number;
@@ -124,6 +129,11 @@ interface Endpoint {
 
 class TransportError extends Error {}
 
+/** No server has lived (or answered a turn) for the pool's give-up time. */
+export class EndpointsLostError extends PolicyUnavailableError {
+  override name = "EndpointsLostError";
+}
+
 /** "http://h:p", "http://h:p/" or "http://h:p/v1" → the server root and its /v1 base. */
 export function endpointUrls(url: string): { root: string; v1: string } {
   let u: URL;
@@ -158,7 +168,9 @@ export class EndpointPool {
   private waiters: (() => void)[] = [];
   private probing: ReturnType<typeof setInterval> | undefined;
   private closed = false;
-  private counts = { requests: 0, transportFailures: 0, retries: 0, droppedSamples: 0, syncs: 0, syncMs: 0 };
+  private counts = { requests: 0, transportFailures: 0, retries: 0, failedTurns: 0, droppedSamples: 0, syncs: 0, syncMs: 0 };
+  /** Since when every turn has failed (undefined: the last turn got its reply). */
+  private failingSince: number | undefined;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
   private readonly giveUpMs: number;
@@ -205,13 +217,18 @@ export class EndpointPool {
   get stats(): EndpointPoolStats {
     const now = performance.now();
     return {
-      requests: this.counts.requests, transportFailures: this.counts.transportFailures, retries: this.counts.retries, droppedSamples: this.counts.droppedSamples,
+      requests: this.counts.requests, transportFailures: this.counts.transportFailures, retries: this.counts.retries, failedTurns: this.counts.failedTurns, droppedSamples: this.counts.droppedSamples,
       syncs: this.counts.syncs, syncSeconds: this.counts.syncMs / 1000,
       endpoints: this.eps.map((e) => ({
         url: e.spec.url, live: e.live, ...(e.live ? {} : { downReason: e.downReason }), version: e.version, requests: e.requests, transportFailures: e.failures,
         busySeconds: (e.busyMs + (e.inflight > 0 ? now - e.busySince : 0)) / 1000,
       })),
     };
+  }
+
+  /** Servers live now. */
+  get liveCount(): number {
+    return this.eps.filter((e) => e.live).length;
   }
 
   /** The latest published version (null before the first publish). */
@@ -222,7 +239,8 @@ export class EndpointPool {
   /**
    * Makes every live server serve `update` (full weights: reload from disk; LoRA: load the adapter
    * under a per-version name and drop the oldest); a server that fails is marked down and re-synced
-   * when it comes back. Resolves when every live server is synced; fails when none is.
+   * when it comes back. Resolves when every live server is synced, or none is live (the pool
+   * then waits for one to come back, up to its give-up time, when it is next asked).
    */
   async publish(update: WeightUpdate): Promise<void> {
     const started = performance.now();
@@ -230,7 +248,7 @@ export class EndpointPool {
     await Promise.all(this.eps.filter((e) => e.live).map((e) => this.syncOne(e).catch((err: unknown) => this.markDown(e, `sync failed: ${(err as Error).message}`))));
     this.counts.syncs++;
     this.counts.syncMs += performance.now() - started;
-    if (!this.eps.some((e) => e.live)) throw new Error(`no actor endpoint took version ${update.version}: ${this.describeDown()}`);
+    if (!this.eps.some((e) => e.live)) this.log(`no actor endpoint took version ${update.version}: ${this.describeDown()}`);
     this.wake();
   }
 
@@ -243,17 +261,27 @@ export class EndpointPool {
         return versionOf();
       },
       generate: (requests, rng) => this.generate(requests, rng),
+      generateSettled: (requests, rng) => this.generateSettled(requests, rng),
       choiceProbabilities: () => Promise.reject(new Error("endpoint actors sample replies only: choice probabilities (evaluation) use the in-process policy")),
     };
   }
 
+  /** One reply per request; fails when any turn failed in transport (`generateSettled` keeps the others). */
   async generate(requests: readonly PolicyRequest[], rng: Rng): Promise<EndpointResult[]> {
+    const settled = await this.generateSettled(requests, rng);
+    const failed = settled.find(isTransportFailure);
+    if (failed !== undefined) throw new Error(failed.error);
+    return settled as EndpointResult[];
+  }
+
+  /** One reply, or the turn's transport failure, per request; rejects with `EndpointsLostError` (see the file comment). */
+  async generateSettled(requests: readonly PolicyRequest[], rng: Rng): Promise<(EndpointResult | TransportFailure)[]> {
     // Drawn up front, in request order: the same rng gives the same seeds however replies arrive.
     const seeds = requests.map(() => rng.nextUint32());
     return Promise.all(requests.map((r, i) => this.turn(r, seeds[i] as number)));
   }
 
-  private async turn(request: PolicyRequest, seed: number): Promise<EndpointResult> {
+  private async turn(request: PolicyRequest, seed: number): Promise<EndpointResult | TransportFailure> {
     const c = request.constraint;
     if (c?.trigger !== undefined && c.trigger !== "") {
       throw new Error("endpoint actors cannot constrain the answer after free text (chat prompts with a constrained answer); use compact prompts, or chat prompts without the constraint");
@@ -273,7 +301,9 @@ export class EndpointPool {
         this.counts.requests++;
         e.requests++;
         const reply = await this.send(e, body);
-        return this.accept(reply, promptIds, version, request);
+        const accepted = this.accept(reply, promptIds, version, request);
+        this.failingSince = undefined;
+        return accepted;
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
         this.counts.transportFailures++;
@@ -286,7 +316,12 @@ export class EndpointPool {
         this.release(e);
       }
     }
-    throw new Error(`an actor turn failed ${this.maxAttempts} times in transport: ${failures.join("; ")}`);
+    this.counts.failedTurns++;
+    const error = `an actor turn failed ${this.maxAttempts} times in transport: ${failures.join("; ")}`;
+    const now = performance.now();
+    this.failingSince ??= now;
+    if (now - this.failingSince > this.giveUpMs) throw new EndpointsLostError(`every actor turn has failed for ${this.giveUpMs / 1000} s (${error}): ${this.describeDown()}`);
+    return { kind: "transport", error };
   }
 
   /** One attempt: the parsed reply, or a TransportError for anything worth retrying elsewhere. */
@@ -374,7 +409,7 @@ export class EndpointPool {
       }
       if (!this.eps.some((e) => e.live)) {
         const since = Math.min(...this.eps.map((e) => e.downSince));
-        if (performance.now() - since > this.giveUpMs) throw new Error(`no actor endpoint has answered for ${this.giveUpMs / 1000} s: ${this.describeDown()}`);
+        if (performance.now() - since > this.giveUpMs) throw new EndpointsLostError(`no actor endpoint has answered for ${this.giveUpMs / 1000} s: ${this.describeDown()}`);
       }
       await new Promise<void>((r) => {
         this.waiters.push(r);

@@ -7,7 +7,9 @@
  *
  * Per policy step t = 1..steps:
  *   1. collect   actor plays games with π_{t−1} until `rolloutBatch` samples (actor.ts); with
- *                `actors` = K > 1, K worker threads each collect their share (actor-pool.ts)
+ *                `actors` = K > 1, K worker threads each collect their share (actor-pool.ts); with
+ *                endpoint actors, the servers collect their share beside the K in-process actors
+ *                (or all of it: actors 0), see `collectWithEndpoints`
  *   2. score     RAE folds every finished game into b[game][seat], advantages, A = 0 dropped (rae.ts)
  *   3. learn     PPO/Dr.GRPO, 2 epochs, micro-batches, grad clip, AdamW (learner.ts)
  *   4. sync      weights are shared in place with the in-thread generator (one Params buffer);
@@ -38,6 +40,7 @@ import { getGame } from "../games/registry.js";
 import { createRng, type Rng } from "../core/rng.js";
 import { addOutcome, NO_OUTCOMES, type Outcomes } from "../eval/stats.js";
 import { type ActorOptions, collectRollout } from "./actor.js";
+import { mergeRollouts } from "./actor-pool.js";
 import { actorOptions } from "./actor-options.js";
 import { type EndpointActors, type EndpointStepMetrics, openEndpointActors } from "./endpoint-run.js";
 import { learningRateAt, type TrainConfig } from "./config.js";
@@ -66,7 +69,7 @@ export interface StepMetrics {
   readonly games: number;
   /** Per game id: outcomes per seat over this step's finished games (training returns' signs). */
   readonly outcomes: Record<string, [Outcomes, Outcomes]>;
-  /** Share of finished games that ended by an invalid move. */
+  /** Share of finished games that ended by an invalid move (void games, lost to transport failures, left out). */
   readonly invalidRate: number;
   /** Mean generated tokens per sample in the batch. */
   readonly replyLength: number;
@@ -141,7 +144,11 @@ function evalMatchups(games: number, log: (m: string) => void): Matchup[] {
 function stepMetrics(step: number, rollout: Rollout, kept: number, rae: RaeState, learner: LearnerStats, lr: number, actSeconds: number, thinkingLength?: number): StepMetrics {
   const outcomes: Record<string, [Outcomes, Outcomes]> = {};
   let invalid = 0;
+  let played = 0;
   for (const { result } of rollout.trajectories) {
+    // A void game (endpoint actors: a transport failure) is neither won, drawn nor lost; endpoints.transportGames counts it.
+    if (result.endReason === "transport") continue;
+    played++;
     const o = (outcomes[result.gameId] ??= [NO_OUTCOMES, NO_OUTCOMES]);
     for (const seat of result.trainedSeats) o[seat as Seat] = addOutcome(o[seat as Seat], result.returns[seat as Seat]);
     if (result.endReason === "invalid") invalid++;
@@ -154,7 +161,7 @@ function stepMetrics(step: number, rollout: Rollout, kept: number, rae: RaeState
     kept,
     games: rollout.trajectories.length,
     outcomes,
-    invalidRate: rollout.trajectories.length === 0 ? 0 : invalid / rollout.trajectories.length,
+    invalidRate: played === 0 ? 0 : invalid / played,
     replyLength: rollout.batch.length === 0 ? 0 : batchTokens / rollout.batch.length,
     ...(thinkingLength === undefined ? {} : { thinkingLength }),
     baselines: { ...rae.baselines },
@@ -200,7 +207,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
           await sessions.close();
           throw e;
         });
-  const ahead = new Map<number, Promise<Rollout>>();
+  const ahead: Ahead = new Map();
   let rae = state.rae;
   let lastEval: EvalMetrics | undefined;
   let done = state.startStep;
@@ -219,13 +226,12 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       // 1. collect (the policy of step − 1 plays)
       let rollout: Rollout;
       let actSeconds: number;
-      let remote: Awaited<ReturnType<typeof collectAhead>> | undefined;
+      let remote: Awaited<ReturnType<typeof collectWithEndpoints>> | undefined;
       if (endpoints === undefined) {
         rollout = await collect(sessions, actor, lora?.adapter.params ?? params, config.rolloutBatch, step, rng);
         actSeconds = rollout.seconds;
       } else {
-        rng.split(); // the in-thread actor's split: the learner's stream stays the same
-        remote = await collectAhead(endpoints, { ...actor, policy: endpoints.policy }, sessions, ahead, step, config);
+        remote = await collectWithEndpoints(endpoints, actor, sessions, ahead, { step, config, trained: lora?.adapter.params ?? params, rng, log });
         ({ rollout, actSeconds } = remote);
       }
       hooks.onRollout?.(step, rollout);
@@ -276,7 +282,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
     }
   } finally {
     await endpoints?.close();
-    await Promise.allSettled(ahead.values());
+    await Promise.allSettled([...ahead.values()].map((a) => a.rollout));
     await sessions.close();
   }
   return {
@@ -297,31 +303,61 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
 function collect(sessions: RunSessions, actor: ActorOptions, trained: Params, rolloutBatch: number, step: number, rng: Rng): Promise<Rollout> {
   sessions.pastAdapters?.select(step);
   const { pool } = sessions;
-  if (pool === undefined) return collectRollout(actor, rng.split());
+  if (pool === undefined) return collectRollout({ ...actor, rolloutBatch }, rng.split());
   new Float32Array(pool.weights).set(trained.data);
   return pool.actors.collect(Array.from({ length: pool.actors.size }, () => rng.split().state()), rolloutBatch, step - 1);
 }
 
+/** Endpoint actors' rollouts under way, by step, with the share of the step's samples each was asked for. */
+type Ahead = Map<number, { readonly share: number; readonly rollout: Promise<Rollout> }>;
+
 /**
- * Step 1 with endpoint actors: the rollout of `step`, after starting those of the next
- * `maxStaleness` steps (each on the first split of its own step's rng, as the in-thread actor
- * would), and only the samples the learner may use (endpoint-run.ts).
+ * Step 1 with endpoint actors: the step's samples split by weight between the servers (their
+ * live weights summed) and the K in-process actors (weight 1 each); all to the servers when K = 0,
+ * all in-process while no server is live. The servers' share of `step` is collected after starting
+ * their shares of the next `maxStaleness` steps (each on its own stream: the first split of its
+ * step's rng when they act alone, as the in-thread actor would, else `seed:endpoints:s`); the
+ * in-process share as `collect` does, with the same policy version as always (step − 1). Then only
+ * the samples the learner may use (endpoint-run.ts). When the servers are lost (no server live for
+ * `endpointGiveUp`) the in-process actors play on alone, and a run without any stops with an error.
  */
-async function collectAhead(endpoints: EndpointActors, actor: ActorOptions, sessions: RunSessions, ahead: Map<number, Promise<Rollout>>, step: number, config: TrainConfig) {
+async function collectWithEndpoints(
+  endpoints: EndpointActors,
+  actor: ActorOptions,
+  sessions: RunSessions,
+  ahead: Ahead,
+  at: { readonly step: number; readonly config: TrainConfig; readonly trained: Params; readonly rng: Rng; readonly log: (m: string) => void },
+) {
+  const { step, config, rng } = at;
+  const k = config.actors;
   endpoints.beginStep();
   sessions.pastAdapters?.select(step);
+  const remoteActor: ActorOptions = { ...actor, policy: endpoints.policy, ...(k === 0 ? {} : { actorId: k }) };
+  const stream = (s: number): Rng => (k === 0 ? createRng(`${config.seed}:step:${s}`).split() : createRng(`${config.seed}:endpoints:${s}`));
   for (let s = step; s <= Math.min(config.steps, step + endpoints.maxStaleness); s++) {
     if (ahead.has(s)) continue;
-    const collecting = collectRollout(actor, createRng(`${config.seed}:step:${s}`).split());
-    collecting.catch(() => {}); // awaited when its step comes; a run that stops first drops it
-    ahead.set(s, collecting);
+    const share = endpoints.share(config.rolloutBatch, k);
+    if (share === 0) continue;
+    const rollout = collectRollout({ ...remoteActor, rolloutBatch: share }, stream(s));
+    rollout.catch(() => {}); // awaited when its step comes; a run that stops first drops it
+    ahead.set(s, { share, rollout });
   }
-  const waiting = performance.now();
-  const collected = await (ahead.get(step) as Promise<Rollout>);
+  const started = performance.now();
+  const remote = ahead.get(step);
   ahead.delete(step);
-  const learnerIdle = (performance.now() - waiting) / 1000;
+  let local: Promise<Rollout> | undefined;
+  if (k === 0) rng.split(); // the in-thread actor's split: the learner's stream stays the same
+  else local = collect(sessions, actor, at.trained, config.rolloutBatch - (remote?.share ?? 0), step, rng);
+  const [localPart, remotePart] = await Promise.all([local, remote?.rollout]);
+  const learnerIdle = (performance.now() - started) / 1000;
+  if (remotePart?.lost !== undefined) {
+    if (k === 0) throw new Error(`no actor is left: ${remotePart.lost}; the run has no in-process actors (actors 0). The last checkpoint is kept: resume with --resume once a server is back, or give --actors K`);
+    at.log(`actors: the endpoint actors are lost (${remotePart.lost}); the in-process actors play on`);
+  }
+  const parts = [localPart, remotePart].filter((p): p is Rollout => p !== undefined);
+  const collected = parts.length === 1 ? (parts[0] as Rollout) : mergeRollouts(parts, learnerIdle);
   const usable = endpoints.usable(collected, step - 1);
-  return { rollout: usable.rollout, usable, learnerIdle, actSeconds: endpoints.maxStaleness === 0 ? collected.seconds : learnerIdle };
+  return { rollout: usable.rollout, usable, learnerIdle, actSeconds: endpoints.maxStaleness === 0 ? (parts.length === 1 ? collected.seconds : learnerIdle) : learnerIdle };
 }
 
 /** Step 5's transcripts: a few of the step's games as text and as game records. */

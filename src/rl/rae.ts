@@ -90,9 +90,10 @@ function gameKey(actorId: number, gameIndex: number): string {
 }
 
 /**
- * Folds every finished game into the baselines (in the given order) and scores `batch`, the
- * samples chosen for the learner: each gets its game's and seat's advantage; samples with A = 0
- * are dropped. Every sample of `batch` must come from one of `trajectories`.
+ * Folds every finished game into the baselines (in the given order; void games, end reason
+ * "transport", have no outcome and are skipped) and scores `batch`, the samples chosen for the
+ * learner: each gets its game's and seat's advantage; samples with A = 0 are dropped. Every
+ * sample of `batch` must come from one of `trajectories`, none from a void game.
  */
 export function scoreSamples(
   state: RaeState,
@@ -100,10 +101,14 @@ export function scoreSamples(
   batch: readonly Sample[],
 ): { samples: ScoredSample[]; dropped: number; state: RaeState } {
   const advantageOf = new Map<string, [number, number]>();
+  const seen = new Set<string>();
   let s = state;
   for (const t of trajectories) {
     const key = gameKey(t.result.actorId, t.result.gameIndex);
-    if (advantageOf.has(key)) throw new Error(`RAE: game ${key} appears twice in one step`);
+    if (seen.has(key)) throw new Error(`RAE: game ${key} appears twice in one step`);
+    seen.add(key);
+    // A void game (a transport failure) has no outcome to fold in, and keeps no samples.
+    if (t.result.endReason === "transport") continue;
     const u = raeUpdate(s, t.result);
     advantageOf.set(key, u.advantages);
     s = u.state;

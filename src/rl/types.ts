@@ -83,6 +83,8 @@ export interface Rollout {
   readonly policyCalls: number;
   readonly generatedTokens: number;
   readonly seconds: number;
+  /** Set when the actor stopped early because its (remote) policy could answer nothing any more: why. */
+  readonly lost?: string;
 }
 
 /** What the learner trains on in one step. */

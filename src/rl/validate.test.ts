@@ -44,7 +44,8 @@ describe("checkTrainConfig: every name before anything starts", () => {
       [{ eval: { finalGames: ["Nim-v0", "Nim-v0"] } }, /^eval\.finalGames: Nim-v0 is listed twice$/],
       [{ eval: { finalGames: ["TicTacToe-v0"] } }, /^eval\.finalGames: TicTacToe-v0 is a training game \(the regular evaluation plays those\)/],
       [{ games: [{ id: "Nim-v0" }], eval: { finalGames: ["Nim-v0"] } }, /^eval\.finalGames: Nim-v0 is a training game of this run/],
-      [{ actors: 2, endpoints: [{ url: "http://127.0.0.1:8000/v1" }] }, /^endpoints: endpoint actors replace the worker-thread actors; set actors to 1 \(got 2\)$/],
+      [{ actors: 0 }, /^actors: 0 leaves no actor; give actors ≥ 1, or endpoint actors/],
+      [{ actors: 4, rolloutBatch: 4, endpoints: [{ url: "http://127.0.0.1:8000/v1" }] }, /^rolloutBatch \(4\) must exceed actors \(4\) when endpoint actors play beside them/],
       [{ maxStaleness: 1 }, /^maxStaleness: asynchronous acting needs endpoint actors/],
       [{ maxStaleness: 1, endpoints: [{ url: "http://127.0.0.1:8000/v1" }], opponent: "pool:2", lora: { r: 2 } }, /^maxStaleness: asynchronous acting does not take the pool:2 opponent/],
     ];

@@ -112,7 +112,10 @@ export function checkTrainingMemory(shape: ModelConfig, what: string, available 
  * weights from its own checkpoint, so model.dir then matters only as the tokenizer's source.
  */
 export async function checkTrainConfig(config: TrainConfig, opts: { readonly resume?: boolean } = {}): Promise<void> {
-  if (config.endpoints.length > 0 && config.actors > 1) throw new Error(`endpoints: endpoint actors replace the worker-thread actors; set actors to 1 (got ${config.actors})`);
+  if (config.actors === 0 && config.endpoints.length === 0) throw new Error("actors: 0 leaves no actor; give actors ≥ 1, or endpoint actors (endpoints, --actor-endpoint URL)");
+  if (config.endpoints.length > 0 && config.actors > 0 && config.rolloutBatch <= config.actors) {
+    throw new Error(`rolloutBatch (${config.rolloutBatch}) must exceed actors (${config.actors}) when endpoint actors play beside them: each takes at least one sample`);
+  }
   if (config.maxStaleness > 0 && config.endpoints.length === 0) throw new Error("maxStaleness: asynchronous acting needs endpoint actors (endpoints, --actor-endpoint URL)");
   if (config.maxStaleness > 0 && config.opponent.startsWith("pool:")) throw new Error(`maxStaleness: asynchronous acting does not take the ${config.opponent} opponent (its snapshots follow the learner step by step); use maxStaleness 0`);
   if (config.actors > config.rolloutBatch) throw new Error(`actors (${config.actors}) must not exceed rolloutBatch (${config.rolloutBatch})`);

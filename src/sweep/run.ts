@@ -72,8 +72,11 @@ export async function isFinished(run: SweepRun): Promise<boolean> {
   return (await latestCheckpoint(run.dir).catch(() => undefined)) === run.config.steps;
 }
 
-/** Where a run lives, not what it trains: ignored when configs are compared. */
-const PLACE_KEYS = new Set(["name", "out"]);
+/**
+ * Ignored when configs are compared: where a run lives (name, out), and `deterministic`, which no
+ * longer changes anything (every run is reproducible) but is in configs saved before.
+ */
+const PLACE_KEYS = new Set(["name", "out", "deterministic"]);
 
 /** The first config key where a saved run differs from the planned one, or undefined. */
 function configDifference(saved: unknown, planned: unknown, path = ""): string | undefined {

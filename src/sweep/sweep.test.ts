@@ -109,6 +109,9 @@ describe("spiral sweep end to end", () => {
     // The same base and seeds under another sweep name; rae=on is the default, so its runs are twins.
     const again = join(root, "again.yaml");
     writeFileSync(again, readFileSync(grid, "utf8").replace("name: tiny", "name: again").replace("vary:\n  rae: [on, off]", "configs:\n  - name: baseline"));
+    // A config saved by an older spiral still carries `deterministic`, which no longer changes a run.
+    const saved = join(a, "tiny", "rae=on", "seed-1", "config.json");
+    writeFileSync(saved, JSON.stringify({ ...(JSON.parse(readFileSync(saved, "utf8")) as object), deterministic: true }));
     const io = scriptedIo([]);
     await runSweepCommand(again, { out: a }, io);
     expect(io.stderr().match(/same config as \S+rae=on\/seed-\d: reused, not trained again/g)?.length).toBe(2);

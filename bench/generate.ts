@@ -8,20 +8,24 @@
  * is a second of one core's work), wall times printed beside them.
  *
  * Run: npx tsc -p tsconfig.json --noEmit false --outDir bench/out/build && node bench/out/build/bench/generate.js
- * Options (env): BENCH_SMALL=0 / BENCH_QWEN=0 skip a part; BENCH_THREADS sets ORT intra-op threads.
+ * Options (env): BENCH_SMALL=0 / BENCH_QWEN=0 skip a part; BENCH_THREADS sets ORT intra-op threads;
+ * `-- --device webgpu` runs the graphs on the GPU (then read the wall times).
  */
 import { createRng } from "../src/core/rng.js";
 import type { ModelConfig } from "../src/engine/model/config.js";
 import { Generator } from "../src/engine/infer/generate.js";
 import { Graph } from "../src/engine/graph/builder.js";
 import { linear } from "../src/engine/graph/ops/index.js";
+import { parseDevice } from "../src/engine/graph/device.js";
 import { f32, GraphSession } from "../src/engine/graph/session.js";
 import { initParams, Params, paramLayout } from "../src/engine/weights/params.js";
 import { modelPreset } from "../src/engine/model/presets.js";
 import { ByteTokenizer } from "../src/engine/tokenizer/byte-tokenizer.js";
 
 const threads = process.env.BENCH_THREADS === undefined ? undefined : Number(process.env.BENCH_THREADS);
-const sessionOptions = threads === undefined ? {} : { threads };
+const deviceArg = process.argv.indexOf("--device");
+const device = parseDevice(deviceArg >= 0 ? (process.argv[deviceArg + 1] ?? "") : "cpu");
+const sessionOptions = { ...(threads === undefined ? {} : { threads }), device };
 
 /** FLOPs of the matrix products for one token attending to `ctx` keys. */
 function flopsPerToken(c: ModelConfig, ctx: number): number {

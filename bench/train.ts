@@ -3,7 +3,7 @@
  * share of wall time spent acting vs learning, with K = 1 (actor in the learner's thread) and
  * K = 2 (worker-thread actors), measured in the same run.
  *
- *   npm run bench:train -- [--steps 10] [--actors 1,2] [--preset default]
+ *   npm run bench:train -- [--steps 10] [--actors 1,2] [--preset default] [--device cpu|webgpu]
  *
  * Each configuration runs `steps` policy steps (evaluation off) in a temporary run directory;
  * step 1 is reported separately (session creation, first-shape compilation) and the rest averaged.
@@ -13,6 +13,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseDevice } from "../src/engine/graph/device.js";
 import { resolveTrainConfig } from "../src/rl/config.js";
 import { train, type StepMetrics } from "../src/rl/loop.js";
 
@@ -22,7 +23,9 @@ function arg(name: string, fallback: string): string {
 }
 
 const steps = Number(arg("steps", "10"));
-const actors = arg("actors", "1,2").split(",").map(Number);
+const device = parseDevice(arg("device", "cpu"));
+// On webgpu a run has one actor (docs/device.md, "One device per process").
+const actors = arg("actors", device === "webgpu" ? "1" : "1,2").split(",").map(Number);
 const preset = arg("preset", "default");
 const root = mkdtempSync(join(tmpdir(), "spiral-bench-train-"));
 
@@ -30,7 +33,7 @@ console.log(`bench/train: preset ${preset}, ${steps} steps per configuration, ${
 console.log("K  step  samples/s  gen tok/s  act s  learn s  act share");
 try {
   for (const k of actors) {
-    const config = resolveTrainConfig(preset, { steps, actors: k, eval: { every: 0 }, checkpointEvery: 1_000_000, transcripts: 0, name: `k${k}` });
+    const config = resolveTrainConfig(preset, { steps, actors: k, eval: { every: 0 }, checkpointEvery: 1_000_000, transcripts: 0, name: `k${k}`, device });
     const rows: StepMetrics[] = [];
     await train(config, { runDir: join(root, `k${k}`), hooks: { onStep: (m) => rows.push(m) } });
     const line = (label: string, ms: readonly StepMetrics[]) => {

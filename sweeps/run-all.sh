@@ -18,6 +18,10 @@ SPIRAL=(node bin/spiral.js)
 if [ ! -f dist/cli/main.js ]; then echo "run-all: build the CLI first (npm run build)" >&2; exit 2; fi
 if [ "$#" -gt 0 ]; then names=("$@"); else names=(ablation-opponents ablation-rae ablation-games); fi
 
+# nice alone does not yield here: with the kernel's autogroup scheduling, CPU is shared between
+# sessions first, so the session itself is set to the lowest priority too (where the kernel has it).
+if [ -w /proc/self/autogroup ]; then echo 19 > /proc/self/autogroup || true; fi
+
 status=0
 for name in "${names[@]}"; do
   grid="sweeps/$name.yaml"

@@ -28,6 +28,7 @@ import { openPolicy, parsePolicySpec, type OpenedPolicy, type SamplingSettings }
 import { bradleyTerry, type PairResult } from "../eval/ratings.js";
 import { formatArena, formatKuhn, formatOptimalRate, formatRatings } from "../eval/report.js";
 import { type CliIo, numberOption, parseIntegerOption, positiveIntegerOption, processIo } from "./io.js";
+import { type Device, parseDevice } from "../engine/graph/device.js";
 
 export interface EvalCliOptions {
   readonly game: string;
@@ -51,6 +52,8 @@ export interface EvalCliOptions {
   readonly json: boolean;
   /** Exit 0 even when transport failures left fewer games than asked. */
   readonly allowFailures?: boolean;
+  /** Where checkpoints' graphs run (default cpu). */
+  readonly device?: Device;
 }
 
 interface RawOptions {
@@ -76,6 +79,7 @@ interface RawOptions {
   json?: boolean;
   allowFailures?: boolean;
   rules?: string;
+  device?: string;
 }
 
 /**
@@ -119,6 +123,7 @@ export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
     ...(raw.out === undefined ? {} : { out: raw.out }),
     json: raw.json === true,
     ...(raw.allowFailures === true ? { allowFailures: true } : {}),
+    ...(raw.device === undefined ? {} : { device: parseDevice(raw.device) }),
   };
 }
 
@@ -159,7 +164,7 @@ async function playEval(options: EvalCliOptions, io: CliIo): Promise<EvalResult>
   const gameList = gameIds.map(getGame);
   const game = gameList[0] as (typeof gameList)[number];
   const settings: SamplingSettings = {
-    temperature: options.temperature, maxNewTokens: options.maxNew, concurrency: options.concurrency, ...(options.topP === undefined ? {} : { topP: options.topP }),
+    temperature: options.temperature, maxNewTokens: options.maxNew, concurrency: options.concurrency, ...(options.device === undefined ? {} : { device: options.device }), ...(options.topP === undefined ? {} : { topP: options.topP }),
     timeoutMs: options.timeoutS * 1000, retries: options.retries, ...(options.promptMode === undefined ? {} : { promptMode: options.promptMode }),
     log: (line) => io.err(`${line}\n`),
   };
@@ -262,6 +267,7 @@ export function evalCommand(io: CliIo = processIo()): Command {
     .option("--temperature <t>", "sampling temperature for models, 0 = greedy", "0.6")
     .option("--top-p <p>", "nucleus sampling mass for models")
     .option("--seed <n>", "random seed", "0")
+    .option("--device <d>", "where the model's graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)", "cpu")
     .option("--max-new <n>", "token budget of one reply", "256")
     .option("--concurrency <n>", "live games at once (and requests in flight per endpoint)", "32")
     .option("--turn-cap <n>", "end games as draws after this many moves")

@@ -18,6 +18,7 @@ import { loadAdapter } from "../engine/weights/peft.js";
 import type { ChatMessage } from "../engine/tokenizer/tokenizer.js";
 import { createRng } from "../core/rng.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
+import { type Device, parseDevice } from "../engine/graph/device.js";
 
 export interface GenerateCliOptions {
   model: string;
@@ -38,6 +39,7 @@ export interface GenerateCliOptions {
   trigger?: string;
   suffix?: string;
   stop?: string[];
+  device?: Device;
 }
 
 export interface GenerateCliResult {
@@ -66,7 +68,7 @@ export async function runGenerate(options: GenerateCliOptions, io: CliIo): Promi
   }
   const prompt = tokenizer.encode(text);
   // The weights never change here: bake them so onnxruntime prepacks them.
-  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...adapter });
+  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...adapter, ...(options.device === undefined ? {} : { device: options.device }) });
   try {
     const constraint =
       options.choices === undefined || options.choices.length === 0
@@ -114,6 +116,7 @@ interface RawOptions {
   trigger?: string;
   suffix?: string;
   stop?: string[];
+  device?: string;
 }
 
 export function parseGenerateOptions(raw: RawOptions): GenerateCliOptions {
@@ -136,6 +139,7 @@ export function parseGenerateOptions(raw: RawOptions): GenerateCliOptions {
     ...(raw.trigger !== undefined && { trigger: raw.trigger }),
     ...(raw.suffix !== undefined && { suffix: raw.suffix }),
     ...(raw.stop !== undefined && { stop: raw.stop }),
+    ...(raw.device !== undefined && { device: parseDevice(raw.device) }),
   };
   if ((out.trigger !== undefined || out.suffix !== undefined) && out.choices === undefined) {
     throw new Error("--trigger and --suffix need at least one --choice (the allowed completions)");
@@ -157,6 +161,7 @@ export function generateCommand(io: CliIo = processIo()): Command {
     .option("--top-p <p>", "nucleus sampling mass")
     .option("--top-k <k>", "keep the k most likely tokens")
     .option("--seed <n>", "random seed", "0")
+    .option("--device <d>", "where the model's graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)", "cpu")
     .option("--json", "print prompt/generated token ids and per-token log-probs as JSON")
     .option("--choice <text...>", "constrain the completion to one of these strings (repeatable)")
     .option("--trigger <text>", "with --choice: free text until it ends with this, then a choice")

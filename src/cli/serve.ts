@@ -13,6 +13,7 @@ import { Command } from "commander";
 import { openModelDir } from "../engine/weights/model-dir.js";
 import { serveModel, type RunningServer, type ServeOptions } from "../serve/server.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
+import { parseDevice } from "../engine/graph/device.js";
 
 interface RawOptions {
   model: string;
@@ -23,6 +24,7 @@ interface RawOptions {
   name?: string;
   maxBatch: string;
   threads?: string;
+  device?: string;
   seed: string;
   quiet?: boolean;
   runtimeUpdates?: boolean;
@@ -47,6 +49,7 @@ export function parseServeOptions(raw: RawOptions, io: CliIo): ServeOptions {
     model: raw.model, port, host: raw.host, maxBatch, seed: parseIntegerOption(raw.seed, "--seed"),
     ...(raw.name === undefined ? {} : { modelName: raw.name }), ...(raw.adapter === undefined ? {} : { adapter: raw.adapter }),
     ...(raw.lora === undefined ? {} : { loras: raw.lora.map(parseLoraModule) }), ...(threads === undefined ? {} : { threads }),
+    ...(raw.device === undefined ? {} : { device: parseDevice(raw.device) }),
     ...(raw.quiet === true ? {} : { log: (line: string) => io.err(`${line}\n`) }),
     ...(raw.runtimeUpdates === true ? { runtimeUpdates: true } : {}), ...(raw.weightVersion === undefined ? {} : { weightVersion: raw.weightVersion }),
   };
@@ -76,6 +79,7 @@ export function serveCommand(io: CliIo = processIo()): Command {
     .option("--max-batch <n>", "rows decoded together", "64")
     .option("--threads <n>", "onnxruntime intra-op threads")
     .option("--seed <n>", "seed for requests that give none", "0")
+    .option("--device <d>", "where the model's graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)", "cpu")
     .option("--quiet", "no request log on stderr")
     .option("--runtime-updates", "accept weight updates over HTTP: /v1/load_lora_adapter, /v1/unload_lora_adapter, /update_weights_from_disk (training actors)")
     .option("--weight-version <v>", "the weight version replies report until a reload names another", "0")

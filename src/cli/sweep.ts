@@ -15,6 +15,8 @@ import { processIo } from "./io.js";
 export interface SweepCommandFlags extends SweepFlags {
   readonly dryRun?: boolean;
   readonly aggregateOnly?: boolean;
+  /** False with --no-reuse: train a run even when a finished run of the same config exists. */
+  readonly reuse?: boolean;
 }
 
 export async function runSweepCommand(file: string | undefined, f: SweepCommandFlags, io: CliIo): Promise<void> {
@@ -32,7 +34,7 @@ export async function runSweepCommand(file: string | undefined, f: SweepCommandF
     io.out(aggregateMarkdown(aggregate));
     return;
   }
-  const result = await runSweep(plan, { log: (m) => io.err(`${m}\n`) });
+  const result = await runSweep(plan, { log: (m) => io.err(`${m}\n`), reuse: f.reuse !== false });
   io.out(aggregateMarkdown(result.aggregate));
   io.out(`\nwrote ${plan.dir}/{${AGGREGATE_FILE},${AGGREGATE_MARKDOWN},${CURVES_CSV}}; run state in ${plan.dir}/${SWEEP_STATE_FILE}\n`);
   if (result.failed.length > 0) {
@@ -58,5 +60,6 @@ export function sweepCommand(io: CliIo = processIo()): Command {
     .option("--parallel <k>", "runs at a time (default 1)")
     .option("--dry-run", "list the runs and whether each is done, and exit")
     .option("--aggregate-only", "only (re)write the aggregate from the finished runs")
+    .option("--no-reuse", "train every run, even one whose config equals a finished run's under the same --out (by default that run is linked, not retrained)")
     .action(async (file: string | undefined, flags: SweepCommandFlags) => runSweepCommand(file, flags, io));
 }

@@ -24,6 +24,8 @@ export type { AdamWOptions, AdamWScalars, AdamWState } from "./train/optimizer.j
 export { AdamW, clipGradNorm } from "./train/optimizer.js";
 export type { GraphAdamWOptions, OptimizerPrecision } from "./train/optimizer-graph.js";
 export { GraphAdamW, buildOptimizerGraph, optimizerNames } from "./train/optimizer-graph.js";
+export type { DeviceTrainingOptions } from "./train/device-training.js";
+export { DeviceTraining } from "./train/device-training.js";
 export type { LrSchedule } from "./train/schedule.js";
 export { learningRate, parseLrSchedule } from "./train/schedule.js";
 

@@ -34,6 +34,7 @@ import { modelPolicy } from "./model-policy.js";
 import type { Policy } from "./policy.js";
 import { chatMode, compactMode, type PromptMode, type PromptModeName } from "./prompt-mode.js";
 import { openaiPolicy } from "./openai-policy.js";
+import type { Device } from "../engine/graph/device.js";
 
 export type PolicySpec =
   | { readonly kind: "reference"; readonly name: string }
@@ -125,6 +126,8 @@ export interface SamplingSettings {
   readonly concurrency?: number;
   /** ORT intra-op threads for checkpoints. */
   readonly threads?: number;
+  /** Checkpoints: where their graphs run (default cpu; docs/device.md). */
+  readonly device?: Device;
   /** Checkpoints: the prompt mode; default the training run's, else by tokenizer (see the file comment). */
   readonly promptMode?: PromptModeName;
   /** Endpoints: per-attempt timeout (default 120 000 ms) and retries (default 4). */
@@ -172,10 +175,10 @@ export async function openCheckpoint(dir: string, settings: SamplingSettings, na
   const run = runSettingsOf(adapterDir ?? dir);
   const { config, params, tokenizer } = await openModelDir(dir, { what: "checkpoint", ...(settings.log === undefined ? {} : { log: settings.log }) });
   const adapter = adapterDir === undefined ? {} : { adapter: (await loadAdapter(adapterDir, config, { optimizer: false })).adapter };
-  const threads = settings.threads;
-  // Weights are fixed during evaluation: baked in, ORT prepacks them.
-  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...adapter, ...(threads === undefined ? {} : { threads }) });
-  const runner = new LossRunner(config, params, { ...adapter, ...(threads === undefined ? {} : { threads }) });
+  const engine = { ...(settings.threads === undefined ? {} : { threads: settings.threads }), ...(settings.device === undefined ? {} : { device: settings.device }) };
+  // Weights are fixed during evaluation: baked in, ORT prepacks them (on a GPU: uploaded once).
+  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...adapter, ...engine });
+  const runner = new LossRunner(config, params, { ...adapter, ...engine });
   const policy = modelPolicy({
     name, generator, runner, tokenizer, temperature: settings.temperature, version: () => 0, ...(settings.topP === undefined ? {} : { topP: settings.topP }),
   });

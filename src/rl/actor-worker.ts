@@ -38,7 +38,7 @@ async function start(init: ActorInit): Promise<void> {
   const mode = promptMode(config.promptMode);
   const tokenizer = tokenizerFor(config);
   const fixed = await openOpponent(config, init.threads);
-  const generator = await Generator.create(init.modelConfig, params, tokenizer, { threads: init.threads, ...(adapter === undefined ? {} : { adapter }) });
+  const generator = await Generator.create(init.modelConfig, params, tokenizer, { threads: init.threads, device: config.device, ...(adapter === undefined ? {} : { adapter }) });
   let version = 0;
   const policy = modelPolicy({ name: "policy", generator, tokenizer, temperature: config.temperature, topP: config.topP, version: () => version });
   const actor = actorOptions(config, { actorId: init.actorId, policy, mode, ...(fixed === undefined ? {} : { opponent: fixed.agentFor }) });

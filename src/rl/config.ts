@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { LORA_TARGETS } from "../engine/model/lora.js";
 import { learningRate, type LrSchedule } from "../engine/train/schedule.js";
+import { DEVICES } from "../engine/graph/device.js";
 
 const gameEntry = z.strictObject({
   /** Registry id, e.g. "TicTacToe-v0". */
@@ -159,6 +160,8 @@ export const trainConfigSchema = z.strictObject({
   transcripts: z.number().int().min(0).default(2),
   /** ORT intra-op threads per session; 0 lets the trainer choose from the core count. */
   threads: z.number().int().min(0).default(0),
+  /** Where the engine's graphs run: "cpu" or "webgpu" (onnxruntime's WebGPU EP; docs/device.md). */
+  device: z.enum(DEVICES).default("cpu"),
   /**
    * No longer used; accepted so that run configs saved before still load. Every run is
    * reproducible at any thread count: same seed ⇒ same run, bit for bit (the learner once needed

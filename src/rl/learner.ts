@@ -19,7 +19,8 @@
  * 4. The summed gradient is clipped to global norm `gradClip`, then AdamW (β 0.9/0.95, wd 0).
  *    A non-finite gradient norm skips the update (counted in `skippedUpdates`).
  */
-import { byLength, chunks, generatedSlice, packRows, recomputeLogprobs, type LossBatch, type LossRunner } from "../engine/train/loss-runner.js";
+import { byLength, chunks, generatedSlice, packRows, recomputeLogprobs, type LossBatch, type LossRunner, type LossStats } from "../engine/train/loss-runner.js";
+import type { DeviceTraining } from "../engine/train/device-training.js";
 import { clipGradNorm, type AdamW } from "../engine/train/optimizer.js";
 import type { Params } from "../engine/weights/params.js";
 import type { Rng } from "../core/rng.js";
@@ -56,6 +57,11 @@ export interface LearnerEngine {
   readonly runner: LossRunner;
   readonly params: Params;
   readonly optimizer: AdamW;
+  /**
+   * On a GPU: parameters, gradients and moments in device memory, the update a graph there
+   * (device-training.ts). `params.data` and the optimiser's moments are then stale until `toHost`.
+   */
+  readonly device?: DeviceTraining;
 }
 
 export interface LearnerStats {
@@ -117,8 +123,10 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
     if (behaviour) for (const s of samples) oldOf.set(s, Float32Array.from(s.logprobs));
   }
 
-  const grads = new Float32Array(params.data.length);
-  const micro = new Float32Array(params.data.length);
+  const device = engine.device;
+  // On the device the gradients are summed there (DeviceTraining); these stay empty.
+  const grads = new Float32Array(device === undefined ? params.data.length : 0);
+  const micro = new Float32Array(device === undefined ? params.data.length : 0);
   const sums = { loss: 0, clip: 0, kl: 0, entropy: 0, tokens: 0, statTokens: 0, gradNorm: 0, updates: 0, skipped: 0 };
   const lastEpoch = options.loss === "ppo" ? options.ppoEpochs : 1;
   for (let epoch = 1; epoch <= lastEpoch; epoch++) {
@@ -130,15 +138,19 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
         const firstFused = fused && epoch === 1;
         const batch = packBatch(part, firstFused ? undefined : part.map((s) => oldOf.get(s) as Float32Array), entropyCoefOf);
         micro.fill(0);
-        const out = await runner.lossAndGrad(
-          batch,
-          { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer },
-          micro,
-        );
+        const settings = { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer } as const;
+        const w = part.length / minibatch.length;
+        let out: LossStats;
+        if (device === undefined) {
+          out = await runner.lossAndGrad(batch, settings, micro);
+          for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (micro[i] as number);
+        } else {
+          const run = await runner.lossAndGradOnDevice(batch, settings);
+          out = run.stats;
+          if (run.grads !== undefined) await device.addGradients(run.grads, w);
+        }
         if (firstFused) generatedSlice(part, batch.T, out.logprobs).forEach((lp, i) => noteOld(part[i] as ScoredSample, lp));
         const loss = firstFused && options.loss === "ppo" ? reinforceAsPpoLoss(part, batch, out.entropy, options.normalizer) : out.loss;
-        const w = part.length / minibatch.length;
-        for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (micro[i] as number);
         const tokens = part.reduce((n, s) => n + s.generatedIds.length, 0);
         if (epoch === lastEpoch) {
           sums.loss += loss * w;
@@ -149,13 +161,15 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
           sums.tokens += tokens;
         }
       }
-      const norm = clipGradNorm(grads, options.gradClip);
+      // On the device, clip and update are one graph, which leaves everything as it was on a
+      // non-finite norm.
+      const norm = device === undefined ? clipGradNorm(grads, options.gradClip) : await device.step(options.gradClip, options.lr);
       if (!Number.isFinite(norm)) {
         sums.skipped++;
         continue;
       }
       sums.gradNorm += norm;
-      optimizer.step(params.data, grads, options.lr);
+      if (device === undefined) optimizer.step(params.data, grads, options.lr);
       sums.updates++;
     }
   }

@@ -235,7 +235,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       // 3. learn
       const lr = learningRateAt(config.optim, step, config.steps);
       const learner = await learnStep(
-        { runner: sessions.runner, params: lora?.adapter.params ?? params, optimizer },
+        { runner: sessions.runner, params: lora?.adapter.params ?? params, optimizer, ...(sessions.device === undefined ? {} : { device: sessions.device }) },
         scored.samples,
         {
           loss: config.optim.loss, ppoEpochs: config.optim.ppoEpochs, clip: config.optim.clip, normalizer: config.maxNewTokens,
@@ -248,6 +248,8 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       );
       // 4. sync: the generator shares the weights in place; samples from now on carry this version
       sessions.setVersion(step);
+      // On a GPU the host copies are refreshed only for what reads them (device-training.ts).
+      if (sessions.device !== undefined && (sessions.pastAdapters !== undefined || endpoints !== undefined)) await sessions.device.toHost();
       if (lora !== undefined) sessions.pastAdapters?.push(lora.adapter.params.data);
       let endpointStep: EndpointStepMetrics | undefined;
       if (endpoints !== undefined && remote !== undefined) {
@@ -267,6 +269,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       done = step;
       // 7. save
       if (step % config.checkpointEvery === 0 || last || stopRequested()) {
+        await sessions.device?.toHost();
         await save(config, state, sessions, { runDir, step, rae, savedFiles });
         log(`checkpoint: ${checkpointName(step)}`);
       }

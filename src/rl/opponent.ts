@@ -82,7 +82,7 @@ export function checkOpponentSpecs(config: Pick<TrainConfig, "opponent" | "oppon
  * Throws a message naming `opponent` on a bad spec.
  */
 export async function openOpponent(
-  config: Pick<TrainConfig, "opponent" | "opponentByGame" | "games" | "temperature" | "topP" | "maxNewTokens">, threads: number, log?: (line: string) => void,
+  config: Pick<TrainConfig, "opponent" | "opponentByGame" | "games" | "temperature" | "topP" | "maxNewTokens" | "device">, threads: number, log?: (line: string) => void,
 ): Promise<Opponent | undefined> {
   const specs = [...new Set(config.games.map((g) => opponentSpecOf(config, g.id)))].filter((text) => text !== "self");
   if (specs.length === 0) return undefined;
@@ -90,7 +90,7 @@ export async function openOpponent(
   const agents = new Map<string, (gameId: string) => Agent>();
   try {
     for (const text of specs) {
-      const player = await openPolicy(parseOpponentSpec(text), { temperature: config.temperature, topP: config.topP, maxNewTokens: config.maxNewTokens, threads, ...(log === undefined ? {} : { log }) });
+      const player = await openPolicy(parseOpponentSpec(text), { temperature: config.temperature, topP: config.topP, maxNewTokens: config.maxNewTokens, threads, device: config.device, ...(log === undefined ? {} : { log }) });
       opened.push(player);
       agents.set(text, agentsByGame(player));
     }

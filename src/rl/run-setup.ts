@@ -17,6 +17,7 @@ import type { ModelConfig } from "../engine/model/config.js";
 import { Generator } from "../engine/infer/generate.js";
 import { LossRunner } from "../engine/train/loss-runner.js";
 import { AdamW } from "../engine/train/optimizer.js";
+import { DeviceTraining } from "../engine/train/device-training.js";
 import { loadCheckpoint } from "../engine/weights/checkpoint.js";
 import { unverifiedNote } from "../engine/weights/model-dir.js";
 import { initParams, type Params } from "../engine/weights/params.js";
@@ -37,6 +38,7 @@ import { openResumePoint, resumeStep } from "./resume.js";
 import { assertNewRunDir, checkpointName, setAsideAfter, sweepInterruptedSaves } from "./run-dir.js";
 import { tokenizerFor } from "./run-tokenizer.js";
 import { checkTrainConfig, presetShape } from "./validate.js";
+import { checkDevice } from "../engine/graph/device.js";
 
 /** What a checkpoint's trainer_state.json holds. */
 export interface TrainerState {
@@ -144,6 +146,11 @@ export interface RunSessions {
   readonly pastAdapters: AdapterPool | undefined;
   /** Worker-thread actors (actors > 1) and the shared buffer they read the weights from. */
   readonly pool: { readonly actors: ActorPool; readonly weights: SharedArrayBuffer } | undefined;
+  /**
+   * --device webgpu: the trained weights and the optimiser's moments in device memory, read there by
+   * the generator and the learner; `toHost()` before anything reads the host copies.
+   */
+  readonly device: DeviceTraining | undefined;
   /** The policy version its samples are tagged with: the last step learnt. */
   setVersion(step: number): void;
   close(): Promise<void>;
@@ -153,6 +160,8 @@ export interface RunSessions {
 export async function openSessions(config: TrainConfig, run: RunState, place: RunPlace, log: (message: string) => void): Promise<RunSessions> {
   const { modelConfig, params, lora, tokenizer } = run;
   const threads = trainerThreads(config.threads);
+  // A missing GPU adapter is reported here, naming what to install, before any worker starts.
+  await checkDevice(config.device);
   // A bad opponent spec fails here, before any worker or session starts.
   const poolK = parsePoolSpec(config.opponent);
   if (poolK !== undefined && lora === undefined) throw new Error(`opponent: ${config.opponent} plays past adapter snapshots and needs a LoRA run (lora.r, --lora R)`);
@@ -175,12 +184,22 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
       pool = { actors, weights };
     }
     const adapter = lora === undefined ? {} : { adapter: lora.adapter };
-    const generator = await Generator.create(modelConfig, params, tokenizer, { threads, ...adapter });
+    const generator = await Generator.create(modelConfig, params, tokenizer, { threads, device: config.device, ...adapter });
     opened.push(() => generator.release());
     // The learner's gradients are the same bits at any thread count (the embedding gradient's
     // scatter is ordered; docs/training.md, "Learner threads"), so it gets every thread.
-    const runner = new LossRunner(modelConfig, params, { threads, ...adapter });
+    const runner = new LossRunner(modelConfig, params, { threads, device: config.device, ...adapter });
     opened.push(() => runner.release());
+    // On a GPU the weights, gradients and moments stay there between steps (device-training.ts).
+    const device =
+      config.device === "cpu"
+        ? undefined
+        : await DeviceTraining.create({ trained: lora?.adapter.params ?? params, optimizer: run.optimizer, device: config.device, ...(lora === undefined ? {} : { frozen: params }) });
+    if (device !== undefined) {
+      opened.push(() => device.release());
+      generator.useDeviceWeights(() => device.weights());
+      runner.useDeviceWeights(() => device.weights());
+    }
     let version = run.startStep;
     const common = { generator, runner, tokenizer, topP: config.topP, version: () => version, microBatch: config.optim.microBatch };
     const mode = place.promptMode ?? promptMode(config.promptMode);
@@ -190,7 +209,7 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
         ? undefined
         : await openAdapterPool({
             k: poolK, seed: config.seed, modelConfig, base: params, adapter: lora.adapter, tokenizer, mode, temperature: config.temperature, topP: config.topP,
-            maxNewTokens: config.maxNewTokens, threads,
+            maxNewTokens: config.maxNewTokens, threads, device: config.device,
             ...(run.resumedFrom === undefined ? {} : { snapshots: await loadPoolSnapshots(join(place.runDir, checkpointName(run.resumedFrom)), lora.adapter.params.data.length) }),
           });
     return {
@@ -202,6 +221,7 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
       opponent: pastAdapters?.agentFor ?? fixed?.agentFor,
       pastAdapters,
       pool,
+      device,
       setVersion: (step) => {
         version = step;
       },
@@ -212,6 +232,7 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
         await pastAdapters?.close();
         await generator.release();
         await runner.release();
+        await device?.release();
       },
     };
   } catch (e) {

@@ -116,6 +116,14 @@ export async function checkTrainConfig(config: TrainConfig, opts: { readonly res
   if (config.maxStaleness > 0 && config.endpoints.length === 0) throw new Error("maxStaleness: asynchronous acting needs endpoint actors (endpoints, --actor-endpoint URL)");
   if (config.maxStaleness > 0 && config.opponent.startsWith("pool:")) throw new Error(`maxStaleness: asynchronous acting does not take the ${config.opponent} opponent (its snapshots follow the learner step by step); use maxStaleness 0`);
   if (config.actors > config.rolloutBatch) throw new Error(`actors (${config.actors}) must not exceed rolloutBatch (${config.rolloutBatch})`);
+  // onnxruntime-node has one WebGPU device per process, and worker threads running on it at once
+  // crash Dawn (docs/device.md, "One device per process").
+  if (config.device === "webgpu" && config.actors > 1) {
+    throw new Error(
+      `actors: --device webgpu runs one actor (onnxruntime's WebGPU device is one per process and worker threads cannot share it); ` +
+        `set actors to 1 (got ${config.actors}): the actor batches its games on the GPU, or run more actors as processes (spiral serve --device webgpu, --actor-endpoint URL)`,
+    );
+  }
   checkGames(config);
   let shape: ModelConfig | undefined;
   if (opts.resume === true && config.model.tokenizer !== "model") {

@@ -52,6 +52,7 @@ import { createRng } from "../core/rng.js";
 import { ApiError, type ChatRequest, type CompletionRequest, type Limits, parseChatRequest, parseCompletionRequest } from "./protocol.js";
 import { type Job, Scheduler } from "./scheduler.js";
 import { TOP_LOGPROBS_MAX_PARAMS, topAlternatives } from "./top-logprobs.js";
+import type { Device } from "../engine/graph/device.js";
 
 export interface ServeOptions {
   /** Checkpoint directory. */
@@ -71,6 +72,8 @@ export interface ServeOptions {
   /** Rows decoded together. Default 64. */
   readonly maxBatch?: number;
   readonly threads?: number;
+  /** Where the model's graphs run (default cpu; docs/device.md). */
+  readonly device?: Device;
   /** Default 1 MiB. */
   readonly maxBodyBytes?: number;
   /** Default max_tokens for chat requests. Default 512. */
@@ -558,7 +561,7 @@ export async function serveModel(
   options: Omit<ServeOptions, "model" | "modelName" | "adapter"> = {},
 ): Promise<RunningServer> {
   const generator = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, {
-    bakeWeights: true, ...(loaded.adapter === undefined ? {} : { adapter: loaded.adapter }), ...(options.threads === undefined ? {} : { threads: options.threads }),
+    bakeWeights: true, ...(loaded.adapter === undefined ? {} : { adapter: loaded.adapter }), ...(options.threads === undefined ? {} : { threads: options.threads }), ...(options.device === undefined ? {} : { device: options.device }),
   });
   const scheduler = new Scheduler(generator, createRng(options.seed ?? 0), options.maxBatch ?? 64);
   // Each extra adapter decodes in its own batches over the shared base (live weights: baking would
@@ -567,7 +570,7 @@ export async function serveModel(
   const weightVersion = options.weightVersion ?? "0";
   for (const { name, adapter } of loaded.loras ?? []) {
     if (name === loaded.modelName || adapters.has(name)) throw new Error(`serve: model id '${name}' is given twice`);
-    const g = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, { adapter, ...(options.threads === undefined ? {} : { threads: options.threads }) });
+    const g = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, { adapter, ...(options.threads === undefined ? {} : { threads: options.threads }), ...(options.device === undefined ? {} : { device: options.device }) });
     adapters.set(name, { generator: g, scheduler: new Scheduler(g, createRng(options.seed ?? 0), options.maxBatch ?? 64), version: weightVersion });
   }
   const ctx: Context = {

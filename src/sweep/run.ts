@@ -13,10 +13,15 @@
  * sweep.json in the sweep directory records the grid and each run's status (pending, running,
  * done, failed + error), rewritten atomically on every change; it is a record for people and
  * tools, not the source of truth (the run directories are).
+ *
+ * Reuse: a run is a pure function of its config (seed included; training is deterministic), so a
+ * planned run whose config equals a finished run's elsewhere under the same --out (another sweep
+ * or another cell; only the run's name and place differ) is not trained again: its directory
+ * becomes a symbolic link to that run. The ablations share their baseline this way.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { lstat, mkdir, readdir, readFile, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
 import { writeTextAtomic } from "../engine/weights/safetensors.js";
 import { parseTrainConfig } from "../rl/config.js";
 import { train, type EvalMetrics } from "../rl/loop.js";
@@ -51,6 +56,8 @@ export interface SweepOptions {
   readonly parallel?: number;
   /** Progress lines. */
   readonly log?: (message: string) => void;
+  /** Link to a finished run of the same config under the same --out instead of training it (default true). */
+  readonly reuse?: boolean;
 }
 
 export interface SweepResult {
@@ -65,6 +72,9 @@ export async function isFinished(run: SweepRun): Promise<boolean> {
   return (await latestCheckpoint(run.dir).catch(() => undefined)) === run.config.steps;
 }
 
+/** Where a run lives, not what it trains: ignored when configs are compared. */
+const PLACE_KEYS = new Set(["name", "out"]);
+
 /** The first config key where a saved run differs from the planned one, or undefined. */
 function configDifference(saved: unknown, planned: unknown, path = ""): string | undefined {
   if (JSON.stringify(saved) === JSON.stringify(planned)) return undefined;
@@ -72,11 +82,36 @@ function configDifference(saved: unknown, planned: unknown, path = ""): string |
     const a = saved as Record<string, unknown>;
     const b = planned as Record<string, unknown>;
     for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (path === "" && PLACE_KEYS.has(key)) continue;
       const d = configDifference(a[key], b[key], path === "" ? key : `${path}.${key}`);
       if (d !== undefined) return d;
     }
+    // Only the place keys differ, or the same keys in another order.
+    if (!Array.isArray(planned)) return undefined;
   }
   return `${path}: ${JSON.stringify(saved)} there, ${JSON.stringify(planned)} in the grid`;
+}
+
+/**
+ * A finished run with the planned run's config under the sweeps' parent directory
+ * (<out>/<sweep>/<cell>/seed-<s>), or undefined. Links are not followed, so a reused run is
+ * found through its original only.
+ */
+export async function findTwin(out: string, run: SweepRun): Promise<string | undefined> {
+  const seedDir = `seed-${run.seed}`;
+  const own = join(run.dir); // normalised, as the candidates are
+  for (const sweep of await readdir(out, { withFileTypes: true }).catch(() => [])) {
+    if (!sweep.isDirectory()) continue;
+    for (const cell of await readdir(join(out, sweep.name), { withFileTypes: true }).catch(() => [])) {
+      if (!cell.isDirectory()) continue;
+      const dir = join(out, sweep.name, cell.name, seedDir);
+      if (dir === own || !existsSync(join(dir, RUN_CONFIG_FILE)) || (await lstat(dir)).isSymbolicLink()) continue;
+      const saved = parseTrainConfig(await readRunConfig(dir).catch(() => ({})));
+      if (configDifference(saved, run.config) !== undefined) continue;
+      if ((await latestCheckpoint(dir).catch(() => undefined)) === run.config.steps) return dir;
+    }
+  }
+  return undefined;
 }
 
 /** Refuses run directories that hold a run of another config. */
@@ -148,6 +183,23 @@ export async function lockSweep(dir: string): Promise<() => Promise<void>> {
   throw new Error(`could not take the sweep lock ${path}`);
 }
 
+/** Links every not-yet-started run that has a finished twin (see the header) to it. */
+async function linkTwins(plan: SweepPlan, log: (message: string) => void): Promise<void> {
+  for (const run of plan.cells.flatMap((c) => c.runs)) {
+    if (existsSync(run.dir)) continue;
+    // A link whose run was removed: drop it, then link again or train.
+    if ((await lstat(run.dir).catch(() => undefined))?.isSymbolicLink() === true) {
+      await rm(run.dir);
+      log(`[${run.cell}/seed-${run.seed}] the run it was linked to is gone: link removed`);
+    }
+    const twin = await findTwin(plan.grid.out, run).catch(() => undefined);
+    if (twin === undefined) continue;
+    await mkdir(dirname(run.dir), { recursive: true });
+    await symlink(relative(dirname(run.dir), twin), run.dir, "dir");
+    log(`[${run.cell}/seed-${run.seed}] same config as ${await realpath(twin)}: reused, not trained again`);
+  }
+}
+
 /** Runs every unfinished run of the plan, then writes the aggregate. */
 export async function runSweep(plan: SweepPlan, options: SweepOptions = {}): Promise<SweepResult> {
   await mkdir(plan.dir, { recursive: true });
@@ -163,6 +215,7 @@ async function runLocked(plan: SweepPlan, options: SweepOptions): Promise<SweepR
   const log = options.log ?? (() => {});
   const parallel = options.parallel ?? plan.grid.parallel;
   await checkExistingRuns(plan);
+  if (options.reuse !== false) await linkTwins(plan, log);
 
   const runs = plan.cells.flatMap((c) => c.runs);
   const states: RunState[] = [];

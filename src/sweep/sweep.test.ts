@@ -1,10 +1,11 @@
 /**
  * `spiral sweep` end to end with real training runs of a tiny model: a 2 configs × 2 seeds grid,
- * then the same grid in a child process killed with SIGKILL mid-way and rerun.
+ * a second sweep that reuses its finished runs, then the same grid in a child process killed with
+ * SIGKILL mid-way and rerun.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -103,6 +104,20 @@ describe("spiral sweep end to end", () => {
     expect(dry.stdout().match(/^done /gm)?.length).toBe(4);
     expect(dry.stdout()).toMatch(/^to run +\S+rae=off\/seed-2 +\(6 steps\)$/m);
   }, 180_000);
+
+  it("reuses a finished run of the same config from another sweep instead of training it", async () => {
+    // The same base and seeds under another sweep name; rae=on is the default, so its runs are twins.
+    const again = join(root, "again.yaml");
+    writeFileSync(again, readFileSync(grid, "utf8").replace("name: tiny", "name: again").replace("vary:\n  rae: [on, off]", "configs:\n  - name: baseline"));
+    const io = scriptedIo([]);
+    await runSweepCommand(again, { out: a }, io);
+    expect(io.stderr().match(/same config as \S+rae=on\/seed-\d: reused, not trained again/g)?.length).toBe(2);
+    expect(io.stderr()).toMatch(/2 finished, 0 to run/);
+    expect(io.stderr()).not.toMatch(/starting/);
+    for (const seed of [0, 1]) expect(lstatSync(join(a, "again", "baseline", `seed-${seed}`)).isSymbolicLink()).toBe(true);
+    const final = (name: string) => (JSON.parse(readFileSync(join(a, name, "aggregate.json"), "utf8")) as SweepAggregate).configs[0]?.final;
+    expect(final("again")).toEqual(final("tiny"));
+  }, 60_000);
 
   it("resumes after kill -9: finished runs untouched, the aggregate equal to the uninterrupted sweep's", async () => {
     const b = join(root, "b");

@@ -38,7 +38,11 @@ export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[], seed?:
     if (!list || list.length === 0) return undefined;
     if (list.length === 1) return list[0];
     const first = list[0] as Tensor;
-    const sum = g.op1("Sum", list, {}, { dtype: first.dtype, shape: first.shape });
+    // WebGPU has no Sum kernel: there the terms are added left to right, one Add each.
+    const sum =
+      g.target === "webgpu"
+        ? list.slice(1).reduce((acc, t) => g.op1("Add", [acc, t], {}, { dtype: acc.dtype, shape: acc.shape }), first)
+        : g.op1("Sum", list, {}, { dtype: first.dtype, shape: first.shape });
     pending.set(name, [sum]);
     return sum;
   };

@@ -84,6 +84,11 @@ export function shapeToString(shape: Shape): string {
   return `[${shape.join(", ")}]`;
 }
 
+/** A dim as an operand of · or −: compound names in parentheses, so "B*(T-1)" reads as meant. */
+export function term(d: Dim): string {
+  return typeof d === "string" && /[^A-Za-z0-9_]/.test(d) ? `(${d})` : String(d);
+}
+
 /** Number of elements when every dim is static, else undefined. */
 export function staticSize(shape: Shape): number | undefined {
   let n = 1;
@@ -106,8 +111,36 @@ export class Graph {
   private readonly names = new Set<string>();
   private readonly scalarCache = new Map<string, Tensor>();
   private counter = 0;
+  /**
+   * "webgpu": runtime shape vectors become graph inputs (`dimsInput`) instead of Shape → Gather →
+   * Concat arithmetic, and ops without a WebGPU kernel are written with ops that have one, so that
+   * no node runs on the host (docs/device.md). "cpu" (default) records the graph as before.
+   */
+  target: "cpu" | "webgpu" = "cpu";
 
   constructor(readonly name = "spiral") {}
+
+  /**
+   * Input `x` again under another shape with the same elements, as an input named `x@[dims]` that
+   * the session feeds with x's data (session.ts `dimsFeeds`; no copy).
+   */
+  viewInput(x: Tensor, shape: Shape): Tensor {
+    const name = `${x.name}@${shapeToString(shape)}`;
+    const have = this.inputs.find((i) => i.name === name);
+    return have ?? this.input(name, x.dtype, shape);
+  }
+
+  /**
+   * An int64 vector of these dims: a constant when all are static, else a graph input named
+   * `dims(d0,d1,…)` that the session fills from the sizes of the symbols (see session.ts
+   * `dimsFeeds`); symbolic dims must be expressions of input symbols (+, −, ·, parentheses).
+   */
+  dimsInput(dims: readonly Dim[]): Tensor {
+    if (dims.every((d) => typeof d === "number")) return this.ints(dims as number[]);
+    const name = `dims(${dims.join(",")})`;
+    const have = this.inputs.find((i) => i.name === name);
+    return have ?? this.input(name, "int64", [dims.length]);
+  }
 
   /** A fresh value name with a readable prefix. */
   fresh(prefix: string): string {

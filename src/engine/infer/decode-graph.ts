@@ -24,9 +24,11 @@
  * [B, KV, 1, D] come out for the caller to write at slot len_b.
  */
 import type { ModelConfig } from "../model/config.js";
+import type { Device } from "../graph/device.js";
 import { type Graph, Graph as GraphBuilder, type Tensor } from "../graph/builder.js";
 import {
   add,
+  cast,
   concat,
   div,
   exp,
@@ -49,6 +51,7 @@ import {
   transpose,
   transposeLast,
   unsqueeze,
+  where,
 } from "../graph/ops/index.js";
 import { declareAdapter, type LoraConfig } from "../model/lora.js";
 import { declareParams, projection } from "../model/model.js";
@@ -121,10 +124,11 @@ function head(g: Graph, w: Weights, config: ModelConfig, x: Tensor): Tensor {
  *         last [B] int64, every weight by its HF name, and the adapter's tensors with `lora`.
  * outputs: logits [B, V], present_k_N / present_v_N [B, KV, P, D] for each layer N.
  */
-export function buildPrefillGraph(config: ModelConfig, lora?: LoraConfig, half?: HalfDtype): Graph {
+export function buildPrefillGraph(config: ModelConfig, lora?: LoraConfig, half?: HalfDtype, device: Device = "cpu"): Graph {
   const { hiddenSize: C, numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, rmsNormEps: eps } = config;
   const G = H / KV;
   const g = new GraphBuilder("spiral-prefill");
+  g.target = device;
   const tokens = g.input("tokens", "int64", ["B", "P"]);
   const cosIn = g.input("cos", "float32", ["P", D / 2]);
   const sinIn = g.input("sin", "float32", ["P", D / 2]);
@@ -168,11 +172,15 @@ export function buildPrefillGraph(config: ModelConfig, lora?: LoraConfig, half?:
  *         [B, KV, S, D] for each layer N, every weight by its HF name, and the adapter's tensors
  *         with `lora`.
  * outputs: logits [B, V], new_k_N / new_v_N [B, KV, 1, D].
+ * On webgpu also the input slot [B, S] (1 at the slot row b's new K/V go to, len_b), and the
+ * outputs present_k_N / present_v_N [B, KV, S, D] instead of new_k_N / new_v_N: the cache with the
+ * new K/V written in, so the cache never leaves the device (generate.ts DeviceKvCache).
  */
-export function buildDecodeGraph(config: ModelConfig, lora?: LoraConfig, half?: HalfDtype): Graph {
+export function buildDecodeGraph(config: ModelConfig, lora?: LoraConfig, half?: HalfDtype, device: Device = "cpu"): Graph {
   const { numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, rmsNormEps: eps } = config;
   const G = H / KV;
   const g = new GraphBuilder("spiral-decode");
+  g.target = device;
   const tokens = g.input("tokens", "int64", ["B"]);
   const cosIn = g.input("cos", "float32", ["B", D / 2]);
   const sinIn = g.input("sin", "float32", ["B", D / 2]);
@@ -185,6 +193,7 @@ export function buildDecodeGraph(config: ModelConfig, lora?: LoraConfig, half?: 
   const cos = unsqueeze(g, cosIn, [1, 2]); // [B, 1, 1, D/2]
   const sin = unsqueeze(g, sinIn, [1, 2]);
   const bias = unsqueeze(g, biasIn, [1, 2]); // [B, 1, 1, S]
+  const slot = device === "webgpu" ? cast(g, unsqueeze(g, g.input("slot", "float32", ["B", "S"]), [1, 3]), "bool") : undefined; // [B, 1, S, 1]
   const scale = g.scalar(1 / Math.sqrt(D), "float32");
 
   let x = gather(g, weight(w, "model.embed_tokens.weight"), tokens); // [B, C]
@@ -197,8 +206,13 @@ export function buildDecodeGraph(config: ModelConfig, lora?: LoraConfig, half?: 
     const v = reshape(g, proj(g, w, n, "self_attn.v_proj.weight", h), ["B", KV, 1, D]);
     q = rope(g, rmsNorm(g, q, lw("self_attn.q_norm.weight"), eps), cos, sin, D);
     k = rope(g, rmsNorm(g, k, lw("self_attn.k_norm.weight"), eps), cos, sin, D);
-    g.output(k, `new_k_${n}`);
-    g.output(v, `new_v_${n}`);
+    if (slot) {
+      g.output(where(g, slot, k, pastK), `present_k_${n}`);
+      g.output(where(g, slot, v, pastV), `present_v_${n}`);
+    } else {
+      g.output(k, `new_k_${n}`);
+      g.output(v, `new_v_${n}`);
+    }
     const qs = mul(g, q, scale);
     const scores = add(g, matmul(g, qs, transposeLast(g, pastK)), bias); // [B, KV, G, S]
     const self = reduceSum(g, mul(g, qs, k), [-1], true); // [B, KV, G, 1]
@@ -212,6 +226,35 @@ export function buildDecodeGraph(config: ModelConfig, lora?: LoraConfig, half?: 
   }
   g.output(head(g, w, config, x), "logits");
   return g;
+}
+
+/**
+ * The device cache's edits (webgpu): `keep` gathers rows and pads slots, inputs k_N / v_N
+ * [B0, KV, S0, D], rows [B1] int64, pads [8] int64 (ONNX Pad layout) → k_N / v_N [B1, KV, S1, D];
+ * `append` adds a prefill block after the live rows, inputs k_N / v_N [B0, KV, S, D], block_k_N /
+ * block_v_N [R, KV, P, D], pads [8] → [B0 + R, KV, S, D].
+ */
+export function buildCacheEditGraphs(config: ModelConfig): { keep: Graph; append: Graph } {
+  const { numKeyValueHeads: KV, headDim: D, numHiddenLayers: L } = config;
+  const keep = new GraphBuilder("spiral-cache-keep");
+  keep.target = "webgpu";
+  const rows = keep.input("rows", "int64", ["B1"]);
+  const keepPads = keep.input("pads", "int64", [8]);
+  const append = new GraphBuilder("spiral-cache-append");
+  append.target = "webgpu";
+  const appendPads = append.input("pads", "int64", [8]);
+  for (let n = 0; n < L; n++) {
+    for (const kv of ["k", "v"]) {
+      const x = keep.input(`${kv}_${n}`, "float32", ["B0", KV, "S0", D]);
+      const picked = gather(keep, x, rows); // [B1, KV, S0, D]
+      keep.output(keep.op1("Pad", [picked, keepPads], {}, { dtype: "float32", shape: ["B1", KV, "S1", D] }), `out_${kv}_${n}`);
+      const old = append.input(`${kv}_${n}`, "float32", ["B0", KV, "S", D]);
+      const block = append.input(`block_${kv}_${n}`, "float32", ["R", KV, "P", D]);
+      const padded = append.op1("Pad", [block, appendPads], {}, { dtype: "float32", shape: ["R", KV, "S", D] });
+      append.output(concat(append, [old, padded], 0), `out_${kv}_${n}`);
+    }
+  }
+  return { keep, append };
 }
 
 /** RoPE tables for the given positions, [N, D/2] each, computed as reference.ts does. */

@@ -33,10 +33,11 @@ import onnxProto from "onnx-proto";
 import ort from "onnxruntime-node";
 import type { Rng } from "../../core/rng.js";
 import type { ModelConfig } from "../model/config.js";
-import { buildDecodeGraph, buildPrefillGraph, causalBias, MASKED, ropeTables } from "./decode-graph.js";
+import { buildCacheEditGraphs, buildDecodeGraph, buildPrefillGraph, causalBias, MASKED, ropeTables } from "./decode-graph.js";
 import type { Graph } from "../graph/builder.js";
+import { type Device, deviceError, executionProviders } from "../graph/device.js";
 import { toModelProto } from "../graph/serialize.js";
-import { type Feeds, f32, GraphSession, i64, type OrtTensor } from "../graph/session.js";
+import { DeviceCopy, dimsFeeds, disposeAll, type Feeds, f32, GraphSession, i64, type OrtTensor, outputLocation } from "../graph/session.js";
 import type { Adapter } from "../model/lora.js";
 import type { HalfWeights } from "../weights/half.js";
 import type { Params } from "../weights/params.js";
@@ -128,6 +129,8 @@ export interface GeneratorOptions {
    * zero-copy at every run (live, also with `bakeWeights`, which bakes only the base).
    */
   adapter?: Adapter;
+  /** Where the graphs run (default "cpu"); docs/device.md. */
+  device?: Device;
 }
 
 interface Row {
@@ -231,6 +234,110 @@ class KvCache {
   }
 }
 
+/** The cache edits' sessions (webgpu). */
+interface CacheEdits {
+  readonly keep: GraphSession;
+  readonly append: GraphSession;
+}
+
+/**
+ * The KV cache in device memory (webgpu): K and V per layer [rows, KV, S, D] for exactly the live
+ * rows, as "gpu-buffer" tensors. The decode graph returns it with the step's K/V written in; row
+ * removal, slot growth and appending prefilled rows are small graphs on the device
+ * (decode-graph.ts buildCacheEditGraphs). Nothing of it crosses to the host.
+ */
+class DeviceKvCache {
+  private k: OrtTensor[] = [];
+  private v: OrtTensor[] = [];
+  rows = 0;
+  constructor(
+    private readonly edits: CacheEdits,
+    readonly layers: number,
+    public slots: number,
+  ) {}
+
+  private take(out: Record<string, OrtTensor>, prefix: string): void {
+    const old = [...this.k, ...this.v];
+    this.k = Array.from({ length: this.layers }, (_, n) => out[`${prefix}k_${n}`] as OrtTensor);
+    this.v = Array.from({ length: this.layers }, (_, n) => out[`${prefix}v_${n}`] as OrtTensor);
+    for (const t of old) t.dispose();
+  }
+
+  /** ONNX Pad amounts adding `extra` empty slots at the end of axis 2 of [B, KV, S, D]. */
+  private static pads(extra: number): OrtTensor {
+    return i64([0, 0, 0, 0, 0, 0, extra, 0], [8]);
+  }
+
+  private layerFeeds(prefix = ""): Feeds {
+    const feeds: Feeds = {};
+    for (let n = 0; n < this.layers; n++) {
+      feeds[`${prefix}k_${n}`] = this.k[n] as OrtTensor;
+      feeds[`${prefix}v_${n}`] = this.v[n] as OrtTensor;
+    }
+    return feeds;
+  }
+
+  private fetches(): Record<string, null> {
+    const names: Record<string, null> = {};
+    for (let n = 0; n < this.layers; n++) names[`out_k_${n}`] = names[`out_v_${n}`] = null;
+    return names;
+  }
+
+  async compact(keep: readonly number[]): Promise<void> {
+    if (keep.length === 0) {
+      for (const t of [...this.k, ...this.v]) t.dispose();
+      [this.k, this.v, this.rows] = [[], [], 0];
+      return;
+    }
+    this.take(await this.edits.keep.run({ ...this.layerFeeds(), rows: i64(keep, [keep.length]), pads: DeviceKvCache.pads(0) }, this.fetches()), "out_");
+    this.rows = keep.length;
+  }
+
+  async grow(rows: number, slots: number): Promise<void> {
+    if (this.rows > 0) {
+      const all = Array.from({ length: rows }, (_, i) => i);
+      this.take(await this.edits.keep.run({ ...this.layerFeeds(), rows: i64(all, [rows]), pads: DeviceKvCache.pads(slots - this.slots) }, this.fetches()), "out_");
+    }
+    this.slots = slots;
+  }
+
+  /** Appends a prefill's present_k_N / present_v_N [R, KV, P, D] (device tensors) after the live rows. */
+  async append(out: Record<string, OrtTensor>, R: number, P: number): Promise<void> {
+    const block: Feeds = {};
+    for (let n = 0; n < this.layers; n++) {
+      block[`block_k_${n}`] = out[`present_k_${n}`] as OrtTensor;
+      block[`block_v_${n}`] = out[`present_v_${n}`] as OrtTensor;
+    }
+    const pads = DeviceKvCache.pads(this.slots - P);
+    const result =
+      this.rows === 0
+        ? await this.edits.keep.run({ ...renamed(block, "block_", ""), rows: i64(Array.from({ length: R }, (_, i) => i), [R]), pads }, this.fetches())
+        : await this.edits.append.run({ ...this.layerFeeds(), ...block, pads }, this.fetches());
+    this.take(result, "out_");
+    for (const t of Object.values(block)) t.dispose();
+    this.rows += R;
+  }
+
+  /** The decode step's cache (present_k_N / present_v_N) replaces the current one. */
+  step(out: Record<string, OrtTensor>): void {
+    this.take(out, "present_");
+  }
+
+  feeds(rows: number): Feeds {
+    if (rows !== this.rows) throw new Error(`device KV cache holds ${this.rows} rows; the decode step has ${rows}`);
+    return renamed(this.layerFeeds(), "", "past_");
+  }
+
+  release(): void {
+    for (const t of [...this.k, ...this.v]) t.dispose();
+    [this.k, this.v] = [[], []];
+  }
+}
+
+function renamed(feeds: Feeds, from: string, to: string): Feeds {
+  return Object.fromEntries(Object.entries(feeds).map(([k, t]) => [to + k.slice(from.length), t]));
+}
+
 function roundUp(n: number, m: number): number {
   return Math.ceil(n / m) * m;
 }
@@ -252,7 +359,13 @@ export class Generator {
     private decode: InferenceRunner,
     private readonly weights: Feeds,
     private readonly options: GeneratorOptions,
+    /** webgpu with live weights: copies them to the device once per `generate` call. */
+    private readonly uploader: DeviceCopy | undefined,
+    /** webgpu: the KV cache stays on the device, edited by these sessions. */
+    private readonly edits: CacheEdits | undefined,
   ) {}
+
+  private deviceWeights: (() => Feeds) | undefined;
 
   /**
    * Builds the prefill and decode sessions. Unless `bakeWeights`, weights are read from
@@ -271,7 +384,27 @@ export class Generator {
     const adapter = options.adapter?.params;
     for (const v of adapter?.layout.views ?? []) weights[v.name] = f32((adapter as Params).view(v.name), v.shape);
     const [prefill, decode] = await buildRunners(config, params, options);
-    return new Generator(config, params, tokenizer, prefill, decode, weights, options);
+    const device = options.device ?? "cpu";
+    const uploader =
+      device === "cpu" || Object.keys(weights).length === 0
+        ? undefined
+        : await DeviceCopy.create(Object.entries(weights).map(([name, t]) => ({ name, dtype: "float32" as const, shape: t.dims })), device);
+    let edits: CacheEdits | undefined;
+    if (device !== "cpu") {
+      const graphs = buildCacheEditGraphs(config);
+      const session = { device, outputsOnDevice: true, threads: 1 } as const;
+      edits = { keep: await GraphSession.fromGraph(graphs.keep, session), append: await GraphSession.fromGraph(graphs.append, session) };
+    }
+    return new Generator(config, params, tokenizer, prefill, decode, weights, options, uploader, edits);
+  }
+
+  /**
+   * Reads the weights `source()` returns (device tensors, by weight name) instead of the host
+   * buffers: the learner's parameters on a GPU (engine/train/device-training.ts), shared in device
+   * memory. Weights it lacks are still fed from the host.
+   */
+  useDeviceWeights(source: () => Feeds): void {
+    this.deviceWeights = source;
   }
 
   /**
@@ -287,7 +420,7 @@ export class Generator {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.prefill.release(), this.decode.release()]);
+    await Promise.all([this.prefill.release(), this.decode.release(), this.uploader?.release(), this.edits?.keep.release(), this.edits?.append.release()]);
   }
 
   /** Generates one completion per request (results in request order), up to `maxBatch` rows at a time. */
@@ -300,10 +433,24 @@ export class Generator {
     const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) throw new Error(`maxBatch must be an integer ≥ 1; got ${maxBatch}`);
     const rows = requests.map((req, i) => this.newRow(req, i, options));
+    const { numHiddenLayers: L, numKeyValueHeads: KV, headDim: D } = this.config;
+    const cache = this.edits === undefined ? new KvCache(L, Math.min(maxBatch, rows.length), KV, D, CACHE_CHUNK) : new DeviceKvCache(this.edits, L, CACHE_CHUNK);
+    // On a GPU, live weights cross to the device once per call, not once per run, or not at all
+    // when the learner's device state lends them (useDeviceWeights).
+    const shared = this.deviceWeights?.();
+    const uploaded = shared === undefined && this.uploader !== undefined ? await this.uploader.upload(this.weights) : undefined;
+    const weights = shared !== undefined ? { ...this.weights, ...shared } : (uploaded ?? this.weights);
+    try {
+      return await this.generateRows(rows, weights, cache, maxBatch, options);
+    } finally {
+      disposeAll(uploaded);
+      if (cache instanceof DeviceKvCache) cache.release();
+    }
+  }
+
+  private async generateRows(rows: Row[], weights: Feeds, cache: KvCache | DeviceKvCache, maxBatch: number, options: GenerateOptions): Promise<Completion[]> {
     const queue = rows.slice();
     let live: Row[] = [];
-    const { numHiddenLayers: L, numKeyValueHeads: KV, headDim: D } = this.config;
-    const cache = new KvCache(L, Math.min(maxBatch, rows.length), KV, D, CACHE_CHUNK);
 
     for (;;) {
       // Rows whose client went away end now; waiting ones are never prefilled.
@@ -312,7 +459,7 @@ export class Generator {
       // Finished rows leave the batch.
       const keep = live.flatMap((row, b) => (row.finish === undefined ? [b] : []));
       if (keep.length < live.length) {
-        cache.compact(keep);
+        await cache.compact(keep);
         live = keep.map((b) => live[b] as Row);
       }
       // Free rows take waiting prompts: one prefill for all of them, appended after the live rows.
@@ -320,9 +467,9 @@ export class Generator {
         // Shortest prompts first, so each prefill group pads little.
         const admitted = queue.splice(0, maxBatch - live.length).sort((a, b) => a.prompt.length - b.prompt.length);
         const need = Math.max(...admitted.map((r) => r.prompt.length), ...live.map((r) => r.len)) + 1;
-        if (need > cache.slots) cache.grow(live.length, roundUp(need, CACHE_CHUNK));
+        if (need > cache.slots) await cache.grow(live.length, roundUp(need, CACHE_CHUNK));
         for (const group of this.prefillGroups(admitted)) {
-          const logits = await this.runPrefill(group, (group.at(-1) as Row).prompt.length, cache, live.length);
+          const logits = await this.runPrefill(weights, group, (group.at(-1) as Row).prompt.length, cache, live.length);
           group.forEach((row, b) => this.advance(row, logits, b, options));
           live = [...live, ...group];
         }
@@ -330,8 +477,8 @@ export class Generator {
       }
       if (live.length === 0) break;
       const maxLen = Math.max(...live.map((r) => r.len));
-      if (maxLen >= cache.slots) cache.grow(live.length, roundUp(maxLen + 1, CACHE_CHUNK));
-      const logits = await this.runDecode(live, cache);
+      if (maxLen >= cache.slots) await cache.grow(live.length, roundUp(maxLen + 1, CACHE_CHUNK));
+      const logits = await this.runDecode(weights, live, cache);
       live.forEach((row, b) => this.advance(row, logits, b, options));
     }
     return rows.map((row) => ({
@@ -413,7 +560,7 @@ export class Generator {
   }
 
   /** Prefills `rows` into cache rows firstRow.. ; returns their next-token logits [rows, V]. */
-  private async runPrefill(rows: readonly Row[], P: number, cache: KvCache, firstRow: number): Promise<Float32Array> {
+  private async runPrefill(weights: Feeds, rows: readonly Row[], P: number, cache: KvCache | DeviceKvCache, firstRow: number): Promise<Float32Array> {
     const t0 = performance.now();
     const B = rows.length;
     const tokens = new BigInt64Array(B * P).fill(BigInt(this.tokenizer.padId));
@@ -425,22 +572,25 @@ export class Generator {
     const { cos, sin } = ropeTables(this.config, Array.from({ length: P }, (_, t) => t));
     const half = this.config.headDim / 2;
     const out = await this.prefill.run({
-      ...this.weights,
+      ...weights,
       tokens: i64(tokens, [B, P]),
       cos: f32(cos, [P, half]),
       sin: f32(sin, [P, half]),
       causal: f32(causalBias(P), [P, P]),
       last: i64(last, [B]),
     });
-    for (let n = 0; n < this.config.numHiddenLayers; n++) {
-      cache.writeBlock(n, tensorData(out, `present_k_${n}`), tensorData(out, `present_v_${n}`), firstRow, B, P);
+    if (cache instanceof DeviceKvCache) await cache.append(out, B, P);
+    else {
+      for (let n = 0; n < this.config.numHiddenLayers; n++) {
+        cache.writeBlock(n, tensorData(out, `present_k_${n}`), tensorData(out, `present_v_${n}`), firstRow, B, P);
+      }
     }
     this.stats.prefillTokens += rows.reduce((a, r) => a + r.prompt.length, 0);
     this.stats.prefillMs += performance.now() - t0;
     return tensorData(out, "logits");
   }
 
-  private async runDecode(rows: readonly Row[], cache: KvCache): Promise<Float32Array> {
+  private async runDecode(weights: Feeds, rows: readonly Row[], cache: KvCache | DeviceKvCache): Promise<Float32Array> {
     const t0 = performance.now();
     const B = rows.length;
     const S = cache.slots;
@@ -450,15 +600,19 @@ export class Generator {
     const { cos, sin } = ropeTables(this.config, lens);
     const half = this.config.headDim / 2;
     const out = await this.decode.run({
-      ...this.weights,
+      ...weights,
       ...cache.feeds(B),
       tokens: i64(BigInt64Array.from(rows, (r) => BigInt(r.tokens.at(-1) as number)), [B]),
       cos: f32(cos, [B, half]),
       sin: f32(sin, [B, half]),
       bias: f32(bias, [B, S]),
+      ...(cache instanceof DeviceKvCache ? { slot: f32(slotOneHot(lens, S), [B, S]) } : {}),
     });
-    for (let n = 0; n < this.config.numHiddenLayers; n++) {
-      cache.writeStep(n, tensorData(out, `new_k_${n}`), tensorData(out, `new_v_${n}`), lens);
+    if (cache instanceof DeviceKvCache) cache.step(out);
+    else {
+      for (let n = 0; n < this.config.numHiddenLayers; n++) {
+        cache.writeStep(n, tensorData(out, `new_k_${n}`), tensorData(out, `new_v_${n}`), lens);
+      }
     }
     for (const row of rows) row.len++;
     this.stats.decodeSteps++;
@@ -521,9 +675,17 @@ function checkRowSampling(s: RowSampling, vocabSize: number, index: number): voi
   }
 }
 
+/** 1 at each row's slot lens[b], [B, S]: where the decode graph writes the step's K/V (device cache). */
+function slotOneHot(lens: readonly number[], S: number): Float32Array {
+  const m = new Float32Array(lens.length * S);
+  lens.forEach((len, b) => (m[b * S + len] = 1));
+  return m;
+}
+
 /** What the generator needs of a session. */
 interface InferenceRunner {
-  run(feeds: Feeds): Promise<Record<string, OrtTensor>>;
+  /** `fetches`: the outputs to return (default all). */
+  run(feeds: Feeds, fetches?: Record<string, null>): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
 }
 
@@ -533,12 +695,16 @@ const WEIGHTS_FILE = "spiral-weights.bin";
 async function buildRunners(config: ModelConfig, params: Params, options: GeneratorOptions): Promise<[InferenceRunner, InferenceRunner]> {
   const lora = options.adapter?.config;
   const half = params.half?.dtype;
-  const graphs = [buildPrefillGraph(config, lora, half), buildDecodeGraph(config, lora, half)];
+  const device = options.device ?? "cpu";
+  const graphs = [buildPrefillGraph(config, lora, half, device), buildDecodeGraph(config, lora, half, device)];
+  // On a GPU the cache outputs stay in device memory (DeviceKvCache).
+  const presents = Array.from({ length: config.numHiddenLayers }, (_, n) => [`present_k_${n}`, `present_v_${n}`]).flat();
+  const onDevice = device === "cpu" ? undefined : presents;
   if (options.bakeWeights === true) {
-    const [a, b] = await Promise.all(graphs.map((g) => bakedSession(g, params, options.threads)));
+    const [a, b] = await Promise.all(graphs.map((g) => bakedSession(g, params, options.threads, device, onDevice)));
     return [a as InferenceRunner, b as InferenceRunner];
   }
-  const session = { ...(options.threads !== undefined && { threads: options.threads }) };
+  const session = { ...(options.threads !== undefined && { threads: options.threads }), device, ...(onDevice !== undefined && { outputsOnDevice: onDevice }) };
   const [a, b] = await Promise.all(graphs.map((g) => GraphSession.fromGraph(g, session)));
   return [a as InferenceRunner, b as InferenceRunner];
 }
@@ -547,7 +713,7 @@ async function buildRunners(config: ModelConfig, params: Params, options: Genera
  * A session whose weight inputs became initializers stored as external data: each points at its
  * byte range of `params.data`, handed over in memory (no protobuf copy, no file).
  */
-async function bakedSession(graph: Graph, params: Params, threads: number | undefined): Promise<InferenceRunner> {
+async function bakedSession(graph: Graph, params: Params, threads: number | undefined, device: Device, outputsOnDevice?: readonly string[]): Promise<InferenceRunner> {
   const { onnx } = onnxProto;
   const proto = toModelProto(graph);
   const g = proto.graph;
@@ -569,14 +735,21 @@ async function bakedSession(graph: Graph, params: Params, threads: number | unde
     })),
   ];
   const session = await ort.InferenceSession.create(onnx.ModelProto.encode(proto).finish(), {
+    ...(device === "cpu" ? {} : { executionProviders: executionProviders(device) }),
+    ...(outputsOnDevice === undefined ? {} : { preferredOutputLocation: outputLocation(outputsOnDevice) }),
     graphOptimizationLevel: "all",
     intraOpNumThreads: threads ?? 0,
     interOpNumThreads: 1,
     executionMode: "sequential",
     externalData: [{ path: WEIGHTS_FILE, data: new Uint8Array(params.data.buffer) }],
+  }).catch((e: unknown) => {
+    throw deviceError(device, e);
   });
   return {
-    run: async (feeds) => (await session.run(feeds)) as Record<string, OrtTensor>,
+    run: async (feeds, fetches) => {
+      const all = { ...feeds, ...dimsFeeds(graph.inputs, feeds) };
+      return (fetches === undefined ? await session.run(all) : await session.run(all, fetches)) as Record<string, OrtTensor>;
+    },
     release: () => session.release(),
   };
 }

@@ -188,15 +188,30 @@ export function applyRope(g: Graph, x: Tensor, rope: RopeTables, D: number): Ten
 /** Large negative bias for masked scores: exp underflows to 0, and a fully masked row stays finite. */
 export const MASKED = -1e9;
 
+/** Key indices 0..T−1 (int64) from the mask's runtime length. */
+function keyPositions(g: Graph, keyMask: Tensor): Tensor {
+  const lenT = g.op1("Gather", [op.shapeOf(g, keyMask), g.scalar(1, "int64")], {}, { dtype: "int64", shape: [] });
+  return op.range(g, g.scalar(0, "int64"), lenT, keyMask.shape[1] as string | number);
+}
+
+/**
+ * Key indices 1..T in the mask's float type, as a cumsum of ones over row 0 of the mask: no int64
+ * shape arithmetic, which would run on the host under --device webgpu (WGSL has no 64-bit
+ * integers). Only the order of the indices matters to the causal test below.
+ */
+function keyPositionsOnDevice(g: Graph, keyMask: Tensor): Tensor {
+  const dtype = keyMask.dtype;
+  const ones = op.add(g, op.mul(g, op.gather(g, keyMask, g.scalar(0, "int64")), g.scalar(0, dtype)), g.scalar(1, dtype)); // [T]
+  return g.op1("CumSum", [ones, g.scalar(0, "int64")], {}, { dtype, shape: [keyMask.shape[1] as string | number] });
+}
+
 /**
  * Additive attention bias [B, 1, 1, T, T] for a batch without cache: query t sees key s when
  * s ≤ t and keyMask[b, s] = 1 (keyMask [B, T] float32, 0 on padding).
  */
 export function causalPaddingBias(g: Graph, keyMask: Tensor): Tensor {
   const dtype = keyMask.dtype;
-  const T = keyMask.shape[1] as string | number;
-  const lenT = g.op1("Gather", [op.shapeOf(g, keyMask), g.scalar(1, "int64")], {}, { dtype: "int64", shape: [] });
-  const idx = op.range(g, g.scalar(0, "int64"), lenT, T); // [T]
+  const idx = g.target === "webgpu" ? keyPositionsOnDevice(g, keyMask) : keyPositions(g, keyMask); // [T]
   const causal = op.lessOrEqual(g, op.unsqueeze(g, idx, [0]), op.unsqueeze(g, idx, [1])); // [T(query), T(key)]
   const keyOk = op.unsqueeze(g, op.cast(g, keyMask, "bool"), [1]); // [B, 1, T]
   const ok = op.and(g, causal, keyOk); // [B, T, T]
@@ -286,7 +301,7 @@ export function expandAttentionBias(g: Graph, config: ModelConfig, bias: Tensor)
   if (bias.shape.length !== 5 || B === undefined || T === undefined || S === undefined) {
     throw new Error(`expandAttentionBias: expected a bias [B, 1, 1, T, S]; got rank ${bias.shape.length}`);
   }
-  const shape = op.mul(g, op.shapeOf(g, bias), g.ints([1, KV, G, 1, 1]));
+  const shape = g.target === "webgpu" ? g.dimsInput([B, KV, G, T, S]) : op.mul(g, op.shapeOf(g, bias), g.ints([1, KV, G, 1, 1]));
   const full = g.op1("Expand", [bias, shape], {}, { dtype: bias.dtype, shape: [B, KV, G, T, S] });
   return op.reshape(g, full, [B, KV, `${G}*${T}`, S]);
 }

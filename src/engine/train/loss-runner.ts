@@ -9,6 +9,7 @@
  */
 import ort from "onnxruntime-node";
 import type { ModelConfig } from "../model/config.js";
+import type { Device } from "../graph/device.js";
 import { GraphSession } from "../graph/session.js";
 import { type LossKind, buildLossGraph, lossNames } from "./loss.js";
 import type { Adapter } from "../model/lora.js";
@@ -80,6 +81,8 @@ export interface LossRunnerOptions {
    * views, in-place updates seen), and `lossAndGrad` writes gradients in the adapter's layout.
    */
   readonly adapter?: Adapter;
+  /** Where the graphs run (default "cpu"); docs/device.md. */
+  readonly device?: Device;
 }
 
 /** Token ids as int64, each checked to lie in [0, V) (onnxruntime's Gather error would not say which). */
@@ -109,6 +112,8 @@ function expectLength(what: string, got: number, want: number, shape: string): v
 export class LossRunner {
   private readonly sessions = new Map<string, Promise<GraphSession>>();
   private readonly paramFeeds: Record<string, ort.Tensor> = {};
+  /** Device tensors that replace host weights of the same names (DeviceTraining.weights). */
+  private deviceWeights: (() => Record<string, ort.Tensor>) | undefined;
 
   constructor(
     readonly config: ModelConfig,
@@ -127,17 +132,26 @@ export class LossRunner {
     }
   }
 
+  /**
+   * Reads the weights `source()` returns (device tensors, by weight name) instead of the host
+   * buffers: the learner's state on a GPU (device-training.ts). Weights it lacks stay host feeds.
+   */
+  useDeviceWeights(source: () => Record<string, ort.Tensor>): void {
+    this.deviceWeights = source;
+  }
+
   /** The layout gradients are written in: the adapter's when training one, else the model's. */
   get trainedLayout(): Params["layout"] {
     return (this.options.adapter?.params ?? this.params).layout;
   }
 
-  private session(kind: LossKind | undefined, constrained: boolean, entropyBonus = false): Promise<GraphSession> {
-    const key = `${kind ?? "logprobs"}|${constrained}|${entropyBonus}`;
+  private session(kind: LossKind | undefined, constrained: boolean, entropyBonus = false, gradsOnDevice = false): Promise<GraphSession> {
+    const key = `${kind ?? "logprobs"}|${constrained}|${entropyBonus}|${gradsOnDevice}`;
     let s = this.sessions.get(key);
     if (!s) {
       const { graph } = buildLossGraph(this.config, {
         ...(kind ? { kind } : {}), constrained, entropyBonus, ...(this.options.adapter ? { lora: this.options.adapter.config } : {}), ...(this.params.half ? { half: this.params.half.dtype } : {}),
+        ...(this.options.device === undefined ? {} : { device: this.options.device }),
       });
       s = GraphSession.fromGraph(graph, {
         // A 16-bit base: onnxruntime's graph optimisations (already at "basic") made the backward
@@ -147,6 +161,8 @@ export class LossRunner {
         ...(this.params.half === undefined ? {} : { optimization: "disabled" as const }),
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
         ...(this.options.memoryArena === undefined ? {} : { memoryArena: this.options.memoryArena }),
+        ...(this.options.device === undefined ? {} : { device: this.options.device }),
+        ...(gradsOnDevice ? { outputsOnDevice: this.trainedLayout.views.map((v) => lossNames.gradPrefix + v.name) } : {}),
       });
       this.sessions.set(key, s);
     }
@@ -161,6 +177,7 @@ export class LossRunner {
     if (!(temperature > 0)) throw new Error(`temperature must be > 0; got ${temperature}`);
     const feeds: Record<string, ort.Tensor> = {
       ...this.paramFeeds,
+      ...this.deviceWeights?.(),
       [lossNames.tokens]: new ort.Tensor("int64", tokenIds("tokens", batch.tokens, this.config.vocabSize), [B, T]),
       [lossNames.attentionMask]: new ort.Tensor("float32", batch.attentionMask, [B, T]),
       [lossNames.temperature]: new ort.Tensor("float32", Float32Array.of(temperature), []),
@@ -178,6 +195,29 @@ export class LossRunner {
   }
 
   /**
+   * `score_index`, and on webgpu the int64 values it picks (`score_tokens`, `score_allowed_ids`),
+   * gathered here because the device has no 64-bit integer arithmetic (loss.ts).
+   */
+  private scoreFeeds(feeds: Record<string, ort.Tensor>, batch: TokenBatch, idx: BigInt64Array): void {
+    feeds[lossNames.scoreIndex] = new ort.Tensor("int64", idx, [idx.length]);
+    if (this.options.device !== "webgpu") return;
+    const { T } = batch;
+    const tokens = feeds[lossNames.tokens]?.data as BigInt64Array;
+    // Flat index i = b·(T−1) + (t−1) scores token t of row b.
+    const at = (i: number): number => Math.floor(i / (T - 1)) * T + (i % (T - 1)) + 1;
+    const picked = BigInt64Array.from(idx, (i) => tokens[at(Number(i))] as bigint);
+    feeds[lossNames.scoreTokens] = new ort.Tensor("int64", picked, [idx.length, 1]);
+    const c = batch.constraints;
+    if (c) {
+      const ids = feeds[lossNames.allowedIds]?.data as BigInt64Array;
+      const out = new BigInt64Array(idx.length * c.K);
+      idx.forEach((i, r) => out.set(ids.subarray(at(Number(i)) * c.K, (at(Number(i)) + 1) * c.K), r * c.K));
+      feeds[lossNames.scoreAllowedIds] = new ort.Tensor("int64", out, [idx.length, c.K]);
+      delete feeds[lossNames.allowedIds];
+    }
+  }
+
+  /**
    * Per-token log-probs and entropies [B·T] under the current parameters (no gradients).
    * With `scoreMask` [B·T] only positions where it is non-zero are computed (others read 0).
    */
@@ -187,7 +227,7 @@ export class LossRunner {
     if (scoreMask) expectLength("scoreMask", scoreMask.length, batch.B * batch.T, "[B·T]");
     const idx = scoreIndex(batch.B, batch.T, scoreMask);
     if (idx.length === 0) return { logprobs: new Float32Array(batch.B * batch.T), entropy: new Float32Array(batch.B * batch.T) };
-    feeds[lossNames.scoreIndex] = new ort.Tensor("int64", idx, [idx.length]);
+    this.scoreFeeds(feeds, batch, idx);
     const out = await s.run(feeds);
     return {
       logprobs: (out[lossNames.logprobs] as ort.Tensor).data as Float32Array,
@@ -201,19 +241,35 @@ export class LossRunner {
    * with no generated token has loss 0 and zero gradients (no run).
    */
   async lossAndGrad(batch: LossBatch, settings: LossSettings, gradsOut: Float32Array): Promise<LossStats> {
-    const { B, T } = batch;
     const layout = this.trainedLayout;
     expectLength("gradsOut", gradsOut.length, layout.totalSize, this.options.adapter ? "the adapter layout's totalSize" : "the parameter layout's totalSize");
+    return (await this.lossRun(batch, settings, gradsOut)).stats;
+  }
+
+  /**
+   * `lossAndGrad` with the gradients left in device memory (webgpu): one tensor per trained weight,
+   * `grad.<name>`, for DeviceTraining.addGradients; undefined when the batch scores no token (a zero
+   * gradient). Only the loss, its diagnostics and the [B·T] log-probs and entropies come back.
+   */
+  async lossAndGradOnDevice(batch: LossBatch, settings: LossSettings): Promise<{ stats: LossStats; grads: Record<string, ort.Tensor> | undefined }> {
+    if (this.options.device !== "webgpu") throw new Error("lossAndGradOnDevice needs a runner on a GPU device (device: webgpu)");
+    return this.lossRun(batch, settings, undefined);
+  }
+
+  /** One run of the loss graph; gradients into `gradsOut`, or left on the device without it. */
+  private async lossRun(batch: LossBatch, settings: LossSettings, gradsOut: Float32Array | undefined): Promise<{ stats: LossStats; grads: Record<string, ort.Tensor> | undefined }> {
+    const { B, T } = batch;
+    const layout = this.trainedLayout;
     const feeds = this.tokenFeeds(batch, settings.temperature ?? 1);
     expectLength("lossMask", batch.lossMask.length, B * T, "[B·T]");
     feeds[lossNames.lossMask] = new ort.Tensor("float32", batch.lossMask, [B, T]);
     const idx = scoreIndex(B, T, batch.lossMask);
     if (idx.length === 0) {
-      gradsOut.fill(0);
+      gradsOut?.fill(0);
       const zeros = new Float32Array(B * T);
-      return { loss: 0, logprobs: zeros, entropy: zeros.slice(), clipFraction: 0, approxKl: 0 };
+      return { stats: { loss: 0, logprobs: zeros, entropy: zeros.slice(), clipFraction: 0, approxKl: 0 }, grads: undefined };
     }
-    feeds[lossNames.scoreIndex] = new ort.Tensor("int64", idx, [idx.length]);
+    this.scoreFeeds(feeds, batch, idx);
     if (settings.kind !== "xent") {
       const normalizer = settings.normalizer;
       if (normalizer === undefined || !(normalizer > 0)) throw new Error(`${settings.kind} loss needs normalizer > 0 (the max generation length); got ${normalizer}`);
@@ -246,18 +302,20 @@ export class LossRunner {
       fetches[lossNames.approxKl] = null;
     }
     for (const v of layout.views) {
-      fetches[lossNames.gradPrefix + v.name] = new ort.Tensor("float32", gradsOut.subarray(v.offset, v.offset + v.size), v.shape);
+      fetches[lossNames.gradPrefix + v.name] = gradsOut === undefined ? null : new ort.Tensor("float32", gradsOut.subarray(v.offset, v.offset + v.size), v.shape);
     }
-    const s = await this.session(settings.kind, batch.constraints !== undefined, bonus);
+    const s = await this.session(settings.kind, batch.constraints !== undefined, bonus, gradsOut === undefined);
     const out = await s.run(feeds, fetches);
     const scalar = (name: string): number => (out[name] ? Number((out[name] as ort.Tensor).data[0]) : 0);
-    return {
+    const stats: LossStats = {
       loss: scalar(lossNames.loss),
       logprobs: (out[lossNames.logprobs] as ort.Tensor).data as Float32Array,
       entropy: (out[lossNames.entropy] as ort.Tensor).data as Float32Array,
       clipFraction: scalar(lossNames.clipFraction),
       approxKl: scalar(lossNames.approxKl),
     };
+    if (gradsOut !== undefined) return { stats, grads: undefined };
+    return { stats, grads: Object.fromEntries(layout.views.map((v) => [lossNames.gradPrefix + v.name, out[lossNames.gradPrefix + v.name] as ort.Tensor])) };
   }
 
   async release(): Promise<void> {

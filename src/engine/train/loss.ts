@@ -34,6 +34,7 @@ import { type FloatType, MASKED, causalPaddingBias, declareParams, lmHead, qwen3
 import { declareAdapter, type LoraConfig } from "../model/lora.js";
 import type { HalfDtype } from "../weights/half.js";
 import { paramShapes } from "../weights/params.js";
+import type { Device } from "../graph/device.js";
 
 export type LossKind = "ppo" | "reinforce" | "xent";
 
@@ -55,6 +56,13 @@ export interface LossGraphOptions {
   readonly lora?: LoraConfig;
   /** A frozen base whose projections are held in 16 bits (engine/weights/half.ts); LoRA only. */
   readonly half?: HalfDtype;
+  /**
+   * The device the graph is for (default "cpu"). "webgpu" records the same maths with no host
+   * work: runtime shapes come in as `dims(…)` inputs (filled by GraphSession), int64 picks are
+   * replaced by the inputs `score_tokens` [N, 1] and `score_allowed_ids` [N, K] (the runner picks
+   * them in JS), and LogSoftmax is z − logsumexp(z) (no WebGPU kernel). docs/device.md.
+   */
+  readonly device?: Device;
 }
 
 /** Graph input and output names (the runner and other engine code feed and fetch by these). */
@@ -69,6 +77,8 @@ export const lossNames = {
   normalizer: "normalizer",
   entropyCoef: "entropy_coef",
   scoreIndex: "score_index",
+  scoreTokens: "score_tokens",
+  scoreAllowedIds: "score_allowed_ids",
   allowedIds: "allowed_ids",
   allowedMask: "allowed_mask",
   constrained: "constrained",
@@ -80,11 +90,16 @@ export const lossNames = {
   gradPrefix: "grad.",
 } as const;
 
-/** HF positions from a [B, T] 0/1 mask: cumsum − 1, clamped at 0 on leading padding. */
+/**
+ * HF positions from a [B, T] 0/1 mask: cumsum − 1, clamped at 0 on leading padding. For webgpu in
+ * the mask's float type (exact for integers below 2²⁴; the rotary tables are float anyway): WGSL
+ * has no 64-bit integers, so int64 arithmetic would run on the host there.
+ */
 export function positionsFromMask(g: Graph, mask: Tensor): Tensor {
-  const m = op.cast(g, mask, "int64");
-  const cum = g.op1("CumSum", [m, g.scalar(1, "int64")], {}, { dtype: "int64", shape: mask.shape });
-  return op.max(g, op.sub(g, cum, g.scalar(1, "int64")), g.scalar(0, "int64"));
+  const f = g.target === "webgpu" ? mask.dtype : "int64";
+  const m = g.target === "webgpu" ? mask : op.cast(g, mask, f);
+  const cum = g.op1("CumSum", [m, g.scalar(1, "int64")], {}, { dtype: f, shape: mask.shape });
+  return op.max(g, op.sub(g, cum, g.scalar(1, f)), g.scalar(0, f));
 }
 
 /** log Σ exp over the last axis, keepdims; stable (max-shifted) and differentiable. */
@@ -114,6 +129,8 @@ export interface LossGraph {
 export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = {}): LossGraph {
   const n = lossNames;
   const g = new Graph(options.kind ? `loss-${options.kind}` : "logprobs");
+  const gpu = options.device === "webgpu";
+  if (gpu) g.target = "webgpu";
   const f = options.dtype ?? "float32";
   if (options.half !== undefined && options.kind !== undefined && options.lora === undefined) {
     throw new Error("buildLossGraph: a 16-bit base is frozen; only a LoRA adapter can train on it");
@@ -132,21 +149,23 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
   const pick = (t: Tensor): Tensor => op.gather(g, op.flatten2d(g, op.slice(g, t, [1], [op.TO_END], [1])), scoreIndex);
   const pick1 = (t: Tensor): Tensor => op.squeeze(g, pick(op.unsqueeze(g, t, [-1])), [-1]);
   const hs = op.gatherDistinct(g, op.flatten2d(g, op.slice(g, hidden, [0], [-1], [1])), scoreIndex); // [N, C]
-  const target = pick1(tokens); // [N]
+  // WGSL has no 64-bit integers: on webgpu the token ids to score come in already picked.
+  const scored = gpu ? g.input(n.scoreTokens, "int64", ["N", 1]) : pick1(tokens); // [N, 1] on webgpu, else [N]
+  const target1 = (): Tensor => (gpu ? scored : op.unsqueeze(g, scored, [-1])); // [N, 1]
   const z = op.div(g, lmHead(g, config, params, hs), temperature); // [N, V]
-  const lsFull = op.logSoftmax(g, z, -1); // [N, V]
-  let logp = op.squeeze(g, op.gatherElements(g, lsFull, op.unsqueeze(g, target, [-1]), 1), [-1]); // [N]
+  const lsFull = gpu ? op.sub(g, z, logSumExp(g, z)) : op.logSoftmax(g, z, -1); // [N, V]
+  let logp = op.squeeze(g, op.gatherElements(g, lsFull, target1(), 1), [-1]); // [N]
   let entropy = options.entropy === false ? undefined : entropyOf(g, lsFull); // [N]
 
   if (options.constrained) {
-    const ids = pick(g.input(n.allowedIds, "int64", ["B", "T", "K"])); // [N, K]
+    const ids = gpu ? g.input(n.scoreAllowedIds, "int64", ["N", "K"]) : pick(g.input(n.allowedIds, "int64", ["B", "T", "K"])); // [N, K]
     const allowed = pick(g.input(n.allowedMask, f, ["B", "T", "K"])); // [N, K]
     const flag = op.cast(g, pick1(g.input(n.constrained, f, ["B", "T"])), "bool"); // [N]
     // Masked-out entries get a large negative logit; a row with no allowed ids stays finite.
     const penalty = op.mul(g, op.sub(g, allowed, g.scalar(1, f)), g.scalar(-MASKED, f));
     const zc = op.add(g, op.gatherElements(g, z, ids, 1), penalty); // [N, K]
     const lse = op.squeeze(g, logSumExp(g, zc), [-1]); // [N]
-    const zTok = op.squeeze(g, op.gatherElements(g, z, op.unsqueeze(g, target, [-1]), 1), [-1]); // [N]
+    const zTok = op.squeeze(g, op.gatherElements(g, z, target1(), 1), [-1]); // [N]
     logp = op.where(g, flag, op.sub(g, zTok, lse), logp);
     if (entropy) {
       const lpc = op.sub(g, zc, op.unsqueeze(g, lse, [-1])); // [N, K]
@@ -199,7 +218,10 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
       perToken = op.sub(g, perToken, op.mul(g, coef, entropy));
     }
     // mean_b (Σ_t L_bt / normalizer) = Σ_all L / (normalizer · B)
-    const batch = op.cast(g, g.op1("Size", [advantages], {}, { dtype: "int64", shape: [] }), f);
+    // B as a float: Size is host work on webgpu, where Σ(0·A + 1) gives the same exact integer.
+    const batch = gpu
+      ? op.reduceSum(g, op.add(g, op.mul(g, advantages, g.scalar(0, f)), g.scalar(1, f)), [0])
+      : op.cast(g, g.op1("Size", [advantages], {}, { dtype: "int64", shape: [] }), f);
     loss = op.div(g, op.reduceSum(g, op.mul(g, perToken, lossMask), [0]), op.mul(g, normalizer, batch));
   }
   g.output(loss, n.loss);

@@ -5,13 +5,12 @@
  */
 import { type Dim, type DType, type Graph, type Tensor, attr, shapeToString } from "../builder.js";
 import { flatten2d } from "./linalg.js";
-import { expandLike, shapeOf, squeeze, unsqueeze } from "./shape.js";
+import { expandLike, squeeze, unsqueeze, zerosOf } from "./shape.js";
 import { type VjpRule, inputOf, intAttr } from "./vjp.js";
 
 /** Zeros with the runtime shape of `like`. */
 export function zerosLike(g: Graph, like: Tensor, dtype: DType = like.dtype): Tensor {
-  const value = attr.tensor({ dtype, shape: [1], values: [0] });
-  return g.op1("ConstantOfShape", [shapeOf(g, like)], { value }, { dtype, shape: like.shape });
+  return zerosOf(g, like, dtype);
 }
 
 /** data[indices] along axis 0: [V, C] gathered by [B, T] → [B, T, C]. */
@@ -42,6 +41,8 @@ const gatherVjp: VjpRule = (g, node, dy) => {
   if (intAttr(node, "axis", 0) !== 0) throw new Error("Gather gradient: only axis 0 is supported");
   const data = inputOf(node, 0);
   const idx = inputOf(node, 1);
+  // On webgpu the ordered form's reshapes fall back to the CPU; the device's ScatterND stays on it.
+  if (g.target === "webgpu") return [scatterNDAdd(g, zerosLike(g, data), unsqueeze(g, idx, [-1]), d), undefined];
   if (data.shape.length === 1) {
     const flat = flatten2d(g, unsqueeze(g, idx, [-1]));
     return [scatterElementsAdd(g, zerosLike(g, data), squeeze(g, flat, [-1]), squeeze(g, flatten2d(g, unsqueeze(g, d, [-1])), [-1]), 0), undefined];

@@ -3,7 +3,7 @@
  * `linear` (x @ Wᵀ for HF-layout weights W [out, in], done as one Gemm with transB so the weight is
  * never transposed or expanded in memory).
  */
-import { type Dim, type Graph, type Tensor, attr, shapeToString } from "../builder.js";
+import { type Dim, type Graph, type Tensor, attr, shapeToString, term } from "../builder.js";
 import { sumToShape } from "./reduce.js";
 import { broadcastShapes, reshape, transpose } from "./shape.js";
 import { type VjpRule, inputOf, intAttr } from "./vjp.js";
@@ -49,21 +49,25 @@ export function gemm(g: Graph, a: Tensor, b: Tensor, c?: Tensor, o: GemmOptions 
   return g.op1("Gemm", c ? [a, b, c] : [a, b], attrs, { dtype: a.dtype, shape: [m as Dim, n as Dim] });
 }
 
-/** The product of leading dims as a symbolic name ("B*T") or a number. */
-function flatDim(dims: readonly Dim[]): Dim {
+/**
+ * The product of leading dims as a symbolic name ("B*T") or a number. For webgpu the names are
+ * evaluated (session.ts `dimsFeeds`), so compound factors get parentheses ("B*(T-1)").
+ */
+function flatDim(g: Graph, dims: readonly Dim[]): Dim {
   if (dims.every((d) => typeof d === "number")) return (dims as number[]).reduce((p, d) => p * d, 1);
-  return dims.join("*");
+  return g.target === "webgpu" ? dims.map(term).join("*") : dims.join("*");
 }
 
 /** x [..., in] → x [N, in] with N the product of the leading dims. */
 export function flatten2d(g: Graph, x: Tensor): Tensor {
   const last = x.shape[x.shape.length - 1] as Dim;
-  return reshape(g, x, [flatDim(x.shape.slice(0, -1)), last]);
+  return reshape(g, x, [flatDim(g, x.shape.slice(0, -1)), last]);
 }
 
 /** y [N, out] → [...lead(like), out], the runtime leading dims taken from `like`. */
 export function unflatten(g: Graph, y: Tensor, like: Tensor): Tensor {
   const out = y.shape[1] as Dim;
+  if (g.target === "webgpu") return g.op1("Reshape", [y, g.dimsInput([...like.shape.slice(0, -1), out])], {}, { dtype: y.dtype, shape: [...like.shape.slice(0, -1), out] });
   const lead = g.op1("Shape", [like], { end: attr.int(-1) }, { dtype: "int64", shape: [like.shape.length - 1] });
   const spec = g.op1("Concat", [lead, g.ints([typeof out === "number" ? out : -1])], { axis: attr.int(0) }, {
     dtype: "int64",

@@ -3,7 +3,7 @@
  * Identity, Cast. The gradient of broadcasting (`sumToShape`, Expand's rule) is a sum and lives
  * in reduce.ts, so that this file needs nothing from there (reduce.ts builds on these ops).
  */
-import { type Dim, type DType, type Graph, type Shape, type Tensor, attr, isFloat, shapeToString } from "../builder.js";
+import { type Dim, type DType, type Graph, type Shape, type Tensor, attr, isFloat, shapeToString, term } from "../builder.js";
 import { type VjpRule, inputOf, intAttr, intsAttr } from "./vjp.js";
 
 /** A slice end meaning "to the end of the axis" (onnxruntime clamps ends to the dim). */
@@ -29,8 +29,18 @@ export function broadcastShapes(a: Shape, b: Shape, op = "broadcast"): Dim[] {
   return out;
 }
 
+/**
+ * Zeros of x's shape and dtype: ConstantOfShape on the CPU; on webgpu, which has no kernel for it,
+ * a broadcast (Expand) of a scalar 0.
+ */
+export function zerosOf(g: Graph, x: Tensor, dtype: DType = x.dtype): Tensor {
+  if (g.target === "webgpu") return g.op1("Expand", [g.scalar(0, dtype), shapeOf(g, x)], {}, { dtype, shape: x.shape });
+  return g.op1("ConstantOfShape", [shapeOf(g, x)], { value: attr.tensor({ dtype, shape: [1], values: [0] }) }, { dtype, shape: x.shape });
+}
+
 /** The runtime shape of x as an int64 vector. */
 export function shapeOf(g: Graph, x: Tensor): Tensor {
+  if (g.target === "webgpu") return g.dimsInput(x.shape);
   return g.op1("Shape", [x], {}, { dtype: "int64", shape: [x.shape.length] });
 }
 
@@ -56,6 +66,7 @@ export function reshape(g: Graph, x: Tensor, outShape: Shape): Tensor {
     }
   });
   if (inferred <= 1) return g.op1("Reshape", [x, g.ints(spec)], {}, { dtype: x.dtype, shape: outShape });
+  if (g.target === "webgpu") return g.op1("Reshape", [x, g.dimsInput(outShape)], {}, { dtype: x.dtype, shape: outShape });
   const shape = shapeOf(g, x);
   let unknown = 0;
   const parts = outShape.map((d) => {
@@ -102,6 +113,8 @@ export function unsqueeze(g: Graph, x: Tensor, axes: readonly number[]): Tensor 
   const shape: Dim[] = [];
   let k = 0;
   for (let i = 0; i < rank; i++) shape.push(norm.includes(i) ? 1 : (x.shape[k++] as Dim));
+  // int64 has no WebGPU kernels: an int64 graph input is fed a second time in the new shape.
+  if (g.target === "webgpu" && x.dtype === "int64" && g.inputs.includes(x)) return g.viewInput(x, shape);
   return g.op1("Unsqueeze", [x, g.ints(norm)], {}, { dtype: x.dtype, shape });
 }
 
@@ -120,23 +133,25 @@ const reshapeBackVjp: VjpRule = (g, node, dy) => {
   return [d ? reshapeLike(g, d, inputOf(node, 0)) : undefined, undefined];
 };
 
-function sliceDim(d: Dim, start: number, end: number): Dim {
+function sliceDim(d: Dim, start: number, end: number, paren: boolean): Dim {
   if (typeof d === "number") {
     const s = Math.max(0, Math.min(d, start < 0 ? d + start : start));
     const e = Math.max(0, Math.min(d, end < 0 ? d + end : end));
     return Math.max(0, e - s);
   }
   if (start === 0 && end >= TO_END) return d;
-  if (start >= 0 && end < 0 && start === 0) return `${d}${end}`;
-  if (start >= 0 && end >= TO_END) return `${d}-${start}`;
-  return `${d}[${start}:${end}]`;
+  // webgpu evaluates these names (session.ts `dimsFeeds`): compound ones need parentheses there.
+  const t = paren ? term(d) : String(d);
+  if (start >= 0 && end < 0 && start === 0) return `${t}${end}`;
+  if (start >= 0 && end >= TO_END) return `${t}-${start}`;
+  return `${t}[${start}:${end}]`;
 }
 
 /** x[..., start:end, ...] along each of `axes` (step 1). Use TO_END for "to the end". */
 export function slice(g: Graph, x: Tensor, starts: readonly number[], ends: readonly number[], axes: readonly number[]): Tensor {
   const norm = axes.map((a) => normAxis(a, x.shape.length, "Slice"));
   const shape = [...x.shape];
-  norm.forEach((a, i) => (shape[a] = sliceDim(x.shape[a] as Dim, starts[i] as number, ends[i] as number)));
+  norm.forEach((a, i) => (shape[a] = sliceDim(x.shape[a] as Dim, starts[i] as number, ends[i] as number, g.target === "webgpu")));
   return g.op1("Slice", [x, g.ints(starts), g.ints(ends), g.ints(norm)], {}, { dtype: x.dtype, shape });
 }
 
@@ -170,7 +185,11 @@ const sliceVjp: VjpRule = (g, node, dy) => {
     }
   });
   let pads: Tensor;
-  if (dynamicAfter) {
+  if (dynamicAfter && g.target === "webgpu") {
+    const afterDims: Dim[] = [...after];
+    afterDims[dynamicAfter.axis] = `${term(x.shape[dynamicAfter.axis] as Dim)}-${dynamicAfter.end}`;
+    pads = g.dimsInput([...before, ...afterDims]);
+  } else if (dynamicAfter) {
     // after = dim - end, known only at run time.
     const dimT = g.op1("Gather", [shapeOf(g, x), g.ints([dynamicAfter.axis])], { axis: attr.int(0) }, { dtype: "int64", shape: [1] });
     const rest = g.op1("Sub", [dimT, g.ints([dynamicAfter.end])], {}, { dtype: "int64", shape: [1] });
@@ -211,6 +230,7 @@ const concatVjp: VjpRule = (g, node, dy, wants) => {
   const sizes = node.inputs.map((x) => (x as Tensor).shape[axis] as Dim);
   let splitSizes: Tensor;
   if (sizes.every((s) => typeof s === "number")) splitSizes = g.ints(sizes as number[]);
+  else if (g.target === "webgpu") splitSizes = g.dimsInput(sizes);
   else {
     const parts = node.inputs.map((x) =>
       g.op1("Gather", [shapeOf(g, x as Tensor), g.ints([axis])], { axis: attr.int(0) }, { dtype: "int64", shape: [1] }),
@@ -245,7 +265,7 @@ export function split(g: Graph, x: Tensor, sizes: readonly number[], axis: numbe
 const splitVjp: VjpRule = (g, node, dy) => {
   if (dy.every((d) => d === undefined)) return [undefined, undefined];
   const axis = intAttr(node, "axis", 0);
-  const parts = node.outputs.map((o, i) => dy[i] ?? g.op1("ConstantOfShape", [shapeOf(g, o)], { value: attr.tensor({ dtype: o.dtype, shape: [1], values: [0] }) }, { dtype: o.dtype, shape: o.shape }));
+  const parts = node.outputs.map((o, i) => dy[i] ?? zerosOf(g, o));
   return [g.op1("Concat", parts, { axis: attr.int(axis) }, { dtype: inputOf(node, 0).dtype, shape: inputOf(node, 0).shape }), undefined];
 };
 

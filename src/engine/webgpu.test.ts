@@ -1,0 +1,276 @@
+/**
+ * WebGPU (onnxruntime's WebGPU EP) against CPU on the same graphs and weights. Kept small: in CI
+ * the device is Mesa's lavapipe, a Vulkan driver on CPU cores. See docs/device.md.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import ort from "onnxruntime-node";
+import { describe, expect, it } from "vitest";
+import { createRng } from "../core/rng.js";
+import type { Graph } from "./graph/builder.js";
+import { profilePlacement } from "./graph/device.js";
+import { serialize } from "./graph/serialize.js";
+import { dimsFeeds } from "./graph/session.js";
+import { buildCacheEditGraphs, buildDecodeGraph, buildPrefillGraph } from "./infer/decode-graph.js";
+import { Generator } from "./infer/generate.js";
+import { modelPreset } from "./model/presets.js";
+import { ByteTokenizer } from "./tokenizer/byte-tokenizer.js";
+import { buildLossGraph, lossNames } from "./train/loss.js";
+import { LossRunner } from "./train/loss-runner.js";
+import { AdamW } from "./train/optimizer.js";
+import { buildOptimizerGraph } from "./train/optimizer-graph.js";
+import { buildGradientSumGraph, buildWeightViewsGraph, DeviceTraining } from "./train/device-training.js";
+import { initParams, paramLayout } from "./weights/params.js";
+import { learnStep, type LearnerOptions } from "../rl/learner.js";
+import { parseTrainConfig } from "../rl/config.js";
+import { train } from "../rl/loop.js";
+import { loadCheckpoint } from "./weights/checkpoint.js";
+import type { ScoredSample } from "../rl/types.js";
+import { requireWebgpu, skipWebgpu } from "./graph/test-webgpu.js";
+
+const tok = new ByteTokenizer();
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}
+
+/** Feeds of the right shapes (values do not matter for placement): B = 2, T = 6, N = 3, K = 3, S = 8. */
+function placementFeeds(graph: Graph): Record<string, ort.Tensor> {
+  const sizes: Record<string, number> = { B: 2, T: 6, N: 3, K: 3, S: 8, P: 6, B0: 2, B1: 2, S0: 8, R: 1 };
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const input of graph.inputs) {
+    if (input.name.startsWith("dims(") || input.name.includes("@[")) continue;
+    const dims = input.shape.map((d) => (typeof d === "number" ? d : (sizes[d] as number)));
+    const n = dims.reduce((a, b) => a * b, 1);
+    feeds[input.name] =
+      input.dtype === "int64" ? new ort.Tensor("int64", new BigInt64Array(n).fill(1n), dims) : new ort.Tensor("float32", new Float32Array(n).fill(0.5), dims);
+  }
+  if (feeds[lossNames.scoreIndex]) feeds[lossNames.scoreIndex] = new ort.Tensor("int64", BigInt64Array.of(0n, 4n, 9n), [3]);
+  if (feeds.last) feeds.last = new ort.Tensor("int64", BigInt64Array.of(5n, 11n), [2]);
+  if (feeds.rows) feeds.rows = new ort.Tensor("int64", BigInt64Array.of(1n, 0n), [2]);
+  if (feeds.pads) feeds.pads = new ort.Tensor("int64", BigInt64Array.of(0n, 0n, 0n, 0n, 0n, 0n, 2n, 0n), [8]);
+  return { ...feeds, ...dimsFeeds(graph.inputs, feeds) };
+}
+
+describe.skipIf(skipWebgpu)("webgpu: every node of the hot graphs runs on the device", { timeout: 180_000 }, () => {
+  const config = modelPreset("micro");
+  const graphs: Record<string, () => Graph> = {
+    "ppo loss + gradients": () => buildLossGraph(config, { kind: "ppo", entropyBonus: true, device: "webgpu" }).graph,
+    "ppo loss, constrained": () => buildLossGraph(config, { kind: "ppo", constrained: true, device: "webgpu" }).graph,
+    "log-probs": () => buildLossGraph(config, { constrained: true, device: "webgpu" }).graph,
+    prefill: () => buildPrefillGraph(config, undefined, undefined, "webgpu"),
+    decode: () => buildDecodeGraph(config, undefined, undefined, "webgpu"),
+    "cache keep": () => buildCacheEditGraphs(config).keep,
+    "cache append": () => buildCacheEditGraphs(config).append,
+    "AdamW update (clip included)": () => buildOptimizerGraph({ beta1: 0.9, beta2: 0.95, eps: 1e-8 }, "float32"),
+    "gradient sum": () => buildGradientSumGraph(paramLayout(config), false),
+    "weight views": () => buildWeightViewsGraph(paramLayout(config)),
+  };
+  // Fewest nodes each graph runs (a floor, so that an empty profile cannot pass).
+  const least = (name: string): number => (name.startsWith("cache") ? 3 : name.startsWith("AdamW") ? 20 : name.startsWith("gradient") || name.startsWith("weight") ? 10 : 100);
+  for (const [name, build] of Object.entries(graphs)) {
+    it(`${name}: no node placed on the CPU (onnxruntime's profile)`, async () => {
+      await requireWebgpu();
+      const graph = build();
+      const placement = await profilePlacement(serialize(graph), "webgpu", placementFeeds(graph));
+      expect(placement.length).toBeGreaterThan(least(name));
+      expect(placement.filter((p) => p.provider !== "WebGpuExecutionProvider")).toEqual([]);
+    });
+  }
+
+  it("the placement check sees a CPU node when there is one (LogSoftmax has no WebGPU kernel)", async () => {
+    await requireWebgpu();
+    const graph = buildLossGraph(config, {}).graph; // recorded for the CPU: LogSoftmax, int64 shape arithmetic
+    const placement = await profilePlacement(serialize(graph), "webgpu", placementFeeds(graph));
+    expect(placement.filter((p) => p.provider === "CPUExecutionProvider").map((p) => p.op)).toContain("LogSoftmax");
+  });
+});
+
+describe.skipIf(skipWebgpu)("webgpu vs cpu", { timeout: 300_000 }, () => {
+  for (const preset of ["micro", "small"] as const) {
+    it(`${preset}: greedy generation (KV cache on the device) gives the same tokens, log-probs within 1e-4`, async () => {
+      await requireWebgpu();
+      const config = modelPreset(preset);
+      const params = initParams(config, createRng(7), 0.1);
+      const prompts = ["Hi", "The board:\n 0 | 1 | 2", "Play."].map((s) => ({ prompt: tok.encode(s) }));
+      // micro: 70 tokens, at most 2 rows at a time: the device cache grows past its first 64 slots,
+      // drops finished rows and takes a waiting prompt in (continuous batching).
+      const opts = preset === "micro" ? { temperature: 0, maxNewTokens: 70, maxBatch: 2, ignoreEos: true, rng: createRng(1) } : { temperature: 0, maxNewTokens: 6, rng: createRng(1) };
+      const out: Record<string, { tokens: number[]; logprobs: number[] }[]> = {};
+      for (const device of ["cpu", "webgpu"] as const) {
+        const gen = await Generator.create(config, params, tok, { device, threads: 1 });
+        out[device] = await gen.generate(prompts, opts);
+        await gen.release();
+      }
+      const [cpu, gpu] = [out.cpu ?? [], out.webgpu ?? []];
+      let diff = 0;
+      cpu.forEach((c, i) => {
+        expect(gpu[i]?.tokens).toEqual(c.tokens);
+        diff = Math.max(diff, maxAbsDiff(c.logprobs, gpu[i]?.logprobs ?? []));
+      });
+      console.log(`${preset} generation: max |Δ log-prob| webgpu vs cpu = ${diff.toExponential(2)}`);
+      expect(diff).toBeLessThan(1e-4);
+    });
+  }
+
+  it("micro: learner log-probs, loss and every gradient agree (1e-4 abs, gradients 1e-3 relative to their max)", async () => {
+    await requireWebgpu();
+    const config = modelPreset("micro");
+    const params = initParams(config, createRng(3), 0.1);
+    const B = 2, T = 9;
+    const rng = createRng(5);
+    const tokens = Array.from({ length: B * T }, () => Math.floor(rng.next() * 200));
+    const attentionMask = new Float32Array(B * T).fill(1);
+    attentionMask[T] = 0; // row 1 left-padded by one
+    const lossMask = new Float32Array(B * T).map((_, i) => (i % T >= 5 ? 1 : 0));
+    const batch = { B, T, tokens, attentionMask, lossMask, advantages: Float32Array.of(1, -0.5) };
+    const results: Record<string, { loss: number; logprobs: Float32Array; grads: Float32Array }> = {};
+    for (const device of ["cpu", "webgpu"] as const) {
+      const runner = new LossRunner(config, params, { device, threads: 1 });
+      const { logprobs } = await runner.computeLogprobs(batch);
+      const grads = new Float32Array(params.layout.totalSize);
+      const stats = await runner.lossAndGrad({ ...batch, oldLogprobs: logprobs }, { kind: "ppo", normalizer: 8 }, grads);
+      results[device] = { loss: stats.loss, logprobs: stats.logprobs, grads };
+      await runner.release();
+    }
+    const [cpu, gpu] = [results.cpu, results.webgpu];
+    if (!cpu || !gpu) throw new Error("missing results");
+    const gmax = cpu.grads.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    const dl = Math.abs(cpu.loss - gpu.loss), dp = maxAbsDiff(cpu.logprobs, gpu.logprobs), dg = maxAbsDiff(cpu.grads, gpu.grads) / gmax;
+    console.log(`micro learner: |Δ loss| ${dl.toExponential(2)}, max |Δ log-prob| ${dp.toExponential(2)}, max |Δ grad|/max|grad| ${dg.toExponential(2)}`);
+    expect(dl).toBeLessThan(1e-4);
+    expect(dp).toBeLessThan(1e-4);
+    expect(dg).toBeLessThan(1e-3);
+  });
+
+  it("micro: 12 AdamW steps of PPO give per-step losses within 1e-4 of the largest and a final evaluation within 1e-3", async () => {
+    await requireWebgpu();
+    const config = modelPreset("micro");
+    const B = 4, T = 12;
+    const rng = createRng(11);
+    const tokens = Array.from({ length: B * T }, () => 32 + Math.floor(rng.next() * 95));
+    const attentionMask = new Float32Array(B * T).fill(1);
+    const lossMask = new Float32Array(B * T).map((_, i) => (i % T >= 6 ? 1 : 0));
+    const batch = { B, T, tokens, attentionMask, lossMask, advantages: Float32Array.of(1, -1, 0.5, -0.5) };
+    const heldOut = { B: 2, T: 10, tokens: Array.from({ length: 20 }, () => 32 + Math.floor(rng.next() * 95)), attentionMask: new Float32Array(20).fill(1) };
+    const runs: Record<string, { losses: number[]; evalLogprobs: Float32Array }> = {};
+    for (const device of ["cpu", "webgpu"] as const) {
+      const params = initParams(config, createRng(13), 0.02);
+      const runner = new LossRunner(config, params, { device, threads: 1 });
+      const adam = new AdamW(params.layout.totalSize, { lr: 3e-3 });
+      const grads = new Float32Array(params.layout.totalSize);
+      const { logprobs: old } = await runner.computeLogprobs(batch);
+      const losses: number[] = [];
+      for (let step = 0; step < 12; step++) {
+        losses.push((await runner.lossAndGrad({ ...batch, oldLogprobs: old }, { kind: "ppo", normalizer: 6 }, grads)).loss);
+        adam.step(params.data, grads);
+      }
+      runs[device] = { losses, evalLogprobs: (await runner.computeLogprobs(heldOut)).logprobs };
+      await runner.release();
+    }
+    const [cpu, gpu] = [runs.cpu, runs.webgpu];
+    if (!cpu || !gpu) throw new Error("missing runs");
+    // Relative to the run's largest loss: PPO losses pass near 0 (advantages of both signs).
+    const scale = Math.max(...cpu.losses.map(Math.abs));
+    const rel = maxAbsDiff(cpu.losses, gpu.losses) / scale;
+    const dEval = maxAbsDiff(cpu.evalLogprobs, gpu.evalLogprobs);
+    console.log(`micro PPO, 12 steps: losses ${cpu.losses.map((l) => l.toFixed(5)).join(" ")}; max |Δ loss| / max |loss| ${rel.toExponential(2)}; final eval max |Δ log-prob| ${dEval.toExponential(2)}`);
+    expect(Math.abs((cpu.losses[11] as number) - (cpu.losses[0] as number))).toBeGreaterThan(10 * rel * scale); // the run moved
+    expect(rel).toBeLessThan(1e-4);
+    expect(dEval).toBeLessThan(1e-3);
+  });
+
+  it("micro learner, 3 steps of PPO (2 epochs, 2 micro-batches each): parameters, gradients and AdamW moments on the device give the CPU learner's losses and weights", async () => {
+    await requireWebgpu();
+    const config = modelPreset("micro");
+    const rng = createRng(17);
+    // Eight samples of two lengths (two micro-batches of four), advantages of both signs.
+    const samples: ScoredSample[] = Array.from({ length: 8 }, (_, i) => {
+      const prompt = Array.from({ length: 6 + (i % 2) * 3 }, () => 32 + Math.floor(rng.next() * 95));
+      const generated = Array.from({ length: 4 }, () => 32 + Math.floor(rng.next() * 95));
+      return {
+        gameId: "g", seat: 0, actorId: 0, gameIndex: i, turn: 0, promptIds: prompt, generatedIds: generated, logprobs: generated.map(() => -4),
+        policyVersion: 0, text: "", advantage: [1, -0.5, 1.5, -1][i % 4] as number,
+      };
+    });
+    const options: LearnerOptions = { loss: "ppo", ppoEpochs: 2, clip: 0.2, normalizer: 8, microBatch: 4, minibatches: 1, gradClip: 1, temperature: 1, lr: 1e-4 };
+    const runs: Record<string, { losses: number[]; norms: number[]; params: Float32Array; m: Float32Array; hostUntouched?: boolean }> = {};
+    for (const device of ["cpu", "webgpu"] as const) {
+      const params = initParams(config, createRng(13), 0.02);
+      const start = params.data.slice();
+      const runner = new LossRunner(config, params, { device, threads: 1 });
+      const optimizer = new AdamW(params.layout.totalSize, { lr: options.lr });
+      const state = device === "webgpu" ? await DeviceTraining.create({ trained: params, optimizer }) : undefined;
+      if (state !== undefined) runner.useDeviceWeights(() => state.weights());
+      const losses: number[] = [];
+      const norms: number[] = [];
+      for (let step = 0; step < 3; step++) {
+        const stats = await learnStep({ runner, params, optimizer, ...(state === undefined ? {} : { device: state }) }, samples, options, createRng(step));
+        losses.push(stats.loss);
+        norms.push(stats.gradNorm);
+      }
+      // On the device nothing wrote the host copy during the steps.
+      const hostUntouched = state === undefined ? undefined : params.data.every((x, i) => x === start[i]);
+      await state?.toHost();
+      runs[device] = { losses, norms, params: params.data, m: optimizer.state().m, ...(hostUntouched === undefined ? {} : { hostUntouched }) };
+      expect(optimizer.stepsTaken).toBe(6);
+      await state?.release();
+      await runner.release();
+    }
+    const [cpu, gpu] = [runs.cpu, runs.webgpu];
+    if (!cpu || !gpu) throw new Error("missing runs");
+    expect(gpu.hostUntouched).toBe(true);
+    const moved = maxAbsDiff(cpu.params, initParams(config, createRng(13), 0.02).data);
+    const dParams = maxAbsDiff(cpu.params, gpu.params);
+    // Adam divides by √v: where a gradient entry is near rounding noise, the two devices' updates
+    // differ by up to a step's size, so the largest difference is judged against how far the
+    // weights moved, and nearly all entries must agree far more closely.
+    const diffs = Float64Array.from(cpu.params, (x, i) => Math.abs(x - (gpu.params[i] as number))).sort();
+    const p999 = diffs[Math.floor(diffs.length * 0.999)] as number;
+    const dM = maxAbsDiff(cpu.m, gpu.m) / cpu.m.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
+    const dLoss = maxAbsDiff(cpu.losses, gpu.losses) / Math.max(...cpu.losses.map(Math.abs));
+    const dNorm = maxAbsDiff(cpu.norms, gpu.norms) / Math.max(...cpu.norms);
+    console.log(`micro device learner, 3 steps: losses ${cpu.losses.map((l) => l.toFixed(6)).join(" ")}; max |Δ loss|/max|loss| ${dLoss.toExponential(2)}, |Δ grad norm|/max ${dNorm.toExponential(2)}, max |Δ param| ${dParams.toExponential(2)} (weights moved up to ${moved.toExponential(2)}), 99.9th percentile |Δ param| ${p999.toExponential(2)}, max |Δ m|/max|m| ${dM.toExponential(2)}`);
+    expect(moved).toBeGreaterThan(1e-4);
+    expect(new Set(cpu.losses).size).toBe(3); // every step's loss differs: the ratios are not all clipped
+    expect(dLoss).toBeLessThan(1e-4);
+    expect(dNorm).toBeLessThan(1e-4);
+    expect(dParams).toBeLessThan(0.05 * moved);
+    expect(p999).toBeLessThan(1e-6);
+    expect(dM).toBeLessThan(1e-3);
+  });
+
+  it("spiral train on webgpu: 2 steps of the loop agree with the CPU run (losses 1e-3 relative, weights 1e-4), checkpoint written from the device; actors > 1 refused", async () => {
+    await requireWebgpu();
+    const root = mkdtempSync(join(tmpdir(), "spiral-webgpu-train-"));
+    try {
+      const base = {
+        steps: 2, games: [{ id: "TicTacToe-v0" }], rolloutBatch: 4, envs: 2, maxNewTokens: 6,
+        model: { preset: "tiny", overrides: { hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 } },
+        optim: { lr: 1e-2, microBatch: 2 }, eval: { every: 0 }, checkpointEvery: 2, transcripts: 0, threads: 1,
+      };
+      await expect(train(parseTrainConfig({ ...base, device: "webgpu", actors: 2 }), { runDir: join(root, "k2") })).rejects.toThrow(/actors: --device webgpu runs one actor/);
+      const runs: Record<string, { losses: number[]; params: Float32Array; saved: Float32Array }> = {};
+      for (const device of ["cpu", "webgpu"] as const) {
+        const losses: number[] = [];
+        const summary = await train(parseTrainConfig({ ...base, device }), { runDir: join(root, device), hooks: { onStep: (m) => losses.push(m.learner.loss) } });
+        const saved = await loadCheckpoint(join(root, device, "step-2"));
+        runs[device] = { losses, params: summary.params.data, saved: saved.params.data };
+      }
+      const [cpu, gpu] = [runs.cpu, runs.webgpu];
+      if (!cpu || !gpu) throw new Error("missing runs");
+      expect(gpu.saved).toEqual(gpu.params); // the checkpoint holds the device's weights
+      const dLoss = maxAbsDiff(cpu.losses, gpu.losses) / Math.max(1e-6, ...cpu.losses.map(Math.abs));
+      const dParams = maxAbsDiff(cpu.params, gpu.params);
+      console.log(`train loop, 2 steps (tiny): losses cpu ${cpu.losses.map((l) => l.toFixed(6)).join(" ")}, webgpu ${gpu.losses.map((l) => l.toFixed(6)).join(" ")}; max |Δ param| ${dParams.toExponential(2)}`);
+      expect(dLoss).toBeLessThan(1e-3);
+      expect(dParams).toBeLessThan(1e-4);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

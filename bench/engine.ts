@@ -12,16 +12,20 @@
  * `clipGradNorm` and `AdamW.step` (the JS loop the trainer runs; the optimiser graph's time is shown
  * beside it). PyTorch (bench/engine.py) does forward + backward, clip_grad_norm_ and AdamW.
  *
- * Every figure is printed with the 1-minute load average before and after it; a measurement
- * taken at load ≥ 1.5 is flagged, because on a shared machine it measures the neighbours too.
- * --headline alternates spiral, PyTorch and the MatMul for N rounds (PyTorch in one long-lived
- * child process, started once), reports the median of each and says whether every round was quiet.
+ * Quiet or not: every figure is printed with the CPU that *other* processes used while it was
+ * measured (from /proc: the machine's busy time minus this process's, its children's and the
+ * PyTorch child's), in cores, and flagged when that reaches 0.1 core; the 1-minute load average
+ * is printed too, but it counts the bench's own threads (two of them push it toward 2 on an idle
+ * 2-core machine), so it does not decide. --headline alternates spiral, PyTorch and the MatMul
+ * for N rounds (PyTorch in one long-lived child process, started once), reports the median of
+ * each and says whether every round was quiet.
  *
  * Model FLOPs of a training step = 6·N·tokens (N = parameters used in matmuls, the LM head
  * included) + attention 12·B·T²·H·D·L (QKᵀ and PV, forward + 2× backward; the full T×T is
  * computed, causal masking does not skip work).
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { performance } from "node:perf_hooks";
@@ -41,15 +45,94 @@ import { modelPreset } from "../src/engine/model/presets.js";
 import { trainingFlops } from "./flops.js";
 
 const threads = trainerThreads(Number(process.env.SPIRAL_THREADS ?? 0) || 0);
-/** Load average (1 min) at or above which a measurement is flagged as taken on a busy machine. */
-const QUIET = 1.5;
+/** Cores' worth of CPU that other processes may use during a measurement before it is flagged. */
+const OTHERS_QUIET = 0.1;
+/** Without /proc (not Linux) only the load average is left: flag at or above this. */
+const LOAD_QUIET = 1.5;
 const load = (): number => loadavg()[0] as number;
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-/** "load 0.8 → 1.1" and a flag when either end is at or above QUIET. */
-function loadNote(before: number, after: number): string {
-  const flag = Math.max(before, after) >= QUIET ? `  ⚠ load ≥ ${QUIET}: not a quiet measurement` : "";
-  return `load ${before.toFixed(2)} → ${after.toFixed(2)}${flag}`;
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every common Linux build). */
+const USER_HZ = ((): number => {
+  const n = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim());
+  return Number.isFinite(n) && n > 0 ? n : 100;
+})();
+
+/** A process's CPU ticks (user + system; with `children`, also of its exited, reaped children); 0 once it is gone. */
+function processTicks(pid: number | "self", children: boolean): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number); // f[0] is field 3 (state)
+    const at = (i: number): number => f[i] ?? 0;
+    return at(11) + at(12) + (children ? at(13) + at(14) : 0);
+  } catch {
+    return 0;
+  }
+}
+
+interface CpuSample {
+  /** performance.now() */
+  readonly at: number;
+  /** busy ticks of all cores (user, nice, system, irq, softirq; guests are inside user) */
+  readonly busy: number;
+  /** ticks the hypervisor gave to other guests while this one wanted to run */
+  readonly steal: number;
+  /** ticks of this process (every thread), its reaped children and `pids` */
+  readonly ours: number;
+}
+
+/** The machine's CPU ticks from /proc/stat and ours; undefined where there is no /proc. */
+function cpuSample(pids: readonly number[]): CpuSample | undefined {
+  let line: string;
+  try {
+    line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+  } catch {
+    return undefined;
+  }
+  const v = line.trim().split(/\s+/).slice(1).map(Number); // user nice system idle iowait irq softirq steal …
+  const at = (i: number): number => v[i] ?? 0;
+  const ours = processTicks("self", true) + pids.reduce((sum, pid) => sum + processTicks(pid, false), 0);
+  return { at: performance.now(), busy: at(0) + at(1) + at(2) + at(5) + at(6), steal: at(7), ours };
+}
+
+/** What a measurement window looked like from outside the bench. */
+interface Disturbance {
+  readonly load0: number;
+  readonly load1: number;
+  /** cores other processes kept busy on average (1 = one core all the time); undefined without /proc */
+  readonly others: number | undefined;
+  /** cores' worth of time stolen by the hypervisor; undefined without /proc */
+  readonly steal: number | undefined;
+}
+
+/**
+ * Starts watching; the returned function ends the window. `pids`: our child processes that are
+ * still running (the PyTorch server); exited children are counted through our own stat.
+ */
+function watch(pids: readonly number[] = []): () => Disturbance {
+  const load0 = load();
+  const s0 = cpuSample(pids);
+  return () => {
+    const s1 = cpuSample(pids);
+    const load1 = load();
+    if (s0 === undefined || s1 === undefined) return { load0, load1, others: undefined, steal: undefined };
+    const perSecond = USER_HZ * Math.max(1e-3, (s1.at - s0.at) / 1000);
+    // A few ticks of accounting skew can make the difference slightly negative on an idle machine.
+    return { load0, load1, others: Math.max(0, (s1.busy - s0.busy - (s1.ours - s0.ours)) / perSecond), steal: (s1.steal - s0.steal) / perSecond };
+  };
+}
+
+function quiet(d: Disturbance): boolean {
+  if (d.others === undefined) return Math.max(d.load0, d.load1) < LOAD_QUIET;
+  return d.others < OTHERS_QUIET && (d.steal ?? 0) < OTHERS_QUIET;
+}
+
+/** "load 0.8 → 1.9, others 0.02 cores" and a flag unless quiet. */
+function quietNote(d: Disturbance): string {
+  const l = `load ${d.load0.toFixed(2)} → ${d.load1.toFixed(2)}`;
+  if (d.others === undefined) return `${l}${quiet(d) ? "" : `  ⚠ load ≥ ${LOAD_QUIET} (no /proc to tell other processes from this one): not a quiet measurement`}`;
+  const steal = (d.steal ?? 0) >= 0.01 ? `, stolen by the hypervisor ${(d.steal ?? 0).toFixed(2)}` : "";
+  return `${l}, other processes ${d.others.toFixed(2)} cores${steal}${quiet(d) ? "" : `  ⚠ ≥ ${OTHERS_QUIET} core used by others: not a quiet measurement`}`;
 }
 
 /** A batch of random tokens, all real, with the second half of each row "generated". */
@@ -85,13 +168,6 @@ async function once(fn: () => Promise<unknown>): Promise<Timing> {
   return { wall, cpu: (c.user + c.system) / 1e6 };
 }
 
-async function timeIt(fn: () => Promise<unknown>, repeats: number): Promise<Timing> {
-  await fn(); // warm-up: session creation, memory planning
-  const runs: Timing[] = [];
-  for (let i = 0; i < repeats; i++) runs.push(await once(fn));
-  return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)) };
-}
-
 interface Rates {
   readonly timing: Timing;
   /** GFLOP per wall second */
@@ -104,8 +180,23 @@ function rates(flop: number, t: Timing): Rates {
   return { timing: t, wall: flop / t.wall / 1e9, cpu: flop / t.cpu / 1e9 };
 }
 
-/** A plain ORT MatMul [M, K] @ [K, N] in float32; `measure(repeats)` gives its median rate. */
-async function matmulBench(M: number, K: number, N: number): Promise<{ measure: (repeats: number) => Promise<Rates>; release: () => Promise<void> }> {
+/**
+ * The MatMul reference is a 3.2 GFLOP product (10–20 ms per call), so a few calls measure whatever
+ * else ran in those milliseconds: in one round of a run, single calls ranged 30–340 GFLOP/s while
+ * other processes used a core. Each measurement makes one warm-up call and MM_CALLS timed ones
+ * and takes the fastest, the rate the machine gives this product when nothing interferes (a
+ * conservative denominator for step/MatMul); the median is printed beside it to show the spread.
+ */
+const MM_CALLS = 15;
+const MM_NOTE = `fastest of ${MM_CALLS} calls; median call in brackets`;
+
+interface MatMulRates extends Rates {
+  /** GFLOP/s of the median call */
+  readonly median: number;
+}
+
+/** A plain ORT MatMul [M, K] @ [K, N] in float32; `measure()` gives its rate now (MM_NOTE). */
+async function matmulBench(M: number, K: number, N: number): Promise<{ measure: () => Promise<MatMulRates>; release: () => Promise<void> }> {
   const g = new Graph("matmul");
   const a = g.input("a", "float32", [M, K]);
   const b = g.input("b", "float32", [K, N]);
@@ -116,7 +207,22 @@ async function matmulBench(M: number, K: number, N: number): Promise<{ measure: 
     a: new ort.Tensor("float32", Float32Array.from({ length: M * K }, () => rng.normal()), [M, K]),
     b: new ort.Tensor("float32", Float32Array.from({ length: K * N }, () => rng.normal()), [K, N]),
   };
-  return { measure: async (repeats) => rates(2 * M * K * N, await timeIt(() => s.run(feeds), repeats)), release: () => s.release() };
+  const flop = 2 * M * K * N;
+  return {
+    measure: async () => {
+      await s.run(feeds);
+      const runs: Timing[] = [];
+      for (let i = 0; i < MM_CALLS; i++) runs.push(await once(() => s.run(feeds)));
+      const best = runs.reduce((x, y) => (y.wall < x.wall ? y : x));
+      return { ...rates(flop, best), median: flop / median(runs.map((r) => r.wall)) / 1e9 };
+    },
+    release: () => s.release(),
+  };
+}
+
+/** How the MatMul figure was measured, and its median call. */
+function mmNote(mm: MatMulRates): string {
+  return `fastest of ${MM_CALLS} calls, median call ${mm.median.toFixed(1)} GFLOP/s`;
 }
 
 interface StepTiming {
@@ -190,7 +296,7 @@ interface TorchStep {
 }
 
 /** bench/engine.py --serve: one long-lived PyTorch process; `step()` times one training step. */
-async function startTorch(): Promise<{ header: { torch: string; blas: string[] }; step: () => Promise<TorchStep>; close: () => void } | string> {
+async function startTorch(): Promise<{ header: { torch: string; blas: string[] }; pid: number; step: () => Promise<TorchStep>; close: () => void } | string> {
   const child: ChildProcessWithoutNullStreams = spawn("/usr/bin/python3", [fileURLToPath(new URL("./engine.py", import.meta.url)), String(threads), "--serve"]);
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -207,6 +313,7 @@ async function startTorch(): Promise<{ header: { torch: string; blas: string[] }
   if (stderr.includes("WARNING")) console.log(`  ${stderr.trim()}`);
   return {
     header: header as unknown as { torch: string; blas: string[] },
+    pid: child.pid as number,
     step: async () => {
       child.stdin.write("step\n");
       return (await next()) as unknown as TorchStep;
@@ -219,33 +326,34 @@ async function startTorch(): Promise<{ header: { torch: string; blas: string[] }
 async function singleRound(stepOnly: boolean): Promise<void> {
   const small = modelPreset("small");
   const bench = await trainingStepBench(B, T);
-  const l0 = load();
+  const stepWatch = watch();
   const steps: StepTiming[] = [];
   for (let i = 0; i < 3; i++) steps.push(await bench.step());
   const graphOptim = await bench.graphOptim();
-  const l1 = load();
+  const stepQuiet = stepWatch();
   const [M, K, N] = [B * T, small.hiddenSize, small.intermediateSize];
   const mmBench = await matmulBench(M, K, N);
-  const mm = await mmBench.measure(20);
+  const mmWatch = watch();
+  const mm = await mmBench.measure();
+  const mmQuiet = mmWatch();
   await mmBench.release();
-  const l2 = load();
   const gradWall = median(steps.map((s) => s.grad.wall));
   const optimWall = median(steps.map((s) => s.optim.wall));
   const total = rates(bench.flops, { wall: median(steps.map((s) => s.grad.wall + s.optim.wall)), cpu: median(steps.map((s) => s.grad.cpu + s.optim.cpu)) });
   const gradOnly = rates(bench.flops, { wall: gradWall, cpu: median(steps.map((s) => s.grad.cpu)) });
-  console.log(`small preset, ${B}×${T} tokens, REINFORCE loss + all parameter gradients + clip + AdamW (${(bench.flops / 1e9).toFixed(1)} GFLOP), median of 3 (${loadNote(l0, l1)}):`);
+  console.log(`small preset, ${B}×${T} tokens, REINFORCE loss + all parameter gradients + clip + AdamW (${(bench.flops / 1e9).toFixed(1)} GFLOP), median of 3 (${quietNote(stepQuiet)}):`);
   console.log(`  step:   ${s3(total.timing.wall)} s wall (gradients ${s3(gradWall)} s, clip + AdamW ${s3(optimWall)} s; the optimiser graph ${s3(graphOptim.wall)} s), ${s3(total.timing.cpu)} CPU-s → ${total.wall.toFixed(1)} GFLOP/s`);
-  console.log(`  MatMul [${M}×${K}]·[${K}×${N}]: ${mm.wall.toFixed(1)} GFLOP/s, ${mm.cpu.toFixed(1)} GFLOP per CPU-s (${loadNote(l1, l2)})`);
+  console.log(`  MatMul [${M}×${K}]·[${K}×${N}]: ${mm.wall.toFixed(1)} GFLOP/s, ${mm.cpu.toFixed(1)} GFLOP per CPU-s (${mmNote(mm)}; ${quietNote(mmQuiet)})`);
   console.log(`  ratio:  ${pct(total.wall, mm.wall)} (wall, optimiser included), ${pct(gradOnly.wall, mm.wall)} (gradients alone) of the plain MatMul rate`);
   await bench.release();
   if (stepOnly) return;
-  const t0 = load();
+  const pyWatch = watch();
   const py = spawnSync("/usr/bin/python3", [fileURLToPath(new URL("./engine.py", import.meta.url)), String(threads)], { encoding: "utf8" });
   const line = py.stdout.trim().split("\n").pop() ?? "";
   if (py.status === 0 && line.startsWith("{")) {
     const t = JSON.parse(line) as { torch: string; secPerStep: number; cpuPerStep: number; gradSec: number; optimSec: number };
     if (py.stderr.includes("WARNING")) console.log(`  ${py.stderr.trim()}`);
-    console.log(`  PyTorch ${t.torch} CPU, same model, batch and optimiser: ${s3(t.secPerStep)} s wall (gradients ${s3(t.gradSec)} s, clip + AdamW ${s3(t.optimSec)} s), ${s3(t.cpuPerStep)} CPU-s per step (${loadNote(t0, load())})`);
+    console.log(`  PyTorch ${t.torch} CPU, same model, batch and optimiser: ${s3(t.secPerStep)} s wall (gradients ${s3(t.gradSec)} s, clip + AdamW ${s3(t.optimSec)} s), ${s3(t.cpuPerStep)} CPU-s per step (${quietNote(pyWatch())})`);
     console.log(`  engine vs PyTorch: ${(t.secPerStep / total.timing.wall).toFixed(2)}× (wall), ${(t.cpuPerStep / total.timing.cpu).toFixed(2)}× (CPU time) faster, optimiser included`);
   } else {
     console.log(`  PyTorch comparison unavailable: ${py.stderr.trim().split("\n").pop() ?? `exit ${py.status}`}`);
@@ -264,14 +372,20 @@ async function headline(rounds: number): Promise<void> {
     process.exitCode = 1;
   }
   if (typeof torch !== "string") console.log(`PyTorch ${torch.header.torch}, BLAS ${torch.header.blas.join(", ")}`);
-  await mmBench.measure(3);
+  // One unrecorded round: after a single warm-up step, the first recorded round still ran
+  // 2.4–2.7× slower than the rest in two runs (spiral's step and its JS AdamW alike).
+  await bench.step();
+  await bench.graphOptim();
   if (typeof torch !== "string") await torch.step();
-  console.log(`${rounds} alternating rounds (spiral step, PyTorch step, MatMul); times in s wall, MatMul in GFLOP/s:`);
-  console.log("round  load        spiral (grad + optim)     graph optim  PyTorch (grad + optim)    MatMul   ratio  step/MatMul");
-  interface Round { spiral: number; spiralGrad: number; spiralOptim: number; graphOptim: number; torch: number; torchGrad: number; torchOptim: number; mm: number; loud: boolean }
+  await mmBench.measure();
+  const pids = typeof torch === "string" ? [] : [torch.pid];
+  console.log(`${rounds} alternating rounds (spiral step, PyTorch step, MatMul); times in s wall, MatMul in GFLOP/s (${MM_NOTE});`);
+  console.log(`"others": cores other processes used during the round (flagged ⚠ at ≥ ${OTHERS_QUIET}); the load average counts this bench's own threads`);
+  console.log("round  load        others  spiral (grad + optim)     graph optim  PyTorch (grad + optim)    MatMul (median)   ratio  step/MatMul");
+  interface Round { spiral: number; spiralGrad: number; spiralOptim: number; graphOptim: number; torch: number; torchGrad: number; torchOptim: number; mm: number; quiet: Disturbance }
   const rows: Round[] = [];
   for (let r = 1; r <= rounds; r++) {
-    const l0 = load();
+    const round = watch(pids);
     const runSpiral = async () => ({ step: await bench.step(), graph: await bench.graphOptim() });
     const runTorch = async () => (typeof torch === "string" ? undefined : torch.step());
     // Alternate which engine goes first, so a slow phase of the neighbours hits both alike.
@@ -284,18 +398,19 @@ async function headline(rounds: number): Promise<void> {
       tp = await runTorch();
       sp = await runSpiral();
     }
-    const mm = await mmBench.measure(5);
-    const l1 = load();
+    const mm = await mmBench.measure();
     const row: Round = {
       spiral: sp.step.grad.wall + sp.step.optim.wall, spiralGrad: sp.step.grad.wall, spiralOptim: sp.step.optim.wall, graphOptim: sp.graph.wall,
       torch: tp ? tp.grad + tp.optim : Number.NaN, torchGrad: tp?.grad ?? Number.NaN, torchOptim: tp?.optim ?? Number.NaN,
-      mm: mm.wall, loud: Math.max(l0, l1) >= QUIET,
+      mm: mm.wall, quiet: round(),
     };
     rows.push(row);
     const stepRate = bench.flops / row.spiral / 1e9;
+    const q = row.quiet;
     console.log(
-      `${String(r).padStart(5)}  ${l0.toFixed(2)}→${l1.toFixed(2)}${row.loud ? "⚠" : " "}  ${s3(row.spiral)} (${s3(row.spiralGrad)} + ${s3(row.spiralOptim)})  ${s3(row.graphOptim).padStart(11)}  ` +
-        `${s3(row.torch)} (${s3(row.torchGrad)} + ${s3(row.torchOptim)})  ${row.mm.toFixed(1).padStart(8)}  ${(row.torch / row.spiral).toFixed(2).padStart(5)}×  ${pct(stepRate, row.mm).padStart(10)}`,
+      `${String(r).padStart(5)}  ${q.load0.toFixed(2)}→${q.load1.toFixed(2)}  ${(q.others === undefined ? "n/a" : q.others.toFixed(2)).padStart(6)}${quiet(q) ? " " : "⚠"}  ` +
+        `${s3(row.spiral)} (${s3(row.spiralGrad)} + ${s3(row.spiralOptim)})  ${s3(row.graphOptim).padStart(11)}  ` +
+        `${s3(row.torch)} (${s3(row.torchGrad)} + ${s3(row.torchOptim)})  ${`${row.mm.toFixed(1)} (${mm.median.toFixed(1)})`.padStart(15)}  ${(row.torch / row.spiral).toFixed(2).padStart(5)}×  ${pct(stepRate, row.mm).padStart(10)}`,
     );
   }
   if (typeof torch !== "string") torch.close();
@@ -308,8 +423,17 @@ async function headline(rounds: number): Promise<void> {
     `PyTorch ${s3(med((r) => r.torch))} s (gradients ${s3(med((r) => r.torchGrad))}, clip + AdamW ${s3(med((r) => r.torchOptim))})`);
   console.log(`  spiral vs PyTorch, optimiser included: ${med((r) => r.torch / r.spiral).toFixed(2)}× faster (median of per-round ratios; goal ≥ 2×); gradients alone ${med((r) => r.torchGrad / r.spiralGrad).toFixed(2)}×`);
   console.log(`  trainer step (threads ${threads}, optimiser included): ${stepRate.toFixed(1)} GFLOP/s = ${pct(stepRate, med((r) => r.mm))} of the same-run MatMul rate ${med((r) => r.mm).toFixed(1)} GFLOP/s (goal ≥ 80%)`);
-  const loud = rows.filter((r) => r.loud).length;
-  console.log(loud === 0 ? `quiet: every round at load < ${QUIET}` : `NOT QUIET: ${loud} of ${rounds} rounds at load ≥ ${QUIET} — not headline figures; rerun on an idle machine`);
+  const loud = rows.filter((r) => !quiet(r.quiet)).length;
+  const span = (xs: number[]): string => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+  const loads = `load average ${span(rows.flatMap((r) => [r.quiet.load0, r.quiet.load1]))}, this bench's own threads included`;
+  const verdict = loud === 0 ? "quiet: in every round" : `NOT QUIET: in ${loud} of ${rounds} rounds`;
+  const tail = loud === 0 ? "" : " — not headline figures; rerun on an idle machine";
+  if (rows[0]?.quiet.others === undefined) {
+    console.log(`${verdict} the load average was ${loud === 0 ? "under" : "at or above"} ${LOAD_QUIET} (no /proc to tell other processes apart)${tail}`);
+  } else {
+    const steal = Math.max(...rows.map((r) => r.quiet.steal ?? 0));
+    console.log(`${verdict} other processes used ${loud === 0 ? "under" : "at least"} ${OTHERS_QUIET} core (per round ${span(rows.map((r) => r.quiet.others ?? 0))} cores; ${loads}; hypervisor steal ≤ ${steal.toFixed(2)})${tail}`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -317,7 +441,9 @@ async function main(): Promise<void> {
   const ri = process.argv.indexOf("--rounds");
   const rounds = ri >= 0 ? Number(process.argv[ri + 1]) : 5;
   if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds expects an integer ≥ 1; got ${process.argv[ri + 1]}`);
-  console.log(`spiral engine bench — onnxruntime-node ${ort.env.versions.common}, intra-op threads ${threads}, ${loadNote(load(), load())}`);
+  const before = watch();
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  console.log(`spiral engine bench — onnxruntime-node ${ort.env.versions.common}, intra-op threads ${threads}; the 2 s before it: ${quietNote(before())}`);
   if (process.argv.includes("--headline")) {
     await headline(rounds);
     console.log(`load at the end ${load().toFixed(2)}`);
@@ -331,7 +457,7 @@ async function main(): Promise<void> {
   console.log(`qwen3-0.6b shape, 1×256 tokens, one training step (first run, incl. session build), target ≤ 16 GiB:`);
   for (const arena of [true, false]) {
     const args = [...process.execArgv, script, "--memory-child", ...(arena ? [] : ["--no-arena"])];
-    const l0 = load();
+    const memWatch = watch();
     const child = spawnSync(process.execPath, args, { encoding: "utf8", env: process.env });
     const line = child.stdout.trim().split("\n").pop() ?? "";
     if (child.status !== 0 || !line.startsWith("{")) {
@@ -339,7 +465,7 @@ async function main(): Promise<void> {
       continue;
     }
     const mem = JSON.parse(line) as { peakRssBytes: number; sec: number; paramBytes: number };
-    console.log(`  onnxruntime memory arena ${arena ? "on: " : "off:"} peak RSS ${gib(mem.peakRssBytes)} GiB (parameters ${gib(mem.paramBytes)} GiB, gradients the same), ${mem.sec.toFixed(1)} s (${loadNote(l0, load())})`);
+    console.log(`  onnxruntime memory arena ${arena ? "on: " : "off:"} peak RSS ${gib(mem.peakRssBytes)} GiB (parameters ${gib(mem.paramBytes)} GiB, gradients the same), ${mem.sec.toFixed(1)} s (${quietNote(memWatch())})`);
   }
 }
 

@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -65,6 +66,31 @@ describe("LoRA training runs", () => {
     expect(await latestCheckpoint(dir)).toBe(2);
     const resumed = await train(config, { runDir: dir, resume: true });
     expect(Buffer.from(resumed.adapter!.data.buffer).equals(Buffer.from(uninterrupted.buffer))).toBe(true);
+  }, 120_000);
+
+  it("`spiral train --lora` killed with SIGKILL after a checkpoint and resumed ends with a bit-identical adapter", async () => {
+    const { name: _name, out: _out, ...rest } = loraConfig("sigkill");
+    const file = join(root, "sigkill.json");
+    writeFileSync(file, JSON.stringify(rest));
+    const dir = join(root, "sigkill");
+    // The CLI from the sources, as its own process; killed once step 2's line is out (step-1 is saved).
+    const child = spawn(process.execPath, [
+      "--import", "tsx", "--input-type=module", "-e",
+      `import { main } from "./src/cli/main.js"; await main(["node", "spiral", "train", "--config", ${JSON.stringify(file)}, "--out", ${JSON.stringify(root)}, "--name", "sigkill", "--no-progress", "--log-every", "1"]);`,
+    ], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      if (/^step 2\/3/m.test(stderr)) child.kill("SIGKILL");
+    });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, sig) => resolve(sig)));
+    expect(signal, stderr).toBe("SIGKILL");
+    const saved = await latestCheckpoint(dir);
+    expect(saved).toBeGreaterThanOrEqual(1);
+    expect(saved).toBeLessThan(3);
+    const resumed = await train(parseTrainConfig({ ...rest, name: "sigkill", out: root }), { runDir: dir, resume: true });
+    expect(Buffer.from(resumed.adapter!.data.buffer).equals(Buffer.from(uninterrupted.buffer))).toBe(true);
+    expect(readFileSync(join(dir, "step-3", "adapter_model.safetensors")).equals(readFileSync(join(root, "straight", "step-3", "adapter_model.safetensors")))).toBe(true);
   }, 120_000);
 
   it("--opponent pool:K: plays past adapters from either seat, saves the pool, and resumes a killed run bit-identically", async () => {

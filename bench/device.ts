@@ -25,7 +25,7 @@ import { DeviceTraining } from "../src/engine/train/device-training.js";
 import { LossRunner } from "../src/engine/train/loss-runner.js";
 import { AdamW, clipGradNorm } from "../src/engine/train/optimizer.js";
 import { initParams } from "../src/engine/weights/params.js";
-import { trainingFlops } from "./engine.js";
+import { trainingFlops } from "./flops.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -42,6 +42,7 @@ import { GraphAdamW } from "../src/engine/train/optimizer-graph.js";
 import { trainerThreads } from "../src/rl/run-setup.js";
 import { initParams, Params, paramLayout } from "../src/engine/weights/params.js";
 import { modelPreset } from "../src/engine/model/presets.js";
+import { trainingFlops } from "./flops.js";
 
 const threads = trainerThreads(Number(process.env.SPIRAL_THREADS ?? 0) || 0);
 /** Cores' worth of CPU that other processes may use during a measurement before it is flagged. */
@@ -132,17 +133,6 @@ function quietNote(d: Disturbance): string {
   if (d.others === undefined) return `${l}${quiet(d) ? "" : `  ⚠ load ≥ ${LOAD_QUIET} (no /proc to tell other processes from this one): not a quiet measurement`}`;
   const steal = (d.steal ?? 0) >= 0.01 ? `, stolen by the hypervisor ${(d.steal ?? 0).toFixed(2)}` : "";
   return `${l}, other processes ${d.others.toFixed(2)} cores${steal}${quiet(d) ? "" : `  ⚠ ≥ ${OTHERS_QUIET} core used by others: not a quiet measurement`}`;
-}
-
-function matmulParams(c: ModelConfig): number {
-  const { hiddenSize: C, intermediateSize: I, numAttentionHeads: H, numKeyValueHeads: KV, headDim: D, vocabSize: V } = c;
-  const perLayer = C * H * D * 2 + C * KV * D * 2 + 3 * C * I;
-  return perLayer * c.numHiddenLayers + V * C;
-}
-
-export function trainingFlops(c: ModelConfig, B: number, T: number): number {
-  const attention = 12 * B * T * T * c.numAttentionHeads * c.headDim * c.numHiddenLayers;
-  return 6 * matmulParams(c) * B * T + attention;
 }
 
 /** A batch of random tokens, all real, with the second half of each row "generated". */

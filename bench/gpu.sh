@@ -3,6 +3,8 @@
 #
 #   bench/gpu.sh [--debs DIR] [--preset small] [--step 8x256] [--decode 1,16,64]
 #
+# Runs, in order: the WebGPU tests (no CPU node in the hot graphs, parity with the CPU), fp16
+# against fp32 (bench/fp16.ts), then the engine's learner update and decode benches beside PyTorch.
 # Needs: node ≥ 20 with this repository's node_modules (npm ci; no network is used here), an NVIDIA
 # driver with its Vulkan ICD (nvidia_icd.json), and the Vulkan loader libvulkan.so.1. Without the
 # loader, --debs DIR unpacks Debian .deb files carried along (libvulkan1, and for lavapipe also
@@ -44,6 +46,13 @@ fi
 if [ -z "${XDG_RUNTIME_DIR:-}" ]; then XDG_RUNTIME_DIR="$(mktemp -d)"; export XDG_RUNTIME_DIR; fi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "(no nvidia-smi)"
 [ -d node_modules ] || { echo "bench/gpu.sh: run npm ci first (node_modules is missing)" >&2; exit 1; }
+
+# The device checks first: placement (no CPU node in the hot graphs) and parity with the CPU,
+# on this GPU's adapter (CI=1: a missing adapter fails instead of skipping).
+echo "webgpu tests (placement, parity) …" >&2
+CI=1 npx vitest run src/engine/webgpu.test.ts 2>&1 | grep -Ev '^Warning: |dynamic' | grep -E 'generation:|learner|PPO|train loop|✓|×|Tests|FAIL|Error' || true
+echo "fp16 vs fp32 …" >&2
+npx tsx bench/fp16.ts --device webgpu --preset small --batch 4 --prompt 64 --std 0.02 2>&1 | grep -E '^fp16|Error' || echo "fp16: not available on this adapter"
 
 out="$(mktemp -d)"
 common=(--preset "$preset" --step "$step" --decode "$decode" --prompt "$prompt" --new "$new" --repeats "$repeats" --json)

@@ -21,7 +21,7 @@ import { LossRunner } from "./train/loss-runner.js";
 import { AdamW } from "./train/optimizer.js";
 import { buildOptimizerGraph } from "./train/optimizer-graph.js";
 import { buildGradientSumGraph, buildWeightViewsGraph, DeviceTraining } from "./train/device-training.js";
-import { initParams, paramLayout } from "./weights/params.js";
+import { initParams, paramLayout, type Params } from "./weights/params.js";
 import { learnStep, type LearnerOptions } from "../rl/learner.js";
 import { parseTrainConfig } from "../rl/config.js";
 import { train } from "../rl/loop.js";
@@ -244,7 +244,7 @@ describe.skipIf(skipWebgpu)("webgpu vs cpu", { timeout: 300_000 }, () => {
     expect(dM).toBeLessThan(1e-3);
   });
 
-  it("spiral train on webgpu: 2 steps of the loop agree with the CPU run (losses 1e-3 relative, weights 1e-4), checkpoint written from the device; actors > 1 refused", async () => {
+  it("spiral train on webgpu: 2 steps of the loop, full and LoRA, agree with the CPU run (losses 1e-3 relative, trained weights 1e-4), checkpoint written from the device; actors > 1 refused", async () => {
     await requireWebgpu();
     const root = mkdtempSync(join(tmpdir(), "spiral-webgpu-train-"));
     try {
@@ -254,21 +254,26 @@ describe.skipIf(skipWebgpu)("webgpu vs cpu", { timeout: 300_000 }, () => {
         optim: { lr: 1e-2, microBatch: 2 }, eval: { every: 0 }, checkpointEvery: 2, transcripts: 0, threads: 1,
       };
       await expect(train(parseTrainConfig({ ...base, device: "webgpu", actors: 2 }), { runDir: join(root, "k2") })).rejects.toThrow(/actors: --device webgpu runs one actor/);
-      const runs: Record<string, { losses: number[]; params: Float32Array; saved: Float32Array }> = {};
-      for (const device of ["cpu", "webgpu"] as const) {
-        const losses: number[] = [];
-        const summary = await train(parseTrainConfig({ ...base, device }), { runDir: join(root, device), hooks: { onStep: (m) => losses.push(m.learner.loss) } });
-        const saved = await loadCheckpoint(join(root, device, "step-2"));
-        runs[device] = { losses, params: summary.params.data, saved: saved.params.data };
+      // A full run, and a LoRA run whose adapter (and its moments) live on the device over a
+      // frozen base copied there once.
+      for (const lora of [undefined, { r: 2, alpha: 4 }]) {
+        const runs: Record<string, { losses: number[]; params: Float32Array; saved?: Float32Array }> = {};
+        for (const device of ["cpu", "webgpu"] as const) {
+          const losses: number[] = [];
+          const dir = join(root, `${device}${lora ? "-lora" : ""}`);
+          const summary = await train(parseTrainConfig({ ...base, device, ...(lora ? { lora } : {}) }), { runDir: dir, hooks: { onStep: (m) => losses.push(m.learner.loss) } });
+          const saved = lora ? undefined : (await loadCheckpoint(join(dir, "step-2"))).params.data;
+          runs[device] = { losses, params: lora ? (summary.adapter as Params).data : summary.params.data, ...(saved ? { saved } : {}) };
+        }
+        const [cpu, gpu] = [runs.cpu, runs.webgpu];
+        if (!cpu || !gpu) throw new Error("missing runs");
+        if (!lora) expect(gpu.saved).toEqual(gpu.params); // the checkpoint holds the device's weights
+        const dLoss = maxAbsDiff(cpu.losses, gpu.losses) / Math.max(1e-6, ...cpu.losses.map(Math.abs));
+        const dParams = maxAbsDiff(cpu.params, gpu.params);
+        console.log(`train loop${lora ? " (LoRA r 2)" : ""}, 2 steps (tiny): losses cpu ${cpu.losses.map((l) => l.toFixed(6)).join(" ")}, webgpu ${gpu.losses.map((l) => l.toFixed(6)).join(" ")}; max |Δ trained weight| ${dParams.toExponential(2)}`);
+        expect(dLoss).toBeLessThan(1e-3);
+        expect(dParams).toBeLessThan(1e-4);
       }
-      const [cpu, gpu] = [runs.cpu, runs.webgpu];
-      if (!cpu || !gpu) throw new Error("missing runs");
-      expect(gpu.saved).toEqual(gpu.params); // the checkpoint holds the device's weights
-      const dLoss = maxAbsDiff(cpu.losses, gpu.losses) / Math.max(1e-6, ...cpu.losses.map(Math.abs));
-      const dParams = maxAbsDiff(cpu.params, gpu.params);
-      console.log(`train loop, 2 steps (tiny): losses cpu ${cpu.losses.map((l) => l.toFixed(6)).join(" ")}, webgpu ${gpu.losses.map((l) => l.toFixed(6)).join(" ")}; max |Δ param| ${dParams.toExponential(2)}`);
-      expect(dLoss).toBeLessThan(1e-3);
-      expect(dParams).toBeLessThan(1e-4);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -124,7 +124,7 @@ export async function checkTrainConfig(config: TrainConfig, opts: { readonly res
   if (config.device === "webgpu" && config.actors > 1) {
     throw new Error(
       `actors: --device webgpu runs one actor (onnxruntime's WebGPU device is one per process and worker threads cannot share it); ` +
-        `set actors to 1 (got ${config.actors}): the actor batches its games on the GPU, or run more actors as processes (spiral serve --device webgpu, --actor-endpoint URL)`,
+        `set actors to 1 (got ${config.actors}): the actor batches its games on the GPU; more actors run as processes (spiral serve --device webgpu, --actor-endpoint URL)`,
     );
   }
   checkGames(config);

@@ -42,6 +42,12 @@ describe("spiral train flags", () => {
     // --games replaces the preset's list, per-game entropy bonus included
     expect((await resolveRun({ games: "KuhnPoker-v1-1round" })).config.games).toEqual([{ id: "KuhnPoker-v1-1round", weight: 1 }]);
     expect((await resolveRun({})).config.games.map((g) => g.entropyCoef)).toEqual([undefined, 0.3, 0.3]);
+    // On webgpu the preset's two CPU actors become one (one device per process); a user's count stands.
+    expect((await resolveRun({ device: "webgpu" })).config.actors).toBe(1);
+    expect((await resolveRun({ device: "webgpu", actors: "2" })).config.actors).toBe(2);
+    writeFileSync(file, JSON.stringify({ device: "webgpu", actors: 3 }));
+    expect((await resolveRun({ config: file })).config.actors).toBe(3);
+    expect((await resolveRun({ device: "cpu" })).config.actors).toBe(2);
     await expect(resolveRun({ resume: root, steps: "3" })).rejects.toThrow(/--resume continues the run .* drop the other options \(steps\)/);
     await expect(resolveRun({ resume: root, actorEndpoint: ["http://a:1"], maxStaleness: "1" })).rejects.toThrow(/drop the other options \(maxStaleness\)/);
     await expect(runTrain({ logEvery: "0", out: root, name: "log-every" }, scriptedIo([]))).rejects.toThrow(/--log-every expects a positive integer; got 0/);

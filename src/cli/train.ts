@@ -158,7 +158,11 @@ export async function resolveRun(f: TrainFlags): Promise<{ config: TrainConfig; 
     return { config, runDir: f.resume, resume: true };
   }
   const fromFile = f.config === undefined ? {} : readConfigFile(f.config);
-  const config = resolveTrainConfig(f.preset ?? "default", mergeConfig(fromFile, overrides));
+  const merged = mergeConfig(fromFile, overrides);
+  // A preset's actor count is for CPU threads; on webgpu one actor batches every game (onnxruntime
+  // has one WebGPU device per process), so unless the user set actors, the run gets one.
+  const onDevice = merged.device === "webgpu" && merged.actors === undefined ? { ...merged, actors: 1 } : merged;
+  const config = resolveTrainConfig(f.preset ?? "default", onDevice);
   return { config, runDir: join(config.out, config.name), resume: false };
 }
 

@@ -13,12 +13,11 @@ import { train } from "../rl/loop.js";
 import { readMetrics } from "../rl/run-dir.js";
 import { scriptedIo } from "./io.js";
 import { resolveRun, runTrain } from "./train.js";
-import { withoutTimings as strip } from "../rl/test-metrics.js";
+import { withoutTimings as strip, TINY_TEST_MODEL } from "../rl/test-metrics.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-train-interrupt-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const TINY = { preset: "tiny", overrides: { hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 } };
 
 function configFile(name: string, config: object): string {
   const path = join(root, `${name}.json`);
@@ -53,7 +52,7 @@ describe("Ctrl-C during spiral train", () => {
   it("finishes the step, saves a checkpoint, says how to resume, and --resume ends as the uninterrupted run", async () => {
     const file = configFile("resume", {
       games: [{ id: "TicTacToe-v0" }, { id: "KuhnPoker-v1-1round" }], rolloutBatch: 4, envs: 4, maxNewTokens: 8, threads: 1, actors: 1,
-      model: TINY, eval: { every: 4, games: 2, kuhn: false }, checkpointEvery: 100, steps: 24,
+      model: TINY_TEST_MODEL, eval: { every: 4, games: 2, kuhn: false }, checkpointEvery: 100, steps: 24,
     });
     const dir = join(root, "interrupted");
     let signalled = false;
@@ -91,7 +90,7 @@ describe("Ctrl-C during spiral train", () => {
     // A long first evaluation: both signals land in it.
     const file = configFile("quit", {
       games: [{ id: "TicTacToe-v0" }], rolloutBatch: 4, envs: 4, maxNewTokens: 8, threads: 1, actors: 1,
-      model: TINY, eval: { every: 10, games: 400, kuhn: true }, steps: 10,
+      model: TINY_TEST_MODEL, eval: { every: 10, games: 400, kuhn: true }, steps: 10,
     });
     const dir = join(root, "quit");
     // The second press goes only after the first was handled: a busy event loop handles two queued

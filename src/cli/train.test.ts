@@ -6,6 +6,7 @@ import { readMetrics } from "../rl/run-dir.js";
 import { resolveTrainConfig } from "../rl/config.js";
 import { scriptedIo } from "./io.js";
 import { flagOverrides, parseEndpointFlag, parseGamesFlag, resolveRun, runTrain } from "./train.js";
+import { TINY_TEST_MODEL } from "../rl/test-metrics.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-cli-train-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -57,7 +58,7 @@ describe("spiral train flags", () => {
     const file = join(root, "tiny.json");
     writeFileSync(file, JSON.stringify({
       games: [{ id: "TicTacToe-v0" }], rolloutBatch: 4, envs: 4, maxNewTokens: 8, threads: 1,
-      model: { preset: "tiny", overrides: { hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 } },
+      model: TINY_TEST_MODEL,
       eval: { games: 2, kuhn: false },
     }));
     const io = scriptedIo([]);

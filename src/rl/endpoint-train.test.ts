@@ -28,7 +28,7 @@ import { modelPolicy } from "../policy/model-policy.js";
 import { compactMode } from "../policy/prompt-mode.js";
 import type { Rollout } from "./types.js";
 import { readMetrics } from "./run-dir.js";
-import { withoutTimings } from "./test-metrics.js";
+import { withoutTimings, TINY_TEST_MODEL } from "./test-metrics.js";
 import { presetShape } from "./validate.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-endpoint-train-"));
@@ -39,7 +39,7 @@ const base = {
   rolloutBatch: 12,
   envs: 6,
   maxNewTokens: 8,
-  model: { preset: "tiny", overrides: { hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 } },
+  model: TINY_TEST_MODEL,
   optim: { lr: 1e-2, microBatch: 12 },
   eval: { every: 0 },
   checkpointEvery: 1,

@@ -5,7 +5,7 @@
  * and re-synced), and a clear error when no server lives.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer as createHttpServer, type ServerResponse } from "node:http";
+import { createServer as createHttpServer, type Server, type ServerResponse } from "node:http";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -63,6 +63,23 @@ async function expected(g: Generator, r: PolicyRequest, seed: number) {
     { maxNewTokens: r.maxNewTokens, temperature: 1, rng: createRng(0), skipSpecialTokens: true },
   );
   return c!;
+}
+
+function replyJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+/** A scripted OpenAI-style server on loopback: healthy, one model "m", completions answered by `complete`. */
+async function stubServer(complete: (res: ServerResponse) => void): Promise<{ stub: Server; url: string }> {
+  const stub = createHttpServer((req, res) => {
+    if (req.url === "/v1/models") return replyJson(res, 200, { data: [{ id: "m" }] });
+    if (req.url === "/health") return replyJson(res, 200, {});
+    req.resume();
+    req.on("end", () => complete(res));
+  });
+  await new Promise<void>((r) => stub.listen(0, "127.0.0.1", () => r()));
+  return { stub, url: `http://127.0.0.1:${(stub.address() as AddressInfo).port}/v1` };
 }
 
 describe("endpoint actors", () => {
@@ -173,19 +190,9 @@ describe("endpoint actors", () => {
   it("plays but does not train on replies whose ids do not check out; a 5xx is retried, a 400 is an error", async () => {
     // A stand-in for a misconfigured engine (another tokenizer, no token ids): what it answers is scripted.
     const replies: ((res: ServerResponse) => void)[] = [];
-    const json = (status: number, body: unknown) => (res: ServerResponse) => {
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify(body));
-    };
+    const json = (status: number, body: unknown) => (res: ServerResponse) => replyJson(res, status, body);
     const choice = (text: string, tokens: string[]) => json(200, { choices: [{ text, logprobs: { tokens, token_logprobs: tokens.map(() => -1) } }] });
-    const stub = createHttpServer((req, res) => {
-      if (req.url === "/v1/models") return json(200, { data: [{ id: "m" }] })(res);
-      if (req.url === "/health") return json(200, {})(res);
-      req.resume();
-      req.on("end", () => (replies.shift() ?? json(500, { error: { message: "script ran out" } }))(res));
-    });
-    await new Promise<void>((r) => stub.listen(0, "127.0.0.1", () => r()));
-    const url = `http://127.0.0.1:${(stub.address() as AddressInfo).port}/v1`;
+    const { stub, url } = await stubServer((res) => (replies.shift() ?? json(500, { error: { message: "script ran out" } }))(res));
     const pool = new EndpointPool({ endpoints: [{ url, weight: 1, concurrency: 1 }], tokenizer: tok, temperature: 1, topP: 1, probeSeconds: 0.05 });
     await pool.open();
     try {
@@ -214,18 +221,9 @@ describe("endpoint actors", () => {
   it("a turn every attempt of which fails is a transport failure, not an error; failing for the give-up time, the pool is lost until a server answers", async () => {
     // A server that stays healthy but answers every completion 503 (overloaded); later it recovers.
     let failing = true;
-    const stub = createHttpServer((req, res) => {
-      const reply = (status: number, body: unknown) => {
-        res.writeHead(status, { "content-type": "application/json" });
-        res.end(JSON.stringify(body));
-      };
-      if (req.url === "/v1/models") return reply(200, { data: [{ id: "m" }] });
-      if (req.url === "/health") return reply(200, {});
-      req.resume();
-      req.on("end", () => (failing ? reply(503, { error: { message: "overloaded" } }) : reply(200, { choices: [{ text: "ok", logprobs: { tokens: ["token_id:111", "token_id:107"], token_logprobs: [-1, -1] } }] })));
-    });
-    await new Promise<void>((r) => stub.listen(0, "127.0.0.1", () => r()));
-    const url = `http://127.0.0.1:${(stub.address() as AddressInfo).port}/v1`;
+    const { stub, url } = await stubServer((res) => (failing
+      ? replyJson(res, 503, { error: { message: "overloaded" } })
+      : replyJson(res, 200, { choices: [{ text: "ok", logprobs: { tokens: ["token_id:111", "token_id:107"], token_logprobs: [-1, -1] } }] })));
     const pool = new EndpointPool({ endpoints: [{ url, weight: 1, concurrency: 2 }], tokenizer: tok, temperature: 1, topP: 1, maxAttempts: 2, probeSeconds: 0.05, giveUpSeconds: 0.5 });
     await pool.open();
     try {

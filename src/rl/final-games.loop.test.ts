@@ -10,7 +10,7 @@ import { parseTrainConfig } from "./config.js";
 import type { EvalMetrics } from "./loop.js";
 import { train } from "./loop.js";
 import { readMetrics } from "./run-dir.js";
-import { withoutTimings as strip } from "./test-metrics.js";
+import { withoutTimings as strip, TINY_TEST_MODEL } from "./test-metrics.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-final-games-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -21,7 +21,7 @@ const base = {
   rolloutBatch: 8,
   envs: 4,
   maxNewTokens: 8,
-  model: { preset: "tiny", overrides: { hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 } },
+  model: TINY_TEST_MODEL,
   optim: { lr: 1e-2, microBatch: 8 },
   checkpointEvery: 3,
   transcripts: 0,

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseTrainConfig, type TrainConfig } from "./config.js";
 import { train } from "./loop.js";
 import { latestCheckpoint, METRICS_FILE, readMetrics } from "./run-dir.js";
-import { withoutTimings as strip } from "./test-metrics.js";
+import { withoutTimings as strip, TINY_TEST_MODEL } from "./test-metrics.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-loop-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -20,7 +20,7 @@ const config: TrainConfig = parseTrainConfig({
   rolloutBatch: 8,
   envs: 4,
   maxNewTokens: 8,
-  model: { preset: "tiny", overrides: { hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 } },
+  model: TINY_TEST_MODEL,
   optim: { lr: 1e-2, microBatch: 8, lrSchedule: "cosine", lrDecayStart: 0.3 },
   eval: { every: 2, games: 4, kuhn: true },
   checkpointEvery: 1,

@@ -12,7 +12,7 @@ import { checkModelDir } from "../engine/weights/model-dir.js";
 import { parseTrainConfig, type TrainConfig } from "./config.js";
 import { train } from "./loop.js";
 import { METRICS_FILE, readMetrics } from "./run-dir.js";
-import { metricsLinesWithoutTimings as strip } from "./test-metrics.js";
+import { metricsLinesWithoutTimings as strip, TINY_TEST_MODEL } from "./test-metrics.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-resume-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -23,7 +23,7 @@ const config: TrainConfig = parseTrainConfig({
   rolloutBatch: 8,
   envs: 4,
   maxNewTokens: 8,
-  model: { preset: "tiny", overrides: { hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 } },
+  model: TINY_TEST_MODEL,
   optim: { lr: 1e-2, microBatch: 8 },
   eval: { every: 2, games: 2, kuhn: false },
   checkpointEvery: 1,

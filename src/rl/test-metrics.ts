@@ -17,3 +17,6 @@ export function withoutTimings(value: unknown): unknown {
 export function metricsLinesWithoutTimings(text: string): unknown[] {
   return text.split("\n").filter((l) => l !== "").map((l) => withoutTimings(JSON.parse(l)));
 }
+
+/** The one-layer tiny model the training tests run (a train config's `model`). */
+export const TINY_TEST_MODEL = { preset: "tiny", overrides: { hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 } };

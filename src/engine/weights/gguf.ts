@@ -123,8 +123,6 @@ class HeaderWriter {
   }
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
 
 /** C's roundf: halves away from zero. */
 function roundAway(v: number): number {

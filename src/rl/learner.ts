@@ -21,6 +21,7 @@
  */
 import { byLength, chunks, generatedSlice, packRows, recomputeLogprobs, type LossBatch, type LossRunner, type LossStats } from "../engine/train/loss-runner.js";
 import type { DeviceTraining } from "../engine/train/device-training.js";
+import type { DynamicLossScale } from "../engine/train/loss-scale.js";
 import { clipGradNorm, type AdamW } from "../engine/train/optimizer.js";
 import type { Params } from "../engine/weights/params.js";
 import type { Rng } from "../core/rng.js";
@@ -62,6 +63,12 @@ export interface LearnerEngine {
    * (device-training.ts). `params.data` and the optimiser's moments are then stale until `toHost`.
    */
   readonly device?: DeviceTraining;
+  /**
+   * precision fp16 (with `device`): the dynamic loss scale; the backward is seeded with its S, the
+   * gradients are summed with weight w/S, and an update whose norm is not finite halves it
+   * (engine/train/loss-scale.ts).
+   */
+  readonly lossScale?: DynamicLossScale;
 }
 
 export interface LearnerStats {
@@ -74,6 +81,8 @@ export interface LearnerStats {
   readonly gradNorm: number;
   readonly updates: number;
   readonly skippedUpdates: number;
+  /** precision fp16: the loss scale after this step (absent in fp32). */
+  readonly lossScale?: number;
   /** Largest |sampler log-prob − learner log-prob| over generated tokens, before any update. */
   readonly samplerLogprobGap: number;
   readonly tokens: number;
@@ -138,7 +147,8 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
         const firstFused = fused && epoch === 1;
         const batch = packBatch(part, firstFused ? undefined : part.map((s) => oldOf.get(s) as Float32Array), entropyCoefOf);
         micro.fill(0);
-        const settings = { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer } as const;
+        const scale = engine.lossScale?.scale;
+        const settings = { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer, ...(scale === undefined ? {} : { lossScale: scale }) } as const;
         const w = part.length / minibatch.length;
         let out: LossStats;
         if (device === undefined) {
@@ -147,7 +157,8 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
         } else {
           const run = await runner.lossAndGradOnDevice(batch, settings);
           out = run.stats;
-          if (run.grads !== undefined) await device.addGradients(run.grads, w);
+          // fp16: the gradients came out scaled by S; w/S unscales them as they are summed in float32.
+          if (run.grads !== undefined) await device.addGradients(run.grads, scale === undefined ? w : w / scale);
         }
         if (firstFused) generatedSlice(part, batch.T, out.logprobs).forEach((lp, i) => noteOld(part[i] as ScoredSample, lp));
         const loss = firstFused && options.loss === "ppo" ? reinforceAsPpoLoss(part, batch, out.entropy, options.normalizer) : out.loss;
@@ -164,6 +175,7 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
       // On the device, clip and update are one graph, which leaves everything as it was on a
       // non-finite norm.
       const norm = device === undefined ? clipGradNorm(grads, options.gradClip) : await device.step(options.gradClip, options.lr);
+      engine.lossScale?.update(Number.isFinite(norm));
       if (!Number.isFinite(norm)) {
         sums.skipped++;
         continue;
@@ -182,6 +194,7 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
     gradNorm: sums.updates === 0 ? 0 : sums.gradNorm / sums.updates,
     updates: sums.updates,
     skippedUpdates: sums.skipped,
+    ...(engine.lossScale === undefined ? {} : { lossScale: engine.lossScale.scale }),
     samplerLogprobGap: gap,
     tokens: samples.reduce((n, s) => n + s.generatedIds.length, 0),
     seconds: (performance.now() - started) / 1000,

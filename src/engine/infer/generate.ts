@@ -35,7 +35,7 @@ import type { Rng } from "../../core/rng.js";
 import type { ModelConfig } from "../model/config.js";
 import { buildCacheEditGraphs, buildDecodeGraph, buildPrefillGraph, causalBias, MASKED, ropeTables } from "./decode-graph.js";
 import type { Graph } from "../graph/builder.js";
-import { checkPrecisionDevice, type Device, deviceError, executionProviders, type Precision } from "../graph/device.js";
+import { checkPrecision, checkPrecisionDevice, type Device, deviceError, executionProviders, type Precision } from "../graph/device.js";
 import { toHalfPrecision } from "../graph/half-precision.js";
 import { checkHalfSupport, halfModelGraph, halfWeightNames } from "../model/precision.js";
 import { encodeF16 } from "../weights/bf16.js";
@@ -387,6 +387,7 @@ export class Generator {
     const fp16 = options.precision === "fp16";
     if (fp16) {
       checkPrecisionDevice(options.device ?? "cpu", options.precision);
+      await checkPrecision(options.device ?? "cpu", options.precision);
       checkHalfSupport({ lora: options.adapter, halfBase: params.half });
     }
     const weights: Feeds = {};

@@ -123,7 +123,6 @@ class HeaderWriter {
   }
 }
 
-
 /** C's roundf: halves away from zero. */
 function roundAway(v: number): number {
   return v < 0 ? -Math.round(-v) : Math.round(v);

@@ -113,9 +113,18 @@ export function toHalfPrecision(src: Graph, options: HalfPrecisionOptions = {}):
     return out;
   };
 
-  for (const node of liveNodes(src)) {
+  const live = liveNodes(src);
+  // Values fetched in fp16, and what an Identity renames into one (builder.ts names outputs that way).
+  const wantHalf = new Set(src.outputs.filter((o) => o.dtype === "float32" && halfOut(o.name)).map((o) => o.name));
+  for (let i = live.length - 1; i >= 0; i--) {
+    const node = live[i] as NodeRecord;
+    const from = node.inputs[0];
+    if (node.opType === "Identity" && from !== undefined && wantHalf.has(node.outputs[0]?.name ?? "")) wantHalf.add(from.name);
+  }
+
+  for (const node of live) {
     const inputs = node.inputs.map((i) => (i === undefined ? undefined : (current.get(i.name) ?? i)));
-    const producesHalf = node.outputs.some((o) => isFloatType(o.dtype) && outputNames.has(o.name) && halfOut(o.name));
+    const producesHalf = node.outputs.some((o) => wantHalf.has(o.name));
     const type = computeType(node, inputs, producesHalf, neutral, kept);
     const cast = node.opType === "Cast";
     const fed = inputs.map((t) => (t === undefined || type === undefined || cast || !isFloatType(t.dtype) ? t : as(t, type)));

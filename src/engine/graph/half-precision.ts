@@ -6,7 +6,9 @@
  * Each node gets a compute type; a float input of the other type is cast first (one Cast per value
  * and type, shared by every consumer; float constants are converted at build time instead):
  *
- *   half    MatMul, Gemm: float16 (the weights are held in fp16; the bulk of the work)
+ *   half    MatMul, Gemm: float16 (the weights are held in fp16; the bulk of the work), except a
+ *           product reading a float32 graph input directly (an input the caller kept float32:
+ *           the output head, so the logits are float32 products)
  *   float   reductions and transcendental ops: ReduceSum/Mean, Softmax, LogSoftmax, Exp, Log, Pow,
  *           Sqrt, Reciprocal, CumSum, Cos, Sin, Erf, and a square Mul(x, x): float32. So RMSNorm's
  *           mean of squares and its 1/√, attention's softmax, the log-softmax and the loss are
@@ -14,9 +16,11 @@
  *   other   the widest type among its float inputs (float32 wins), as autocast's "promote": a
  *           value that became float32 stays float32 until the next matrix product casts it down
  *           (RMSNorm's output, softmax weights, the logits' log-softmax and everything after it).
+ *           Float constants that fit fp16 (ε, scales) do not vote: they take the others' type; one
+ *           beyond ±65504 (a −1e9 mask) votes float32 and is never converted.
  *
- * A node that produces an output the caller keeps in float16 (`halfOutputs`, e.g. the KV cache)
- * computes in float16 unless it is a `float` op. Graph inputs named by `halfInputs` are declared
+ * A node that produces an output the caller keeps in float16 (`halfOutputs`, e.g. the KV cache;
+ * through the Identity that names it) computes in float16 unless it is a `float` op. Graph inputs named by `halfInputs` are declared
  * float16 (the weights, uploaded once as fp16 copies); other float inputs stay float32 and are cast
  * where a half node reads them. Outputs keep their float32 type unless named by `halfOutputs`.
  * Gradients of a rewritten loss graph therefore come out float32, cast from the fp16 backward.

@@ -27,6 +27,7 @@ import type { ParamLayout, Params } from "../weights/params.js";
 import type { AdamW } from "./optimizer.js";
 import { buildOptimizerGraph, optimizerNames } from "./optimizer-graph.js";
 import { lossNames } from "./loss.js";
+import { DeviceLogprobs } from "./device-logprobs.js";
 
 /** Inputs a WebGPU Concat binds at once: Dawn's default storage-buffer limit per shader is 8. */
 const CONCAT_GROUP = 4;
@@ -107,6 +108,8 @@ export interface DeviceTrainingOptions {
 export class DeviceTraining {
   private sum: OrtTensor | undefined;
   private views: Feeds = {};
+  /** PPO's old log-probs across a learner step's epochs, on the device (device-logprobs.ts). */
+  readonly logprobs: DeviceLogprobs;
 
   private constructor(
     private readonly options: DeviceTrainingOptions,
@@ -124,7 +127,9 @@ export class DeviceTraining {
     private m: OrtTensor,
     private v: OrtTensor,
     private readonly frozen: Feeds,
-  ) {}
+  ) {
+    this.logprobs = new DeviceLogprobs(options.device ?? "webgpu");
+  }
 
   /** Copies the parameters, the moments and any frozen weights to the device. */
   static async create(options: DeviceTrainingOptions): Promise<DeviceTraining> {
@@ -229,5 +234,6 @@ export class DeviceTraining {
     this.views = {};
     for (const t of [this.params, this.m, this.v]) t.dispose();
     for (const s of Object.values(this.sessions)) await s?.release();
+    await this.logprobs.release();
   }
 }

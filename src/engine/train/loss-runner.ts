@@ -13,7 +13,7 @@ import type { Device } from "../graph/device.js";
 import { GraphSession } from "../graph/session.js";
 import { type LossKind, buildLossGraph, lossNames } from "./loss.js";
 import type { Adapter } from "../model/lora.js";
-import type { HalfWeights } from "../weights/half.js";
+import { halfFeeds } from "../weights/half.js";
 import type { Params } from "../weights/params.js";
 
 /** Rows of tokens, left- or right-padded to one length T. Arrays are row-major [B, T]. */
@@ -134,9 +134,8 @@ export class LossRunner {
     for (const v of params.layout.views) {
       this.paramFeeds[v.name] = new ort.Tensor("float32", params.data.subarray(v.offset, v.offset + v.size), v.shape);
     }
-    // A 16-bit frozen base (engine/weights/half.ts): its words go in as uint16, decoded in the graph.
-    const half = params.half;
-    for (const v of half?.layout.views ?? []) this.paramFeeds[v.name] = new ort.Tensor("uint16", (half as HalfWeights).view(v.name), v.shape);
+    // A 16-bit frozen base (engine/weights/half.ts): its words go in as they are, decoded in the graph.
+    if (params.half !== undefined) Object.assign(this.paramFeeds, halfFeeds(params.half, options.device));
     const adapter = options.adapter?.params;
     for (const v of adapter?.layout.views ?? []) {
       this.paramFeeds[v.name] = new ort.Tensor("float32", (adapter as Params).data.subarray(v.offset, v.offset + v.size), v.shape);

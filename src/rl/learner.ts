@@ -9,7 +9,9 @@
  * 2. Old log-probs: recomputed by the learner under the current weights, before epoch 1 (not the
  *    sampler's: the ratio starts at exactly 1 whatever the numerical differences between the
  *    sampler's and the learner's graphs; their gap is logged as `samplerLogprobGap`). With one
- *    update per epoch they come out of epoch 1's own pass (see `fused` below).
+ *    update per epoch they come out of epoch 1's own pass (see `fused` below). On a GPU
+ *    (`engine.device`) they stay in device memory for the later epochs, and the logged per-token
+ *    statistics are reduced there: a learner step brings back scalars only (docs/device.md).
  * 3. `ppoEpochs` epochs; each splits the batch into `minibatches` shuffled minibatches, one AdamW
  *    update per minibatch. A minibatch is run in micro-batches of `microBatch` rows whose
  *    gradients are summed with weight (rows in micro-batch / rows in minibatch), so the update
@@ -99,6 +101,16 @@ export function packBatch(samples: readonly ScoredSample[], oldLogprobs?: readon
 export { recomputeLogprobs } from "../engine/train/loss-runner.js";
 
 export async function learnStep(engine: LearnerEngine, samples: readonly ScoredSample[], options: LearnerOptions, rng: Rng): Promise<LearnerStats> {
+  // On the device the old log-probs stay there for the step's epochs (device-logprobs.ts).
+  const store = engine.device?.logprobs.store<ScoredSample>();
+  try {
+    return await learn(engine, samples, options, rng, store);
+  } finally {
+    store?.release();
+  }
+}
+
+async function learn(engine: LearnerEngine, samples: readonly ScoredSample[], options: LearnerOptions, rng: Rng, store: LogprobStore<ScoredSample> | undefined): Promise<LearnerStats> {
   const started = performance.now();
   if (samples.length === 0) {
     return { loss: 0, clipFraction: 0, approxKl: 0, entropy: 0, gradNorm: 0, updates: 0, skippedUpdates: 0, samplerLogprobGap: 0, tokens: 0, seconds: 0 };
@@ -113,105 +125,89 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
   const behaviour = options.behaviourLogprobs === true;
   const fused = !behaviour && options.minibatches === 1 && options.fuseFirstEpoch !== false;
   const device = engine.device;
-  // On the device the old log-probs stay there, and the gap is reduced there (device-logprobs.ts).
-  const store = device?.logprobs.store<ScoredSample>();
-  try {
-    const oldOf = new Map<ScoredSample, Float32Array>();
-    let gap = 0;
-    const noteOld = (s: ScoredSample, lp: Float32Array): void => {
-      oldOf.set(s, lp);
-      s.logprobs.forEach((x, t) => (gap = Math.max(gap, Math.abs(x - (lp[t] as number)))));
-    };
-    const noteOldOnDevice = async (part: readonly ScoredSample[], batch: LossBatch, lp: OrtTensor, keep: boolean): Promise<void> => {
-      const { ref, mask } = samplerGrid(part, batch.T);
-      gap = Math.max(gap, await (store as LogprobStore<ScoredSample>).gap(lp, ref, mask));
-      if (keep) (store as LogprobStore<ScoredSample>).keep(part, batch.T, lp);
-      else lp.dispose();
-    };
-    if (!fused && device === undefined) {
-      const before = await recomputeLogprobs(runner, samples, options.microBatch, options.temperature);
-      samples.forEach((s, i) => noteOld(s, before.logprobs[i] as Float32Array));
-    } else if (!fused) {
-      for (const part of chunks(byLength(samples), options.microBatch)) {
-        const batch = packRows(part);
-        const { logprobs } = await runner.computeLogprobsOnDevice(batch, options.temperature, batch.lossMask);
-        if (logprobs !== undefined) await noteOldOnDevice(part, batch, logprobs, !behaviour);
-      }
+  const oldOf = new Map<ScoredSample, Float32Array>();
+  let gap = 0;
+  const noteOld = (s: ScoredSample, lp: Float32Array): void => {
+    oldOf.set(s, lp);
+    s.logprobs.forEach((x, t) => (gap = Math.max(gap, Math.abs(x - (lp[t] as number)))));
+  };
+  const noteOldOnDevice = async (part: readonly ScoredSample[], batch: LossBatch, lp: OrtTensor, keep: boolean): Promise<void> => {
+    const { ref, mask } = samplerGrid(part, batch.T);
+    gap = Math.max(gap, await (store as LogprobStore<ScoredSample>).gap(lp, ref, mask));
+    if (keep) (store as LogprobStore<ScoredSample>).keep(part, batch.T, lp);
+    else lp.dispose();
+  };
+  if (!fused && device === undefined) {
+    const before = await recomputeLogprobs(runner, samples, options.microBatch, options.temperature);
+    samples.forEach((s, i) => noteOld(s, before.logprobs[i] as Float32Array));
+  } else if (!fused) {
+    for (const part of chunks(byLength(samples), options.microBatch)) {
+      const batch = packRows(part);
+      const { logprobs } = await runner.computeLogprobsOnDevice(batch, options.temperature, batch.lossMask);
+      if (logprobs !== undefined) await noteOldOnDevice(part, batch, logprobs, !behaviour);
     }
-    // The recomputation only measured the gap: the ratio is taken against the behaviour policy.
-    if (behaviour) for (const s of samples) oldOf.set(s, Float32Array.from(s.logprobs));
-
-    // On the device the gradients are summed there (DeviceTraining); these stay empty.
-    const grads = new Float32Array(device === undefined ? params.data.length : 0);
-    const micro = new Float32Array(device === undefined ? params.data.length : 0);
-    const sums = { loss: 0, clip: 0, kl: 0, entropy: 0, tokens: 0, statTokens: 0, gradNorm: 0, updates: 0, skipped: 0 };
-    const lastEpoch = options.loss === "ppo" ? options.ppoEpochs : 1;
-    for (let epoch = 1; epoch <= lastEpoch; epoch++) {
-      const order = options.minibatches > 1 ? rng.shuffle(samples) : samples.slice();
-      const size = Math.ceil(order.length / options.minibatches);
-      for (const minibatch of chunks(order, size)) {
-        grads.fill(0);
-        for (const part of chunks(byLength(minibatch), options.microBatch)) {
-          const firstFused = fused && epoch === 1;
-          // Old log-probs from the host: the CPU's, and the behaviour policy's on any device.
-          const hostOld = firstFused || (device !== undefined && !behaviour) ? undefined : part.map((s) => oldOf.get(s) as Float32Array);
-          const batch = packBatch(part, hostOld, entropyCoefOf);
-          const settings = { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer } as const;
-          const w = part.length / minibatch.length;
-          let out: { loss: number; clipFraction: number; approxKl: number; entropySum: number };
-          if (device === undefined) {
-            micro.fill(0);
-            const run = await runner.lossAndGrad(batch, settings, micro);
-            for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (micro[i] as number);
-            if (firstFused) generatedSlice(part, batch.T, run.logprobs).forEach((lp, i) => noteOld(part[i] as ScoredSample, lp));
-            const loss = firstFused && options.loss === "ppo" ? reinforceAsPpoLoss(part, batch, run.entropy, options.normalizer) : run.loss;
-            out = { loss, clipFraction: run.clipFraction, approxKl: run.approxKl, entropySum: run.entropy.reduce((a, h) => a + h, 0) };
-          } else {
-            const old = settings.kind === "ppo" && hostOld === undefined ? await (store as LogprobStore<ScoredSample>).batch(part, batch.T) : undefined;
-            const run = await runner.lossAndGradOnDevice(batch, settings, old?.tensor);
-            if (old?.owned === true) old.tensor.dispose();
-            if (run.grads !== undefined) await device.addGradients(run.grads, w);
-            if (firstFused && run.logprobs !== undefined) await noteOldOnDevice(part, batch, run.logprobs, true);
-            else run.logprobs?.dispose();
-            const { stats } = run;
-            const loss = firstFused && options.loss === "ppo" ? reinforceAsPpoLossFromSums(part, stats.entropyBonusSum, options.normalizer) : stats.loss;
-            out = { loss, clipFraction: stats.clipFraction, approxKl: stats.approxKl, entropySum: stats.entropySum };
-          }
-          const tokens = part.reduce((n, s) => n + s.generatedIds.length, 0);
-          if (epoch === lastEpoch) {
-            sums.loss += out.loss * w;
-            sums.clip += out.clipFraction * tokens;
-            sums.kl += out.approxKl * tokens;
-            sums.statTokens += tokens;
-            sums.entropy += out.entropySum;
-            sums.tokens += tokens;
-          }
-        }
-        // On the device, clip and update are one graph, which leaves everything as it was on a
-        // non-finite norm.
-        const norm = device === undefined ? clipGradNorm(grads, options.gradClip) : await device.step(options.gradClip, options.lr);
-        if (!Number.isFinite(norm)) {
-          sums.skipped++;
-          continue;
-        }
-        sums.gradNorm += norm;
-        if (device === undefined) optimizer.step(params.data, grads, options.lr);
-        sums.updates++;
-      }
-    }
-    return summarise(samples, options, sums, gap, started);
-  } finally {
-    store?.release();
   }
-}
+  // The recomputation only measured the gap: the ratio is taken against the behaviour policy.
+  if (behaviour) for (const s of samples) oldOf.set(s, Float32Array.from(s.logprobs));
 
-function summarise(
-  samples: readonly ScoredSample[],
-  options: LearnerOptions,
-  sums: { loss: number; clip: number; kl: number; entropy: number; tokens: number; statTokens: number; gradNorm: number; updates: number; skipped: number },
-  gap: number,
-  started: number,
-): LearnerStats {
+  // On the device the gradients are summed there (DeviceTraining); these stay empty.
+  const grads = new Float32Array(device === undefined ? params.data.length : 0);
+  const micro = new Float32Array(device === undefined ? params.data.length : 0);
+  const sums = { loss: 0, clip: 0, kl: 0, entropy: 0, tokens: 0, statTokens: 0, gradNorm: 0, updates: 0, skipped: 0 };
+  const lastEpoch = options.loss === "ppo" ? options.ppoEpochs : 1;
+  for (let epoch = 1; epoch <= lastEpoch; epoch++) {
+    const order = options.minibatches > 1 ? rng.shuffle(samples) : samples.slice();
+    const size = Math.ceil(order.length / options.minibatches);
+    for (const minibatch of chunks(order, size)) {
+      grads.fill(0);
+      for (const part of chunks(byLength(minibatch), options.microBatch)) {
+        const firstFused = fused && epoch === 1;
+        // Old log-probs from the host: the CPU's, and the behaviour policy's on any device.
+        const hostOld = firstFused || (device !== undefined && !behaviour) ? undefined : part.map((s) => oldOf.get(s) as Float32Array);
+        const batch = packBatch(part, hostOld, entropyCoefOf);
+        const settings = { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer } as const;
+        const w = part.length / minibatch.length;
+        let out: { loss: number; clipFraction: number; approxKl: number; entropySum: number };
+        if (device === undefined) {
+          micro.fill(0);
+          const run = await runner.lossAndGrad(batch, settings, micro);
+          for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (micro[i] as number);
+          if (firstFused) generatedSlice(part, batch.T, run.logprobs).forEach((lp, i) => noteOld(part[i] as ScoredSample, lp));
+          const loss = firstFused && options.loss === "ppo" ? reinforceAsPpoLoss(part, batch, run.entropy, options.normalizer) : run.loss;
+          out = { loss, clipFraction: run.clipFraction, approxKl: run.approxKl, entropySum: run.entropy.reduce((a, h) => a + h, 0) };
+        } else {
+          const old = settings.kind === "ppo" && hostOld === undefined ? await (store as LogprobStore<ScoredSample>).batch(part, batch.T) : undefined;
+          const run = await runner.lossAndGradOnDevice(batch, settings, old?.tensor);
+          if (old?.owned === true) old.tensor.dispose();
+          if (run.grads !== undefined) await device.addGradients(run.grads, w);
+          if (firstFused && run.logprobs !== undefined) await noteOldOnDevice(part, batch, run.logprobs, true);
+          else run.logprobs?.dispose();
+          const { stats } = run;
+          const loss = firstFused && options.loss === "ppo" ? reinforceAsPpoLossFromSums(part, stats.entropyBonusSum, options.normalizer) : stats.loss;
+          out = { loss, clipFraction: stats.clipFraction, approxKl: stats.approxKl, entropySum: stats.entropySum };
+        }
+        const tokens = part.reduce((n, s) => n + s.generatedIds.length, 0);
+        if (epoch === lastEpoch) {
+          sums.loss += out.loss * w;
+          sums.clip += out.clipFraction * tokens;
+          sums.kl += out.approxKl * tokens;
+          sums.statTokens += tokens;
+          sums.entropy += out.entropySum;
+          sums.tokens += tokens;
+        }
+      }
+      // On the device, clip and update are one graph, which leaves everything as it was on a
+      // non-finite norm.
+      const norm = device === undefined ? clipGradNorm(grads, options.gradClip) : await device.step(options.gradClip, options.lr);
+      if (!Number.isFinite(norm)) {
+        sums.skipped++;
+        continue;
+      }
+      sums.gradNorm += norm;
+      if (device === undefined) optimizer.step(params.data, grads, options.lr);
+      sums.updates++;
+    }
+  }
   const minibatchesPerEpoch = Math.ceil(samples.length / Math.ceil(samples.length / options.minibatches));
   return {
     loss: sums.loss / minibatchesPerEpoch,

@@ -2,7 +2,7 @@
  * Wall-clock engine timings on one device, for comparing devices and for bench/gpu.sh:
  *
  *   npx tsx bench/device.ts [--device cpu|webgpu] [--preset small] [--step B×T] [--decode 1,16,64]
- *                           [--prompt 128] [--new 64] [--repeats 5] [--json]
+ *                           [--prompt 128] [--new 64] [--repeats 5] [--precision fp32|fp16] [--json]
  *
  * step:   one learner update of `preset` at B×T tokens: REINFORCE loss + every parameter gradient
  *         (the second half of each row scored), global-norm clip and AdamW; median of `repeats`
@@ -12,12 +12,16 @@
  * decode: `new` tokens per row after a `prompt`-token prompt at each batch size, weights baked
  *         (as `spiral generate` and evaluation run); ms per decode step = (whole − prefill-only)
  *         / (new − 1), tokens/s = batch / that.
+ * --precision fp16 (webgpu): both in half precision (docs/device.md "Precision"): fp16 weight copies
+ * and products, fp32 master weights and AdamW; the step's loss scaled by 2¹⁶ and divided out as
+ * the gradients are summed, as the learner does.
  * Rates are wall-clock: on a GPU the host's share (sampling, the KV cache copies, see
  * docs/device.md) is included, as a user sees it.
  */
 import { performance } from "node:perf_hooks";
 import { createRng } from "../src/core/rng.js";
-import { checkDevice, parseDevice } from "../src/engine/graph/device.js";
+import { checkDevice, checkPrecision, parseDevice, parsePrecision } from "../src/engine/graph/device.js";
+import { halfWeightNames } from "../src/engine/model/precision.js";
 import { Generator } from "../src/engine/infer/generate.js";
 import { modelPreset } from "../src/engine/model/presets.js";
 import { ByteTokenizer } from "../src/engine/tokenizer/byte-tokenizer.js";
@@ -40,6 +44,9 @@ const promptLen = Number(arg("prompt", "128"));
 const newTokens = Number(arg("new", "64"));
 const repeats = Number(arg("repeats", "5"));
 const json = process.argv.includes("--json");
+const precision = parsePrecision(arg("precision", "fp32"));
+const fp16 = precision === "fp16";
+const LOSS_SCALE = 2 ** 16;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
@@ -52,7 +59,7 @@ async function wallMs(fn: () => Promise<unknown>): Promise<number> {
 async function step(): Promise<{ msPerStep: number; tokensPerSecond: number; gflops: number }> {
   const config = modelPreset(preset);
   const params = initParams(config, createRng("bench"));
-  const runner = new LossRunner(config, params, { device });
+  const runner = new LossRunner(config, params, { device, precision });
   const rng = createRng("bench-batch");
   const lossMask = new Float32Array(B * T);
   for (let b = 0; b < B; b++) lossMask.fill(1, b * T + T / 2, (b + 1) * T);
@@ -61,8 +68,8 @@ async function step(): Promise<{ msPerStep: number; tokensPerSecond: number; gfl
     advantages: Float32Array.from({ length: B }, (_, i) => (i % 2 === 0 ? 1 : -1)),
   };
   const optimizer = new AdamW(params.layout.totalSize, { lr: 1e-5 });
-  const settings = { kind: "reinforce", normalizer: T / 2 } as const;
-  const state = device === "cpu" ? undefined : await DeviceTraining.create({ trained: params, optimizer, device });
+  const settings = { kind: "reinforce", normalizer: T / 2, ...(fp16 ? { lossScale: LOSS_SCALE } : {}) } as const;
+  const state = device === "cpu" ? undefined : await DeviceTraining.create({ trained: params, optimizer, device, ...(fp16 ? { halfWeights: halfWeightNames(config) } : {}) });
   if (state !== undefined) runner.useDeviceWeights(() => state.weights());
   const grads = new Float32Array(params.layout.totalSize);
   const run = async (): Promise<void> => {
@@ -74,7 +81,7 @@ async function step(): Promise<{ msPerStep: number; tokensPerSecond: number; gfl
     }
     const out = await runner.lossAndGradOnDevice(batch, settings);
     out.logprobs?.dispose(); // the learner keeps these as PPO's old log-probs; one update has no use for them
-    if (out.grads !== undefined) await state.addGradients(out.grads, 1);
+    if (out.grads !== undefined) await state.addGradients(out.grads, fp16 ? 1 / LOSS_SCALE : 1);
     await state.step(1, 1e-5);
   };
   await run();
@@ -89,7 +96,7 @@ async function step(): Promise<{ msPerStep: number; tokensPerSecond: number; gfl
 async function decode(): Promise<{ batch: number; msPerStep: number; tokensPerSecond: number }[]> {
   const config = modelPreset(preset);
   const params = initParams(config, createRng(1));
-  const gen = await Generator.create(config, params, new ByteTokenizer(), { device, bakeWeights: true });
+  const gen = await Generator.create(config, params, new ByteTokenizer(), { device, bakeWeights: true, precision });
   const prompt = (seed: number) => {
     const rng = createRng(seed);
     return Array.from({ length: promptLen }, () => 32 + rng.int(95));
@@ -110,10 +117,11 @@ async function decode(): Promise<{ batch: number; msPerStep: number; tokensPerSe
 }
 
 await checkDevice(device);
-const result = { device, preset, step: { B, T, ...(await step()) }, decode: { prompt: promptLen, newTokens, rows: await decode() } };
+await checkPrecision(device, precision);
+const result = { device, precision, preset, step: { B, T, ...(await step()) }, decode: { prompt: promptLen, newTokens, rows: await decode() } };
 if (json) console.log(JSON.stringify(result));
 else {
-  console.log(`bench/device: ${device}, preset ${preset}`);
+  console.log(`bench/device: ${device} ${precision}, preset ${preset}`);
   console.log(`step ${B}×${T}: ${result.step.msPerStep.toFixed(1)} ms (${result.step.tokensPerSecond.toFixed(0)} tok/s, ${result.step.gflops.toFixed(1)} model GFLOP/s)`);
   for (const r of result.decode.rows) console.log(`decode batch ${r.batch}: ${r.msPerStep.toFixed(2)} ms/step, ${r.tokensPerSecond.toFixed(0)} tok/s (prompt ${promptLen}, ${newTokens} new)`);
 }

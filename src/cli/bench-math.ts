@@ -20,7 +20,7 @@ import { openPolicy, parsePolicySpec } from "../policy/policy-spec.js";
 import { formatTable, interval } from "../eval/report.js";
 import { withAdapter } from "./eval.js";
 import { type CliIo, numberOption, parseIntegerOption, positiveIntegerOption, processIo } from "./io.js";
-import { type Device, parseDevice } from "../engine/graph/device.js";
+import { type Device, parseDevice, parsePrecision, type Precision } from "../engine/graph/device.js";
 
 export interface BenchMathCliOptions {
   readonly model: string;
@@ -42,6 +42,7 @@ export interface BenchMathCliOptions {
   readonly allowFailures?: boolean;
   /** Where a checkpoint's graphs run (default cpu). */
   readonly device?: Device;
+  readonly precision?: Precision;
 }
 
 interface RawOptions {
@@ -63,6 +64,7 @@ interface RawOptions {
   items?: string;
   allowFailures?: boolean;
   device?: string;
+  precision?: string;
 }
 
 export function parseBenchMathOptions(raw: RawOptions): BenchMathCliOptions {
@@ -84,6 +86,7 @@ export function parseBenchMathOptions(raw: RawOptions): BenchMathCliOptions {
     ...(raw.items === undefined ? {} : { items: raw.items }),
     ...(raw.allowFailures === true ? { allowFailures: true } : {}),
     ...(raw.device === undefined ? {} : { device: parseDevice(raw.device) }),
+    ...(raw.precision === undefined ? {} : { precision: parsePrecision(raw.precision) }),
   };
 }
 
@@ -143,7 +146,7 @@ export async function runBenchMath(options: BenchMathCliOptions, io: CliIo): Pro
   const spec = parsePolicySpec(options.model);
   if (spec.kind === "reference") throw new Error(`bench-math needs a model: a checkpoint directory or openai:<base-url>#<model>; got the game agent "${spec.name}"`);
   const sets = options.data.map((path) => ({ name: basename(path).replace(/\.jsonl$/, ""), problems: loadMathSet(path).slice(0, options.limit) }));
-  const player = await openPolicy(spec, { temperature: options.temperature, topP: options.topP, maxNewTokens: options.maxNew, concurrency: options.concurrency, timeoutMs: options.timeoutS * 1000, retries: options.retries, ...(options.device === undefined ? {} : { device: options.device }) });
+  const player = await openPolicy(spec, { temperature: options.temperature, topP: options.topP, maxNewTokens: options.maxNew, concurrency: options.concurrency, timeoutMs: options.timeoutS * 1000, retries: options.retries, ...(options.device === undefined ? {} : { device: options.device }), ...(options.precision === undefined ? {} : { precision: options.precision }) });
   if (player.kind !== "policy") throw new Error("internal: a model spec opened as an agent");
   const rng = createRng(options.seed);
   const results: MathBenchResult[] = [];
@@ -182,6 +185,7 @@ export function benchMathCommand(io: CliIo = processIo()): Command {
     .option("--top-p <p>", "nucleus sampling mass", String(MATH_TOP_P))
     .option("--seed <n>", "random seed", "0")
     .option("--device <d>", "where the model's graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)", "cpu")
+    .option("--precision <p>", "fp32 or fp16: half-precision weights, activations and products on webgpu (needs the adapter's shader-f16; docs/device.md)", "fp32")
     .option("--concurrency <n>", "requests in flight for an endpoint", "16")
     .option("--timeout <s>", "openai: seconds per request attempt", "600")
     .option("--retries <n>", "openai: retries on 429/5xx/timeouts/connection errors", "4")

@@ -28,7 +28,7 @@ import { openPolicy, parsePolicySpec, type OpenedPolicy, type SamplingSettings }
 import { bradleyTerry, type PairResult } from "../eval/ratings.js";
 import { formatArena, formatKuhn, formatOptimalRate, formatRatings } from "../eval/report.js";
 import { type CliIo, numberOption, parseIntegerOption, positiveIntegerOption, processIo } from "./io.js";
-import { type Device, parseDevice } from "../engine/graph/device.js";
+import { type Device, parseDevice, parsePrecision, type Precision } from "../engine/graph/device.js";
 
 export interface EvalCliOptions {
   readonly game: string;
@@ -54,6 +54,7 @@ export interface EvalCliOptions {
   readonly allowFailures?: boolean;
   /** Where checkpoints' graphs run (default cpu). */
   readonly device?: Device;
+  readonly precision?: Precision;
 }
 
 interface RawOptions {
@@ -80,6 +81,7 @@ interface RawOptions {
   allowFailures?: boolean;
   rules?: string;
   device?: string;
+  precision?: string;
 }
 
 /**
@@ -124,6 +126,7 @@ export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
     json: raw.json === true,
     ...(raw.allowFailures === true ? { allowFailures: true } : {}),
     ...(raw.device === undefined ? {} : { device: parseDevice(raw.device) }),
+    ...(raw.precision === undefined ? {} : { precision: parsePrecision(raw.precision) }),
   };
 }
 
@@ -164,7 +167,7 @@ async function playEval(options: EvalCliOptions, io: CliIo): Promise<EvalResult>
   const gameList = gameIds.map(getGame);
   const game = gameList[0] as (typeof gameList)[number];
   const settings: SamplingSettings = {
-    temperature: options.temperature, maxNewTokens: options.maxNew, concurrency: options.concurrency, ...(options.device === undefined ? {} : { device: options.device }), ...(options.topP === undefined ? {} : { topP: options.topP }),
+    temperature: options.temperature, maxNewTokens: options.maxNew, concurrency: options.concurrency, ...(options.device === undefined ? {} : { device: options.device }), ...(options.precision === undefined ? {} : { precision: options.precision }), ...(options.topP === undefined ? {} : { topP: options.topP }),
     timeoutMs: options.timeoutS * 1000, retries: options.retries, ...(options.promptMode === undefined ? {} : { promptMode: options.promptMode }),
     log: (line) => io.err(`${line}\n`),
   };
@@ -268,6 +271,7 @@ export function evalCommand(io: CliIo = processIo()): Command {
     .option("--top-p <p>", "nucleus sampling mass for models")
     .option("--seed <n>", "random seed", "0")
     .option("--device <d>", "where the model's graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)", "cpu")
+    .option("--precision <p>", "fp32 or fp16: half-precision weights, activations and products on webgpu (needs the adapter's shader-f16; docs/device.md)", "fp32")
     .option("--max-new <n>", "token budget of one reply", "256")
     .option("--concurrency <n>", "live games at once (and requests in flight per endpoint)", "32")
     .option("--turn-cap <n>", "end games as draws after this many moves")

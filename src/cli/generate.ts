@@ -18,7 +18,7 @@ import { loadAdapter } from "../engine/weights/peft.js";
 import type { ChatMessage } from "../engine/tokenizer/tokenizer.js";
 import { createRng } from "../core/rng.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
-import { type Device, parseDevice } from "../engine/graph/device.js";
+import { checkPrecisionDevice, type Device, parseDevice, parsePrecision, type Precision } from "../engine/graph/device.js";
 
 export interface GenerateCliOptions {
   model: string;
@@ -40,6 +40,7 @@ export interface GenerateCliOptions {
   suffix?: string;
   stop?: string[];
   device?: Device;
+  precision?: Precision;
 }
 
 export interface GenerateCliResult {
@@ -68,7 +69,9 @@ export async function runGenerate(options: GenerateCliOptions, io: CliIo): Promi
   }
   const prompt = tokenizer.encode(text);
   // The weights never change here: bake them so onnxruntime prepacks them.
-  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...adapter, ...(options.device === undefined ? {} : { device: options.device }) });
+  const generator = await Generator.create(config, params, tokenizer, {
+    bakeWeights: true, ...adapter, ...(options.device === undefined ? {} : { device: options.device }), ...(options.precision === undefined ? {} : { precision: options.precision }),
+  });
   try {
     const constraint =
       options.choices === undefined || options.choices.length === 0
@@ -117,6 +120,7 @@ interface RawOptions {
   suffix?: string;
   stop?: string[];
   device?: string;
+  precision?: string;
 }
 
 export function parseGenerateOptions(raw: RawOptions): GenerateCliOptions {
@@ -140,7 +144,9 @@ export function parseGenerateOptions(raw: RawOptions): GenerateCliOptions {
     ...(raw.suffix !== undefined && { suffix: raw.suffix }),
     ...(raw.stop !== undefined && { stop: raw.stop }),
     ...(raw.device !== undefined && { device: parseDevice(raw.device) }),
+    ...(raw.precision !== undefined && { precision: parsePrecision(raw.precision) }),
   };
+  checkPrecisionDevice(out.device ?? "cpu", out.precision);
   if ((out.trigger !== undefined || out.suffix !== undefined) && out.choices === undefined) {
     throw new Error("--trigger and --suffix need at least one --choice (the allowed completions)");
   }
@@ -162,6 +168,7 @@ export function generateCommand(io: CliIo = processIo()): Command {
     .option("--top-k <k>", "keep the k most likely tokens")
     .option("--seed <n>", "random seed", "0")
     .option("--device <d>", "where the model's graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)", "cpu")
+    .option("--precision <p>", "fp32 or fp16: half-precision weights, activations and products on webgpu (needs the adapter's shader-f16; docs/device.md)", "fp32")
     .option("--json", "print prompt/generated token ids and per-token log-probs as JSON")
     .option("--choice <text...>", "constrain the completion to one of these strings (repeatable)")
     .option("--trigger <text>", "with --choice: free text until it ends with this, then a choice")

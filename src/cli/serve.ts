@@ -13,7 +13,7 @@ import { Command } from "commander";
 import { openModelDir } from "../engine/weights/model-dir.js";
 import { serveModel, type RunningServer, type ServeOptions } from "../serve/server.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
-import { parseDevice } from "../engine/graph/device.js";
+import { parseDevice, parsePrecision } from "../engine/graph/device.js";
 
 interface RawOptions {
   model: string;
@@ -25,6 +25,7 @@ interface RawOptions {
   maxBatch: string;
   threads?: string;
   device?: string;
+  precision?: string;
   seed: string;
   quiet?: boolean;
   runtimeUpdates?: boolean;
@@ -50,6 +51,7 @@ export function parseServeOptions(raw: RawOptions, io: CliIo): ServeOptions {
     ...(raw.name === undefined ? {} : { modelName: raw.name }), ...(raw.adapter === undefined ? {} : { adapter: raw.adapter }),
     ...(raw.lora === undefined ? {} : { loras: raw.lora.map(parseLoraModule) }), ...(threads === undefined ? {} : { threads }),
     ...(raw.device === undefined ? {} : { device: parseDevice(raw.device) }),
+    ...(raw.precision === undefined ? {} : { precision: parsePrecision(raw.precision) }),
     ...(raw.quiet === true ? {} : { log: (line: string) => io.err(`${line}\n`) }),
     ...(raw.runtimeUpdates === true ? { runtimeUpdates: true } : {}), ...(raw.weightVersion === undefined ? {} : { weightVersion: raw.weightVersion }),
   };
@@ -80,6 +82,7 @@ export function serveCommand(io: CliIo = processIo()): Command {
     .option("--threads <n>", "onnxruntime intra-op threads")
     .option("--seed <n>", "seed for requests that give none", "0")
     .option("--device <d>", "where the model's graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)", "cpu")
+    .option("--precision <p>", "fp32 or fp16: half-precision weights, activations and products on webgpu (needs the adapter's shader-f16; docs/device.md)", "fp32")
     .option("--quiet", "no request log on stderr")
     .option("--runtime-updates", "accept weight updates over HTTP: /v1/load_lora_adapter, /v1/unload_lora_adapter, /update_weights_from_disk (training actors)")
     .option("--weight-version <v>", "the weight version replies report until a reload names another", "0")

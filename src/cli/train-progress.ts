@@ -92,6 +92,8 @@ export function stepFields(m: StepMetrics, total: number, eta: number | undefine
     { text: `kl ${formatNumber(m.learner.approxKl)}`, rank: 7 },
     { text: `len ${m.replyLength.toFixed(1)}`, rank: 8 },
     { text: `${m.samplesPerSecond.toFixed(0)} samples/s`, rank: 9 },
+    // precision fp16: the loss scale and the updates it skipped (overflow) this step.
+    ...(m.learner.lossScale === undefined ? [] : [{ text: `scale ${m.learner.lossScale}${m.learner.skippedUpdates > 0 ? ` skipped ${m.learner.skippedUpdates}` : ""}`, rank: 8.5 }]),
     // Endpoint actors: servers live, staleness, transport failures this step.
     ...(m.endpoints === undefined
       ? []

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readMetrics } from "../rl/run-dir.js";
 import { resolveTrainConfig } from "../rl/config.js";
+import { checkTrainConfig } from "../rl/validate.js";
 import { scriptedIo } from "./io.js";
 import { flagOverrides, parseEndpointFlag, parseGamesFlag, resolveRun, runTrain } from "./train.js";
 import { TINY_TEST_MODEL } from "../rl/test-metrics.js";
@@ -49,6 +50,11 @@ describe("spiral train flags", () => {
     writeFileSync(file, JSON.stringify({ device: "webgpu", actors: 3 }));
     expect((await resolveRun({ config: file })).config.actors).toBe(3);
     expect((await resolveRun({ device: "cpu" })).config.actors).toBe(2);
+    // --precision: absent by default (the run config as before), fp16 kept, a bad value named; fp16 on the CPU refused by the key's name.
+    expect((await resolveRun({})).config.precision).toBeUndefined();
+    expect((await resolveRun({ device: "webgpu", precision: "fp16" })).config.precision).toBe("fp16");
+    await expect(resolveRun({ precision: "bf16" })).rejects.toThrow('--precision expects one of fp32, fp16; got "bf16"');
+    await expect(checkTrainConfig((await resolveRun({ precision: "fp16" })).config)).rejects.toThrow(/^precision fp16 is a webgpu option/);
     await expect(resolveRun({ resume: root, steps: "3" })).rejects.toThrow(/--resume continues the run .* drop the other options \(steps\)/);
     await expect(resolveRun({ resume: root, actorEndpoint: ["http://a:1"], maxStaleness: "1" })).rejects.toThrow(/drop the other options \(maxStaleness\)/);
     await expect(runTrain({ logEvery: "0", out: root, name: "log-every" }, scriptedIo([]))).rejects.toThrow(/--log-every expects a positive integer; got 0/);

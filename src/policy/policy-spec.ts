@@ -34,7 +34,7 @@ import { modelPolicy } from "./model-policy.js";
 import type { Policy } from "./policy.js";
 import { chatMode, compactMode, type PromptMode, type PromptModeName } from "./prompt-mode.js";
 import { openaiPolicy } from "./openai-policy.js";
-import type { Device } from "../engine/graph/device.js";
+import type { Device, Precision } from "../engine/graph/device.js";
 
 export type PolicySpec =
   | { readonly kind: "reference"; readonly name: string }
@@ -128,6 +128,8 @@ export interface SamplingSettings {
   readonly threads?: number;
   /** Checkpoints: where their graphs run (default cpu; docs/device.md). */
   readonly device?: Device;
+  /** Checkpoints: fp16 decodes and scores in half precision on webgpu (docs/device.md "Precision"). */
+  readonly precision?: Precision;
   /** Checkpoints: the prompt mode; default the training run's, else by tokenizer (see the file comment). */
   readonly promptMode?: PromptModeName;
   /** Endpoints: per-attempt timeout (default 120 000 ms) and retries (default 4). */
@@ -175,7 +177,7 @@ export async function openCheckpoint(dir: string, settings: SamplingSettings, na
   const run = runSettingsOf(adapterDir ?? dir);
   const { config, params, tokenizer } = await openModelDir(dir, { what: "checkpoint", ...(settings.log === undefined ? {} : { log: settings.log }) });
   const adapter = adapterDir === undefined ? {} : { adapter: (await loadAdapter(adapterDir, config, { optimizer: false })).adapter };
-  const engine = { ...(settings.threads === undefined ? {} : { threads: settings.threads }), ...(settings.device === undefined ? {} : { device: settings.device }) };
+  const engine = { ...(settings.threads === undefined ? {} : { threads: settings.threads }), ...(settings.device === undefined ? {} : { device: settings.device }), ...(settings.precision === undefined ? {} : { precision: settings.precision }) };
   // Weights are fixed during evaluation: baked in, ORT prepacks them (on a GPU: uploaded once).
   const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...adapter, ...engine });
   const runner = new LossRunner(config, params, { ...adapter, ...engine });

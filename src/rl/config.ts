@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { LORA_TARGETS } from "../engine/model/lora.js";
 import { learningRate, type LrSchedule } from "../engine/train/schedule.js";
-import { DEVICES } from "../engine/graph/device.js";
+import { DEVICES, PRECISIONS } from "../engine/graph/device.js";
 
 const gameEntry = z.strictObject({
   /** Registry id, e.g. "TicTacToe-v0". */
@@ -167,6 +167,11 @@ export const trainConfigSchema = z.strictObject({
   threads: z.number().int().min(0).default(0),
   /** Where the engine's graphs run: "cpu" or "webgpu" (onnxruntime's WebGPU EP; docs/device.md). */
   device: z.enum(DEVICES).default("cpu"),
+  /**
+   * "fp16" (webgpu only): forward and backward in half precision, fp32 master weights and AdamW
+   * moments, dynamic loss scaling (docs/device.md "Precision"). Absent: fp32.
+   */
+  precision: z.enum(PRECISIONS).optional(),
   /**
    * No longer used; accepted so that run configs saved before still load. Every run is
    * reproducible at any thread count: same seed ⇒ same run, bit for bit (the learner once needed

@@ -23,6 +23,7 @@
  */
 import { byLength, chunks, generatedSlice, packRows, recomputeLogprobs, type LossBatch, type LossRunner } from "../engine/train/loss-runner.js";
 import type { DeviceTraining } from "../engine/train/device-training.js";
+import type { DynamicLossScale } from "../engine/train/loss-scale.js";
 import type { LogprobStore } from "../engine/train/device-logprobs.js";
 import type { OrtTensor } from "../engine/graph/session.js";
 import { clipGradNorm, type AdamW } from "../engine/train/optimizer.js";
@@ -66,6 +67,12 @@ export interface LearnerEngine {
    * (device-training.ts). `params.data` and the optimiser's moments are then stale until `toHost`.
    */
   readonly device?: DeviceTraining;
+  /**
+   * precision fp16 (with `device`): the dynamic loss scale; the backward is seeded with its S, the
+   * gradients are summed with weight w/S, and an update whose norm is not finite halves it
+   * (engine/train/loss-scale.ts).
+   */
+  readonly lossScale?: DynamicLossScale;
 }
 
 export interface LearnerStats {
@@ -78,6 +85,8 @@ export interface LearnerStats {
   readonly gradNorm: number;
   readonly updates: number;
   readonly skippedUpdates: number;
+  /** precision fp16: the loss scale after this step (absent in fp32). */
+  readonly lossScale?: number;
   /** Largest |sampler log-prob − learner log-prob| over generated tokens, before any update. */
   readonly samplerLogprobGap: number;
   readonly tokens: number;
@@ -165,7 +174,8 @@ async function learn(engine: LearnerEngine, samples: readonly ScoredSample[], op
         // Old log-probs from the host: the CPU's, and the behaviour policy's on any device.
         const hostOld = firstFused || (device !== undefined && !behaviour) ? undefined : part.map((s) => oldOf.get(s) as Float32Array);
         const batch = packBatch(part, hostOld, entropyCoefOf);
-        const settings = { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer } as const;
+        const scale = engine.lossScale?.scale;
+        const settings = { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer, ...(scale === undefined ? {} : { lossScale: scale }) } as const;
         const w = part.length / minibatch.length;
         let out: { loss: number; clipFraction: number; approxKl: number; entropySum: number };
         if (device === undefined) {
@@ -179,7 +189,8 @@ async function learn(engine: LearnerEngine, samples: readonly ScoredSample[], op
           const old = settings.kind === "ppo" && hostOld === undefined ? await (store as LogprobStore<ScoredSample>).batch(part, batch.T) : undefined;
           const run = await runner.lossAndGradOnDevice(batch, settings, old?.tensor);
           if (old?.owned === true) old.tensor.dispose();
-          if (run.grads !== undefined) await device.addGradients(run.grads, w);
+          // fp16: the gradients came out scaled by S; w/S unscales them as they are summed in float32.
+          if (run.grads !== undefined) await device.addGradients(run.grads, scale === undefined ? w : w / scale);
           if (firstFused && run.logprobs !== undefined) await noteOldOnDevice(part, batch, run.logprobs, true);
           else run.logprobs?.dispose();
           const { stats } = run;
@@ -199,6 +210,7 @@ async function learn(engine: LearnerEngine, samples: readonly ScoredSample[], op
       // On the device, clip and update are one graph, which leaves everything as it was on a
       // non-finite norm.
       const norm = device === undefined ? clipGradNorm(grads, options.gradClip) : await device.step(options.gradClip, options.lr);
+      engine.lossScale?.update(Number.isFinite(norm));
       if (!Number.isFinite(norm)) {
         sums.skipped++;
         continue;
@@ -217,6 +229,7 @@ async function learn(engine: LearnerEngine, samples: readonly ScoredSample[], op
     gradNorm: sums.updates === 0 ? 0 : sums.gradNorm / sums.updates,
     updates: sums.updates,
     skippedUpdates: sums.skipped,
+    ...(engine.lossScale === undefined ? {} : { lossScale: engine.lossScale.scale }),
     samplerLogprobGap: gap,
     tokens: samples.reduce((n, s) => n + s.generatedIds.length, 0),
     seconds: (performance.now() - started) / 1000,

@@ -241,7 +241,10 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       // 3. learn
       const lr = learningRateAt(config.optim, step, config.steps);
       const learner = await learnStep(
-        { runner: sessions.runner, params: lora?.adapter.params ?? params, optimizer, ...(sessions.device === undefined ? {} : { device: sessions.device }) },
+        {
+          runner: sessions.runner, params: lora?.adapter.params ?? params, optimizer, ...(sessions.device === undefined ? {} : { device: sessions.device }),
+          ...(sessions.lossScale === undefined ? {} : { lossScale: sessions.lossScale }),
+        },
         scored.samples,
         {
           loss: config.optim.loss, ppoEpochs: config.optim.ppoEpochs, clip: config.optim.clip, normalizer: config.maxNewTokens,

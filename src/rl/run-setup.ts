@@ -38,7 +38,9 @@ import { openResumePoint, resumeStep } from "./resume.js";
 import { assertNewRunDir, checkpointName, setAsideAfter, sweepInterruptedSaves } from "./run-dir.js";
 import { tokenizerFor } from "./run-tokenizer.js";
 import { checkTrainConfig, presetShape } from "./validate.js";
-import { checkDevice } from "../engine/graph/device.js";
+import { checkDevice, checkPrecision } from "../engine/graph/device.js";
+import { halfWeightNames } from "../engine/model/precision.js";
+import { DynamicLossScale } from "../engine/train/loss-scale.js";
 
 /** What a checkpoint's trainer_state.json holds. */
 export interface TrainerState {
@@ -151,6 +153,8 @@ export interface RunSessions {
    * the generator and the learner; `toHost()` before anything reads the host copies.
    */
   readonly device: DeviceTraining | undefined;
+  /** precision fp16: the learner's dynamic loss scale (engine/train/loss-scale.ts). */
+  readonly lossScale: DynamicLossScale | undefined;
   /** The policy version its samples are tagged with: the last step learnt. */
   setVersion(step: number): void;
   close(): Promise<void>;
@@ -162,6 +166,7 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
   const threads = trainerThreads(config.threads);
   // A missing GPU adapter is reported here, naming what to install, before any worker starts.
   await checkDevice(config.device);
+  await checkPrecision(config.device, config.precision);
   // A bad opponent spec fails here, before any worker or session starts.
   const poolK = parsePoolSpec(config.opponent);
   if (poolK !== undefined && lora === undefined) throw new Error(`opponent: ${config.opponent} plays past adapter snapshots and needs a LoRA run (lora.r, --lora R)`);
@@ -184,17 +189,21 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
       pool = { actors, weights };
     }
     const adapter = lora === undefined ? {} : { adapter: lora.adapter };
-    const generator = await Generator.create(modelConfig, params, tokenizer, { threads, device: config.device, ...adapter });
+    const precision = config.precision === undefined ? {} : { precision: config.precision };
+    const generator = await Generator.create(modelConfig, params, tokenizer, { threads, device: config.device, ...adapter, ...precision });
     opened.push(() => generator.release());
     // The learner's gradients are the same bits at any thread count (the embedding gradient's
     // scatter is ordered; docs/training.md, "Learner threads"), so it gets every thread.
-    const runner = new LossRunner(modelConfig, params, { threads, device: config.device, ...adapter });
+    const runner = new LossRunner(modelConfig, params, { threads, device: config.device, ...adapter, ...precision });
     opened.push(() => runner.release());
     // On a GPU the weights, gradients and moments stay there between steps (device-training.ts).
     const device =
       config.device === "cpu"
         ? undefined
-        : await DeviceTraining.create({ trained: lora?.adapter.params ?? params, optimizer: run.optimizer, device: config.device, ...(lora === undefined ? {} : { frozen: params }) });
+        : await DeviceTraining.create({
+            trained: lora?.adapter.params ?? params, optimizer: run.optimizer, device: config.device, ...(lora === undefined ? {} : { frozen: params }),
+            ...(config.precision === "fp16" ? { halfWeights: halfWeightNames(modelConfig) } : {}),
+          });
     if (device !== undefined) {
       opened.push(() => device.release());
       generator.useDeviceWeights(() => device.weights());
@@ -222,6 +231,7 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
       pastAdapters,
       pool,
       device,
+      lossScale: config.precision === "fp16" && device !== undefined ? new DynamicLossScale() : undefined,
       setVersion: (step) => {
         version = step;
       },

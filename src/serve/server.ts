@@ -52,7 +52,7 @@ import { createRng } from "../core/rng.js";
 import { ApiError, type ChatRequest, type CompletionRequest, type Limits, parseChatRequest, parseCompletionRequest } from "./protocol.js";
 import { type Job, Scheduler } from "./scheduler.js";
 import { TOP_LOGPROBS_MAX_PARAMS, topAlternatives } from "./top-logprobs.js";
-import type { Device } from "../engine/graph/device.js";
+import type { Device, Precision } from "../engine/graph/device.js";
 
 export interface ServeOptions {
   /** Checkpoint directory. */
@@ -74,6 +74,8 @@ export interface ServeOptions {
   readonly threads?: number;
   /** Where the model's graphs run (default cpu; docs/device.md). */
   readonly device?: Device;
+  /** fp16 (webgpu): the base decodes in half precision (docs/device.md "Precision"); default fp32. */
+  readonly precision?: Precision;
   /** Default 1 MiB. */
   readonly maxBodyBytes?: number;
   /** Default max_tokens for chat requests. Default 512. */
@@ -562,6 +564,7 @@ export async function serveModel(
 ): Promise<RunningServer> {
   const generator = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, {
     bakeWeights: true, ...(loaded.adapter === undefined ? {} : { adapter: loaded.adapter }), ...(options.threads === undefined ? {} : { threads: options.threads }), ...(options.device === undefined ? {} : { device: options.device }),
+    ...(options.precision === undefined ? {} : { precision: options.precision }),
   });
   const scheduler = new Scheduler(generator, createRng(options.seed ?? 0), options.maxBatch ?? 64);
   // Each extra adapter decodes in its own batches over the shared base (live weights: baking would

@@ -20,8 +20,9 @@ export type Shape = readonly Dim[];
 /**
  * uint16 carries 16-bit float bit patterns (a bf16/fp16 frozen base, decoded in the graph); int32
  * indexes with them. uint32 carries two such words per lane, on webgpu (no uint16 kernels there).
+ * float16 appears only in graphs rewritten for half precision (half-precision.ts).
  */
-export type DType = "float32" | "float64" | "int64" | "int32" | "uint16" | "uint32" | "bool";
+export type DType = "float32" | "float64" | "float16" | "int64" | "int32" | "uint16" | "uint32" | "bool";
 
 export interface Tensor {
   readonly name: string;
@@ -80,7 +81,7 @@ export interface OutputSpec {
 }
 
 export function isFloat(dtype: DType): boolean {
-  return dtype === "float32" || dtype === "float64";
+  return dtype === "float32" || dtype === "float64" || dtype === "float16";
 }
 
 export function shapeToString(shape: Shape): string {

@@ -22,6 +22,27 @@ export function parseDevice(value: string, what = "--device"): Device {
   throw new Error(`${what} expects one of ${DEVICES.join(", ")}; got "${value}"`);
 }
 
+export const PRECISIONS = ["fp32", "fp16"] as const;
+/**
+ * The float type of the engine's inference and training graphs: "fp32" everywhere (default), or
+ * "fp16" on webgpu (half-precision.ts rewrites the graphs; fp32 master weights, moments and
+ * reductions stay; docs/device.md "Precision").
+ */
+export type Precision = (typeof PRECISIONS)[number];
+
+/** Parses a `--precision` value or a config's `precision` key (`what` names it in the error). */
+export function parsePrecision(value: string, what = "--precision"): Precision {
+  if ((PRECISIONS as readonly string[]).includes(value)) return value as Precision;
+  throw new Error(`${what} expects one of ${PRECISIONS.join(", ")}; got "${value}"`);
+}
+
+/** Throws unless `precision` runs on `device` (fp16 is a webgpu option). */
+export function checkPrecisionDevice(device: Device, precision: Precision | undefined, what = "--precision"): void {
+  if (precision === "fp16" && device !== "webgpu") {
+    throw new Error(`${what} fp16 is a webgpu option (--device webgpu): onnxruntime's CPU kernels lack float16 for most of the engine's ops; on the CPU use fp32`);
+  }
+}
+
 /** The execution providers of a session on `device` (ORT adds its CPU EP for what a GPU EP lacks). */
 export function executionProviders(device: Device): ort.InferenceSession.ExecutionProviderConfig[] {
   return device === "webgpu" ? [{ name: "webgpu" }] : ["cpu"];
@@ -75,6 +96,52 @@ export function checkDevice(device: Device): Promise<void> {
       }
     })();
     checked.set(device, p);
+  }
+  return p;
+}
+
+/** A one-node float16 MatMul ([1, 2] · [2, 1]) to check that the device runs half precision. */
+function halfProbeModel(): Uint8Array {
+  const { onnx } = onnxProto;
+  const vt = (a: number, b: number) => ({ tensorType: { elemType: onnx.TensorProto.DataType.FLOAT16, shape: { dim: [{ dimValue: a }, { dimValue: b }] } } });
+  return onnx.ModelProto.encode({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 18 }],
+    graph: { name: "probe-f16", node: [{ name: "mm", opType: "MatMul", input: ["a", "b"], output: ["y"] }], input: [{ name: "a", type: vt(1, 2) }, { name: "b", type: vt(2, 1) }], output: [{ name: "y", type: vt(1, 1) }] },
+  }).finish();
+}
+
+const halfChecked = new Map<Device, Promise<void>>();
+
+/**
+ * Resolves when `device` runs a float16 MatMul on itself (WebGPU: the adapter has WGSL's
+ * `shader-f16` feature); rejects naming the feature otherwise. Checks `precision` against the
+ * device first; fp32 needs nothing. Cached per process.
+ */
+export function checkPrecision(device: Device, precision: Precision | undefined): Promise<void> {
+  if (precision !== "fp16") return Promise.resolve();
+  try {
+    checkPrecisionDevice(device, precision);
+  } catch (e) {
+    return Promise.reject(e as Error);
+  }
+  let p = halfChecked.get(device);
+  if (p === undefined) {
+    p = (async () => {
+      await checkDevice(device);
+      const one = new ort.Tensor("float16", Uint16Array.of(0x3c00, 0x3c00), [1, 2]); // 1, 1
+      let placement: NodePlacement[];
+      try {
+        placement = await profilePlacement(halfProbeModel(), device, { a: one, b: new ort.Tensor("float16", Uint16Array.of(0x3c00, 0x4000), [2, 1]) });
+      } catch (e) {
+        throw new Error(`--precision fp16: the ${device} device could not run a float16 MatMul (onnxruntime: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}); the adapter needs WGSL's "shader-f16" feature. Use --precision fp32.`, { cause: e });
+      }
+      const off = placement.filter((n) => n.provider !== "WebGpuExecutionProvider");
+      if (placement.length === 0 || off.length > 0) {
+        throw new Error(`--precision fp16: the ${device} adapter does not run float16 kernels (its MatMul ran on ${off[0]?.provider ?? "no provider"}); it needs WGSL's "shader-f16" feature. Use --precision fp32.`);
+      }
+    })();
+    halfChecked.set(device, p);
   }
   return p;
 }

@@ -9,6 +9,7 @@
 import onnxProto from "onnx-proto";
 import type { onnx as Onnx } from "onnx-proto";
 import type { Attr, ConstantData, DType, Graph, NodeRecord, Tensor } from "./builder.js";
+import { f32ToF16Bits } from "../weights/bf16.js";
 
 const { onnx } = onnxProto;
 
@@ -18,6 +19,7 @@ const IR_VERSION = 8;
 const elemType: Record<DType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   float64: onnx.TensorProto.DataType.DOUBLE,
+  float16: onnx.TensorProto.DataType.FLOAT16,
   int64: onnx.TensorProto.DataType.INT64,
   int32: onnx.TensorProto.DataType.INT32,
   uint16: onnx.TensorProto.DataType.UINT16,
@@ -34,6 +36,9 @@ function tensorProto(name: string, data: ConstantData): Onnx.ITensorProto {
       break;
     case "float64":
       raw = new Uint8Array(Float64Array.from(data.values).buffer);
+      break;
+    case "float16":
+      raw = new Uint8Array(Uint16Array.from(data.values, f32ToF16Bits).buffer);
       break;
     case "int64": {
       const a = new BigInt64Array(n);

@@ -35,7 +35,10 @@ import type { Rng } from "../../core/rng.js";
 import type { ModelConfig } from "../model/config.js";
 import { buildCacheEditGraphs, buildDecodeGraph, buildPrefillGraph, causalBias, MASKED, ropeTables } from "./decode-graph.js";
 import type { Graph } from "../graph/builder.js";
-import { type Device, deviceError, executionProviders } from "../graph/device.js";
+import { checkPrecision, checkPrecisionDevice, type Device, deviceError, executionProviders, type Precision } from "../graph/device.js";
+import { toHalfPrecision } from "../graph/half-precision.js";
+import { checkHalfSupport, halfModelGraph, halfWeightNames } from "../model/precision.js";
+import { encodeF16 } from "../weights/bf16.js";
 import { toModelProto } from "../graph/serialize.js";
 import { DeviceCopy, dimsFeeds, disposeAll, type Feeds, f32, GraphSession, i64, type OrtTensor, outputLocation } from "../graph/session.js";
 import type { Adapter } from "../model/lora.js";
@@ -131,6 +134,11 @@ export interface GeneratorOptions {
   adapter?: Adapter;
   /** Where the graphs run (default "cpu"); docs/device.md. */
   device?: Device;
+  /**
+   * "fp16" (webgpu only): the graphs rewritten for half precision, the weights held as fp16 copies
+   * and the KV cache in fp16 (model/precision.ts; docs/device.md "Precision"). Default "fp32".
+   */
+  precision?: Precision;
 }
 
 interface Row {
@@ -376,6 +384,12 @@ export class Generator {
     if (tokenizer.vocabSize > config.vocabSize) {
       throw new Error(`tokenizer has ${tokenizer.vocabSize} ids but the model only ${config.vocabSize} embedding rows`);
     }
+    const fp16 = options.precision === "fp16";
+    if (fp16) {
+      checkPrecisionDevice(options.device ?? "cpu", options.precision);
+      await checkPrecision(options.device ?? "cpu", options.precision);
+      checkHalfSupport({ lora: options.adapter, halfBase: params.half });
+    }
     const weights: Feeds = {};
     if (options.bakeWeights !== true) for (const v of params.layout.views) weights[v.name] = f32(params.view(v.name), v.shape);
     // A 16-bit frozen base (engine/weights/half.ts) is never baked: its words are fed live.
@@ -384,15 +398,18 @@ export class Generator {
     for (const v of adapter?.layout.views ?? []) weights[v.name] = f32((adapter as Params).view(v.name), v.shape);
     const [prefill, decode] = await buildRunners(config, params, options);
     const device = options.device ?? "cpu";
+    const half16 = halfWeightNames(config);
     const uploader =
       device === "cpu" || Object.keys(weights).length === 0
         ? undefined
-        : await DeviceCopy.create(Object.entries(weights).map(([name, t]) => ({ name, dtype: t.type as "float32" | "uint32", shape: t.dims })), device);
+        : await DeviceCopy.create(Object.entries(weights).map(([name, t]) => ({ name, dtype: fp16 && half16.has(name) ? ("float16" as const) : (t.type as "float32" | "uint32"), shape: t.dims })), device);
     let edits: CacheEdits | undefined;
     if (device !== "cpu") {
       const graphs = buildCacheEditGraphs(config);
+      // fp16: the cache is float16, so its edits are too.
+      const typed = (g: Graph): Graph => (fp16 ? toHalfPrecision(g, { halfInputs: () => true, halfOutputs: () => true }) : g);
       const session = { device, outputsOnDevice: true, threads: 1 } as const;
-      edits = { keep: await GraphSession.fromGraph(graphs.keep, session), append: await GraphSession.fromGraph(graphs.append, session) };
+      edits = { keep: await GraphSession.fromGraph(typed(graphs.keep), session), append: await GraphSession.fromGraph(typed(graphs.append), session) };
     }
     return new Generator(config, params, tokenizer, prefill, decode, weights, options, uploader, edits);
   }
@@ -437,7 +454,7 @@ export class Generator {
     // On a GPU, live weights cross to the device once per call, not once per run, or not at all
     // when the learner's device state lends them (useDeviceWeights).
     const shared = this.deviceWeights?.();
-    const uploaded = shared === undefined && this.uploader !== undefined ? await this.uploader.upload(this.weights) : undefined;
+    const uploaded = shared === undefined && this.uploader !== undefined ? await this.uploader.upload(this.uploadFeeds()) : undefined;
     const weights = shared !== undefined ? { ...this.weights, ...shared } : (uploaded ?? this.weights);
     try {
       return await this.generateRows(rows, weights, cache, maxBatch, options);
@@ -445,6 +462,20 @@ export class Generator {
       disposeAll(uploaded);
       if (cache instanceof DeviceKvCache) cache.release();
     }
+  }
+
+  /** The live host weights as the device copy takes them: fp16 copies of the half weights with fp16. */
+  private uploadFeeds(): Feeds {
+    if (this.options.precision !== "fp16") return this.weights;
+    const half = halfWeightNames(this.config);
+    return Object.fromEntries(
+      Object.entries(this.weights).map(([name, t]) => {
+        if (!half.has(name)) return [name, t];
+        const bits = new Uint16Array(t.size);
+        encodeF16(t.data as Float32Array, bits);
+        return [name, new ort.Tensor("float16", bits, t.dims)];
+      }),
+    );
   }
 
   private async generateRows(rows: Row[], weights: Feeds, cache: KvCache | DeviceKvCache, maxBatch: number, options: GenerateOptions): Promise<Completion[]> {
@@ -695,12 +726,16 @@ async function buildRunners(config: ModelConfig, params: Params, options: Genera
   const lora = options.adapter?.config;
   const half = params.half?.dtype;
   const device = options.device ?? "cpu";
-  const graphs = [buildPrefillGraph(config, lora, half, device), buildDecodeGraph(config, lora, half, device)];
-  // On a GPU the cache outputs stay in device memory (DeviceKvCache).
   const presents = Array.from({ length: config.numHiddenLayers }, (_, n) => [`present_k_${n}`, `present_v_${n}`]).flat();
+  const fp16 = options.precision === "fp16";
+  // fp16: the weights but the head and the KV cache (past in, present out) in half precision.
+  const typed = (g: Graph): Graph => (fp16 ? halfModelGraph(g, config, { halfInputs: (n) => n.startsWith("past_"), halfOutputs: (n) => n.startsWith("present_") }) : g);
+  const graphs = [buildPrefillGraph(config, lora, half, device), buildDecodeGraph(config, lora, half, device)].map(typed);
+  // On a GPU the cache outputs stay in device memory (DeviceKvCache).
   const onDevice = device === "cpu" ? undefined : presents;
   if (options.bakeWeights === true) {
-    const [a, b] = await Promise.all(graphs.map((g) => bakedSession(g, params, options.threads, device, onDevice)));
+    const halfData = fp16 ? halfCopy(params) : undefined;
+    const [a, b] = await Promise.all(graphs.map((g) => bakedSession(g, params, options.threads, device, onDevice, halfData === undefined ? undefined : { data: halfData, names: halfWeightNames(config) })));
     return [a as InferenceRunner, b as InferenceRunner];
   }
   const session = { ...(options.threads !== undefined && { threads: options.threads }), device, ...(onDevice !== undefined && { outputsOnDevice: onDevice }) };
@@ -712,7 +747,25 @@ async function buildRunners(config: ModelConfig, params: Params, options: Genera
  * A session whose weight inputs became initializers stored as external data: each points at its
  * byte range of `params.data`, handed over in memory (no protobuf copy, no file).
  */
-async function bakedSession(graph: Graph, params: Params, threads: number | undefined, device: Device, outputsOnDevice?: readonly string[]): Promise<InferenceRunner> {
+/** params.data as float16 bit patterns, same layout (the baked fp16 weights). */
+function halfCopy(params: Params): Uint16Array {
+  const bits = new Uint16Array(params.data.length);
+  encodeF16(params.data, bits);
+  return bits;
+}
+
+/** Name of the baked fp16 weights' in-memory external data. */
+const HALF_WEIGHTS_FILE = "spiral-weights-f16.bin";
+
+async function bakedSession(
+  graph: Graph,
+  params: Params,
+  threads: number | undefined,
+  device: Device,
+  outputsOnDevice?: readonly string[],
+  /** fp16: these weights are baked from `data` (params' layout as float16). */
+  half?: { readonly data: Uint16Array; readonly names: ReadonlySet<string> },
+): Promise<InferenceRunner> {
   const { onnx } = onnxProto;
   const proto = toModelProto(graph);
   const g = proto.graph;
@@ -721,17 +774,20 @@ async function bakedSession(graph: Graph, params: Params, threads: number | unde
   g.input = (g.input ?? []).filter((i) => !views.has(i.name ?? ""));
   g.initializer = [
     ...(g.initializer ?? []),
-    ...params.layout.views.map((v) => ({
-      name: v.name,
-      dims: [...v.shape],
-      dataType: onnx.TensorProto.DataType.FLOAT,
-      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-      externalData: [
-        { key: "location", value: WEIGHTS_FILE },
-        { key: "offset", value: String(params.data.byteOffset + v.offset * 4) },
-        { key: "length", value: String(v.size * 4) },
-      ],
-    })),
+    ...params.layout.views.map((v) => {
+      const h = half?.names.has(v.name) === true;
+      return {
+        name: v.name,
+        dims: [...v.shape],
+        dataType: h ? onnx.TensorProto.DataType.FLOAT16 : onnx.TensorProto.DataType.FLOAT,
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: "location", value: h ? HALF_WEIGHTS_FILE : WEIGHTS_FILE },
+          { key: "offset", value: String(h ? v.offset * 2 : params.data.byteOffset + v.offset * 4) },
+          { key: "length", value: String(v.size * (h ? 2 : 4)) },
+        ],
+      };
+    }),
   ];
   const session = await ort.InferenceSession.create(onnx.ModelProto.encode(proto).finish(), {
     ...(device === "cpu" ? {} : { executionProviders: executionProviders(device) }),
@@ -740,7 +796,7 @@ async function bakedSession(graph: Graph, params: Params, threads: number | unde
     intraOpNumThreads: threads ?? 0,
     interOpNumThreads: 1,
     executionMode: "sequential",
-    externalData: [{ path: WEIGHTS_FILE, data: new Uint8Array(params.data.buffer) }],
+    externalData: [{ path: WEIGHTS_FILE, data: new Uint8Array(params.data.buffer) }, ...(half === undefined ? [] : [{ path: HALF_WEIGHTS_FILE, data: new Uint8Array(half.data.buffer) }])],
   }).catch((e: unknown) => {
     throw deviceError(device, e);
   });

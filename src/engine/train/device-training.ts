@@ -77,12 +77,15 @@ export function buildGradientSumGraph(layout: ParamLayout, first: boolean): Grap
   return g;
 }
 
-/** params [totalSize] → one output per weight, by its name. */
-export function buildWeightViewsGraph(layout: ParamLayout): Graph {
+/** params [totalSize] → one output per weight, by its name; those in `half` as fp16 copies (precision fp16). */
+export function buildWeightViewsGraph(layout: ParamLayout, half?: ReadonlySet<string>): Graph {
   const g = new Graph("weight-views");
   g.target = "webgpu";
   const flat = g.input("params", "float32", [layout.totalSize]);
-  for (const v of layout.views) g.output(op.reshape(g, op.slice(g, flat, [v.offset], [v.offset + v.size], [0]), v.shape), v.name);
+  for (const v of layout.views) {
+    const w = op.reshape(g, op.slice(g, flat, [v.offset], [v.offset + v.size], [0]), v.shape);
+    g.output(half?.has(v.name) === true ? op.cast(g, w, "float16") : w, v.name);
+  }
   return g;
 }
 
@@ -104,6 +107,11 @@ export interface DeviceTrainingOptions {
   /** Frozen weights read by the same graphs (a LoRA run's base, float32 or 16-bit): copied to the device once. */
   readonly frozen?: Params;
   readonly device?: Device;
+  /**
+   * precision fp16: the weights the graphs read as fp16 copies, made from the float32 master
+   * parameters after every update (model/precision.ts halfWeightNames); the update stays float32.
+   */
+  readonly halfWeights?: ReadonlySet<string>;
 }
 
 export class DeviceTraining {
@@ -153,7 +161,7 @@ export class DeviceTraining {
       adamw: await GraphSession.fromGraph(buildOptimizerGraph(options.optimizer.hyper, "float32"), {
         device, threads: 1, outputsOnDevice: [optimizerNames.paramsOut, optimizerNames.mOut, optimizerNames.vOut],
       }),
-      split: await GraphSession.fromGraph(buildWeightViewsGraph(layout), onDevice),
+      split: await GraphSession.fromGraph(buildWeightViewsGraph(layout, options.halfWeights), onDevice),
       download: await GraphSession.fromGraph(buildDownloadGraph(N), { device, threads: 1 }),
       frozen: frozenInputs.length === 0 ? undefined : await DeviceCopy.create(frozenInputs, device),
     };

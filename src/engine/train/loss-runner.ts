@@ -9,7 +9,8 @@
  */
 import ort from "onnxruntime-node";
 import type { ModelConfig } from "../model/config.js";
-import type { Device } from "../graph/device.js";
+import { checkPrecisionDevice, type Device, type Precision } from "../graph/device.js";
+import { checkHalfSupport, halfModelGraph, halfWeightFeeds } from "../model/precision.js";
 import { GraphSession } from "../graph/session.js";
 import { type LossKind, buildLossGraph, lossNames } from "./loss.js";
 import type { Adapter } from "../model/lora.js";
@@ -58,6 +59,8 @@ export interface LossSettings {
   readonly clipEps?: number;
   /** Dr.GRPO constant: the max generation length (required for ppo and reinforce). */
   readonly normalizer?: number;
+  /** precision fp16: the loss scale S the gradients come out multiplied by (default 1; loss-scale.ts). */
+  readonly lossScale?: number;
 }
 
 export interface LossStats {
@@ -94,6 +97,12 @@ export interface LossRunnerOptions {
   readonly adapter?: Adapter;
   /** Where the graphs run (default "cpu"); docs/device.md. */
   readonly device?: Device;
+  /**
+   * "fp16" (webgpu): the graphs rewritten for half precision (model/precision.ts), the gradient
+   * graphs scaled by `LossSettings.lossScale`. The host weights are converted to fp16 copies here,
+   * once: lend device weights (`useDeviceWeights`) when they change.
+   */
+  readonly precision?: Precision;
 }
 
 /** Token ids as int64, each checked to lie in [0, V) (onnxruntime's Gather error would not say which). */
@@ -131,8 +140,14 @@ export class LossRunner {
     readonly params: Params,
     readonly options: LossRunnerOptions = {},
   ) {
-    for (const v of params.layout.views) {
-      this.paramFeeds[v.name] = new ort.Tensor("float32", params.data.subarray(v.offset, v.offset + v.size), v.shape);
+    if (options.precision === "fp16") {
+      checkPrecisionDevice(options.device ?? "cpu", options.precision);
+      checkHalfSupport({ lora: options.adapter, halfBase: params.half });
+      Object.assign(this.paramFeeds, halfWeightFeeds(config, params));
+    } else {
+      for (const v of params.layout.views) {
+        this.paramFeeds[v.name] = new ort.Tensor("float32", params.data.subarray(v.offset, v.offset + v.size), v.shape);
+      }
     }
     // A 16-bit frozen base (engine/weights/half.ts): its words go in as they are, decoded in the graph.
     if (params.half !== undefined) Object.assign(this.paramFeeds, halfFeeds(params.half, options.device));
@@ -160,10 +175,13 @@ export class LossRunner {
     const key = `${kind ?? "logprobs"}|${constrained}|${entropyBonus}|${onDevice}`;
     let s = this.sessions.get(key);
     if (!s) {
-      const { graph } = buildLossGraph(this.config, {
+      const fp16 = this.options.precision === "fp16";
+      const built = buildLossGraph(this.config, {
         ...(kind ? { kind } : {}), constrained, entropyBonus, ...(this.options.adapter ? { lora: this.options.adapter.config } : {}), ...(this.params.half ? { half: this.params.half.dtype } : {}),
         ...(this.options.device === undefined ? {} : { device: this.options.device }),
-      });
+        ...(fp16 && kind !== undefined ? { lossScale: true } : {}),
+      }).graph;
+      const graph = fp16 ? halfModelGraph(built, this.config) : built;
       s = GraphSession.fromGraph(graph, {
         // A 16-bit base: onnxruntime's graph optimisations (already at "basic") made the backward
         // reuse the forward's widened float weights, holding ~¾ of every layer's float copy at
@@ -336,6 +354,7 @@ export class LossRunner {
       }
       feeds[lossNames.clipEps] = new ort.Tensor("float32", Float32Array.of(settings.clipEps ?? 0.2), []);
     }
+    if (this.options.precision === "fp16") feeds[lossNames.lossScale] = new ort.Tensor("float32", Float32Array.of(settings.lossScale ?? 1), []);
     return { feeds, bonus };
   }
 

@@ -63,6 +63,12 @@ export interface LossGraphOptions {
    * them in JS), and LogSoftmax is z − logsumexp(z) (no WebGPU kernel). docs/device.md.
    */
   readonly device?: Device;
+  /**
+   * Adds the scalar input `loss_scale` S and seeds the backward pass with it: the gradient outputs
+   * are S·∂loss/∂θ (the loss output stays unscaled). Loss scaling for half precision
+   * (loss-scale.ts); the caller divides S out in float32.
+   */
+  readonly lossScale?: boolean;
 }
 
 /** Graph input and output names (the runner and other engine code feed and fetch by these). */
@@ -92,6 +98,7 @@ export const lossNames = {
   /** webgpu only, with the entropy bonus: Σ β_b·H_bt over the scored tokens (the fused epoch's PPO loss). */
   entropyBonusSum: "entropy_bonus_sum",
   gradPrefix: "grad.",
+  lossScale: "loss_scale",
 } as const;
 
 /**
@@ -236,7 +243,7 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
 
   const names = adapterNames ?? paramShapes(config).map((p) => p.name);
   const wrt = names.map((name) => params.get(name) as Tensor);
-  const grads = gradients(g, loss, wrt);
+  const grads = gradients(g, loss, wrt, options.lossScale === true ? g.input(n.lossScale, f, []) : undefined);
   grads.forEach((grad, i) => {
     const name = names[i] as string;
     if (!grad) throw new Error(`Loss graph: no gradient reaches parameter ${name}`);

@@ -5,7 +5,8 @@
  *   ties to even (as PyTorch's .to(torch.bfloat16)), and maps every NaN to a quiet NaN of the
  *   same sign (0x7fc0 / 0xffc0) so rounding can never turn a NaN into an infinity.
  * - float16 (IEEE binary16) is decoded through a 65,536-entry table built on first use;
- *   subnormals, ±0, ±inf and NaN decode exactly. We never write float16.
+ *   subnormals, ±0, ±inf and NaN decode exactly; encoding rounds to nearest even (GGUF's F16
+ *   tensors, the device's half-precision weights).
  *
  * Bulk functions work on whole arrays of little-endian 16-bit words (this engine runs on
  * little-endian hosts only; safetensors.ts checks).
@@ -41,6 +42,31 @@ export function f16BitsToF32(bits: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
+/** f32 → IEEE half bits, round to nearest even (overflow → ±inf, NaN stays NaN). */
+export function f32ToF16Bits(x: number): number {
+  f32[0] = x;
+  const b = u32[0] as number;
+  const sign = (b >>> 16) & 0x8000;
+  const exp = (b >>> 23) & 0xff;
+  let mant = b & 0x7fffff;
+  if (exp === 255) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // below half the smallest subnormal
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rem > halfway || (rem === halfway && (half & 1) === 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (half & 1) === 1)) half++; // a carry rolls into the exponent
+  return sign | half;
+}
 let f16Table: Float32Array | undefined;
 
 function f16Lookup(): Float32Array {
@@ -70,4 +96,10 @@ export function encodeBf16(src: Float32Array, dst: Uint16Array): void {
   if (dst.length !== src.length) throw new Error(`encodeBf16: ${src.length} inputs but ${dst.length} outputs`);
   const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
   for (let i = 0; i < bits.length; i++) dst[i] = roundF32BitsToBf16(bits[i] as number);
+}
+
+/** dst[i] = the float16 bit pattern nearest to src[i] (round to nearest even; beyond ±65504: ±inf). */
+export function encodeF16(src: Float32Array, dst: Uint16Array): void {
+  if (dst.length !== src.length) throw new Error(`encodeF16: ${src.length} inputs but ${dst.length} outputs`);
+  for (let i = 0; i < src.length; i++) dst[i] = f32ToF16Bits(src[i] as number);
 }

@@ -18,7 +18,9 @@
  * whose rows are not a multiple of 32 falls back from Q8_0 to F16, as llama.cpp's converter does.
  */
 import { open, readFile, rename, rm } from "node:fs/promises";
-import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits } from "./bf16.js";
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from "./bf16.js";
+
+export { f32ToF16Bits };
 import type { ModelConfig } from "../model/config.js";
 import type { Params } from "./params.js";
 import { byteLevelDecoderTable } from "../tokenizer/hf-tokenizer.js";
@@ -120,34 +122,6 @@ class HeaderWriter {
     return Buffer.concat(this.chunks, this.length);
   }
 }
-
-/** f32 → IEEE half bits, round to nearest even (overflow → ±inf, NaN stays NaN). */
-export function f32ToF16Bits(x: number): number {
-  f32[0] = x;
-  const b = u32[0] as number;
-  const sign = (b >>> 16) & 0x8000;
-  const exp = (b >>> 23) & 0xff;
-  let mant = b & 0x7fffff;
-  if (exp === 255) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign; // below half the smallest subnormal
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rem > halfway || (rem === halfway && (half & 1) === 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1) === 1)) half++; // a carry rolls into the exponent
-  return sign | half;
-}
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
 
 /** C's roundf: halves away from zero. */
 function roundAway(v: number): number {

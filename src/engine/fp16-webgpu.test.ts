@@ -2,7 +2,7 @@
  * Half precision on WebGPU (`--precision fp16`, docs/device.md "Precision") against fp32 on the
  * same device. Kept small: in CI the device is Mesa's lavapipe (WGSL shader-f16 on CPU cores).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
@@ -236,14 +236,14 @@ describe.skipIf(skipWebgpu)("webgpu fp16 training", { timeout: 300_000 }, () => 
     expect(Number.isFinite(run.losses[0])).toBe(true); // the loss itself is unscaled and finite
   });
 
-  it("spiral train --precision fp16: 2 steps of the loop twice give the same run (losses, scale, weights), within 3e-2 of fp32's losses", async () => {
+  it("spiral train --precision fp16: 2 steps of the loop twice give the same run (losses, scale, weights), within 3e-2 of fp32's losses; the checkpoint keeps the loss scale and a resumed run ends the same", async () => {
     await requireWebgpu();
     const root = mkdtempSync(join(tmpdir(), "spiral-fp16-train-"));
     try {
       const base = {
         steps: 2, games: [{ id: "TicTacToe-v0" }], rolloutBatch: 4, envs: 2, maxNewTokens: 6, device: "webgpu",
         model: { preset: "tiny", overrides: { hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 16 } },
-        optim: { lr: 1e-2, microBatch: 2 }, eval: { every: 0 }, checkpointEvery: 2, transcripts: 0, threads: 1,
+        optim: { lr: 1e-2, microBatch: 2 }, eval: { every: 0 }, checkpointEvery: 1, transcripts: 0, threads: 1,
       };
       const run = async (name: string, precision: "fp32" | "fp16") => {
         const steps: StepMetrics[] = [];
@@ -259,6 +259,14 @@ describe.skipIf(skipWebgpu)("webgpu fp16 training", { timeout: 300_000 }, () => 
       const dLoss = Math.max(...a.losses.map((l, i) => Math.abs(l - (full.losses[i] as number)))) / Math.max(1e-6, ...full.losses.map(Math.abs));
       // Step 2 plays with weights one fp16 update away from fp32's (measured 5.8e-3 on lavapipe).
       expect(dLoss).toBeLessThan(3e-2);
+      // The scaler's state is saved with each checkpoint (fp32 runs have none) and restored on resume.
+      const saved = (name: string, step: number) => JSON.parse(readFileSync(join(root, name, `step-${step}`, "trainer_state.json"), "utf8")) as { lossScale?: unknown };
+      // Two updates per step (two PPO epochs), none overflowed.
+      expect(saved("a", 2).lossScale).toEqual({ scale: 65536, clean: 4, skipped: 0 });
+      expect(saved("full", 2).lossScale).toBeUndefined();
+      const resumed = await train(parseTrainConfig({ ...base, precision: "fp16" }), { runDir: join(root, "b"), resume: true, resumeFrom: "step-1" });
+      expect(resumed.params.data).toEqual(a.params);
+      expect(saved("b", 2).lossScale).toEqual({ scale: 65536, clean: 4, skipped: 0 });
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -397,7 +397,7 @@ async function save(
   sessions: RunSessions,
   at: { readonly runDir: string; readonly step: number; readonly rae: RaeState; readonly savedFiles: readonly { name: string; from: string }[] },
 ): Promise<void> {
-  const trainerState: TrainerState = { format: "spiral.trainer/1", step: at.step, rae: at.rae };
+  const trainerState: TrainerState = { format: "spiral.trainer/1", step: at.step, rae: at.rae, ...(sessions.lossScale === undefined ? {} : { lossScale: sessions.lossScale.state() }) };
   const dir = join(at.runDir, checkpointName(at.step));
   const files = [...at.savedFiles];
   if (state.lora !== undefined) {

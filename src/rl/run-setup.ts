@@ -40,13 +40,15 @@ import { tokenizerFor } from "./run-tokenizer.js";
 import { checkTrainConfig, presetShape } from "./validate.js";
 import { checkDevice, checkPrecision } from "../engine/graph/device.js";
 import { halfWeightNames } from "../engine/model/precision.js";
-import { DynamicLossScale } from "../engine/train/loss-scale.js";
+import { DynamicLossScale, type LossScaleState } from "../engine/train/loss-scale.js";
 
 /** What a checkpoint's trainer_state.json holds. */
 export interface TrainerState {
   readonly format: "spiral.trainer/1";
   readonly step: number;
   readonly rae: RaeState;
+  /** precision fp16: the dynamic loss scale's state, so a resumed run continues its scaling. */
+  readonly lossScale?: LossScaleState;
 }
 
 /** Where a run lives and whether it continues. */
@@ -74,6 +76,8 @@ export interface RunState {
   readonly lora: LoraRun | undefined;
   /** The checkpoint resumed from; undefined for a fresh run or a resume before any checkpoint. */
   readonly resumedFrom: number | undefined;
+  /** precision fp16: the loss scale saved with the checkpoint resumed from (undefined: start afresh). */
+  readonly lossScale?: unknown;
   readonly tokenizer: Tokenizer;
 }
 
@@ -108,7 +112,8 @@ export async function openRun(config: TrainConfig, place: RunPlace, log: (messag
     if (resumed !== undefined) {
       const ck = resumed.checkpoint;
       const rae = checkRaeState(resumed.trainerState.rae);
-      state = { modelConfig: ck.config, params: ck.params, optimizer: AdamW.fromState(ck.optimizer.state, hyper), rae, startStep: resumed.step, lora: undefined, resumedFrom: resumed.step };
+      const lossScale = resumed.trainerState.lossScale === undefined ? {} : { lossScale: resumed.trainerState.lossScale };
+      state = { modelConfig: ck.config, params: ck.params, optimizer: AdamW.fromState(ck.optimizer.state, hyper), rae, startStep: resumed.step, lora: undefined, resumedFrom: resumed.step, ...lossScale };
     } else if (config.model.dir !== null) {
       const ck = await loadCheckpoint(config.model.dir, { optimizer: false });
       if (ck.verification === "structure") log(`model: ${unverifiedNote(config.model.dir)}`);
@@ -231,7 +236,7 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
       pastAdapters,
       pool,
       device,
-      lossScale: config.precision === "fp16" && device !== undefined ? new DynamicLossScale() : undefined,
+      lossScale: config.precision === "fp16" && device !== undefined ? (run.lossScale === undefined ? new DynamicLossScale() : DynamicLossScale.resume(run.lossScale, "trainer_state.json lossScale")) : undefined,
       setVersion: (step) => {
         version = step;
       },

@@ -24,6 +24,14 @@ export interface LossScaleOptions {
   readonly max?: number;
 }
 
+/** What a checkpoint keeps of the scaler (trainer_state.json), so a resumed run scales as the uninterrupted one. */
+export interface LossScaleState {
+  readonly scale: number;
+  /** Clean updates in a row since the scale last changed. */
+  readonly clean: number;
+  readonly skipped: number;
+}
+
 export class DynamicLossScale {
   scale: number;
   /** Updates skipped because the scaled gradient overflowed (over the scaler's life). */
@@ -40,6 +48,23 @@ export class DynamicLossScale {
     this.max = options.max ?? 2 ** 24;
     if (!(this.scale > 0 && Number.isFinite(this.scale))) throw new Error(`loss scale: initial must be a finite number > 0; got ${this.scale}`);
     if (!(Number.isInteger(this.growthInterval) && this.growthInterval >= 1)) throw new Error(`loss scale: growthInterval must be an integer ≥ 1; got ${this.growthInterval}`);
+  }
+
+  /** A scaler that continues from a checkpoint's state; `where` names it in errors. */
+  static resume(state: unknown, where: string, options: LossScaleOptions = {}): DynamicLossScale {
+    const s = state as Partial<Record<keyof LossScaleState, unknown>> | null;
+    const count = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0;
+    if (typeof s !== "object" || s === null || typeof s.scale !== "number" || !(s.scale > 0 && Number.isFinite(s.scale)) || !count(s.clean) || !count(s.skipped)) {
+      throw new Error(`${where}: expected a loss scale state {scale > 0, clean ≥ 0, skipped ≥ 0}; got ${JSON.stringify(state)}`);
+    }
+    const scaler = new DynamicLossScale({ ...options, initial: s.scale });
+    scaler.clean = s.clean as number;
+    scaler.skipped = s.skipped as number;
+    return scaler;
+  }
+
+  state(): LossScaleState {
+    return { scale: this.scale, clean: this.clean, skipped: this.skipped };
   }
 
   /** After an update: `finite` = its gradient norm was finite (the update was taken). */

@@ -18,6 +18,7 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ModelConfig } from "../engine/model/config.js";
+import type { LossBatch, LossSettings, LossStats } from "../engine/train/loss-runner.js";
 import type { RngState } from "../core/rng.js";
 import type { TrainConfig } from "./config.js";
 import type { Rollout } from "./types.js";
@@ -39,9 +40,28 @@ export interface CollectRequest {
   readonly version: number;
 }
 
+/**
+ * One micro-batch's loss and gradients, on the worker's one-thread learner session (the learner's
+ * graph; gradients are the same bits at any thread count, docs/training.md "Learner threads").
+ * `syncWeights`: copy the shared mirror into the worker's weights first (the learner refreshed it).
+ */
+export interface GradRequest {
+  readonly type: "grad";
+  readonly batch: LossBatch;
+  readonly settings: LossSettings;
+  readonly syncWeights: boolean;
+}
+
+/** What a worker computed for a GradRequest: gradients in the trained layout (transferred, not copied). */
+export interface GradResult {
+  readonly stats: LossStats;
+  readonly grads: Float32Array;
+}
+
 export type ActorMessage =
   | { readonly type: "ready" }
   | { readonly type: "rollout"; readonly rollout: Rollout }
+  | ({ readonly type: "grad" } & GradResult)
   | { readonly type: "error"; readonly message: string };
 
 /** Shares of `total` for K actors: as equal as possible, the first ones one larger. */
@@ -64,6 +84,12 @@ export interface ActorPool {
   readonly size: number;
   /** One rollout per actor for this step, merged. */
   collect(rngs: readonly RngState[], rolloutBatch: number, version: number): Promise<Rollout>;
+  /**
+   * Loss and gradients of each micro-batch, the workers taking the next one as they come free;
+   * results in job order. The caller has written the current weights into the shared mirror (each
+   * worker copies them once per call). Only while no collect is under way.
+   */
+  lossAndGrads(jobs: readonly { readonly batch: LossBatch; readonly settings: LossSettings }[]): Promise<GradResult[]>;
   close(): Promise<void>;
 }
 
@@ -129,6 +155,23 @@ export async function createActorPool(inits: readonly ActorInit[]): Promise<Acto
       });
       const parts = await Promise.all(replies);
       return mergeRollouts(parts.map((p) => p.rollout), (performance.now() - started) / 1000);
+    },
+    async lossAndGrads(jobs) {
+      const results: GradResult[] = [];
+      let next = 0;
+      const drain = async (w: Worker): Promise<void> => {
+        for (let first = true; next < jobs.length; first = false) {
+          const i = next++;
+          const job = jobs[i] as (typeof jobs)[number];
+          const reply = expect(w, "grad");
+          const request: GradRequest = { type: "grad", batch: job.batch, settings: job.settings, syncWeights: first };
+          w.postMessage(request);
+          const { stats, grads } = await reply;
+          results[i] = { stats, grads };
+        }
+      };
+      await Promise.all(workers.map(drain));
+      return results;
     },
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));

@@ -19,9 +19,9 @@
  * 4. The summed gradient is clipped to global norm `gradClip`, then AdamW (β 0.9/0.95, wd 0).
  *    A non-finite gradient norm skips the update (counted in `skippedUpdates`).
  */
-import { byLength, chunks, generatedSlice, packRows, recomputeLogprobs, type LossBatch, type LossRunner, type LossStats } from "../engine/train/loss-runner.js";
+import { byLength, chunks, generatedSlice, packRows, recomputeLogprobs, type LossBatch, type LossRunner, type LossSettings, type LossStats } from "../engine/train/loss-runner.js";
 import type { DeviceTraining } from "../engine/train/device-training.js";
-import { clipGradNorm, type AdamW } from "../engine/train/optimizer.js";
+import { clipFactor, gradNorm, type AdamW } from "../engine/train/optimizer.js";
 import type { Params } from "../engine/weights/params.js";
 import type { Rng } from "../core/rng.js";
 import type { ScoredSample } from "./types.js";
@@ -53,8 +53,21 @@ export interface LearnerOptions {
   readonly behaviourLogprobs?: boolean;
 }
 
+/**
+ * Other learner sessions that run micro-batches in parallel (the worker-thread actors between
+ * collects, actor-pool.ts `lossAndGrads`): results in job order, gradients in the trained layout.
+ */
+export interface LearnerWorkers {
+  lossAndGrads(jobs: readonly { readonly batch: LossBatch; readonly settings: LossSettings }[]): Promise<readonly { readonly stats: LossStats; readonly grads: Float32Array }[]>;
+}
+
 export interface LearnerEngine {
   readonly runner: LossRunner;
+  /**
+   * CPU only: a minibatch's micro-batches run at once on these sessions (one thread each) instead
+   * of one after another on `runner`; the summed gradient is the same bits (see `learnStep`).
+   */
+  readonly workers?: LearnerWorkers;
   readonly params: Params;
   readonly optimizer: AdamW;
   /**
@@ -101,7 +114,7 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
   if (samples.length === 0) {
     return { loss: 0, clipFraction: 0, approxKl: 0, entropy: 0, gradNorm: 0, updates: 0, skippedUpdates: 0, samplerLogprobGap: 0, tokens: 0, seconds: 0 };
   }
-  const { runner, params, optimizer } = engine;
+  const { runner, params, optimizer, workers } = engine;
   const entropyCoefOf = (s: ScoredSample): number => options.entropyCoefByGame?.[s.gameId] ?? options.entropyCoef ?? 0;
 
   // With one update per epoch, the first epoch runs entirely on the pre-update weights, where
@@ -134,16 +147,29 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
     const size = Math.ceil(order.length / options.minibatches);
     for (const minibatch of chunks(order, size)) {
       grads.fill(0);
-      for (const part of chunks(byLength(minibatch), options.microBatch)) {
-        const firstFused = fused && epoch === 1;
-        const batch = packBatch(part, firstFused ? undefined : part.map((s) => oldOf.get(s) as Float32Array), entropyCoefOf);
-        micro.fill(0);
-        const settings = { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer } as const;
+      const firstFused = fused && epoch === 1;
+      const settings = { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer } as const;
+      const jobs = chunks(byLength(minibatch), options.microBatch).map((part) => ({
+        part,
+        batch: packBatch(part, firstFused ? undefined : part.map((s) => oldOf.get(s) as Float32Array), entropyCoefOf),
+        settings,
+      }));
+      // Micro-batches are independent until their gradients are summed: the workers compute them
+      // at once, and the sum below runs in the same order either way, so the update is the same bits.
+      const parallel = device === undefined && workers !== undefined && jobs.length > 1 ? await workers.lossAndGrads(jobs) : undefined;
+      for (const [j, { part, batch }] of jobs.entries()) {
         const w = part.length / minibatch.length;
         let out: LossStats;
         if (device === undefined) {
-          out = await runner.lossAndGrad(batch, settings, micro);
-          for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (micro[i] as number);
+          const done = parallel?.[j];
+          let g: Float32Array = micro;
+          if (done === undefined) {
+            micro.fill(0);
+            out = await runner.lossAndGrad(batch, settings, micro);
+          } else {
+            ({ stats: out, grads: g } = done);
+          }
+          for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (g[i] as number);
         } else {
           const run = await runner.lossAndGradOnDevice(batch, settings);
           out = run.stats;
@@ -163,13 +189,14 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
       }
       // On the device, clip and update are one graph, which leaves everything as it was on a
       // non-finite norm.
-      const norm = device === undefined ? clipGradNorm(grads, options.gradClip) : await device.step(options.gradClip, options.lr);
+      const norm = device === undefined ? gradNorm(grads) : await device.step(options.gradClip, options.lr);
       if (!Number.isFinite(norm)) {
         sums.skipped++;
         continue;
       }
       sums.gradNorm += norm;
-      if (device === undefined) optimizer.step(params.data, grads, options.lr);
+      // The clip is applied as AdamW reads each gradient: clipGradNorm + step, one pass fewer.
+      if (device === undefined) optimizer.step(params.data, grads, options.lr, clipFactor(norm, options.gradClip));
       sums.updates++;
     }
   }

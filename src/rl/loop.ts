@@ -46,7 +46,7 @@ import { type EndpointActors, type EndpointStepMetrics, openEndpointActors } fro
 import { learningRateAt, type TrainConfig } from "./config.js";
 import { evaluate, type EvalReport, type Matchup } from "./eval.js";
 import { finalMatchups, playsFinalGames } from "./final-games.js";
-import { learnStep, type LearnerStats } from "./learner.js";
+import { learnStep, type LearnerStats, type LearnerWorkers } from "./learner.js";
 import { saveLoraCheckpoint } from "./lora-run.js";
 import { POOL_FILE } from "./adapter-pool.js";
 import { scoreSamples, type RaeState } from "./rae.js";
@@ -241,7 +241,12 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       // 3. learn
       const lr = learningRateAt(config.optim, step, config.steps);
       const learner = await learnStep(
-        { runner: sessions.runner, params: lora?.adapter.params ?? params, optimizer, ...(sessions.device === undefined ? {} : { device: sessions.device }) },
+        {
+          runner: sessions.runner, params: lora?.adapter.params ?? params, optimizer,
+          ...(sessions.device === undefined ? {} : { device: sessions.device }),
+          // Idle worker actors run the micro-batches (not with endpoints: those may collect ahead meanwhile).
+          ...(endpoints === undefined && config.learnerWorkers ? learnerWorkers(sessions, lora?.adapter.params ?? params) : {}),
+        },
         scored.samples,
         {
           loss: config.optim.loss, ppoEpochs: config.optim.ppoEpochs, clip: config.optim.clip, normalizer: config.maxNewTokens,
@@ -306,6 +311,23 @@ function collect(sessions: RunSessions, actor: ActorOptions, trained: Params, ro
   if (pool === undefined) return collectRollout({ ...actor, rolloutBatch }, rng.split());
   new Float32Array(pool.weights).set(trained.data);
   return pool.actors.collect(Array.from({ length: pool.actors.size }, () => rng.split().state()), rolloutBatch, step - 1);
+}
+
+/**
+ * Step 3 on the worker actors (CPU, actors > 1): each call first writes the trained weights into
+ * the shared mirror the workers read, as a collect does.
+ */
+function learnerWorkers(sessions: RunSessions, trained: Params): { workers?: LearnerWorkers } {
+  const { pool } = sessions;
+  if (pool === undefined || sessions.device !== undefined) return {};
+  return {
+    workers: {
+      lossAndGrads: (jobs) => {
+        new Float32Array(pool.weights).set(trained.data);
+        return pool.actors.lossAndGrads(jobs);
+      },
+    },
+  };
 }
 
 /** Endpoint actors' rollouts under way, by step, with the share of the step's samples each was asked for. */

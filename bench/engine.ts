@@ -4,6 +4,7 @@
  *
  *   npm run bench:engine                 all three measurements, one round
  *   npm run bench:engine -- --step-only  only the `small` training step and the MatMul
+ *   … --steps N                          time N steps back to back (default 3), each printed
  *   npm run bench:headline               the headline ratios: --headline --rounds 5 (see below)
  *   SPIRAL_THREADS=n                     intra-op threads for onnxruntime and torch (default: the
  *                                        trainer's, min(cores, 4))
@@ -347,12 +348,12 @@ async function startTorch(): Promise<{ header: { torch: string; blas: string[] }
 }
 
 /** One round of everything, printed as it goes (the default mode). */
-async function singleRound(stepOnly: boolean): Promise<void> {
+async function singleRound(stepOnly: boolean, stepCount: number): Promise<void> {
   const small = modelPreset("small");
   const bench = await trainingStepBench(B, T);
   const stepWatch = watch();
   const steps: StepTiming[] = [];
-  for (let i = 0; i < 3; i++) steps.push(await bench.step());
+  for (let i = 0; i < stepCount; i++) steps.push(await bench.step());
   const graphOptim = await bench.graphOptim();
   const stepQuiet = stepWatch();
   const [M, K, N] = [B * T, small.hiddenSize, small.intermediateSize];
@@ -365,7 +366,8 @@ async function singleRound(stepOnly: boolean): Promise<void> {
   const optimWall = median(steps.map((s) => s.optim.wall));
   const total = rates(bench.flops, { wall: median(steps.map((s) => s.grad.wall + s.optim.wall)), cpu: median(steps.map((s) => s.grad.cpu + s.optim.cpu)) });
   const gradOnly = rates(bench.flops, { wall: gradWall, cpu: median(steps.map((s) => s.grad.cpu)) });
-  console.log(`small preset, ${B}×${T} tokens, REINFORCE loss + all parameter gradients + clip + AdamW (${(bench.flops / 1e9).toFixed(1)} GFLOP), median of 3 (${quietNote(stepQuiet)}):`);
+  console.log(`small preset, ${B}×${T} tokens, REINFORCE loss + all parameter gradients + clip + AdamW (${(bench.flops / 1e9).toFixed(1)} GFLOP), median of ${stepCount} (${quietNote(stepQuiet)}):`);
+  console.log(`  each step, in order: ${steps.map((st) => `${s3(st.grad.wall + st.optim.wall)} (${s3(st.grad.wall)} + ${s3(st.optim.wall)})`).join(", ")}`);
   console.log(`  step:   ${s3(total.timing.wall)} s wall (gradients ${s3(gradWall)} s, clip + AdamW ${s3(optimWall)} s; the optimiser graph ${s3(graphOptim.wall)} s), ${s3(total.timing.cpu)} CPU-s → ${total.wall.toFixed(1)} GFLOP/s`);
   console.log(`  MatMul [${M}×${K}]·[${K}×${N}]: ${mm.sustained.toFixed(1)} GFLOP/s, ${mm.sustainedCpu.toFixed(1)} GFLOP per CPU-s (${mmNote(mm)}; ${quietNote(mmQuiet)})`);
   console.log(`  ratio:  ${pct(total.wall, mm.sustained)} (wall, optimiser included), ${pct(gradOnly.wall, mm.sustained)} (gradients alone) of the sustained MatMul rate; ${pct(total.wall, mm.fastest)} of its fastest call`);
@@ -477,7 +479,10 @@ async function main(): Promise<void> {
     return;
   }
   const stepOnly = process.argv.includes("--step-only");
-  await singleRound(stepOnly);
+  const si = process.argv.indexOf("--steps");
+  const stepCount = si >= 0 ? Number(process.argv[si + 1]) : 3;
+  if (!(Number.isInteger(stepCount) && stepCount >= 1)) throw new Error(`--steps expects an integer ≥ 1; got ${process.argv[si + 1]}`);
+  await singleRound(stepOnly, stepCount);
   if (stepOnly) return;
   const script = fileURLToPath(import.meta.url);
   const gib = (n: number): string => (n / 2 ** 30).toFixed(2);

@@ -85,9 +85,9 @@ export interface ActorPool {
   /** One rollout per actor for this step, merged. */
   collect(rngs: readonly RngState[], rolloutBatch: number, version: number): Promise<Rollout>;
   /**
-   * Loss and gradients of each micro-batch, the workers taking the next one as they come free;
-   * results in job order. The caller has written the current weights into the shared mirror (each
-   * worker copies them once per call). Only while no collect is under way.
+   * Loss and gradients of each micro-batch, the workers taking the next one (largest first) as
+   * they come free; results in job order. The caller has written the current weights into the
+   * shared mirror (each worker copies them once per call). Only while no collect is under way.
    */
   lossAndGrads(jobs: readonly { readonly batch: LossBatch; readonly settings: LossSettings }[]): Promise<GradResult[]>;
   close(): Promise<void>;
@@ -158,10 +158,13 @@ export async function createActorPool(inits: readonly ActorInit[]): Promise<Acto
     },
     async lossAndGrads(jobs) {
       const results: GradResult[] = [];
+      // Largest first (rows × padded length), so the longest micro-batch does not start last.
+      const size = (i: number): number => (jobs[i]?.batch.B ?? 0) * (jobs[i]?.batch.T ?? 0);
+      const order = jobs.map((_, i) => i).sort((a, b) => size(b) - size(a) || a - b);
       let next = 0;
       const drain = async (w: Worker): Promise<void> => {
-        for (let first = true; next < jobs.length; first = false) {
-          const i = next++;
+        for (let first = true; next < order.length; first = false) {
+          const i = order[next++] as number;
           const job = jobs[i] as (typeof jobs)[number];
           const reply = expect(w, "grad");
           const request: GradRequest = { type: "grad", batch: job.batch, settings: job.settings, syncWeights: first };

@@ -7,7 +7,8 @@
  * tiny preset). In a LoRA run the mirror holds only the adapter (megabytes, not the model): each
  * worker opens the frozen base itself at start, as the learner did (lora-run.ts `openLoraBase`).
  * The loop updates weights only while every actor is idle (collect → learn → collect), so no
- * locking is needed.
+ * locking is needed. While it learns, the idle workers compute micro-batch gradients for it
+ * (`lossAndGrads`, on a one-thread loss session each; learner.ts sums them in order).
  *
  * Messages are plain data (`ActorInit`, `CollectRequest`, `Rollout`): an actor could as well live
  * in another process. Determinism: actor k gets the k-th split of the step's rng and a fixed share

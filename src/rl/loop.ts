@@ -11,7 +11,8 @@
  *                endpoint actors, the servers collect their share beside the K in-process actors
  *                (or all of it: actors 0), see `collectWithEndpoints`
  *   2. score     RAE folds every finished game into b[game][seat], advantages, A = 0 dropped (rae.ts)
- *   3. learn     PPO/Dr.GRPO, 2 epochs, micro-batches, grad clip, AdamW (learner.ts)
+ *   3. learn     PPO/Dr.GRPO, 2 epochs, micro-batches, grad clip, AdamW (learner.ts); with K > 1
+ *                worker actors (idle now) the micro-batches run on them, same bits (`learnerWorkers`)
  *   4. sync      weights are shared in place with the in-thread generator (one Params buffer);
  *                worker actors copy them from a shared mirror before their next collect; version = t;
  *                endpoint actors (config `endpoints`) get version t written to disk and reloaded

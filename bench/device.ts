@@ -7,8 +7,8 @@
  * step:   one learner update of `preset` at B×T tokens: REINFORCE loss + every parameter gradient
  *         (the second half of each row scored), global-norm clip and AdamW; median of `repeats`
  *         after a warm-up; the same model, batch, loss and update as bench/gpu.py. On webgpu the
- *         parameters, gradients and moments stay on the device (DeviceTraining): only the loss,
- *         the per-token log-probs and the gradient norm come back.
+ *         parameters, gradients, moments and per-token log-probs stay on the device
+ *         (DeviceTraining): only the loss, the entropy sum and the gradient norm come back.
  * decode: `new` tokens per row after a `prompt`-token prompt at each batch size, weights baked
  *         (as `spiral generate` and evaluation run); ms per decode step = (whole − prefill-only)
  *         / (new − 1), tokens/s = batch / that.
@@ -73,6 +73,7 @@ async function step(): Promise<{ msPerStep: number; tokensPerSecond: number; gfl
       return;
     }
     const out = await runner.lossAndGradOnDevice(batch, settings);
+    out.logprobs?.dispose(); // the learner keeps these as PPO's old log-probs; one update has no use for them
     if (out.grads !== undefined) await state.addGradients(out.grads, 1);
     await state.step(1, 1e-5);
   };

@@ -9,7 +9,9 @@
  * 2. Old log-probs: recomputed by the learner under the current weights, before epoch 1 (not the
  *    sampler's: the ratio starts at exactly 1 whatever the numerical differences between the
  *    sampler's and the learner's graphs; their gap is logged as `samplerLogprobGap`). With one
- *    update per epoch they come out of epoch 1's own pass (see `fused` below).
+ *    update per epoch they come out of epoch 1's own pass (see `fused` below). On a GPU
+ *    (`engine.device`) they stay in device memory for the later epochs, and the logged per-token
+ *    statistics are reduced there: a learner step brings back scalars only (docs/device.md).
  * 3. `ppoEpochs` epochs; each splits the batch into `minibatches` shuffled minibatches, one AdamW
  *    update per minibatch. A minibatch is run in micro-batches of `microBatch` rows whose
  *    gradients are summed with weight (rows in micro-batch / rows in minibatch), so the update
@@ -21,6 +23,8 @@
  */
 import { byLength, chunks, generatedSlice, packRows, recomputeLogprobs, type LossBatch, type LossRunner, type LossSettings, type LossStats } from "../engine/train/loss-runner.js";
 import type { DeviceTraining } from "../engine/train/device-training.js";
+import type { LogprobStore } from "../engine/train/device-logprobs.js";
+import type { OrtTensor } from "../engine/graph/session.js";
 import { clipFactor, gradNorm, type AdamW } from "../engine/train/optimizer.js";
 import type { Params } from "../engine/weights/params.js";
 import type { Rng } from "../core/rng.js";
@@ -110,6 +114,16 @@ export function packBatch(samples: readonly ScoredSample[], oldLogprobs?: readon
 export { recomputeLogprobs } from "../engine/train/loss-runner.js";
 
 export async function learnStep(engine: LearnerEngine, samples: readonly ScoredSample[], options: LearnerOptions, rng: Rng): Promise<LearnerStats> {
+  // On the device the old log-probs stay there for the step's epochs (device-logprobs.ts).
+  const store = engine.device?.logprobs.store<ScoredSample>();
+  try {
+    return await learn(engine, samples, options, rng, store);
+  } finally {
+    store?.release();
+  }
+}
+
+async function learn(engine: LearnerEngine, samples: readonly ScoredSample[], options: LearnerOptions, rng: Rng, store: LogprobStore<ScoredSample> | undefined): Promise<LearnerStats> {
   const started = performance.now();
   if (samples.length === 0) {
     return { loss: 0, clipFraction: 0, approxKl: 0, entropy: 0, gradNorm: 0, updates: 0, skippedUpdates: 0, samplerLogprobGap: 0, tokens: 0, seconds: 0 };
@@ -123,20 +137,32 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
   // one forward pass per sample saved, same update.
   const behaviour = options.behaviourLogprobs === true;
   const fused = !behaviour && options.minibatches === 1 && options.fuseFirstEpoch !== false;
+  const device = engine.device;
   const oldOf = new Map<ScoredSample, Float32Array>();
   let gap = 0;
   const noteOld = (s: ScoredSample, lp: Float32Array): void => {
     oldOf.set(s, lp);
     s.logprobs.forEach((x, t) => (gap = Math.max(gap, Math.abs(x - (lp[t] as number)))));
   };
-  if (!fused) {
+  const noteOldOnDevice = async (part: readonly ScoredSample[], batch: LossBatch, lp: OrtTensor, keep: boolean): Promise<void> => {
+    const { ref, mask } = samplerGrid(part, batch.T);
+    gap = Math.max(gap, await (store as LogprobStore<ScoredSample>).gap(lp, ref, mask));
+    if (keep) (store as LogprobStore<ScoredSample>).keep(part, batch.T, lp);
+    else lp.dispose();
+  };
+  if (!fused && device === undefined) {
     const before = await recomputeLogprobs(runner, samples, options.microBatch, options.temperature);
     samples.forEach((s, i) => noteOld(s, before.logprobs[i] as Float32Array));
-    // The recomputation only measured the gap: the ratio is taken against the behaviour policy.
-    if (behaviour) for (const s of samples) oldOf.set(s, Float32Array.from(s.logprobs));
+  } else if (!fused) {
+    for (const part of chunks(byLength(samples), options.microBatch)) {
+      const batch = packRows(part);
+      const { logprobs } = await runner.computeLogprobsOnDevice(batch, options.temperature, batch.lossMask);
+      if (logprobs !== undefined) await noteOldOnDevice(part, batch, logprobs, !behaviour);
+    }
   }
+  // The recomputation only measured the gap: the ratio is taken against the behaviour policy.
+  if (behaviour) for (const s of samples) oldOf.set(s, Float32Array.from(s.logprobs));
 
-  const device = engine.device;
   // On the device the gradients are summed there (DeviceTraining); these stay empty.
   const grads = new Float32Array(device === undefined ? params.data.length : 0);
   const micro = new Float32Array(device === undefined ? params.data.length : 0);
@@ -149,41 +175,49 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
       grads.fill(0);
       const firstFused = fused && epoch === 1;
       const settings = { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer } as const;
-      const jobs = chunks(byLength(minibatch), options.microBatch).map((part) => ({
-        part,
-        batch: packBatch(part, firstFused ? undefined : part.map((s) => oldOf.get(s) as Float32Array), entropyCoefOf),
-        settings,
-      }));
+      const jobs = chunks(byLength(minibatch), options.microBatch).map((part) => {
+        // Old log-probs from the host: the CPU's, and the behaviour policy's on any device.
+        const hostOld = firstFused || (device !== undefined && !behaviour) ? undefined : part.map((s) => oldOf.get(s) as Float32Array);
+        return { part, hostOld, batch: packBatch(part, hostOld, entropyCoefOf), settings };
+      });
       // Micro-batches are independent until their gradients are summed: the workers compute them
       // at once, and the sum below runs in the same order either way, so the update is the same bits.
       const parallel = device === undefined && workers !== undefined && jobs.length > 1 ? await workers.lossAndGrads(jobs) : undefined;
-      for (const [j, { part, batch }] of jobs.entries()) {
+      for (const [j, { part, batch, hostOld }] of jobs.entries()) {
         const w = part.length / minibatch.length;
-        let out: LossStats;
+        let out: { loss: number; clipFraction: number; approxKl: number; entropySum: number };
         if (device === undefined) {
           const done = parallel?.[j];
+          let run: LossStats;
           let g: Float32Array = micro;
           if (done === undefined) {
             micro.fill(0);
-            out = await runner.lossAndGrad(batch, settings, micro);
+            run = await runner.lossAndGrad(batch, settings, micro);
           } else {
-            ({ stats: out, grads: g } = done);
+            ({ stats: run, grads: g } = done);
           }
           for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (g[i] as number);
+          if (firstFused) generatedSlice(part, batch.T, run.logprobs).forEach((lp, i) => noteOld(part[i] as ScoredSample, lp));
+          const loss = firstFused && options.loss === "ppo" ? reinforceAsPpoLoss(part, batch, run.entropy, options.normalizer) : run.loss;
+          out = { loss, clipFraction: run.clipFraction, approxKl: run.approxKl, entropySum: run.entropy.reduce((a, h) => a + h, 0) };
         } else {
-          const run = await runner.lossAndGradOnDevice(batch, settings);
-          out = run.stats;
+          const old = settings.kind === "ppo" && hostOld === undefined ? await (store as LogprobStore<ScoredSample>).batch(part, batch.T) : undefined;
+          const run = await runner.lossAndGradOnDevice(batch, settings, old?.tensor);
+          if (old?.owned === true) old.tensor.dispose();
           if (run.grads !== undefined) await device.addGradients(run.grads, w);
+          if (firstFused && run.logprobs !== undefined) await noteOldOnDevice(part, batch, run.logprobs, true);
+          else run.logprobs?.dispose();
+          const { stats } = run;
+          const loss = firstFused && options.loss === "ppo" ? reinforceAsPpoLossFromSums(part, stats.entropyBonusSum, options.normalizer) : stats.loss;
+          out = { loss, clipFraction: stats.clipFraction, approxKl: stats.approxKl, entropySum: stats.entropySum };
         }
-        if (firstFused) generatedSlice(part, batch.T, out.logprobs).forEach((lp, i) => noteOld(part[i] as ScoredSample, lp));
-        const loss = firstFused && options.loss === "ppo" ? reinforceAsPpoLoss(part, batch, out.entropy, options.normalizer) : out.loss;
         const tokens = part.reduce((n, s) => n + s.generatedIds.length, 0);
         if (epoch === lastEpoch) {
-          sums.loss += loss * w;
+          sums.loss += out.loss * w;
           sums.clip += out.clipFraction * tokens;
           sums.kl += out.approxKl * tokens;
           sums.statTokens += tokens;
-          sums.entropy += out.entropy.reduce((a, h) => a + h, 0);
+          sums.entropy += out.entropySum;
           sums.tokens += tokens;
         }
       }
@@ -213,6 +247,25 @@ export async function learnStep(engine: LearnerEngine, samples: readonly ScoredS
     tokens: samples.reduce((n, s) => n + s.generatedIds.length, 0),
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** The sampler's log-probs of each row's generated tokens on the [B, T] grid, and where they are. */
+function samplerGrid(part: readonly ScoredSample[], T: number): { ref: Float32Array; mask: Float32Array } {
+  const ref = new Float32Array(part.length * T);
+  const mask = new Float32Array(part.length * T);
+  part.forEach((s, b) => {
+    const at = b * T + s.promptIds.length;
+    s.logprobs.forEach((x, j) => {
+      ref[at + j] = x;
+      mask[at + j] = 1;
+    });
+  });
+  return { ref, mask };
+}
+
+/** `reinforceAsPpoLoss` from the graph's Σ β_b·H_bt (a GPU run, where only scalars come back). */
+function reinforceAsPpoLossFromSums(part: readonly ScoredSample[], entropyBonusSum: number, normalizer: number): number {
+  return -(part.reduce((a, s) => a + s.advantage * s.generatedIds.length, 0) + entropyBonusSum) / (part.length * normalizer);
 }
 
 /**

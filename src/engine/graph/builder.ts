@@ -17,8 +17,11 @@
 
 export type Dim = number | string;
 export type Shape = readonly Dim[];
-/** uint16 carries 16-bit float bit patterns (a bf16/fp16 frozen base, decoded in the graph); int32 indexes with them. */
-export type DType = "float32" | "float64" | "int64" | "int32" | "uint16" | "bool";
+/**
+ * uint16 carries 16-bit float bit patterns (a bf16/fp16 frozen base, decoded in the graph); int32
+ * indexes with them. uint32 carries two such words per lane, on webgpu (no uint16 kernels there).
+ */
+export type DType = "float32" | "float64" | "int64" | "int32" | "uint16" | "uint32" | "bool";
 
 export interface Tensor {
   readonly name: string;

@@ -21,6 +21,7 @@ const elemType: Record<DType, number> = {
   int64: onnx.TensorProto.DataType.INT64,
   int32: onnx.TensorProto.DataType.INT32,
   uint16: onnx.TensorProto.DataType.UINT16,
+  uint32: onnx.TensorProto.DataType.UINT32,
   bool: onnx.TensorProto.DataType.BOOL,
 };
 
@@ -45,6 +46,9 @@ function tensorProto(name: string, data: ConstantData): Onnx.ITensorProto {
       break;
     case "uint16":
       raw = new Uint8Array(Uint16Array.from(data.values).buffer);
+      break;
+    case "uint32":
+      raw = new Uint8Array(Uint32Array.from(data.values).buffer);
       break;
     case "bool":
       raw = Uint8Array.from(data.values, (v) => (v ? 1 : 0));

@@ -229,7 +229,7 @@ export class DeviceCopy {
     private readonly names: readonly string[],
   ) {}
 
-  static async create(inputs: readonly { readonly name: string; readonly dtype: "float32"; readonly shape: readonly number[] }[], device: Device): Promise<DeviceCopy> {
+  static async create(inputs: readonly { readonly name: string; readonly dtype: "float32" | "uint32"; readonly shape: readonly number[] }[], device: Device): Promise<DeviceCopy> {
     if (device === "cpu") return new DeviceCopy(undefined, []);
     const g = new Graph("spiral-upload");
     for (const { name, dtype, shape } of inputs) {

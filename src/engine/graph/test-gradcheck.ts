@@ -53,6 +53,8 @@ function makeTensor(dtype: DType, values: readonly number[], dims: number[]): or
       return new ort.Tensor("int32", Int32Array.from(values), dims);
     case "uint16":
       return new ort.Tensor("uint16", Uint16Array.from(values), dims);
+    case "uint32":
+      return new ort.Tensor("uint32", Uint32Array.from(values), dims);
     case "bool":
       return new ort.Tensor("bool", Uint8Array.from(values), dims);
   }

@@ -39,7 +39,7 @@ import { type Device, deviceError, executionProviders } from "../graph/device.js
 import { toModelProto } from "../graph/serialize.js";
 import { DeviceCopy, dimsFeeds, disposeAll, type Feeds, f32, GraphSession, i64, type OrtTensor, outputLocation } from "../graph/session.js";
 import type { Adapter } from "../model/lora.js";
-import type { HalfWeights } from "../weights/half.js";
+import { halfFeeds } from "../weights/half.js";
 import type { Params } from "../weights/params.js";
 import { adjustLogits, adjustsLogits, checkSamplingParams, type LogitAdjustments, sampleToken, type SamplingParams } from "./sampling.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
@@ -378,9 +378,8 @@ export class Generator {
     }
     const weights: Feeds = {};
     if (options.bakeWeights !== true) for (const v of params.layout.views) weights[v.name] = f32(params.view(v.name), v.shape);
-    // A 16-bit frozen base (engine/weights/half.ts) is never baked: its words are fed live as uint16.
-    const half = params.half;
-    for (const v of half?.layout.views ?? []) weights[v.name] = new ort.Tensor("uint16", (half as HalfWeights).view(v.name), v.shape);
+    // A 16-bit frozen base (engine/weights/half.ts) is never baked: its words are fed live.
+    if (params.half !== undefined) Object.assign(weights, halfFeeds(params.half, options.device));
     const adapter = options.adapter?.params;
     for (const v of adapter?.layout.views ?? []) weights[v.name] = f32((adapter as Params).view(v.name), v.shape);
     const [prefill, decode] = await buildRunners(config, params, options);
@@ -388,7 +387,7 @@ export class Generator {
     const uploader =
       device === "cpu" || Object.keys(weights).length === 0
         ? undefined
-        : await DeviceCopy.create(Object.entries(weights).map(([name, t]) => ({ name, dtype: "float32" as const, shape: t.dims })), device);
+        : await DeviceCopy.create(Object.entries(weights).map(([name, t]) => ({ name, dtype: t.type as "float32" | "uint32", shape: t.dims })), device);
     let edits: CacheEdits | undefined;
     if (device !== "cpu") {
       const graphs = buildCacheEditGraphs(config);

@@ -23,7 +23,7 @@ import type { ModelConfig } from "./config.js";
 import { attr, type Graph, type Tensor } from "../graph/builder.js";
 import * as op from "../graph/ops/index.js";
 import { LORA_SCALING_KEY, loraNames } from "./lora.js";
-import { type HalfDtype, halfTable, isProjectionWeight } from "../weights/half.js";
+import { type HalfDtype, halfTable, isProjectionWeight, packedShape } from "../weights/half.js";
 import { layerParamName, paramShapes } from "../weights/params.js";
 
 export type ParamTensors = ReadonlyMap<string, Tensor>;
@@ -41,7 +41,11 @@ export const HALF_TABLE_KEY = "base.half_table";
  */
 export function declareParams(g: Graph, config: ModelConfig, dtype: FloatType = "float32", half?: HalfDtype): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
-  for (const { name, shape } of paramShapes(config)) out.set(name, g.input(name, half !== undefined && isProjectionWeight(name) ? "uint16" : dtype, shape));
+  for (const { name, shape } of paramShapes(config)) {
+    if (half === undefined || !isProjectionWeight(name)) out.set(name, g.input(name, dtype, shape));
+    else if (g.target !== "webgpu") out.set(name, g.input(name, "uint16", shape));
+    else out.set(name, g.input(name, "uint32", packedShape(name, shape)));
+  }
   if (half !== undefined) out.set(HALF_TABLE_KEY, g.constant({ dtype, shape: [65536], values: halfTable(half) }, "half_table"));
   return out;
 }
@@ -63,10 +67,30 @@ function param(p: ParamTensors, name: string): Tensor {
  * the forward's float copy and keep it alive across the whole pass.
  */
 function widen(g: Graph, table: Tensor, bits: Tensor, after: Tensor, reduce: "ReduceMin" | "ReduceMax"): Tensor {
+  if (bits.dtype === "uint32") return widenPacked(g, table, bits, after, reduce === "ReduceMin" ? "Less" : "Greater");
   const size = g.op1(reduce, [op.shapeOf(g, after)], { keepdims: attr.int(1) }, { dtype: "int64", shape: [1] }); // never known in advance
   const shape = op.concat(g, [g.op1("Min", [size, g.ints([0])], {}, { dtype: "int64", shape: [1] }), g.ints([bits.shape[1] as number])], 0);
   const ordered = g.op1("Reshape", [bits, shape], {}, { dtype: bits.dtype, shape: bits.shape });
   return g.op1("Gather", [table, op.cast(g, ordered, "int32")], { axis: attr.int(0) }, { dtype: table.dtype, shape: bits.shape });
+}
+
+/**
+ * `widen` on webgpu, for words packed two per uint32 lane ([out, in/2], `packedShape`), with device
+ * kernels only: hi = w / 65536, lo = w − 65536·hi (uint32), interleaved back to [out, in] as int32
+ * indices into the table. The wait for `after` is + (s < s) = 0 for one element s of it (false
+ * for NaN too), Less in the forward and Greater in the backward so that the two stay distinct.
+ */
+function widenPacked(g: Graph, table: Tensor, packed: Tensor, after: Tensor, compare: "Less" | "Greater"): Tensor {
+  const [out, half] = packed.shape as [number, number];
+  const s = op.slice(g, after, [0, 0], [1, 1], [0, 1]);
+  const zero = op.cast(g, g.op1(compare, [s, s], {}, { dtype: "bool", shape: [1, 1] }), "uint32");
+  const words = op.add(g, packed, zero);
+  const lane = g.scalar(65536, "uint32");
+  const hi = op.div(g, words, lane);
+  const lo = op.sub(g, words, op.mul(g, hi, lane));
+  const pairs = op.concat(g, [op.unsqueeze(g, lo, [-1]), op.unsqueeze(g, hi, [-1])], -1); // [out, in/2, 2]
+  const index = op.cast(g, op.reshape(g, pairs, [out, 2 * half]), "int32");
+  return g.op1("Gather", [table, index], { axis: attr.int(0) }, { dtype: table.dtype, shape: [out, 2 * half] });
 }
 
 /**
@@ -91,7 +115,7 @@ export function projection(g: Graph, params: ParamTensors, weightName: string, x
   const w = param(params, weightName);
   const names = loraNames(weightName);
   const a = params.get(names.a);
-  const half = w.dtype === "uint16" ? param(params, HALF_TABLE_KEY) : undefined;
+  const half = w.dtype === "uint16" || w.dtype === "uint32" ? param(params, HALF_TABLE_KEY) : undefined;
   if (!a && half === undefined) return op.linear(g, x, w);
   const flat = x.shape.length === 2 ? x : op.flatten2d(g, x);
   const base = half === undefined ? op.gemm(g, flat, w, undefined, { transB: true }) : halfLinear(g, flat, w, half); // [N, out]

@@ -10,6 +10,8 @@ import { GraphSession } from "../graph/session.js";
 import { layoutOf, Params } from "../weights/params.js";
 import { buildGradientSumGraph, buildWeightViewsGraph, gradientSumNames } from "./device-training.js";
 import { lossNames } from "./loss.js";
+import { DeviceLogprobs } from "./device-logprobs.js";
+import { packRows, type GeneratedRow } from "./loss-runner.js";
 
 // Sizes 5, 12, 16, 3, 7, 1, 9 floats: some aligned, most padded; seven tensors, so the Concat is two levels deep.
 const layout = layoutOf([
@@ -55,5 +57,54 @@ describe("device learner graphs (CPU provider)", () => {
       expect(out[v.name]?.data).toEqual(params.view(v.name));
     }
     await s.release();
+  });
+
+  it("old log-probs store: a kept micro-batch is reused as is; other row sets are gathered at their own T (exact at every generated token)", async () => {
+    const store = new DeviceLogprobs("cpu");
+    const kept = store.store<GeneratedRow>();
+    // Five rows of different lengths, kept as two micro-batches; each value encodes (row, column).
+    const rows: GeneratedRow[] = [3, 5, 2, 6, 4].map((p, i) => ({ promptIds: Array(p).fill(1), generatedIds: Array(2 + (i % 3)).fill(2) }));
+    const value = (r: number, t: number): number => 100 * r + t;
+    const tensorOf = (part: GeneratedRow[]) => {
+      const { B, T } = packRows(part);
+      const data = new Float32Array(B * T);
+      part.forEach((row, b) => {
+        for (let t = 0; t < T; t++) data[b * T + t] = value(rows.indexOf(row), t);
+      });
+      return { T, tensor: new ort.Tensor("float32", data, [B, T]) };
+    };
+    for (const part of [rows.slice(0, 2), rows.slice(2)]) {
+      const { T, tensor } = tensorOf(part);
+      kept.keep(part, T, tensor);
+    }
+    const first = rows.slice(0, 2);
+    const same = await kept.batch(first, packRows(first).T);
+    expect(same.owned).toBe(false);
+    // A reshuffled micro-batch drawing from both kept ones, packed wider than either row needs.
+    const mixed = [rows[3], rows[0], rows[4]] as GeneratedRow[];
+    const batch = packRows(mixed, { oldLogprobs: mixed.map((r) => Float32Array.from(r.generatedIds, (_, j) => value(rows.indexOf(r), r.promptIds.length + j))) });
+    const got = await kept.batch(mixed, batch.T);
+    expect(got.owned).toBe(true);
+    expect(got.tensor.dims).toEqual([3, batch.T]);
+    const data = got.tensor.data as Float32Array;
+    const old = batch.oldLogprobs as Float32Array;
+    let checked = 0;
+    batch.lossMask.forEach((m, i) => {
+      if (m === 0) return;
+      expect(data[i]).toBe(old[i]);
+      checked++;
+    });
+    expect(checked).toBe(mixed.reduce((n, r) => n + r.generatedIds.length, 0));
+    kept.release();
+    await store.release();
+  });
+
+  it("old log-probs store: the gap is max |lp − ref| over the masked positions", async () => {
+    const store = new DeviceLogprobs("cpu");
+    const kept = store.store<GeneratedRow>();
+    const lp = new ort.Tensor("float32", Float32Array.of(-1, -2, -3, -4, -5, -6), [2, 3]);
+    const gap = await kept.gap(lp, Float32Array.of(-1.5, -9, -3, -4, -5.25, -6), Float32Array.of(1, 0, 1, 1, 1, 1));
+    expect(gap).toBe(0.5);
+    await store.release();
   });
 });

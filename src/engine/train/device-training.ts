@@ -24,9 +24,11 @@ import * as op from "../graph/ops/index.js";
 import type { Device } from "../graph/device.js";
 import { DeviceCopy, disposeAll, type Feeds, GraphSession, type OrtTensor } from "../graph/session.js";
 import type { ParamLayout, Params } from "../weights/params.js";
+import { halfFeeds } from "../weights/half.js";
 import type { AdamW } from "./optimizer.js";
 import { buildOptimizerGraph, optimizerNames } from "./optimizer-graph.js";
 import { lossNames } from "./loss.js";
+import { DeviceLogprobs } from "./device-logprobs.js";
 
 /** Inputs a WebGPU Concat binds at once: Dawn's default storage-buffer limit per shader is 8. */
 const CONCAT_GROUP = 4;
@@ -99,7 +101,7 @@ export interface DeviceTrainingOptions {
   /** The trained weights (a LoRA run: the adapter's) and their optimiser. */
   readonly trained: Params;
   readonly optimizer: AdamW;
-  /** Frozen weights read by the same graphs (a LoRA run's float32 base): copied to the device once. */
+  /** Frozen weights read by the same graphs (a LoRA run's base, float32 or 16-bit): copied to the device once. */
   readonly frozen?: Params;
   readonly device?: Device;
 }
@@ -107,6 +109,8 @@ export interface DeviceTrainingOptions {
 export class DeviceTraining {
   private sum: OrtTensor | undefined;
   private views: Feeds = {};
+  /** PPO's old log-probs across a learner step's epochs, on the device (device-logprobs.ts). */
+  readonly logprobs: DeviceLogprobs;
 
   private constructor(
     private readonly options: DeviceTrainingOptions,
@@ -124,7 +128,9 @@ export class DeviceTraining {
     private m: OrtTensor,
     private v: OrtTensor,
     private readonly frozen: Feeds,
-  ) {}
+  ) {
+    this.logprobs = new DeviceLogprobs(options.device ?? "webgpu");
+  }
 
   /** Copies the parameters, the moments and any frozen weights to the device. */
   static async create(options: DeviceTrainingOptions): Promise<DeviceTraining> {
@@ -135,7 +141,11 @@ export class DeviceTraining {
     if (options.optimizer.size !== N) throw new Error(`DeviceTraining: the optimiser has ${options.optimizer.size} values; the trained layout ${N}`);
     const onDevice = { device, outputsOnDevice: true, threads: 1 } as const;
     const base = options.frozen;
-    const frozenViews = base === undefined ? [] : base.layout.views;
+    // The frozen base's float32 tensors, and a 16-bit base's words (as the graphs read them there).
+    const frozenHost: Feeds = {};
+    for (const w of base?.layout.views ?? []) frozenHost[w.name] = f32((base as Params).view(w.name), w.shape);
+    if (base?.half !== undefined) Object.assign(frozenHost, halfFeeds(base.half, device));
+    const frozenInputs = Object.entries(frozenHost).map(([name, t]) => ({ name, dtype: t.type as "float32" | "uint32", shape: t.dims }));
     const sessions = {
       upload: await DeviceCopy.create([{ name: "x", dtype: "float32", shape: [N] }], device),
       first: await GraphSession.fromGraph(buildGradientSumGraph(layout, true), onDevice),
@@ -145,17 +155,17 @@ export class DeviceTraining {
       }),
       split: await GraphSession.fromGraph(buildWeightViewsGraph(layout), onDevice),
       download: await GraphSession.fromGraph(buildDownloadGraph(N), { device, threads: 1 }),
-      frozen: frozenViews.length === 0 ? undefined : await DeviceCopy.create(frozenViews.map((w) => ({ name: w.name, dtype: "float32" as const, shape: w.shape })), device),
+      frozen: frozenInputs.length === 0 ? undefined : await DeviceCopy.create(frozenInputs, device),
     };
     const up = async (x: Float32Array): Promise<OrtTensor> => (await sessions.upload.upload({ x: f32(x, [N]) })).x as OrtTensor;
     const { m, v } = options.optimizer.state();
-    const frozen = base === undefined || sessions.frozen === undefined ? {} : await sessions.frozen.upload(Object.fromEntries(frozenViews.map((w) => [w.name, f32(base.view(w.name), w.shape)])));
+    const frozen = sessions.frozen === undefined ? {} : await sessions.frozen.upload(frozenHost);
     const state = new DeviceTraining(options, sessions, await up(data), await up(m), await up(v), frozen);
     await state.splitViews();
     return state;
   }
 
-  /** Every weight the graphs read, as device tensors: the trained ones and the frozen float32 base. */
+  /** Every weight the graphs read, as device tensors: the trained ones and the frozen base. */
   weights(): Feeds {
     return { ...this.frozen, ...this.views };
   }
@@ -229,5 +239,6 @@ export class DeviceTraining {
     this.views = {};
     for (const t of [this.params, this.m, this.v]) t.dispose();
     for (const s of Object.values(this.sessions)) await s?.release();
+    await this.logprobs.release();
   }
 }

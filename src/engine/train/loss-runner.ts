@@ -13,7 +13,7 @@ import type { Device } from "../graph/device.js";
 import { GraphSession } from "../graph/session.js";
 import { type LossKind, buildLossGraph, lossNames } from "./loss.js";
 import type { Adapter } from "../model/lora.js";
-import type { HalfWeights } from "../weights/half.js";
+import { halfFeeds } from "../weights/half.js";
 import type { Params } from "../weights/params.js";
 
 /** Rows of tokens, left- or right-padded to one length T. Arrays are row-major [B, T]. */
@@ -71,6 +71,17 @@ export interface LossStats {
   readonly approxKl: number;
 }
 
+/** `LossStats` of a run on a GPU: scalars only, the [B, T] grids stay on the device. */
+export interface DeviceLossStats {
+  readonly loss: number;
+  readonly clipFraction: number;
+  readonly approxKl: number;
+  /** Σ entropy over the scored tokens. */
+  readonly entropySum: number;
+  /** Σ β_b·H_bt over the scored tokens (0 without the entropy bonus). */
+  readonly entropyBonusSum: number;
+}
+
 export interface LossRunnerOptions {
   /** Intra-op threads for onnxruntime (default: every logical CPU). */
   readonly threads?: number;
@@ -123,9 +134,8 @@ export class LossRunner {
     for (const v of params.layout.views) {
       this.paramFeeds[v.name] = new ort.Tensor("float32", params.data.subarray(v.offset, v.offset + v.size), v.shape);
     }
-    // A 16-bit frozen base (engine/weights/half.ts): its words go in as uint16, decoded in the graph.
-    const half = params.half;
-    for (const v of half?.layout.views ?? []) this.paramFeeds[v.name] = new ort.Tensor("uint16", (half as HalfWeights).view(v.name), v.shape);
+    // A 16-bit frozen base (engine/weights/half.ts): its words go in as they are, decoded in the graph.
+    if (params.half !== undefined) Object.assign(this.paramFeeds, halfFeeds(params.half, options.device));
     const adapter = options.adapter?.params;
     for (const v of adapter?.layout.views ?? []) {
       this.paramFeeds[v.name] = new ort.Tensor("float32", (adapter as Params).data.subarray(v.offset, v.offset + v.size), v.shape);
@@ -145,8 +155,9 @@ export class LossRunner {
     return (this.options.adapter?.params ?? this.params).layout;
   }
 
-  private session(kind: LossKind | undefined, constrained: boolean, entropyBonus = false, gradsOnDevice = false): Promise<GraphSession> {
-    const key = `${kind ?? "logprobs"}|${constrained}|${entropyBonus}|${gradsOnDevice}`;
+  /** `onDevice`: every output but the scalars stays in device memory (webgpu). */
+  private session(kind: LossKind | undefined, constrained: boolean, entropyBonus = false, onDevice = false): Promise<GraphSession> {
+    const key = `${kind ?? "logprobs"}|${constrained}|${entropyBonus}|${onDevice}`;
     let s = this.sessions.get(key);
     if (!s) {
       const { graph } = buildLossGraph(this.config, {
@@ -162,7 +173,7 @@ export class LossRunner {
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
         ...(this.options.memoryArena === undefined ? {} : { memoryArena: this.options.memoryArena }),
         ...(this.options.device === undefined ? {} : { device: this.options.device }),
-        ...(gradsOnDevice ? { outputsOnDevice: this.trainedLayout.views.map((v) => lossNames.gradPrefix + v.name) } : {}),
+        ...(onDevice ? { outputsOnDevice: [lossNames.logprobs, lossNames.entropy, ...(kind === undefined ? [] : this.trainedLayout.views.map((v) => lossNames.gradPrefix + v.name))] } : {}),
       });
       this.sessions.set(key, s);
     }
@@ -247,28 +258,56 @@ export class LossRunner {
   }
 
   /**
-   * `lossAndGrad` with the gradients left in device memory (webgpu): one tensor per trained weight,
-   * `grad.<name>`, for DeviceTraining.addGradients; undefined when the batch scores no token (a zero
-   * gradient). Only the loss, its diagnostics and the [B·T] log-probs and entropies come back.
+   * `lossAndGrad` with everything but scalars left in device memory (webgpu): the gradients, one
+   * tensor per trained weight (`grad.<name>`, for DeviceTraining.addGradients), and the [B, T]
+   * log-probs (old log-probs for later PPO epochs); undefined when the batch scores no token (a
+   * zero gradient). `old` replaces `batch.oldLogprobs` with a [B, T] device tensor. Only the loss,
+   * its diagnostics and the entropy sums come back.
    */
-  async lossAndGradOnDevice(batch: LossBatch, settings: LossSettings): Promise<{ stats: LossStats; grads: Record<string, ort.Tensor> | undefined }> {
+  async lossAndGradOnDevice(batch: LossBatch, settings: LossSettings, old?: ort.Tensor): Promise<{ stats: DeviceLossStats; grads: Record<string, ort.Tensor> | undefined; logprobs: ort.Tensor | undefined }> {
     if (this.options.device !== "webgpu") throw new Error("lossAndGradOnDevice needs a runner on a GPU device (device: webgpu)");
-    return this.lossRun(batch, settings, undefined);
+    const layout = this.trainedLayout;
+    const prepared = this.lossFeeds(batch, settings, old);
+    if (prepared === undefined) return { stats: { loss: 0, clipFraction: 0, approxKl: 0, entropySum: 0, entropyBonusSum: 0 }, grads: undefined, logprobs: undefined };
+    const s = await this.session(settings.kind, batch.constraints !== undefined, prepared.bonus, true);
+    const out = await s.run(prepared.feeds);
+    out[lossNames.entropy]?.dispose();
+    const scalar = (name: string): number => (out[name] ? Number((out[name] as ort.Tensor).data[0]) : 0);
+    return {
+      stats: {
+        loss: scalar(lossNames.loss), clipFraction: scalar(lossNames.clipFraction), approxKl: scalar(lossNames.approxKl),
+        entropySum: scalar(lossNames.entropySum), entropyBonusSum: scalar(lossNames.entropyBonusSum),
+      },
+      grads: Object.fromEntries(layout.views.map((v) => [lossNames.gradPrefix + v.name, out[lossNames.gradPrefix + v.name] as ort.Tensor])),
+      logprobs: out[lossNames.logprobs] as ort.Tensor,
+    };
   }
 
-  /** One run of the loss graph; gradients into `gradsOut`, or left on the device without it. */
-  private async lossRun(batch: LossBatch, settings: LossSettings, gradsOut: Float32Array | undefined): Promise<{ stats: LossStats; grads: Record<string, ort.Tensor> | undefined }> {
+  /**
+   * `computeLogprobs` on a GPU with the [B, T] log-probs left in device memory (undefined when no
+   * position is scored); only the entropy's sum over the scored positions comes back.
+   */
+  async computeLogprobsOnDevice(batch: TokenBatch, temperature = 1, scoreMask?: Float32Array): Promise<{ logprobs: ort.Tensor | undefined; entropySum: number }> {
+    if (this.options.device !== "webgpu") throw new Error("computeLogprobsOnDevice needs a runner on a GPU device (device: webgpu)");
+    const feeds = this.tokenFeeds(batch, temperature);
+    if (scoreMask) expectLength("scoreMask", scoreMask.length, batch.B * batch.T, "[B·T]");
+    const idx = scoreIndex(batch.B, batch.T, scoreMask);
+    if (idx.length === 0) return { logprobs: undefined, entropySum: 0 };
+    this.scoreFeeds(feeds, batch, idx);
+    const s = await this.session(undefined, batch.constraints !== undefined, false, true);
+    const out = await s.run(feeds);
+    out[lossNames.entropy]?.dispose();
+    return { logprobs: out[lossNames.logprobs] as ort.Tensor, entropySum: Number((out[lossNames.entropySum] as ort.Tensor).data[0]) };
+  }
+
+  /** The loss graph's feeds for a batch; undefined when it scores no token. */
+  private lossFeeds(batch: LossBatch, settings: LossSettings, old?: ort.Tensor): { feeds: Record<string, ort.Tensor>; bonus: boolean } | undefined {
     const { B, T } = batch;
-    const layout = this.trainedLayout;
     const feeds = this.tokenFeeds(batch, settings.temperature ?? 1);
     expectLength("lossMask", batch.lossMask.length, B * T, "[B·T]");
     feeds[lossNames.lossMask] = new ort.Tensor("float32", batch.lossMask, [B, T]);
     const idx = scoreIndex(B, T, batch.lossMask);
-    if (idx.length === 0) {
-      gradsOut?.fill(0);
-      const zeros = new Float32Array(B * T);
-      return { stats: { loss: 0, logprobs: zeros, entropy: zeros.slice(), clipFraction: 0, approxKl: 0 }, grads: undefined };
-    }
+    if (idx.length === 0) return undefined;
     this.scoreFeeds(feeds, batch, idx);
     if (settings.kind !== "xent") {
       const normalizer = settings.normalizer;
@@ -287,10 +326,28 @@ export class LossRunner {
     const bonus = settings.kind !== "xent" && coefs !== undefined && coefs.some((c) => c > 0);
     if (bonus) feeds[lossNames.entropyCoef] = new ort.Tensor("float32", coefs, [B]);
     if (settings.kind === "ppo") {
-      if (!batch.oldLogprobs) throw new Error("ppo loss needs oldLogprobs [B·T] (recompute them with computeLogprobs before the first epoch)");
-      expectLength("oldLogprobs", batch.oldLogprobs.length, B * T, "[B·T]");
-      feeds[lossNames.oldLogprobs] = new ort.Tensor("float32", batch.oldLogprobs, [B, T]);
+      if (old !== undefined) {
+        if (old.dims[0] !== B || old.dims[1] !== T) throw new Error(`old log-probs on the device: expected [${B}, ${T}]; got [${old.dims.join(", ")}]`);
+        feeds[lossNames.oldLogprobs] = old;
+      } else {
+        if (!batch.oldLogprobs) throw new Error("ppo loss needs oldLogprobs [B·T] (recompute them with computeLogprobs before the first epoch)");
+        expectLength("oldLogprobs", batch.oldLogprobs.length, B * T, "[B·T]");
+        feeds[lossNames.oldLogprobs] = new ort.Tensor("float32", batch.oldLogprobs, [B, T]);
+      }
       feeds[lossNames.clipEps] = new ort.Tensor("float32", Float32Array.of(settings.clipEps ?? 0.2), []);
+    }
+    return { feeds, bonus };
+  }
+
+  /** One run of the loss graph on the host, gradients written into `gradsOut`. */
+  private async lossRun(batch: LossBatch, settings: LossSettings, gradsOut: Float32Array): Promise<{ stats: LossStats }> {
+    const { B, T } = batch;
+    const layout = this.trainedLayout;
+    const prepared = this.lossFeeds(batch, settings);
+    if (prepared === undefined) {
+      gradsOut.fill(0);
+      const zeros = new Float32Array(B * T);
+      return { stats: { loss: 0, logprobs: zeros, entropy: zeros.slice(), clipFraction: 0, approxKl: 0 } };
     }
     const fetches: Record<string, ort.Tensor | null> = {
       [lossNames.loss]: null,
@@ -301,21 +358,19 @@ export class LossRunner {
       fetches[lossNames.clipFraction] = null;
       fetches[lossNames.approxKl] = null;
     }
-    for (const v of layout.views) {
-      fetches[lossNames.gradPrefix + v.name] = gradsOut === undefined ? null : new ort.Tensor("float32", gradsOut.subarray(v.offset, v.offset + v.size), v.shape);
-    }
-    const s = await this.session(settings.kind, batch.constraints !== undefined, bonus, gradsOut === undefined);
-    const out = await s.run(feeds, fetches);
+    for (const v of layout.views) fetches[lossNames.gradPrefix + v.name] = new ort.Tensor("float32", gradsOut.subarray(v.offset, v.offset + v.size), v.shape);
+    const s = await this.session(settings.kind, batch.constraints !== undefined, prepared.bonus);
+    const out = await s.run(prepared.feeds, fetches);
     const scalar = (name: string): number => (out[name] ? Number((out[name] as ort.Tensor).data[0]) : 0);
-    const stats: LossStats = {
-      loss: scalar(lossNames.loss),
-      logprobs: (out[lossNames.logprobs] as ort.Tensor).data as Float32Array,
-      entropy: (out[lossNames.entropy] as ort.Tensor).data as Float32Array,
-      clipFraction: scalar(lossNames.clipFraction),
-      approxKl: scalar(lossNames.approxKl),
+    return {
+      stats: {
+        loss: scalar(lossNames.loss),
+        logprobs: (out[lossNames.logprobs] as ort.Tensor).data as Float32Array,
+        entropy: (out[lossNames.entropy] as ort.Tensor).data as Float32Array,
+        clipFraction: scalar(lossNames.clipFraction),
+        approxKl: scalar(lossNames.approxKl),
+      },
     };
-    if (gradsOut !== undefined) return { stats, grads: undefined };
-    return { stats, grads: Object.fromEntries(layout.views.map((v) => [lossNames.gradPrefix + v.name, out[lossNames.gradPrefix + v.name] as ort.Tensor])) };
   }
 
   async release(): Promise<void> {

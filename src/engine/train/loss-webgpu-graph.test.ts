@@ -1,6 +1,6 @@
 /**
  * The loss graph recorded for webgpu (shapes and int64 views as inputs, picked ids fed, LogSoftmax
- * written out; docs/device.md) computes the same as the CPU recording. Both run here on the CPU
+ * written out; docs/device.md) computes the same as the CPU recording, plus the entropy sums a GPU learner reads. Both run here on the CPU
  * execution provider, so this holds on machines without a GPU; webgpu.test.ts runs it on the device.
  */
 import ort from "onnxruntime-node";
@@ -81,6 +81,15 @@ describe("loss graph recorded for webgpu", () => {
         const diff = a.reduce((m, x, i) => Math.max(m, Math.abs(x - (b[i] as number))), 0);
         expect(diff / scale, name).toBeLessThan(1e-5);
       }
+      // The scalars a GPU learner reads instead of the grids: Σ H and Σ β_b·H_bt over the scored tokens.
+      const entropy = cpu.out[lossNames.entropy]?.data as Float32Array;
+      const coefs = feeds[lossNames.entropyCoef]?.data as Float32Array;
+      const sumH = entropy.reduce((a, h) => a + h, 0);
+      const sumBetaH = entropy.reduce((a, h, i) => a + (coefs[Math.floor(i / T)] as number) * h, 0);
+      expect(sumBetaH).toBeGreaterThan(0);
+      expect(Math.abs(Number(gpu.out[lossNames.entropySum]?.data[0]) - sumH) / sumH).toBeLessThan(1e-5);
+      expect(Math.abs(Number(gpu.out[lossNames.entropyBonusSum]?.data[0]) - sumBetaH) / sumBetaH).toBeLessThan(1e-5);
+      expect(cpu.out[lossNames.entropySum]).toBeUndefined(); // the CPU recording is unchanged
     });
   }
 });

@@ -87,6 +87,10 @@ export const lossNames = {
   entropy: "entropy",
   clipFraction: "clip_fraction",
   approxKl: "approx_kl",
+  /** webgpu only: Σ entropy over the scored tokens (the learner's logged mean, without the [B, T] grid). */
+  entropySum: "entropy_sum",
+  /** webgpu only, with the entropy bonus: Σ β_b·H_bt over the scored tokens (the fused epoch's PPO loss). */
+  entropyBonusSum: "entropy_bonus_sum",
   gradPrefix: "grad.",
 } as const;
 
@@ -182,6 +186,8 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
   };
   g.output(unscore(logp), n.logprobs);
   if (entropy) g.output(unscore(entropy), n.entropy);
+  // On a GPU the learner reads these scalars instead of bringing the [B, T] grids back.
+  if (gpu && entropy) g.output(op.reduceSum(g, entropy, [0]), n.entropySum);
   if (!options.kind) return { graph: g, options };
 
   const lossMask = pick1(g.input(n.lossMask, f, ["B", "T"])); // [N]
@@ -215,7 +221,9 @@ export function buildLossGraph(config: ModelConfig, options: LossGraphOptions = 
       if (!entropy) throw new Error("Loss graph: the entropy bonus needs the entropy output");
       // −β_b·H_bt on every generated token (β per sample), normalised like the policy term.
       const coef = pick1(op.expandLike(g, op.unsqueeze(g, g.input(n.entropyCoef, f, ["B"]), [1]), mask)); // [N]
-      perToken = op.sub(g, perToken, op.mul(g, coef, entropy));
+      const bonus = op.mul(g, coef, entropy);
+      if (gpu) g.output(op.reduceSum(g, op.mul(g, bonus, lossMask), [0]), n.entropyBonusSum);
+      perToken = op.sub(g, perToken, bonus);
     }
     // mean_b (Σ_t L_bt / normalizer) = Σ_all L / (normalizer · B)
     // B as a float: Size is host work on webgpu, where Σ(0·A + 1) gives the same exact integer.

@@ -10,6 +10,8 @@
  * (Gather): exact for both formats, NaN and subnormals included. Only a frozen base can live here:
  * nothing writes these words after loading.
  */
+import ort from "onnxruntime-node";
+import type { Device } from "../graph/device.js";
 import type { ModelConfig } from "../model/config.js";
 import { bf16BitsToF32, encodeBf16, f16BitsToF32 } from "./bf16.js";
 import { f32ToF16Bits } from "./gguf.js";
@@ -41,6 +43,37 @@ export class HalfWeights {
     if (v === undefined) throw new Error(`No ${this.dtype} weight named "${name}" in this base`);
     return this.data.subarray(v.offset, v.offset + v.size);
   }
+}
+
+/**
+ * A 16-bit weight [out, in] on webgpu: two words per uint32 lane, [out, in/2] (WebGPU has no 16-bit
+ * integer kernels; model.ts decodes the lanes on the device). Word 2k sits in lane k's low half,
+ * as a little-endian Uint32Array over the words reads them.
+ */
+export function packedShape(name: string, shape: readonly number[]): number[] {
+  const [out, inner] = shape as [number, number];
+  if (shape.length !== 2 || inner % 2 !== 0) throw new Error(`16-bit weight ${name} [${shape.join(", ")}]: webgpu packs two words per lane, so its last dim must be even`);
+  return [out, inner / 2];
+}
+
+/**
+ * Each 16-bit weight as a graph feed, by name: its words as uint16 [out, in] (zero-copy), or for
+ * webgpu as uint32 lanes [out, in/2] over the same bytes (zero-copy where the view is 4-byte
+ * aligned, as PARAM_ALIGN makes every view).
+ */
+export function halfFeeds(half: HalfWeights, device: Device = "cpu"): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const v of half.layout.views) {
+    const words = half.view(v.name);
+    if (device !== "webgpu") {
+      feeds[v.name] = new ort.Tensor("uint16", words, v.shape);
+      continue;
+    }
+    const shape = packedShape(v.name, v.shape);
+    const aligned = words.byteOffset % 4 === 0 ? words : words.slice();
+    feeds[v.name] = new ort.Tensor("uint32", new Uint32Array(aligned.buffer, aligned.byteOffset, words.length / 2), shape);
+  }
+  return feeds;
 }
 
 /** The layouts of a base whose projections are 16-bit: float32 for the rest, 16-bit for the projections. */

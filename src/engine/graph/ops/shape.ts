@@ -284,7 +284,7 @@ export function expandLike(g: Graph, x: Tensor, like: Tensor): Tensor {
   return g.op1("Expand", [x, shapeOf(g, like)], {}, { dtype: x.dtype, shape: out });
 }
 
-const onnxDType: Record<DType, number> = { float32: 1, float64: 11, int64: 7, int32: 6, uint16: 4, bool: 9 };
+const onnxDType: Record<DType, number> = { float32: 1, float64: 11, int64: 7, int32: 6, uint16: 4, uint32: 12, bool: 9 };
 
 export function cast(g: Graph, x: Tensor, to: DType): Tensor {
   return g.op1("Cast", [x], { to: attr.int(onnxDType[to]) }, { dtype: to, shape: x.shape });

@@ -7,7 +7,8 @@
  * tiny preset). In a LoRA run the mirror holds only the adapter (megabytes, not the model): each
  * worker opens the frozen base itself at start, as the learner did (lora-run.ts `openLoraBase`).
  * The loop updates weights only while every actor is idle (collect → learn → collect), so no
- * locking is needed.
+ * locking is needed. While it learns, the idle workers compute micro-batch gradients for it
+ * (`lossAndGrads`, on a one-thread loss session each; learner.ts sums them in order).
  *
  * Messages are plain data (`ActorInit`, `CollectRequest`, `Rollout`): an actor could as well live
  * in another process. Determinism: actor k gets the k-th split of the step's rng and a fixed share
@@ -18,6 +19,7 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ModelConfig } from "../engine/model/config.js";
+import type { LossBatch, LossSettings, LossStats } from "../engine/train/loss-runner.js";
 import type { RngState } from "../core/rng.js";
 import type { TrainConfig } from "./config.js";
 import type { Rollout } from "./types.js";
@@ -39,9 +41,28 @@ export interface CollectRequest {
   readonly version: number;
 }
 
+/**
+ * One micro-batch's loss and gradients, on the worker's one-thread learner session (the learner's
+ * graph; gradients are the same bits at any thread count, docs/training.md "Learner threads").
+ * `syncWeights`: copy the shared mirror into the worker's weights first (the learner refreshed it).
+ */
+export interface GradRequest {
+  readonly type: "grad";
+  readonly batch: LossBatch;
+  readonly settings: LossSettings;
+  readonly syncWeights: boolean;
+}
+
+/** What a worker computed for a GradRequest: gradients in the trained layout (transferred, not copied). */
+export interface GradResult {
+  readonly stats: LossStats;
+  readonly grads: Float32Array;
+}
+
 export type ActorMessage =
   | { readonly type: "ready" }
   | { readonly type: "rollout"; readonly rollout: Rollout }
+  | ({ readonly type: "grad" } & GradResult)
   | { readonly type: "error"; readonly message: string };
 
 /** Shares of `total` for K actors: as equal as possible, the first ones one larger. */
@@ -64,6 +85,12 @@ export interface ActorPool {
   readonly size: number;
   /** One rollout per actor for this step, merged. */
   collect(rngs: readonly RngState[], rolloutBatch: number, version: number): Promise<Rollout>;
+  /**
+   * Loss and gradients of each micro-batch, the workers taking the next one (largest first) as
+   * they come free; results in job order. The caller has written the current weights into the
+   * shared mirror (each worker copies them once per call). Only while no collect is under way.
+   */
+  lossAndGrads(jobs: readonly { readonly batch: LossBatch; readonly settings: LossSettings }[]): Promise<GradResult[]>;
   close(): Promise<void>;
 }
 
@@ -129,6 +156,26 @@ export async function createActorPool(inits: readonly ActorInit[]): Promise<Acto
       });
       const parts = await Promise.all(replies);
       return mergeRollouts(parts.map((p) => p.rollout), (performance.now() - started) / 1000);
+    },
+    async lossAndGrads(jobs) {
+      const results: GradResult[] = [];
+      // Largest first (rows × padded length), so the longest micro-batch does not start last.
+      const size = (i: number): number => (jobs[i]?.batch.B ?? 0) * (jobs[i]?.batch.T ?? 0);
+      const order = jobs.map((_, i) => i).sort((a, b) => size(b) - size(a) || a - b);
+      let next = 0;
+      const drain = async (w: Worker): Promise<void> => {
+        for (let first = true; next < order.length; first = false) {
+          const i = order[next++] as number;
+          const job = jobs[i] as (typeof jobs)[number];
+          const reply = expect(w, "grad");
+          const request: GradRequest = { type: "grad", batch: job.batch, settings: job.settings, syncWeights: first };
+          w.postMessage(request);
+          const { stats, grads } = await reply;
+          results[i] = { stats, grads };
+        }
+      };
+      await Promise.all(workers.map(drain));
+      return results;
     },
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));

@@ -13,7 +13,8 @@ import { rngFromState } from "../core/rng.js";
 import { collectRollout } from "./actor.js";
 import { loraConfigOf, openLoraBase } from "./lora-run.js";
 import { actorOptions } from "./actor-options.js";
-import type { ActorInit, ActorMessage, CollectRequest } from "./actor-pool.js";
+import type { ActorInit, ActorMessage, CollectRequest, GradRequest } from "./actor-pool.js";
+import { LossRunner } from "../engine/train/loss-runner.js";
 import { modelPolicy } from "../policy/model-policy.js";
 import { openOpponent } from "./opponent.js";
 import { promptMode } from "../policy/prompt-mode.js";
@@ -42,13 +43,23 @@ async function start(init: ActorInit): Promise<void> {
   let version = 0;
   const policy = modelPolicy({ name: "policy", generator, tokenizer, temperature: config.temperature, topP: config.topP, version: () => version });
   const actor = actorOptions(config, { actorId: init.actorId, policy, mode, ...(fixed === undefined ? {} : { opponent: fixed.agentFor }) });
-  const send = (m: ActorMessage) => port?.postMessage(m);
-  port?.on("message", (request: CollectRequest) => {
+  const send = (m: ActorMessage, transfer: ArrayBuffer[] = []) => port?.postMessage(m, transfer);
+  const fail = (e: unknown) => send({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  // The learner's micro-batches (actor-pool.ts GradRequest), on a session built at the first one.
+  let runner: LossRunner | undefined;
+  const grad = (request: GradRequest): void => {
+    if (request.syncWeights) mirrored.set(shared);
+    runner ??= new LossRunner(init.modelConfig, params, { threads: init.threads, device: config.device, ...(adapter === undefined ? {} : { adapter }) });
+    const grads = new Float32Array(runner.trainedLayout.totalSize);
+    runner.lossAndGrad(request.batch, request.settings, grads).then((stats) => send({ type: "grad", stats, grads }, [grads.buffer]), fail);
+  };
+  port?.on("message", (request: CollectRequest | GradRequest) => {
+    if (request.type === "grad") return grad(request);
     version = request.version;
     mirrored.set(shared);
     collectRollout({ ...actor, rolloutBatch: request.rolloutBatch }, rngFromState(request.rng)).then(
       (rollout) => send({ type: "rollout", rollout }),
-      (e: unknown) => send({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+      fail,
     );
   });
   send({ type: "ready" });

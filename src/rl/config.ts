@@ -165,6 +165,13 @@ export const trainConfigSchema = z.strictObject({
   transcripts: z.number().int().min(0).default(2),
   /** ORT intra-op threads per session; 0 lets the trainer choose from the core count. */
   threads: z.number().int().min(0).default(0),
+  /**
+   * With worker-thread actors on the CPU (actors > 1), the learner runs each minibatch's
+   * micro-batches on them, several at once, one thread each; the update is the same bits as on
+   * the learner's own session (docs/training.md, "Learner threads"). Each worker then also holds
+   * a learner session's activations: false keeps the learning in the learner's thread.
+   */
+  learnerWorkers: z.boolean().default(true),
   /** Where the engine's graphs run: "cpu" or "webgpu" (onnxruntime's WebGPU EP; docs/device.md). */
   device: z.enum(DEVICES).default("cpu"),
   /**

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { ModelConfig } from "../engine/model/config.js";
-import { LossRunner } from "../engine/train/loss-runner.js";
+import { LossRunner, type LossStats } from "../engine/train/loss-runner.js";
 import { AdamW } from "../engine/train/optimizer.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { createRng } from "../core/rng.js";
 import { ticTacToe } from "../games/tictactoe.js";
 import { collectRollout } from "./actor.js";
-import { learnStep, packBatch, recomputeLogprobs, type LearnerOptions } from "./learner.js";
+import { learnStep, packBatch, recomputeLogprobs, type LearnerOptions, type LearnerWorkers } from "./learner.js";
 import { referenceLoss } from "./loss-reference.js";
 import { randomPolicy } from "../policy/policy.js";
 import { compactMode } from "../policy/prompt-mode.js";
@@ -84,6 +84,43 @@ describe("learner", () => {
     expect(whole.stats.updates).toBe(2);
     expect(Math.abs(whole.stats.gradNorm - split.stats.gradNorm)).toBeLessThan(1e-4);
     expect(whole.stats.samplerLogprobGap).toBeGreaterThan(0); // the random policy's log-probs are not the model's
+  });
+
+  it("micro-batches computed at once on other sessions give the same bits as one after another (workers)", async () => {
+    const batch = await samples(12);
+    const run = async (withWorkers: boolean) => {
+      const params = initParams(config, createRng("learner"), 0.5);
+      const runner = new LossRunner(config, params, { threads: 2 });
+      // Stand-ins for the worker actors: a one-thread session over a copy of the weights, refreshed
+      // per call as the pool's mirror is, finishing the micro-batches in reverse order.
+      const copy = initParams(config, createRng("unused"), 0.5);
+      const other = new LossRunner(config, copy, { threads: 1 });
+      let jobsRun = 0;
+      const workers: LearnerWorkers = {
+        lossAndGrads: async (jobs) => {
+          copy.data.set(params.data);
+          const out = jobs.map(() => ({ stats: undefined as unknown as LossStats, grads: new Float32Array(copy.data.length) }));
+          for (const j of jobs.keys()) {
+            const i = jobs.length - 1 - j;
+            const done = out[i] as (typeof out)[number];
+            done.stats = await other.lossAndGrad(jobs[i]!.batch, jobs[i]!.settings, done.grads);
+            jobsRun++;
+          }
+          return out;
+        },
+      };
+      const optimizer = new AdamW(params.data.length, { lr: 1e-2 });
+      const stats = await learnStep({ runner, params, optimizer, ...(withWorkers ? { workers } : {}) }, batch, { ...options, microBatch: 5, entropyCoef: 0.1 }, createRng(1));
+      await runner.release();
+      await other.release();
+      return { params, stats: { ...stats, seconds: 0 }, jobsRun };
+    };
+    const alone = await run(false);
+    const spread = await run(true);
+    expect(alone.jobsRun).toBe(0);
+    expect(spread.jobsRun).toBe(6); // 3 micro-batches of 12 rows, 2 epochs
+    expect(Buffer.from(spread.params.data.buffer).equals(Buffer.from(alone.params.data.buffer))).toBe(true);
+    expect(spread.stats).toEqual(alone.stats);
   });
 
   // ppoEpochs 1 reports epoch 1's loss, which the fused pass computes from its REINFORCE graph.

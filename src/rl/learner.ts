@@ -21,12 +21,12 @@
  * 4. The summed gradient is clipped to global norm `gradClip`, then AdamW (β 0.9/0.95, wd 0).
  *    A non-finite gradient norm skips the update (counted in `skippedUpdates`).
  */
-import { byLength, chunks, generatedSlice, packRows, recomputeLogprobs, type LossBatch, type LossRunner } from "../engine/train/loss-runner.js";
+import { byLength, chunks, generatedSlice, packRows, recomputeLogprobs, type LossBatch, type LossRunner, type LossSettings, type LossStats } from "../engine/train/loss-runner.js";
 import type { DeviceTraining } from "../engine/train/device-training.js";
 import type { DynamicLossScale } from "../engine/train/loss-scale.js";
 import type { LogprobStore } from "../engine/train/device-logprobs.js";
 import type { OrtTensor } from "../engine/graph/session.js";
-import { clipGradNorm, type AdamW } from "../engine/train/optimizer.js";
+import { clipFactor, gradNorm, type AdamW } from "../engine/train/optimizer.js";
 import type { Params } from "../engine/weights/params.js";
 import type { Rng } from "../core/rng.js";
 import type { ScoredSample } from "./types.js";
@@ -58,8 +58,21 @@ export interface LearnerOptions {
   readonly behaviourLogprobs?: boolean;
 }
 
+/**
+ * Other learner sessions that run micro-batches in parallel (the worker-thread actors between
+ * collects, actor-pool.ts `lossAndGrads`): results in job order, gradients in the trained layout.
+ */
+export interface LearnerWorkers {
+  lossAndGrads(jobs: readonly { readonly batch: LossBatch; readonly settings: LossSettings }[]): Promise<readonly { readonly stats: LossStats; readonly grads: Float32Array }[]>;
+}
+
 export interface LearnerEngine {
   readonly runner: LossRunner;
+  /**
+   * CPU only: a minibatch's micro-batches run at once on these sessions (one thread each) instead
+   * of one after another on `runner`; the summed gradient is the same bits (see `learnStep`).
+   */
+  readonly workers?: LearnerWorkers;
   readonly params: Params;
   readonly optimizer: AdamW;
   /**
@@ -124,7 +137,7 @@ async function learn(engine: LearnerEngine, samples: readonly ScoredSample[], op
   if (samples.length === 0) {
     return { loss: 0, clipFraction: 0, approxKl: 0, entropy: 0, gradNorm: 0, updates: 0, skippedUpdates: 0, samplerLogprobGap: 0, tokens: 0, seconds: 0 };
   }
-  const { runner, params, optimizer } = engine;
+  const { runner, params, optimizer, workers } = engine;
   const entropyCoefOf = (s: ScoredSample): number => options.entropyCoefByGame?.[s.gameId] ?? options.entropyCoef ?? 0;
 
   // With one update per epoch, the first epoch runs entirely on the pre-update weights, where
@@ -169,19 +182,31 @@ async function learn(engine: LearnerEngine, samples: readonly ScoredSample[], op
     const size = Math.ceil(order.length / options.minibatches);
     for (const minibatch of chunks(order, size)) {
       grads.fill(0);
-      for (const part of chunks(byLength(minibatch), options.microBatch)) {
-        const firstFused = fused && epoch === 1;
+      const firstFused = fused && epoch === 1;
+      const scale = engine.lossScale?.scale;
+      const settings = { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer, ...(scale === undefined ? {} : { lossScale: scale }) } as const;
+      const jobs = chunks(byLength(minibatch), options.microBatch).map((part) => {
         // Old log-probs from the host: the CPU's, and the behaviour policy's on any device.
         const hostOld = firstFused || (device !== undefined && !behaviour) ? undefined : part.map((s) => oldOf.get(s) as Float32Array);
-        const batch = packBatch(part, hostOld, entropyCoefOf);
-        const scale = engine.lossScale?.scale;
-        const settings = { kind: firstFused ? "reinforce" : options.loss, temperature: options.temperature, clipEps: options.clip, normalizer: options.normalizer, ...(scale === undefined ? {} : { lossScale: scale }) } as const;
+        return { part, hostOld, batch: packBatch(part, hostOld, entropyCoefOf), settings };
+      });
+      // Micro-batches are independent until their gradients are summed: the workers compute them
+      // at once, and the sum below runs in the same order either way, so the update is the same bits.
+      const parallel = device === undefined && workers !== undefined && jobs.length > 1 ? await workers.lossAndGrads(jobs) : undefined;
+      for (const [j, { part, batch, hostOld }] of jobs.entries()) {
         const w = part.length / minibatch.length;
         let out: { loss: number; clipFraction: number; approxKl: number; entropySum: number };
         if (device === undefined) {
-          micro.fill(0);
-          const run = await runner.lossAndGrad(batch, settings, micro);
-          for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (micro[i] as number);
+          const done = parallel?.[j];
+          let run: LossStats;
+          let g: Float32Array = micro;
+          if (done === undefined) {
+            micro.fill(0);
+            run = await runner.lossAndGrad(batch, settings, micro);
+          } else {
+            ({ stats: run, grads: g } = done);
+          }
+          for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) + w * (g[i] as number);
           if (firstFused) generatedSlice(part, batch.T, run.logprobs).forEach((lp, i) => noteOld(part[i] as ScoredSample, lp));
           const loss = firstFused && options.loss === "ppo" ? reinforceAsPpoLoss(part, batch, run.entropy, options.normalizer) : run.loss;
           out = { loss, clipFraction: run.clipFraction, approxKl: run.approxKl, entropySum: run.entropy.reduce((a, h) => a + h, 0) };
@@ -209,14 +234,15 @@ async function learn(engine: LearnerEngine, samples: readonly ScoredSample[], op
       }
       // On the device, clip and update are one graph, which leaves everything as it was on a
       // non-finite norm.
-      const norm = device === undefined ? clipGradNorm(grads, options.gradClip) : await device.step(options.gradClip, options.lr);
+      const norm = device === undefined ? gradNorm(grads) : await device.step(options.gradClip, options.lr);
       engine.lossScale?.update(Number.isFinite(norm));
       if (!Number.isFinite(norm)) {
         sums.skipped++;
         continue;
       }
       sums.gradNorm += norm;
-      if (device === undefined) optimizer.step(params.data, grads, options.lr);
+      // The clip is applied as AdamW reads each gradient: clipGradNorm + step, one pass fewer.
+      if (device === undefined) optimizer.step(params.data, grads, options.lr, clipFactor(norm, options.gradClip));
       sums.updates++;
     }
   }

@@ -71,11 +71,15 @@ describe("train loop", () => {
     expect(strip(await readMetrics(dir))).toEqual(reference.metrics);
   }, 120_000);
 
-  it("K = 2 worker-thread actors train, and the same seed and K give the same run", async () => {
-    const k2 = { ...config, actors: 2, steps: 2, eval: { ...config.eval, every: 0 } };
+  it("K = 2 worker-thread actors train, the same seed and K give the same run, and learning on the workers gives the same bits as in the learner's thread", async () => {
+    // Micro-batches of 3 rows: the workers run 3 of them per update (learnerWorkers, on by default).
+    const k2 = { ...config, actors: 2, steps: 2, optim: { ...config.optim, microBatch: 3 }, eval: { ...config.eval, every: 0 } };
     const a = await train(k2, { runDir: join(root, "k2a") });
     const b = await train(k2, { runDir: join(root, "k2b") });
+    const inThread = await train({ ...k2, learnerWorkers: false }, { runDir: join(root, "k2c") });
     expect(Buffer.from(a.params.data.buffer).equals(Buffer.from(b.params.data.buffer))).toBe(true);
+    expect(Buffer.from(inThread.params.data.buffer).equals(Buffer.from(a.params.data.buffer))).toBe(true);
+    expect(strip(await readMetrics(join(root, "k2c")))).toEqual(strip(await readMetrics(join(root, "k2a"))));
     const steps = (await readMetrics(join(root, "k2a"))) as unknown as { samples: number; learner: { updates: number }; outcomes: object }[];
     expect(steps.map((s) => s.samples)).toEqual([8, 8]);
     expect(steps.every((s) => s.learner.updates === 2)).toBe(true);

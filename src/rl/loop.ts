@@ -11,7 +11,8 @@
  *                endpoint actors, the servers collect their share beside the K in-process actors
  *                (or all of it: actors 0), see `collectWithEndpoints`
  *   2. score     RAE folds every finished game into b[game][seat], advantages, A = 0 dropped (rae.ts)
- *   3. learn     PPO/Dr.GRPO, 2 epochs, micro-batches, grad clip, AdamW (learner.ts)
+ *   3. learn     PPO/Dr.GRPO, 2 epochs, micro-batches, grad clip, AdamW (learner.ts); with K > 1
+ *                worker actors (idle now) the micro-batches run on them, same bits (`learnerWorkers`)
  *   4. sync      weights are shared in place with the in-thread generator (one Params buffer);
  *                worker actors copy them from a shared mirror before their next collect; version = t;
  *                endpoint actors (config `endpoints`) get version t written to disk and reloaded
@@ -46,7 +47,7 @@ import { type EndpointActors, type EndpointStepMetrics, openEndpointActors } fro
 import { learningRateAt, type TrainConfig } from "./config.js";
 import { evaluate, type EvalReport, type Matchup } from "./eval.js";
 import { finalMatchups, playsFinalGames } from "./final-games.js";
-import { learnStep, type LearnerStats } from "./learner.js";
+import { learnStep, type LearnerStats, type LearnerWorkers } from "./learner.js";
 import { saveLoraCheckpoint } from "./lora-run.js";
 import { POOL_FILE } from "./adapter-pool.js";
 import { scoreSamples, type RaeState } from "./rae.js";
@@ -242,8 +243,11 @@ async function runTraining(config: TrainConfig, options: TrainOptions, run: { he
       const lr = learningRateAt(config.optim, step, config.steps);
       const learner = await learnStep(
         {
-          runner: sessions.runner, params: lora?.adapter.params ?? params, optimizer, ...(sessions.device === undefined ? {} : { device: sessions.device }),
+          runner: sessions.runner, params: lora?.adapter.params ?? params, optimizer,
+          ...(sessions.device === undefined ? {} : { device: sessions.device }),
           ...(sessions.lossScale === undefined ? {} : { lossScale: sessions.lossScale }),
+          // Idle worker actors run the micro-batches (not with endpoints: those may collect ahead meanwhile).
+          ...(endpoints === undefined && config.learnerWorkers ? learnerWorkers(sessions, lora?.adapter.params ?? params) : {}),
         },
         scored.samples,
         {
@@ -309,6 +313,23 @@ function collect(sessions: RunSessions, actor: ActorOptions, trained: Params, ro
   if (pool === undefined) return collectRollout({ ...actor, rolloutBatch }, rng.split());
   new Float32Array(pool.weights).set(trained.data);
   return pool.actors.collect(Array.from({ length: pool.actors.size }, () => rng.split().state()), rolloutBatch, step - 1);
+}
+
+/**
+ * Step 3 on the worker actors (CPU, actors > 1): each call first writes the trained weights into
+ * the shared mirror the workers read, as a collect does.
+ */
+function learnerWorkers(sessions: RunSessions, trained: Params): { workers?: LearnerWorkers } {
+  const { pool } = sessions;
+  if (pool === undefined || sessions.device !== undefined) return {};
+  return {
+    workers: {
+      lossAndGrads: (jobs) => {
+        new Float32Array(pool.weights).set(trained.data);
+        return pool.actors.lossAndGrads(jobs);
+      },
+    },
+  };
 }
 
 /** Endpoint actors' rollouts under way, by step, with the share of the step's samples each was asked for. */

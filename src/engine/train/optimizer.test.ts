@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../../core/rng.js";
-import { AdamW, clipGradNorm } from "./optimizer.js";
+import { AdamW, clipFactor, clipGradNorm, gradNorm } from "./optimizer.js";
 
 describe("AdamW", () => {
   it("matches a two-step example computed by hand, to 1e-7 (float32 storage)", () => {
@@ -92,5 +92,30 @@ describe("clipGradNorm", () => {
     expect(clipGradNorm(g, 1)).toBeNaN();
     expect(g[0]).toBe(1);
     expect(() => clipGradNorm(g, 0)).toThrow(/maxNorm must be > 0/);
+  });
+});
+
+describe("clipFactor and AdamW's gradScale", () => {
+  it("give the same bits as clipGradNorm then step, clipped or not", () => {
+    const rng = createRng(5);
+    const n = 4096;
+    for (const scale of [3, 0.01]) {
+      const grads = Array.from({ length: 4 }, () => Float32Array.from({ length: n }, () => scale * rng.normal()));
+      const p0 = Float32Array.from({ length: n }, () => rng.normal());
+      const [a, b] = [new AdamW(n, { lr: 1e-2, weightDecay: 0.1 }), new AdamW(n, { lr: 1e-2, weightDecay: 0.1 })];
+      const [pa, pb] = [p0.slice(), p0.slice()];
+      for (const g of grads) {
+        const clipped = g.slice();
+        const norm = clipGradNorm(clipped, 1);
+        a.step(pa, clipped);
+        expect(gradNorm(g)).toBe(norm);
+        b.step(pb, g, undefined, clipFactor(norm, 1));
+      }
+      expect(Buffer.from(pb.buffer).equals(Buffer.from(pa.buffer))).toBe(true);
+      expect(Buffer.from(b.state().m.buffer).equals(Buffer.from(a.state().m.buffer))).toBe(true);
+      expect(Buffer.from(b.state().v.buffer).equals(Buffer.from(a.state().v.buffer))).toBe(true);
+    }
+    expect(clipFactor(0.5, 1)).toBe(1);
+    expect(clipFactor(5, 1)).toBe(1 / (5 + 1e-6));
   });
 });

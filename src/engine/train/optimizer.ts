@@ -114,8 +114,12 @@ export class AdamW {
     this.t = scalars.step;
   }
 
-  /** One update of params in place; `lr` overrides the constructor's (for schedules). */
-  step(params: Float32Array, grads: Float32Array, lr: number = this.hyper.lr): void {
+  /**
+   * One update of params in place; `lr` overrides the constructor's (for schedules). `gradScale`
+   * (a clip factor, `clipFactor`) multiplies each gradient as it is read, rounded to float32 as
+   * `clipGradNorm` stores it: the same bits as clipping first, one pass over the gradient fewer.
+   */
+  step(params: Float32Array, grads: Float32Array, lr: number = this.hyper.lr, gradScale = 1): void {
     if (params.length !== this.size || grads.length !== this.size) {
       throw new Error(`AdamW.step: expected params and grads of length ${this.size}; got ${params.length} and ${grads.length}`);
     }
@@ -129,7 +133,7 @@ export class AdamW {
     const v = this.v;
     const n = this.size;
     for (let i = 0; i < n; i++) {
-      const g = grads[i] as number;
+      const g = Math.fround((grads[i] as number) * gradScale);
       const mi = beta1 * (m[i] as number) + oneMinusB1 * g;
       const vi = beta2 * (v[i] as number) + oneMinusB2 * g * g;
       m[i] = mi;
@@ -145,17 +149,29 @@ export class AdamW {
  * accumulated in float64. A non-finite norm leaves grads untouched so the caller can skip the step.
  */
 export function clipGradNorm(grads: Float32Array, maxNorm: number): number {
-  if (!(maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm must be > 0; got ${maxNorm}`);
+  clipFactor(0, maxNorm); // checks maxNorm, whatever the gradients
+  const norm = gradNorm(grads);
+  if (!Number.isFinite(norm)) return norm;
+  const factor = clipFactor(norm, maxNorm);
+  if (factor < 1) {
+    for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) * factor;
+  }
+  return norm;
+}
+
+/** The global L2 norm of grads, accumulated in float64 (clipGradNorm's). */
+export function gradNorm(grads: Float32Array): number {
   let sumSq = 0;
   for (let i = 0; i < grads.length; i++) {
     const g = grads[i] as number;
     sumSq += g * g;
   }
-  const norm = Math.sqrt(sumSq);
-  if (!Number.isFinite(norm)) return norm;
+  return Math.sqrt(sumSq);
+}
+
+/** What clipGradNorm multiplies the gradients by at this norm: maxNorm / (norm + 1e-6), at most 1. */
+export function clipFactor(norm: number, maxNorm: number): number {
+  if (!(maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm must be > 0; got ${maxNorm}`);
   const factor = maxNorm / (norm + 1e-6);
-  if (factor < 1) {
-    for (let i = 0; i < grads.length; i++) grads[i] = (grads[i] as number) * factor;
-  }
-  return norm;
+  return factor < 1 ? factor : 1;
 }

@@ -17,7 +17,7 @@ import { createRng } from "../src/core/rng.js";
 import { checkDevice, checkPrecision, parseDevice, profilePlacement } from "../src/engine/graph/device.js";
 import { serialize } from "../src/engine/graph/serialize.js";
 import { dimsFeeds, GraphSession } from "../src/engine/graph/session.js";
-import { buildPrefillGraph, causalBias, ropeTables } from "../src/engine/infer/decode-graph.js";
+import { buildPrefillGraph, prefillFeeds } from "../src/engine/infer/decode-graph.js";
 import { halfModelGraph, halfWeightFeeds } from "../src/engine/model/precision.js";
 import { modelPreset } from "../src/engine/model/presets.js";
 import { initParams } from "../src/engine/weights/params.js";
@@ -40,14 +40,7 @@ const params = initParams(config, createRng("fp16"), std);
 const graph = buildPrefillGraph(config, undefined, undefined, device);
 const half = halfModelGraph(graph, config, { halfOutputs: (n) => n.startsWith("present_") });
 const rng = createRng("fp16-prompts");
-const { cos, sin } = ropeTables(config, Array.from({ length: P }, (_, t) => t));
-const feeds: Record<string, ort.Tensor> = {
-  tokens: new ort.Tensor("int64", BigInt64Array.from({ length: B * P }, () => BigInt(32 + rng.int(95))), [B, P]),
-  cos: new ort.Tensor("float32", cos, [P, config.headDim / 2]),
-  sin: new ort.Tensor("float32", sin, [P, config.headDim / 2]),
-  causal: new ort.Tensor("float32", causalBias(P), [P, P]),
-  last: new ort.Tensor("int64", BigInt64Array.from({ length: B }, (_, b) => BigInt(b * P + P - 1)), [B]),
-};
+const feeds = prefillFeeds(config, BigInt64Array.from({ length: B * P }, () => BigInt(32 + rng.int(95))), BigInt64Array.from({ length: B }, (_, b) => BigInt(b * P + P - 1)), P);
 const fullWeights = Object.fromEntries(params.layout.views.map((v) => [v.name, new ort.Tensor("float32", params.view(v.name), v.shape)]));
 const halfWeights = halfWeightFeeds(config, params);
 

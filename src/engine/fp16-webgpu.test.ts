@@ -12,7 +12,7 @@ import { checkPrecision, profilePlacement } from "./graph/device.js";
 import { serialize } from "./graph/serialize.js";
 import { dimsFeeds, GraphSession } from "./graph/session.js";
 import { requireWebgpu, skipWebgpu } from "./graph/test-webgpu.js";
-import { buildDecodeGraph, buildPrefillGraph, causalBias, ropeTables } from "./infer/decode-graph.js";
+import { buildDecodeGraph, buildPrefillGraph, prefillFeeds, ropeTables } from "./infer/decode-graph.js";
 import { Generator } from "./infer/generate.js";
 import { halfModelGraph, halfWeightFeeds, halfWeightNames } from "./model/precision.js";
 import { modelPreset } from "./model/presets.js";
@@ -43,14 +43,7 @@ async function prefillLogits(preset: string, std: number): Promise<{ full: Float
   const params = initParams(config, createRng("fp16"), std);
   const [B, P] = [2, 16];
   const rng = createRng("fp16-prompts");
-  const { cos, sin } = ropeTables(config, Array.from({ length: P }, (_, t) => t));
-  const feeds: Record<string, ort.Tensor> = {
-    tokens: new ort.Tensor("int64", BigInt64Array.from({ length: B * P }, () => BigInt(32 + rng.int(95))), [B, P]),
-    cos: new ort.Tensor("float32", cos, [P, config.headDim / 2]),
-    sin: new ort.Tensor("float32", sin, [P, config.headDim / 2]),
-    causal: new ort.Tensor("float32", causalBias(P), [P, P]),
-    last: new ort.Tensor("int64", BigInt64Array.from({ length: B }, (_, b) => BigInt(b * P + P - 1)), [B]),
-  };
+  const feeds = prefillFeeds(config, BigInt64Array.from({ length: B * P }, () => BigInt(32 + rng.int(95))), BigInt64Array.from({ length: B }, (_, b) => BigInt(b * P + P - 1)), P);
   const graph = buildPrefillGraph(config, undefined, undefined, "webgpu");
   const run = async (g: typeof graph, weights: Record<string, ort.Tensor>): Promise<Float32Array> => {
     const s = await GraphSession.fromGraph(g, { device: "webgpu", threads: 1 });
@@ -87,13 +80,13 @@ describe.skipIf(skipWebgpu)("webgpu fp16 vs fp32", { timeout: 300_000 }, () => {
     const D2 = config.headDim / 2;
     const decodeFeeds: Record<string, ort.Tensor> = { tokens: ints([B]), cos: new ort.Tensor("float32", cos.slice(0, B * D2), [B, D2]), sin: new ort.Tensor("float32", sin.slice(0, B * D2), [B, D2]), bias: f32([B, S]), slot: f32([B, S]), ...weights };
     for (let n = 0; n < config.numHiddenLayers; n++) decodeFeeds[`past_k_${n}`] = decodeFeeds[`past_v_${n}`] = f16([B, config.numKeyValueHeads, S, config.headDim]);
-    const prefillFeeds: Record<string, ort.Tensor> = { tokens: ints([B, P]), cos: new ort.Tensor("float32", cos, [P, D2]), sin: new ort.Tensor("float32", sin, [P, D2]), causal: new ort.Tensor("float32", causalBias(P), [P, P]), last: ints([B]), ...weights };
+    const prefill: Record<string, ort.Tensor> = { ...prefillFeeds(config, new BigInt64Array(B * P).fill(1n), new BigInt64Array(B).fill(1n), P), ...weights };
     const lossFeeds: Record<string, ort.Tensor> = {
       tokens: ints([B, T], 40), attention_mask: f32([B, T], 1), loss_mask: f32([B, T], 1), temperature: f32([], 1), advantages: f32([B], 1), normalizer: f32([], 4), old_logprobs: f32([B, T], -3),
       clip_eps: f32([], 0.2), loss_scale: f32([], 1024), score_index: ints([3], 0), score_tokens: ints([3, 1], 40), ...weights,
     };
     const graphs = {
-      prefill: [halfModelGraph(buildPrefillGraph(config, undefined, undefined, "webgpu"), config, { halfOutputs: (n) => n.startsWith("present_") }), prefillFeeds] as const,
+      prefill: [halfModelGraph(buildPrefillGraph(config, undefined, undefined, "webgpu"), config, { halfOutputs: (n) => n.startsWith("present_") }), prefill] as const,
       decode: [halfModelGraph(buildDecodeGraph(config, undefined, undefined, "webgpu"), config, { halfInputs: (n) => n.startsWith("past_"), halfOutputs: (n) => n.startsWith("present_") }), decodeFeeds] as const,
       loss: [halfModelGraph(buildLossGraph(config, { kind: "ppo", device: "webgpu", lossScale: true }).graph, config), lossFeeds] as const,
     };

@@ -26,6 +26,7 @@
 import type { ModelConfig } from "../model/config.js";
 import type { Device } from "../graph/device.js";
 import { type Graph, Graph as GraphBuilder, type Tensor } from "../graph/builder.js";
+import { f32, i64, type OrtTensor } from "../graph/session.js";
 import {
   add,
   cast,
@@ -271,6 +272,17 @@ export function ropeTables(config: ModelConfig, positions: ArrayLike<number>): {
     }
   }
   return { cos, sin };
+}
+
+/**
+ * The prefill graph's inputs but the weights, for B rows of P tokens: `tokens` [B·P] row-major,
+ * `last` [B] the flat index of each row's last prompt token (whose logits come out).
+ */
+export function prefillFeeds(config: ModelConfig, tokens: BigInt64Array, last: BigInt64Array, P: number): Record<string, OrtTensor> {
+  const B = last.length;
+  const { cos, sin } = ropeTables(config, Array.from({ length: P }, (_, t) => t));
+  const half = config.headDim / 2;
+  return { tokens: i64(tokens, [B, P]), cos: f32(cos, [P, half]), sin: f32(sin, [P, half]), causal: f32(causalBias(P), [P, P]), last: i64(last, [B]) };
 }
 
 /** 0 where key ≤ query, MASKED above the diagonal: [P, P]. */

@@ -33,7 +33,7 @@ import onnxProto from "onnx-proto";
 import ort from "onnxruntime-node";
 import type { Rng } from "../../core/rng.js";
 import type { ModelConfig } from "../model/config.js";
-import { buildCacheEditGraphs, buildDecodeGraph, buildPrefillGraph, causalBias, MASKED, ropeTables } from "./decode-graph.js";
+import { buildCacheEditGraphs, buildDecodeGraph, buildPrefillGraph, MASKED, prefillFeeds, ropeTables } from "./decode-graph.js";
 import type { Graph } from "../graph/builder.js";
 import { checkPrecision, checkPrecisionDevice, type Device, deviceError, executionProviders, type Precision } from "../graph/device.js";
 import { toHalfPrecision } from "../graph/half-precision.js";
@@ -599,16 +599,7 @@ export class Generator {
       row.prompt.forEach((id, t) => (tokens[b * P + t] = BigInt(id)));
       last[b] = BigInt(b * P + row.prompt.length - 1);
     });
-    const { cos, sin } = ropeTables(this.config, Array.from({ length: P }, (_, t) => t));
-    const half = this.config.headDim / 2;
-    const out = await this.prefill.run({
-      ...weights,
-      tokens: i64(tokens, [B, P]),
-      cos: f32(cos, [P, half]),
-      sin: f32(sin, [P, half]),
-      causal: f32(causalBias(P), [P, P]),
-      last: i64(last, [B]),
-    });
+    const out = await this.prefill.run({ ...weights, ...prefillFeeds(this.config, tokens, last, P) });
     if (cache instanceof DeviceKvCache) await cache.append(out, B, P);
     else {
       for (let n = 0; n < this.config.numHiddenLayers; n++) {

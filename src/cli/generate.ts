@@ -18,7 +18,7 @@ import { loadAdapter } from "../engine/weights/peft.js";
 import type { ChatMessage } from "../engine/tokenizer/tokenizer.js";
 import { createRng } from "../core/rng.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
-import { checkPrecisionDevice, type Device, parseDevice, parsePrecision, type Precision } from "../engine/graph/device.js";
+import { checkPrecisionDevice, checkSamplerDevice, type Device, parseDevice, parsePrecision, parseSampler, type Precision, type SamplerPlace } from "../engine/graph/device.js";
 
 export interface GenerateCliOptions {
   model: string;
@@ -41,6 +41,7 @@ export interface GenerateCliOptions {
   stop?: string[];
   device?: Device;
   precision?: Precision;
+  sampler?: SamplerPlace;
 }
 
 export interface GenerateCliResult {
@@ -71,6 +72,7 @@ export async function runGenerate(options: GenerateCliOptions, io: CliIo): Promi
   // The weights never change here: bake them so onnxruntime prepacks them.
   const generator = await Generator.create(config, params, tokenizer, {
     bakeWeights: true, ...adapter, ...(options.device === undefined ? {} : { device: options.device }), ...(options.precision === undefined ? {} : { precision: options.precision }),
+    ...(options.sampler === undefined ? {} : { sampler: options.sampler }),
   });
   try {
     const constraint =
@@ -121,6 +123,7 @@ interface RawOptions {
   stop?: string[];
   device?: string;
   precision?: string;
+  sampler?: string;
 }
 
 export function parseGenerateOptions(raw: RawOptions): GenerateCliOptions {
@@ -145,8 +148,10 @@ export function parseGenerateOptions(raw: RawOptions): GenerateCliOptions {
     ...(raw.stop !== undefined && { stop: raw.stop }),
     ...(raw.device !== undefined && { device: parseDevice(raw.device) }),
     ...(raw.precision !== undefined && { precision: parsePrecision(raw.precision) }),
+    ...(raw.sampler !== undefined && { sampler: parseSampler(raw.sampler) }),
   };
   checkPrecisionDevice(out.device ?? "cpu", out.precision);
+  checkSamplerDevice(out.device ?? "cpu", out.sampler);
   if ((out.trigger !== undefined || out.suffix !== undefined) && out.choices === undefined) {
     throw new Error("--trigger and --suffix need at least one --choice (the allowed completions)");
   }
@@ -169,6 +174,7 @@ export function generateCommand(io: CliIo = processIo()): Command {
     .option("--seed <n>", "random seed", "0")
     .option("--device <d>", "where the model's graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)", "cpu")
     .option("--precision <p>", "fp32 or fp16: half-precision weights, activations and products on webgpu (needs the adapter's shader-f16; docs/device.md)", "fp32")
+    .option("--sampler <s>", "webgpu: device (default: tokens drawn on the GPU, only ids and log-probs come back) or host (the logits come back, float64 draw as on the CPU; docs/device.md)")
     .option("--json", "print prompt/generated token ids and per-token log-probs as JSON")
     .option("--choice <text...>", "constrain the completion to one of these strings (repeatable)")
     .option("--trigger <text>", "with --choice: free text until it ends with this, then a choice")

@@ -13,7 +13,7 @@ import { Command } from "commander";
 import { openModelDir } from "../engine/weights/model-dir.js";
 import { serveModel, type RunningServer, type ServeOptions } from "../serve/server.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
-import { parseDevice, parsePrecision } from "../engine/graph/device.js";
+import { checkSamplerDevice, parseDevice, parsePrecision, parseSampler } from "../engine/graph/device.js";
 
 interface RawOptions {
   model: string;
@@ -26,6 +26,7 @@ interface RawOptions {
   threads?: string;
   device?: string;
   precision?: string;
+  sampler?: string;
   seed: string;
   quiet?: boolean;
   runtimeUpdates?: boolean;
@@ -46,12 +47,15 @@ export function parseServeOptions(raw: RawOptions, io: CliIo): ServeOptions {
   if (maxBatch < 1) throw new Error(`--max-batch expects an integer ≥ 1; got "${raw.maxBatch}"`);
   const threads = raw.threads === undefined ? undefined : parseIntegerOption(raw.threads, "--threads");
   if (threads !== undefined && threads < 1) throw new Error(`--threads expects an integer ≥ 1; got "${raw.threads}"`);
+  const sampler = raw.sampler === undefined ? undefined : parseSampler(raw.sampler);
+  checkSamplerDevice(raw.device === undefined ? "cpu" : parseDevice(raw.device), sampler);
   return {
     model: raw.model, port, host: raw.host, maxBatch, seed: parseIntegerOption(raw.seed, "--seed"),
     ...(raw.name === undefined ? {} : { modelName: raw.name }), ...(raw.adapter === undefined ? {} : { adapter: raw.adapter }),
     ...(raw.lora === undefined ? {} : { loras: raw.lora.map(parseLoraModule) }), ...(threads === undefined ? {} : { threads }),
     ...(raw.device === undefined ? {} : { device: parseDevice(raw.device) }),
     ...(raw.precision === undefined ? {} : { precision: parsePrecision(raw.precision) }),
+    ...(sampler === undefined ? {} : { sampler }),
     ...(raw.quiet === true ? {} : { log: (line: string) => io.err(`${line}\n`) }),
     ...(raw.runtimeUpdates === true ? { runtimeUpdates: true } : {}), ...(raw.weightVersion === undefined ? {} : { weightVersion: raw.weightVersion }),
   };
@@ -83,6 +87,7 @@ export function serveCommand(io: CliIo = processIo()): Command {
     .option("--seed <n>", "seed for requests that give none", "0")
     .option("--device <d>", "where the model's graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)", "cpu")
     .option("--precision <p>", "fp32 or fp16: half-precision weights, activations and products on webgpu (needs the adapter's shader-f16; docs/device.md)", "fp32")
+    .option("--sampler <s>", "webgpu: device (default: tokens drawn on the GPU, only ids and log-probs come back) or host (the logits come back, float64 draw as on the CPU; docs/device.md)")
     .option("--quiet", "no request log on stderr")
     .option("--runtime-updates", "accept weight updates over HTTP: /v1/load_lora_adapter, /v1/unload_lora_adapter, /update_weights_from_disk (training actors)")
     .option("--weight-version <v>", "the weight version replies report until a reload names another", "0")

@@ -23,7 +23,7 @@ import { INTERRUPT_EXIT_CODE, onInterrupt } from "./interrupt.js";
 import type { CliIo } from "./io.js";
 import { parseIntegerOption, processIo } from "./io.js";
 import { createTrainProgress, defaultLogEvery, evalHeadline, HEADLINE_LEGEND } from "./train-progress.js";
-import { parseDevice, parsePrecision } from "../engine/graph/device.js";
+import { parseDevice, parsePrecision, parseSampler } from "../engine/graph/device.js";
 
 /** Kept here for callers of the CLI module; it lives with the config (rl/config.ts). */
 export { parseGamesFlag } from "../rl/config.js";
@@ -51,6 +51,7 @@ export interface TrainFlags {
   threads?: string;
   device?: string;
   precision?: string;
+  sampler?: string;
   progress?: boolean;
   logEvery?: string;
   lora?: string;
@@ -120,6 +121,7 @@ export function flagOverrides(f: TrainFlags): Record<string, unknown> {
   if (f.maxStaleness !== undefined) o.maxStaleness = integer("max-staleness", f.maxStaleness);
   if (f.device !== undefined) o.device = parseDevice(f.device);
   if (f.precision !== undefined) o.precision = parsePrecision(f.precision);
+  if (f.sampler !== undefined) o.sampler = parseSampler(f.sampler);
   if (f.lora !== undefined) o.lora = loraFlags(f);
   else if (f.loraAlpha !== undefined || f.loraTargets !== undefined || f.baseDtype !== undefined) throw new Error("--lora-alpha, --lora-targets and --base-dtype need --lora R (the adapter rank): only a LoRA run's base is frozen");
   if (Object.keys(model).length > 0) o.model = model;
@@ -255,6 +257,7 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--threads <n>", "onnxruntime threads per session")
     .option("--device <d>", "where the graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)")
     .option("--precision <p>", "fp32 (default) or fp16: half-precision weights, activations and products on webgpu (needs the adapter's shader-f16; docs/device.md)")
+    .option("--sampler <s>", "webgpu: device (default: tokens drawn on the GPU, only ids and log-probs come back) or host (the logits come back, float64 draw: a seed gives the CPU run's games)")
     .option("--no-progress", "plain log lines instead of a progress line (as when stderr is not a terminal)")
     .option("--log-every <n>", "plain log lines: one every n steps, plus every evaluation (default: about 20 per run)")
     .option("--actor-endpoint <url...>", "sample the training games on this OpenAI-compatible server (repeatable; URL[,weight=W][,concurrency=C]; vLLM, SGLang or spiral serve --runtime-updates; docs/scale-out.md)")

@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { LORA_TARGETS } from "../engine/model/lora.js";
 import { learningRate, type LrSchedule } from "../engine/train/schedule.js";
-import { DEVICES, PRECISIONS } from "../engine/graph/device.js";
+import { DEVICES, PRECISIONS, SAMPLERS } from "../engine/graph/device.js";
 
 const gameEntry = z.strictObject({
   /** Registry id, e.g. "TicTacToe-v0". */
@@ -179,6 +179,13 @@ export const trainConfigSchema = z.strictObject({
    * moments, dynamic loss scaling (docs/device.md "Precision"). Absent: fp32.
    */
   precision: z.enum(PRECISIONS).optional(),
+  /**
+   * webgpu: where the actor draws tokens. "device" (the default there): a sampler graph on the GPU,
+   * only ids and log-probs come back; "host": the logits come back and the float64 host sampler
+   * draws, so a seed names the same games as on the CPU (docs/device.md "The sampler"). Absent:
+   * the device's default; the CPU always draws on the host.
+   */
+  sampler: z.enum(SAMPLERS).optional(),
   /**
    * No longer used; accepted so that run configs saved before still load. Every run is
    * reproducible at any thread count: same seed ⇒ same run, bit for bit (the learner once needed

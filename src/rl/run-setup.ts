@@ -195,7 +195,7 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
     }
     const adapter = lora === undefined ? {} : { adapter: lora.adapter };
     const precision = config.precision === undefined ? {} : { precision: config.precision };
-    const generator = await Generator.create(modelConfig, params, tokenizer, { threads, device: config.device, ...adapter, ...precision });
+    const generator = await Generator.create(modelConfig, params, tokenizer, { threads, device: config.device, ...adapter, ...precision, ...(config.sampler === undefined ? {} : { sampler: config.sampler }) });
     opened.push(() => generator.release());
     // The learner's gradients are the same bits at any thread count (the embedding gradient's
     // scatter is ordered; docs/training.md, "Learner threads"), so it gets every thread.

@@ -14,7 +14,7 @@ import { parameterCount, parseModelConfig, toHfConfig, type ModelConfig } from "
 import { storedWeightDtype } from "../engine/weights/checkpoint.js";
 import { type BaseDtype, baseBytes } from "../engine/weights/half.js";
 import { checkModelDir } from "../engine/weights/model-dir.js";
-import { checkPrecisionDevice } from "../engine/graph/device.js";
+import { checkPrecisionDevice, checkSamplerDevice } from "../engine/graph/device.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { tokenizerDirOf } from "../engine/tokenizer/load.js";
 import { getGame } from "../games/registry.js";
@@ -129,6 +129,7 @@ export async function checkTrainConfig(config: TrainConfig, opts: { readonly res
     );
   }
   checkPrecisionDevice(config.device, config.precision, "precision");
+  checkSamplerDevice(config.device, config.sampler, "sampler");
   if (config.precision === "fp16" && config.lora !== null) throw new Error("precision: fp16 does not cover LoRA runs yet; use precision fp32 (or leave it out)");
   checkGames(config);
   let shape: ModelConfig | undefined;

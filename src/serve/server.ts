@@ -52,7 +52,7 @@ import { createRng } from "../core/rng.js";
 import { ApiError, type ChatRequest, type CompletionRequest, type Limits, parseChatRequest, parseCompletionRequest } from "./protocol.js";
 import { type Job, Scheduler } from "./scheduler.js";
 import { TOP_LOGPROBS_MAX_PARAMS, topAlternatives } from "./top-logprobs.js";
-import type { Device, Precision } from "../engine/graph/device.js";
+import type { Device, Precision, SamplerPlace } from "../engine/graph/device.js";
 
 export interface ServeOptions {
   /** Checkpoint directory. */
@@ -76,6 +76,8 @@ export interface ServeOptions {
   readonly device?: Device;
   /** fp16 (webgpu): the base decodes in half precision (docs/device.md "Precision"); default fp32. */
   readonly precision?: Precision;
+  /** webgpu: where tokens are drawn (default device; docs/device.md "The sampler"). */
+  readonly sampler?: SamplerPlace;
   /** Default 1 MiB. */
   readonly maxBodyBytes?: number;
   /** Default max_tokens for chat requests. Default 512. */
@@ -564,7 +566,7 @@ export async function serveModel(
 ): Promise<RunningServer> {
   const generator = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, {
     bakeWeights: true, ...(loaded.adapter === undefined ? {} : { adapter: loaded.adapter }), ...(options.threads === undefined ? {} : { threads: options.threads }), ...(options.device === undefined ? {} : { device: options.device }),
-    ...(options.precision === undefined ? {} : { precision: options.precision }),
+    ...(options.precision === undefined ? {} : { precision: options.precision }), ...(options.sampler === undefined ? {} : { sampler: options.sampler }),
   });
   const scheduler = new Scheduler(generator, createRng(options.seed ?? 0), options.maxBatch ?? 64);
   // Each extra adapter decodes in its own batches over the shared base (live weights: baking would
@@ -573,7 +575,7 @@ export async function serveModel(
   const weightVersion = options.weightVersion ?? "0";
   for (const { name, adapter } of loaded.loras ?? []) {
     if (name === loaded.modelName || adapters.has(name)) throw new Error(`serve: model id '${name}' is given twice`);
-    const g = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, { adapter, ...(options.threads === undefined ? {} : { threads: options.threads }), ...(options.device === undefined ? {} : { device: options.device }) });
+    const g = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, { adapter, ...(options.threads === undefined ? {} : { threads: options.threads }), ...(options.device === undefined ? {} : { device: options.device }), ...(options.sampler === undefined ? {} : { sampler: options.sampler }) });
     adapters.set(name, { generator: g, scheduler: new Scheduler(g, createRng(options.seed ?? 0), options.maxBatch ?? 64), version: weightVersion });
   }
   const ctx: Context = {

@@ -43,6 +43,32 @@ export function checkPrecisionDevice(device: Device, precision: Precision | unde
   }
 }
 
+export const SAMPLERS = ["device", "host"] as const;
+/**
+ * Where tokens are drawn on webgpu: "device" (infer/device-sampler.ts: only ids and log-probs cross) or "host"
+ * (the logits cross and sampling.ts draws in float64, as on the CPU: a seed names the same
+ * completion on both devices). The CPU device always draws on the host.
+ */
+export type SamplerPlace = (typeof SAMPLERS)[number];
+
+/** Parses a `--sampler` value or a config's `sampler` key (`what` names it in the error). */
+export function parseSampler(value: string, what = "--sampler"): SamplerPlace {
+  if ((SAMPLERS as readonly string[]).includes(value)) return value as SamplerPlace;
+  throw new Error(`${what} expects one of ${SAMPLERS.join(", ")}; got "${value}"`);
+}
+
+/** Throws unless `sampler` can run on `device` (the device sampler needs webgpu). */
+export function checkSamplerDevice(device: Device, sampler: SamplerPlace | undefined, what = "--sampler"): void {
+  if (sampler === "device" && device === "cpu") {
+    throw new Error(`${what} device draws on the GPU (--device webgpu); on the CPU the logits are already on the host: use ${what} host or leave it out`);
+  }
+}
+
+/** The sampler used when none is named: the device's own on webgpu, the host on the CPU. */
+export function defaultSampler(device: Device): SamplerPlace {
+  return device === "cpu" ? "host" : "device";
+}
+
 /** The execution providers of a session on `device` (ORT adds its CPU EP for what a GPU EP lacks). */
 export function executionProviders(device: Device): ort.InferenceSession.ExecutionProviderConfig[] {
   return device === "webgpu" ? [{ name: "webgpu" }] : ["cpu"];

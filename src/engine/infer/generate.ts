@@ -35,7 +35,7 @@ import type { Rng } from "../../core/rng.js";
 import type { ModelConfig } from "../model/config.js";
 import { buildCacheEditGraphs, buildDecodeGraph, buildPrefillGraph, MASKED, prefillFeeds, ropeTables } from "./decode-graph.js";
 import type { Graph } from "../graph/builder.js";
-import { checkPrecision, checkPrecisionDevice, type Device, deviceError, executionProviders, type Precision } from "../graph/device.js";
+import { checkPrecision, checkPrecisionDevice, checkSamplerDevice, defaultSampler, type Device, deviceError, executionProviders, type Precision, type SamplerPlace } from "../graph/device.js";
 import { toHalfPrecision } from "../graph/half-precision.js";
 import { checkHalfSupport, halfModelGraph, halfWeightNames } from "../model/precision.js";
 import { encodeF16 } from "../weights/bf16.js";
@@ -45,6 +45,7 @@ import type { Adapter } from "../model/lora.js";
 import { halfFeeds } from "../weights/half.js";
 import type { Params } from "../weights/params.js";
 import { adjustLogits, adjustsLogits, checkSamplingParams, type LogitAdjustments, sampleToken, type SamplingParams } from "./sampling.js";
+import { DeviceSampler, needsHostDraw } from "./device-sampler.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { buildChoiceTrie, type ChoiceConstraint, type TokenTrie } from "./trie.js";
 
@@ -114,6 +115,10 @@ export interface GenerationStats {
   decodeSteps: number;
   decodeTokens: number;
   decodeMs: number;
+  /** Tokens drawn by the device sampler (webgpu, sampler "device"). */
+  deviceDraws: number;
+  /** With the device sampler: tokens drawn on the host instead (penalties, logit bias, top-p < 1, top-k). */
+  hostFallbackDraws: number;
 }
 
 export interface GeneratorOptions {
@@ -139,6 +144,20 @@ export interface GeneratorOptions {
    * and the KV cache in fp16 (model/precision.ts; docs/device.md "Precision"). Default "fp32".
    */
   precision?: Precision;
+  /**
+   * webgpu: where tokens are drawn (device-sampler.ts). "device" (default on webgpu): the logits stay
+   * on the device and a sampler graph returns each row's id and log-prob; "host": the logits come
+   * back and sampling.ts draws in float64, as on the CPU (a seed then names the same completion on
+   * both devices). The CPU always draws on the host.
+   */
+  sampler?: SamplerPlace;
+}
+
+/** One row's draw: the token, its log-prob and the allowed ids at a constrained step. */
+interface Draw {
+  readonly id: number;
+  readonly logprob: number;
+  readonly allowed: Int32Array | undefined;
 }
 
 interface Row {
@@ -357,7 +376,7 @@ export class Generator {
   private readonly tries = new Map<string, TokenTrie>();
   /** Adjusted logits of one row (rows with logit adjustments only). */
   private scratch: Float32Array | undefined;
-  readonly stats: GenerationStats = { prefillTokens: 0, prefillMs: 0, decodeSteps: 0, decodeTokens: 0, decodeMs: 0 };
+  readonly stats: GenerationStats = { prefillTokens: 0, prefillMs: 0, decodeSteps: 0, decodeTokens: 0, decodeMs: 0, deviceDraws: 0, hostFallbackDraws: 0 };
 
   private constructor(
     readonly config: ModelConfig,
@@ -371,6 +390,8 @@ export class Generator {
     private readonly uploader: DeviceCopy | undefined,
     /** webgpu: the KV cache stays on the device, edited by these sessions. */
     private readonly edits: CacheEdits | undefined,
+    /** webgpu with sampler "device": draws from the logits left on the device. */
+    private readonly sampler: DeviceSampler | undefined,
   ) {}
 
   private deviceWeights: (() => Feeds) | undefined;
@@ -385,6 +406,7 @@ export class Generator {
       throw new Error(`tokenizer has ${tokenizer.vocabSize} ids but the model only ${config.vocabSize} embedding rows`);
     }
     const fp16 = options.precision === "fp16";
+    checkSamplerDevice(options.device ?? "cpu", options.sampler, "sampler");
     if (fp16) {
       checkPrecisionDevice(options.device ?? "cpu", options.precision);
       await checkPrecision(options.device ?? "cpu", options.precision);
@@ -411,7 +433,8 @@ export class Generator {
       const session = { device, outputsOnDevice: true, threads: 1 } as const;
       edits = { keep: await GraphSession.fromGraph(typed(graphs.keep), session), append: await GraphSession.fromGraph(typed(graphs.append), session) };
     }
-    return new Generator(config, params, tokenizer, prefill, decode, weights, options, uploader, edits);
+    const sampler = samplesOnDevice(options) ? await DeviceSampler.create(device) : undefined;
+    return new Generator(config, params, tokenizer, prefill, decode, weights, options, uploader, edits, sampler);
   }
 
   /**
@@ -436,7 +459,7 @@ export class Generator {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.prefill.release(), this.decode.release(), this.uploader?.release(), this.edits?.keep.release(), this.edits?.append.release()]);
+    await Promise.all([this.prefill.release(), this.decode.release(), this.uploader?.release(), this.edits?.keep.release(), this.edits?.append.release(), this.sampler?.release()]);
   }
 
   /** Generates one completion per request (results in request order), up to `maxBatch` rows at a time. */
@@ -500,7 +523,7 @@ export class Generator {
         if (need > cache.slots) await cache.grow(live.length, roundUp(need, CACHE_CHUNK));
         for (const group of this.prefillGroups(admitted)) {
           const logits = await this.runPrefill(weights, group, (group.at(-1) as Row).prompt.length, cache, live.length);
-          group.forEach((row, b) => this.advance(row, logits, b, options));
+          (await this.draw(group, logits)).forEach((d, b) => this.advance(group[b] as Row, d, options));
           live = [...live, ...group];
         }
         continue;
@@ -509,7 +532,7 @@ export class Generator {
       const maxLen = Math.max(...live.map((r) => r.len));
       if (maxLen >= cache.slots) await cache.grow(live.length, roundUp(maxLen + 1, CACHE_CHUNK));
       const logits = await this.runDecode(weights, live, cache);
-      live.forEach((row, b) => this.advance(row, logits, b, options));
+      (await this.draw(live, logits)).forEach((d, b) => this.advance(live[b] as Row, d, options));
     }
     return rows.map((row) => ({
       tokens: row.tokens,
@@ -589,8 +612,8 @@ export class Generator {
     };
   }
 
-  /** Prefills `rows` into cache rows firstRow.. ; returns their next-token logits [rows, V]. */
-  private async runPrefill(weights: Feeds, rows: readonly Row[], P: number, cache: KvCache | DeviceKvCache, firstRow: number): Promise<Float32Array> {
+  /** Prefills `rows` into cache rows firstRow.. ; returns their next-token logits [rows, V] (on the device with its sampler). */
+  private async runPrefill(weights: Feeds, rows: readonly Row[], P: number, cache: KvCache | DeviceKvCache, firstRow: number): Promise<OrtTensor> {
     const t0 = performance.now();
     const B = rows.length;
     const tokens = new BigInt64Array(B * P).fill(BigInt(this.tokenizer.padId));
@@ -608,10 +631,10 @@ export class Generator {
     }
     this.stats.prefillTokens += rows.reduce((a, r) => a + r.prompt.length, 0);
     this.stats.prefillMs += performance.now() - t0;
-    return tensorData(out, "logits");
+    return tensorOf(out, "logits");
   }
 
-  private async runDecode(weights: Feeds, rows: readonly Row[], cache: KvCache | DeviceKvCache): Promise<Float32Array> {
+  private async runDecode(weights: Feeds, rows: readonly Row[], cache: KvCache | DeviceKvCache): Promise<OrtTensor> {
     const t0 = performance.now();
     const B = rows.length;
     const S = cache.slots;
@@ -639,11 +662,54 @@ export class Generator {
     this.stats.decodeSteps++;
     this.stats.decodeTokens += B;
     this.stats.decodeMs += performance.now() - t0;
-    return tensorData(out, "logits");
+    return tensorOf(out, "logits");
   }
 
-  /** Samples row b's next token from logits [B, V] and updates its state. */
-  private advance(row: Row, logits: Float32Array, b: number, options: GenerateOptions): void {
+  /**
+   * Draws each row's next token from `logits` [B, V]: on the host (sampling.ts, float64), or with
+   * the device sampler, where only the ids and log-probs come back and a row the sampler graph does
+   * not cover (`needsHostDraw`) is drawn on the host from the logits fetched with them.
+   */
+  private async draw(rows: readonly Row[], logits: OrtTensor): Promise<Draw[]> {
+    if (this.sampler === undefined) {
+      const data = logits.data as Float32Array;
+      return rows.map((row, b) => this.drawOnHost(row, data, b, this.allowedAt(row)));
+    }
+    try {
+      const V = this.config.vocabSize;
+      const plan = rows.map((row) => {
+        const allowed = this.allowedAt(row);
+        return { allowed, host: needsHostDraw(row.sampling, row.adjust !== undefined, allowed?.length ?? V) };
+      });
+      // One uniform per sampled token from the row's own Rng, as the host draw takes it.
+      const drawRows = rows.map((row, b) => {
+        const { allowed, host } = plan[b] as (typeof plan)[number];
+        const greedy = row.sampling.temperature === 0;
+        return { temperature: row.sampling.temperature, allowed, u: host || greedy ? 0 : row.rng.next() };
+      });
+      const withLogits = plan.some((p) => p.host);
+      const out = await this.sampler.draw(logits, drawRows, withLogits);
+      return rows.map((row, b) => {
+        const { allowed, host } = plan[b] as (typeof plan)[number];
+        if (host) {
+          this.stats.hostFallbackDraws++;
+          return this.drawOnHost(row, out.logits as Float32Array, b, allowed);
+        }
+        this.stats.deviceDraws++;
+        return { id: out.ids[b] as number, logprob: out.logprobs[b] as number, allowed };
+      });
+    } finally {
+      logits.dispose();
+    }
+  }
+
+  /** The allowed ids of row's next token (a constrained step), else undefined. */
+  private allowedAt(row: Row): Int32Array | undefined {
+    return row.trie !== undefined && row.node >= 0 ? row.trie.allowed(row.node) : undefined;
+  }
+
+  /** sampling.ts's draw from row b of logits [B, V] (the CPU path, and the device sampler's fallback). */
+  private drawOnHost(row: Row, logits: Float32Array, b: number, allowed: Int32Array | undefined): Draw {
     const V = this.config.vocabSize;
     let z = logits.subarray(b * V, (b + 1) * V);
     if (row.adjust !== undefined) {
@@ -651,9 +717,14 @@ export class Generator {
       z.set(logits.subarray(b * V, (b + 1) * V));
       adjustLogits(z, row.adjust.by, row.adjust.counts);
     }
-    const constrained = row.trie !== undefined && row.node >= 0;
-    const allowed = constrained ? (row.trie as TokenTrie).allowed(row.node) : undefined;
     const { id, logprob } = sampleToken(z, row.sampling, row.rng, allowed);
+    return { id, logprob, allowed };
+  }
+
+  /** Takes row's drawn token and updates its state. */
+  private advance(row: Row, draw: Draw, options: GenerateOptions): void {
+    const { id, logprob, allowed } = draw;
+    const constrained = allowed !== undefined;
     if (row.adjust !== undefined) row.adjust.counts.set(id, (row.adjust.counts.get(id) ?? 0) + 1);
     row.tokens.push(id);
     row.logprobs.push(logprob);
@@ -722,8 +793,9 @@ async function buildRunners(config: ModelConfig, params: Params, options: Genera
   // fp16: the weights but the head and the KV cache (past in, present out) in half precision.
   const typed = (g: Graph): Graph => (fp16 ? halfModelGraph(g, config, { halfInputs: (n) => n.startsWith("past_"), halfOutputs: (n) => n.startsWith("present_") }) : g);
   const graphs = [buildPrefillGraph(config, lora, half, device), buildDecodeGraph(config, lora, half, device)].map(typed);
-  // On a GPU the cache outputs stay in device memory (DeviceKvCache).
-  const onDevice = device === "cpu" ? undefined : presents;
+  // On a GPU the cache outputs stay in device memory (DeviceKvCache), and the logits too when the
+  // device draws (device-sampler.ts).
+  const onDevice = device === "cpu" ? undefined : samplesOnDevice(options) ? ["logits", ...presents] : presents;
   if (options.bakeWeights === true) {
     const halfData = fp16 ? halfCopy(params) : undefined;
     const [a, b] = await Promise.all(graphs.map((g) => bakedSession(g, params, options.threads, device, onDevice, halfData === undefined ? undefined : { data: halfData, names: halfWeightNames(config) })));
@@ -800,10 +872,20 @@ async function bakedSession(
   };
 }
 
-function tensorData(out: Record<string, OrtTensor>, name: string): Float32Array {
+function tensorOf(out: Record<string, OrtTensor>, name: string): OrtTensor {
   const t = out[name];
   if (t === undefined) throw new Error(`generation graph did not return "${name}"`);
-  return t.data as Float32Array;
+  return t;
+}
+
+function tensorData(out: Record<string, OrtTensor>, name: string): Float32Array {
+  return tensorOf(out, name).data as Float32Array;
+}
+
+/** Whether the generator draws on the device: webgpu unless `sampler: "host"`. */
+function samplesOnDevice(options: GeneratorOptions): boolean {
+  const device = options.device ?? "cpu";
+  return device !== "cpu" && (options.sampler ?? defaultSampler(device)) === "device";
 }
 
 /**

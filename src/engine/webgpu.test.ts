@@ -14,7 +14,8 @@ import { serialize } from "./graph/serialize.js";
 import { dimsFeeds, GraphSession } from "./graph/session.js";
 import { buildAppendGraph, buildGapGraph, buildGatherGraph } from "./train/device-logprobs.js";
 import { buildCacheEditGraphs, buildDecodeGraph, buildPrefillGraph } from "./infer/decode-graph.js";
-import { Generator } from "./infer/generate.js";
+import { buildSamplerGraph } from "./infer/device-sampler.js";
+import { type Completion, Generator, type GenerationRequest } from "./infer/generate.js";
 import { modelPreset } from "./model/presets.js";
 import { ByteTokenizer } from "./tokenizer/byte-tokenizer.js";
 import { buildLossGraph, lossNames } from "./train/loss.js";
@@ -34,6 +35,11 @@ import { requireWebgpu, skipWebgpu } from "./graph/test-webgpu.js";
 
 const tok = new ByteTokenizer();
 const loraOf = (): LoraConfig => ({ r: 2, alpha: 4, targets: ["q_proj", "v_proj", "down_proj"] });
+
+/** Tokens the generator drew so far (each prefill or decode row draws one). */
+function drawnTokens(gen: Generator): number {
+  return gen.stats.deviceDraws + gen.stats.hostFallbackDraws;
+}
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -70,7 +76,7 @@ async function hostOutputs<T>(body: () => Promise<T>): Promise<{ result: T; cros
 
 /** Feeds of the right shapes (values do not matter for placement): B = 2, T = 6, N = 3, K = 3, S = 8. */
 function placementFeeds(graph: Graph): Record<string, ort.Tensor> {
-  const sizes: Record<string, number> = { B: 2, T: 6, N: 3, K: 3, S: 8, P: 6, B0: 2, B1: 2, S0: 8, R: 1 };
+  const sizes: Record<string, number> = { B: 2, T: 6, N: 3, K: 3, S: 8, P: 6, B0: 2, B1: 2, S0: 8, R: 1, V: 264, A: 3 };
   const feeds: Record<string, ort.Tensor> = {};
   for (const input of graph.inputs) {
     if (input.name.startsWith("dims(") || input.name.includes("@[")) continue;
@@ -100,6 +106,7 @@ describe.skipIf(skipWebgpu)("webgpu: every node of the hot graphs runs on the de
     "decode, LoRA on a bf16 base": () => buildDecodeGraph(config, loraOf(), "bf16", "webgpu"),
     prefill: () => buildPrefillGraph(config, undefined, undefined, "webgpu"),
     decode: () => buildDecodeGraph(config, undefined, undefined, "webgpu"),
+    sampler: () => buildSamplerGraph(),
     "cache keep": () => buildCacheEditGraphs(config).keep,
     "cache append": () => buildCacheEditGraphs(config).append,
     "AdamW update (clip included)": () => buildOptimizerGraph({ beta1: 0.9, beta2: 0.95, eps: 1e-8 }, "float32"),
@@ -111,7 +118,7 @@ describe.skipIf(skipWebgpu)("webgpu: every node of the hot graphs runs on the de
   };
   // Fewest nodes each graph runs (a floor, so that an empty profile cannot pass).
   const least = (name: string): number =>
-    name.startsWith("old") ? 0 : name.startsWith("cache") ? 3 : name.startsWith("AdamW") ? 20 : name.startsWith("gradient") || name.startsWith("weight") ? 10 : 100;
+    name.startsWith("old") ? 0 : name.startsWith("cache") ? 3 : name === "sampler" ? 40 : name.startsWith("AdamW") ? 20 : name.startsWith("gradient") || name.startsWith("weight") ? 10 : 100;
   for (const [name, build] of Object.entries(graphs)) {
     it(`${name}: no node placed on the CPU (onnxruntime's profile)`, async () => {
       await requireWebgpu();
@@ -147,11 +154,15 @@ describe.skipIf(skipWebgpu)("webgpu vs cpu", { timeout: 300_000 }, () => {
         else {
           const { result, crossed } = await hostOutputs(() => gen.generate(prompts, opts));
           out[device] = result;
-          // Per prefill and decode run only the logits come back (the sampler draws on the host);
-          // the KV cache and its edits stay on the device.
-          const logits = crossed.get("logits");
-          console.log(`${preset} generation on webgpu: device → host per run: logits only, ${logits?.runs} runs, ${logits?.bytes} bytes in all (${((logits?.bytes ?? 0) / (logits?.runs ?? 1)).toFixed(0)} per run, [B, V=${config.vocabSize}] float32)`);
-          expect([...crossed.keys()]).toEqual(["logits"]);
+          // Per prefill and decode step only the drawn ids and their log-probs come back (the
+          // sampler graph reads the logits on the device); the KV cache and its edits stay there.
+          const [pick, logprob] = [crossed.get("pick"), crossed.get("logprob")];
+          const bytes = (pick?.bytes ?? 0) + (logprob?.bytes ?? 0);
+          const tokens = drawnTokens(gen);
+          console.log(`${preset} generation on webgpu: device → host: ids and log-probs only, ${pick?.runs} draws of ≤ ${pick?.maxSize} rows, ${bytes} bytes in all for ${tokens} tokens (${(bytes / tokens).toFixed(0)} per token; the logits would be ${4 * config.vocabSize})`);
+          expect([...crossed.keys()].sort()).toEqual(["logprob", "pick"]);
+          expect(bytes).toBe(8 * tokens);
+          expect(gen.stats.hostFallbackDraws).toBe(0);
         }
         await gen.release();
       }
@@ -165,6 +176,42 @@ describe.skipIf(skipWebgpu)("webgpu vs cpu", { timeout: 300_000 }, () => {
       expect(diff).toBeLessThan(1e-4);
     });
   }
+
+  it("micro, sampled (T = 1; free, constrained and top-p rows): the device sampler repeats itself for a seed, agrees with the host draw on the same device (same tokens on this seed, log-probs 1e-4), and counts the top-p row's host fallbacks", async () => {
+    await requireWebgpu();
+    const config = modelPreset("micro");
+    const params = initParams(config, createRng(7), 0.1);
+    const requests: GenerationRequest[] = [
+      { prompt: tok.encode("Hi") },
+      { prompt: tok.encode("Pick:"), constraint: { choices: ["[0]", "[1]", "[12]", "[2]"] } },
+      { prompt: tok.encode("Play."), sampling: { temperature: 1, topP: 0.9 } },
+    ];
+    const opts = { temperature: 1, maxNewTokens: 12, ignoreEos: true };
+    const run = async (sampler: "device" | "host") => {
+      const gen = await Generator.create(config, params, tok, { device: "webgpu", threads: 1, sampler });
+      const { result, crossed } = await hostOutputs(() => gen.generate(requests, { ...opts, rng: createRng(5) }));
+      const stats = { ...gen.stats };
+      await gen.release();
+      return { completions: result, crossed, stats };
+    };
+    const [a, b, host] = [await run("device"), await run("device"), await run("host")];
+    const tokens = (cs: Completion[]) => cs.map((c) => c.tokens);
+    expect(tokens(b.completions)).toEqual(tokens(a.completions)); // same seed, same device: same tokens
+    expect(b.completions.map((c) => c.logprobs)).toEqual(a.completions.map((c) => c.logprobs));
+    expect(tokens(host.completions)).toEqual(tokens(a.completions));
+    const dLogprob = maxAbsDiff(a.completions.flatMap((c) => c.logprobs), host.completions.flatMap((c) => c.logprobs));
+    const [free, constrained, topP] = a.completions as [Completion, Completion, Completion];
+    expect(["[0]", "[1]", "[12]", "[2]"]).toContain(constrained.text);
+    expect(constrained.allowed.every((x) => x !== null)).toBe(true);
+    // The top-p row is drawn on the host from logits fetched with the ids; the others on the device.
+    expect(a.stats.hostFallbackDraws).toBe(topP.tokens.length);
+    expect(a.stats.deviceDraws).toBe(free.tokens.length + constrained.tokens.length);
+    expect(a.crossed.get("host_logits")?.runs).toBe(topP.tokens.length);
+    expect(host.stats.deviceDraws).toBe(0);
+    expect([...host.crossed.keys()]).toEqual(["logits"]);
+    console.log(`micro sampled generation on webgpu: device vs host draw ${tokens(a.completions).flat().length} tokens identical, max |Δ log-prob| ${dLogprob.toExponential(2)}; ${a.stats.hostFallbackDraws} host fallback draws (top-p row)`);
+    expect(dLogprob).toBeLessThan(1e-4);
+  });
 
   it("micro: learner log-probs, loss and every gradient agree (1e-4 abs, gradients 1e-3 relative to their max)", async () => {
     await requireWebgpu();
@@ -377,7 +424,7 @@ describe.skipIf(skipWebgpu)("webgpu vs cpu", { timeout: 300_000 }, () => {
     expect(dLogprob).toBeLessThan(1e-4);
   });
 
-  it("spiral train on webgpu: 2 steps of the loop, full and LoRA, agree with the CPU run (losses 1e-3 relative, trained weights 1e-4), checkpoint written from the device; actors > 1 refused", async () => {
+  it("spiral train on webgpu: 2 steps of the loop, full and LoRA, agree with the CPU run (losses 1e-3 relative, trained weights 1e-4; this seed draws the same games with the device sampler, sampler host always does), repeat themselves exactly, sampler gap below 1e-4, checkpoint written from the device; actors > 1 refused", async () => {
     await requireWebgpu();
     const root = mkdtempSync(join(tmpdir(), "spiral-webgpu-train-"));
     try {
@@ -389,17 +436,33 @@ describe.skipIf(skipWebgpu)("webgpu vs cpu", { timeout: 300_000 }, () => {
       await expect(train(parseTrainConfig({ ...base, device: "webgpu", actors: 2 }), { runDir: join(root, "k2") })).rejects.toThrow(/actors: --device webgpu runs one actor/);
       // A full run, and a LoRA run whose adapter (and its moments) live on the device over a
       // frozen base copied there once.
+      // webgpu draws on the device by default; the full run also repeats it (same seed: same
+      // losses and weights) and runs with the host's float64 draw (sampler: host).
       for (const lora of [undefined, { r: 2, alpha: 4 }]) {
-        const runs: Record<string, { losses: number[]; params: Float32Array; saved?: Float32Array }> = {};
-        for (const device of ["cpu", "webgpu"] as const) {
-          const losses: number[] = [];
-          const dir = join(root, `${device}${lora ? "-lora" : ""}`);
-          const summary = await train(parseTrainConfig({ ...base, device, ...(lora ? { lora } : {}) }), { runDir: dir, hooks: { onStep: (m) => losses.push(m.learner.loss) } });
+        type Run = { losses: number[]; gaps: number[]; params: Float32Array; saved?: Float32Array };
+        const runs: Record<string, Run> = {};
+        const variants = lora ? (["cpu", "webgpu"] as const) : (["cpu", "webgpu", "webgpu again", "webgpu, sampler host"] as const);
+        for (const variant of variants) {
+          const device = variant === "cpu" ? "cpu" : "webgpu";
+          const losses: number[] = [], gaps: number[] = [];
+          const dir = join(root, `${variant.replace(/[ ,:]+/g, "-")}${lora ? "-lora" : ""}`);
+          const sampler = variant.endsWith("host") ? { sampler: "host" } : {};
+          const summary = await train(parseTrainConfig({ ...base, device, ...sampler, ...(lora ? { lora } : {}) }), { runDir: dir, hooks: { onStep: (m) => (losses.push(m.learner.loss), gaps.push(m.learner.samplerLogprobGap)) } });
           const saved = lora ? undefined : (await loadCheckpoint(join(dir, "step-2"))).params.data;
-          runs[device] = { losses, params: lora ? (summary.adapter as Params).data : summary.params.data, ...(saved ? { saved } : {}) };
+          runs[variant] = { losses, gaps, params: lora ? (summary.adapter as Params).data : summary.params.data, ...(saved ? { saved } : {}) };
         }
         const [cpu, gpu] = [runs.cpu, runs.webgpu];
         if (!cpu || !gpu) throw new Error("missing runs");
+        // The learner recomputes the device sampler's float32 log-probs: the gap stays at rounding.
+        console.log(`train loop${lora ? " (LoRA r 2)" : ""} on webgpu, device sampler: samplerLogprobGap per step ${gpu.gaps.map((x) => x.toExponential(2)).join(" ")}`);
+        expect(Math.max(...gpu.gaps)).toBeLessThan(1e-4);
+        if (!lora) {
+          expect(runs["webgpu again"]?.losses).toEqual(gpu.losses);
+          expect(runs["webgpu again"]?.params).toEqual(gpu.params);
+          const host = runs["webgpu, sampler host"] as Run;
+          expect(maxAbsDiff(cpu.losses, host.losses) / Math.max(1e-6, ...cpu.losses.map(Math.abs))).toBeLessThan(1e-3);
+          expect(maxAbsDiff(cpu.params, host.params)).toBeLessThan(1e-4);
+        }
         if (!lora) expect(gpu.saved).toEqual(gpu.params); // the checkpoint holds the device's weights
         const dLoss = maxAbsDiff(cpu.losses, gpu.losses) / Math.max(1e-6, ...cpu.losses.map(Math.abs));
         const dParams = maxAbsDiff(cpu.params, gpu.params);

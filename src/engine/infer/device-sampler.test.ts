@@ -111,7 +111,7 @@ for (const device of ["cpu", "webgpu"] as const) {
           if (id === host.id) return;
           mismatches++;
           // A mismatch must sit at a boundary: u·Σe within 1e-5 (relative) of the partial sum between the two ids.
-          const ids = row.allowed === undefined ? [...z.keys()] : [...row.allowed];
+          const ids = row.allowed === undefined ? [...z.keys()] : Array.from(row.allowed);
           const p = probabilities(z, row.temperature, ids);
           const cut = ids.indexOf(Math.min(id, host.id));
           const cdf = p.slice(0, cut + 1).reduce((a, x) => a + x, 0);

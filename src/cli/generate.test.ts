@@ -9,6 +9,7 @@ import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import { createRng } from "../core/rng.js";
 import { generateCommand, parseGenerateOptions } from "./generate.js";
 import { scriptedIo } from "./io.js";
+import { requireWebgpu, skipWebgpu } from "../engine/graph/test-webgpu.js";
 
 async function run(args: string[]): Promise<string> {
   const io = scriptedIo([]);
@@ -67,6 +68,9 @@ describe("spiral generate", () => {
     expect(() => parseGenerateOptions({ ...base, temperature: "-1" })).toThrow(/--temperature expects a number ≥ 0/);
     expect(() => parseGenerateOptions({ ...base, maxNew: "0" })).toThrow(/--max-new expects an integer ≥ 1/);
     expect(() => parseGenerateOptions({ ...base, topP: "1.5" })).toThrow(/--top-p expects a number in \(0, 1\]/);
+    expect(() => parseGenerateOptions({ ...base, sampler: "gpu" })).toThrow('--sampler expects one of device, host; got "gpu"');
+    expect(() => parseGenerateOptions({ ...base, sampler: "device" })).toThrow(/^--sampler device draws on the GPU \(--device webgpu\)/);
+    expect(parseGenerateOptions({ ...base, device: "webgpu", sampler: "host" }).sampler).toBe("host");
     await expect(run(["--model", join(dir, "missing"), "--prompt", "x"])).rejects.toThrow(/^--model .*missing: no such directory$/);
   });
 
@@ -81,5 +85,27 @@ describe("spiral generate", () => {
     const verified = scriptedIo([]);
     await generateCommand(verified).parseAsync(["--model", dir, "--prompt", "Hi", "--max-new", "2", "--json"], { from: "user" });
     expect(verified.stderr()).toBe("");
+  });
+});
+
+describe.skipIf(skipWebgpu)("spiral generate --device webgpu", { timeout: 120_000 }, () => {
+  it("samples on the device (same seed, same completion; constrained too), and with --sampler host gives the CPU's tokens", async () => {
+    await requireWebgpu();
+    const dir = join(mkdtempSync(join(tmpdir(), "spiral-gen-gpu-")), "tiny");
+    try {
+      const config = modelPreset("tiny");
+      await saveCheckpoint(dir, { config, params: initParams(config, createRng(1), 0.1) });
+      type Out = { tokens: number[]; logprobs: number[]; text: string };
+      const gen = async (...extra: string[]) => JSON.parse(await run(["--model", dir, "--prompt", "Hello", "--max-new", "8", "--temperature", "1", "--seed", "3", "--json", ...extra])) as Out;
+      const device = await gen("--device", "webgpu");
+      expect(await gen("--device", "webgpu")).toEqual(device);
+      const [host, cpu] = [await gen("--device", "webgpu", "--sampler", "host"), await gen()];
+      expect(host.tokens).toEqual(cpu.tokens);
+      expect(device.tokens.length).toBeGreaterThan(0);
+      const choices = ["[0]", "[4]", "[Offer: 3 Wood -> 2 Gold]"];
+      expect(choices).toContain((await gen("--device", "webgpu", "--max-new", "40", "--choice", ...choices)).text);
+    } finally {
+      rmSync(join(dir, ".."), { recursive: true, force: true });
+    }
   });
 });

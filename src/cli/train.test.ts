@@ -55,6 +55,11 @@ describe("spiral train flags", () => {
     expect((await resolveRun({ device: "webgpu", precision: "fp16" })).config.precision).toBe("fp16");
     await expect(resolveRun({ precision: "bf16" })).rejects.toThrow('--precision expects one of fp32, fp16; got "bf16"');
     await expect(checkTrainConfig((await resolveRun({ precision: "fp16" })).config)).rejects.toThrow(/^precision fp16 is a webgpu option/);
+    // --sampler: absent by default (the device's own: host on the CPU, device on webgpu), host kept, a bad value named; device on the CPU refused by the key's name.
+    expect((await resolveRun({})).config.sampler).toBeUndefined();
+    expect((await resolveRun({ device: "webgpu", sampler: "host" })).config.sampler).toBe("host");
+    await expect(resolveRun({ sampler: "gpu" })).rejects.toThrow('--sampler expects one of device, host; got "gpu"');
+    await expect(checkTrainConfig((await resolveRun({ sampler: "device" })).config)).rejects.toThrow(/^sampler device draws on the GPU/);
     await expect(resolveRun({ resume: root, steps: "3" })).rejects.toThrow(/--resume continues the run .* drop the other options \(steps\)/);
     await expect(resolveRun({ resume: root, actorEndpoint: ["http://a:1"], maxStaleness: "1" })).rejects.toThrow(/drop the other options \(maxStaleness\)/);
     await expect(runTrain({ logEvery: "0", out: root, name: "log-every" }, scriptedIo([]))).rejects.toThrow(/--log-every expects a positive integer; got 0/);

@@ -132,7 +132,9 @@ describe.skipIf(skipWebgpu)("webgpu fp16 vs fp32", { timeout: 300_000 }, () => {
     const gen = async (precision: "fp32" | "fp16", bakeWeights: boolean) => {
       const g = await Generator.create(config, params, tok, { device: "webgpu", threads: 1, precision, bakeWeights });
       try {
-        return await g.generate(prompts, opts);
+        const out = await g.generate(prompts, opts);
+        expect(g.stats.deviceDraws).toBe(3 * 70); // every token drawn by the device sampler (fp32 logits)
+        return out;
       } finally {
         await g.release();
       }
@@ -148,6 +150,28 @@ describe.skipIf(skipWebgpu)("webgpu fp16 vs fp32", { timeout: 300_000 }, () => {
       console.log(`micro generation fp16 (${bake ? "baked" : "live"} weights) vs fp32: max |Δ log-prob| ${d.toExponential(2)}`);
       expect(d).toBeLessThan(1e-2);
     }
+  });
+
+  it("micro sampled generation in fp16 (T = 1): the device sampler repeats itself for a seed and matches the host draw from the same fp16 logits (same tokens on this seed, log-probs 1e-4)", async () => {
+    await requireWebgpu();
+    const config = modelPreset("micro");
+    const params = initParams(config, createRng(7), 0.02);
+    const prompts = ["Hi", "Play."].map((s) => ({ prompt: tok.encode(s) }));
+    const run = async (sampler: "device" | "host") => {
+      const g = await Generator.create(config, params, tok, { device: "webgpu", threads: 1, precision: "fp16", bakeWeights: true, sampler });
+      try {
+        return await g.generate(prompts, { temperature: 1, maxNewTokens: 16, ignoreEos: true, rng: createRng(3) });
+      } finally {
+        await g.release();
+      }
+    };
+    const [a, b, host] = [await run("device"), await run("device"), await run("host")];
+    expect(b).toEqual(a);
+    expect(host.map((c) => c.tokens)).toEqual(a.map((c) => c.tokens));
+    let d = 0;
+    a.forEach((c, i) => c.logprobs.forEach((lp, j) => (d = Math.max(d, Math.abs(lp - (host[i]?.logprobs[j] as number))))));
+    console.log(`micro sampled generation fp16, device vs host draw: same tokens, max |Δ log-prob| ${d.toExponential(2)}`);
+    expect(d).toBeLessThan(1e-4);
   });
 });
 

@@ -20,7 +20,7 @@ import { openPolicy, parsePolicySpec } from "../policy/policy-spec.js";
 import { formatTable, interval } from "../eval/report.js";
 import { withAdapter } from "./eval.js";
 import { type CliIo, numberOption, parseIntegerOption, positiveIntegerOption, processIo } from "./io.js";
-import { type Device, parseDevice, parsePrecision, type Precision } from "../engine/graph/device.js";
+import { checkSamplerDevice, type Device, parseDevice, parsePrecision, parseSampler, type Precision, type SamplerPlace } from "../engine/graph/device.js";
 
 export interface BenchMathCliOptions {
   readonly model: string;
@@ -43,6 +43,7 @@ export interface BenchMathCliOptions {
   /** Where a checkpoint's graphs run (default cpu). */
   readonly device?: Device;
   readonly precision?: Precision;
+  readonly sampler?: SamplerPlace;
 }
 
 interface RawOptions {
@@ -65,6 +66,7 @@ interface RawOptions {
   allowFailures?: boolean;
   device?: string;
   precision?: string;
+  sampler?: string;
 }
 
 export function parseBenchMathOptions(raw: RawOptions): BenchMathCliOptions {
@@ -87,6 +89,7 @@ export function parseBenchMathOptions(raw: RawOptions): BenchMathCliOptions {
     ...(raw.allowFailures === true ? { allowFailures: true } : {}),
     ...(raw.device === undefined ? {} : { device: parseDevice(raw.device) }),
     ...(raw.precision === undefined ? {} : { precision: parsePrecision(raw.precision) }),
+    ...(raw.sampler === undefined ? {} : { sampler: samplerFor(raw.sampler, raw.device) }),
   };
 }
 
@@ -146,7 +149,7 @@ export async function runBenchMath(options: BenchMathCliOptions, io: CliIo): Pro
   const spec = parsePolicySpec(options.model);
   if (spec.kind === "reference") throw new Error(`bench-math needs a model: a checkpoint directory or openai:<base-url>#<model>; got the game agent "${spec.name}"`);
   const sets = options.data.map((path) => ({ name: basename(path).replace(/\.jsonl$/, ""), problems: loadMathSet(path).slice(0, options.limit) }));
-  const player = await openPolicy(spec, { temperature: options.temperature, topP: options.topP, maxNewTokens: options.maxNew, concurrency: options.concurrency, timeoutMs: options.timeoutS * 1000, retries: options.retries, ...(options.device === undefined ? {} : { device: options.device }), ...(options.precision === undefined ? {} : { precision: options.precision }) });
+  const player = await openPolicy(spec, { temperature: options.temperature, topP: options.topP, maxNewTokens: options.maxNew, concurrency: options.concurrency, timeoutMs: options.timeoutS * 1000, retries: options.retries, ...(options.device === undefined ? {} : { device: options.device }), ...(options.precision === undefined ? {} : { precision: options.precision }), ...(options.sampler === undefined ? {} : { sampler: options.sampler }) });
   if (player.kind !== "policy") throw new Error("internal: a model spec opened as an agent");
   const rng = createRng(options.seed);
   const results: MathBenchResult[] = [];
@@ -186,6 +189,7 @@ export function benchMathCommand(io: CliIo = processIo()): Command {
     .option("--seed <n>", "random seed", "0")
     .option("--device <d>", "where the model's graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)", "cpu")
     .option("--precision <p>", "fp32 or fp16: half-precision weights, activations and products on webgpu (needs the adapter's shader-f16; docs/device.md)", "fp32")
+    .option("--sampler <s>", "webgpu: device (default: tokens drawn on the GPU, only ids and log-probs come back) or host (the logits come back, float64 draw as on the CPU; docs/device.md)")
     .option("--concurrency <n>", "requests in flight for an endpoint", "16")
     .option("--timeout <s>", "openai: seconds per request attempt", "600")
     .option("--retries <n>", "openai: retries on 429/5xx/timeouts/connection errors", "4")
@@ -197,4 +201,11 @@ export function benchMathCommand(io: CliIo = processIo()): Command {
     .action(async (raw: RawOptions) => {
       await runBenchMath(parseBenchMathOptions(raw), io);
     });
+}
+
+/** --sampler, checked against --device. */
+function samplerFor(value: string, device: string | undefined): SamplerPlace {
+  const sampler = parseSampler(value);
+  checkSamplerDevice(device === undefined ? "cpu" : parseDevice(device), sampler);
+  return sampler;
 }

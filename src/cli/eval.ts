@@ -28,7 +28,7 @@ import { openPolicy, parsePolicySpec, type OpenedPolicy, type SamplingSettings }
 import { bradleyTerry, type PairResult } from "../eval/ratings.js";
 import { formatArena, formatKuhn, formatOptimalRate, formatRatings } from "../eval/report.js";
 import { type CliIo, numberOption, parseIntegerOption, positiveIntegerOption, processIo } from "./io.js";
-import { type Device, parseDevice, parsePrecision, type Precision } from "../engine/graph/device.js";
+import { checkSamplerDevice, type Device, parseDevice, parsePrecision, parseSampler, type Precision, type SamplerPlace } from "../engine/graph/device.js";
 
 export interface EvalCliOptions {
   readonly game: string;
@@ -55,6 +55,7 @@ export interface EvalCliOptions {
   /** Where checkpoints' graphs run (default cpu). */
   readonly device?: Device;
   readonly precision?: Precision;
+  readonly sampler?: SamplerPlace;
 }
 
 interface RawOptions {
@@ -82,6 +83,7 @@ interface RawOptions {
   rules?: string;
   device?: string;
   precision?: string;
+  sampler?: string;
 }
 
 /**
@@ -127,6 +129,7 @@ export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
     ...(raw.allowFailures === true ? { allowFailures: true } : {}),
     ...(raw.device === undefined ? {} : { device: parseDevice(raw.device) }),
     ...(raw.precision === undefined ? {} : { precision: parsePrecision(raw.precision) }),
+    ...(raw.sampler === undefined ? {} : { sampler: samplerFor(raw.sampler, raw.device) }),
   };
 }
 
@@ -167,7 +170,7 @@ async function playEval(options: EvalCliOptions, io: CliIo): Promise<EvalResult>
   const gameList = gameIds.map(getGame);
   const game = gameList[0] as (typeof gameList)[number];
   const settings: SamplingSettings = {
-    temperature: options.temperature, maxNewTokens: options.maxNew, concurrency: options.concurrency, ...(options.device === undefined ? {} : { device: options.device }), ...(options.precision === undefined ? {} : { precision: options.precision }), ...(options.topP === undefined ? {} : { topP: options.topP }),
+    temperature: options.temperature, maxNewTokens: options.maxNew, concurrency: options.concurrency, ...(options.device === undefined ? {} : { device: options.device }), ...(options.precision === undefined ? {} : { precision: options.precision }), ...(options.sampler === undefined ? {} : { sampler: options.sampler }), ...(options.topP === undefined ? {} : { topP: options.topP }),
     timeoutMs: options.timeoutS * 1000, retries: options.retries, ...(options.promptMode === undefined ? {} : { promptMode: options.promptMode }),
     log: (line) => io.err(`${line}\n`),
   };
@@ -272,6 +275,7 @@ export function evalCommand(io: CliIo = processIo()): Command {
     .option("--seed <n>", "random seed", "0")
     .option("--device <d>", "where the model's graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)", "cpu")
     .option("--precision <p>", "fp32 or fp16: half-precision weights, activations and products on webgpu (needs the adapter's shader-f16; docs/device.md)", "fp32")
+    .option("--sampler <s>", "webgpu: device (default: tokens drawn on the GPU, only ids and log-probs come back) or host (the logits come back, float64 draw as on the CPU; docs/device.md)")
     .option("--max-new <n>", "token budget of one reply", "256")
     .option("--concurrency <n>", "live games at once (and requests in flight per endpoint)", "32")
     .option("--turn-cap <n>", "end games as draws after this many moves")
@@ -284,4 +288,11 @@ export function evalCommand(io: CliIo = processIo()): Command {
     .action(async (raw: RawOptions) => {
       await runEval(parseEvalOptions(raw), io);
     });
+}
+
+/** --sampler, checked against --device. */
+function samplerFor(value: string, device: string | undefined): SamplerPlace {
+  const sampler = parseSampler(value);
+  checkSamplerDevice(device === undefined ? "cpu" : parseDevice(device), sampler);
+  return sampler;
 }

@@ -34,7 +34,7 @@ import { modelPolicy } from "./model-policy.js";
 import type { Policy } from "./policy.js";
 import { chatMode, compactMode, type PromptMode, type PromptModeName } from "./prompt-mode.js";
 import { openaiPolicy } from "./openai-policy.js";
-import type { Device, Precision } from "../engine/graph/device.js";
+import type { Device, Precision, SamplerPlace } from "../engine/graph/device.js";
 
 export type PolicySpec =
   | { readonly kind: "reference"; readonly name: string }
@@ -130,6 +130,8 @@ export interface SamplingSettings {
   readonly device?: Device;
   /** Checkpoints: fp16 decodes and scores in half precision on webgpu (docs/device.md "Precision"). */
   readonly precision?: Precision;
+  /** Checkpoints on webgpu: where tokens are drawn (default device; docs/device.md "The sampler"). */
+  readonly sampler?: SamplerPlace;
   /** Checkpoints: the prompt mode; default the training run's, else by tokenizer (see the file comment). */
   readonly promptMode?: PromptModeName;
   /** Endpoints: per-attempt timeout (default 120 000 ms) and retries (default 4). */
@@ -178,8 +180,9 @@ export async function openCheckpoint(dir: string, settings: SamplingSettings, na
   const { config, params, tokenizer } = await openModelDir(dir, { what: "checkpoint", ...(settings.log === undefined ? {} : { log: settings.log }) });
   const adapter = adapterDir === undefined ? {} : { adapter: (await loadAdapter(adapterDir, config, { optimizer: false })).adapter };
   const engine = { ...(settings.threads === undefined ? {} : { threads: settings.threads }), ...(settings.device === undefined ? {} : { device: settings.device }), ...(settings.precision === undefined ? {} : { precision: settings.precision }) };
+  const sampler = settings.sampler === undefined ? {} : { sampler: settings.sampler };
   // Weights are fixed during evaluation: baked in, ORT prepacks them (on a GPU: uploaded once).
-  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...adapter, ...engine });
+  const generator = await Generator.create(config, params, tokenizer, { bakeWeights: true, ...adapter, ...engine, ...sampler });
   const runner = new LossRunner(config, params, { ...adapter, ...engine });
   const policy = modelPolicy({
     name, generator, runner, tokenizer, temperature: settings.temperature, version: () => 0, ...(settings.topP === undefined ? {} : { topP: settings.topP }),

@@ -106,7 +106,7 @@ describe.skipIf(skipWebgpu)("webgpu: every node of the hot graphs runs on the de
     "decode, LoRA on a bf16 base": () => buildDecodeGraph(config, loraOf(), "bf16", "webgpu"),
     prefill: () => buildPrefillGraph(config, undefined, undefined, "webgpu"),
     decode: () => buildDecodeGraph(config, undefined, undefined, "webgpu"),
-    sampler: () => buildSamplerGraph(),
+    sampler: () => buildSamplerGraph(config.vocabSize),
     "cache keep": () => buildCacheEditGraphs(config).keep,
     "cache append": () => buildCacheEditGraphs(config).append,
     "AdamW update (clip included)": () => buildOptimizerGraph({ beta1: 0.9, beta2: 0.95, eps: 1e-8 }, "float32"),

@@ -22,7 +22,7 @@ function logitsTensor(z: Float32Array, B: number): ort.Tensor {
 /** Exact softmax(z/T) over `ids`, float64. */
 function probabilities(z: ArrayLike<number>, T: number, ids: readonly number[]): number[] {
   const x = ids.map((i) => (z[i] as number) / T);
-  const m = Math.max(...x);
+  const m = x.reduce((a, v) => Math.max(a, v), -Infinity);
   const e = x.map((v) => Math.exp(v - m));
   const s = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / s);
@@ -52,9 +52,9 @@ describe("sampler settings", () => {
 
 for (const device of ["cpu", "webgpu"] as const) {
   describe.skipIf(device === "webgpu" && skipWebgpu)(`device sampler graph on ${device}`, { timeout: 120_000 }, () => {
-    const open = async (): Promise<DeviceSampler> => {
+    const open = async (V: number): Promise<DeviceSampler> => {
       if (device === "webgpu") await requireWebgpu();
-      return DeviceSampler.create(device);
+      return DeviceSampler.create(device, V);
     };
 
     // 20 000 draws from one row; χ² goodness of fit against the exact probabilities, threshold
@@ -65,8 +65,8 @@ for (const device of ["cpu", "webgpu"] as const) {
     ];
     for (const c of cases) {
       it(`draw frequencies fit softmax(z/T): ${c.name}, χ² below its 0.999 quantile`, async () => {
-        const sampler = await open();
         const V = 16, T = 0.8, rowsPerRun = 2000, runs = 10;
+        const sampler = await open(V);
         const z = Float32Array.from({ length: V }, (_, i) => Math.sin(1.7 * i) * 2);
         const ids = c.allowed ?? [...z.keys()];
         const p = probabilities(z, T, ids);
@@ -89,8 +89,8 @@ for (const device of ["cpu", "webgpu"] as const) {
     }
 
     it("with the host's uniforms: the same ids except within float32 rounding of a CDF boundary, log-probs within 2e-5 of tokenLogprob", async () => {
-      const sampler = await open();
       const V = 264, B = 1000, runs = 4;
+      const sampler = await open(V);
       const rng = createRng(7);
       let mismatches = 0, draws = 0, maxDiff = 0;
       for (let r = 0; r < runs; r++) {
@@ -124,8 +124,38 @@ for (const device of ["cpu", "webgpu"] as const) {
       expect(maxDiff).toBeLessThan(2e-5);
     });
 
+    it("Qwen3's vocabulary (V = 151,936), LM-like rows (20 strong logits over a broad tail): with the host's uniforms at most 1 % of draws differ, each within 1e-5 of a CDF boundary; log-probs within 2e-5", async () => {
+      const V = 151_936, B = 8, runs = device === "cpu" ? 60 : 5;
+      const sampler = await open(V);
+      const rng = createRng(11);
+      const logits = Float32Array.from({ length: B * V }, () => rng.normal() * 2);
+      for (let b = 0; b < B; b++) for (let k = 0; k < 20; k++) logits[b * V + rng.int(V)] = 8 + rng.normal() * 3;
+      let mismatches = 0, draws = 0, maxDiff = 0;
+      for (let r = 0; r < runs; r++) {
+        const rows: DeviceDrawRow[] = Array.from({ length: B }, (_, b) => ({ temperature: b % 2 === 1 ? 1 : 0.7, allowed: undefined, u: rng.next() }));
+        const out = await sampler.draw(logitsTensor(logits, B), rows, false);
+        rows.forEach((row, b) => {
+          const z = logits.subarray(b * V, (b + 1) * V);
+          const id = out.ids[b] as number;
+          const host = sampleToken(z, { temperature: row.temperature }, fixedRng(row.u));
+          draws++;
+          maxDiff = Math.max(maxDiff, Math.abs((out.logprobs[b] as number) - tokenLogprob(z, row.temperature, id)));
+          if (id === host.id) return;
+          mismatches++;
+          const p = probabilities(z, row.temperature, [...z.keys()]);
+          let cdf = 0;
+          for (let k = 0; k <= Math.min(id, host.id); k++) cdf += p[k] as number;
+          expect(Math.abs(cdf - row.u)).toBeLessThan(1e-5);
+        });
+      }
+      await sampler.release();
+      console.log(`device sampler (${device}), V = ${V}: ${mismatches} of ${draws} draws differ from the host's with the same uniforms; max |Δ log-prob| ${maxDiff.toExponential(2)}`);
+      expect(mismatches).toBeLessThanOrEqual(draws * 0.01);
+      expect(maxDiff).toBeLessThan(2e-5);
+    });
+
     it("greedy picks the lowest id among tied maxima (unconstrained and constrained) and consumes no uniform", async () => {
-      const sampler = await open();
+      const sampler = await open(6);
       const logits = Float32Array.of(0, 3, 1, 3, 3, 2, /* row 1 */ 0, 3, 1, 3, 3, 2);
       const out = await sampler.draw(logitsTensor(logits, 2), [{ temperature: 0, allowed: undefined, u: 0.99 }, { temperature: 0, allowed: [2, 3, 4], u: 0.99 }], true);
       await sampler.release();
@@ -136,7 +166,7 @@ for (const device of ["cpu", "webgpu"] as const) {
     });
 
     it("non-finite logits are an error naming the row", async () => {
-      const sampler = await open();
+      const sampler = await open(3);
       const logits = Float32Array.of(0, 1, 2, 0, Number.NaN, 2);
       await expect(sampler.draw(logitsTensor(logits, 2), [{ temperature: 1, allowed: undefined, u: 0.5 }, { temperature: 1, allowed: undefined, u: 0.5 }], false)).rejects.toThrow(/row 1 are not finite/);
       await sampler.release();

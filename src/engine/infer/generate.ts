@@ -6,6 +6,10 @@
  * - `Completion.logprobs[j]` = log_softmax(logits_j / T)[tokens[j]] over the whole model vocabulary,
  *   or over `allowed[j]` when that step was constrained (T = 1 when greedy); top-p/top-k truncation
  *   is not reflected (see sampling.ts). The learner reproduces it from (prompt, tokens, allowed, T).
+ * - Where tokens are drawn: on the host (sampling.ts, float64) on the CPU and with `sampler: "host"`;
+ *   on webgpu by default by the device sampler (device-sampler.ts: the same draw in float32 from the
+ *   same uniforms, only ids and log-probs leave the device; rows with logit adjustments, top-p < 1 or
+ *   top-k fall back to the host draw). Same seed, same device: same tokens.
  * - Rows are independent: each request gets its own RNG split from `options.rng` in request order,
  *   and attention never mixes rows, so a prompt yields the same completion (greedy: the same
  *   tokens; sampled: the same draws) whatever else is in the batch and in whichever order —
@@ -433,7 +437,7 @@ export class Generator {
       const session = { device, outputsOnDevice: true, threads: 1 } as const;
       edits = { keep: await GraphSession.fromGraph(typed(graphs.keep), session), append: await GraphSession.fromGraph(typed(graphs.append), session) };
     }
-    const sampler = samplesOnDevice(options) ? await DeviceSampler.create(device) : undefined;
+    const sampler = samplesOnDevice(options) ? await DeviceSampler.create(device, config.vocabSize) : undefined;
     return new Generator(config, params, tokenizer, prefill, decode, weights, options, uploader, edits, sampler);
   }
 

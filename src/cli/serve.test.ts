@@ -49,5 +49,8 @@ describe("spiral serve + spiral eval over HTTP", () => {
     const base = { model: "x", port: "8000", host: "127.0.0.1", maxBatch: "64", seed: "0" };
     expect(() => parseServeOptions({ ...base, port: "70000" }, io)).toThrow(/--port expects an integer in \[0, 65535\]/);
     expect(() => parseServeOptions({ ...base, maxBatch: "0" }, io)).toThrow(/--max-batch expects an integer ≥ 1/);
+    expect(() => parseServeOptions({ ...base, sampler: "gpu" }, io)).toThrow('--sampler expects one of device, host; got "gpu"');
+    expect(() => parseServeOptions({ ...base, sampler: "device" }, io)).toThrow(/^--sampler device draws on the GPU \(--device webgpu\)/);
+    expect(parseServeOptions({ ...base, device: "webgpu", sampler: "host" }, io).sampler).toBe("host");
   });
 });

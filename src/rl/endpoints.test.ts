@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ModelConfig } from "../engine/model/config.js";
 import { Generator } from "../engine/infer/generate.js";
 import { initAdapter, LORA_TARGETS } from "../engine/model/lora.js";
@@ -20,6 +20,7 @@ import { saveCheckpoint } from "../engine/weights/checkpoint.js";
 import { initParams, type Params } from "../engine/weights/params.js";
 import { getGame } from "../games/registry.js";
 import { createRng } from "../core/rng.js";
+import { until } from "../core/test-waits.js";
 import { startServeProcess, type ServeProcess } from "../serve/process.js";
 import { weightPublisher } from "./endpoint-sync.js";
 import { EndpointPool, EndpointsLostError, endpointUrls } from "./endpoints.js";
@@ -117,13 +118,30 @@ describe("endpoint actors", () => {
       const per = pool.stats.endpoints.map((e) => e.requests);
       expect(per.every((n) => n >= 4)).toBe(true); // both servers took a share
 
-      // Kill one server while a batch is in flight: every turn still gets exactly its answer.
+      // Kill one server while a batch is in flight: every turn still gets exactly its answer. The
+      // kill happens inside the batch's first completion request to server 0 (which then meets a
+      // dead server), while the batch's other requests are out, not on a timer that a fast machine
+      // could beat.
       const batch2 = requests(24);
       const seeds2 = createRng("batch2");
-      const pending = pool.generate(batch2, createRng("batch2"));
-      await new Promise((r) => setTimeout(r, 30));
-      await servers[0]!.stop("SIGKILL");
-      const results2 = await pending;
+      const victim = servers[0]!;
+      const realFetch = globalThis.fetch;
+      let killed = false;
+      const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+        const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+        if (!killed && url === `${victim.url}/completions`) {
+          killed = true;
+          await victim.stop("SIGKILL");
+        }
+        return realFetch(input, init);
+      });
+      let results2;
+      try {
+        results2 = await pool.generate(batch2, createRng("batch2"));
+      } finally {
+        spy.mockRestore();
+      }
+      expect(killed).toBe(true);
       expect(results2).toHaveLength(24);
       for (const [i, r] of results2.entries()) {
         const want = await expected(g, batch2[i] as PolicyRequest, seeds2.nextUint32());
@@ -142,7 +160,7 @@ describe("endpoint actors", () => {
       const publisher2 = weightPublisher(join(root, "sync"), { kind: "full", config: shape, params: v2 }, 2);
       await pool.publish(await publisher2.write(2));
       servers[0] = await startServeProcess(["--model", join(root, "v0"), "--port", String(servers[0]!.port), "--runtime-updates", "--quiet", "--threads", "1"]);
-      for (let t = 0; t < 100 && !pool.stats.endpoints[0]!.live; t++) await new Promise((r) => setTimeout(r, 100));
+      await until("the pool to probe server 0 back in", () => pool.stats.endpoints[0]!.live);
       expect(pool.stats.endpoints.map((e) => [e.live, e.version])).toEqual([[true, 2], [true, 2]]);
       const g2 = await Generator.create(shape, v2, tok);
       const batch3 = requests(8);
@@ -155,6 +173,10 @@ describe("endpoint actors", () => {
       await g2.release();
     } finally {
       await pool.close();
+      // Later tests need server 0 live whatever happened here.
+      if (servers[0]!.child.exitCode !== null || servers[0]!.child.signalCode !== null) {
+        servers[0] = await startServeProcess(["--model", join(root, "v0"), "--port", "0", "--runtime-updates", "--quiet", "--threads", "1"]);
+      }
     }
   }, 180_000);
 

@@ -14,9 +14,10 @@ export async function until(
   done: () => boolean | Promise<boolean>,
   { timeoutMs = 60_000, everyMs = 5 }: { timeoutMs?: number; everyMs?: number } = {},
 ): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
+  // Date.now, not performance.now: tests that set the clock of the code under test mock the latter.
+  const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
-    if (performance.now() > deadline) throw new Error(`gave up after ${timeoutMs / 1000} s waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((r) => (everyMs === 0 ? setImmediate(r) : setTimeout(r, everyMs)));
   }
 }

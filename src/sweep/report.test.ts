@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { aggregateResults, DEFAULT_TARGETS, OOD_GAIN, OOD_MEAN_WIN, runResultOf } from "./aggregate.js";
-import { intervalSvg, metricSlug, renderSweepReport, sweepFigures, writeSweepFigures } from "./report.js";
+import { intervalSvg, metricSlug, niceTicks, renderSweepReport, sweepFigures, writeSweepFigures } from "./report.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-sweep-report-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -58,6 +58,16 @@ describe("sweep figures for a write-up", () => {
     expect(Number(whisker?.[2])).toBeCloseTo(sx(hi), 1);
     // Two equal seeds: a zero-width interval, drawn as a dot on a point-long whisker.
     expect(svg).toMatch(/<title>random: 60\.0% \[60\.0%, 60\.0%\] \(2 seeds\)<\/title>/);
+  });
+
+  it("labels axes at round values inside the data range (1, 2 or 5 × 10^k steps)", () => {
+    expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(-0.02, 1.05)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(-0.02, 1.05, 2)).toEqual([0, 0.5, 1]);
+    expect(niceTicks(0, 600, 6)).toEqual([0, 100, 200, 300, 400, 500, 600]);
+    expect(niceTicks(0.07, 0.96, 4)).toEqual([0.2, 0.4, 0.6, 0.8]);
+    expect(niceTicks(0.088, 0.128, 4)).toEqual([0.09, 0.1, 0.11, 0.12]);
+    expect(niceTicks(3, 3)).toEqual([3]);
   });
 
   it("the HTML report carries the interval figures inline", () => {

@@ -33,6 +33,21 @@ function escapeHtml(text: string): string {
 }
 
 const W = 460;
+
+/**
+ * Round tick values covering [lo, hi]: steps of 1, 2 or 5 × 10^k, about `count` intervals, only
+ * those inside the range (so the axis keeps its data-driven ends and labels never collide).
+ */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  // The candidate step whose number of intervals over the range is nearest `count`.
+  const step = [1, 2, 5, 10].map((m) => m * mag).reduce((a, b) => (Math.abs((hi - lo) / b - count) < Math.abs((hi - lo) / a - count) ? b : a));
+  const ticks: number[] = [];
+  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) ticks.push(Number((k * step).toPrecision(12)));
+  return ticks;
+}
 const H = 220;
 const PAD = { left: 52, right: 10, top: 10, bottom: 28 };
 
@@ -74,8 +89,13 @@ export function curveSvg(metric: string, series: readonly { readonly config: str
   if (o.standalone === true) parts.push(`<text x="${PAD.left}" y="15" font-size="12" font-weight="600">${escapeHtml(metric)}: median and IQR over seeds</text>`);
   const base = top + H - PAD.bottom;
   parts.push(`<line x1="${PAD.left}" y1="${base}" x2="${W - PAD.right}" y2="${base}" stroke="#999"/><line x1="${PAD.left}" y1="${top + PAD.top}" x2="${PAD.left}" y2="${base}" stroke="#999"/>`);
-  for (const [y, anchor] of [[y0, base], [y1, top + PAD.top + 8]] as const) parts.push(`<text x="${PAD.left - 4}" y="${anchor}" text-anchor="end" font-size="10">${escapeHtml(formatValue(metric, y))}</text>`);
-  parts.push(`<text x="${PAD.left}" y="${top + H - 8}" font-size="10">step ${x0}</text><text x="${W - PAD.right}" y="${top + H - 8}" text-anchor="end" font-size="10">${x1}</text>`);
+  for (const y of niceTicks(y0, y1, 4)) {
+    parts.push(`<line x1="${PAD.left}" y1="${sy(y).toFixed(1)}" x2="${W - PAD.right}" y2="${sy(y).toFixed(1)}" stroke="#eee"/><text x="${PAD.left - 4}" y="${(sy(y) + 3).toFixed(1)}" text-anchor="end" font-size="10">${escapeHtml(formatValue(metric, y))}</text>`);
+  }
+  for (const x of niceTicks(x0, x1, 6)) {
+    parts.push(`<line x1="${sx(x).toFixed(1)}" y1="${base}" x2="${sx(x).toFixed(1)}" y2="${base + 3}" stroke="#999"/><text x="${sx(x).toFixed(1)}" y="${top + H - 14}" text-anchor="middle" font-size="10">${x}</text>`);
+  }
+  parts.push(`<text x="${W - PAD.right}" y="${top + H - 2}" text-anchor="end" font-size="10">step</text>`);
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length] as string;
     if (s.points.length === 0) return;
@@ -113,7 +133,7 @@ export function intervalSvg(title: string, metrics: readonly string[], configs: 
   const height = plotBottom + 22 + (o.standalone === true ? 14 * configs.length + 4 : 0);
   const parts = [svgOpen(width, height, title, o)];
   parts.push(`<text x="4" y="15" font-size="12" font-weight="600">${escapeHtml(title)}</text>`);
-  for (const tick of [x0, 0, 0.5, 1, x1].filter((t, i, a) => t >= x0 && t <= x1 && a.indexOf(t) === i)) {
+  for (const tick of niceTicks(x0, x1, 5)) {
     parts.push(`<line x1="${sx(tick).toFixed(1)}" y1="${top - 4}" x2="${sx(tick).toFixed(1)}" y2="${plotBottom}" stroke="#ddd"/><text x="${sx(tick).toFixed(1)}" y="${plotBottom + 12}" text-anchor="middle" font-size="10">${Number(tick.toFixed(2))}</text>`);
   }
   shown.forEach((m, g) => {

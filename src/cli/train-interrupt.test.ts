@@ -25,11 +25,19 @@ function configFile(name: string, config: object): string {
   return path;
 }
 
-/** `spiral train ARGS` from the sources (tsx), as its own process; `onLine` sees each stderr line. */
-function spawnTrain(args: string[], onLine: (line: string, child: ReturnType<typeof spawn>) => void) {
+/** Written on stderr by the child once a SIGINT listener is in place (until then a SIGINT kills it). */
+const HANDLER_READY = "test: SIGINT listener installed";
+
+/**
+ * `spiral train ARGS` from the sources (tsx), as its own process; `onLine` sees each stderr line.
+ * The child says HANDLER_READY on stderr once its Ctrl-C handler listens (the listener is added in
+ * the same turn as 'newListener' fires, so by the next tick it is there).
+ */
+function spawnTrain(args: string[], onLine: (line: string, child: ReturnType<typeof spawn>) => void, guardMs: number) {
+  const ready = `process.on("newListener", (event) => { if (event === "SIGINT") process.nextTick(() => process.stderr.write(${JSON.stringify(`${HANDLER_READY}\n`)})); });`;
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "--input-type=module", "-e", `import { main } from "./src/cli/main.js"; await main(["node", "spiral", "train", ...${JSON.stringify(args)}]);`],
+    ["--import", "tsx", "--input-type=module", "-e", `${ready}\nimport { main } from "./src/cli/main.js"; await main(["node", "spiral", "train", ...${JSON.stringify(args)}]);`],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";
@@ -42,7 +50,12 @@ function spawnTrain(args: string[], onLine: (line: string, child: ReturnType<typ
     partial = lines.pop() ?? "";
     for (const line of lines) onLine(line, child);
   });
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  // A child the test failed to stop does not outlive the test.
+  const guard = setTimeout(() => child.kill("SIGKILL"), guardMs);
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on("close", (code) => {
+    clearTimeout(guard);
+    resolve({ code, stdout, stderr });
+  }));
 }
 
 
@@ -61,7 +74,7 @@ describe("Ctrl-C during spiral train", () => {
         signalled = true;
         child.kill("SIGINT");
       }
-    });
+    }, 170_000);
     expect(run.code).toBe(130);
     expect(run.stderr).toContain("stopping: the step under way finishes, then a checkpoint is saved (press Ctrl-C again to quit at once)");
     const stopped = Number(/interrupted after step (\d+) of 24/.exec(run.stdout)?.[1]);
@@ -87,24 +100,26 @@ describe("Ctrl-C during spiral train", () => {
   }, 180_000);
 
   it("a second Ctrl-C quits at once", async () => {
-    // A long first evaluation: both signals land in it.
+    // A first evaluation ten times longer than both signals need (the process quits in it, so its
+    // length costs nothing): both signals land in it, however fast the machine.
     const file = configFile("quit", {
       games: [{ id: "TicTacToe-v0" }], rolloutBatch: 4, envs: 4, maxNewTokens: 8, threads: 1, actors: 1,
-      model: TINY_TEST_MODEL, eval: { every: 10, games: 400, kuhn: true }, steps: 10,
+      model: TINY_TEST_MODEL, eval: { every: 10, games: 4000, kuhn: true }, steps: 10,
     });
     const dir = join(root, "quit");
-    // The second press goes only after the first was handled: a busy event loop handles two queued
-    // signals back to back, and presses closer than the echo window count as one.
+    // The first press once the handler listens; the second only after the first was handled: a busy
+    // event loop handles two queued signals back to back, and presses closer than the echo window
+    // (250 ms, on the child's clock from before it wrote "stopping:") count as one.
     let sent = 0;
     const run = await spawnTrain(["--config", file, "--out", root, "--name", "quit", "--no-progress"], (line, child) => {
-      if (sent === 0 && line.startsWith("training ")) {
+      if (sent === 0 && line === HANDLER_READY) {
         sent = 1;
-        setTimeout(() => child.kill("SIGINT"), 300);
+        child.kill("SIGINT");
       } else if (sent === 1 && line.startsWith("stopping:")) {
         sent = 2;
         setTimeout(() => child.kill("SIGINT"), 500);
       }
-    });
+    }, 55_000);
     expect(run.code).toBe(130);
     expect(run.stderr).toContain(`quitting at once; the last saved checkpoint is kept. Continue with: npx spiral train --resume ${dir}`);
     expect(run.stderr).not.toMatch(/eval @0|step 1\//);

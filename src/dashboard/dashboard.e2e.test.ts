@@ -45,17 +45,6 @@ describe.skipIf(!present && !inCi)("dashboard in headless Chromium", () => {
     root = mkdtempSync(join(tmpdir(), "dash-e2e-"));
     assets = join(root, ".assets");
     execFileSync(process.execPath, [resolve("web/build.mjs"), assets]);
-    writeHeartbeat(writeRun(root, "e2e-run", 6, { torn: true, total: 10 }), { pid: process.pid, hostname: hostname(), step: 6, totalSteps: 10, state: "running" });
-    const finished = writeRun(root, "finished-run", 4);
-    writeHeartbeat(finished, { pid: process.pid, hostname: hostname(), step: 4, totalSteps: 4, state: "finished", ageSeconds: 300 });
-    writeCheckpoint(finished, 4);
-    // A pid far above Linux's default pid_max: no such process.
-    writeHeartbeat(writeRun(root, "killed-run", 3, { total: 10 }), { pid: 4_000_000, hostname: hostname(), step: 3, totalSteps: 10, state: "running", ageSeconds: 5 });
-    writeHeartbeat(writeRun(root, "ctrlc-run", 2, { total: 10 }), { pid: 4_000_001, hostname: hostname(), step: 2, totalSteps: 10, state: "interrupted", ageSeconds: 900 });
-    const demoA = writeDemoRun(root, "demo-a", 120, 1, { total: 200 });
-    writeHeartbeat(demoA, { pid: process.pid, hostname: hostname(), step: 120, totalSteps: 200, state: "running", startedSecondsAgo: 760 });
-    writeCheckpoint(demoA, 100);
-    writeHeartbeat(writeDemoRun(root, "demo-b", 200, 2, { skill: 1.3 }), { pid: process.pid, hostname: hostname(), step: 200, totalSteps: 200, state: "finished", ageSeconds: 4000, startedSecondsAgo: 5300 });
     dashboard = await startDashboard({ root, port: 0, assetsDir: assets });
     mkdirSync(SHOTS, { recursive: true });
     if (DOCS !== null) mkdirSync(DOCS, { recursive: true });
@@ -69,6 +58,19 @@ describe.skipIf(!present && !inCi)("dashboard in headless Chromium", () => {
     });
     page = browser.pages()[0] ?? (await browser.newPage());
     page.on("pageerror", (e) => pageErrors.push(e.message));
+    // The runs last, after the slow browser start: a "running" heartbeat turns stale (crashed)
+    // after 60 s, and the first test reads it as fresh (1 s old) on however slow a machine.
+    writeHeartbeat(writeRun(root, "e2e-run", 6, { torn: true, total: 10 }), { pid: process.pid, hostname: hostname(), step: 6, totalSteps: 10, state: "running" });
+    const finished = writeRun(root, "finished-run", 4);
+    writeHeartbeat(finished, { pid: process.pid, hostname: hostname(), step: 4, totalSteps: 4, state: "finished", ageSeconds: 300 });
+    writeCheckpoint(finished, 4);
+    // A pid far above Linux's default pid_max: no such process.
+    writeHeartbeat(writeRun(root, "killed-run", 3, { total: 10 }), { pid: 4_000_000, hostname: hostname(), step: 3, totalSteps: 10, state: "running", ageSeconds: 5 });
+    writeHeartbeat(writeRun(root, "ctrlc-run", 2, { total: 10 }), { pid: 4_000_001, hostname: hostname(), step: 2, totalSteps: 10, state: "interrupted", ageSeconds: 900 });
+    const demoA = writeDemoRun(root, "demo-a", 120, 1, { total: 200 });
+    writeHeartbeat(demoA, { pid: process.pid, hostname: hostname(), step: 120, totalSteps: 200, state: "running", startedSecondsAgo: 760 });
+    writeCheckpoint(demoA, 100);
+    writeHeartbeat(writeDemoRun(root, "demo-b", 200, 2, { skill: 1.3 }), { pid: process.pid, hostname: hostname(), step: 200, totalSteps: 200, state: "finished", ageSeconds: 4000, startedSecondsAgo: 5300 });
   });
 
   afterAll(async () => {
@@ -153,7 +155,7 @@ describe.skipIf(!present && !inCi)("dashboard in headless Chromium", () => {
   it("updates live as lines are appended, completing a torn line", async () => {
     appendFileSync(join(root, "e2e-run", "metrics.jsonl"), `Rate":0}\n${JSON.stringify(stepLine(7))}\n${JSON.stringify(stepLine(8))}\n`);
     // A string predicate: it runs in the page, and this file is typechecked without DOM types.
-    await page.waitForFunction(`document.querySelector('[data-chart="loss"]')?.getAttribute("data-points") === "8"`, undefined, { timeout: 15_000 });
+    await page.waitForFunction(`document.querySelector('[data-chart="loss"]')?.getAttribute("data-points") === "8"`, undefined, { timeout: 30_000 });
     // The completed line (step 99, only an invalid rate) is read once whole; still one notice.
     expect(await page.locator('[data-chart="invalid-rate"]').getAttribute("data-points")).toBe("9");
     expect(await page.locator('[data-testid="notices"] li').count()).toBe(1);
@@ -242,7 +244,7 @@ describe.skipIf(!present && !inCi)("dashboard in headless Chromium", () => {
     expect(await position.textContent()).toBe("1 / 5");
     await page.keyboard.press("Home");
     await page.keyboard.press(" "); // autoplay
-    await page.waitForFunction(`document.querySelector('[data-testid="position"]')?.textContent === "2 / 5"`, undefined, { timeout: 5000 });
+    await page.waitForFunction(`document.querySelector('[data-testid="position"]')?.textContent === "2 / 5"`, undefined, { timeout: 30_000 });
     await page.keyboard.press(" ");
     // Filters: game, outcome, policy seat, step range.
     await page.locator('[data-testid="filter-game"]').selectOption("KuhnPoker-v1-1round");

@@ -42,10 +42,12 @@ describe("run directories", () => {
     writeRun(root, "done", 4);
     const live = writeRun(root, "live", 3, { total: 10, torn: true });
     const old = writeRun(root, "dead", 2, { total: 10 });
-    const longAgo = Date.now() / 1000 - 7200;
+    // One "now" for the files' times and the reader: a clock read twice could be a second apart.
+    const now = Date.now() / 1000;
+    const longAgo = now - 7200;
     utimesSync(join(old, "metrics.jsonl"), longAgo, longAgo);
     utimesSync(join(old, "config.json"), longAgo, longAgo);
-    const runs = await listRuns(root);
+    const runs = await listRuns(root, { now });
     expect(runs.map((r) => r.name).sort()).toEqual(["dead", "done", "live"]);
     expect(runs[runs.length - 1]?.name).toBe("dead");
     const byName = Object.fromEntries(runs.map((r) => [r.name, r]));
@@ -79,15 +81,17 @@ describe("run directories", () => {
       ["failed", { pid: 77, hostname: host, step: 3, totalSteps: 10, state: "failed" }, "crashed", /failed at step 3/],
       ["done", { pid: 77, hostname: host, step: 10, totalSteps: 10, state: "finished", ageSeconds: 3600 }, "finished", /finished at step 10 of 10/],
     ];
-    for (const [name, beat] of cases) writeHeartbeat(writeRun(root, name, 3, { total: 10 }), beat);
-    const runs = Object.fromEntries((await listRuns(root, { host, alive: pidAlive })).map((r) => [r.name, r]));
+    // One "now" for the heartbeats' times and the reader: "5 s ago" must not read as 6 on a slow machine.
+    const now = Date.now();
+    for (const [name, beat] of cases) writeHeartbeat(writeRun(root, name, 3, { total: 10 }), beat, now);
+    const runs = Object.fromEntries((await listRuns(root, { host, alive: pidAlive, now: now / 1000 })).map((r) => [r.name, r]));
     for (const [name, , status, detail] of cases) {
       expect(runs[name]?.status, name).toBe(status);
       expect(runs[name]?.statusDetail, name).toMatch(detail);
     }
     // Heartbeat times: started 600 s ago; a running run lasts until now.
-    expect(runs.live?.startedAt).toBeCloseTo(Date.now() / 1000 - 600, -1);
-    expect(runs.live?.durationSeconds).toBeCloseTo(600, -1);
+    expect(runs.live?.startedAt).toBeCloseTo(now / 1000 - 600, 6);
+    expect(runs.live?.durationSeconds).toBeCloseTo(600, 6);
     // A stopped run lasted from its start to its last heartbeat, not to the files' times.
     expect(runs["ctrl-c"]?.durationSeconds).toBeCloseTo(400, 6);
     expect(runs["ctrl-c"]?.etaSeconds).toBeNull();

@@ -128,13 +128,13 @@ describe("evaluation games", () => {
         expect(randomGame(game, 12345)).toEqual(randomGame(game, 12345));
       });
 
-      it("never throws on hostile replies, and reads 100 KB in under 250 ms (linear, not quadratic)", () => {
+      it("never throws on hostile replies, and reads 100 KB in under a second (linear, ~10 ms; quadratic would take seconds)", () => {
         const state = game.init(0);
         const seat = game.toAct(state)[0] as Seat;
         for (const reply of HOSTILE_REPLIES) {
           const start = performance.now();
           const result = game.parse(state, seat, reply);
-          expect(performance.now() - start).toBeLessThan(250);
+          expect(performance.now() - start).toBeLessThan(1000);
           if (!result.ok) expect(result.reason.length).toBeGreaterThan(10);
         }
         const notText = game.parse(state, seat, undefined as unknown as string);

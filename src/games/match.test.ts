@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Agent } from "./agent.js";
 import type { AnyGame, Observation } from "./game.js";
 import { judgeReply, playMatch, replayActions, retryNotice, scoreInvalid } from "./match.js";
@@ -120,12 +120,22 @@ describe("playMatch", () => {
   });
 
   it("times out a slow agent", async () => {
-    const slow: Agent = { name: "slow", act: () => new Promise((resolve) => setTimeout(() => resolve({ action: "[1]" }), 2000)) };
-    const started = performance.now();
-    const record = await playMatch({ game: secretSum, agents: [slow, uniform], seed: 1, actTimeoutMs: 30 });
-    expect(performance.now() - started).toBeLessThan(1000);
-    expect(record.transport).toMatchObject({ seat: 0, kind: "timeout" });
-    expect(record.endReason).toBe("transport");
+    // On a clock moved by hand: the match must be over 1000 ms in, long before the agent's reply at
+    // 2000 ms, however slowly this process runs.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const slow: Agent = { name: "slow", act: () => new Promise((resolve) => setTimeout(() => resolve({ action: "[1]" }), 2000)) };
+      let record: MatchRecord | undefined;
+      const match = playMatch({ game: secretSum, agents: [slow, uniform], seed: 1, actTimeoutMs: 30 }).then((r) => (record = r));
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(record).toBeDefined();
+      expect(record?.transport).toMatchObject({ seat: 0, kind: "timeout" });
+      expect(record?.endReason).toBe("transport");
+      await vi.runAllTimersAsync();
+      await match;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("rejects a malformed reply object as a transport failure", async () => {

@@ -3,7 +3,6 @@
  * policy (a checkpoint opened as `spiral eval` opens one) and the OpenAI-endpoint policy talking to
  * a real `spiral serve` process on loopback; plus checks that the checker catches broken policies.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +15,7 @@ import { checkPolicyConformance } from "./conformance.js";
 import { openaiPolicy } from "./openai-policy.js";
 import { randomPolicy, type Policy } from "./policy.js";
 import { openCheckpoint, type PolicyPlayer } from "./policy-spec.js";
+import { startServeProcess, type ServeProcess } from "../serve/process.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-policy-conformance-"));
 const checkpoint = join(root, "micro");
@@ -44,38 +44,13 @@ describe("policy conformance: model", () => {
   }, 120_000);
 });
 
-/** `spiral serve` as its own process (the CLI from sources), and the URL it announces. */
-function serve(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const args = ["serve", "--model", dir, "--port", "0", "--host", "127.0.0.1", "--threads", "1", "--seed", "0"];
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "--input-type=module", "-e", `import { runCli } from "./src/cli/main.js"; await runCli(["node", "spiral", ...${JSON.stringify(args)}]);`],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => reject(new Error(`spiral serve did not start within 60 s: ${err}`)), 60_000);
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      const url = /serving \S+ at (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(out)?.[1];
-      if (url !== undefined) {
-        clearTimeout(timer);
-        resolve({ child, url });
-      }
-    });
-    child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("exit", (code) => reject(new Error(`spiral serve exited (${code}) before serving: ${err}`)));
-  });
-}
-
 describe("policy conformance: OpenAI endpoint against a real spiral serve process", () => {
-  let server: { child: ChildProcess; url: string } | undefined;
+  let server: ServeProcess | undefined;
   beforeAll(async () => {
-    server = await serve(checkpoint);
+    server = await startServeProcess(["--model", checkpoint, "--port", "0", "--host", "127.0.0.1", "--threads", "1", "--seed", "0"]);
   }, 90_000);
-  afterAll(() => {
-    server?.child.kill("SIGTERM");
+  afterAll(async () => {
+    await server?.stop();
   });
 
   it("conforms (no token ids or constraints over HTTP; the same seeds give the same replies)", async () => {

@@ -50,18 +50,31 @@ describe("openaiPolicy", () => {
     const dead = openaiPolicy({ baseUrl: "http://127.0.0.1:9/v1", model: "m", temperature: 0, retries: 0 });
     await expect(dead.generate([request], createRng(0))).rejects.toBeInstanceOf(TransportError);
 
+    // The server holds the first requests until three are in (a 1 s fallback, so a bound below 3
+    // fails the test rather than hanging it), then answers each 20 ms after it came: the bound is
+    // reached whatever the machine's speed, and a fourth request would be seen if it went out.
     let active = 0;
     let peak = 0;
+    const held: (() => void)[] = [];
+    const releaseHeld = () => held.splice(0).forEach((answer) => answer());
+    const fallback = setTimeout(releaseHeld, 1000);
     const url = await fake((_b, _n, _req, res) => {
       active++;
       peak = Math.max(peak, active);
-      setTimeout(() => {
+      const answer = () => {
         active--;
         ok(res, "x");
+      };
+      if (held.length + 1 < 3 && peak < 3) return void held.push(answer);
+      clearTimeout(fallback);
+      setTimeout(() => {
+        releaseHeld();
+        answer();
       }, 20);
     });
     const bounded = openaiPolicy({ baseUrl: url, model: "m", temperature: 0, concurrency: 3 });
     const results = await bounded.generate(Array.from({ length: 12 }, () => request), createRng(0));
+    clearTimeout(fallback);
     expect(results).toHaveLength(12);
     expect(peak).toBe(3);
   });

@@ -19,6 +19,7 @@ import { initParams } from "../engine/weights/params.js";
 import { judgeReply, scoreInvalid } from "../games/match.js";
 import { getGame } from "../games/registry.js";
 import { createRng } from "../core/rng.js";
+import { freezeAfterStderr } from "../core/test-waits.js";
 import { startServeProcess, type ServeProcess } from "../serve/process.js";
 import { resolveRun } from "../cli/train.js";
 import { parseTrainConfig, type TrainConfig } from "./config.js";
@@ -103,6 +104,34 @@ function replayReturns(result: Rollout["trajectories"][number]["result"]): reado
 
 const tok = new ByteTokenizer();
 
+/**
+ * Kills servers from inside a completion request: once armed, the first completion request to one
+ * of `victims()` first kills them all (SIGKILL, awaited) and then goes out, so the kill lands while
+ * games are being played and that request meets a dead server, whatever the machine's speed. (A
+ * timer after a metrics line raced the games: on a fast machine the step ended first and the kill
+ * was found by the weight sync instead.) `restore` puts the real fetch back.
+ */
+function killOnNextCompletion(victims: () => readonly ServeProcess[]) {
+  const realFetch = globalThis.fetch;
+  let armed = false;
+  let killed = false;
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    if (armed && url.endsWith("/completions") && victims().some((v) => url.startsWith(v.url))) {
+      armed = false;
+      await Promise.all(victims().map((v) => v.stop("SIGKILL")));
+      killed = true;
+    }
+    return realFetch(input, init);
+  });
+  return { arm: () => void (armed = true), killed: () => killed, restore: () => spy.mockRestore() };
+}
+
+/** Starts a new server in place of each one that is dead: later tests need two live servers whatever happened before. */
+async function replaceDeadServers(): Promise<void> {
+  for (const [i, s] of servers.entries()) if (s.child.exitCode !== null || s.child.signalCode !== null) servers[i] = await startServer();
+}
+
 /** Endpoint metrics that are wall-clock measurements. */
 const ENDPOINT_TIMINGS = new Set(["learnerIdleSeconds", "actorIdleSeconds", "utilisation", "syncSeconds"]);
 
@@ -136,28 +165,14 @@ describe("training with endpoint actors", () => {
   }, 240_000);
 
   it("loses and doubles nothing when a server is killed mid-step: the run equals the undisturbed one", async () => {
-    // Server 0 is killed from inside step 2's first completion request to it, so the kill lands
-    // while that step's games are being played (and that request meets a dead server), whatever the
-    // machine's speed. A timer after step 1's metrics line raced the games: on a fast machine step
-    // 2 ended first and the kill was found by the weight sync instead.
+    // Server 0 is killed from inside step 2's first completion request to it, while that step's games are being played.
     const victim = servers[0]!;
-    const realFetch = globalThis.fetch;
-    let armed = false;
-    let killed = false;
-    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-      if (armed && url.startsWith(victim.url) && url.endsWith("/completions")) {
-        armed = false;
-        await victim.stop("SIGKILL");
-        killed = true;
-      }
-      return realFetch(input, init);
-    });
+    const killer = killOnNextCompletion(() => [victim]);
     try {
       const disturbed = await run(endpointConfig(), "killed", (m) => {
-        if (m.step === 1) armed = true; // step 2's games start right after this line
+        if (m.step === 1) killer.arm(); // step 2's games start right after this line
       });
-      expect(killed).toBe(true);
+      expect(killer.killed()).toBe(true);
       const failures = disturbed.steps.reduce((n, m) => n + (m.endpoints?.transportFailures ?? 0), 0);
       expect(failures).toBeGreaterThanOrEqual(1);
       expect(disturbed.steps[1]?.endpoints?.transportFailures).toBeGreaterThanOrEqual(1);
@@ -173,9 +188,8 @@ describe("training with endpoint actors", () => {
       }
       expect(Buffer.from(disturbed.summary.params.data.buffer).equals(Buffer.from(undisturbed.summary.params.data.buffer))).toBe(true);
     } finally {
-      spy.mockRestore();
-      // Later tests need two live servers whatever happened here.
-      if (victim.child.exitCode !== null || victim.child.signalCode !== null) servers[0] = await startServer();
+      killer.restore();
+      await replaceDeadServers();
     }
   }, 240_000);
 
@@ -248,55 +262,66 @@ describe("training with endpoint actors", () => {
 
   it("goes on with the in-process actor when every server is killed mid-step: void games counted apart, none trained on, none twice", async () => {
     const logs: string[] = [];
-    let killed = false;
     const config = endpointConfig({ actors: 1, steps: 4, endpointGiveUp: 1 });
-    const r = await run(config, "all-killed", (m) => {
-      // Before or during step 2's games: either way its turns find no server.
-      if (m.step === 1) setTimeout(() => void Promise.all(servers.map((s) => s.stop("SIGKILL"))).then(() => (killed = true)), 5);
-    }, logs);
-    expect(killed).toBe(true);
-    expect(r.steps.map((m) => m.step)).toEqual([1, 2, 3, 4]);
-    const transportGames = r.steps.reduce((n, m) => n + (m.endpoints?.transportGames ?? 0), 0);
-    expect(transportGames).toBeGreaterThanOrEqual(1);
-    expect(logs.some((l) => /the endpoint actors are lost \(.*ECONNREFUSED.*\); the in-process actors play on/.test(l))).toBe(true);
-    for (const [step, rollout] of r.rollouts) {
-      const voids = rollout.trajectories.filter((t) => t.result.endReason === "transport");
-      const metrics = r.steps[step - 1]!;
-      expect(metrics.endpoints?.transportGames).toBe(voids.length);
-      // Void games: no samples, no outcome (games counts them, outcomes and the invalid rate do not).
-      for (const t of voids) expect(rollout.batch.some((s) => s.actorId === t.result.actorId && s.gameIndex === t.result.gameIndex)).toBe(false);
-      const decided = Object.values(metrics.outcomes).reduce((n, [a, b]) => n + a.wins + a.draws + a.losses + b.wins + b.draws + b.losses, 0);
-      const trainedSeats = rollout.trajectories.filter((t) => t.result.endReason !== "transport").reduce((n, t) => n + t.result.trainedSeats.length, 0);
-      expect(decided).toBe(trainedSeats);
-      expect(metrics.games).toBe(rollout.trajectories.length);
-      const games = rollout.trajectories.map((t) => `${t.result.actorId}:${t.result.gameIndex}`);
-      expect(new Set(games).size).toBe(games.length);
-      if (step >= 3) {
-        // No server live: the in-process actor plays the whole step.
-        expect(rollout.batch).toHaveLength(12);
-        expect(rollout.batch.every((s) => s.actorId === 0 && s.policyVersion === step - 1)).toBe(true);
-        expect(metrics.endpoints).toMatchObject({ endpointSamples: 0, liveEndpoints: 0 });
+    // Both servers die inside step 2's first completion request: its turns find no server.
+    const killer = killOnNextCompletion(() => servers);
+    try {
+      const r = await run(config, "all-killed", (m) => {
+        if (m.step === 1) killer.arm();
+      }, logs);
+      expect(killer.killed()).toBe(true);
+      expect(r.steps[1]?.endpoints?.transportGames).toBeGreaterThanOrEqual(1);
+      expect(r.steps.map((m) => m.step)).toEqual([1, 2, 3, 4]);
+      const transportGames = r.steps.reduce((n, m) => n + (m.endpoints?.transportGames ?? 0), 0);
+      expect(transportGames).toBeGreaterThanOrEqual(1);
+      expect(logs.some((l) => /the endpoint actors are lost \(.*ECONNREFUSED.*\); the in-process actors play on/.test(l))).toBe(true);
+      for (const [step, rollout] of r.rollouts) {
+        const voids = rollout.trajectories.filter((t) => t.result.endReason === "transport");
+        const metrics = r.steps[step - 1]!;
+        expect(metrics.endpoints?.transportGames).toBe(voids.length);
+        // Void games: no samples, no outcome (games counts them, outcomes and the invalid rate do not).
+        for (const t of voids) expect(rollout.batch.some((s) => s.actorId === t.result.actorId && s.gameIndex === t.result.gameIndex)).toBe(false);
+        const decided = Object.values(metrics.outcomes).reduce((n, [a, b]) => n + a.wins + a.draws + a.losses + b.wins + b.draws + b.losses, 0);
+        const trainedSeats = rollout.trajectories.filter((t) => t.result.endReason !== "transport").reduce((n, t) => n + t.result.trainedSeats.length, 0);
+        expect(decided).toBe(trainedSeats);
+        expect(metrics.games).toBe(rollout.trajectories.length);
+        const games = rollout.trajectories.map((t) => `${t.result.actorId}:${t.result.gameIndex}`);
+        expect(new Set(games).size).toBe(games.length);
+        if (step >= 3) {
+          // No server live: the in-process actor plays the whole step.
+          expect(rollout.batch).toHaveLength(12);
+          expect(rollout.batch.every((s) => s.actorId === 0 && s.policyVersion === step - 1)).toBe(true);
+          expect(metrics.endpoints).toMatchObject({ endpointSamples: 0, liveEndpoints: 0 });
+        }
       }
+    } finally {
+      killer.restore();
+      await replaceDeadServers();
     }
-    servers.splice(0, 2, ...(await Promise.all([startServer(), startServer()])));
   }, 240_000);
 
   it("stops with a clear error when every server is killed and no in-process actor is left", async () => {
     const dir = join(root, "none-left");
     const config = endpointConfig({ steps: 4, endpointGiveUp: 1 });
     expect(config.actors).toBe(0);
-    await expect(
-      train(config, {
-        runDir: dir,
-        hooks: { onStep: (m) => void (m.step === 1 && setTimeout(() => void Promise.all(servers.map((s) => s.stop("SIGKILL"))), 5)) },
-      }),
-    ).rejects.toThrow(/^no actor is left: no actor endpoint has answered for 1 s: http:\/\/127\.0\.0\.1:\d+\/v1 \(.+\), http:.*; the run has no in-process actors \(actors 0\)/);
-    // The steps before the kill are kept, with their checkpoints: the run can be resumed.
-    const done = (await readMetrics(dir)).filter((m) => m.kind === "step").map((m) => m.step);
-    expect(done[0]).toBe(1);
-    expect(done.length).toBeLessThan(4);
-    expect(existsSync(join(dir, `step-${done.at(-1)}`, "model.safetensors"))).toBe(true);
-    servers.splice(0, 2, ...(await Promise.all([startServer(), startServer()])));
+    // Both servers die inside step 2's first completion request.
+    const killer = killOnNextCompletion(() => servers);
+    try {
+      await expect(
+        train(config, {
+          runDir: dir,
+          hooks: { onStep: (m) => void (m.step === 1 && killer.arm()) },
+        }),
+      ).rejects.toThrow(/^no actor is left: no actor endpoint has answered for 1 s: http:\/\/127\.0\.0\.1:\d+\/v1 \(.+\), http:.*; the run has no in-process actors \(actors 0\)/);
+      expect(killer.killed()).toBe(true);
+      // The steps before the kill are kept, with their checkpoints: the run can be resumed.
+      const done = (await readMetrics(dir)).filter((m) => m.kind === "step").map((m) => m.step);
+      expect(done).toEqual([1]);
+      expect(existsSync(join(dir, "step-1", "model.safetensors"))).toBe(true);
+    } finally {
+      killer.restore();
+      await replaceDeadServers();
+    }
   }, 240_000);
 
   it("resumes `spiral train` killed with SIGKILL after a checkpoint: synchronous, it ends as the uninterrupted run, metrics and weights", async () => {
@@ -304,10 +329,12 @@ describe("training with endpoint actors", () => {
     writeFileSync(file, JSON.stringify({ ...base, steps: 4, endpoints: servers.map((s) => ({ url: s.url, concurrency: 4 })), maxStaleness: 0 }));
     const dir = join(root, "kill9");
     // `spiral train` from the sources as its own process, killed with SIGKILL once step 3's line is out (step-2 and maybe step-3 saved).
+    // The child stops dead right after writing that line, so the kill lands there and not in step 4,
+    // however long this process takes to read the line.
     const child = spawn(
       process.execPath,
       ["--import", "tsx", "--input-type=module", "-e",
-        `import { main } from "./src/cli/main.js"; await main(["node", "spiral", "train", "--config", ${JSON.stringify(file)}, "--out", ${JSON.stringify(root)}, "--name", "kill9", "--no-progress", "--log-every", "1"]);`],
+        `${freezeAfterStderr(/^step 3\/4/m)}\nimport { main } from "./src/cli/main.js"; await main(["node", "spiral", "train", "--config", ${JSON.stringify(file)}, "--out", ${JSON.stringify(root)}, "--name", "kill9", "--no-progress", "--log-every", "1"]);`],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";

@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ModelConfig } from "../engine/model/config.js";
 import { Generator } from "../engine/infer/generate.js";
 import { initAdapter, LORA_TARGETS } from "../engine/model/lora.js";
@@ -20,6 +20,7 @@ import { saveCheckpoint } from "../engine/weights/checkpoint.js";
 import { initParams, type Params } from "../engine/weights/params.js";
 import { getGame } from "../games/registry.js";
 import { createRng } from "../core/rng.js";
+import { until } from "../core/test-waits.js";
 import { startServeProcess, type ServeProcess } from "../serve/process.js";
 import { weightPublisher } from "./endpoint-sync.js";
 import { EndpointPool, EndpointsLostError, endpointUrls } from "./endpoints.js";
@@ -117,13 +118,30 @@ describe("endpoint actors", () => {
       const per = pool.stats.endpoints.map((e) => e.requests);
       expect(per.every((n) => n >= 4)).toBe(true); // both servers took a share
 
-      // Kill one server while a batch is in flight: every turn still gets exactly its answer.
+      // Kill one server while a batch is in flight: every turn still gets exactly its answer. The
+      // kill happens inside the batch's first completion request to server 0 (which then meets a
+      // dead server), while the batch's other requests are out, not on a timer that a fast machine
+      // could beat.
       const batch2 = requests(24);
       const seeds2 = createRng("batch2");
-      const pending = pool.generate(batch2, createRng("batch2"));
-      await new Promise((r) => setTimeout(r, 30));
-      await servers[0]!.stop("SIGKILL");
-      const results2 = await pending;
+      const victim = servers[0]!;
+      const realFetch = globalThis.fetch;
+      let killed = false;
+      const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+        const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+        if (!killed && url === `${victim.url}/completions`) {
+          killed = true;
+          await victim.stop("SIGKILL");
+        }
+        return realFetch(input, init);
+      });
+      let results2;
+      try {
+        results2 = await pool.generate(batch2, createRng("batch2"));
+      } finally {
+        spy.mockRestore();
+      }
+      expect(killed).toBe(true);
       expect(results2).toHaveLength(24);
       for (const [i, r] of results2.entries()) {
         const want = await expected(g, batch2[i] as PolicyRequest, seeds2.nextUint32());
@@ -142,7 +160,7 @@ describe("endpoint actors", () => {
       const publisher2 = weightPublisher(join(root, "sync"), { kind: "full", config: shape, params: v2 }, 2);
       await pool.publish(await publisher2.write(2));
       servers[0] = await startServeProcess(["--model", join(root, "v0"), "--port", String(servers[0]!.port), "--runtime-updates", "--quiet", "--threads", "1"]);
-      for (let t = 0; t < 100 && !pool.stats.endpoints[0]!.live; t++) await new Promise((r) => setTimeout(r, 100));
+      await until("the pool to probe server 0 back in", () => pool.stats.endpoints[0]!.live);
       expect(pool.stats.endpoints.map((e) => [e.live, e.version])).toEqual([[true, 2], [true, 2]]);
       const g2 = await Generator.create(shape, v2, tok);
       const batch3 = requests(8);
@@ -155,6 +173,10 @@ describe("endpoint actors", () => {
       await g2.release();
     } finally {
       await pool.close();
+      // Later tests need server 0 live whatever happened here.
+      if (servers[0]!.child.exitCode !== null || servers[0]!.child.signalCode !== null) {
+        servers[0] = await startServeProcess(["--model", join(root, "v0"), "--port", "0", "--runtime-updates", "--quiet", "--threads", "1"]);
+      }
     }
   }, 180_000);
 
@@ -224,26 +246,75 @@ describe("endpoint actors", () => {
     const { stub, url } = await stubServer((res) => (failing
       ? replyJson(res, 503, { error: { message: "overloaded" } })
       : replyJson(res, 200, { choices: [{ text: "ok", logprobs: { tokens: ["token_id:111", "token_id:107"], token_logprobs: [-1, -1] } }] })));
+    // The pool's clock is set by hand: with a real one, a loaded machine could take longer than the
+    // 0.5 s give-up time to probe the server back in between two attempts, and lose the pool early.
+    let clock = 0;
+    const now = vi.spyOn(performance, "now").mockImplementation(() => clock);
     const pool = new EndpointPool({ endpoints: [{ url, weight: 1, concurrency: 2 }], tokenizer: tok, temperature: 1, topP: 1, maxAttempts: 2, probeSeconds: 0.05, giveUpSeconds: 0.5 });
+    const live = () => until("the probe to bring the server back", () => pool.stats.endpoints[0]!.live);
     await pool.open();
     try {
       const free = requests(3)[2] as PolicyRequest;
       const [first] = await pool.generateSettled([free], createRng(1));
       expect(first).toEqual({ kind: "transport", error: expect.stringMatching(/^an actor turn failed 2 times in transport: .*HTTP 503: overloaded/) as unknown });
       expect(pool.stats).toMatchObject({ failedTurns: 1, transportFailures: 2, retries: 1 });
-      await expect(pool.generate([free], createRng(1))).rejects.toThrow(/failed 2 times in transport/);
-      await new Promise((r) => setTimeout(r, 600));
+      clock += 499; // still within the give-up time
+      await live();
+      await expect(pool.generate([free], createRng(1))).rejects.toThrow(/^an actor turn failed 2 times in transport/);
+      clock += 2; // every turn has failed for more than 0.5 s
+      await live();
       await expect(pool.generateSettled([free], createRng(1))).rejects.toThrow(EndpointsLostError);
+      await live();
       await expect(pool.generateSettled([free], createRng(1))).rejects.toThrow(/^every actor turn has failed for 0\.5 s/);
       failing = false;
+      await live();
       const [back] = await pool.generateSettled([free], createRng(1));
       expect(back).toMatchObject({ text: "ok", generatedIds: [111, 107] });
     } finally {
+      now.mockRestore();
       await pool.close();
       stub.closeAllConnections();
       await new Promise<void>((r) => stub.close(() => r()));
     }
   }, 60_000);
+
+  it("probes a server that is back one contact at a time: a slow GET /v1/models does not start a second one", async () => {
+    // The server fails a turn (so it is marked down), then its probe's GET /v1/models is held for
+    // ten probe periods: no other probe of it may start meanwhile (a second contact would reset the
+    // version the first one syncs).
+    let health = 0;
+    let models = 0;
+    let release: (() => void) | undefined;
+    const stub = createHttpServer((req, res) => {
+      if (req.url === "/health") return void (health++, replyJson(res, 200, {}));
+      if (req.url === "/v1/models") {
+        models++;
+        const answer = () => replyJson(res, 200, { data: [{ id: "m" }] });
+        return void (models === 2 ? (release = answer) : answer());
+      }
+      req.resume();
+      req.on("end", () => replyJson(res, 503, { error: { message: "overloaded" } }));
+    });
+    await new Promise<void>((r) => stub.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(stub.address() as AddressInfo).port}/v1`;
+    const pool = new EndpointPool({ endpoints: [{ url, weight: 1, concurrency: 1 }], tokenizer: tok, temperature: 1, topP: 1, maxAttempts: 1, probeSeconds: 0.01 });
+    await pool.open();
+    try {
+      const [failed] = await pool.generateSettled([requests(3)[2] as PolicyRequest], createRng(1));
+      expect(failed).toMatchObject({ kind: "transport" });
+      await until("the probe's GET /v1/models", () => release !== undefined);
+      const checks = health;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(health).toBe(checks);
+      release!();
+      await until("the server to be live again", () => pool.stats.endpoints[0]!.live);
+      expect(models).toBe(2);
+    } finally {
+      await pool.close();
+      stub.closeAllConnections();
+      await new Promise<void>((r) => stub.close(() => r()));
+    }
+  });
 
   it("returns the log-probs the learner recomputes for the same weights: |Δ| over 300 replies (docs/scale-out.md)", async () => {
     const pool = new EndpointPool({ endpoints: servers.map((s) => ({ url: s.url, weight: 1, concurrency: 8 })), tokenizer: tok, temperature: 1, topP: 1 });

@@ -481,13 +481,15 @@ export class EndpointPool {
   private async probe(): Promise<void> {
     for (const e of this.eps) {
       if (e.live || e.syncing || this.closed) continue;
+      // Marked until contact ends: a probe of this server that outlasts the probe period (a slow
+      // GET /v1/models) must not start a second contact beside it, which would reset the version
+      // the first had just synced and reload the weights again.
       e.syncing = true;
       try {
         // vLLM's /health answers 200 with an empty body, SGLang's and spiral's with JSON.
         const r = await fetch(`${e.root}/health`, { signal: AbortSignal.timeout(2000) });
         await r.arrayBuffer();
         if (r.status !== 200) throw new Error(`health: HTTP ${r.status}`);
-        e.syncing = false;
         await this.contact(e);
       } catch (err) {
         e.downReason = reasonOf(err);

@@ -8,6 +8,7 @@ import type { ModelConfig } from "../engine/model/config.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { createRng } from "../core/rng.js";
+import { freezeAfterStderr } from "../core/test-waits.js";
 import { parseTrainConfig, type TrainConfig } from "./config.js";
 import { train } from "./loop.js";
 import { chooseBaseDtype } from "./lora-run.js";
@@ -74,9 +75,10 @@ describe("LoRA training runs", () => {
     writeFileSync(file, JSON.stringify(rest));
     const dir = join(root, "sigkill");
     // The CLI from the sources, as its own process; killed once step 2's line is out (step-1 is saved).
+    // The child stops dead right after writing that line, so the kill lands there and not in step 3.
     const child = spawn(process.execPath, [
       "--import", "tsx", "--input-type=module", "-e",
-      `import { main } from "./src/cli/main.js"; await main(["node", "spiral", "train", "--config", ${JSON.stringify(file)}, "--out", ${JSON.stringify(root)}, "--name", "sigkill", "--no-progress", "--log-every", "1"]);`,
+      `${freezeAfterStderr(/^step 2\/3/m)}\nimport { main } from "./src/cli/main.js"; await main(["node", "spiral", "train", "--config", ${JSON.stringify(file)}, "--out", ${JSON.stringify(root)}, "--name", "sigkill", "--no-progress", "--log-every", "1"]);`,
     ], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => {

@@ -10,6 +10,7 @@ import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import { createRng } from "../core/rng.js";
+import { until } from "../core/test-waits.js";
 import { serveModel, type RunningServer } from "./server.js";
 
 const config = modelPreset("tiny");
@@ -21,9 +22,9 @@ const MAX_TOKENS = 120;
 let server: RunningServer;
 let client: OpenAI;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves once the scheduler runs no wave and holds no job (no polling deadline to outrun). */
 async function idle(): Promise<void> {
-  for (let i = 0; i < 1000 && server.scheduler.busy; i++) await sleep(10);
+  await server.scheduler.idle();
   expect(server.scheduler.busy).toBe(false);
 }
 
@@ -85,11 +86,10 @@ describe("spiral serve under disconnects", () => {
     const socket = connect(port, "127.0.0.1");
     await new Promise<void>((r) => socket.once("connect", () => r()));
     socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"model":"tiny",`);
-    for (let i = 0; i < 200 && server.scheduler.announced === 0; i++) await sleep(5);
+    await until("the server to announce the request", () => server.scheduler.announced > 0);
     expect(server.scheduler.announced).toBe(1);
     socket.destroy();
-    for (let i = 0; i < 200 && server.scheduler.announced > 0; i++) await sleep(5);
-    expect(server.scheduler.announced).toBe(0);
+    await until("the server to forget the request", () => server.scheduler.announced === 0);
     const r = await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "still here" }], max_tokens: 4 });
     expect(r.choices).toHaveLength(1);
   });

@@ -73,7 +73,9 @@ describe("Scheduler waves", () => {
 
   it("waits for announced requests before starting a wave", async () => {
     const { generator, calls } = fakeGenerator(1);
-    const s = new Scheduler(generator, createRng(0), 64, 200);
+    // A gathering pause far longer than the 20 ms below: the wave waits for the announced request
+    // however slowly this process runs (were announcements ignored, the wave would start at once).
+    const s = new Scheduler(generator, createRng(0), 64, 60_000);
     const withdraw = s.announce();
     const first = s.submit(job({ prompt: [1] }).job);
     await new Promise((r) => setTimeout(r, 20));

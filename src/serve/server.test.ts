@@ -1,11 +1,12 @@
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Generator } from "../engine/infer/generate.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import { referenceForward } from "../engine/model/reference.js";
 import { createRng } from "../core/rng.js";
+import { until } from "../core/test-waits.js";
 import { serveModel, stopIndex, stopStream, type RunningServer } from "./server.js";
 
 const config = modelPreset("tiny");
@@ -20,8 +21,9 @@ const chatIds = (content: string) => tokenizer.encode(tokenizer.applyChatTemplat
 const noEos = Object.fromEntries(Array.from({ length: config.vocabSize - 256 }, (_, k) => [String(256 + k), -100]));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves once the server's scheduler runs no wave and holds no job (no polling deadline to outrun). */
 async function idle(s: RunningServer): Promise<void> {
-  for (let i = 0; i < 500 && s.scheduler.busy; i++) await sleep(10);
+  await s.scheduler.idle();
   expect(s.scheduler.busy).toBe(false);
 }
 
@@ -269,12 +271,23 @@ describe("spiral serve with the official openai client", () => {
     const before = server.scheduler.stats;
     // A long request holds the generator, so the five below queue up and meet in the next wave.
     const blocker = client.completions.create({ model: "tiny", prompt: "hold", max_tokens: 250, logit_bias: noEos });
-    for (let i = 0; i < 1000 && server.scheduler.stats.decodeTokens === before.decodeTokens; i++) await sleep(1);
-    const mixed = await Promise.all([
-      seeded(5, "other"), seeded(11), seeded(6),
-      client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "no seed" }], max_tokens: 9, temperature: 0.5, presence_penalty: 1 }),
-      client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "greedy" }], max_tokens: 30, temperature: 0, stop: ["q"] }),
-    ]);
+    await until("the blocker to decode", () => server.scheduler.stats.decodeTokens > before.decodeTokens);
+    // The generator stays held until all five are queued, even should the blocker end first (a
+    // fast machine decodes 250 tokens before five HTTP requests are read): no wave starts while
+    // `exclusive` runs, and the queued jobs start together when it ends.
+    const submit = vi.spyOn(server.scheduler, "submit");
+    const held = server.scheduler.exclusive(() => until("the five requests to queue", () => submit.mock.calls.length === 5));
+    let mixed;
+    try {
+      mixed = await Promise.all([
+        seeded(5, "other"), seeded(11), seeded(6),
+        client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "no seed" }], max_tokens: 9, temperature: 0.5, presence_penalty: 1 }),
+        client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "greedy" }], max_tokens: 30, temperature: 0, stop: ["q"] }),
+      ]);
+      await held;
+    } finally {
+      submit.mockRestore();
+    }
     await blocker;
     const after = server.scheduler.stats;
     // The blocker's call, then all five, with their different seeds and settings, in one generate call.
@@ -316,7 +329,8 @@ describe("spiral serve with the official openai client", () => {
     const controller = new AbortController();
     const pending = client.completions.create({ model: "tiny", prompt: "Once", max_tokens: 250, temperature: 1, logit_bias: noEos }, { signal: controller.signal });
     const settled = expect(pending).rejects.toThrow(/abort/i);
-    for (let i = 0; i < 2000 && server.scheduler.stats.decodeTokens - before.decodeTokens < 5; i++) await sleep(1);
+    // Checked at every turn of the event loop, so the abort lands within a decode step or two of the fifth token.
+    await until("5 tokens decoded", () => server.scheduler.stats.decodeTokens - before.decodeTokens >= 5, { everyMs: 0 });
     controller.abort();
     await settled;
     await idle(server);

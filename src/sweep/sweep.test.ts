@@ -13,6 +13,7 @@ import { scriptedIo } from "../cli/io.js";
 import { runReport } from "../cli/report.js";
 import { runSweepCommand } from "../cli/sweep.js";
 import { latestCheckpoint } from "../rl/run-dir.js";
+import { freezeAfterStderr, until } from "../core/test-waits.js";
 import type { SweepAggregate } from "./aggregate.js";
 import type { SweepState } from "./run.js";
 
@@ -124,27 +125,26 @@ describe("spiral sweep end to end", () => {
 
   it("resumes after kill -9: finished runs untouched, the aggregate equal to the uninterrupted sweep's", async () => {
     const b = join(root, "b");
+    // Killed once a run has finished and the next one is part-way: the child stops dead right after
+    // writing the next run's first step line, so the kill lands there whatever this process's speed.
     const child = spawn(process.execPath, [
       "--import", "tsx", "--input-type=module", "-e",
-      `import { main } from "./src/cli/main.js"; await main(["node", "spiral", "sweep", ${JSON.stringify(grid)}, "--out", ${JSON.stringify(b)}]);`,
+      `${freezeAfterStderr(/ done in [\s\S]*\] step \d+\/\d+ /)}\nimport { main } from "./src/cli/main.js"; await main(["node", "spiral", "sweep", ${JSON.stringify(grid)}, "--out", ${JSON.stringify(b)}]);`,
     ], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
-    // Kill once a run has finished and the next one is part-way (a step written, not the last checkpoint).
-    const midWay = async () => {
-      if (!existsSync(join(b, "tiny", "sweep.json"))) return false;
-      const state = readState(b);
-      const running = state.runs.find((r) => r.status === "running");
-      if (!state.runs.some((r) => r.status === "done") || running === undefined) return false;
-      const metrics = join(running.dir, "metrics.jsonl");
-      return existsSync(metrics) && readFileSync(metrics, "utf8").includes('"kind":"step"') && (await latestCheckpoint(running.dir)) !== STEPS;
-    };
-    const deadline = Date.now() + 150_000;
-    while (!(await midWay().catch(() => false))) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the sweep ended before it could be killed mid-way: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until("a run done and the next one's first step", () => {
+      if (child.exitCode !== null) throw new Error(`the sweep ended before it could be killed mid-way: ${stderr}`);
+      return / done in [\s\S]*\] step \d+\/\d+ /.test(stderr);
+    }, { timeoutMs: 150_000 });
+    // What the kill leaves: a run finished, the next one with a step written and not its last checkpoint.
+    const state = readState(b);
+    const running = state.runs.find((r) => r.status === "running");
+    expect(state.runs.some((r) => r.status === "done")).toBe(true);
+    expect(running).toBeDefined();
+    expect(readFileSync(join(running!.dir, "metrics.jsonl"), "utf8")).toContain('"kind":"step"');
+    expect(await latestCheckpoint(running!.dir)).not.toBe(STEPS);
     child.kill("SIGKILL");
     expect(await exited).toBe("SIGKILL");
 

@@ -16,10 +16,15 @@ import ort from "onnxruntime-node";
 export const DEVICES = ["cpu", "webgpu"] as const;
 export type Device = (typeof DEVICES)[number];
 
+/** `value` if it is one of `choices`; otherwise an error naming `what` (a flag or config key) and the choices. */
+function parseChoice<T extends string>(choices: readonly T[], value: string, what: string): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new Error(`${what} expects one of ${choices.join(", ")}; got "${value}"`);
+}
+
 /** Parses a `--device` value or a config's `device` key (`what` names it in the error). */
 export function parseDevice(value: string, what = "--device"): Device {
-  if ((DEVICES as readonly string[]).includes(value)) return value as Device;
-  throw new Error(`${what} expects one of ${DEVICES.join(", ")}; got "${value}"`);
+  return parseChoice(DEVICES, value, what);
 }
 
 export const PRECISIONS = ["fp32", "fp16"] as const;
@@ -32,8 +37,7 @@ export type Precision = (typeof PRECISIONS)[number];
 
 /** Parses a `--precision` value or a config's `precision` key (`what` names it in the error). */
 export function parsePrecision(value: string, what = "--precision"): Precision {
-  if ((PRECISIONS as readonly string[]).includes(value)) return value as Precision;
-  throw new Error(`${what} expects one of ${PRECISIONS.join(", ")}; got "${value}"`);
+  return parseChoice(PRECISIONS, value, what);
 }
 
 /** Throws unless `precision` runs on `device` (fp16 is a webgpu option). */
@@ -53,8 +57,7 @@ export type SamplerPlace = (typeof SAMPLERS)[number];
 
 /** Parses a `--sampler` value or a config's `sampler` key (`what` names it in the error). */
 export function parseSampler(value: string, what = "--sampler"): SamplerPlace {
-  if ((SAMPLERS as readonly string[]).includes(value)) return value as SamplerPlace;
-  throw new Error(`${what} expects one of ${SAMPLERS.join(", ")}; got "${value}"`);
+  return parseChoice(SAMPLERS, value, what);
 }
 
 /** Throws unless `sampler` can run on `device` (the device sampler needs webgpu). */

@@ -22,7 +22,7 @@
  * sampler: `needsHostDraw` says which rows, and the run then also fetches the logits.
  */
 import ort from "onnxruntime-node";
-import { Graph, type Tensor } from "../graph/builder.js";
+import { attr, Graph, type Tensor } from "../graph/builder.js";
 import type { Device } from "../graph/device.js";
 import { add, cast, equal, exp, gatherElements, greater, less, lessOrEqual, log, mul, reduceMax, reduceSum, reshape, slice, sub, where } from "../graph/ops/index.js";
 import { GraphSession, type OrtTensor } from "../graph/session.js";
@@ -94,11 +94,11 @@ function drawRow(g: Graph, scaled: Tensor, u: Tensor, greedy: Tensor, block?: nu
   const blocks = block === undefined || typeof N !== "number" ? 1 : Math.ceil(N / block);
   // Padded to whole blocks with −∞ (probability 0, never the max).
   const padded = blocks * (block ?? 0);
-  const x = blocks > 1 && padded > (N as number) ? g.op1("Pad", [scaled, g.ints([0, 0, 0, padded - (N as number)]), g.scalar(-Infinity, f)], { mode: { kind: "string", value: "constant" } }, { dtype: f, shape: [scaled.shape[0] as string, padded] }) : scaled;
+  const x = blocks > 1 && padded > (N as number) ? g.op1("Pad", [scaled, g.ints([0, 0, 0, padded - (N as number)]), g.scalar(-Infinity, f)], { mode: attr.string("constant") }, { dtype: f, shape: [scaled.shape[0] as string, padded] }) : scaled;
   const m = reduceMax(g, x, [1], true);
   const e = exp(g, sub(g, x, m));
   const cumsum = (t: Tensor, axis: number, exclusive = false): Tensor =>
-    g.op1("CumSum", [t, g.scalar(axis, "int64")], exclusive ? { exclusive: { kind: "int", value: 1 } } : {}, { dtype: f, shape: t.shape });
+    g.op1("CumSum", [t, g.scalar(axis, "int64")], exclusive ? { exclusive: attr.int(1) } : {}, { dtype: f, shape: t.shape });
   let cdf: Tensor;
   if (blocks > 1) {
     const bs = block as number;
@@ -120,7 +120,7 @@ function drawRow(g: Graph, scaled: Tensor, u: Tensor, greedy: Tensor, block?: nu
       ? g.constant({ dtype: f, shape: [1, width], values: Array.from({ length: width }, (_, k) => k) }, "index")
       : sub(g, cumsum(add(g, mul(g, e, g.scalar(0, f)), g.scalar(1, f)), 1), g.scalar(1, f));
   const drawn = reduceSum(g, cast(g, lessOrEqual(g, cdf, target), f), [1], true);
-  const mode = g.op1("ReduceMin", [where(g, equal(g, x, m), index, g.scalar(2 ** 24, f)), g.ints([1])], { keepdims: { kind: "int", value: 1 } }, { dtype: f, shape: m.shape });
+  const mode = g.op1("ReduceMin", [where(g, equal(g, x, m), index, g.scalar(2 ** 24, f)), g.ints([1])], { keepdims: attr.int(1) }, { dtype: f, shape: m.shape });
   // Rounding can leave u·c_last at c_last: then no entry exceeds it, and the mode is drawn (as on the host).
   const pick = where(g, greedy, mode, where(g, less(g, target, total), drawn, mode));
   const xPick = reduceSum(g, where(g, equal(g, index, pick), x, g.scalar(0, f)), [1], true);

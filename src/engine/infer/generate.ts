@@ -683,16 +683,12 @@ export class Generator {
       const V = this.config.vocabSize;
       const plan = rows.map((row) => {
         const allowed = this.allowedAt(row);
-        return { allowed, host: needsHostDraw(row.sampling, row.adjust !== undefined, allowed?.length ?? V) };
+        const host = needsHostDraw(row.sampling, row.adjust !== undefined, allowed?.length ?? V);
+        // One uniform per sampled token from the row's own Rng, as the host draw takes it.
+        const u = host || row.sampling.temperature === 0 ? 0 : row.rng.next();
+        return { allowed, host, temperature: row.sampling.temperature, u };
       });
-      // One uniform per sampled token from the row's own Rng, as the host draw takes it.
-      const drawRows = rows.map((row, b) => {
-        const { allowed, host } = plan[b] as (typeof plan)[number];
-        const greedy = row.sampling.temperature === 0;
-        return { temperature: row.sampling.temperature, allowed, u: host || greedy ? 0 : row.rng.next() };
-      });
-      const withLogits = plan.some((p) => p.host);
-      const out = await this.sampler.draw(logits, drawRows, withLogits);
+      const out = await this.sampler.draw(logits, plan, plan.some((p) => p.host));
       return rows.map((row, b) => {
         const { allowed, host } = plan[b] as (typeof plan)[number];
         if (host) {

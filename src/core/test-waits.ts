@@ -3,6 +3,7 @@
  * wall clock: tests wait for the condition itself, and deadlines are only hang guards, long enough
  * for a loaded machine.
  */
+import { vi } from "vitest";
 
 /**
  * Waits until `done()` holds, checking every `everyMs` milliseconds (0: at every turn of the event
@@ -46,4 +47,30 @@ export function freezeAfterStderr(pattern: RegExp, holdMs = 120_000): string {
     "  };",
     "}",
   ].join("\n");
+}
+
+/** A server a test can kill: its base URL (ending in /v1) and a stop that resolves once it exited. */
+export interface Killable {
+  readonly url: string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Once armed, the next completion request to one of `victims()` first kills them all (SIGKILL,
+ * awaited) and then goes out, so it meets a dead server: the kill lands while that work is in
+ * flight, whatever the machine's speed. Spies on the global fetch until `restore()`.
+ */
+export function killOnNextCompletion(victims: () => readonly Killable[], { armed = false } = {}) {
+  const realFetch = globalThis.fetch;
+  let killed = false;
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    if (armed && url.endsWith("/completions") && victims().some((v) => url.startsWith(v.url))) {
+      armed = false;
+      await Promise.all(victims().map((v) => v.stop("SIGKILL")));
+      killed = true;
+    }
+    return realFetch(input, init);
+  });
+  return { arm: () => void (armed = true), killed: () => killed, restore: () => spy.mockRestore() };
 }

@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Generator } from "../engine/infer/generate.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import { saveCheckpoint } from "../engine/weights/checkpoint.js";
@@ -19,7 +19,7 @@ import { initParams } from "../engine/weights/params.js";
 import { judgeReply, scoreInvalid } from "../games/match.js";
 import { getGame } from "../games/registry.js";
 import { createRng } from "../core/rng.js";
-import { freezeAfterStderr } from "../core/test-waits.js";
+import { freezeAfterStderr, killOnNextCompletion } from "../core/test-waits.js";
 import { startServeProcess, type ServeProcess } from "../serve/process.js";
 import { resolveRun } from "../cli/train.js";
 import { parseTrainConfig, type TrainConfig } from "./config.js";
@@ -103,29 +103,6 @@ function replayReturns(result: Rollout["trajectories"][number]["result"]): reado
 }
 
 const tok = new ByteTokenizer();
-
-/**
- * Kills servers from inside a completion request: once armed, the first completion request to one
- * of `victims()` first kills them all (SIGKILL, awaited) and then goes out, so the kill lands while
- * games are being played and that request meets a dead server, whatever the machine's speed. (A
- * timer after a metrics line raced the games: on a fast machine the step ended first and the kill
- * was found by the weight sync instead.) `restore` puts the real fetch back.
- */
-function killOnNextCompletion(victims: () => readonly ServeProcess[]) {
-  const realFetch = globalThis.fetch;
-  let armed = false;
-  let killed = false;
-  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    if (armed && url.endsWith("/completions") && victims().some((v) => url.startsWith(v.url))) {
-      armed = false;
-      await Promise.all(victims().map((v) => v.stop("SIGKILL")));
-      killed = true;
-    }
-    return realFetch(input, init);
-  });
-  return { arm: () => void (armed = true), killed: () => killed, restore: () => spy.mockRestore() };
-}
 
 /** Starts a new server in place of each one that is dead: later tests need two live servers whatever happened before. */
 async function replaceDeadServers(): Promise<void> {

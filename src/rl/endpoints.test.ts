@@ -20,7 +20,7 @@ import { saveCheckpoint } from "../engine/weights/checkpoint.js";
 import { initParams, type Params } from "../engine/weights/params.js";
 import { getGame } from "../games/registry.js";
 import { createRng } from "../core/rng.js";
-import { until } from "../core/test-waits.js";
+import { killOnNextCompletion, until } from "../core/test-waits.js";
 import { startServeProcess, type ServeProcess } from "../serve/process.js";
 import { weightPublisher } from "./endpoint-sync.js";
 import { EndpointPool, EndpointsLostError, endpointUrls } from "./endpoints.js";
@@ -125,23 +125,14 @@ describe("endpoint actors", () => {
       const batch2 = requests(24);
       const seeds2 = createRng("batch2");
       const victim = servers[0]!;
-      const realFetch = globalThis.fetch;
-      let killed = false;
-      const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-        const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-        if (!killed && url === `${victim.url}/completions`) {
-          killed = true;
-          await victim.stop("SIGKILL");
-        }
-        return realFetch(input, init);
-      });
+      const killer = killOnNextCompletion(() => [victim], { armed: true });
       let results2;
       try {
         results2 = await pool.generate(batch2, createRng("batch2"));
       } finally {
-        spy.mockRestore();
+        killer.restore();
       }
-      expect(killed).toBe(true);
+      expect(killer.killed()).toBe(true);
       expect(results2).toHaveLength(24);
       for (const [i, r] of results2.entries()) {
         const want = await expected(g, batch2[i] as PolicyRequest, seeds2.nextUint32());

@@ -22,7 +22,7 @@ import type { PolicyPlayer } from "../policy/policy-spec.js";
 import type { PromptMode } from "../policy/prompt-mode.js";
 import { modelPolicy } from "../policy/model-policy.js";
 import { agentsByGame, type Opponent } from "./opponent.js";
-import type { Device } from "../engine/graph/device.js";
+import type { Device, Precision } from "../engine/graph/device.js";
 
 export const POOL_FILE = "opponent-pool.safetensors";
 
@@ -57,6 +57,8 @@ export interface PoolOptions {
   readonly maxNewTokens: number;
   readonly threads: number;
   readonly device?: Device;
+  /** fp16 (webgpu): the opponent plays in half precision, as the policy does (docs/device.md "Precision"). */
+  readonly precision?: Precision;
   /** Snapshots from a checkpoint (oldest first); default: just the current adapter. */
   readonly snapshots?: readonly Float32Array[];
 }
@@ -65,7 +67,7 @@ export async function openAdapterPool(o: PoolOptions): Promise<AdapterPool> {
   const size = o.adapter.params.data.length;
   const snapshots: Float32Array[] = (o.snapshots ?? [o.adapter.params.data]).map((s) => s.slice());
   const current = new Params(o.adapter.params.layout);
-  const generator = await Generator.create(o.modelConfig, o.base, o.tokenizer, { threads: o.threads, ...(o.device === undefined ? {} : { device: o.device }), adapter: { config: o.adapter.config, params: current } });
+  const generator = await Generator.create(o.modelConfig, o.base, o.tokenizer, { threads: o.threads, ...(o.device === undefined ? {} : { device: o.device }), ...(o.precision === undefined ? {} : { precision: o.precision }), adapter: { config: o.adapter.config, params: current } });
   const name = `pool:${o.k}`;
   const policy = modelPolicy({ name, generator, tokenizer: o.tokenizer, temperature: o.temperature, topP: o.topP, version: () => 0 });
   const player: PolicyPlayer = { kind: "policy", name, policy, mode: o.mode, maxNewTokens: o.maxNewTokens, batched: true, exact: true, tokenizer: o.tokenizer, close: () => generator.release() };

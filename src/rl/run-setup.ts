@@ -223,7 +223,7 @@ export async function openSessions(config: TrainConfig, run: RunState, place: Ru
         ? undefined
         : await openAdapterPool({
             k: poolK, seed: config.seed, modelConfig, base: params, adapter: lora.adapter, tokenizer, mode, temperature: config.temperature, topP: config.topP,
-            maxNewTokens: config.maxNewTokens, threads, device: config.device,
+            maxNewTokens: config.maxNewTokens, threads, device: config.device, ...precision,
             ...(run.resumedFrom === undefined ? {} : { snapshots: await loadPoolSnapshots(join(place.runDir, checkpointName(run.resumedFrom)), lora.adapter.params.data.length) }),
           });
     return {

@@ -130,7 +130,6 @@ export async function checkTrainConfig(config: TrainConfig, opts: { readonly res
   }
   checkPrecisionDevice(config.device, config.precision, "precision");
   checkSamplerDevice(config.device, config.sampler, "sampler");
-  if (config.precision === "fp16" && config.lora !== null) throw new Error("precision: fp16 does not cover LoRA runs yet; use precision fp32 (or leave it out)");
   checkGames(config);
   let shape: ModelConfig | undefined;
   if (opts.resume === true && config.model.tokenizer !== "model") {

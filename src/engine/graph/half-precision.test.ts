@@ -5,6 +5,8 @@ import { toHalfPrecision } from "./half-precision.js";
 import * as op from "./ops/index.js";
 import { liveNodes, serialize } from "./serialize.js";
 import { buildDecodeGraph, buildPrefillGraph } from "../infer/decode-graph.js";
+import { isAdapterWeight, type LoraConfig } from "../model/lora.js";
+import { isHalfTable } from "../model/model.js";
 import { halfModelGraph, halfWeightNames, outputHeadName } from "../model/precision.js";
 import { modelPreset } from "../model/presets.js";
 import { buildLossGraph, lossNames } from "../train/loss.js";
@@ -87,6 +89,34 @@ describe("toHalfPrecision", () => {
     expect(g.outputs.filter((o) => o.name.startsWith(lossNames.gradPrefix))).toHaveLength(halfWeightNames(micro).size + 1);
     // Without lossScale the graph has no such input (and the CPU graphs are as before).
     expect(buildLossGraph(micro, { kind: "ppo" }).graph.inputs.some((i) => i.name === lossNames.lossScale)).toBe(false);
+  });
+
+  it("LoRA on a bf16 base (loss graph): every product in fp16 but the head's, the adapter's float32 master A and B cast once each where read, the base decoded through a float16 table, adapter gradients out in fp32", () => {
+    const lora: LoraConfig = { r: 2, alpha: 4, targets: ["q_proj", "v_proj", "down_proj"] };
+    const src = buildLossGraph(micro, { kind: "ppo", lora, half: "bf16", device: "webgpu", lossScale: true }).graph;
+    const g = halfModelGraph(src, micro);
+    const head = outputHeadName(micro);
+    const adapterNames = new Set(src.inputs.filter((i) => isAdapterWeight(i.name)).map((i) => i.name));
+    expect(adapterNames.size).toBe(micro.numHiddenLayers * 3 * 2);
+    const inputs = new Map(g.inputs.map((i) => [i.name, i.dtype]));
+    for (const name of adapterNames) expect(inputs.get(name)).toBe("float32"); // fed the fp32 master
+    for (const { node, types } of nodesOf(g)) {
+      if (node.opType !== "Gemm" && node.opType !== "MatMul") continue;
+      const readsHead = node.inputs.some((i) => i?.name === head);
+      expect(node.inputs.some((i) => adapterNames.has(i?.name ?? ""))).toBe(false); // read through their Cast
+      expect(new Set(floatTypes(types))).toEqual(new Set([readsHead ? "float32" : "float16"]));
+    }
+    const casts = liveNodes(g).filter((n) => n.opType === "Cast" && adapterNames.has(n.inputs[0]?.name ?? ""));
+    expect(casts.map((n) => n.inputs[0]?.name).sort()).toEqual([...adapterNames].sort());
+    const tables = [...g.constants].filter(([name]) => isHalfTable(name));
+    expect(tables.map(([, c]) => [c.dtype, c.shape])).toEqual([["float16", [65536]]]);
+    // The table's Gathers produce fp16 weights straight away (no Cast between them and the products).
+    const gathers = liveNodes(g).filter((n) => n.opType === "Gather" && isHalfTable(n.inputs[0]?.name ?? ""));
+    expect(gathers.length).toBeGreaterThan(0);
+    for (const n of gathers) expect(n.outputs[0]?.dtype).toBe("float16");
+    const grads = g.outputs.filter((o) => o.name.startsWith(lossNames.gradPrefix));
+    expect(grads.map((o) => o.name.slice(lossNames.gradPrefix.length)).sort()).toEqual([...adapterNames].sort());
+    for (const o of g.outputs) expect(o.dtype).toBe("float32");
   });
 
   it("refuses a float64 graph", () => {

@@ -22,7 +22,9 @@
  * A node that produces an output the caller keeps in float16 (`halfOutputs`, e.g. the KV cache;
  * through the Identity that names it) computes in float16 unless it is a `float` op. Graph inputs named by `halfInputs` are declared
  * float16 (the weights, uploaded once as fp16 copies); other float inputs stay float32 and are cast
- * where a half node reads them. Outputs keep their float32 type unless named by `halfOutputs`.
+ * where a half node reads them (`castInputs` names float32 inputs that a product reads in float16 too,
+ * the LoRA adapter's master weights; `halfConstants` float constants held in float16 from the start,
+ * a 16-bit base's decoding table). Outputs keep their float32 type unless named by `halfOutputs`.
  * Gradients of a rewritten loss graph therefore come out float32, cast from the fp16 backward.
  *
  * Dead nodes are dropped (as serialize.ts does); value names are kept, so feeds and fetches are
@@ -36,6 +38,17 @@ export interface HalfPrecisionOptions {
   readonly halfInputs?: (name: string) => boolean;
   /** Float outputs left in float16. */
   readonly halfOutputs?: (name: string) => boolean;
+  /**
+   * Float32 inputs that a matrix product reads in float16 all the same (cast where read), where by
+   * default a product reading a float32 input directly runs in float32: a LoRA adapter's float32
+   * master A and B.
+   */
+  readonly castInputs?: (name: string) => boolean;
+  /**
+   * Float constants held in float16 whatever their values (beyond ±65504: ±inf): a 16-bit base's
+   * decoding table, whose entries beyond fp16's range the caller has checked are never read.
+   */
+  readonly halfConstants?: (name: string) => boolean;
 }
 
 const HALF_OPS = new Set(["MatMul", "Gemm"]);
@@ -46,7 +59,7 @@ type Float = "float32" | "float16";
 const isFloatType = (d: DType): d is Float => d === "float32" || d === "float16";
 
 /** fp16's largest finite value: a constant beyond it stays float32 (−1e9 masks would become −∞). */
-const HALF_MAX = 65504;
+export const HALF_MAX = 65504;
 
 /**
  * The compute type of `node` given the current types of its inputs. `neutral` inputs (float
@@ -70,6 +83,8 @@ function computeType(node: NodeRecord, inputs: readonly (Tensor | undefined)[], 
 export function toHalfPrecision(src: Graph, options: HalfPrecisionOptions = {}): Graph {
   const halfIn = options.halfInputs ?? (() => false);
   const halfOut = options.halfOutputs ?? (() => false);
+  const castIn = options.castInputs ?? (() => false);
+  const halfConst = options.halfConstants ?? (() => false);
   if (src.inputs.some((i) => i.dtype === "float64")) throw new Error(`toHalfPrecision: graph "${src.name}" is float64; half precision rewrites float32 graphs`);
   const g = new Graph(`${src.name}-fp16`);
   g.target = src.target;
@@ -86,7 +101,8 @@ export function toHalfPrecision(src: Graph, options: HalfPrecisionOptions = {}):
   for (const input of src.inputs) {
     set(input.name, g.input(input.name, input.dtype === "float32" && halfIn(input.name) ? "float16" : input.dtype, input.shape));
   }
-  for (const [name, data] of src.constants) {
+  for (const [name, given] of src.constants) {
+    const data = given.dtype === "float32" && halfConst(name) ? { ...given, dtype: "float16" as const } : given;
     constants.set(name, data);
     g.constants.set(name, data);
     set(name, { name, dtype: data.dtype, shape: data.shape });
@@ -97,7 +113,7 @@ export function toHalfPrecision(src: Graph, options: HalfPrecisionOptions = {}):
     return data !== undefined && Array.from(data.values).every((v) => Math.abs(v) <= HALF_MAX || !Number.isFinite(v));
   };
   const inputNames = new Set(src.inputs.map((i) => i.name));
-  const kept = (t: Tensor): boolean => t.dtype === "float32" && inputNames.has(t.name);
+  const kept = (t: Tensor): boolean => t.dtype === "float32" && inputNames.has(t.name) && !castIn(t.name);
 
   /** `name` in type `to`: the value itself, a converted constant, or a (shared) Cast. */
   const as = (t: Tensor, to: Float): Tensor => {

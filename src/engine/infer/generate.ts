@@ -41,7 +41,7 @@ import { buildCacheEditGraphs, buildDecodeGraph, buildPrefillGraph, MASKED, pref
 import type { Graph } from "../graph/builder.js";
 import { checkPrecision, checkPrecisionDevice, checkSamplerDevice, defaultSampler, type Device, deviceError, executionProviders, type Precision, type SamplerPlace } from "../graph/device.js";
 import { toHalfPrecision } from "../graph/half-precision.js";
-import { checkHalfSupport, halfModelGraph, halfWeightNames } from "../model/precision.js";
+import { checkHalfRange, halfModelGraph, halfTensor, halfWeightNames } from "../model/precision.js";
 import { encodeF16 } from "../weights/bf16.js";
 import { toModelProto } from "../graph/serialize.js";
 import { DeviceCopy, dimsFeeds, disposeAll, type Feeds, f32, GraphSession, i64, type OrtTensor, outputLocation } from "../graph/session.js";
@@ -414,7 +414,7 @@ export class Generator {
     if (fp16) {
       checkPrecisionDevice(options.device ?? "cpu", options.precision);
       await checkPrecision(options.device ?? "cpu", options.precision);
-      checkHalfSupport({ lora: options.adapter, halfBase: params.half });
+      checkHalfRange(config, params);
     }
     const weights: Feeds = {};
     if (options.bakeWeights !== true) for (const v of params.layout.views) weights[v.name] = f32(params.view(v.name), v.shape);
@@ -428,7 +428,7 @@ export class Generator {
     const uploader =
       device === "cpu" || Object.keys(weights).length === 0
         ? undefined
-        : await DeviceCopy.create(Object.entries(weights).map(([name, t]) => ({ name, dtype: fp16 && half16.has(name) ? ("float16" as const) : (t.type as "float32" | "uint32"), shape: t.dims })), device);
+        : await DeviceCopy.create(Object.entries(weights).map(([name, t]) => ({ name, dtype: fp16 && isHalfCopy(half16, name, t) ? ("float16" as const) : (t.type as "float32" | "uint32"), shape: t.dims })), device);
     let edits: CacheEdits | undefined;
     if (device !== "cpu") {
       const graphs = buildCacheEditGraphs(config);
@@ -495,14 +495,7 @@ export class Generator {
   private uploadFeeds(): Feeds {
     if (this.options.precision !== "fp16") return this.weights;
     const half = halfWeightNames(this.config);
-    return Object.fromEntries(
-      Object.entries(this.weights).map(([name, t]) => {
-        if (!half.has(name)) return [name, t];
-        const bits = new Uint16Array(t.size);
-        encodeF16(t.data as Float32Array, bits);
-        return [name, new ort.Tensor("float16", bits, t.dims)];
-      }),
-    );
+    return Object.fromEntries(Object.entries(this.weights).map(([name, t]) => [name, isHalfCopy(half, name, t) ? halfTensor(t.data as Float32Array, t.dims) : t]));
   }
 
   private async generateRows(rows: Row[], weights: Feeds, cache: KvCache | DeviceKvCache, maxBatch: number, options: GenerateOptions): Promise<Completion[]> {
@@ -806,10 +799,6 @@ async function buildRunners(config: ModelConfig, params: Params, options: Genera
   return [a as InferenceRunner, b as InferenceRunner];
 }
 
-/**
- * A session whose weight inputs became initializers stored as external data: each points at its
- * byte range of `params.data`, handed over in memory (no protobuf copy, no file).
- */
 /** params.data as float16 bit patterns, same layout (the baked fp16 weights). */
 function halfCopy(params: Params): Uint16Array {
   const bits = new Uint16Array(params.data.length);
@@ -817,9 +806,18 @@ function halfCopy(params: Params): Uint16Array {
   return bits;
 }
 
+/** Whether a live weight feed goes to the device as an fp16 copy: a float32 weight in `half` (a 16-bit base's words stay words). */
+function isHalfCopy(half: ReadonlySet<string>, name: string, t: OrtTensor): boolean {
+  return t.type === "float32" && half.has(name);
+}
+
 /** Name of the baked fp16 weights' in-memory external data. */
 const HALF_WEIGHTS_FILE = "spiral-weights-f16.bin";
 
+/**
+ * A session whose weight inputs became initializers stored as external data: each points at its
+ * byte range of `params.data`, handed over in memory (no protobuf copy, no file).
+ */
 async function bakedSession(
   graph: Graph,
   params: Params,

@@ -73,6 +73,11 @@ export function loraNames(weightName: string): { a: string; b: string } {
   return { a: `${module}.lora_A.weight`, b: `${module}.lora_B.weight` };
 }
 
+/** Whether a tensor name is an adapter's A or B ("….q_proj.lora_A.weight"). */
+export function isAdapterWeight(name: string): boolean {
+  return /\.lora_[AB]\.weight$/.test(name);
+}
+
 /** Adapter tensor names and shapes in layout order: per layer, per target (LORA_TARGETS order), A then B. */
 export function loraShapes(model: ModelConfig, lora: LoraConfig): { name: string; shape: number[]; module: string; kind: "A" | "B" }[] {
   checkLoraConfig(lora);

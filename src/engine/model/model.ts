@@ -34,6 +34,11 @@ export type FloatType = "float32" | "float64";
 /** Graph key under which `projection` finds the 16-bit decoding table of a half base (half.ts). */
 export const HALF_TABLE_KEY = "base.half_table";
 
+/** Whether a graph constant is a 16-bit base's decoding table (`declareParams` names it so). */
+export function isHalfTable(name: string): boolean {
+  return /^half_table_\d+$/.test(name);
+}
+
 /**
  * Every parameter as a graph input named by its HF name. With `half` (a frozen base held in 16
  * bits, half.ts) the projection weights are uint16 inputs holding bf16/fp16 bit patterns, and the

@@ -25,6 +25,7 @@ import type { Device } from "../graph/device.js";
 import { DeviceCopy, disposeAll, type Feeds, GraphSession, type OrtTensor } from "../graph/session.js";
 import type { ParamLayout, Params } from "../weights/params.js";
 import { halfFeeds } from "../weights/half.js";
+import { halfTensor } from "../model/precision.js";
 import type { AdamW } from "./optimizer.js";
 import { buildOptimizerGraph, optimizerNames } from "./optimizer-graph.js";
 import { lossNames } from "./loss.js";
@@ -104,12 +105,16 @@ export interface DeviceTrainingOptions {
   /** The trained weights (a LoRA run: the adapter's) and their optimiser. */
   readonly trained: Params;
   readonly optimizer: AdamW;
-  /** Frozen weights read by the same graphs (a LoRA run's base, float32 or 16-bit): copied to the device once. */
+  /**
+   * Frozen weights read by the same graphs (a LoRA run's base, float32 or 16-bit): copied to the
+   * device once, those in `halfWeights` as fp16 copies (a 16-bit base's words as they are).
+   */
   readonly frozen?: Params;
   readonly device?: Device;
   /**
    * precision fp16: the weights the graphs read as fp16 copies, made from the float32 master
    * parameters after every update (model/precision.ts halfWeightNames); the update stays float32.
+   * A frozen base's are made once, at `create` (the caller has checked their range, checkHalfRange).
    */
   readonly halfWeights?: ReadonlySet<string>;
 }
@@ -149,11 +154,16 @@ export class DeviceTraining {
     if (options.optimizer.size !== N) throw new Error(`DeviceTraining: the optimiser has ${options.optimizer.size} values; the trained layout ${N}`);
     const onDevice = { device, outputsOnDevice: true, threads: 1 } as const;
     const base = options.frozen;
-    // The frozen base's float32 tensors, and a 16-bit base's words (as the graphs read them there).
+    // The frozen base's float32 tensors (fp16 copies of those in halfWeights), and a 16-bit base's
+    // words (as the graphs read them there).
     const frozenHost: Feeds = {};
-    for (const w of base?.layout.views ?? []) frozenHost[w.name] = f32((base as Params).view(w.name), w.shape);
+    const half = options.halfWeights;
+    for (const w of base?.layout.views ?? []) {
+      const data = (base as Params).view(w.name);
+      frozenHost[w.name] = half?.has(w.name) === true ? halfTensor(data, w.shape) : f32(data, w.shape);
+    }
     if (base?.half !== undefined) Object.assign(frozenHost, halfFeeds(base.half, device));
-    const frozenInputs = Object.entries(frozenHost).map(([name, t]) => ({ name, dtype: t.type as "float32" | "uint32", shape: t.dims }));
+    const frozenInputs = Object.entries(frozenHost).map(([name, t]) => ({ name, dtype: t.type as "float32" | "float16" | "uint32", shape: t.dims }));
     const sessions = {
       upload: await DeviceCopy.create([{ name: "x", dtype: "float32", shape: [N] }], device),
       first: await GraphSession.fromGraph(buildGradientSumGraph(layout, true), onDevice),

@@ -10,7 +10,7 @@
 import ort from "onnxruntime-node";
 import type { ModelConfig } from "../model/config.js";
 import { checkPrecisionDevice, type Device, type Precision } from "../graph/device.js";
-import { checkHalfSupport, halfModelGraph, halfWeightFeeds } from "../model/precision.js";
+import { halfModelGraph, halfWeightFeeds } from "../model/precision.js";
 import { GraphSession } from "../graph/session.js";
 import { type LossKind, buildLossGraph, lossNames } from "./loss.js";
 import type { Adapter } from "../model/lora.js";
@@ -100,7 +100,8 @@ export interface LossRunnerOptions {
   /**
    * "fp16" (webgpu): the graphs rewritten for half precision (model/precision.ts), the gradient
    * graphs scaled by `LossSettings.lossScale`. The host weights are converted to fp16 copies here,
-   * once: lend device weights (`useDeviceWeights`) when they change.
+   * once: lend device weights (`useDeviceWeights`) when they change. A LoRA adapter stays float32
+   * (cast in the graph); a base value beyond fp16's range is refused (precision.ts checkHalfRange).
    */
   readonly precision?: Precision;
 }
@@ -142,7 +143,6 @@ export class LossRunner {
   ) {
     if (options.precision === "fp16") {
       checkPrecisionDevice(options.device ?? "cpu", options.precision);
-      checkHalfSupport({ lora: options.adapter, halfBase: params.half });
       Object.assign(this.paramFeeds, halfWeightFeeds(config, params));
     } else {
       for (const v of params.layout.views) {

@@ -55,6 +55,9 @@ describe("spiral train flags", () => {
     expect((await resolveRun({ device: "webgpu", precision: "fp16" })).config.precision).toBe("fp16");
     await expect(resolveRun({ precision: "bf16" })).rejects.toThrow('--precision expects one of fp32, fp16; got "bf16"');
     await expect(checkTrainConfig((await resolveRun({ precision: "fp16" })).config)).rejects.toThrow(/^precision fp16 is a webgpu option/);
+    // fp16 covers LoRA runs on webgpu; on the CPU a LoRA run is refused the same way.
+    await expect(checkTrainConfig((await resolveRun({ device: "webgpu", precision: "fp16", lora: "4" })).config)).resolves.toBeUndefined();
+    await expect(checkTrainConfig((await resolveRun({ precision: "fp16", lora: "4" })).config)).rejects.toThrow(/^precision fp16 is a webgpu option/);
     // --sampler: absent by default (the device's own: host on the CPU, device on webgpu), host kept, a bad value named; device on the CPU refused by the key's name.
     expect((await resolveRun({})).config.sampler).toBeUndefined();
     expect((await resolveRun({ device: "webgpu", sampler: "host" })).config.sampler).toBe("host");

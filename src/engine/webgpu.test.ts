@@ -17,6 +17,7 @@ import { buildCacheEditGraphs, buildDecodeGraph, buildPrefillGraph } from "./inf
 import { buildSamplerGraph } from "./infer/device-sampler.js";
 import { type Completion, Generator, type GenerationRequest } from "./infer/generate.js";
 import { modelPreset } from "./model/presets.js";
+import { halfModelGraph } from "./model/precision.js";
 import { ByteTokenizer } from "./tokenizer/byte-tokenizer.js";
 import { buildLossGraph, lossNames } from "./train/loss.js";
 import { LossRunner } from "./train/loss-runner.js";
@@ -35,6 +36,8 @@ import { requireWebgpu, skipWebgpu } from "./graph/test-webgpu.js";
 
 const tok = new ByteTokenizer();
 const loraOf = (): LoraConfig => ({ r: 2, alpha: 4, targets: ["q_proj", "v_proj", "down_proj"] });
+/** precision fp16: the KV cache read and written in fp16 (as the generator records it). */
+const fp16Cache = { halfInputs: (n: string) => n.startsWith("past_"), halfOutputs: (n: string) => n.startsWith("present_") };
 
 /** Tokens the generator drew so far (each prefill or decode row draws one). */
 function drawnTokens(gen: Generator): number {
@@ -87,7 +90,9 @@ function placementFeeds(graph: Graph): Record<string, ort.Tensor> {
         ? new ort.Tensor("int64", new BigInt64Array(n).fill(1n), dims)
         : input.dtype === "uint32"
           ? new ort.Tensor("uint32", new Uint32Array(n).fill(0x3f003f80), dims) // bf16 0.5 and 1.0
-          : new ort.Tensor("float32", new Float32Array(n).fill(0.5), dims);
+          : input.dtype === "float16"
+            ? new ort.Tensor("float16", new Uint16Array(n).fill(0x3800), dims) // 0.5
+            : new ort.Tensor("float32", new Float32Array(n).fill(0.5), dims);
   }
   if (feeds[lossNames.scoreIndex]) feeds[lossNames.scoreIndex] = new ort.Tensor("int64", BigInt64Array.of(0n, 4n, 9n), [3]);
   if (feeds.last) feeds.last = new ort.Tensor("int64", BigInt64Array.of(5n, 11n), [2]);
@@ -104,6 +109,11 @@ describe.skipIf(skipWebgpu)("webgpu: every node of the hot graphs runs on the de
     "log-probs": () => buildLossGraph(config, { constrained: true, device: "webgpu" }).graph,
     "ppo loss, LoRA on a bf16 base": () => buildLossGraph(config, { kind: "ppo", lora: loraOf(), half: "bf16", device: "webgpu" }).graph,
     "decode, LoRA on a bf16 base": () => buildDecodeGraph(config, loraOf(), "bf16", "webgpu"),
+    "fp16 ppo loss, LoRA on a float32 base": () => halfModelGraph(buildLossGraph(config, { kind: "ppo", lora: loraOf(), device: "webgpu", lossScale: true }).graph, config),
+    "fp16 ppo loss, LoRA on a bf16 base": () => halfModelGraph(buildLossGraph(config, { kind: "ppo", lora: loraOf(), half: "bf16", device: "webgpu", lossScale: true }).graph, config),
+    "fp16 prefill, LoRA on a bf16 base": () => halfModelGraph(buildPrefillGraph(config, loraOf(), "bf16", "webgpu"), config, fp16Cache),
+    "fp16 decode, LoRA on a float32 base": () => halfModelGraph(buildDecodeGraph(config, loraOf(), undefined, "webgpu"), config, fp16Cache),
+    "fp16 decode, LoRA on a bf16 base": () => halfModelGraph(buildDecodeGraph(config, loraOf(), "bf16", "webgpu"), config, fp16Cache),
     prefill: () => buildPrefillGraph(config, undefined, undefined, "webgpu"),
     decode: () => buildDecodeGraph(config, undefined, undefined, "webgpu"),
     sampler: () => buildSamplerGraph(config.vocabSize),

@@ -11,7 +11,8 @@ import { saveAdapter } from "../engine/weights/peft.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { ByteTokenizer } from "../engine/tokenizer/byte-tokenizer.js";
 import { createRng } from "../core/rng.js";
-import { startServer } from "./server.js";
+import { serveModel, startServer } from "./server.js";
+import { requireWebgpu, skipWebgpu } from "../engine/graph/test-webgpu.js";
 
 const root = mkdtempSync(join(tmpdir(), "spiral-serve-lora-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -58,4 +59,38 @@ describe("spiral serve with LoRA adapters", () => {
       await server.close();
     }
   }, 60_000);
+});
+
+describe.skipIf(skipWebgpu)("spiral serve --device webgpu --precision fp16 with LoRA adapters", () => {
+  it("an extra adapter (--lora NAME=DIR) and one loaded at runtime decode in fp16 on the device, as generate would: the same tokens and log-probs as an fp16 generator, not an fp32 one's", async () => {
+    await requireWebgpu();
+    const params = initParams(shape, createRng("base"), 0.3);
+    const tok = new ByteTokenizer();
+    const a = adapter("kuhn");
+    const dir = join(root, "fp16-runtime");
+    await saveAdapter(dir, { adapter: a, baseModel: join(root, "base") });
+    const engine = { device: "webgpu", precision: "fp16" } as const;
+    const server = await serveModel({ config: shape, params, tokenizer: tok, modelName: "base", loras: [{ name: "kuhn", adapter: a }] }, { port: 0, runtimeUpdates: true, ...engine });
+    try {
+      const post = (path: string, body: unknown) => fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      expect(await (await post("/load_lora_adapter", { lora_name: "later", lora_path: dir })).text()).toMatch(/^Success/);
+      type Answer = { choices?: { text: string; logprobs: { token_logprobs: number[] } }[] };
+      const ask = async (model: string) => ((await (await post("/completions", { model, prompt: "Hello", max_tokens: 12, temperature: 0, logprobs: 0 })).json()) as Answer).choices?.[0];
+      const expected = async (precision: "fp32" | "fp16") => {
+        const g = await Generator.create(shape, params, tok, { adapter: a, device: "webgpu", precision });
+        const [c] = await g.generate([{ prompt: tok.encode("Hello") }], { temperature: 0, maxNewTokens: 12, rng: createRng(0) });
+        await g.release();
+        return c!;
+      };
+      const [half, full] = [await expected("fp16"), await expected("fp32")];
+      expect(half.logprobs).not.toEqual(full.logprobs); // fp16 is told apart by its log-probs
+      for (const model of ["kuhn", "later"]) {
+        const got = await ask(model);
+        expect(got?.text).toBe(half.text);
+        expect(got?.logprobs.token_logprobs).toEqual(half.logprobs);
+      }
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
 });

@@ -42,7 +42,7 @@ import type { AddressInfo } from "node:net";
 import { basename, resolve } from "node:path";
 import { loadCheckpoint } from "../engine/weights/checkpoint.js";
 import type { ModelConfig } from "../engine/model/config.js";
-import { type Completion, Generator } from "../engine/infer/generate.js";
+import { type Completion, Generator, type GeneratorOptions } from "../engine/infer/generate.js";
 import type { Params } from "../engine/weights/params.js";
 import { loadTokenizer } from "../engine/tokenizer/load.js";
 import type { Tokenizer } from "../engine/tokenizer/tokenizer.js";
@@ -130,7 +130,8 @@ interface Context {
   /** The served model id's weight version (see the file comment); mutable by reloads. */
   readonly version: { base: string };
   readonly runtimeUpdates: boolean;
-  readonly threads?: number;
+  /** How extra adapters' generators run (threads, device, precision, sampler): as the base's. */
+  readonly adapterEngine: Pick<GeneratorOptions, "threads" | "device" | "precision" | "sampler">;
   readonly seed: number;
   readonly maxBatch: number;
   readonly limits: Limits;
@@ -450,7 +451,7 @@ async function loadLora(ctx: Context, body: Record<string, unknown>): Promise<st
   } catch (e) {
     throw new ApiError(400, `could not load the adapter at ${path}: ${(e as Error).message}`, "lora_path", "invalid_value");
   }
-  const generator = await Generator.create(ctx.config, ctx.params, ctx.tokenizer, { adapter, ...(ctx.threads === undefined ? {} : { threads: ctx.threads }) });
+  const generator = await Generator.create(ctx.config, ctx.params, ctx.tokenizer, { adapter, ...ctx.adapterEngine });
   ctx.adapters.set(name, { generator, scheduler: new Scheduler(generator, createRng(ctx.seed), ctx.maxBatch), version });
   if (old !== undefined) void old.scheduler.idle().then(() => old.generator.release());
   return `Success: LoRA adapter '${name}' added successfully.`;
@@ -564,10 +565,11 @@ export async function serveModel(
   loaded: { config: ModelConfig; params: Params; tokenizer: Tokenizer; modelName: string; adapter?: Adapter; loras?: readonly { name: string; adapter: Adapter }[] },
   options: Omit<ServeOptions, "model" | "modelName" | "adapter"> = {},
 ): Promise<RunningServer> {
-  const generator = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, {
-    bakeWeights: true, ...(loaded.adapter === undefined ? {} : { adapter: loaded.adapter }), ...(options.threads === undefined ? {} : { threads: options.threads }), ...(options.device === undefined ? {} : { device: options.device }),
+  const engine: Context["adapterEngine"] = {
+    ...(options.threads === undefined ? {} : { threads: options.threads }), ...(options.device === undefined ? {} : { device: options.device }),
     ...(options.precision === undefined ? {} : { precision: options.precision }), ...(options.sampler === undefined ? {} : { sampler: options.sampler }),
-  });
+  };
+  const generator = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, { bakeWeights: true, ...(loaded.adapter === undefined ? {} : { adapter: loaded.adapter }), ...engine });
   const scheduler = new Scheduler(generator, createRng(options.seed ?? 0), options.maxBatch ?? 64);
   // Each extra adapter decodes in its own batches over the shared base (live weights: baking would
   // give every adapter's sessions their own prepacked copy of the base).
@@ -575,13 +577,13 @@ export async function serveModel(
   const weightVersion = options.weightVersion ?? "0";
   for (const { name, adapter } of loaded.loras ?? []) {
     if (name === loaded.modelName || adapters.has(name)) throw new Error(`serve: model id '${name}' is given twice`);
-    const g = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, { adapter, ...(options.threads === undefined ? {} : { threads: options.threads }), ...(options.device === undefined ? {} : { device: options.device }), ...(options.sampler === undefined ? {} : { sampler: options.sampler }) });
+    const g = await Generator.create(loaded.config, loaded.params, loaded.tokenizer, { adapter, ...engine });
     adapters.set(name, { generator: g, scheduler: new Scheduler(g, createRng(options.seed ?? 0), options.maxBatch ?? 64), version: weightVersion });
   }
   const ctx: Context = {
     modelName: loaded.modelName, created: Math.floor(Date.now() / 1000), config: loaded.config, params: loaded.params, tokenizer: loaded.tokenizer, scheduler, generator, adapters,
     version: { base: weightVersion }, runtimeUpdates: options.runtimeUpdates === true, seed: options.seed ?? 0, maxBatch: options.maxBatch ?? 64,
-    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    adapterEngine: engine,
     ...(loaded.adapter === undefined ? {} : { lora: true }),
     limits: { defaultMaxTokens: options.defaultMaxTokens ?? 512, maxTokens: options.maxTokens ?? 4096, maxN: options.maxN ?? 16 },
     maxBodyBytes: options.maxBodyBytes ?? 2 ** 20, contextLength: options.contextLength ?? loaded.config.maxPositionEmbeddings,

@@ -1,5 +1,5 @@
 /**
- * The learner's state on a GPU (--device webgpu; docs/device.md, "Training on the device").
+ * The learner's state on a GPU (--device webgpu; docs/device.md, "What lives where, and when bytes cross").
  *
  * Between learner steps the trained parameters, the AdamW moments and the step's summed gradient
  * live in device memory as flat float32 buffers in the parameter layout (Params.data's layout,

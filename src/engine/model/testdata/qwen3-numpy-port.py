@@ -1,12 +1,12 @@
 """
 Writes qwen3-numpy-port.json: logits of a small Qwen3 computed by a literal NumPy port of
 transformers' modeling_qwen3.py (Qwen3RMSNorm, Qwen3RotaryEmbedding, rotate_half, repeat_kv,
-eager_attention_forward, Qwen3MLP), as an independent check of src/engine/reference.ts.
+eager_attention_forward, Qwen3MLP), as an independent check of src/engine/model/reference.ts.
 
 Weights come from a closed formula both sides compute (no binary fixture): tensor k in layout
 order, element j (row-major), rounded to float32:
   norm gains: 1 + 0.25 * sin(0.9 j + 1.7 k);   everything else: 0.5 * sin(0.7 j + 1.3 k + 0.1).
-Run: python3 src/engine/testdata/qwen3-numpy-port.py   (needs numpy only)
+Run: python3 src/engine/model/testdata/qwen3-numpy-port.py   (needs numpy only)
 """
 import json
 import math

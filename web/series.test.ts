@@ -3,7 +3,7 @@ import { evalLine, stepLine } from "../src/dashboard/test-runs.js";
 import { fmtDuration, fmtInterval, fmtNumber, fmtPercent } from "./format.js";
 import { filterGames, outcomeOf } from "./games-view.js";
 import type { GameEntry } from "./api.js";
-import { chartCsv, chartSpecs, ema, runColour, xMapper, type MetricsLine } from "./series.js";
+import { chartCsv, chartSpecs, ema, rateKinds, runColour, xMapper, type MetricsLine } from "./series.js";
 
 const lines = (n: number): MetricsLine[] => Array.from({ length: n }, (_, i) => i + 1).flatMap((s) => [stepLine(s), ...(s % 2 === 0 ? [evalLine(s)] : [])]) as MetricsLine[];
 
@@ -21,6 +21,8 @@ describe("chart specs", () => {
     expect(curve?.low?.[0]).toBeCloseTo(0.3, 12);
     expect(curve?.high?.[0]).toBeCloseTo(0.5, 12);
     expect(specs.find((s) => s.id === "invalid-rate")?.unit).toBe("fraction");
+    // Non-loss is shown where a draw is the headline (TicTacToe, negotiation), not for Kuhn (no draws).
+    expect([rateKinds("TicTacToe-v0"), rateKinds("SimpleNegotiation-v1"), rateKinds("KuhnPoker-v1-1round")].map((k) => k.includes("nonLoss"))).toEqual([true, true, false]);
     expect(specs.find((s) => s.id === "baseline-TicTacToe-v0")?.curves(lines(2)).map((c) => [c.label, c.dash])).toEqual([["seat 0", 0], ["seat 1", 1]]);
   });
 

@@ -84,9 +84,13 @@ export function matchupsOf(line: MetricsLine | null | undefined): Matchup[] {
   return (line.matchups as Matchup[]).filter((m) => typeof m?.gameId === "string" && typeof m.opponent === "string" && typeof m.rates === "object" && m.rates !== null);
 }
 
-/** The rates shown per matchup: TicTacToe also by non-loss, the paper's criterion against the perfect player. */
+/**
+ * The rates shown per matchup: TicTacToe and negotiation also by non-loss, the headline measure
+ * where a draw is the best a policy can expect (the perfect TicTacToe player; the negotiation
+ * heuristic, which accepts only trades it judges put it ahead).
+ */
 export function rateKinds(gameId: string): RateKind[] {
-  return gameId.startsWith("TicTacToe") ? ["win", "draw", "loss", "nonLoss"] : ["win", "draw", "loss"];
+  return gameId.startsWith("TicTacToe") || gameId.startsWith("SimpleNegotiation") ? ["win", "draw", "loss", "nonLoss"] : ["win", "draw", "loss"];
 }
 
 export function matchupKey(m: { gameId: string; opponent: string }): string {

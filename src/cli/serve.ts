@@ -8,10 +8,9 @@
  * It binds to loopback unless told otherwise; it has no authentication, so put a proxy in front
  * before exposing it.
  */
-import { basename, resolve } from "node:path";
 import { Command } from "commander";
 import { openModelDir } from "../engine/weights/model-dir.js";
-import { serveModel, type RunningServer, type ServeOptions } from "../serve/server.js";
+import { serveCheckpoint, type RunningServer, type ServeOptions } from "../serve/server.js";
 import { type CliIo, parseIntegerOption, processIo } from "./io.js";
 import { checkSamplerDevice, parseDevice, parsePrecision, parseSampler } from "../engine/graph/device.js";
 
@@ -66,9 +65,8 @@ export function parseServeOptions(raw: RawOptions, io: CliIo): ServeOptions {
  * when it has no manifest), starts the server and reports where it listens; resolves once it is up.
  */
 export async function runServe(options: ServeOptions, io: CliIo): Promise<RunningServer> {
-  const { model, modelName, ...rest } = options;
-  const { config, params, tokenizer } = await openModelDir(model, { log: (line) => io.err(`${line}\n`) });
-  const server = await serveModel({ config, params, tokenizer, modelName: modelName ?? basename(resolve(model)) }, rest);
+  const base = await openModelDir(options.model, { log: (line) => io.err(`${line}\n`) });
+  const server = await serveCheckpoint(base, options);
   io.out(`serving ${server.modelName} at ${server.url} (OpenAI-compatible; try: curl ${server.url}/models)\n`);
   return server;
 }

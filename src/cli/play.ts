@@ -18,7 +18,7 @@ import { messageText, newMessages } from "../games/record.js";
 import { parseRules, withRules } from "../games/game.js";
 import { getGame } from "../games/registry.js";
 import type { CliIo } from "./io.js";
-import { parseIntegerOption, processIo } from "./io.js";
+import { checkOutputFile, parseIntegerOption, processIo } from "./io.js";
 
 export interface PlayOptions {
   readonly game: string;
@@ -139,6 +139,7 @@ function seatAgent(name: string, gameId: string): Agent | "human" {
 }
 
 export async function runPlay(options: PlayOptions, io: CliIo): Promise<MatchRecord> {
+  if (options.record !== undefined) checkOutputFile(options.record, "--record");
   const game = getGame(options.game);
   const chosen = [seatAgent(options.p0, game.info.id), seatAgent(options.p1, game.info.id)] as const;
   const humans = takingTurns(chosen.map((c, seat) => (c === "human" ? humanAgent(io, seat as Seat) : null)));

@@ -202,7 +202,7 @@ export function replayCommand(io: CliIo = processIo()): Command {
     .option("--game <id>", "game id (see `spiral games`)")
     .option("--seed <n>", "the game seed")
     .option("--actions <file>", "replies: a JSON array of strings, or one per line")
-    .option("--record <file>", "instead of --game/--seed/--actions: a record to replay and check: a match record (spiral play --record), or a file of game records (a run's transcripts/step-N.jsonl, spiral eval --out games.jsonl)")
+    .option("--record <file>", "instead of --game/--seed/--actions: a record to replay and check: a match record (spiral play --record), or a file of game records (a run's transcripts/step-000100.jsonl, spiral eval --out games.jsonl)")
     .option("--index <n>", "with --record on a file of game records: which game (0-based line)", "0")
     .option("--json", "print one JSON object per step, then a result object")
     .option("--scoring <kind>", "invalid-move scoring: training (−1.5/+0.5) or evaluation (−1/+1)", "evaluation")

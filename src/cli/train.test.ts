@@ -20,6 +20,9 @@ describe("spiral train flags", () => {
       steps: 5, rae: { enabled: false }, model: { preset: "small", dir: null }, optim: { lr: 0.001 },
     });
     expect(() => flagOverrides({ steps: "many" })).toThrow(/--steps expects an integer; got "many"/);
+    expect(() => flagOverrides({ lr: "fast" })).toThrow('--lr expects a number; got "fast"');
+    expect(() => flagOverrides({ entropyCoef: "" })).toThrow('--entropy-coef expects a number; got ""');
+    expect(() => flagOverrides({ model: "runs/x/step-5", init: "micro" })).toThrow("--model DIR and --init PRESET are alternatives");
     expect(flagOverrides({ lrSchedule: "cosine", entropyCoef: "0.1" })).toEqual({ optim: { lrSchedule: "cosine", entropyCoef: 0.1 } });
     expect(flagOverrides({ actorEndpoint: ["http://a:8000/v1", "http://b:8000,weight=2,concurrency=64"], maxStaleness: "1" })).toEqual({
       endpoints: [{ url: "http://a:8000/v1" }, { url: "http://b:8000", weight: 2, concurrency: 64 }], maxStaleness: 1,

@@ -21,7 +21,7 @@ import { opponentSpecOf } from "../rl/opponent.js";
 import { checkTrainConfig } from "../rl/validate.js";
 import { INTERRUPT_EXIT_CODE, onInterrupt } from "./interrupt.js";
 import type { CliIo } from "./io.js";
-import { parseIntegerOption, processIo } from "./io.js";
+import { numberOption, parseIntegerOption, processIo } from "./io.js";
 import { createTrainProgress, defaultLogEvery, evalHeadline, HEADLINE_LEGEND } from "./train-progress.js";
 import { parseDevice, parsePrecision, parseSampler } from "../engine/graph/device.js";
 
@@ -68,6 +68,10 @@ function integer(flag: string, text: string): number {
   return n;
 }
 
+function decimal(flag: string, text: string): number {
+  return numberOption(text, `--${flag}`, Number.isFinite, "a number");
+}
+
 /** "URL[,weight=W][,concurrency=C]" of --actor-endpoint → an `endpoints` entry. */
 export function parseEndpointFlag(text: string): { url: string; weight?: number; concurrency?: number } {
   const [url, ...opts] = text.split(",");
@@ -103,6 +107,7 @@ export function flagOverrides(f: TrainFlags): Record<string, unknown> {
   const optim: Record<string, unknown> = {};
   if (f.games !== undefined) o.games = parseGamesFlag(f.games);
   if (f.steps !== undefined) o.steps = integer("steps", f.steps);
+  if (f.model !== undefined && f.init !== undefined) throw new Error("--model DIR and --init PRESET are alternatives (start from a checkpoint, or from a fresh model of that shape): give one");
   if (f.model !== undefined) Object.assign(model, { dir: f.model, preset: null, tokenizer: "model" });
   if (f.init !== undefined) Object.assign(model, { preset: f.init, dir: null });
   if (f.opponent !== undefined) o.opponent = f.opponent;
@@ -112,9 +117,9 @@ export function flagOverrides(f: TrainFlags): Record<string, unknown> {
   if (f.seed !== undefined) o.seed = integer("seed", f.seed);
   if (f.rae === false) o.rae = { enabled: false };
   if (f.promptMode !== undefined) o.promptMode = f.promptMode;
-  if (f.lr !== undefined) optim.lr = Number(f.lr);
+  if (f.lr !== undefined) optim.lr = decimal("lr", f.lr);
   if (f.lrSchedule !== undefined) optim.lrSchedule = f.lrSchedule;
-  if (f.entropyCoef !== undefined) optim.entropyCoef = Number(f.entropyCoef);
+  if (f.entropyCoef !== undefined) optim.entropyCoef = decimal("entropy-coef", f.entropyCoef);
   if (f.evalEvery !== undefined) o.eval = { every: integer("eval-every", f.evalEvery) };
   if (f.threads !== undefined) o.threads = integer("threads", f.threads);
   if (f.actorEndpoint !== undefined) o.endpoints = f.actorEndpoint.map(parseEndpointFlag);

@@ -23,6 +23,13 @@ describe("spiral dashboard", () => {
 
   it("rejects a port out of range", async () => {
     const command = dashboardCommand(scriptedIo([])).exitOverride();
-    await expect(command.parseAsync(["node", "dashboard", "runs", "--port", "70000"])).rejects.toThrow(/--port expects 0\.\.65535; got 70000/);
+    await expect(command.parseAsync(["node", "dashboard", "runs", "--port", "70000"])).rejects.toThrow('--port expects an integer in [0, 65535]; got "70000"');
+  });
+
+  it("refuses a run directory given as the runs directory, naming its parent", async () => {
+    const root = mkdtempSync(join(tmpdir(), "cli-dash-"));
+    const run = writeRun(root, "r", 2);
+    const command = dashboardCommand(scriptedIo([])).exitOverride();
+    await expect(command.parseAsync(["node", "dashboard", run, "--port", "0"])).rejects.toThrow(`runs directory ${run}: is a run directory itself; give the directory holding it: spiral dashboard ${root}`);
   });
 });

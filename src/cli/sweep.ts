@@ -4,11 +4,13 @@
  * aggregate (mean and 95% interval over seeds, targets met, median/IQR learning curves).
  * docs/sweeps.md has the grid format and the statistics.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { Command } from "commander";
 import { trainPresets } from "../rl/config.js";
 import { AGGREGATE_FILE, AGGREGATE_MARKDOWN, aggregateMarkdown, CURVES_CSV } from "../sweep/aggregate.js";
-import { defaultSweepName, gridFromFlags, planSweep, readGridFile, type SweepFlags } from "../sweep/grid.js";
-import { isFinished, runSweep, SWEEP_STATE_FILE, writeAggregate } from "../sweep/run.js";
+import { defaultSweepName, type Grid, gridFromFlags, planSweep, readGridFile, type SweepFlags, type SweepPlan } from "../sweep/grid.js";
+import { isFinished, readSweepState, runSweep, SWEEP_STATE_FILE, writeAggregate } from "../sweep/run.js";
 import type { CliIo } from "./io.js";
 import { processIo } from "./io.js";
 
@@ -19,10 +21,26 @@ export interface SweepCommandFlags extends SweepFlags {
   readonly reuse?: boolean;
 }
 
+/**
+ * The grid a sweep directory was planned with (its sweep.json), when the command gives no grid of
+ * its own (no grid file, --preset, --config, --seeds, --vary or --steps): so `spiral sweep --name
+ * NAME --aggregate-only` (or --dry-run, or a plain rerun) means the sweep NAME as it was run, not
+ * the default grid under its name.
+ */
+async function savedGrid(file: string | undefined, f: SweepCommandFlags, plan: SweepPlan): Promise<Grid | undefined> {
+  const ownGrid = file !== undefined || f.preset !== undefined || f.config !== undefined || f.seeds !== undefined || (f.vary?.length ?? 0) > 0 || f.steps !== undefined;
+  if (ownGrid || !existsSync(join(plan.dir, SWEEP_STATE_FILE))) return undefined;
+  const saved = (await readSweepState(plan.dir)).grid;
+  return { ...saved, name: plan.name, out: plan.grid.out, ...(f.parallel === undefined ? {} : { parallel: plan.grid.parallel }) };
+}
+
 export async function runSweepCommand(file: string | undefined, f: SweepCommandFlags, io: CliIo): Promise<void> {
-  const grid = gridFromFlags(file === undefined ? undefined : readGridFile(file), f);
+  const given = gridFromFlags(file === undefined ? undefined : readGridFile(file), f);
   // Every run's config is built and checked here, before anything starts.
-  const plan = planSweep(grid, defaultSweepName(grid, file));
+  const asGiven = planSweep(given, defaultSweepName(given, file));
+  const saved = await savedGrid(file, f, asGiven);
+  const plan = saved === undefined ? asGiven : planSweep(saved, asGiven.name);
+  const grid = plan.grid;
   const runs = plan.cells.flatMap((c) => c.runs);
   if (f.dryRun === true) {
     io.out(`sweep ${plan.name} in ${plan.dir}: ${plan.cells.length} configs × ${plan.seeds.length} seeds = ${runs.length} runs, ${grid.parallel} at a time\n`);
@@ -30,6 +48,10 @@ export async function runSweepCommand(file: string | undefined, f: SweepCommandF
     return;
   }
   if (f.aggregateOnly === true) {
+    // An aggregate over runs that do not exist would replace the sweep's real one with an empty table.
+    if (!runs.some((run) => existsSync(run.dir))) {
+      throw new Error(`--aggregate-only: none of the ${runs.length} runs this grid plans exists under ${plan.dir} (${plan.cells.map((c) => c.name).join(", ")}); give the grid file or flags the sweep was run with`);
+    }
     const aggregate = await writeAggregate(plan);
     io.out(aggregateMarkdown(aggregate));
     return;

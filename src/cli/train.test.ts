@@ -42,6 +42,14 @@ describe("spiral train flags", () => {
     expect([r.config.steps, r.config.seed, r.config.promptMode, r.runDir]).toEqual([7, 4, "compact", join(root, "x")]);
     writeFileSync(file, JSON.stringify({ stepz: 7 }));
     await expect(resolveRun({ config: file })).rejects.toThrow(/unknown key: "stepz"/);
+    // YAML too, as spiral sweep --config reads it.
+    const yaml = join(root, "c.yaml");
+    writeFileSync(yaml, "steps: 9\noptim:\n  lr: 2.0e-4\n");
+    const y = await resolveRun({ config: yaml, out: root, name: "y" });
+    expect([y.config.steps, y.config.optim.lr]).toEqual([9, 2e-4]);
+    writeFileSync(yaml, "steps: [9\n");
+    await expect(resolveRun({ config: yaml })).rejects.toThrow(/^--config: Expected a YAML or JSON train config file; could not read /);
+    await expect(resolveRun({ config: join(root, "none.json") })).rejects.toThrow(/^--config: Expected a YAML or JSON train config file; could not read .*none\.json: ENOENT/);
     await expect(resolveRun({ lrSchedule: "step" })).rejects.toThrow(/optim\.lrSchedule/);
     await expect(resolveRun({ entropyCoef: "-1" })).rejects.toThrow(/optim\.entropyCoef/);
     // --games replaces the preset's list, per-game entropy bonus included

@@ -9,7 +9,6 @@
  * its latest checkpoint or the one `--resume-from step-N` names; a damaged checkpoint stops the
  * run with a message naming it (see rl/resume.ts).
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import { parseLoraTargets } from "../engine/model/lora.js";
@@ -19,6 +18,7 @@ import { train } from "../rl/loop.js";
 import { checkpointName, latestCheckpoint, listCheckpointDirs, parseCheckpointName, readRunConfig } from "../rl/run-dir.js";
 import { opponentSpecOf } from "../rl/opponent.js";
 import { checkTrainConfig } from "../rl/validate.js";
+import { readGridFile } from "../sweep/grid.js";
 import { INTERRUPT_EXIT_CODE, onInterrupt } from "./interrupt.js";
 import type { CliIo } from "./io.js";
 import { numberOption, parseIntegerOption, processIo } from "./io.js";
@@ -134,15 +134,13 @@ export function flagOverrides(f: TrainFlags): Record<string, unknown> {
   return o;
 }
 
+/** A JSON or YAML file with a (partial) train config: the reader `spiral sweep --config` uses. */
 function readConfigFile(path: string): Record<string, unknown> {
-  let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, "utf8"));
+    return readGridFile(path, "train config");
   } catch (e) {
-    throw new Error(`--config expects a JSON file with a (partial) train config; could not read ${path}: ${(e as Error).message}`, { cause: e });
+    throw new Error(`--config: ${(e as Error).message}`, { cause: e });
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(`--config ${path}: expected a JSON object`);
-  return value as Record<string, unknown>;
 }
 
 /** The resolved config and run directory for a set of flags. */
@@ -241,7 +239,7 @@ export function trainCommand(io: CliIo = processIo()): Command {
   return new Command("train")
     .description("train a policy by self-play on the training games (SPIRAL)")
     .addOption(new Option("--preset <name>", `named config: ${Object.keys(trainPresets).join(", ")} (default: default)`))
-    .option("--config <file>", "a JSON file with a (partial) train config, over the preset")
+    .option("--config <file>", "a JSON/YAML file with a (partial) train config, over the preset")
     .option("--games <list>", "training games with optional weights, e.g. TicTacToe-v0,KuhnPoker-v1:2")
     .option("--steps <n>", "policy steps")
     .option("--model <dir>", "start from a checkpoint directory (HF layout)")

@@ -9,7 +9,7 @@ import { Command } from "commander";
 import { startDashboard, type Dashboard, type SweepPages } from "../dashboard/server.js";
 import { isSweepDir, listSweeps, liveAggregate, renderSweepReport } from "../sweep/report.js";
 import type { CliIo } from "./io.js";
-import { parseIntegerOption, processIo } from "./io.js";
+import { listening, parseIntegerOption, processIo } from "./io.js";
 
 export interface DashboardCommandOptions {
   readonly root: string;
@@ -25,7 +25,7 @@ export const SWEEP_PAGES: SweepPages = {
 };
 
 export async function runDashboard(options: DashboardCommandOptions, io: CliIo): Promise<Dashboard> {
-  const dashboard = await startDashboard({ ...options, sweeps: SWEEP_PAGES });
+  const dashboard = await listening(startDashboard({ ...options, sweeps: SWEEP_PAGES }), options.port, options.host);
   io.out(`spiral dashboard: ${dashboard.url} (runs in ${options.root}; Ctrl-C to stop)\n`);
   return dashboard;
 }

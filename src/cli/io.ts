@@ -94,3 +94,13 @@ export function checkOutputFile(path: string, option: string): void {
   }
   if (existing.isDirectory()) throw new Error(`${option} ${path}: is a folder; expected a file name`);
 }
+
+/** Awaits a server's start; a port in use is said as the user can act on it. */
+export async function listening<T>(start: Promise<T>, port: number | undefined, host: string | undefined): Promise<T> {
+  try {
+    return await start;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE") throw e;
+    throw new Error(`--port ${port ?? ""}: ${host ?? ""}:${port ?? ""} is already in use (another server?); pick another port, or 0 for a free one`, { cause: e });
+  }
+}

@@ -11,7 +11,7 @@
 import { Command } from "commander";
 import { openModelDir } from "../engine/weights/model-dir.js";
 import { serveCheckpoint, type RunningServer, type ServeOptions } from "../serve/server.js";
-import { type CliIo, parseIntegerOption, processIo } from "./io.js";
+import { type CliIo, listening, parseIntegerOption, processIo } from "./io.js";
 import { checkSamplerDevice, parseDevice, parsePrecision, parseSampler } from "../engine/graph/device.js";
 
 interface RawOptions {
@@ -66,7 +66,7 @@ export function parseServeOptions(raw: RawOptions, io: CliIo): ServeOptions {
  */
 export async function runServe(options: ServeOptions, io: CliIo): Promise<RunningServer> {
   const base = await openModelDir(options.model, { log: (line) => io.err(`${line}\n`) });
-  const server = await serveCheckpoint(base, options);
+  const server = await listening(serveCheckpoint(base, options), options.port, options.host);
   io.out(`serving ${server.modelName} at ${server.url} (OpenAI-compatible; try: curl ${server.url}/models)\n`);
   return server;
 }

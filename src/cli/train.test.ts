@@ -23,6 +23,8 @@ describe("spiral train flags", () => {
     expect(() => flagOverrides({ lr: "fast" })).toThrow('--lr expects a number; got "fast"');
     expect(() => flagOverrides({ entropyCoef: "" })).toThrow('--entropy-coef expects a number; got ""');
     expect(() => flagOverrides({ model: "runs/x/step-5", init: "micro" })).toThrow("--model DIR and --init PRESET are alternatives");
+    for (const name of ["../elsewhere", "a/b", "..", "a\\b"]) expect(() => flagOverrides({ name })).toThrow(`--name expects a folder name under --out (no / or \\, not . or ..); got "${name}"`);
+    expect(flagOverrides({ name: "run-1.b" })).toEqual({ name: "run-1.b" });
     expect(flagOverrides({ lrSchedule: "cosine", entropyCoef: "0.1" })).toEqual({ optim: { lrSchedule: "cosine", entropyCoef: 0.1 } });
     expect(flagOverrides({ actorEndpoint: ["http://a:8000/v1", "http://b:8000,weight=2,concurrency=64"], maxStaleness: "1" })).toEqual({
       endpoints: [{ url: "http://a:8000/v1" }, { url: "http://b:8000", weight: 2, concurrency: 64 }], maxStaleness: 1,

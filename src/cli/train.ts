@@ -113,7 +113,11 @@ export function flagOverrides(f: TrainFlags): Record<string, unknown> {
   if (f.opponent !== undefined) o.opponent = f.opponent;
   if (f.actors !== undefined) o.actors = integer("actors", f.actors);
   if (f.out !== undefined) o.out = f.out;
-  if (f.name !== undefined) o.name = f.name;
+  if (f.name !== undefined) {
+    // A name is one folder under --out: a path here would put the run elsewhere.
+    if (/[/\\]/.test(f.name) || f.name === "." || f.name === "..") throw new Error(`--name expects a folder name under --out (no / or \\, not . or ..); got "${f.name}": give the parent folder with --out`);
+    o.name = f.name;
+  }
   if (f.seed !== undefined) o.seed = integer("seed", f.seed);
   if (f.rae === false) o.rae = { enabled: false };
   if (f.promptMode !== undefined) o.promptMode = f.promptMode;
@@ -257,7 +261,7 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--lr-schedule <s>", "constant, cosine or linear (decay to optim.lrMin over the run)")
     .option("--entropy-coef <x>", "entropy bonus for every game's samples (0: none, the paper); per game in a --config file: games[].entropyCoef")
     .option("--eval-every <k>", "evaluate every k steps (0: never)")
-    .option("--threads <n>", "onnxruntime threads per session")
+    .option("--threads <n>", "onnxruntime threads per session (0, the default: chosen from the core count)")
     .option("--device <d>", "where the graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)")
     .option("--precision <p>", "fp32 (default) or fp16: half-precision weights, activations and products on webgpu (needs the adapter's shader-f16; docs/device.md)")
     .option("--sampler <s>", "webgpu: device (default: tokens drawn on the GPU, only ids and log-probs come back) or host (the logits come back, float64 draw: a seed gives the CPU run's games)")

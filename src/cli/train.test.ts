@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -97,4 +97,13 @@ describe("spiral train flags", () => {
     expect(io.stderr()).toMatch(/step 1\/1 · loss/);
     expect((await readMetrics(join(root, "cli"))).map((m) => `${m.kind}${m.step}`)).toEqual(["eval0", "step1", "eval1"]);
   }, 60_000);
+
+  it("refuses a run directory that holds a run with that one line, before announcing a start", async () => {
+    const dir = join(root, "taken");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "metrics.jsonl"), "");
+    const io = scriptedIo([]);
+    await expect(runTrain({ steps: "1", out: root, name: "taken", progress: false }, io)).rejects.toThrow(`${dir} already holds a run`);
+    expect(io.stderr()).toBe("");
+  });
 });

@@ -15,7 +15,7 @@ import { parseLoraTargets } from "../engine/model/lora.js";
 import { mergeConfig, parseGamesFlag, parseTrainConfig, resolveTrainConfig, trainPresets, type TrainConfig } from "../rl/config.js";
 import type { EvalMetrics, TrainSummary } from "../rl/loop.js";
 import { train } from "../rl/loop.js";
-import { checkpointName, latestCheckpoint, listCheckpointDirs, parseCheckpointName, readRunConfig } from "../rl/run-dir.js";
+import { assertNewRunDir, checkpointName, latestCheckpoint, listCheckpointDirs, parseCheckpointName, readRunConfig } from "../rl/run-dir.js";
 import { opponentSpecOf } from "../rl/opponent.js";
 import { checkTrainConfig } from "../rl/validate.js";
 import { readGridFile } from "../sweep/grid.js";
@@ -208,6 +208,7 @@ export async function runTrain(f: TrainFlags, io: CliIo): Promise<TrainSummary> 
   const { config, runDir, resume } = await resolveRun(f);
   const every = logEvery(f, config.steps);
   await checkTrainConfig(config, { resume }); // train checks again; here so a bad name is the only line printed
+  if (!resume) await assertNewRunDir(runDir); // the same
   io.err(`${resume ? "resuming" : "training"} ${runDir}: ${config.steps} steps × ${config.rolloutBatch} samples, ${config.games.map((g) => g.id).join(" + ")}, ` +
     `${opponentsLine(config)}, ${config.promptMode} prompts, model ${config.model.dir ?? config.model.preset}\n`);
   const resumeHint = `npx spiral train --resume ${runDir}`;

@@ -52,7 +52,7 @@ export function dashboardCommand(io: CliIo = processIo()): Command {
     .description("web dashboard: run list, live plots, game replays, play against a checkpoint or policy")
     .argument("[runs-dir]", "directory holding run directories", "runs")
     .option("--port <n>", "port (0 picks a free one)", "8080")
-    .option("--host <addr>", "address to bind (loopback by default)", "127.0.0.1")
+    .option("--host <addr>", "address to bind", "127.0.0.1")
     .action(async (root: string, raw: { port: string; host: string }, command: Command) => {
       const port = parseIntegerOption(raw.port, "--port");
       if (port < 0 || port > 65535) throw new Error(`--port expects an integer in [0, 65535]; got "${raw.port}"`);

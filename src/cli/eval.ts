@@ -260,7 +260,7 @@ async function playEval(options: EvalCliOptions, io: CliIo): Promise<EvalResult>
 export function evalCommand(io: CliIo = processIo()): Command {
   return new Command("eval")
     .description("play two policies against each other, a round robin with ratings, or exact analyses")
-    .requiredOption("--game <id>", "game id (see spiral games); with --tournament, several comma-separated ids pool into one rating")
+    .requiredOption("--game <id>", "game id (see `spiral games`); with --tournament, several comma-separated ids pool into one rating")
     .option("--rules <mode>", "spiral (our rules, with the documented fixes; the default) or reference (the published rules exactly); same as --game ID:reference")
     .option("--a <spec>", "policy A: checkpoint dir, BASE+ADAPTER (a LoRA adapter on a checkpoint), random, optimal, heuristic, …, or openai:<base-url>#<model>")
     .option("--adapter <dir>", "apply this LoRA adapter (PEFT directory) to the checkpoint given by --a: the same as --a BASE+DIR")

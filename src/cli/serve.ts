@@ -78,7 +78,7 @@ export function serveCommand(io: CliIo = processIo()): Command {
     .option("--adapter <dir>", "apply a LoRA adapter (PEFT directory); the model id defaults to its directory name")
     .option("--lora <name=dir...>", "also serve these LoRA adapters on the same base, each as model id NAME (chosen per request by `model`)")
     .option("--port <n>", "port (0 picks a free one)", "8000")
-    .option("--host <addr>", "address to bind (loopback by default)", "127.0.0.1")
+    .option("--host <addr>", "address to bind (no authentication: keep it on loopback, or put a proxy in front)", "127.0.0.1")
     .option("--name <id>", "model id clients send (default: the directory name)")
     .option("--max-batch <n>", "rows decoded together", "64")
     .option("--threads <n>", "onnxruntime intra-op threads")

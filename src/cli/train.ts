@@ -251,7 +251,7 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--init <preset>", "start from a fresh model of this shape (micro, tiny, small, qwen3-0.6b, …)")
     .option("--opponent <name>", "self (self-play), a fixed opponent (random, minimax, heuristic, nash, optimal, a checkpoint directory), or pool:K (LoRA runs: one of the last K adapter snapshots)")
     .option("--actors <k>", "in-process actors (1: in the learner's thread; k > 1: worker threads); with --actor-endpoint, beside the servers (default 0: the servers act alone)")
-    .option("--out <dir>", "parent directory of runs (default runs)")
+    .option("--out <dir>", "parent directory of runs (default: runs)")
     .option("--name <name>", "run name: the directory under --out")
     .option("--resume <dir>", "continue the run in this directory from its latest checkpoint")
     .option("--resume-from <step-N>", "with --resume: continue from this checkpoint instead of the latest (later lines and checkpoints are set aside, not deleted)")

@@ -92,7 +92,7 @@ describe("spiral merge and --adapter", () => {
   }, 60_000);
 
   it("--adapter is refused where it names nothing to apply to", () => {
-    const raw = { game: "TicTacToe-v0", games: "1", samples: "1", temperature: "0", seed: "0", maxNew: "8", concurrency: "1", timeout: "1", retries: "0" };
+    const raw = { game: "TicTacToe-v0", games: "1", temperature: "0", seed: "0", maxNew: "8", concurrency: "1", timeout: "1", retries: "0" };
     expect(() => parseEvalOptions({ ...raw, tournament: [base, "random"], adapter: adapterDir })).toThrow(/--adapter applies to the checkpoint given by --a/);
     expect(() => parseEvalOptions({ ...raw, a: "openai:http://x#m", b: "random", adapter: adapterDir })).toThrow(/is an endpoint/);
     expect(() => parseEvalOptions({ ...raw, a: `${base}+${adapterDir}`, b: "random", adapter: adapterDir })).toThrow(/already names an adapter/);

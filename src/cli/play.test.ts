@@ -121,6 +121,12 @@ describe("spiral play", () => {
     }
   });
 
+  it("refuses a --timeout-ms below 1 before the game starts", async () => {
+    const io = scriptedIo([]);
+    await expect(playCommand(io).parseAsync(["--game", "TicTacToe-v0", "--p0", "random", "--timeout-ms", "-5"], { from: "user" })).rejects.toThrow('--timeout-ms expects an integer ≥ 1; got "-5"');
+    expect(io.stdout()).toBe("");
+  });
+
   it("names the valid players for the game when one is unknown", async () => {
     await expect(runPlay({ ...base, game: "TicTacToe-v0", p0: "nash", p1: "random", seed: 1 }, scriptedIo([]))).rejects.toThrow(
       'Unknown player "nash" for TicTacToe-v0. Valid players: human, random, minimax, optimal.',

@@ -19,7 +19,7 @@ import { messageText, newMessages } from "../games/record.js";
 import { baseGameId, parseRules, withRules } from "../games/game.js";
 import { getGame } from "../games/registry.js";
 import type { CliIo } from "./io.js";
-import { checkOutputFile, parseIntegerOption, processIo } from "./io.js";
+import { checkOutputFile, parseIntegerOption, positiveIntegerOption, processIo } from "./io.js";
 
 export interface PlayOptions {
   readonly game: string;
@@ -211,7 +211,7 @@ export function playCommand(io: CliIo = processIo()): Command {
           p1: raw.p1,
           seed: raw.seed === undefined ? Date.now() % 2 ** 31 : parseIntegerOption(raw.seed, "--seed"),
           errorAllowance,
-          ...(raw.timeoutMs === undefined ? {} : { timeoutMs: parseIntegerOption(raw.timeoutMs, "--timeout-ms") }),
+          ...(raw.timeoutMs === undefined ? {} : { timeoutMs: positiveIntegerOption(raw.timeoutMs, "--timeout-ms") }),
           ...(raw.record === undefined ? {} : { record: raw.record }),
         },
         io,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -53,6 +53,16 @@ describe("spiral merge and --adapter", () => {
     expect(adapted.tokens.slice(0, 4)).toEqual(merged.tokens.slice(0, 4));
     expect(adapted.tokens).not.toEqual(plain.tokens);
   }, 60_000);
+
+  it("merge refuses an --out folder that holds files (the base, the adapter, an earlier merge), leaving it as it was", async () => {
+    for (const out of [base, adapterDir]) {
+      const before = readdirSync(out).map((f) => [f, readFileSync(join(out, f)).length]);
+      await expect(mergeCommand(scriptedIo([])).parseAsync(["--model", base, "--adapter", adapterDir, "--out", out], { from: "user" })).rejects.toThrow(
+        new RegExp(`^--out ${out}: the folder holds files \\(.+\\) that the merged checkpoint would replace; give a new or empty folder$`),
+      );
+      expect(readdirSync(out).map((f) => [f, readFileSync(join(out, f)).length])).toEqual(before);
+    }
+  });
 
   it("export --gguf --adapter writes the merged weights (f32: exactly W + s·B·A)", async () => {
     const gguf = join(root, "adapted.gguf");

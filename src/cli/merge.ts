@@ -9,6 +9,7 @@ import { copyFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Command } from "commander";
 import { loadCheckpoint, saveCheckpoint } from "../engine/weights/checkpoint.js";
+import { checkModelDir } from "../engine/weights/model-dir.js";
 import { mergeAdapter } from "../engine/model/lora.js";
 import { loadAdapter, storedDtype } from "../engine/weights/peft.js";
 import { type CliIo, processIo } from "./io.js";
@@ -39,6 +40,7 @@ function checkMergeOut(out: string): void {
 
 export async function runMerge(options: MergeOptions, io: CliIo): Promise<void> {
   checkMergeOut(options.out);
+  await checkModelDir(options.model, "--model", { tokenizer: false });
   const { config, params } = await loadCheckpoint(options.model, { optimizer: false });
   const { adapter } = await loadAdapter(options.adapter, config, { optimizer: false });
   const dtype = (await storedDtype(options.model)) === "BF16" ? "BF16" : "F32";

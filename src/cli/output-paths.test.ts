@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { benchMathCommand } from "./bench-math.js";
 import { exportCommand } from "./export.js";
 import { scriptedIo } from "./io.js";
+import { mergeCommand } from "./merge.js";
 import { playCommand } from "./play.js";
 import { reportCommand } from "./report.js";
 
@@ -35,5 +36,15 @@ describe("output files are checked before the work", () => {
     await expect(exportCommand(scriptedIo([])).parseAsync(["--model", join(root, "no-model"), "--gguf", join(missing, "m.gguf")], { from: "user" })).rejects.toThrow(/^--gguf .*: the folder .* does not exist/);
     await expect(reportCommand(scriptedIo([])).parseAsync([join(root, "no-run"), "--out", join(missing, "r.html")], { from: "user" })).rejects.toThrow(/^--out .*: the folder .* does not exist/);
     expect(readdirSync(root)).toEqual(["math500.jsonl"]);
+  });
+
+  it("export and merge say what a training run directory given as --model is, as generate does", async () => {
+    const run = join(root, "run");
+    mkdirSync(join(run, "step-5"), { recursive: true });
+    writeFileSync(join(run, "config.json"), JSON.stringify({ name: "run", model: { preset: "micro" } }));
+    writeFileSync(join(run, "step-5", "config.json"), "{}");
+    const expected = `--model ${run}: is a training run directory, not a checkpoint; its latest checkpoint is ${join(run, "step-5")}`;
+    await expect(exportCommand(scriptedIo([])).parseAsync(["--model", run, "--gguf", join(root, "m.gguf")], { from: "user" })).rejects.toThrow(expected);
+    await expect(mergeCommand(scriptedIo([])).parseAsync(["--model", run, "--adapter", join(root, "a"), "--out", join(root, "merged")], { from: "user" })).rejects.toThrow(expected);
   });
 });

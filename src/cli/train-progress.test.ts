@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { EvalMetrics, StepMetrics } from "../rl/loop.js";
 import { scriptedIo } from "./io.js";
 import {
-  createTrainProgress, defaultLogEvery, EtaEstimator, evalFields, fitFields, joinFields, wrapFields, formatDuration, formatNumber, formatPercent, liveFields, progressLine, stepFields,
+  createTrainProgress, defaultLogEvery, EtaEstimator, evalFields, evalHeadline, fitFields, joinFields, wrapFields, formatDuration, formatNumber, formatPercent, liveFields, progressLine, stepFields,
 } from "./train-progress.js";
 
 function stepMetrics(step: number): StepMetrics {
@@ -32,6 +32,19 @@ describe("formats", () => {
     expect([formatDuration(4.24), formatDuration(45.4), formatDuration(185), formatDuration(7440)]).toEqual(["4.2s", "45s", "3m05s", "2h04m"]);
     expect([formatNumber(-0.012345), formatNumber(1.5), formatNumber(0.000123456), formatNumber(0), formatNumber(12345.6)]).toEqual(["-0.0123", "1.50", "1.23e-4", "0", "12346"]);
     expect([formatPercent(0.03125, 1), formatPercent(0.74), formatPercent(undefined)]).toEqual(["3.1%", "74%", "–"]);
+  });
+});
+
+describe("the evaluation headline", () => {
+  it("reports negotiation vs the heuristic as non-loss (wins against it are rare), vs random as wins", () => {
+    const e = {
+      kind: "eval", step: 0, seconds: 1,
+      matchups: [
+        { gameId: "SimpleNegotiation-v1", opponent: "random", rates: { win: { rate: 0.27 }, nonLoss: { rate: 0.5 } } },
+        { gameId: "SimpleNegotiation-v1", opponent: "heuristic", rates: { win: { rate: 0 }, nonLoss: { rate: 0.82 } } },
+      ],
+    } as unknown as EvalMetrics;
+    expect(evalHeadline(e)).toMatchObject({ "Neg/random": "27%", "Neg/heuristic": "82%" });
   });
 });
 

@@ -21,7 +21,7 @@ export function evalHeadline(e: EvalMetrics): Record<string, string> {
     "Kuhn/random": formatPercent(find("KuhnPoker-v1-1round", "random")?.rates.win.rate),
     "Kuhn ε": e.kuhn === undefined ? "–" : e.kuhn.exploitability.toFixed(3),
     "Neg/random": formatPercent(find("SimpleNegotiation-v1", "random")?.rates.win.rate),
-    "Neg/heuristic": formatPercent(find("SimpleNegotiation-v1", "heuristic")?.rates.win.rate),
+    "Neg/heuristic": formatPercent(find("SimpleNegotiation-v1", "heuristic")?.rates.nonLoss.rate),
   };
 }
 
@@ -29,6 +29,6 @@ export function evalHeadline(e: EvalMetrics): Record<string, string> {
 export const HEADLINE_LEGEND: readonly string[] = [
   "TTT: TicTacToe non-loss rate vs random / minimax",
   "Kuhn: 1-round Kuhn win rate vs random, ε its exact exploitability (Nash: 0)",
-  "Neg: negotiation win rate vs random / heuristic",
+  "Neg: negotiation win rate vs random / non-loss rate vs heuristic",
 ];
 

@@ -48,7 +48,9 @@ export const HEADLINE = [
   "KuhnPoker-v1-1round vs random: win",
   "KuhnPoker-v1-1round: exploitability",
   "SimpleNegotiation-v1 vs random: win",
-  "SimpleNegotiation-v1 vs heuristic: win",
+  // Non-loss: the heuristic accepts only trades it judges put it ahead, so wins against it are rare
+  // (none in any ablation run); holding it to a draw is the skill.
+  "SimpleNegotiation-v1 vs heuristic: non-loss",
   OOD_MEAN_WIN,
   OOD_GAIN,
 ];

@@ -19,7 +19,7 @@ import { loadMathSet } from "../eval/math-data.js";
 import { openPolicy, parsePolicySpec } from "../policy/policy-spec.js";
 import { formatTable, interval } from "../eval/report.js";
 import { withAdapter } from "./eval.js";
-import { type CliIo, numberOption, parseIntegerOption, positiveIntegerOption, processIo } from "./io.js";
+import { checkOutputFile, type CliIo, numberOption, parseIntegerOption, positiveIntegerOption, processIo } from "./io.js";
 import { checkSamplerDevice, type Device, parseDevice, parsePrecision, parseSampler, type Precision, type SamplerPlace } from "../engine/graph/device.js";
 
 export interface BenchMathCliOptions {
@@ -146,6 +146,8 @@ export function sampleLines(results: readonly MathBenchResult[]): string {
 }
 
 export async function runBenchMath(options: BenchMathCliOptions, io: CliIo): Promise<MathBenchResult[]> {
+  if (options.out !== undefined) checkOutputFile(options.out, "--out");
+  if (options.items !== undefined) checkOutputFile(options.items, "--items");
   const spec = parsePolicySpec(options.model);
   if (spec.kind === "reference") throw new Error(`bench-math needs a model: a checkpoint directory or openai:<base-url>#<model>; got the game agent "${spec.name}"`);
   const sets = options.data.map((path) => ({ name: basename(path).replace(/\.jsonl$/, ""), problems: loadMathSet(path).slice(0, options.limit) }));

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -95,12 +95,23 @@ describe("spiral eval", () => {
   });
 
   it("rejects contradictory or bad options with what was expected", () => {
-    const base = { game: "TicTacToe-v0", games: "4", samples: "4", temperature: "0.6", seed: "0", maxNew: "8", concurrency: "4", timeout: "120", retries: "4" };
+    const base = { game: "TicTacToe-v0", games: "4", temperature: "0.6", seed: "0", maxNew: "8", concurrency: "4", timeout: "120", retries: "4" };
+    expect(() => parseEvalOptions({ ...base, a: "random", b: "random", samples: "4" })).toThrow("--samples tunes the exact analyses: it needs --exact");
+    expect(() => parseEvalOptions({ ...base, a: "random", b: "random", positions: "4" })).toThrow("--positions tunes the exact analyses: it needs --exact");
+    expect(parseEvalOptions({ ...base, a: "random", exact: true }).samples).toBe(64);
+    expect(parseEvalOptions({ ...base, a: "random", exact: true, samples: "4", positions: "9" })).toMatchObject({ samples: 4, positions: 9 });
     expect(() => parseEvalOptions({ ...base, a: "random" })).toThrow(/Give exactly one of/);
     expect(() => parseEvalOptions({ ...base, a: "random", b: "random", games: "0" })).toThrow(/--games expects an integer ≥ 1/);
     expect(() => parseEvalOptions({ ...base, tournament: ["random"] })).toThrow(/at least two policy specs/);
     expect(() => parseEvalOptions({ ...base, a: "random", b: "random", topP: "2" })).toThrow(/--top-p expects a number in \(0, 1\]/);
     expect(() => parseEvalOptions({ ...base, a: "random", b: "random", retries: "-1" })).toThrow(/--retries expects an integer ≥ 0/);
+  });
+
+  it("refuses --out naming a file before any game is played", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "cli-eval-out-")), "taken.json");
+    writeFileSync(file, "{}\n");
+    await expect(run(["--game", "TicTacToe-v0", "--a", "random", "--b", "random", "--games", "2", "--out", file])).rejects.toThrow(`--out ${file}: is a file; expected a folder for games.jsonl and summary.json`);
+    expect(readFileSync(file, "utf8")).toBe("{}\n");
   });
 
   it("names the accepted spec forms for an unknown policy", async () => {

@@ -14,7 +14,7 @@
  * retries) are not counted; when they leave fewer games than asked the command still prints and
  * writes what it has, then exits 1, unless --allow-failures accepts the shortfall.
  */
-import { mkdirSync, writeFileSync, appendFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import cliProgress from "cli-progress";
 import { Command, Option } from "commander";
@@ -66,7 +66,7 @@ interface RawOptions {
   exact?: boolean;
   adapter?: string;
   games: string;
-  samples: string;
+  samples?: string;
   positions?: string;
   temperature: string;
   topP?: string;
@@ -97,6 +97,9 @@ export function withAdapter(spec: string, adapter: string | undefined, what: str
   return `${spec}+${adapter}`;
 }
 
+/** Sampled replies per Kuhn information set under --exact, unless --samples says otherwise. */
+const KUHN_SAMPLES = 64;
+
 export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
   const tournament = raw.tournament ?? [];
   const modes = [raw.exact === true, tournament.length > 0, raw.b !== undefined].filter(Boolean).length;
@@ -105,6 +108,7 @@ export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
   if (raw.exact === true && raw.a === undefined) throw new Error("--exact analyses the policy given by --a");
   if (raw.adapter !== undefined && raw.a === undefined) throw new Error("--adapter applies to the checkpoint given by --a (in a tournament, name each as BASE+ADAPTER)");
   if (tournament.length > 0 && tournament.length < 2) throw new Error(`--tournament needs at least two policy specs; got ${tournament.length}`);
+  if (raw.exact !== true && (raw.samples !== undefined || raw.positions !== undefined)) throw new Error(`${raw.samples !== undefined ? "--samples" : "--positions"} tunes the exact analyses: it needs --exact`);
   const rules = raw.rules === undefined ? undefined : parseRules(raw.rules);
   return {
     game: rules === undefined ? raw.game : raw.game.split(",").map((g) => (g.trim() === "" ? g : withRules(g.trim(), rules))).join(","),
@@ -113,7 +117,7 @@ export function parseEvalOptions(raw: RawOptions): EvalCliOptions {
     ...(tournament.length === 0 ? {} : { tournament }),
     exact: raw.exact === true,
     games: positiveIntegerOption(raw.games, "--games"),
-    samples: positiveIntegerOption(raw.samples, "--samples"),
+    samples: raw.samples === undefined ? KUHN_SAMPLES : positiveIntegerOption(raw.samples, "--samples"),
     ...(raw.positions === undefined ? {} : { positions: positiveIntegerOption(raw.positions, "--positions") }),
     temperature: numberOption(raw.temperature, "--temperature", (x) => x >= 0, "a number ≥ 0 (0 = greedy)"),
     ...(raw.topP === undefined ? {} : { topP: numberOption(raw.topP, "--top-p", (x) => x > 0 && x <= 1, "a number in (0, 1]") }),
@@ -202,7 +206,10 @@ async function playEval(options: EvalCliOptions, io: CliIo): Promise<EvalResult>
       opened.push(player);
     }
     // Files only once every player has opened: a bad spec or path leaves nothing behind.
-    if (options.out !== undefined) mkdirSync(options.out, { recursive: true });
+    if (options.out !== undefined) {
+      if (existsSync(options.out) && !statSync(options.out).isDirectory()) throw new Error(`--out ${options.out}: is a file; expected a folder for games.jsonl and summary.json`);
+      mkdirSync(options.out, { recursive: true });
+    }
     if (transcript !== undefined) writeFileSync(transcript, "");
     let result: EvalResult;
     if (options.exact) {
@@ -260,7 +267,7 @@ async function playEval(options: EvalCliOptions, io: CliIo): Promise<EvalResult>
 export function evalCommand(io: CliIo = processIo()): Command {
   return new Command("eval")
     .description("play two policies against each other, a round robin with ratings, or exact analyses")
-    .requiredOption("--game <id>", "game id (see spiral games); with --tournament, several comma-separated ids pool into one rating")
+    .requiredOption("--game <id>", "game id (see `spiral games`); with --tournament, several comma-separated ids pool into one rating")
     .option("--rules <mode>", "spiral (our rules, with the documented fixes; the default) or reference (the published rules exactly); same as --game ID:reference")
     .option("--a <spec>", "policy A: checkpoint dir, BASE+ADAPTER (a LoRA adapter on a checkpoint), random, optimal, heuristic, …, or openai:<base-url>#<model>")
     .option("--adapter <dir>", "apply this LoRA adapter (PEFT directory) to the checkpoint given by --a: the same as --a BASE+DIR")
@@ -268,7 +275,7 @@ export function evalCommand(io: CliIo = processIo()): Command {
     .option("--tournament <specs...>", "round robin over these policies with Bradley–Terry ratings")
     .option("--exact", "exact analyses of --a: TicTacToe optimal-move rate, Kuhn 1-round exploitability")
     .option("--games <n>", "games per pairing (seats alternate)", "64")
-    .option("--samples <k>", "--exact on Kuhn: sampled replies per information set for agents and endpoints", "64")
+    .option("--samples <k>", `--exact on Kuhn: sampled replies per information set for agents and endpoints (default: ${KUHN_SAMPLES})`)
     .option("--positions <n>", "--exact on TicTacToe: score a uniform sample of n positions instead of all 4,520")
     .option("--temperature <t>", "sampling temperature for models, 0 = greedy", "0.6")
     .option("--top-p <p>", "nucleus sampling mass for models")

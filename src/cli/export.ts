@@ -13,13 +13,14 @@ import { basename, dirname, join, resolve } from "node:path";
 import { Command } from "commander";
 import { CHATML_TEMPLATE } from "../engine/infer/chat-template.js";
 import { loadCheckpoint } from "../engine/weights/checkpoint.js";
+import { checkModelDir } from "../engine/weights/model-dir.js";
 import type { ModelConfig } from "../engine/model/config.js";
 import { byteLevelVocab, type ExportDtype, type GgufVocab, qwen3Gguf, vocabFromTokenizerJson, writeGguf } from "../engine/weights/gguf.js";
 import { mergeAdapter } from "../engine/model/lora.js";
 import { loadAdapter } from "../engine/weights/peft.js";
 import { BYTE_SPECIAL_TOKENS, BYTE_VOCAB_SIZE } from "../engine/tokenizer/byte-tokenizer.js";
 import { runSettingsOf } from "../policy/policy-spec.js";
-import { type CliIo, processIo } from "./io.js";
+import { checkOutputFile, type CliIo, processIo } from "./io.js";
 
 const DTYPES: readonly ExportDtype[] = ["f32", "f16", "bf16", "q8_0"];
 
@@ -89,6 +90,8 @@ export function loadGgufVocab(source: string, config: ModelConfig): GgufVocab {
 }
 
 export async function runExport(opts: ExportOptions, io: CliIo): Promise<void> {
+  checkOutputFile(opts.gguf, "--gguf");
+  await checkModelDir(opts.model, "--model", { tokenizer: false }); // the vocabulary is found below, with --tokenizer
   const { config, params: base } = await loadCheckpoint(opts.model, { optimizer: false });
   // A LoRA adapter is folded into the weights (as `spiral merge` does): llama.cpp gets one model.
   const params = opts.adapter === undefined ? base : mergeAdapter(config, base, (await loadAdapter(opts.adapter, config, { optimizer: false })).adapter);

@@ -85,6 +85,7 @@ const cases = (): Record<string, Case> => ({
   "train: unknown shape override": {
     args: ["train", "--config", R("bad-override.json"), "--out", R("runs"), "--name", "s"], message: /^spiral: model\.overrides: unknown key "hiddenSzie"/, absent: [R("runs")],
   },
+  "train: --name with a path": { args: ["train", "--name", "../elsewhere", "--out", R("runs")], message: /^spiral: --name expects a folder name under --out/, absent: [R("runs"), R("elsewhere")] },
   "train: unknown preset": { args: ["train", "--preset", "nope"], message: /^spiral: unknown train preset "nope"; expected one of: default, chat-smoke, chat-lora, paper$/ },
   "train: not an integer": { args: ["train", "--steps", "many"], message: /^spiral: --steps expects an integer; got "many"$/ },
   "train: --resume of a directory without a run": { args: ["train", "--resume", R("nope")], message: /^spiral: Expected a run directory with config\.json; got .*nope$/, absent: [R("nope")] },
@@ -96,7 +97,8 @@ const cases = (): Record<string, Case> => ({
   "train: --resume-from a checkpoint the run lacks": { args: ["train", "--resume", R("run"), "--resume-from", "step-9"], message: /^spiral: --resume-from step-9: .* has no step-9; its checkpoints: step-1, step-2$/ },
   "games: unknown option": { args: ["games", "--bogus"], message: /^error: unknown option '--bogus'$/ },
   "play: unknown game": { args: ["play", "--game", "Foo-v0"], message: /^spiral: Unknown game "Foo-v0"/ },
-  "play: unknown player": { args: ["play", "--game", "TicTacToe-v0", "--p0", "bogus"], message: /^spiral: Unknown player "bogus" for TicTacToe-v0\. Valid players: human, random, minimax\.$/ },
+  "play: unknown player": { args: ["play", "--game", "TicTacToe-v0", "--p0", "bogus"], message: /^spiral: Unknown player "bogus" for TicTacToe-v0\. Valid players: human, random, minimax, optimal\.$/ },
+  "play: --record in a missing folder": { args: ["play", "--game", "TicTacToe-v0", "--p0", "random", "--record", R("nope", "game.json")], message: /^spiral: --record .*game\.json: the folder .*nope does not exist/, absent: [R("nope")] },
   "replay: missing record": { args: ["replay", "--record", R("nope.json")], message: /^spiral: Cannot read the record .*nope\.json: ENOENT/ },
   "generate: missing --model": { args: ["generate", "--model", R("nope"), "--prompt", "hi"], message: /^spiral: --model .*nope: no such directory$/ },
   "generate: a run directory": { args: ["generate", "--model", R("run"), "--prompt", "hi"], message: /^spiral: --model .*run: is a training run directory, not a checkpoint; its latest checkpoint is .*run\/step-2 / },
@@ -111,6 +113,9 @@ const cases = (): Record<string, Case> => ({
   "serve: a file": { args: ["serve", "--model", R("run-config.json"), "--port", "0"], message: /^spiral: --model .*run-config\.json: is a file; expected a checkpoint directory/ },
   "serve: bad port": { args: ["serve", "--model", R("run", "step-2"), "--port", "70000"], message: /^spiral: --port expects an integer in \[0, 65535\]; got "70000"$/ },
   "bench-math: a game agent": { args: ["bench-math", "--model", "random", "--data", R("x.jsonl")], message: /^spiral: bench-math needs a model: a checkpoint directory or openai:<base-url>#<model>; got the game agent "random"$/ },
+  "merge: --out onto a checkpoint": {
+    args: ["merge", "--model", R("run", "step-1"), "--adapter", R("run", "step-2"), "--out", R("run", "step-2")], message: /^spiral: --out .*step-2: the folder holds files \(.*\) that the merged checkpoint would replace; give a new or empty folder$/,
+  },
   "dashboard: missing runs directory": { args: ["dashboard", R("nope"), "--port", "0"], message: /^spiral: runs directory .*nope: no such directory/ },
   "report: missing run": { args: ["report", R("nope"), "--out", R("report.html")], message: /^spiral: Expected a run directory with config\.json or metrics\.jsonl; got .*nope$/, absent: [R("report.html")] },
 });

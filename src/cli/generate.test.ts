@@ -71,6 +71,10 @@ describe("spiral generate", () => {
     expect(() => parseGenerateOptions({ ...base, sampler: "gpu" })).toThrow('--sampler expects one of device, host; got "gpu"');
     expect(() => parseGenerateOptions({ ...base, sampler: "device" })).toThrow(/^--sampler device draws on the GPU \(--device webgpu\)/);
     expect(parseGenerateOptions({ ...base, device: "webgpu", sampler: "host" }).sampler).toBe("host");
+    // --system and --no-thinking shape the chat template: without --chat they would be ignored.
+    expect(() => parseGenerateOptions({ ...base, system: "Be brief." })).toThrow("--system and --no-thinking apply to the chat template: add --chat");
+    expect(() => parseGenerateOptions({ ...base, thinking: false })).toThrow("--system and --no-thinking apply to the chat template: add --chat");
+    expect(parseGenerateOptions({ ...base, chat: true, system: "Be brief.", thinking: false }).system).toBe("Be brief.");
     await expect(run(["--model", join(dir, "missing"), "--prompt", "x"])).rejects.toThrow(/^--model .*missing: no such directory$/);
   });
 

@@ -152,6 +152,7 @@ export function parseGenerateOptions(raw: RawOptions): GenerateCliOptions {
   };
   checkPrecisionDevice(out.device ?? "cpu", out.precision);
   checkSamplerDevice(out.device ?? "cpu", out.sampler);
+  if ((out.system !== undefined || out.thinking === false) && out.chat !== true) throw new Error("--system and --no-thinking apply to the chat template: add --chat");
   if ((out.trigger !== undefined || out.suffix !== undefined) && out.choices === undefined) {
     throw new Error("--trigger and --suffix need at least one --choice (the allowed completions)");
   }
@@ -170,7 +171,7 @@ export function generateCommand(io: CliIo = processIo()): Command {
     .option("--max-new <n>", "maximum new tokens", "256")
     .option("--temperature <t>", "sampling temperature, 0 = greedy", "0.7")
     .option("--top-p <p>", "nucleus sampling mass")
-    .option("--top-k <k>", "keep the k most likely tokens")
+    .option("--top-k <k>", "keep the k most likely tokens (0: no limit)")
     .option("--seed <n>", "random seed", "0")
     .option("--device <d>", "where the model's graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)", "cpu")
     .option("--precision <p>", "fp32 or fp16: half-precision weights, activations and products on webgpu (needs the adapter's shader-f16; docs/device.md)", "fp32")

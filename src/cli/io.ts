@@ -2,6 +2,8 @@
  * The terminal as the game commands see it: text out, lines in. Commands take a `CliIo` so tests
  * drive them with scripted input and capture their output.
  */
+import { accessSync, constants, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 
 export interface CliIo {
@@ -63,4 +65,42 @@ export function numberOption(value: string, option: string, ok: (x: number) => b
   const x = Number(value);
   if (value.trim() === "" || !Number.isFinite(x) || !ok(x)) throw new Error(`${option} expects ${expected}; got "${value}"`);
   return x;
+}
+
+/**
+ * Refuses an output file that could not be written, before the work that fills it (a played game,
+ * a benchmark, an export): its folder must exist and be writable, and the path must not be a
+ * folder. A typo in the path then costs a second, not the results.
+ */
+export function checkOutputFile(path: string, option: string): void {
+  const dir = dirname(path);
+  let info;
+  try {
+    info = statSync(dir);
+  } catch {
+    throw new Error(`${option} ${path}: the folder ${dir} does not exist (create it first, or give another path)`);
+  }
+  if (!info.isDirectory()) throw new Error(`${option} ${path}: ${dir} is a file, not a folder`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new Error(`${option} ${path}: the folder ${dir} is not writable`);
+  }
+  let existing;
+  try {
+    existing = statSync(path);
+  } catch {
+    return;
+  }
+  if (existing.isDirectory()) throw new Error(`${option} ${path}: is a folder; expected a file name`);
+}
+
+/** Awaits a server's start; a port in use is said as the user can act on it. */
+export async function listening<T>(start: Promise<T>, port: number | undefined, host: string | undefined): Promise<T> {
+  try {
+    return await start;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE") throw e;
+    throw new Error(`--port ${port ?? ""}: ${host ?? ""}:${port ?? ""} is already in use (another server?); pick another port, or 0 for a free one`, { cause: e });
+  }
 }

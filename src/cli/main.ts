@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { Command } from "commander";
 import { benchMathCommand } from "./bench-math.js";
 import { dashboardCommand } from "./dashboard.js";
@@ -13,10 +14,15 @@ import { serveCommand } from "./serve.js";
 import { sweepCommand } from "./sweep.js";
 import { trainCommand } from "./train.js";
 
+/** The version in package.json (two folders up from src/cli/ and dist/cli/). */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+}
+
 /** Builds the `spiral` command line; each subcommand lives in its own file under src/cli/. */
 export function buildProgram(): Command {
   const program = new Command();
-  program.name("spiral").description("SPIRAL self-play training for language models, in TypeScript");
+  program.name("spiral").description("SPIRAL self-play training for language models, in TypeScript").version(packageVersion(), "-V, --version", "print the version");
   program.addCommand(trainCommand());
   program.addCommand(gamesCommand());
   program.addCommand(playCommand());

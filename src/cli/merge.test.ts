@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -54,6 +54,16 @@ describe("spiral merge and --adapter", () => {
     expect(adapted.tokens).not.toEqual(plain.tokens);
   }, 60_000);
 
+  it("merge refuses an --out folder that holds files (the base, the adapter, an earlier merge), leaving it as it was", async () => {
+    for (const out of [base, adapterDir]) {
+      const before = readdirSync(out).map((f) => [f, readFileSync(join(out, f)).length]);
+      await expect(mergeCommand(scriptedIo([])).parseAsync(["--model", base, "--adapter", adapterDir, "--out", out], { from: "user" })).rejects.toThrow(
+        new RegExp(`^--out ${out}: the folder holds files \\(.+\\) that the merged checkpoint would replace; give a new or empty folder$`),
+      );
+      expect(readdirSync(out).map((f) => [f, readFileSync(join(out, f)).length])).toEqual(before);
+    }
+  });
+
   it("export --gguf --adapter writes the merged weights (f32: exactly W + s·B·A)", async () => {
     const gguf = join(root, "adapted.gguf");
     await exportCommand(scriptedIo([])).parseAsync(["--gguf", gguf, "--model", base, "--adapter", adapterDir, "--dtype", "f32"], { from: "user" });
@@ -92,7 +102,7 @@ describe("spiral merge and --adapter", () => {
   }, 60_000);
 
   it("--adapter is refused where it names nothing to apply to", () => {
-    const raw = { game: "TicTacToe-v0", games: "1", samples: "1", temperature: "0", seed: "0", maxNew: "8", concurrency: "1", timeout: "1", retries: "0" };
+    const raw = { game: "TicTacToe-v0", games: "1", temperature: "0", seed: "0", maxNew: "8", concurrency: "1", timeout: "1", retries: "0" };
     expect(() => parseEvalOptions({ ...raw, tournament: [base, "random"], adapter: adapterDir })).toThrow(/--adapter applies to the checkpoint given by --a/);
     expect(() => parseEvalOptions({ ...raw, a: "openai:http://x#m", b: "random", adapter: adapterDir })).toThrow(/is an endpoint/);
     expect(() => parseEvalOptions({ ...raw, a: `${base}+${adapterDir}`, b: "random", adapter: adapterDir })).toThrow(/already names an adapter/);

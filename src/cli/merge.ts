@@ -4,10 +4,12 @@
  * dtype (BF16 stays BF16; an F16 base is written as F32, which the engine does not narrow to F16).
  * The base's tokenizer files are copied beside it, so the result loads like the base.
  */
+import { readdirSync } from "node:fs";
 import { copyFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Command } from "commander";
 import { loadCheckpoint, saveCheckpoint } from "../engine/weights/checkpoint.js";
+import { checkModelDir } from "../engine/weights/model-dir.js";
 import { mergeAdapter } from "../engine/model/lora.js";
 import { loadAdapter, storedDtype } from "../engine/weights/peft.js";
 import { type CliIo, processIo } from "./io.js";
@@ -21,7 +23,24 @@ export interface MergeOptions {
   out: string;
 }
 
+/** The merged checkpoint replaces its directory whole: a folder that holds anything is refused. */
+function checkMergeOut(out: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(out);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    if ((e as NodeJS.ErrnoException).code === "ENOTDIR") throw new Error(`--out ${out}: is a file; expected a new folder for the merged checkpoint`, { cause: e });
+    throw e;
+  }
+  if (entries.length > 0) {
+    throw new Error(`--out ${out}: the folder holds files (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", …" : ""}) that the merged checkpoint would replace; give a new or empty folder`);
+  }
+}
+
 export async function runMerge(options: MergeOptions, io: CliIo): Promise<void> {
+  checkMergeOut(options.out);
+  await checkModelDir(options.model, "--model", { tokenizer: false });
   const { config, params } = await loadCheckpoint(options.model, { optimizer: false });
   const { adapter } = await loadAdapter(options.adapter, config, { optimizer: false });
   const dtype = (await storedDtype(options.model)) === "BF16" ? "BF16" : "F32";

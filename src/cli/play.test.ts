@@ -109,9 +109,27 @@ describe("spiral play", () => {
     expect(out.trimEnd()).toMatch(/Game over: [^\n]+\n\n(Player 0 \(human\) wins|Player 1 \(random\) wins|Draw)\. Returns -?\d, -?\d\.$/);
   });
 
+  it("takes optimal as spiral eval does (the game's perfect player), and --help lists every reference agent by game", async () => {
+    const io = scriptedIo([]);
+    const record = await runPlay({ ...base, game: "TicTacToe-v0", p0: "optimal", p1: "random", seed: 2 }, io);
+    expect(record.agents).toEqual(["optimal", "random"]);
+    expect(record.returns[0]).toBeGreaterThanOrEqual(0); // perfect play does not lose
+    let help = "";
+    playCommand(scriptedIo([])).configureOutput({ writeOut: (text) => void (help += text) }).outputHelp();
+    for (const [name, game] of [["minimax", "TicTacToe-v0"], ["nash", "KuhnPoker-v1-1round"], ["heuristic", "SimpleNegotiation-v1"], ["optimal", "Nim-v0"], ["tactics", "ConnectFour-v0"], ["hold-at-20", "PigDice-v1"]]) {
+      expect(help).toMatch(new RegExp(`\\n  ${name} +[^\\n]*${game}`));
+    }
+  });
+
+  it("refuses a --timeout-ms below 1 before the game starts", async () => {
+    const io = scriptedIo([]);
+    await expect(playCommand(io).parseAsync(["--game", "TicTacToe-v0", "--p0", "random", "--timeout-ms", "-5"], { from: "user" })).rejects.toThrow('--timeout-ms expects an integer ≥ 1; got "-5"');
+    expect(io.stdout()).toBe("");
+  });
+
   it("names the valid players for the game when one is unknown", async () => {
     await expect(runPlay({ ...base, game: "TicTacToe-v0", p0: "nash", p1: "random", seed: 1 }, scriptedIo([]))).rejects.toThrow(
-      'Unknown player "nash" for TicTacToe-v0. Valid players: human, random, minimax.',
+      'Unknown player "nash" for TicTacToe-v0. Valid players: human, random, minimax, optimal.',
     );
     await expect(runPlay({ ...base, game: "Nope", p0: "human", p1: "random", seed: 1 }, scriptedIo([]))).rejects.toThrow(/Unknown game "Nope"/);
   });

@@ -10,15 +10,16 @@
 import { writeFileSync } from "node:fs";
 import { Command } from "commander";
 import type { Agent } from "../games/agent.js";
-import { makeReferenceAgent, referenceAgentNames } from "../games/agent-registry.js";
+import { referenceAgentNames, referenceAgents } from "../games/agent-registry.js";
+import { OPTIMAL_BY_GAME, referenceAgentFor } from "../policy/policy-spec.js";
 import type { Message, Observation, Seat } from "../games/game.js";
 import type { MatchRecord } from "../games/match.js";
 import { playMatch } from "../games/match.js";
 import { messageText, newMessages } from "../games/record.js";
-import { parseRules, withRules } from "../games/game.js";
+import { baseGameId, parseRules, withRules } from "../games/game.js";
 import { getGame } from "../games/registry.js";
 import type { CliIo } from "./io.js";
-import { parseIntegerOption, processIo } from "./io.js";
+import { checkOutputFile, parseIntegerOption, positiveIntegerOption, processIo } from "./io.js";
 
 export interface PlayOptions {
   readonly game: string;
@@ -128,17 +129,20 @@ function resultLine(record: MatchRecord): string {
   }
 }
 
-/** Resolves one seat's player name; throws listing the valid names for the game. */
+/** Resolves one seat's player name (`optimal`: the game's perfect player, as in spiral eval); throws listing the valid names for the game. */
 function seatAgent(name: string, gameId: string): Agent | "human" {
   if (name === "human") return "human";
   try {
-    return makeReferenceAgent(name, gameId);
+    return referenceAgentFor(name, baseGameId(gameId));
   } catch {
-    throw new Error(`Unknown player "${name}" for ${gameId}. Valid players: human, ${referenceAgentNames(gameId).join(", ")}.`);
+    const names = [...referenceAgentNames(gameId)];
+    if (OPTIMAL_BY_GAME[baseGameId(gameId)] !== undefined && !names.includes("optimal")) names.push("optimal");
+    throw new Error(`Unknown player "${name}" for ${gameId}. Valid players: human, ${names.join(", ")}.`);
   }
 }
 
 export async function runPlay(options: PlayOptions, io: CliIo): Promise<MatchRecord> {
+  if (options.record !== undefined) checkOutputFile(options.record, "--record");
   const game = getGame(options.game);
   const chosen = [seatAgent(options.p0, game.info.id), seatAgent(options.p1, game.info.id)] as const;
   const humans = takingTurns(chosen.map((c, seat) => (c === "human" ? humanAgent(io, seat as Seat) : null)));
@@ -175,6 +179,16 @@ export async function runPlay(options: PlayOptions, io: CliIo): Promise<MatchRec
   return record;
 }
 
+/** The reference agents by game, for `spiral play --help`. */
+export function referenceAgentsHelp(): string {
+  const rows = referenceAgents().map((a) => [a.name, a.games === undefined ? "every game" : a.games.join(", "), a.summary]);
+  const width = (i: number) => Math.max(...rows.map((r) => (r[i] ?? "").length));
+  const [w0, w1] = [width(0), width(1)];
+  const optimal = Object.entries(OPTIMAL_BY_GAME).filter(([, name]) => name !== "optimal").map(([game, name]) => `${game} ${name}`).join(", ");
+  return `\nReference agents (--p0/--p1; also policy specs for spiral eval and spiral train --opponent):\n${rows.map(([name, games, summary]) => `  ${(name ?? "").padEnd(w0)}  ${(games ?? "").padEnd(w1)}  ${summary ?? ""}`).join("\n")}\n` +
+    `optimal also names the other games' perfect players: ${optimal}.\n`;
+}
+
 export function playCommand(io: CliIo = processIo()): Command {
   return new Command("play")
     .description("play a game in the terminal: people (human) against reference agents (random, minimax, nash, …)")
@@ -186,6 +200,7 @@ export function playCommand(io: CliIo = processIo()): Command {
     .option("--timeout-ms <n>", "wall-clock limit per reference agent reply")
     .option("--record <file>", "write the match record (JSON) to this file")
     .option("--rules <mode>", "spiral (our rules, with the documented fixes; the default) or reference (the published rules exactly); same as --game ID:reference")
+    .addHelpText("after", referenceAgentsHelp())
     .action(async (raw: { game: string; p0: string; p1: string; seed?: string; errorAllowance: string; timeoutMs?: string; record?: string; rules?: string }) => {
       const errorAllowance = parseIntegerOption(raw.errorAllowance, "--error-allowance");
       if (errorAllowance < 0) throw new Error(`--error-allowance expects a non-negative integer; got ${errorAllowance}`);
@@ -196,7 +211,7 @@ export function playCommand(io: CliIo = processIo()): Command {
           p1: raw.p1,
           seed: raw.seed === undefined ? Date.now() % 2 ** 31 : parseIntegerOption(raw.seed, "--seed"),
           errorAllowance,
-          ...(raw.timeoutMs === undefined ? {} : { timeoutMs: parseIntegerOption(raw.timeoutMs, "--timeout-ms") }),
+          ...(raw.timeoutMs === undefined ? {} : { timeoutMs: positiveIntegerOption(raw.timeoutMs, "--timeout-ms") }),
           ...(raw.record === undefined ? {} : { record: raw.record }),
         },
         io,

@@ -6,7 +6,7 @@ import { createRng } from "../core/rng.js";
 import { runArena } from "../eval/arena.js";
 import { referenceAgentFor, type AgentPlayer } from "../policy/policy-spec.js";
 import { scriptedIo } from "./io.js";
-import { parseActionsFile, runReplay, runReplayRecord } from "./replay.js";
+import { parseActionsFile, replayCommand, runReplay, runReplayRecord } from "./replay.js";
 
 interface StepLine {
   type: string;
@@ -112,6 +112,11 @@ describe("spiral replay --record on game records", () => {
       await runReplayRecord(lines.join("\n") + "\n", { index }, out);
       expect(out.stderr()).toMatch(/The replay matches the record: \d+ moves, terminal, returns/);
     }
+  });
+
+  it("refuses --index without --record (it picks a game of a records file)", async () => {
+    const args = ["--game", "TicTacToe-v0", "--seed", "1", "--actions", "/nonexistent-actions", "--index", "2"];
+    await expect(replayCommand(scriptedIo([])).parseAsync(args, { from: "user" })).rejects.toThrow("--index picks a game of the file given by --record FILE; add --record");
   });
 
   it("names what differs, and what was expected of a bad line", async () => {

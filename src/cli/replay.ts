@@ -202,8 +202,8 @@ export function replayCommand(io: CliIo = processIo()): Command {
     .option("--game <id>", "game id (see `spiral games`)")
     .option("--seed <n>", "the game seed")
     .option("--actions <file>", "replies: a JSON array of strings, or one per line")
-    .option("--record <file>", "instead of --game/--seed/--actions: a record to replay and check: a match record (spiral play --record), or a file of game records (a run's transcripts/step-N.jsonl, spiral eval --out games.jsonl)")
-    .option("--index <n>", "with --record on a file of game records: which game (0-based line)", "0")
+    .option("--record <file>", "instead of --game/--seed/--actions: a record to replay and check: a match record (spiral play --record), or a file of game records (a run's transcripts/step-000100.jsonl, spiral eval --out games.jsonl)")
+    .option("--index <n>", "with --record on a file of game records: which game (0-based line; default: 0)")
     .option("--json", "print one JSON object per step, then a result object")
     .option("--scoring <kind>", "invalid-move scoring: training (−1.5/+0.5) or evaluation (−1/+1)", "evaluation")
     .option("--error-allowance <n>", "invalid replies a seat may retry per move", "0")
@@ -216,6 +216,7 @@ export function replayCommand(io: CliIo = processIo()): Command {
         await runReplayRecord(readText(raw.record, "record"), { json: raw.json === true, index: parseIntegerOption(raw.index ?? "0", "--index") }, io);
         return;
       }
+      if (raw.index !== undefined) throw new Error("--index picks a game of the file given by --record FILE; add --record");
       if (raw.game === undefined || raw.seed === undefined || raw.actions === undefined) {
         throw new Error("spiral replay needs --game ID, --seed N and --actions FILE (or --record FILE)");
       }

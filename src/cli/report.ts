@@ -4,9 +4,10 @@ import { Command } from "commander";
 import { renderReport } from "../dashboard/report.js";
 import { isSweepDir, readAggregate, renderSweepReportOf, writeSweepFigures } from "../sweep/report.js";
 import type { CliIo } from "./io.js";
-import { processIo } from "./io.js";
+import { checkOutputFile, processIo } from "./io.js";
 
 export async function runReport(runs: readonly string[], out: string, io: CliIo, figures?: string): Promise<void> {
+  checkOutputFile(out, "--out");
   // A sweep directory (spiral sweep) gets its own report: medians and IQR bands per config.
   const sweep = runs.length === 1 && isSweepDir(runs[0] as string) ? runs[0] : undefined;
   if (figures !== undefined && sweep === undefined) throw new Error("--figures writes a sweep's plots: give one sweep directory (with sweep.json)");

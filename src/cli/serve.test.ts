@@ -6,6 +6,8 @@ import { saveCheckpoint } from "../engine/weights/checkpoint.js";
 import { initParams } from "../engine/weights/params.js";
 import { modelPreset } from "../engine/model/presets.js";
 import { createRng } from "../core/rng.js";
+import { initAdapter, LORA_TARGETS } from "../engine/model/lora.js";
+import { saveAdapter } from "../engine/weights/peft.js";
 import type { RunningServer } from "../serve/server.js";
 import { evalCommand, type EvalResult } from "./eval.js";
 import { scriptedIo } from "./io.js";
@@ -52,5 +54,41 @@ describe("spiral serve + spiral eval over HTTP", () => {
     expect(() => parseServeOptions({ ...base, sampler: "gpu" }, io)).toThrow('--sampler expects one of device, host; got "gpu"');
     expect(() => parseServeOptions({ ...base, sampler: "device" }, io)).toThrow(/^--sampler device draws on the GPU \(--device webgpu\)/);
     expect(parseServeOptions({ ...base, device: "webgpu", sampler: "host" }, io).sampler).toBe("host");
+  });
+});
+
+describe("spiral serve --adapter and --lora", () => {
+  it("serves the adapters it is given: --adapter under its directory name, --lora under NAME, each answering as its adapter", async () => {
+    const root = mkdtempSync(join(tmpdir(), "spiral-serve-cli-lora-"));
+    const base = join(root, "base");
+    const config = modelPreset("tiny");
+    const params = initParams(config, createRng("base"), 0.3);
+    await saveCheckpoint(base, { config, params });
+    const adapter = initAdapter(config, { r: 4, alpha: 8, targets: [...LORA_TARGETS] }, createRng("a"));
+    const rng = createRng("a:B");
+    for (const v of adapter.params.layout.views) if (v.name.endsWith("lora_B.weight")) for (let i = 0; i < v.size; i++) adapter.params.data[v.offset + i] = 0.5 * rng.normal();
+    await saveAdapter(join(root, "kuhn"), { adapter, baseModel: base });
+    const io = scriptedIo([]);
+    const raw = { model: base, port: "0", host: "127.0.0.1", maxBatch: "4", seed: "0", threads: "1", quiet: true };
+    const ask = async (url: string, model: string): Promise<string | undefined> => {
+      const r = await fetch(`${url}/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model, prompt: "Hello", max_tokens: 12, temperature: 0 }) });
+      return ((await r.json()) as { choices?: { text: string }[] }).choices?.[0]?.text;
+    };
+    const servers: RunningServer[] = [];
+    try {
+      const plain = await runServe(parseServeOptions({ ...raw, lora: [`ttt=${join(root, "kuhn")}`] }, io), io);
+      servers.push(plain);
+      const models = (await (await fetch(`${plain.url}/models`)).json()) as { data: { id: string }[] };
+      expect(models.data.map((m) => m.id)).toEqual(["base", "ttt"]);
+      const withAdapter = await runServe(parseServeOptions({ ...raw, adapter: join(root, "kuhn") }, io), io);
+      servers.push(withAdapter);
+      expect(withAdapter.modelName).toBe("kuhn");
+      const [fromBase, fromLora, fromAdapter] = await Promise.all([ask(plain.url, "base"), ask(plain.url, "ttt"), ask(withAdapter.url, "kuhn")]);
+      expect(fromLora).toBe(fromAdapter);
+      expect(fromLora).not.toBe(fromBase); // the adapter changes the greedy answer
+      await expect(runServe(parseServeOptions({ ...raw, lora: [`x=${join(root, "nope")}`] }, io), io)).rejects.toThrow(/nope/);
+    } finally {
+      for (const s of servers) await s.close();
+    }
   });
 });

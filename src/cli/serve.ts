@@ -8,11 +8,10 @@
  * It binds to loopback unless told otherwise; it has no authentication, so put a proxy in front
  * before exposing it.
  */
-import { basename, resolve } from "node:path";
 import { Command } from "commander";
 import { openModelDir } from "../engine/weights/model-dir.js";
-import { serveModel, type RunningServer, type ServeOptions } from "../serve/server.js";
-import { type CliIo, parseIntegerOption, processIo } from "./io.js";
+import { serveCheckpoint, type RunningServer, type ServeOptions } from "../serve/server.js";
+import { type CliIo, listening, parseIntegerOption, processIo } from "./io.js";
 import { checkSamplerDevice, parseDevice, parsePrecision, parseSampler } from "../engine/graph/device.js";
 
 interface RawOptions {
@@ -66,9 +65,8 @@ export function parseServeOptions(raw: RawOptions, io: CliIo): ServeOptions {
  * when it has no manifest), starts the server and reports where it listens; resolves once it is up.
  */
 export async function runServe(options: ServeOptions, io: CliIo): Promise<RunningServer> {
-  const { model, modelName, ...rest } = options;
-  const { config, params, tokenizer } = await openModelDir(model, { log: (line) => io.err(`${line}\n`) });
-  const server = await serveModel({ config, params, tokenizer, modelName: modelName ?? basename(resolve(model)) }, rest);
+  const base = await openModelDir(options.model, { log: (line) => io.err(`${line}\n`) });
+  const server = await listening(serveCheckpoint(base, options), options.port, options.host);
   io.out(`serving ${server.modelName} at ${server.url} (OpenAI-compatible; try: curl ${server.url}/models)\n`);
   return server;
 }
@@ -80,7 +78,7 @@ export function serveCommand(io: CliIo = processIo()): Command {
     .option("--adapter <dir>", "apply a LoRA adapter (PEFT directory); the model id defaults to its directory name")
     .option("--lora <name=dir...>", "also serve these LoRA adapters on the same base, each as model id NAME (chosen per request by `model`)")
     .option("--port <n>", "port (0 picks a free one)", "8000")
-    .option("--host <addr>", "address to bind (loopback by default)", "127.0.0.1")
+    .option("--host <addr>", "address to bind (no authentication: keep it on loopback, or put a proxy in front)", "127.0.0.1")
     .option("--name <id>", "model id clients send (default: the directory name)")
     .option("--max-batch <n>", "rows decoded together", "64")
     .option("--threads <n>", "onnxruntime intra-op threads")

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -20,6 +20,11 @@ describe("spiral train flags", () => {
       steps: 5, rae: { enabled: false }, model: { preset: "small", dir: null }, optim: { lr: 0.001 },
     });
     expect(() => flagOverrides({ steps: "many" })).toThrow(/--steps expects an integer; got "many"/);
+    expect(() => flagOverrides({ lr: "fast" })).toThrow('--lr expects a number; got "fast"');
+    expect(() => flagOverrides({ entropyCoef: "" })).toThrow('--entropy-coef expects a number; got ""');
+    expect(() => flagOverrides({ model: "runs/x/step-5", init: "micro" })).toThrow("--model DIR and --init PRESET are alternatives");
+    for (const name of ["../elsewhere", "a/b", "..", "a\\b"]) expect(() => flagOverrides({ name })).toThrow(`--name expects a folder name under --out (no / or \\, not . or ..); got "${name}"`);
+    expect(flagOverrides({ name: "run-1.b" })).toEqual({ name: "run-1.b" });
     expect(flagOverrides({ lrSchedule: "cosine", entropyCoef: "0.1" })).toEqual({ optim: { lrSchedule: "cosine", entropyCoef: 0.1 } });
     expect(flagOverrides({ actorEndpoint: ["http://a:8000/v1", "http://b:8000,weight=2,concurrency=64"], maxStaleness: "1" })).toEqual({
       endpoints: [{ url: "http://a:8000/v1" }, { url: "http://b:8000", weight: 2, concurrency: 64 }], maxStaleness: 1,
@@ -39,6 +44,14 @@ describe("spiral train flags", () => {
     expect([r.config.steps, r.config.seed, r.config.promptMode, r.runDir]).toEqual([7, 4, "compact", join(root, "x")]);
     writeFileSync(file, JSON.stringify({ stepz: 7 }));
     await expect(resolveRun({ config: file })).rejects.toThrow(/unknown key: "stepz"/);
+    // YAML too, as spiral sweep --config reads it.
+    const yaml = join(root, "c.yaml");
+    writeFileSync(yaml, "steps: 9\noptim:\n  lr: 2.0e-4\n");
+    const y = await resolveRun({ config: yaml, out: root, name: "y" });
+    expect([y.config.steps, y.config.optim.lr]).toEqual([9, 2e-4]);
+    writeFileSync(yaml, "steps: [9\n");
+    await expect(resolveRun({ config: yaml })).rejects.toThrow(/^--config: Expected a YAML or JSON train config file; could not read /);
+    await expect(resolveRun({ config: join(root, "none.json") })).rejects.toThrow(/^--config: Expected a YAML or JSON train config file; could not read .*none\.json: ENOENT/);
     await expect(resolveRun({ lrSchedule: "step" })).rejects.toThrow(/optim\.lrSchedule/);
     await expect(resolveRun({ entropyCoef: "-1" })).rejects.toThrow(/optim\.entropyCoef/);
     // --games replaces the preset's list, per-game entropy bonus included
@@ -84,4 +97,13 @@ describe("spiral train flags", () => {
     expect(io.stderr()).toMatch(/step 1\/1 · loss/);
     expect((await readMetrics(join(root, "cli"))).map((m) => `${m.kind}${m.step}`)).toEqual(["eval0", "step1", "eval1"]);
   }, 60_000);
+
+  it("refuses a run directory that holds a run with that one line, before announcing a start", async () => {
+    const dir = join(root, "taken");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "metrics.jsonl"), "");
+    const io = scriptedIo([]);
+    await expect(runTrain({ steps: "1", out: root, name: "taken", progress: false }, io)).rejects.toThrow(`${dir} already holds a run`);
+    expect(io.stderr()).toBe("");
+  });
 });

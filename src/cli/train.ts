@@ -9,19 +9,19 @@
  * its latest checkpoint or the one `--resume-from step-N` names; a damaged checkpoint stops the
  * run with a message naming it (see rl/resume.ts).
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import { parseLoraTargets } from "../engine/model/lora.js";
 import { mergeConfig, parseGamesFlag, parseTrainConfig, resolveTrainConfig, trainPresets, type TrainConfig } from "../rl/config.js";
 import type { EvalMetrics, TrainSummary } from "../rl/loop.js";
 import { train } from "../rl/loop.js";
-import { checkpointName, latestCheckpoint, listCheckpointDirs, parseCheckpointName, readRunConfig } from "../rl/run-dir.js";
+import { assertNewRunDir, checkpointName, latestCheckpoint, listCheckpointDirs, parseCheckpointName, readRunConfig } from "../rl/run-dir.js";
 import { opponentSpecOf } from "../rl/opponent.js";
 import { checkTrainConfig } from "../rl/validate.js";
+import { readGridFile } from "../sweep/grid.js";
 import { INTERRUPT_EXIT_CODE, onInterrupt } from "./interrupt.js";
 import type { CliIo } from "./io.js";
-import { parseIntegerOption, processIo } from "./io.js";
+import { numberOption, parseIntegerOption, processIo } from "./io.js";
 import { createTrainProgress, defaultLogEvery, evalHeadline, HEADLINE_LEGEND } from "./train-progress.js";
 import { parseDevice, parsePrecision, parseSampler } from "../engine/graph/device.js";
 
@@ -68,6 +68,10 @@ function integer(flag: string, text: string): number {
   return n;
 }
 
+function decimal(flag: string, text: string): number {
+  return numberOption(text, `--${flag}`, Number.isFinite, "a number");
+}
+
 /** "URL[,weight=W][,concurrency=C]" of --actor-endpoint → an `endpoints` entry. */
 export function parseEndpointFlag(text: string): { url: string; weight?: number; concurrency?: number } {
   const [url, ...opts] = text.split(",");
@@ -103,18 +107,23 @@ export function flagOverrides(f: TrainFlags): Record<string, unknown> {
   const optim: Record<string, unknown> = {};
   if (f.games !== undefined) o.games = parseGamesFlag(f.games);
   if (f.steps !== undefined) o.steps = integer("steps", f.steps);
+  if (f.model !== undefined && f.init !== undefined) throw new Error("--model DIR and --init PRESET are alternatives (start from a checkpoint, or from a fresh model of that shape): give one");
   if (f.model !== undefined) Object.assign(model, { dir: f.model, preset: null, tokenizer: "model" });
   if (f.init !== undefined) Object.assign(model, { preset: f.init, dir: null });
   if (f.opponent !== undefined) o.opponent = f.opponent;
   if (f.actors !== undefined) o.actors = integer("actors", f.actors);
   if (f.out !== undefined) o.out = f.out;
-  if (f.name !== undefined) o.name = f.name;
+  if (f.name !== undefined) {
+    // A name is one folder under --out: a path here would put the run elsewhere.
+    if (/[/\\]/.test(f.name) || f.name === "." || f.name === "..") throw new Error(`--name expects a folder name under --out (no / or \\, not . or ..); got "${f.name}": give the parent folder with --out`);
+    o.name = f.name;
+  }
   if (f.seed !== undefined) o.seed = integer("seed", f.seed);
   if (f.rae === false) o.rae = { enabled: false };
   if (f.promptMode !== undefined) o.promptMode = f.promptMode;
-  if (f.lr !== undefined) optim.lr = Number(f.lr);
+  if (f.lr !== undefined) optim.lr = decimal("lr", f.lr);
   if (f.lrSchedule !== undefined) optim.lrSchedule = f.lrSchedule;
-  if (f.entropyCoef !== undefined) optim.entropyCoef = Number(f.entropyCoef);
+  if (f.entropyCoef !== undefined) optim.entropyCoef = decimal("entropy-coef", f.entropyCoef);
   if (f.evalEvery !== undefined) o.eval = { every: integer("eval-every", f.evalEvery) };
   if (f.threads !== undefined) o.threads = integer("threads", f.threads);
   if (f.actorEndpoint !== undefined) o.endpoints = f.actorEndpoint.map(parseEndpointFlag);
@@ -129,15 +138,13 @@ export function flagOverrides(f: TrainFlags): Record<string, unknown> {
   return o;
 }
 
+/** A JSON or YAML file with a (partial) train config: the reader `spiral sweep --config` uses. */
 function readConfigFile(path: string): Record<string, unknown> {
-  let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, "utf8"));
+    return readGridFile(path, "train config");
   } catch (e) {
-    throw new Error(`--config expects a JSON file with a (partial) train config; could not read ${path}: ${(e as Error).message}`, { cause: e });
+    throw new Error(`--config: ${(e as Error).message}`, { cause: e });
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(`--config ${path}: expected a JSON object`);
-  return value as Record<string, unknown>;
 }
 
 /** The resolved config and run directory for a set of flags. */
@@ -201,6 +208,7 @@ export async function runTrain(f: TrainFlags, io: CliIo): Promise<TrainSummary> 
   const { config, runDir, resume } = await resolveRun(f);
   const every = logEvery(f, config.steps);
   await checkTrainConfig(config, { resume }); // train checks again; here so a bad name is the only line printed
+  if (!resume) await assertNewRunDir(runDir); // the same
   io.err(`${resume ? "resuming" : "training"} ${runDir}: ${config.steps} steps × ${config.rolloutBatch} samples, ${config.games.map((g) => g.id).join(" + ")}, ` +
     `${opponentsLine(config)}, ${config.promptMode} prompts, model ${config.model.dir ?? config.model.preset}\n`);
   const resumeHint = `npx spiral train --resume ${runDir}`;
@@ -236,14 +244,14 @@ export function trainCommand(io: CliIo = processIo()): Command {
   return new Command("train")
     .description("train a policy by self-play on the training games (SPIRAL)")
     .addOption(new Option("--preset <name>", `named config: ${Object.keys(trainPresets).join(", ")} (default: default)`))
-    .option("--config <file>", "a JSON file with a (partial) train config, over the preset")
+    .option("--config <file>", "a JSON/YAML file with a (partial) train config, over the preset")
     .option("--games <list>", "training games with optional weights, e.g. TicTacToe-v0,KuhnPoker-v1:2")
     .option("--steps <n>", "policy steps")
     .option("--model <dir>", "start from a checkpoint directory (HF layout)")
     .option("--init <preset>", "start from a fresh model of this shape (micro, tiny, small, qwen3-0.6b, …)")
     .option("--opponent <name>", "self (self-play), a fixed opponent (random, minimax, heuristic, nash, optimal, a checkpoint directory), or pool:K (LoRA runs: one of the last K adapter snapshots)")
     .option("--actors <k>", "in-process actors (1: in the learner's thread; k > 1: worker threads); with --actor-endpoint, beside the servers (default 0: the servers act alone)")
-    .option("--out <dir>", "parent directory of runs (default runs)")
+    .option("--out <dir>", "parent directory of runs (default: runs)")
     .option("--name <name>", "run name: the directory under --out")
     .option("--resume <dir>", "continue the run in this directory from its latest checkpoint")
     .option("--resume-from <step-N>", "with --resume: continue from this checkpoint instead of the latest (later lines and checkpoints are set aside, not deleted)")
@@ -254,7 +262,7 @@ export function trainCommand(io: CliIo = processIo()): Command {
     .option("--lr-schedule <s>", "constant, cosine or linear (decay to optim.lrMin over the run)")
     .option("--entropy-coef <x>", "entropy bonus for every game's samples (0: none, the paper); per game in a --config file: games[].entropyCoef")
     .option("--eval-every <k>", "evaluate every k steps (0: never)")
-    .option("--threads <n>", "onnxruntime threads per session")
+    .option("--threads <n>", "onnxruntime threads per session (0, the default: chosen from the core count)")
     .option("--device <d>", "where the graphs run: cpu or webgpu (a GPU through onnxruntime's WebGPU EP; see README)")
     .option("--precision <p>", "fp32 (default) or fp16: half-precision weights, activations and products on webgpu (needs the adapter's shader-f16; docs/device.md)")
     .option("--sampler <s>", "webgpu: device (default: tokens drawn on the GPU, only ids and log-probs come back) or host (the logits come back, float64 draw: a seed gives the CPU run's games)")

@@ -40,6 +40,11 @@ const REFERENCE_AGENTS: readonly ReferenceAgent[] = [
   { name: "hold-at-20", summary: "rolls until the turn total reaches 20 (or the game is won), then holds", games: ["PigDice-v1"], make: () => pigHoldAtAgent(20, "hold-at-20") },
 ];
 
+/** Every reference agent: its name, what it does and the games it plays (undefined: every game). */
+export function referenceAgents(): readonly { readonly name: string; readonly summary: string; readonly games?: readonly string[] }[] {
+  return REFERENCE_AGENTS.map(({ name, summary, games }) => ({ name, summary, ...(games === undefined ? {} : { games }) }));
+}
+
 /** The reference agents that play `gameId` (a game spec: rules do not matter to them), by name. */
 export function referenceAgentNames(spec: string): readonly string[] {
   const gameId = baseGameId(spec);

@@ -623,6 +623,15 @@ export async function serveModel(
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const tokenizer = loadTokenizer(options.model);
   const { config, params } = await loadCheckpoint(options.model, { optimizer: false });
+  return serveCheckpoint({ config, params, tokenizer }, options);
+}
+
+/**
+ * Serves a loaded base checkpoint with the adapters `options` names (`adapter`, `loras`: loaded
+ * here), under `modelName`, else the adapter's or the checkpoint's directory name.
+ */
+export async function serveCheckpoint(base: { config: ModelConfig; params: Params; tokenizer: Tokenizer }, options: ServeOptions): Promise<RunningServer> {
+  const { config, params, tokenizer } = base;
   const { model, modelName, adapter: adapterDir, loras: loraDirs, ...rest } = options;
   const adapter = adapterDir === undefined ? {} : { adapter: (await loadAdapter(adapterDir, config, { optimizer: false })).adapter };
   const loras = [];

@@ -21,6 +21,7 @@ import { formatTable, interval } from "../eval/report.js";
 import { withAdapter } from "./eval.js";
 import { checkOutputFile, type CliIo, numberOption, parseIntegerOption, positiveIntegerOption, processIo } from "./io.js";
 import { checkSamplerDevice, type Device, parseDevice, parsePrecision, parseSampler, type Precision, type SamplerPlace } from "../engine/graph/device.js";
+import { count } from "../core/text.js";
 
 export interface BenchMathCliOptions {
   readonly model: string;
@@ -109,7 +110,7 @@ export function formatMathResults(model: string, results: readonly MathBenchResu
   const headline = results[0]?.grader ?? "strict";
   const samples = (r: MathBenchResult): number => r.details.reduce((n, d) => n + d.samples.length, 0);
   return (
-    `${model}: math accuracy, ${results[0]?.samplesPerProblem ?? 0} samples per problem (mean over problems, Wilson 95% over problems); headline grader: ${headline}\n` +
+    `${model}: math accuracy, ${count(results[0]?.samplesPerProblem ?? 0, "sample per problem", "samples per problem")} (mean over problems, Wilson 95% over problems); headline grader: ${headline}\n` +
     "strict = spiral's grader (measure progress with it); reference = the Qwen2.5-Math harness's rules (compare with published numbers)\n\n" +
     formatTable([
       ["set", "problems", "strict [95%]", "reference [95%]", "answers read (strict)", "answers read (reference)", "fallbacks (strict/ref)", "mean reply tokens", "transport failures", "seconds"],

@@ -5,6 +5,7 @@ import { renderReport } from "../dashboard/report.js";
 import { isSweepDir, readAggregate, renderSweepReportOf, writeSweepFigures } from "../sweep/report.js";
 import type { CliIo } from "./io.js";
 import { checkOutputFile, processIo } from "./io.js";
+import { count } from "../core/text.js";
 
 export async function runReport(runs: readonly string[], out: string, io: CliIo, figures?: string): Promise<void> {
   checkOutputFile(out, "--out");
@@ -13,7 +14,7 @@ export async function runReport(runs: readonly string[], out: string, io: CliIo,
   if (figures !== undefined && sweep === undefined) throw new Error("--figures writes a sweep's plots: give one sweep directory (with sweep.json)");
   const html = sweep === undefined ? await renderReport({ runs }) : await renderSweepReportOf(sweep);
   writeFileSync(out, html);
-  io.out(`wrote ${out} (${(html.length / 1024).toFixed(0)} KiB, ${runs.length} run(s))\n`);
+  io.out(`wrote ${out} (${(html.length / 1024).toFixed(0)} KiB, ${count(runs.length, "run")})\n`);
   if (sweep !== undefined && figures !== undefined) {
     const files = await writeSweepFigures(await readAggregate(sweep), figures);
     io.out(`wrote ${files.length} SVG figures to ${figures}\n`);

@@ -19,7 +19,7 @@ describe("spiral sweep --name NAME without a grid", () => {
     const io = scriptedIo([]);
     await runSweepCommand(undefined, { name: "t", out, dryRun: true }, io);
     expect(io.stdout()).toMatch(/^sweep t in \S+: 2 configs × 2 seeds = 4 runs/);
-    expect(io.stdout()).toMatch(/^to run +\S+\/t\/rae=off\/seed-1 +\(1 steps\)$/m);
+    expect(io.stdout()).toMatch(/^to run +\S+\/t\/rae=off\/seed-1 +\(1 step\)$/m);
   });
 
   it("--aggregate-only refuses a grid none of whose runs exist instead of overwriting the aggregate with an empty one", async () => {

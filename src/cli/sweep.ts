@@ -13,6 +13,7 @@ import { defaultSweepName, type Grid, gridFromFlags, planSweep, readGridFile, ty
 import { isFinished, readSweepState, runSweep, SWEEP_STATE_FILE, writeAggregate } from "../sweep/run.js";
 import type { CliIo } from "./io.js";
 import { processIo } from "./io.js";
+import { count } from "../core/text.js";
 
 export interface SweepCommandFlags extends SweepFlags {
   readonly dryRun?: boolean;
@@ -44,7 +45,7 @@ export async function runSweepCommand(file: string | undefined, f: SweepCommandF
   const runs = plan.cells.flatMap((c) => c.runs);
   if (f.dryRun === true) {
     io.out(`sweep ${plan.name} in ${plan.dir}: ${plan.cells.length} configs × ${plan.seeds.length} seeds = ${runs.length} runs, ${grid.parallel} at a time\n`);
-    for (const run of runs) io.out(`${(await isFinished(run)) ? "done   " : "to run "} ${run.dir}  (${run.config.steps} steps)\n`);
+    for (const run of runs) io.out(`${(await isFinished(run)) ? "done   " : "to run "} ${run.dir}  (${count(run.config.steps, "step")})\n`);
     return;
   }
   if (f.aggregateOnly === true) {
@@ -60,7 +61,7 @@ export async function runSweepCommand(file: string | undefined, f: SweepCommandF
   io.out(aggregateMarkdown(result.aggregate));
   io.out(`\nwrote ${plan.dir}/{${AGGREGATE_FILE},${AGGREGATE_MARKDOWN},${CURVES_CSV}}; run state in ${plan.dir}/${SWEEP_STATE_FILE}\n`);
   if (result.failed.length > 0) {
-    throw new Error(`${result.failed.length} run(s) failed (${result.failed.map((r) => `${r.cell}/seed-${r.seed}: ${r.error ?? "?"}`).join("; ")}); run the same command again to retry them`);
+    throw new Error(`${count(result.failed.length, "run")} failed (${result.failed.map((r) => `${r.cell}/seed-${r.seed}: ${r.error ?? "?"}`).join("; ")}); run the same command again to retry them`);
   }
 }
 

@@ -92,7 +92,7 @@ describe("spiral train flags", () => {
     await runTrain({ config: file, steps: "1", evalEvery: "1", out: root, name: "cli", progress: false }, io);
     expect(io.stdout()).toMatch(/step\s+TTT\/random\s+TTT\/minimax/);
     expect(io.stdout()).toContain("TTT: TicTacToe non-loss rate vs random / minimax\n");
-    expect(io.stdout()).toContain(`1 steps in `);
+    expect(io.stdout()).toContain(`1 step in `);
     expect(io.stdout()).toContain(` min → ${join(root, "cli")}/ (metrics.jsonl, transcripts/, step-N/)`);
     expect(io.stderr()).toMatch(/step 1\/1 · loss/);
     expect((await readMetrics(join(root, "cli"))).map((m) => `${m.kind}${m.step}`)).toEqual(["eval0", "step1", "eval1"]);

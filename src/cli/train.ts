@@ -24,6 +24,7 @@ import type { CliIo } from "./io.js";
 import { numberOption, parseIntegerOption, processIo } from "./io.js";
 import { createTrainProgress, defaultLogEvery, evalHeadline, HEADLINE_LEGEND } from "./train-progress.js";
 import { parseDevice, parsePrecision, parseSampler } from "../engine/graph/device.js";
+import { count } from "../core/text.js";
 
 /** Kept here for callers of the CLI module; it lives with the config (rl/config.ts). */
 export { parseGamesFlag } from "../rl/config.js";
@@ -235,7 +236,7 @@ export async function runTrain(f: TrainFlags, io: CliIo): Promise<TrainSummary> 
     const saved = summary.steps > 0 ? `checkpoint ${join(runDir, checkpointName(summary.steps))} saved` : "no step had finished, nothing to save";
     io.out(`\ninterrupted after step ${summary.steps} of ${config.steps}; ${saved}.\nContinue with: ${resumeHint}\n`);
   } else {
-    io.out(`\n${summary.steps} steps in ${(summary.seconds / 60).toFixed(1)} min → ${runDir}/ (metrics.jsonl, transcripts/, step-N/)\n`);
+    io.out(`\n${count(summary.steps, "step")} in ${(summary.seconds / 60).toFixed(1)} min → ${runDir}/ (metrics.jsonl, transcripts/, step-N/)\n`);
   }
   return summary;
 }

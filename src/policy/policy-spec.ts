@@ -52,7 +52,21 @@ export const OPTIMAL_BY_GAME: Readonly<Record<string, string>> = {
   "Nim-v0": "optimal",
 };
 
-const SPEC_HELP = "a checkpoint directory, a reference agent (random, optimal, heuristic, minimax, nash, tactics, hold-at-20) or openai:<base-url>#<model>";
+const AGENTS_HELP = `a reference agent (${REFERENCE_NAMES.join(", ")})`;
+const SPEC_HELP = `a checkpoint directory, ${AGENTS_HELP} or openai:<base-url>#<model>`;
+const LOCAL_SPEC_HELP = `a checkpoint directory or ${AGENTS_HELP}`;
+
+/** What is wrong with a spec that names no policy, for callers that take no endpoints (training opponents). */
+export function unknownLocalPolicy(spec: string): string {
+  return `Unknown policy "${spec}": not a directory and not a reference agent. Expected ${LOCAL_SPEC_HELP}`;
+}
+
+/** A spec that is neither a directory, a reference agent nor an endpoint. */
+export class UnknownPolicyError extends Error {
+  constructor(readonly spec: string) {
+    super(`Unknown policy "${spec}": not a directory and not a reference agent. Expected ${SPEC_HELP}`);
+  }
+}
 
 export function parsePolicySpec(text: string): PolicySpec {
   const spec = text.trim();
@@ -86,7 +100,7 @@ export function parsePolicySpec(text: string): PolicySpec {
   }
   if (isDir(spec)) return { kind: "checkpoint", dir: spec };
   if ((REFERENCE_NAMES as readonly string[]).includes(spec)) return { kind: "reference", name: spec };
-  throw new Error(`Unknown policy "${spec}": not a directory and not a reference agent. Expected ${SPEC_HELP}`);
+  throw new UnknownPolicyError(spec);
 }
 
 /** The spec as one string again (for tables and transcripts). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseTrainConfig } from "./config.js";
-import { checkOpponentSpecs, openOpponent, opponentSpecOf } from "./opponent.js";
+import { parsePolicySpec } from "../policy/policy-spec.js";
+import { checkOpponentSpecs, openOpponent, opponentSpecOf, parseOpponentSpec } from "./opponent.js";
 
 const MIX = [{ id: "TicTacToe-v0" }, { id: "KuhnPoker-v1-1round" }, { id: "SimpleNegotiation-v1" }];
 const STRONG = { "TicTacToe-v0": "minimax", "KuhnPoker-v1-1round": "nash", "SimpleNegotiation-v1": "heuristic" };
@@ -25,6 +26,12 @@ describe("per-game training opponents (opponentByGame)", () => {
 
     expect(await openOpponent(parseTrainConfig({ games: MIX }), 1)).toBeUndefined();
     expect(await openOpponent(parseTrainConfig({ games: MIX, opponent: "random", opponentByGame: { "TicTacToe-v0": "self", "KuhnPoker-v1-1round": "self", "SimpleNegotiation-v1": "self" } }), 1)).toBeUndefined();
+  });
+
+  it("tells an unknown opponent what training takes: no endpoints in the list, which training refuses", () => {
+    expect(() => parseOpponentSpec("bogus")).toThrow(/^opponent: Unknown policy "bogus": not a directory and not a reference agent\. Expected a checkpoint directory or a reference agent \(random, optimal, minimax, nash, heuristic, tactics, hold-at-20\); or "self" for self-play$/);
+    expect(() => parsePolicySpec("bogus")).toThrow(/or openai:<base-url>#<model>$/);
+    expect(() => parseOpponentSpec("openai:http://127.0.0.1:1/v1#m")).toThrow(/cannot be a training opponent/);
   });
 
   it("checks every game's opponent, naming the key", () => {

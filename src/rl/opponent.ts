@@ -11,7 +11,7 @@
  */
 import type { Agent } from "../games/agent.js";
 import { getGame } from "../games/registry.js";
-import { agentOf, openPolicy, parsePolicySpec, referenceAgentFor, type OpenedPolicy, type PolicySpec } from "../policy/policy-spec.js";
+import { agentOf, openPolicy, parsePolicySpec, referenceAgentFor, unknownLocalPolicy, UnknownPolicyError, type OpenedPolicy, type PolicySpec } from "../policy/policy-spec.js";
 import type { TrainConfig } from "./config.js";
 
 export interface Opponent {
@@ -27,7 +27,9 @@ export function parseOpponentSpec(opponent: string): Exclude<PolicySpec, { kind:
   try {
     spec = parsePolicySpec(opponent);
   } catch (e) {
-    throw new Error(`opponent: ${(e as Error).message}; or "self" for self-play`, { cause: e });
+    // An unknown name is told what training takes: parsePolicySpec's list includes endpoints, refused below.
+    const message = e instanceof UnknownPolicyError ? unknownLocalPolicy(e.spec) : (e as Error).message;
+    throw new Error(`opponent: ${message}; or "self" for self-play`, { cause: e });
   }
   if (spec.kind === "openai") throw new Error(`opponent: an openai: endpoint cannot be a training opponent here (use a checkpoint directory or a reference agent); got "${opponent}"`);
   return spec;

@@ -29,6 +29,7 @@ import { latestCheckpoint, readRunConfig, RUN_CONFIG_FILE } from "../rl/run-dir.
 import { evalHeadline } from "../rl/eval-headline.js";
 import { AGGREGATE_FILE, AGGREGATE_MARKDOWN, aggregateMarkdown, aggregateSweep, CURVES_CSV, curvesCsv, type SweepAggregate } from "./aggregate.js";
 import type { Grid, SweepPlan, SweepRun } from "./grid.js";
+import { count } from "../core/text.js";
 
 export const SWEEP_STATE_FILE = "sweep.json";
 /** Held by the process running a sweep: {"pid": N}. */
@@ -244,7 +245,7 @@ async function runLocked(plan: SweepPlan, options: SweepOptions): Promise<SweepR
       rs.status = "running";
       delete rs.error;
       await save();
-      log(`${tag} ${resume ? "resuming" : "starting"} (${run.config.steps} steps)`);
+      log(`${tag} ${resume ? "resuming" : "starting"} (${count(run.config.steps, "step")})`);
       const started = performance.now();
       try {
         await train(run.config, {

@@ -89,6 +89,8 @@ describe("spiral replay --record", () => {
     expect(io.stderr()).toContain(`The replay matches the record: ${record.steps.length} steps`);
     const tampered = { ...record, steps: record.steps.map((s, i) => (i === 0 ? { ...s, action: "[8]" } : s)) };
     await expect(runReplayRecord(JSON.stringify(tampered), {}, scriptedIo([]))).rejects.toThrow(/does not replay faithfully:\nstep 0: action/);
+    // A match record holds one match: --index (a line of a game-records file) is refused, not ignored.
+    await expect(runReplayRecord(JSON.stringify(record), { index: 1 }, scriptedIo([]))).rejects.toThrow(/^--index picks a game of a file of game records .* leave --index out$/);
   });
 });
 

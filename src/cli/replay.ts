@@ -135,6 +135,7 @@ export async function runReplayRecord(text: string, options: { readonly json?: b
     await runReplayGameRecord(text, options, io);
     return;
   }
+  if (options.index !== undefined) throw new Error(`--index picks a game of a file of game records (one JSON line per game); this file is one match record (spiral play --record), which holds one match: leave --index out`);
   const record = parseMatchRecord(text);
   const game = getGame(record.gameId);
   const allowance = (a: number | null): number => a ?? Number.POSITIVE_INFINITY;
@@ -213,7 +214,7 @@ export function replayCommand(io: CliIo = processIo()): Command {
         if (raw.game !== undefined || raw.seed !== undefined || raw.actions !== undefined || raw.rules !== undefined) {
           throw new Error("--record replays a match record on its own (its game id carries the rules): give either --record FILE or --game, --seed and --actions");
         }
-        await runReplayRecord(readText(raw.record, "record"), { json: raw.json === true, index: parseIntegerOption(raw.index ?? "0", "--index") }, io);
+        await runReplayRecord(readText(raw.record, "record"), { json: raw.json === true, ...(raw.index === undefined ? {} : { index: parseIntegerOption(raw.index, "--index") }) }, io);
         return;
       }
       if (raw.index !== undefined) throw new Error("--index picks a game of the file given by --record FILE; add --record");

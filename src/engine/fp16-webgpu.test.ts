@@ -13,7 +13,7 @@ import { serialize } from "./graph/serialize.js";
 import { dimsFeeds, GraphSession } from "./graph/session.js";
 import { requireWebgpu, skipWebgpu } from "./graph/test-webgpu.js";
 import { buildDecodeGraph, buildPrefillGraph, prefillFeeds, ropeTables } from "./infer/decode-graph.js";
-import { Generator } from "./infer/generate.js";
+import { type Completion, Generator } from "./infer/generate.js";
 import { halfModelGraph, halfWeightFeeds, halfWeightNames } from "./model/precision.js";
 import { modelPreset } from "./model/presets.js";
 import { ByteTokenizer } from "./tokenizer/byte-tokenizer.js";
@@ -32,6 +32,23 @@ import { train } from "../rl/loop.js";
 import type { StepMetrics } from "../rl/loop.js";
 import type { ScoredSample } from "../rl/types.js";
 
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => Array.from(a).reduce((m, x, i) => Math.max(m, Math.abs(x - (b[i] as number))), 0);
+
+/** fp16 generations, with baked and with live weights, give fp32's greedy tokens with log-probs within 1e-2 (the gap is logged under `label`). */
+async function expectHalfGeneration(gen: (precision: "fp32" | "fp16", bakeWeights: boolean) => Promise<Completion[]>, label: (bake: boolean) => string): Promise<void> {
+  const full = await gen("fp32", true);
+  for (const bake of [true, false]) {
+    const half = await gen("fp16", bake);
+    let d = 0;
+    full.forEach((c, i) => {
+      expect(half[i]?.tokens).toEqual(c.tokens);
+      d = Math.max(d, maxAbsDiff(c.logprobs, half[i]?.logprobs ?? []));
+    });
+    console.log(`${label(bake)} vs fp32: max |Δ log-prob| ${d.toExponential(2)}`);
+    expect(d).toBeLessThan(1e-2);
+  }
+}
 const tok = new ByteTokenizer();
 
 function logSoftmax(row: Float32Array): Float64Array {
@@ -142,17 +159,7 @@ describe.skipIf(skipWebgpu)("webgpu fp16 vs fp32", { timeout: 300_000 }, () => {
         await g.release();
       }
     };
-    const full = await gen("fp32", true);
-    for (const bake of [true, false]) {
-      const half = await gen("fp16", bake);
-      let d = 0;
-      full.forEach((c, i) => {
-        expect(half[i]?.tokens).toEqual(c.tokens);
-        c.logprobs.forEach((lp, j) => (d = Math.max(d, Math.abs(lp - (half[i]?.logprobs[j] as number)))));
-      });
-      console.log(`micro generation fp16 (${bake ? "baked" : "live"} weights) vs fp32: max |Δ log-prob| ${d.toExponential(2)}`);
-      expect(d).toBeLessThan(1e-2);
-    }
+    await expectHalfGeneration(gen, (bake) => `micro generation fp16 (${bake ? "baked" : "live"} weights)`);
   });
 
   it("micro sampled generation in fp16 (T = 1): the device sampler repeats itself for a seed and matches the host draw from the same fp16 logits (same tokens on this seed, log-probs 1e-4)", async () => {
@@ -325,7 +332,6 @@ const cosineOf = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 };
 
 const maxAbs = (a: ArrayLike<number>): number => Array.from(a).reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => Array.from(a).reduce((m, x, i) => Math.max(m, Math.abs(x - (b[i] as number))), 0);
 
 describe.skipIf(skipWebgpu)("webgpu fp16 LoRA", { timeout: 300_000 }, () => {
   for (const dtype of ["fp32", "bf16"] as const) {
@@ -439,17 +445,7 @@ describe.skipIf(skipWebgpu)("webgpu fp16 LoRA", { timeout: 300_000 }, () => {
         await g.release();
       }
     };
-    const full = await gen("fp32", true);
-    for (const bake of [true, false]) {
-      const half = await gen("fp16", bake);
-      let d = 0;
-      full.forEach((c, i) => {
-        expect(half[i]?.tokens).toEqual(c.tokens);
-        d = Math.max(d, maxAbsDiff(c.logprobs, half[i]?.logprobs ?? []));
-      });
-      console.log(`fp16 LoRA generation (float32 base, ${bake ? "baked" : "live"} weights) vs fp32: same tokens, max |Δ log-prob| ${d.toExponential(2)}`);
-      expect(d).toBeLessThan(1e-2);
-    }
+    await expectHalfGeneration(gen, (bake) => `fp16 LoRA generation (float32 base, ${bake ? "baked" : "live"} weights)`);
   });
 
   it("spiral train --lora --precision fp16 (tiny, 2 steps): trains (losses finite, adapter moves), the same seed repeats the run exactly, losses within 3e-2 of fp32's", async () => {

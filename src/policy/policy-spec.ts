@@ -56,15 +56,17 @@ const AGENTS_HELP = `a reference agent (${REFERENCE_NAMES.join(", ")})`;
 const SPEC_HELP = `a checkpoint directory, ${AGENTS_HELP} or openai:<base-url>#<model>`;
 const LOCAL_SPEC_HELP = `a checkpoint directory or ${AGENTS_HELP}`;
 
+const unknownPolicy = (spec: string, expected: string): string => `Unknown policy "${spec}": not a directory and not a reference agent. Expected ${expected}`;
+
 /** What is wrong with a spec that names no policy, for callers that take no endpoints (training opponents). */
 export function unknownLocalPolicy(spec: string): string {
-  return `Unknown policy "${spec}": not a directory and not a reference agent. Expected ${LOCAL_SPEC_HELP}`;
+  return unknownPolicy(spec, LOCAL_SPEC_HELP);
 }
 
 /** A spec that is neither a directory, a reference agent nor an endpoint. */
 export class UnknownPolicyError extends Error {
   constructor(readonly spec: string) {
-    super(`Unknown policy "${spec}": not a directory and not a reference agent. Expected ${SPEC_HELP}`);
+    super(unknownPolicy(spec, SPEC_HELP));
   }
 }
 

@@ -10,7 +10,7 @@
 import ort from "onnxruntime-node";
 import type { ModelConfig } from "../model/config.js";
 import { checkPrecisionDevice, type Device, type Precision } from "../graph/device.js";
-import { halfModelGraph, halfWeightFeeds } from "../model/precision.js";
+import { checkHalfRange, halfModelGraph, halfWeightFeeds } from "../model/precision.js";
 import { GraphSession } from "../graph/session.js";
 import { type LossKind, buildLossGraph, lossNames } from "./loss.js";
 import type { Adapter } from "../model/lora.js";
@@ -99,8 +99,9 @@ export interface LossRunnerOptions {
   readonly device?: Device;
   /**
    * "fp16" (webgpu): the graphs rewritten for half precision (model/precision.ts), the gradient
-   * graphs scaled by `LossSettings.lossScale`. The host weights are converted to fp16 copies here,
-   * once: lend device weights (`useDeviceWeights`) when they change. A LoRA adapter stays float32
+   * graphs scaled by `LossSettings.lossScale`. The host weights are converted to fp16 copies once,
+   * at the first run that reads them: none when a GPU learner lends every weight
+   * (`useDeviceWeights`), as it must when they change. A LoRA adapter stays float32
    * (cast in the graph); a base value beyond fp16's range is refused (precision.ts checkHalfRange).
    */
   readonly precision?: Precision;
@@ -135,6 +136,8 @@ export class LossRunner {
   private readonly paramFeeds: Record<string, ort.Tensor> = {};
   /** Device tensors that replace host weights of the same names (DeviceTraining.weights). */
   private deviceWeights: (() => Record<string, ort.Tensor>) | undefined;
+  /** fp16: the weights' fp16 host copies are still to be made (only if a run needs them: a GPU learner lends every weight). */
+  private halfCopiesPending = false;
 
   constructor(
     readonly config: ModelConfig,
@@ -143,7 +146,8 @@ export class LossRunner {
   ) {
     if (options.precision === "fp16") {
       checkPrecisionDevice(options.device ?? "cpu", options.precision);
-      Object.assign(this.paramFeeds, halfWeightFeeds(config, params));
+      checkHalfRange(config, params);
+      this.halfCopiesPending = true;
     } else {
       for (const v of params.layout.views) {
         this.paramFeeds[v.name] = new ort.Tensor("float32", params.data.subarray(v.offset, v.offset + v.size), v.shape);
@@ -198,6 +202,16 @@ export class LossRunner {
     return s;
   }
 
+  /** The weights as the graphs read them: the device's where it lends them, else the host feeds. */
+  private weightFeeds(): Record<string, ort.Tensor> {
+    const lent = this.deviceWeights?.() ?? {};
+    if (this.halfCopiesPending && this.params.layout.views.some((v) => !(v.name in lent))) {
+      Object.assign(this.paramFeeds, halfWeightFeeds(this.config, this.params));
+      this.halfCopiesPending = false;
+    }
+    return { ...this.paramFeeds, ...lent };
+  }
+
   private tokenFeeds(batch: TokenBatch, temperature: number): Record<string, ort.Tensor> {
     const { B, T } = batch;
     if (!(B >= 1 && T >= 2)) throw new Error(`Token batch needs B ≥ 1 and T ≥ 2; got B=${B}, T=${T}`);
@@ -205,8 +219,7 @@ export class LossRunner {
     expectLength("attentionMask", batch.attentionMask.length, B * T, "[B·T]");
     if (!(temperature > 0)) throw new Error(`temperature must be > 0; got ${temperature}`);
     const feeds: Record<string, ort.Tensor> = {
-      ...this.paramFeeds,
-      ...this.deviceWeights?.(),
+      ...this.weightFeeds(),
       [lossNames.tokens]: new ort.Tensor("int64", tokenIds("tokens", batch.tokens, this.config.vocabSize), [B, T]),
       [lossNames.attentionMask]: new ort.Tensor("float32", batch.attentionMask, [B, T]),
       [lossNames.temperature]: new ort.Tensor("float32", Float32Array.of(temperature), []),
